@@ -1,0 +1,152 @@
+// Package console is the terminal adapter: the same conversation as on Telegram and Slack,
+// in a shell. Interactive mode numbers the choices; JSON mode (for scripts and tests) reads
+// one input per line, plain text or {"text": "..."} or {"button": "<id>"}, and writes one
+// JSON reply per line.
+package console
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/paydoctor/bot/internal/conversation"
+)
+
+// Platform is the platform name of terminal dialogs.
+const Platform = "console"
+
+// maxLine bounds one input line; longer lines are cut by the engine anyway, but a line must
+// fit in the scanner's buffer to be read at all.
+const maxLine = 1 << 20
+
+// Options configures a Chat.
+type Options struct {
+	In  io.Reader
+	Out io.Writer
+	// JSON selects the line-oriented JSON protocol instead of the interactive one.
+	JSON bool
+	// User names whose dialog this is; the same name continues the same dialog.
+	User string
+}
+
+// Chat is one terminal conversation.
+type Chat struct {
+	svc  *conversation.Service
+	opts Options
+	key  conversation.Key
+	// last holds the buttons of the last reply printed, so that "2" presses its second.
+	last []conversation.Button
+}
+
+// New returns a Chat for opts.User.
+func New(svc *conversation.Service, opts Options) *Chat {
+	if opts.User == "" {
+		opts.User = "local"
+	}
+	return &Chat{svc: svc, opts: opts, key: conversation.Key{Platform: Platform, Chat: opts.User, User: opts.User}}
+}
+
+// Run talks until the input ends, "quit" or "exit" is typed, or ctx is done.
+func (c *Chat) Run(ctx context.Context) error {
+	if err := c.svc.Redeliver(ctx, Platform, c); err != nil {
+		return err
+	}
+	if !c.opts.JSON {
+		// Interactive: greet a new user, or show a returning one where they left off.
+		if err := c.handle(ctx, conversation.Input{Kind: conversation.InputResume}); err != nil {
+			return err
+		}
+	}
+	lines := bufio.NewScanner(c.opts.In)
+	lines.Buffer(make([]byte, 64*1024), maxLine)
+	for {
+		if !c.opts.JSON {
+			fmt.Fprint(c.opts.Out, "> ")
+		}
+		if !lines.Scan() {
+			if errors.Is(lines.Err(), bufio.ErrTooLong) {
+				return fmt.Errorf("input line longer than %d bytes", maxLine)
+			}
+			return lines.Err()
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		line := strings.TrimSpace(lines.Text())
+		if line == "" {
+			continue
+		}
+		if !c.opts.JSON && (line == "quit" || line == "exit") {
+			return nil
+		}
+		in, err := c.parse(line)
+		if err != nil {
+			return err
+		}
+		if err := c.handle(ctx, in); err != nil {
+			return err
+		}
+	}
+}
+
+func (c *Chat) parse(line string) (conversation.Input, error) {
+	if c.opts.JSON && strings.HasPrefix(line, "{") {
+		var msg struct {
+			Text   *string `json:"text"`
+			Button *string `json:"button"`
+		}
+		if err := json.Unmarshal([]byte(line), &msg); err == nil && (msg.Text != nil || msg.Button != nil) {
+			if msg.Button != nil {
+				return conversation.Input{Kind: conversation.InputButton, Text: *msg.Button}, nil
+			}
+			return conversation.Input{Kind: conversation.InputText, Text: *msg.Text}, nil
+		}
+		// Anything else that merely starts with "{" is text someone typed.
+	}
+	if !c.opts.JSON {
+		if n, err := strconv.Atoi(line); err == nil && n >= 1 && n <= len(c.last) {
+			return conversation.Input{Kind: conversation.InputButton, Text: c.last[n-1].ID}, nil
+		}
+	}
+	return conversation.Input{Kind: conversation.InputText, Text: line}, nil
+}
+
+func (c *Chat) handle(ctx context.Context, in conversation.Input) error {
+	d, err := c.svc.Handle(ctx, conversation.Inbound{Turn: conversation.Turn{Key: c.key}, Input: in})
+	if err != nil {
+		return err
+	}
+	return c.svc.Deliver(ctx, c, d)
+}
+
+// Send prints a reply. A reply committed for another terminal user but never printed (their
+// chat ended first) is dropped: the dialog itself is stored, and reopening shows it.
+func (c *Chat) Send(_ context.Context, d conversation.Delivery) error {
+	if d.Key != c.key {
+		return nil
+	}
+	if c.opts.JSON {
+		b, err := json.Marshal(d.Reply)
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(c.opts.Out, "%s\n", b)
+		return err
+	}
+	c.last = d.Reply.Buttons
+	var b strings.Builder
+	b.WriteString("\n")
+	b.WriteString(d.Reply.Text)
+	b.WriteString("\n")
+	for i, btn := range d.Reply.Buttons {
+		fmt.Fprintf(&b, "  %d) %s\n", i+1, btn.Label)
+	}
+	b.WriteString("\n")
+	_, err := io.WriteString(c.opts.Out, b.String())
+	return err
+}

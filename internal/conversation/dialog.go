@@ -1,0 +1,164 @@
+package conversation
+
+import (
+	"strings"
+	"time"
+)
+
+// Key names one dialog: one person in one chat on one platform. In a group each person has a
+// dialog of their own.
+type Key struct {
+	Platform string // "telegram", "slack", "console"
+	Chat     string // the chat, channel or conversation id
+	User     string // the person's id on the platform
+}
+
+// String returns the key as "platform:chat:user", the form stores use. Platform ids never
+// contain ':' except Slack's enterprise-wide ids, which stay unambiguous because the platform
+// and chat come first.
+func (k Key) String() string { return k.Platform + ":" + k.Chat + ":" + k.User }
+
+// Stage is where a dialog is.
+type Stage int
+
+const (
+	// StageNew: nothing asked yet.
+	StageNew Stage = iota
+	// StageAsking: waiting for the answer to question Dialog.Question.
+	StageAsking
+	// StageSolving: showing Dialog.Plan[Dialog.Current], waiting for "worked" / "didn't work".
+	StageSolving
+	// StageResolved: a solution worked.
+	StageResolved
+	// StageExhausted: every solution of the plan failed.
+	StageExhausted
+)
+
+func (s Stage) String() string {
+	switch s {
+	case StageNew:
+		return "new"
+	case StageAsking:
+		return "asking"
+	case StageSolving:
+		return "solving"
+	case StageResolved:
+		return "resolved"
+	case StageExhausted:
+		return "exhausted"
+	}
+	return "unknown"
+}
+
+// Result is what a person said about a solution they tried.
+type Result string
+
+const (
+	ResultWorked Result = "worked"
+	ResultFailed Result = "failed"
+)
+
+// Attempt records one solution shown and, once the person answers, its result.
+type Attempt struct {
+	Solution string    `json:"solution"`
+	Result   Result    `json:"result,omitempty"`
+	At       time.Time `json:"at"`
+}
+
+// Dialog is the state of one conversation. The engine reads and returns it; stores persist
+// it. It never holds what people typed, so nothing they paste is ever stored.
+type Dialog struct {
+	Lang string `json:"lang"`
+	// LangPinned is set by /lang: the choice then wins over platform hints and the text.
+	LangPinned bool `json:"lang_pinned,omitempty"`
+
+	Stage    Stage    `json:"stage"`
+	Question string   `json:"question,omitempty"` // StageAsking: the question waiting for an answer
+	Outcome  string   `json:"outcome,omitempty"`  // the diagnosis reached, if any
+	Cause    string   `json:"cause,omitempty"`    // the cause of Outcome, if it names one
+	Plan     []string `json:"plan,omitempty"`     // solutions to walk, most likely first
+	Current  int      `json:"current,omitempty"`  // index into Plan
+
+	Attempts []Attempt `json:"attempts,omitempty"`
+
+	Started    time.Time `json:"started"`
+	LastActive time.Time `json:"last_active"`
+}
+
+// CurrentSolution returns the solution being shown, if the dialog is walking a plan.
+func (d *Dialog) CurrentSolution() (string, bool) {
+	if d.Stage != StageSolving || d.Current < 0 || d.Current >= len(d.Plan) {
+		return "", false
+	}
+	return d.Plan[d.Current], true
+}
+
+// InputKind tells what an inbound message is.
+type InputKind int
+
+const (
+	// InputText is text a person wrote; commands start with "/".
+	InputText InputKind = iota + 1
+	// InputButton is a press on a button of an earlier reply; Input.Text is the button's ID.
+	InputButton
+	// InputUnsupported is a sticker, photo, voice message or anything else without text.
+	InputUnsupported
+	// InputResume asks for the dialog where it stands, as when a terminal chat is reopened.
+	InputResume
+)
+
+// Input is one platform-neutral inbound message.
+type Input struct {
+	Kind InputKind
+	Text string
+	// LangHint is the language the platform reports for the person (a BCP 47 tag such as
+	// Telegram's language_code or Slack's locale), or empty.
+	LangHint string
+	// FlowVersion is the flow version a pressed button was rendered with, when the platform
+	// carries it back; empty when unknown.
+	FlowVersion string
+}
+
+// Button is a choice offered with a reply. ID is stable across languages and restarts; it
+// comes back as Input.Text of an InputButton.
+type Button struct {
+	ID    string `json:"id"`
+	Label string `json:"label"`
+}
+
+// Reply is what the bot answers to one input.
+type Reply struct {
+	Text    string   `json:"text"`
+	Buttons []Button `json:"buttons"`
+	// Cause is the diagnosed cause ID, or empty.
+	Cause string `json:"cause"`
+	// Solutions are the IDs of the solutions this reply presents, most likely first.
+	Solutions []string `json:"solutions"`
+	Lang      string   `json:"lang"`
+}
+
+// Button IDs. Those naming a question or a solution are only valid while the dialog is
+// there; the others are valid at any time.
+const (
+	buttonAnswerPrefix  = "a:"    // a:<question>:<option>
+	buttonWorkedPrefix  = "ok:"   // ok:<solution>
+	buttonFailedPrefix  = "no:"   // no:<solution>
+	buttonOpenPrefix    = "open:" // open:<solution>
+	buttonOutcomePrefix = "go:"   // go:<outcome>
+	ButtonAll           = "all"
+	ButtonRestart       = "restart"
+	ButtonHuman         = "human"
+)
+
+// AnswerButton is the ID of option of question.
+func AnswerButton(question, option string) string {
+	return buttonAnswerPrefix + question + ":" + option
+}
+
+func parseAnswer(id string) (question, option string, ok bool) {
+	rest, ok := strings.CutPrefix(id, buttonAnswerPrefix)
+	if !ok {
+		return "", "", false
+	}
+	return strings.Cut(rest, ":")
+}

@@ -1,0 +1,464 @@
+package conversation
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/paydoctor/bot/internal/kb"
+	"github.com/paydoctor/bot/internal/redact"
+)
+
+// MaxInputBytes is how much of a message the engine reads. Real questions and pasted errors
+// are far shorter; the cut keeps a 360 KB paste from costing more than a normal message.
+const MaxInputBytes = 4096
+
+// Engine computes the next dialog and the reply for one input. It holds only read-only data,
+// so one Engine serves every conversation concurrently.
+type Engine struct {
+	kb          *kb.KB
+	defaultLang string
+}
+
+// NewEngine returns an engine answering from k, speaking defaultLang (a BCP 47 tag such as
+// "zh-Hans" or "en") when neither the platform nor the text tells the person's language.
+func NewEngine(k *kb.KB, defaultLang string) (*Engine, error) {
+	lang, ok := k.MatchLanguage(defaultLang)
+	if !ok {
+		return nil, fmt.Errorf("default language %q: the knowledge base speaks only %s", defaultLang, strings.Join(k.Languages(), ", "))
+	}
+	return &Engine{kb: k, defaultLang: lang}, nil
+}
+
+// KB returns the knowledge base the engine answers from.
+func (e *Engine) KB() *kb.KB { return e.kb }
+
+// Step is the conversation: given the stored dialog and one input at time now, it returns the
+// new dialog and the reply. It has no side effects.
+func (e *Engine) Step(d Dialog, in Input, now time.Time) (Dialog, Reply) {
+	d.Plan = slices.Clone(d.Plan)
+	d.Attempts = slices.Clone(d.Attempts)
+	if d.Started.IsZero() {
+		d.Started = now
+	}
+	d.LastActive = now
+
+	var cardData bool
+	if in.Kind == InputText || in.Kind == InputButton {
+		in.Text, cardData = cleanText(in.Text)
+	}
+	e.chooseLanguage(&d, in)
+
+	t := turn{e: e, d: &d, now: now}
+	r := t.dispatch(in)
+	if cardData {
+		r.Text = e.kb.Text(d.Lang, kb.MsgCardDataWarning, nil) + "\n\n" + r.Text
+	}
+	r.Lang = d.Lang
+	if r.Buttons == nil {
+		r.Buttons = []Button{}
+	}
+	if r.Solutions == nil {
+		r.Solutions = []string{}
+	}
+	return d, r
+}
+
+// cleanText cuts text to MaxInputBytes, drops invalid UTF-8 and control characters, and
+// redacts card data. It reports whether card data was found.
+func cleanText(s string) (string, bool) {
+	if len(s) > MaxInputBytes {
+		s = s[:MaxInputBytes]
+	}
+	s = strings.ToValidUTF8(s, "")
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) && r != '\n' && r != '\t' {
+			return -1
+		}
+		return r
+	}, s)
+	s, found := redact.Redact(s)
+	return strings.TrimSpace(s), found
+}
+
+func (e *Engine) chooseLanguage(d *Dialog, in Input) {
+	if d.LangPinned {
+		return
+	}
+	if lang, ok := e.kb.MatchLanguage(in.LangHint); ok {
+		d.Lang = lang
+		return
+	}
+	if in.Kind == InputText && containsHan(in.Text) {
+		if lang, ok := e.kb.MatchLanguage("zh-Hans"); ok {
+			d.Lang = lang
+			return
+		}
+	}
+	if d.Lang == "" {
+		d.Lang = e.defaultLang
+	}
+}
+
+func containsHan(s string) bool {
+	for _, r := range s {
+		if unicode.Is(unicode.Han, r) {
+			return true
+		}
+	}
+	return false
+}
+
+// turn is one step in progress: the dialog being changed and the helpers that render texts in
+// its language.
+type turn struct {
+	e   *Engine
+	d   *Dialog
+	now time.Time
+}
+
+func (t turn) text(id string, data map[string]any) string { return t.e.kb.Text(t.d.Lang, id, data) }
+
+func (t turn) dispatch(in Input) Reply {
+	switch in.Kind {
+	case InputButton:
+		return t.press(in.Text, in.FlowVersion)
+	case InputUnsupported:
+		return t.withView(t.text(kb.MsgUnsupportedMedia, nil))
+	case InputResume:
+		if t.d.Stage == StageNew {
+			return t.start()
+		}
+		return t.withView(t.text(kb.MsgResume, nil))
+	case InputText:
+		return t.freeText(in.Text)
+	}
+	return t.withView(t.text(kb.MsgNotUnderstood, nil))
+}
+
+func (t turn) freeText(text string) Reply {
+	if strings.HasPrefix(text, "/") {
+		return t.command(text)
+	}
+	// A number picks a button of the current view, as the terminal chat numbers them.
+	if n, err := strconv.Atoi(text); err == nil {
+		if buttons := t.view().Buttons; n >= 1 && n <= len(buttons) {
+			return t.press(buttons[n-1].ID, "")
+		}
+	}
+	if matches := t.e.kb.Recognize(text); len(matches) > 0 {
+		return t.recognized(matches[0].Target)
+	}
+	if t.d.Stage == StageNew {
+		return t.start()
+	}
+	return t.withView(t.text(kb.MsgNotUnderstood, nil))
+}
+
+func (t turn) command(text string) Reply {
+	name, arg, _ := strings.Cut(text[1:], " ")
+	name, _, _ = strings.Cut(name, "@") // Telegram's /start@botname
+	arg = strings.TrimSpace(arg)
+	switch strings.ToLower(name) {
+	case "start":
+		return t.start()
+	case "help":
+		return t.withView(t.text(kb.MsgHelp, nil))
+	case "lang", "language":
+		lang, ok := t.e.matchLanguageArg(arg)
+		if !ok {
+			return t.withView(t.text(kb.MsgLangUsage, nil))
+		}
+		t.d.Lang, t.d.LangPinned = lang, true
+		return t.withView(t.text(kb.MsgLangSwitched, nil))
+	case "solutions":
+		return t.listSolutions()
+	case "solution":
+		id := strings.ToLower(arg)
+		if !t.e.kb.IsSolution(id) {
+			return t.withView(t.text(kb.MsgSolutionUsage, map[string]any{"IDs": strings.Join(t.e.kb.Solutions, ", ")}))
+		}
+		return t.open(id, "")
+	case "human":
+		return t.open(t.e.kb.LastResort, t.text(kb.MsgHumanUnavailable, nil))
+	}
+	return t.withView(t.text(kb.MsgUnknownCommand, map[string]any{"Command": "/" + truncateRunes(name, 32)}))
+}
+
+func (e *Engine) matchLanguageArg(arg string) (string, bool) {
+	switch strings.ToLower(arg) {
+	case "中文", "chinese", "cn", "简体中文":
+		arg = "zh-Hans"
+	case "english", "英文", "英语":
+		arg = "en"
+	}
+	return e.kb.MatchLanguage(arg)
+}
+
+func truncateRunes(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n]) + "…"
+}
+
+func (t turn) press(id, flowVersion string) Reply {
+	if flowVersion != "" && flowVersion != t.e.kb.Version {
+		return t.stale()
+	}
+	switch {
+	case id == ButtonAll:
+		return t.listSolutions()
+	case id == ButtonRestart:
+		return t.start()
+	case id == ButtonHuman:
+		return t.open(t.e.kb.LastResort, t.text(kb.MsgHumanUnavailable, nil))
+	case strings.HasPrefix(id, buttonOpenPrefix):
+		sol := strings.TrimPrefix(id, buttonOpenPrefix)
+		if !t.e.kb.IsSolution(sol) {
+			return t.stale()
+		}
+		return t.open(sol, "")
+	case strings.HasPrefix(id, buttonOutcomePrefix):
+		if _, ok := t.e.kb.Outcome(strings.TrimPrefix(id, buttonOutcomePrefix)); !ok {
+			return t.stale()
+		}
+		return t.diagnose(strings.TrimPrefix(id, buttonOutcomePrefix), "")
+	case strings.HasPrefix(id, buttonWorkedPrefix), strings.HasPrefix(id, buttonFailedPrefix):
+		worked := strings.HasPrefix(id, buttonWorkedPrefix)
+		sol := id[strings.Index(id, ":")+1:]
+		if cur, ok := t.d.CurrentSolution(); !ok || cur != sol {
+			return t.stale()
+		}
+		if worked {
+			return t.worked()
+		}
+		return t.failed()
+	}
+	if q, o, ok := parseAnswer(id); ok {
+		return t.answer(q, o)
+	}
+	return t.stale()
+}
+
+func (t turn) stale() Reply { return t.withView(t.text(kb.MsgStaleMenu, nil)) }
+
+func (t turn) start() Reply {
+	*t.d = Dialog{
+		Lang:       t.d.Lang,
+		LangPinned: t.d.LangPinned,
+		Stage:      StageAsking,
+		Question:   t.e.kb.Start,
+		Started:    t.now,
+		LastActive: t.now,
+	}
+	return t.withView(t.text(kb.MsgGreeting, nil))
+}
+
+func (t turn) answer(questionID, optionID string) Reply {
+	current := t.d.Question
+	if t.d.Stage == StageNew {
+		current = t.e.kb.Start
+	} else if t.d.Stage != StageAsking {
+		return t.stale()
+	}
+	q, ok := t.e.kb.Question(questionID)
+	if !ok || questionID != current {
+		return t.stale()
+	}
+	o, ok := q.Option(optionID)
+	if !ok {
+		return t.stale()
+	}
+	switch {
+	case o.Next != "":
+		t.d.Stage, t.d.Question = StageAsking, o.Next
+		return t.withView()
+	case o.Outcome != "":
+		return t.diagnose(o.Outcome, "")
+	default: // kb validated that the only other target is ActionListSolutions
+		t.d.Stage, t.d.Question = StageAsking, current
+		return t.listSolutions()
+	}
+}
+
+func (t turn) recognized(target kb.Target) Reply {
+	prefix := t.text(kb.MsgRecognized, nil)
+	switch {
+	case target.Outcome != "":
+		return t.diagnose(target.Outcome, prefix)
+	case target.Solution != "":
+		return t.open(target.Solution, "")
+	default:
+		return t.listSolutions()
+	}
+}
+
+// diagnose moves the dialog to an outcome and shows its first solution.
+func (t turn) diagnose(outcomeID, prefix string) Reply {
+	o, _ := t.e.kb.Outcome(outcomeID)
+	t.d.Stage, t.d.Question = StageSolving, ""
+	t.d.Outcome, t.d.Cause = o.ID, o.Cause
+	t.d.Plan, t.d.Current = slices.Clone(o.Solutions), 0
+	t.recordShown()
+
+	var diagnosis string
+	if o.Cause != "" {
+		diagnosis = t.text(kb.MsgDiagnosis, map[string]any{"Cause": t.text(kb.CauseTitle(o.Cause), nil)})
+	} else {
+		diagnosis = t.text(kb.MsgNoCause, nil)
+	}
+	r := t.view()
+	r.Text = join(prefix, diagnosis, t.text(kb.OutcomeText(o.ID), nil),
+		t.text(kb.MsgPlan, map[string]any{"Count": len(t.d.Plan)}), r.Text)
+	r.Solutions = slices.Clone(t.d.Plan)
+	return r
+}
+
+// open shows one solution. Within a plan it moves there; otherwise it puts the solution
+// before the rest of the plan, so "didn't work" carries on where the person was.
+func (t turn) open(sol, prefix string) Reply {
+	if i := slices.Index(t.d.Plan, sol); t.d.Stage == StageSolving && i >= 0 {
+		t.d.Current = i
+	} else if t.d.Stage == StageSolving {
+		t.d.Plan = slices.Insert(t.d.Plan, t.d.Current, sol)
+	} else {
+		t.d.Stage, t.d.Question = StageSolving, ""
+		t.d.Plan, t.d.Current = []string{sol}, 0
+	}
+	t.recordShown()
+	return t.withView(prefix)
+}
+
+func (t turn) worked() Reply {
+	t.recordResult(ResultWorked)
+	t.d.Stage = StageResolved
+	return t.withView()
+}
+
+func (t turn) failed() Reply {
+	t.recordResult(ResultFailed)
+	if t.d.Current+1 >= len(t.d.Plan) && !slices.Contains(t.d.Plan, t.e.kb.LastResort) {
+		t.d.Plan = append(t.d.Plan, t.e.kb.LastResort)
+	}
+	if t.d.Current+1 < len(t.d.Plan) {
+		t.d.Current++
+		t.recordShown()
+		return t.withView(t.text(kb.MsgNextAfterFailure, nil))
+	}
+	t.d.Stage = StageExhausted
+	return t.withView()
+}
+
+func (t turn) recordShown() {
+	sol, _ := t.d.CurrentSolution()
+	t.d.Attempts = append(t.d.Attempts, Attempt{Solution: sol, At: t.now})
+}
+
+func (t turn) recordResult(r Result) {
+	sol, _ := t.d.CurrentSolution()
+	for i := len(t.d.Attempts) - 1; i >= 0; i-- {
+		if a := &t.d.Attempts[i]; a.Solution == sol && a.Result == "" {
+			a.Result, a.At = r, t.now
+			return
+		}
+	}
+	t.d.Attempts = append(t.d.Attempts, Attempt{Solution: sol, Result: r, At: t.now})
+}
+
+func (t turn) listSolutions() Reply {
+	lines := []string{t.text(kb.MsgAllSolutions, nil)}
+	buttons := make([]Button, 0, len(t.e.kb.Solutions))
+	for _, sol := range t.e.kb.Solutions {
+		title := t.text(kb.SolutionTitle(sol), nil)
+		lines = append(lines, "• "+title+"  /solution "+sol)
+		buttons = append(buttons, Button{ID: buttonOpenPrefix + sol, Label: title})
+	}
+	return Reply{
+		Text:      strings.Join(lines, "\n"),
+		Buttons:   buttons,
+		Cause:     t.d.Cause,
+		Solutions: slices.Clone(t.e.kb.Solutions),
+	}
+}
+
+// withView answers with the given paragraphs followed by the dialog where it stands.
+func (t turn) withView(paragraphs ...string) Reply {
+	r := t.view()
+	r.Text = join(append(paragraphs, r.Text)...)
+	return r
+}
+
+// view renders where the dialog stands: the open question, the solution being tried, or the
+// end of the walk, with the buttons that move it on.
+func (t turn) view() Reply {
+	d := t.d
+	switch d.Stage {
+	case StageNew, StageAsking:
+		qid := d.Question
+		if d.Stage == StageNew || qid == "" {
+			qid = t.e.kb.Start
+		}
+		q, ok := t.e.kb.Question(qid)
+		if !ok { // the flow changed under a stored dialog: start over rather than strand it
+			d.Stage, d.Question = StageAsking, t.e.kb.Start
+			q, _ = t.e.kb.Question(t.e.kb.Start)
+		}
+		buttons := make([]Button, 0, len(q.Options))
+		for _, o := range q.Options {
+			buttons = append(buttons, Button{ID: AnswerButton(q.ID, o.ID), Label: t.text(kb.OptionLabel(q.ID, o.ID), nil)})
+		}
+		return Reply{Text: t.text(kb.QuestionText(q.ID), nil), Buttons: buttons}
+	case StageSolving:
+		sol, ok := d.CurrentSolution()
+		if !ok || !t.e.kb.IsSolution(sol) {
+			d.Stage = StageExhausted
+			return t.view()
+		}
+		title := t.text(kb.SolutionTitle(sol), nil)
+		heading := t.text(kb.MsgSolutionSingle, map[string]any{"Title": title})
+		if len(d.Plan) > 1 {
+			heading = t.text(kb.MsgSolutionHeading, map[string]any{"N": d.Current + 1, "Total": len(d.Plan), "Title": title})
+		}
+		return Reply{
+			Text: join(heading+"\n"+t.text(kb.SolutionSteps(sol), nil), t.text(kb.MsgAskWorked, nil)),
+			Buttons: []Button{
+				{ID: buttonWorkedPrefix + sol, Label: t.text(kb.MsgButtonWorked, nil)},
+				{ID: buttonFailedPrefix + sol, Label: t.text(kb.MsgButtonFailed, nil)},
+				{ID: ButtonAll, Label: t.text(kb.MsgButtonAll, nil)},
+			},
+			Cause:     d.Cause,
+			Solutions: []string{sol},
+		}
+	case StageResolved:
+		return Reply{
+			Text:    t.text(kb.MsgWorked, nil),
+			Buttons: []Button{{ID: ButtonRestart, Label: t.text(kb.MsgButtonRestart, nil)}},
+			Cause:   d.Cause,
+		}
+	default: // StageExhausted
+		return Reply{
+			Text: t.text(kb.MsgExhausted, nil),
+			Buttons: []Button{
+				{ID: ButtonRestart, Label: t.text(kb.MsgButtonRestart, nil)},
+				{ID: ButtonHuman, Label: t.text(kb.MsgButtonHuman, nil)},
+				{ID: ButtonAll, Label: t.text(kb.MsgButtonAll, nil)},
+			},
+			Cause: d.Cause,
+		}
+	}
+}
+
+func join(paragraphs ...string) string {
+	nonEmpty := paragraphs[:0:0]
+	for _, p := range paragraphs {
+		if p != "" {
+			nonEmpty = append(nonEmpty, p)
+		}
+	}
+	return strings.Join(nonEmpty, "\n\n")
+}

@@ -1,0 +1,131 @@
+package conversation
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Errors a Store returns, checked with errors.Is.
+var (
+	// ErrDuplicate: the inbound update was handled before; nothing was changed.
+	ErrDuplicate = errors.New("update already handled")
+	// ErrLocked: another process holds the database.
+	ErrLocked = errors.New("database is in use by another process")
+	// ErrUnknownVersion: a stored record was written by a newer version of the bot.
+	ErrUnknownVersion = errors.New("record written by a newer version of the bot")
+)
+
+// Turn names what a Store commits for one inbound message.
+type Turn struct {
+	Key Key
+	// InboundID is the platform's id of the update (Telegram update_id, Slack event_id), unique
+	// per platform. A Store remembers it with the dialog change, so a redelivered update is
+	// refused with ErrDuplicate. Empty: not deduplicated (the terminal chat).
+	InboundID string
+	// Route tells the adapter where the reply goes (chat, thread, message to quote). It is
+	// opaque to the core and stored with the reply in the outbox.
+	Route []byte
+}
+
+// Delivery is a reply waiting in the outbox, or delivered from it.
+type Delivery struct {
+	ID      uint64 // increasing in commit order, unique within a store
+	Key     Key
+	Route   []byte
+	Reply   Reply
+	Created time.Time
+}
+
+// Store keeps dialogs, the ids of inbound updates already handled, and the outbox of replies
+// not yet delivered. Every method is safe for concurrent use.
+//
+// Commit is the one atomic step of the bot: the inbound id, the dialog change and the reply
+// it produces are committed together or not at all, so a crash never leaves a dialog moved on
+// without its reply queued, or a reply queued for an update that will be handled again.
+type Store interface {
+	// Commit loads the dialog of t.Key (the zero Dialog if there is none), calls step with it,
+	// and saves the changed dialog, t.InboundID and the returned reply as one outbox entry in
+	// one transaction. If t.InboundID was handled before it returns ErrDuplicate without
+	// calling step. If step returns an error nothing is saved. step may be called more than
+	// once if the store retries the transaction, so it must not have side effects.
+	Commit(ctx context.Context, t Turn, step func(*Dialog) (Reply, error)) (Delivery, error)
+	// Pending returns up to limit undelivered replies of platform, oldest first.
+	Pending(ctx context.Context, platform string, limit int) ([]Delivery, error)
+	// MarkDelivered removes a reply from the outbox.
+	MarkDelivered(ctx context.Context, id uint64) error
+	// Expire deletes dialogs last active before idleBefore and inbound ids recorded before
+	// seenBefore. It returns how many dialogs it deleted.
+	Expire(ctx context.Context, idleBefore, seenBefore time.Time) (int, error)
+	Close() error
+}
+
+// DialogVersion is the version of the encoding MarshalDialog writes.
+//
+// Version 1 stored the walk as {"lang", "node", "cause", "solutions", "index"}, with the stage
+// implied by which fields were set and no record of attempts. Version 2 adds the explicit
+// stage, the outcome, the pinned language, the attempts and the activity times.
+const DialogVersion = 2
+
+type dialogRecord struct {
+	Version int             `json:"v"`
+	Dialog  json.RawMessage `json:"d"`
+}
+
+type dialogV1 struct {
+	Lang      string   `json:"lang"`
+	Node      string   `json:"node"`
+	Cause     string   `json:"cause"`
+	Solutions []string `json:"solutions"`
+	Index     int      `json:"index"`
+	Updated   int64    `json:"updated"` // Unix seconds
+}
+
+// MarshalDialog encodes d in the current version; stores use it so that every store reads
+// every other's records and old ones are migrated in one place.
+func MarshalDialog(d Dialog) ([]byte, error) {
+	body, err := json.Marshal(d)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(dialogRecord{Version: DialogVersion, Dialog: body})
+}
+
+// UnmarshalDialog decodes a record of any version up to DialogVersion.
+func UnmarshalDialog(b []byte) (Dialog, error) {
+	var rec dialogRecord
+	if err := json.Unmarshal(b, &rec); err != nil {
+		return Dialog{}, fmt.Errorf("decode dialog: %w", err)
+	}
+	switch rec.Version {
+	case 1:
+		var old dialogV1
+		if err := json.Unmarshal(rec.Dialog, &old); err != nil {
+			return Dialog{}, fmt.Errorf("decode dialog v1: %w", err)
+		}
+		return migrateV1(old), nil
+	case DialogVersion:
+		var d Dialog
+		if err := json.Unmarshal(rec.Dialog, &d); err != nil {
+			return Dialog{}, fmt.Errorf("decode dialog v%d: %w", rec.Version, err)
+		}
+		return d, nil
+	}
+	return Dialog{}, fmt.Errorf("%w: dialog version %d, this bot reads up to %d", ErrUnknownVersion, rec.Version, DialogVersion)
+}
+
+func migrateV1(old dialogV1) Dialog {
+	updated := time.Unix(old.Updated, 0).UTC()
+	d := Dialog{Lang: old.Lang, Cause: old.Cause, Started: updated, LastActive: updated}
+	switch {
+	case len(old.Solutions) > 0 && old.Index < len(old.Solutions):
+		d.Stage, d.Plan, d.Current = StageSolving, old.Solutions, old.Index
+	case len(old.Solutions) > 0:
+		d.Stage, d.Plan, d.Current = StageExhausted, old.Solutions, len(old.Solutions)-1
+	case old.Node != "":
+		d.Stage, d.Question = StageAsking, old.Node
+	}
+	return d
+}

@@ -1,0 +1,308 @@
+package kb
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/BurntSushi/toml"
+	"github.com/nicksnyder/go-i18n/v2/i18n"
+	"golang.org/x/text/language"
+)
+
+// ErrInvalid marks every error about the knowledge-base data itself: a broken flow, a
+// missing translation, an unknown ID. The message names the node or message at fault.
+var ErrInvalid = errors.New("invalid knowledge base")
+
+// The files a knowledge base is read from, relative to the root of its file system.
+const (
+	flowFile   = "flow/flow.toml"
+	localesDir = "locales"
+	phrasesDir = "phrases"
+)
+
+// Actions an option or a phrase can lead to besides a question or an outcome.
+const (
+	ActionListSolutions = "list_solutions"
+)
+
+// Option is one answer to a question. Exactly one of Next, Outcome and Action is set.
+type Option struct {
+	ID      string `toml:"id"`
+	Next    string `toml:"next"`
+	Outcome string `toml:"outcome"`
+	Action  string `toml:"action"`
+}
+
+// Question is a node of the diagnosis flow.
+type Question struct {
+	ID      string   `toml:"id"`
+	Options []Option `toml:"options"`
+}
+
+// Option returns the option with the given ID.
+func (q *Question) Option(id string) (Option, bool) {
+	for _, o := range q.Options {
+		if o.ID == id {
+			return o, true
+		}
+	}
+	return Option{}, false
+}
+
+// Outcome is where a diagnosis ends: the cause it names (empty when the problem is not one of
+// the four causes, such as a timeout) and the solutions to try, most likely first.
+type Outcome struct {
+	ID        string   `toml:"id"`
+	Cause     string   `toml:"cause"`
+	Solutions []string `toml:"solutions"`
+}
+
+type flowFileData struct {
+	Start      string     `toml:"start"`
+	Causes     []string   `toml:"causes"`
+	Solutions  []string   `toml:"solutions"`
+	LastResort string     `toml:"last_resort"`
+	Questions  []Question `toml:"question"`
+	Outcomes   []Outcome  `toml:"outcome"`
+}
+
+// KB is a validated knowledge base: the flow, the texts in every language and the phrases
+// recognised in free text. It is read-only after Load and safe for concurrent use.
+type KB struct {
+	// Version changes whenever the flow file does, so that a menu rendered from an older flow
+	// can be recognised as stale.
+	Version string
+	// Start is the first question.
+	Start string
+	// Causes and Solutions list every cause and solution ID, in the article's order.
+	Causes    []string
+	Solutions []string
+	// LastResort is the solution offered when every other one failed.
+	LastResort string
+
+	questions  map[string]*Question
+	outcomes   map[string]*Outcome
+	languages  []language.Tag
+	matcher    language.Matcher
+	localizers map[string]*i18n.Localizer
+	recognizer recognizer
+}
+
+// Load reads the knowledge base from base, with the files of overlay (if not nil) taking
+// precedence: overlay's flow file replaces base's, and its locale and phrase files add to
+// or correct base's, message by message. The result is validated; any problem is an error
+// wrapping ErrInvalid that names what is wrong.
+func Load(base, overlay fs.FS) (*KB, error) {
+	flowBytes, flowName, err := readFlow(base, overlay)
+	if err != nil {
+		return nil, err
+	}
+	var f flowFileData
+	if _, err := toml.Decode(string(flowBytes), &f); err != nil {
+		return nil, fmt.Errorf("%w: %s: %v", ErrInvalid, flowName, err)
+	}
+	sum := sha256.Sum256(flowBytes)
+	k := &KB{
+		Version:    hex.EncodeToString(sum[:4]),
+		Start:      f.Start,
+		Causes:     f.Causes,
+		Solutions:  f.Solutions,
+		LastResort: f.LastResort,
+		questions:  make(map[string]*Question, len(f.Questions)),
+		outcomes:   make(map[string]*Outcome, len(f.Outcomes)),
+	}
+	for i := range f.Questions {
+		q := &f.Questions[i]
+		if _, dup := k.questions[q.ID]; dup {
+			return nil, fmt.Errorf("%w: %s: question %q defined twice", ErrInvalid, flowName, q.ID)
+		}
+		k.questions[q.ID] = q
+	}
+	for i := range f.Outcomes {
+		o := &f.Outcomes[i]
+		if _, dup := k.outcomes[o.ID]; dup {
+			return nil, fmt.Errorf("%w: %s: outcome %q defined twice", ErrInvalid, flowName, o.ID)
+		}
+		k.outcomes[o.ID] = o
+	}
+	if err := k.validateFlow(); err != nil {
+		return nil, fmt.Errorf("%w: %s: %v", ErrInvalid, flowName, err)
+	}
+	messageIDs, err := k.loadLocales(base, overlay)
+	if err != nil {
+		return nil, err
+	}
+	if err := k.validateMessages(messageIDs); err != nil {
+		return nil, err
+	}
+	if err := k.loadPhrases(base, overlay); err != nil {
+		return nil, err
+	}
+	return k, nil
+}
+
+func readFlow(base, overlay fs.FS) ([]byte, string, error) {
+	if overlay != nil {
+		b, err := fs.ReadFile(overlay, flowFile)
+		if err == nil {
+			return b, "overlay " + flowFile, nil
+		}
+		if !errors.Is(err, fs.ErrNotExist) {
+			return nil, "", fmt.Errorf("read %s: %w", flowFile, err)
+		}
+	}
+	b, err := fs.ReadFile(base, flowFile)
+	if err != nil {
+		return nil, "", fmt.Errorf("read %s: %w", flowFile, err)
+	}
+	return b, flowFile, nil
+}
+
+// tomlFiles lists the .toml files of dir in base and then in overlay, so that overlay's
+// entries are applied last and win.
+func tomlFiles(base, overlay fs.FS, dir string) ([]fileRef, error) {
+	var refs []fileRef
+	for i, fsys := range []fs.FS{base, overlay} {
+		if fsys == nil {
+			continue
+		}
+		entries, err := fs.ReadDir(fsys, dir)
+		if errors.Is(err, fs.ErrNotExist) && i == 1 {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", dir, err)
+		}
+		for _, e := range entries {
+			if e.IsDir() || path.Ext(e.Name()) != ".toml" {
+				continue
+			}
+			refs = append(refs, fileRef{fsys: fsys, name: path.Join(dir, e.Name()), overlay: i == 1})
+		}
+	}
+	return refs, nil
+}
+
+type fileRef struct {
+	fsys    fs.FS
+	name    string
+	overlay bool
+}
+
+func (r fileRef) String() string {
+	if r.overlay {
+		return "overlay " + r.name
+	}
+	return r.name
+}
+
+// loadLocales parses every message file and returns, per language, the IDs it defines.
+func (k *KB) loadLocales(base, overlay fs.FS) (map[string]map[string]bool, error) {
+	bundle := i18n.NewBundle(language.SimplifiedChinese)
+	bundle.RegisterUnmarshalFunc("toml", toml.Unmarshal)
+	files, err := tomlFiles(base, overlay, localesDir)
+	if err != nil {
+		return nil, err
+	}
+	ids := map[string]map[string]bool{}
+	for _, f := range files {
+		b, err := fs.ReadFile(f.fsys, f.name)
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", f, err)
+		}
+		mf, err := bundle.ParseMessageFileBytes(b, f.name)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %s: %v", ErrInvalid, f, err)
+		}
+		if mf.Tag == language.Und {
+			return nil, fmt.Errorf("%w: %s: the file name names no language (want e.g. active.en.toml)", ErrInvalid, f)
+		}
+		tag := mf.Tag.String()
+		if ids[tag] == nil {
+			ids[tag] = map[string]bool{}
+		}
+		for _, m := range mf.Messages {
+			ids[tag][m.ID] = true
+		}
+	}
+	if len(ids) == 0 {
+		return nil, fmt.Errorf("%w: no locale files in %s", ErrInvalid, localesDir)
+	}
+	// The default language comes first so that the matcher falls back to it.
+	tags := bundle.LanguageTags()
+	sort.SliceStable(tags, func(i, j int) bool { return tags[i] == language.SimplifiedChinese })
+	k.languages = tags
+	k.matcher = language.NewMatcher(tags)
+	k.localizers = make(map[string]*i18n.Localizer, len(tags))
+	for _, t := range tags {
+		k.localizers[t.String()] = i18n.NewLocalizer(bundle, t.String())
+	}
+	return ids, nil
+}
+
+// Languages returns the BCP 47 tags of the languages the knowledge base speaks, the default
+// (Simplified Chinese) first.
+func (k *KB) Languages() []string {
+	out := make([]string, len(k.languages))
+	for i, t := range k.languages {
+		out[i] = t.String()
+	}
+	return out
+}
+
+// MatchLanguage maps a language hint (a BCP 47 tag such as Telegram's "zh-hans" or Slack's
+// "en-US", or a short name such as "zh") to the closest language the knowledge base speaks.
+// It reports false when none is close enough.
+func (k *KB) MatchLanguage(hint string) (string, bool) {
+	hint = strings.TrimSpace(hint)
+	if hint == "" {
+		return "", false
+	}
+	tag, err := language.Parse(strings.ReplaceAll(hint, "_", "-"))
+	if err != nil {
+		return "", false
+	}
+	_, index, confidence := k.matcher.Match(tag)
+	if confidence == language.No {
+		return "", false
+	}
+	return k.languages[index].String(), true
+}
+
+// Question returns the question with the given ID.
+func (k *KB) Question(id string) (*Question, bool) {
+	q, ok := k.questions[id]
+	return q, ok
+}
+
+// Outcome returns the outcome with the given ID.
+func (k *KB) Outcome(id string) (*Outcome, bool) {
+	o, ok := k.outcomes[id]
+	return o, ok
+}
+
+// IsSolution reports whether id is a solution ID.
+func (k *KB) IsSolution(id string) bool { return slices.Contains(k.Solutions, id) }
+
+// Text returns the message id in lang, filled in with data. Load has checked that every
+// message the flow needs exists in every language, so a miss here means a caller asked for
+// an ID outside the flow: the text falls back to the default language, then to the ID itself,
+// rather than failing a conversation.
+func (k *KB) Text(lang, id string, data map[string]any) string {
+	l, ok := k.localizers[lang]
+	if !ok {
+		l = k.localizers[k.languages[0].String()]
+	}
+	s, err := l.Localize(&i18n.LocalizeConfig{MessageID: id, TemplateData: data})
+	if err != nil && s == "" {
+		return id
+	}
+	return s
+}

@@ -1,0 +1,273 @@
+package kb
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/nicksnyder/go-i18n/v2/i18n"
+)
+
+// Message IDs of the texts the conversation uses besides those derived from the flow.
+const (
+	MsgGreeting         = "bot.greeting"
+	MsgHelp             = "bot.help"
+	MsgNotUnderstood    = "bot.not_understood"
+	MsgStaleMenu        = "bot.stale_menu"
+	MsgUnsupportedMedia = "bot.unsupported_media"
+	MsgUnknownCommand   = "bot.unknown_command" // {{.Command}}
+	MsgLangUsage        = "bot.lang_usage"
+	MsgLangSwitched     = "bot.lang_switched"
+	MsgSolutionUsage    = "bot.solution_usage" // {{.IDs}}
+	MsgCardDataWarning  = "bot.card_data_warning"
+	MsgHumanUnavailable = "bot.human_unavailable"
+	MsgResume           = "bot.resume"
+	MsgRecognized       = "bot.recognized"
+	MsgDiagnosis        = "bot.diagnosis" // {{.Cause}}
+	MsgNoCause          = "bot.no_cause"
+	MsgPlan             = "bot.plan"             // {{.Count}}
+	MsgSolutionHeading  = "bot.solution_heading" // {{.N}} {{.Total}} {{.Title}}
+	MsgSolutionSingle   = "bot.solution_single"  // {{.Title}}
+	MsgAskWorked        = "bot.ask_worked"
+	MsgWorked           = "bot.worked"
+	MsgNextAfterFailure = "bot.next_after_failure"
+	MsgExhausted        = "bot.exhausted"
+	MsgAllSolutions     = "bot.all_solutions"
+
+	MsgButtonWorked  = "button.worked"
+	MsgButtonFailed  = "button.failed"
+	MsgButtonAll     = "button.all"
+	MsgButtonRestart = "button.restart"
+	MsgButtonHuman   = "button.human"
+)
+
+var fixedMessages = []string{
+	MsgGreeting, MsgHelp, MsgNotUnderstood, MsgStaleMenu, MsgUnsupportedMedia,
+	MsgUnknownCommand, MsgLangUsage, MsgLangSwitched, MsgSolutionUsage, MsgCardDataWarning,
+	MsgHumanUnavailable, MsgResume, MsgRecognized, MsgDiagnosis, MsgNoCause, MsgPlan,
+	MsgSolutionHeading, MsgSolutionSingle, MsgAskWorked, MsgWorked, MsgNextAfterFailure,
+	MsgExhausted, MsgAllSolutions,
+	MsgButtonWorked, MsgButtonFailed, MsgButtonAll, MsgButtonRestart, MsgButtonHuman,
+}
+
+// Message IDs derived from flow IDs.
+
+// QuestionText is the ID of a question's text.
+func QuestionText(question string) string { return "question." + question + ".text" }
+
+// OptionLabel is the ID of an option's button label.
+func OptionLabel(question, option string) string { return "question." + question + "." + option }
+
+// OutcomeText is the ID of what the bot says on reaching an outcome.
+func OutcomeText(outcome string) string { return "outcome." + outcome }
+
+// CauseTitle is the ID of a cause's name.
+func CauseTitle(cause string) string { return "cause." + cause + ".title" }
+
+// SolutionTitle is the ID of a solution's name.
+func SolutionTitle(solution string) string { return "solution." + solution + ".title" }
+
+// SolutionSteps is the ID of a solution's steps.
+func SolutionSteps(solution string) string { return "solution." + solution + ".steps" }
+
+func (k *KB) validateFlow() error {
+	var problems []string
+	fail := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
+
+	if len(k.Causes) == 0 {
+		fail("no causes listed")
+	}
+	if len(k.Solutions) == 0 {
+		fail("no solutions listed")
+	}
+	if !slices.Contains(k.Solutions, k.LastResort) {
+		fail("last_resort %q is not a listed solution", k.LastResort)
+	}
+	if _, ok := k.questions[k.Start]; !ok {
+		fail("start question %q does not exist", k.Start)
+	}
+	for _, id := range sortedKeys(k.questions) {
+		q := k.questions[id]
+		if len(q.Options) < 2 {
+			fail("question %q: has %d options, needs at least 2", id, len(q.Options))
+		}
+		seen := map[string]bool{}
+		for _, o := range q.Options {
+			if seen[o.ID] {
+				fail("question %q: option %q defined twice", id, o.ID)
+			}
+			seen[o.ID] = true
+			targets := 0
+			for _, t := range []string{o.Next, o.Outcome, o.Action} {
+				if t != "" {
+					targets++
+				}
+			}
+			if targets != 1 {
+				fail("question %q: option %q must have exactly one of next, outcome or action", id, o.ID)
+				continue
+			}
+			if _, ok := k.questions[o.Next]; o.Next != "" && !ok {
+				fail("question %q: option %q: next question %q does not exist", id, o.ID, o.Next)
+			}
+			if _, ok := k.outcomes[o.Outcome]; o.Outcome != "" && !ok {
+				fail("question %q: option %q: outcome %q does not exist", id, o.ID, o.Outcome)
+			}
+			if o.Action != "" && o.Action != ActionListSolutions {
+				fail("question %q: option %q: unknown action %q", id, o.ID, o.Action)
+			}
+		}
+	}
+	for _, id := range sortedKeys(k.outcomes) {
+		o := k.outcomes[id]
+		if o.Cause != "" && !slices.Contains(k.Causes, o.Cause) {
+			fail("outcome %q: cause %q is not a listed cause", id, o.Cause)
+		}
+		if len(o.Solutions) == 0 {
+			fail("outcome %q: offers no solutions (a dead end)", id)
+		}
+		for _, s := range o.Solutions {
+			if !slices.Contains(k.Solutions, s) {
+				fail("outcome %q: solution %q is not a listed solution", id, s)
+			}
+		}
+	}
+	if len(problems) > 0 {
+		return errors.New(strings.Join(problems, "; "))
+	}
+
+	reachedQuestions, reachedOutcomes := k.reachable()
+	for _, id := range sortedKeys(k.questions) {
+		if !reachedQuestions[id] {
+			fail("question %q is not reachable from %q", id, k.Start)
+		}
+	}
+	for _, id := range sortedKeys(k.outcomes) {
+		if !reachedOutcomes[id] {
+			fail("outcome %q is not reachable from %q", id, k.Start)
+		}
+	}
+	for _, id := range sortedKeys(k.questions) {
+		if reachedQuestions[id] && !k.leadsToOutcome(id) {
+			fail("question %q never leads to an outcome (a dead end)", id)
+		}
+	}
+	solutionReached := map[string]bool{k.LastResort: true}
+	causeReached := map[string]bool{}
+	for id := range reachedOutcomes {
+		o := k.outcomes[id]
+		causeReached[o.Cause] = true
+		for _, s := range o.Solutions {
+			solutionReached[s] = true
+		}
+	}
+	for _, c := range k.Causes {
+		if !causeReached[c] {
+			fail("cause %q is named by no reachable outcome, so it never leads to solutions", c)
+		}
+	}
+	for _, s := range k.Solutions {
+		if !solutionReached[s] {
+			fail("solution %q is offered by no reachable outcome", s)
+		}
+	}
+	if len(problems) > 0 {
+		return errors.New(strings.Join(problems, "; "))
+	}
+	return nil
+}
+
+func (k *KB) reachable() (questions, outcomes map[string]bool) {
+	questions, outcomes = map[string]bool{}, map[string]bool{}
+	queue := []string{k.Start}
+	questions[k.Start] = true
+	for len(queue) > 0 {
+		q := k.questions[queue[0]]
+		queue = queue[1:]
+		for _, o := range q.Options {
+			if o.Next != "" && !questions[o.Next] {
+				questions[o.Next] = true
+				queue = append(queue, o.Next)
+			}
+			if o.Outcome != "" {
+				outcomes[o.Outcome] = true
+			}
+		}
+	}
+	return questions, outcomes
+}
+
+// leadsToOutcome reports whether some path from question id ends in an outcome or action,
+// so that cycles of questions that never end are caught.
+func (k *KB) leadsToOutcome(id string) bool {
+	seen := map[string]bool{id: true}
+	queue := []string{id}
+	for len(queue) > 0 {
+		q := k.questions[queue[0]]
+		queue = queue[1:]
+		for _, o := range q.Options {
+			if o.Outcome != "" || o.Action != "" {
+				return true
+			}
+			if !seen[o.Next] {
+				seen[o.Next] = true
+				queue = append(queue, o.Next)
+			}
+		}
+	}
+	return false
+}
+
+// requiredMessages lists every message ID the flow and the conversation need.
+func (k *KB) requiredMessages() []string {
+	ids := slices.Clone(fixedMessages)
+	for _, qid := range sortedKeys(k.questions) {
+		ids = append(ids, QuestionText(qid))
+		for _, o := range k.questions[qid].Options {
+			ids = append(ids, OptionLabel(qid, o.ID))
+		}
+	}
+	for _, oid := range sortedKeys(k.outcomes) {
+		ids = append(ids, OutcomeText(oid))
+	}
+	for _, c := range k.Causes {
+		ids = append(ids, CauseTitle(c))
+	}
+	for _, s := range k.Solutions {
+		ids = append(ids, SolutionTitle(s), SolutionSteps(s))
+	}
+	return ids
+}
+
+// validateMessages checks that every required message exists in every language and renders
+// with the data the conversation gives it.
+func (k *KB) validateMessages(defined map[string]map[string]bool) error {
+	sample := map[string]any{"Command": "/x", "IDs": "a, b", "Cause": "c", "Count": 2, "N": 1, "Total": 2, "Title": "t"}
+	var problems []string
+	for _, lang := range k.Languages() {
+		for _, id := range k.requiredMessages() {
+			if !defined[lang][id] {
+				problems = append(problems, fmt.Sprintf("locale %s: message %q is missing", lang, id))
+				continue
+			}
+			if _, err := k.localizers[lang].Localize(&i18n.LocalizeConfig{MessageID: id, TemplateData: sample}); err != nil {
+				problems = append(problems, fmt.Sprintf("locale %s: message %q: %v", lang, id, err))
+			}
+		}
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("%w: %s", ErrInvalid, strings.Join(problems, "; "))
+	}
+	return nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

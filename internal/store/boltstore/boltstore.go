@@ -1,0 +1,243 @@
+// Package boltstore is the embedded conversation.Store: one bbolt file, nothing to install.
+//
+// The file holds three buckets: dialogs (key "platform:chat:user" to a versioned dialog
+// record), inbound (the platform update ids already handled, with when they were seen) and
+// outbox (replies committed but not yet delivered, keyed by a big-endian sequence number so
+// that iteration is commit order).
+//
+// Caveats: bbolt takes an exclusive lock on the file, so only one process can open it; a
+// second one gets conversation.ErrLocked after Options.LockTimeout. Expire scans every dialog;
+// it runs in the background, not on the path of a message.
+package boltstore
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/paydoctor/bot/internal/conversation"
+)
+
+var (
+	dialogsBucket = []byte("dialogs")
+	inboundBucket = []byte("inbound")
+	outboxBucket  = []byte("outbox")
+)
+
+// Options configures Open. The zero value works.
+type Options struct {
+	// LockTimeout is how long Open waits for another process to release the file before it
+	// gives up with conversation.ErrLocked. Zero means 2 seconds.
+	LockTimeout time.Duration
+	// Now is the clock used to stamp inbound ids and outbox entries; nil means time.Now.
+	// A seam for hermetic tests.
+	Now func() time.Time
+}
+
+// Store is a conversation.Store on a bbolt file.
+type Store struct {
+	db  *bolt.DB
+	now func() time.Time
+}
+
+var _ conversation.Store = (*Store)(nil)
+
+// Open opens or creates the bbolt file at path.
+func Open(path string, opts Options) (*Store, error) {
+	if opts.LockTimeout == 0 {
+		opts.LockTimeout = 2 * time.Second
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.LockTimeout})
+	if errors.Is(err, bolt.ErrTimeout) {
+		return nil, fmt.Errorf("open %s: %w", path, conversation.ErrLocked)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		for _, name := range [][]byte{dialogsBucket, inboundBucket, outboxBucket} {
+			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open %s: create buckets: %w", path, err)
+	}
+	return &Store{db: db, now: opts.Now}, nil
+}
+
+// Close closes the file, releasing its lock.
+func (s *Store) Close() error { return s.db.Close() }
+
+// Path returns the file's path.
+func (s *Store) Path() string { return s.db.Path() }
+
+type outboxEntry struct {
+	Key     conversation.Key   `json:"key"`
+	Route   []byte             `json:"route,omitempty"`
+	Reply   conversation.Reply `json:"reply"`
+	Created time.Time          `json:"created"`
+}
+
+// Commit implements conversation.Store.
+func (s *Store) Commit(ctx context.Context, t conversation.Turn, step func(*conversation.Dialog) (conversation.Reply, error)) (conversation.Delivery, error) {
+	if err := ctx.Err(); err != nil {
+		return conversation.Delivery{}, err
+	}
+	var out conversation.Delivery
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		now := s.now()
+		inbound := tx.Bucket(inboundBucket)
+		var inboundKey []byte
+		if t.InboundID != "" {
+			inboundKey = []byte(t.Key.Platform + ":" + t.InboundID)
+			if inbound.Get(inboundKey) != nil {
+				return conversation.ErrDuplicate
+			}
+		}
+		dialogs := tx.Bucket(dialogsBucket)
+		key := []byte(t.Key.String())
+		var d conversation.Dialog
+		if b := dialogs.Get(key); b != nil {
+			var err error
+			if d, err = conversation.UnmarshalDialog(b); err != nil {
+				return fmt.Errorf("dialog %s: %w", t.Key, err)
+			}
+		}
+		reply, err := step(&d)
+		if err != nil {
+			return err
+		}
+		enc, err := conversation.MarshalDialog(d)
+		if err != nil {
+			return err
+		}
+		if err := dialogs.Put(key, enc); err != nil {
+			return err
+		}
+		if inboundKey != nil {
+			if err := inbound.Put(inboundKey, encodeTime(now)); err != nil {
+				return err
+			}
+		}
+		outbox := tx.Bucket(outboxBucket)
+		id, err := outbox.NextSequence()
+		if err != nil {
+			return err
+		}
+		entry := outboxEntry{Key: t.Key, Route: t.Route, Reply: reply, Created: now}
+		b, err := json.Marshal(entry)
+		if err != nil {
+			return err
+		}
+		if err := outbox.Put(encodeID(id), b); err != nil {
+			return err
+		}
+		out = conversation.Delivery{ID: id, Key: t.Key, Route: t.Route, Reply: reply, Created: now}
+		return nil
+	})
+	return out, err
+}
+
+// Pending implements conversation.Store.
+func (s *Store) Pending(ctx context.Context, platform string, limit int) ([]conversation.Delivery, error) {
+	var out []conversation.Delivery
+	err := s.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(outboxBucket).Cursor()
+		for k, v := c.First(); k != nil && len(out) < limit; k, v = c.Next() {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			var e outboxEntry
+			if err := json.Unmarshal(v, &e); err != nil {
+				return fmt.Errorf("outbox entry %d: %w", binary.BigEndian.Uint64(k), err)
+			}
+			if e.Key.Platform != platform {
+				continue
+			}
+			out = append(out, conversation.Delivery{ID: binary.BigEndian.Uint64(k), Key: e.Key, Route: e.Route, Reply: e.Reply, Created: e.Created})
+		}
+		return nil
+	})
+	return out, err
+}
+
+// MarkDelivered implements conversation.Store.
+func (s *Store) MarkDelivered(ctx context.Context, id uint64) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(outboxBucket).Delete(encodeID(id))
+	})
+}
+
+// Expire implements conversation.Store.
+func (s *Store) Expire(ctx context.Context, idleBefore, seenBefore time.Time) (int, error) {
+	deleted := 0
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		dialogs := tx.Bucket(dialogsBucket)
+		var stale [][]byte
+		err := dialogs.ForEach(func(k, v []byte) error {
+			d, err := conversation.UnmarshalDialog(v)
+			if err != nil {
+				return fmt.Errorf("dialog %s: %w", k, err)
+			}
+			if d.LastActive.Before(idleBefore) {
+				stale = append(stale, bytes.Clone(k))
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, k := range stale {
+			if err := dialogs.Delete(k); err != nil {
+				return err
+			}
+		}
+		deleted = len(stale)
+
+		inbound := tx.Bucket(inboundBucket)
+		var seen [][]byte
+		err = inbound.ForEach(func(k, v []byte) error {
+			if decodeTime(v).Before(seenBefore) {
+				seen = append(seen, bytes.Clone(k))
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, k := range seen {
+			if err := inbound.Delete(k); err != nil {
+				return err
+			}
+		}
+		return ctx.Err()
+	})
+	if err != nil {
+		return 0, err
+	}
+	return deleted, nil
+}
+
+func encodeID(id uint64) []byte { return binary.BigEndian.AppendUint64(nil, id) }
+
+func encodeTime(t time.Time) []byte { return binary.BigEndian.AppendUint64(nil, uint64(t.UnixNano())) }
+
+func decodeTime(b []byte) time.Time {
+	if len(b) != 8 {
+		return time.Time{}
+	}
+	return time.Unix(0, int64(binary.BigEndian.Uint64(b)))
+}
