@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"strings"
@@ -21,6 +23,7 @@ import (
 	"github.com/paydoctor/bot/internal/conversation"
 	"github.com/paydoctor/bot/internal/kb"
 	"github.com/paydoctor/bot/internal/store/boltstore"
+	"golang.org/x/sync/errgroup"
 )
 
 func main() {
@@ -51,10 +54,19 @@ type Config struct {
 	KBDir     string
 	DialogTTL time.Duration
 
+	// HTTPAddr is where webhooks (and later /healthz, /metrics) are served. Empty: only when a
+	// platform needs it, on defaultHTTPAddr.
+	HTTPAddr string
+
 	// chat
 	User string
 	JSON bool
+
+	Telegram TelegramConfig
+	Slack    SlackConfig
 }
+
+const defaultHTTPAddr = ":8080"
 
 // Main is the program, separated from main() so that end-to-end tests run it in-process.
 type Main struct {
@@ -122,6 +134,13 @@ func (m *Main) ParseFlags(args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	c.HTTPAddr = m.getenv("BOT_HTTP_ADDR")
+	if c.Telegram, err = telegramConfigFromEnv(m.getenv); err != nil {
+		return err
+	}
+	if c.Slack, err = slackConfigFromEnv(m.getenv); err != nil {
+		return err
+	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q (run bot --help)", fs.Arg(0))
 	}
@@ -161,8 +180,59 @@ func (m *Main) Run(ctx context.Context) error {
 	defer stopSweep()
 	go svc.SweepExpired(sweepCtx, time.Hour, m.Config.DialogTTL, 24*time.Hour, log)
 
-	chat := console.New(svc, console.Options{In: m.stdin, Out: m.stdout, JSON: m.Config.JSON, User: m.Config.User})
-	return chat.Run(ctx)
+	env := platformEnv{svc: svc, store: store, log: log, mux: http.NewServeMux()}
+	var platforms []func(context.Context, platformEnv) error
+	if m.Config.Command == "" && m.Config.Telegram.enabled() {
+		platforms = append(platforms, m.runTelegram)
+	}
+	if m.Config.Command == "" && m.Config.Slack.enabled() {
+		platforms = append(platforms, m.runSlack)
+	}
+	if len(platforms) == 0 {
+		chat := console.New(svc, console.Options{In: m.stdin, Out: m.stdout, JSON: m.Config.JSON, User: m.Config.User})
+		return chat.Run(ctx)
+	}
+	return m.serve(ctx, env, platforms)
+}
+
+// platformEnv is what a platform adapter is started with.
+type platformEnv struct {
+	svc   *conversation.Service
+	store conversation.Store
+	log   *slog.Logger
+	// mux is served on Config.HTTPAddr; adapters register their webhook handlers on it.
+	mux *http.ServeMux
+}
+
+// serve runs the platforms and, if any registered a handler or BOT_HTTP_ADDR is set, the HTTP
+// server, until ctx is done or one of them fails.
+func (m *Main) serve(ctx context.Context, env platformEnv, platforms []func(context.Context, platformEnv) error) error {
+	g, ctx := errgroup.WithContext(ctx)
+	for _, run := range platforms {
+		g.Go(func() error { return run(ctx, env) })
+	}
+	addr := m.Config.HTTPAddr
+	if addr == "" {
+		addr = defaultHTTPAddr
+	}
+	srv := &http.Server{Addr: addr, Handler: env.mux, ReadHeaderTimeout: 10 * time.Second}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("BOT_HTTP_ADDR %s: %w", addr, err)
+	}
+	g.Go(func() error {
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+		return nil
+	})
+	g.Go(func() error {
+		<-ctx.Done()
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), 4*time.Second)
+		defer cancel()
+		return srv.Shutdown(shutdownCtx)
+	})
+	return g.Wait()
 }
 
 func (m *Main) loadKB() (*kb.KB, error) {
