@@ -56,6 +56,10 @@ type Store interface {
 	Pending(ctx context.Context, platform string, limit int) ([]Delivery, error)
 	// MarkDelivered removes a reply from the outbox.
 	MarkDelivered(ctx context.Context, id uint64) error
+	// MoveChat re-keys every dialog of chat from on platform to chat to, as when a Telegram
+	// group becomes a supergroup with a new id. It returns how many dialogs moved; a dialog
+	// already present under the new key is kept and the old one dropped.
+	MoveChat(ctx context.Context, platform, from, to string) (int, error)
 	// Expire deletes dialogs last active before idleBefore and inbound ids recorded before
 	// seenBefore. It returns how many dialogs it deleted.
 	Expire(ctx context.Context, idleBefore, seenBefore time.Time) (int, error)

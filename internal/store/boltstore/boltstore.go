@@ -181,6 +181,36 @@ func (s *Store) MarkDelivered(ctx context.Context, id uint64) error {
 	})
 }
 
+// MoveChat implements conversation.Store.
+func (s *Store) MoveChat(ctx context.Context, platform, from, to string) (int, error) {
+	moved := 0
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		dialogs := tx.Bucket(dialogsBucket)
+		prefix := []byte(conversation.Key{Platform: platform, Chat: from}.String())
+		type kv struct{ k, v []byte }
+		var found []kv
+		c := dialogs.Cursor()
+		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+			found = append(found, kv{bytes.Clone(k), bytes.Clone(v)})
+		}
+		for _, e := range found {
+			user := string(e.k[len(prefix):])
+			newKey := []byte(conversation.Key{Platform: platform, Chat: to, User: user}.String())
+			if dialogs.Get(newKey) == nil {
+				if err := dialogs.Put(newKey, e.v); err != nil {
+					return err
+				}
+				moved++
+			}
+			if err := dialogs.Delete(e.k); err != nil {
+				return err
+			}
+		}
+		return ctx.Err()
+	})
+	return moved, err
+}
+
 // Expire implements conversation.Store.
 func (s *Store) Expire(ctx context.Context, idleBefore, seenBefore time.Time) (int, error) {
 	deleted := 0
