@@ -53,7 +53,7 @@ func (e *Engine) Step(d Dialog, in Input, now time.Time) (Dialog, Reply) {
 	}
 	e.chooseLanguage(&d, in)
 
-	t := turn{e: e, d: &d, now: now}
+	t := turn{e: e, d: &d, now: now, cardData: cardData}
 	r := t.dispatch(in)
 	if cardData {
 		r.Text = e.kb.Text(d.Lang, kb.MsgCardDataWarning, nil) + "\n\n" + r.Text
@@ -119,6 +119,9 @@ type turn struct {
 	e   *Engine
 	d   *Dialog
 	now time.Time
+	// cardData: the input held card data, which Step warns about; then text that says
+	// nothing else needs no "I don't understand" on top of the warning.
+	cardData bool
 }
 
 func (t turn) text(id string, data map[string]any) string { return t.e.kb.Text(t.d.Lang, id, data) }
@@ -155,6 +158,9 @@ func (t turn) freeText(text string) Reply {
 	}
 	if t.d.Stage == StageNew {
 		return t.start()
+	}
+	if t.cardData {
+		return t.withView()
 	}
 	return t.withView(t.text(kb.MsgNotUnderstood, nil))
 }
