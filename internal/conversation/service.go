@@ -82,7 +82,7 @@ func (s *Service) SweepExpired(ctx context.Context, interval, dialogTTL, inbound
 		now := s.now()
 		n, err := s.store.Expire(ctx, now.Add(-dialogTTL), now.Add(-inboundTTL))
 		switch {
-		case err != nil:
+		case err != nil && ctx.Err() == nil:
 			log.Error("expire idle dialogs", "err", err)
 		case n > 0:
 			log.Info("expired idle dialogs", "count", n)

@@ -5,13 +5,16 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
 
+	bot "github.com/paydoctor/bot"
 	"github.com/paydoctor/bot/internal/conversation"
+	"github.com/paydoctor/bot/internal/kb"
 	"github.com/paydoctor/bot/internal/store/boltstore"
 	"github.com/paydoctor/bot/internal/store/storetest"
 )
@@ -136,5 +139,42 @@ func putRaw(t *testing.T, path, key string, value []byte) {
 	err = db.Update(func(tx *bolt.Tx) error { return tx.Bucket([]byte("dialogs")).Put([]byte(key), value) })
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// BenchmarkHandle is one message through the whole core: the engine's step and a bbolt commit
+// (fsync on) of the dialog, the inbound id and the outbox reply, then the outbox delete.
+func BenchmarkHandle(b *testing.B) {
+	k, err := kb.Load(bot.Data(), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	e, err := conversation.NewEngine(k, "zh-Hans")
+	if err != nil {
+		b.Fatal(err)
+	}
+	s, err := boltstore.Open(filepath.Join(b.TempDir(), "bot.db"), boltstore.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	svc := conversation.NewService(e, s, nil)
+	ctx := context.Background()
+	texts := []string{"/start", "我的卡被拒绝了 card_declined", "[no]"}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		in := conversation.Inbound{
+			Turn:  conversation.Turn{Key: conversation.Key{Platform: "bench", Chat: "c", User: strconv.Itoa(i % 1000)}, InboundID: strconv.Itoa(i)},
+			Input: conversation.Input{Kind: conversation.InputText, Text: texts[i%len(texts)]},
+		}
+		d, err := svc.Handle(ctx, in)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := s.MarkDelivered(ctx, d.ID); err != nil {
+			b.Fatal(err)
+		}
+		i++
 	}
 }
