@@ -154,6 +154,9 @@ func (t turn) freeText(text string) Reply {
 		}
 	}
 	if matches := t.e.kb.Recognize(text); len(matches) > 0 {
+		if near := closeMatches(matches); len(near) > 1 {
+			return t.clarify(near)
+		}
 		return t.recognized(matches[0].Target)
 	}
 	if t.d.Stage == StageNew {
@@ -302,6 +305,34 @@ func (t turn) recognized(target kb.Target) Reply {
 	default:
 		return t.listSolutions()
 	}
+}
+
+// closeMatches returns the targets that score nearly as well as the best one (within a fifth),
+// at most three: when there are several, a guess would too often be wrong.
+func closeMatches(matches []kb.Match) []kb.Target {
+	var near []kb.Target
+	for _, m := range matches {
+		if m.Score*5 >= matches[0].Score*4 && len(near) < 3 {
+			near = append(near, m.Target)
+		}
+	}
+	return near
+}
+
+// clarify asks which of a few recognised targets fits, without moving the dialog.
+func (t turn) clarify(targets []kb.Target) Reply {
+	buttons := make([]Button, 0, len(targets))
+	for _, target := range targets {
+		switch {
+		case target.Outcome != "":
+			buttons = append(buttons, Button{ID: buttonOutcomePrefix + target.Outcome, Label: t.text(kb.OutcomeChoice(target.Outcome), nil)})
+		case target.Solution != "":
+			buttons = append(buttons, Button{ID: buttonOpenPrefix + target.Solution, Label: t.text(kb.SolutionTitle(target.Solution), nil)})
+		default:
+			buttons = append(buttons, Button{ID: ButtonAll, Label: t.text(kb.MsgButtonAll, nil)})
+		}
+	}
+	return Reply{Text: t.text(kb.MsgClarify, nil), Buttons: buttons, Cause: t.d.Cause}
 }
 
 // diagnose moves the dialog to an outcome and shows its first solution.

@@ -161,6 +161,11 @@ var transcripts = []struct {
 		wantSolutions: []string{}, wantStage: conversation.StageAsking,
 	},
 	{
+		name: "en-ambiguous-free-text", lang: "en",
+		lines:     []string{"I tried PayPal and Alipay", "[go:wallet-only]"},
+		wantCause: "platform-unsupported", wantSolutions: []string{"international-card", "virtual-card", "paypal"}, wantStage: conversation.StageSolving,
+	},
+	{
 		name: "zh-free-text-and-language", lang: "en",
 		lines:     []string{"付款时一直没收到验证码", "/lang en", "/lang xx", "/lang zh", "我的卡号 4111 1111 1111 1111, 安全码 123"},
 		wantCause: "bank-verification", wantSolutions: []string{"enable-cross-border"}, wantStage: conversation.StageSolving,
