@@ -20,8 +20,9 @@ type Target struct {
 	Action   string `toml:"action"`
 }
 
-// Match is a target recognised in a text, with a score: the weight of the most specific
-// phrase that matched (longer phrases, and Han characters, weigh more).
+// Match is a target recognised in a text, with a score: the summed weight of its phrases
+// that matched (longer phrases, and Han characters, weigh more), so that several cues for
+// one target outweigh a single cue for another.
 type Match struct {
 	Target
 	Score int
@@ -119,8 +120,8 @@ func (k *KB) Recognize(text string) []Match {
 		} else if edits, ok := findWords(words, p.words); ok {
 			score = p.weight - 2*edits
 		}
-		if score > best[p.target] {
-			best[p.target] = score
+		if score > 0 {
+			best[p.target] += score
 		}
 	}
 	matches := make([]Match, 0, len(best))
@@ -160,7 +161,7 @@ func findWords(text, phrase []string) (edits int, found bool) {
 // wordMatch allows one typo in words of five letters or more and two from nine, but none in
 // codes with digits or underscores ("do_not_honor", "3ds"): those are pasted, not typed.
 func wordMatch(got, want string) (edits int, ok bool) {
-	if got == want {
+	if got == want || got == want+"s" {
 		return 0, true
 	}
 	allowed := 0
