@@ -68,6 +68,16 @@ func (e *Engine) Step(d Dialog, in Input, now time.Time) (Dialog, Reply) {
 	return d, r
 }
 
+// Apology is the reply to a message whose handling failed unexpectedly: it leaves the dialog
+// as it was and says so in the dialog's language.
+func (e *Engine) Apology(d Dialog) Reply {
+	lang := d.Lang
+	if lang == "" {
+		lang = e.defaultLang
+	}
+	return Reply{Text: e.kb.Text(lang, kb.MsgSorry, nil), Buttons: []Button{}, Cause: d.Cause, Solutions: []string{}, Lang: lang}
+}
+
 // cleanText cuts text to MaxInputBytes, drops invalid UTF-8 and control characters, and
 // redacts card data. It reports whether card data was found.
 func cleanText(s string) (string, bool) {
@@ -132,6 +142,8 @@ func (t turn) dispatch(in Input) Reply {
 		return t.press(in.Text, in.FlowVersion)
 	case InputUnsupported:
 		return t.withView(t.text(kb.MsgUnsupportedMedia, nil))
+	case InputFlooded:
+		return Reply{Text: t.text(kb.MsgSlowDown, nil), Cause: t.d.Cause}
 	case InputResume:
 		if t.d.Stage == StageNew {
 			return t.start()
@@ -154,7 +166,7 @@ func (t turn) freeText(text string) Reply {
 		}
 	}
 	if matches := t.e.kb.Recognize(text); len(matches) > 0 {
-		if near := closeMatches(matches); len(near) > 1 {
+		if near := t.closeMatches(matches); len(near) > 1 {
 			return t.clarify(near)
 		}
 		return t.recognized(matches[0].Target)
@@ -308,15 +320,35 @@ func (t turn) recognized(target kb.Target) Reply {
 }
 
 // closeMatches returns the targets that score nearly as well as the best one (within a fifth),
-// at most three: when there are several, a guess would too often be wrong.
-func closeMatches(matches []kb.Match) []kb.Target {
+// at most three, leaving out those that lead where a better one already does (an outcome
+// whose first solution is the solution matched): when several remain, a guess would too
+// often be wrong.
+func (t turn) closeMatches(matches []kb.Match) []kb.Target {
 	var near []kb.Target
+	seen := map[string]bool{}
 	for _, m := range matches {
-		if m.Score*5 >= matches[0].Score*4 && len(near) < 3 {
-			near = append(near, m.Target)
+		if m.Score*5 < matches[0].Score*4 || len(near) == 3 {
+			break
 		}
+		dest := t.destination(m.Target)
+		if seen[dest] {
+			continue
+		}
+		seen[dest] = true
+		near = append(near, m.Target)
 	}
 	return near
+}
+
+// destination is the first solution a target leads to, or the action it takes.
+func (t turn) destination(target kb.Target) string {
+	if o, ok := t.e.kb.Outcome(target.Outcome); ok {
+		return o.Solutions[0]
+	}
+	if target.Solution != "" {
+		return target.Solution
+	}
+	return target.Action
 }
 
 // clarify asks which of a few recognised targets fits, without moving the dialog.

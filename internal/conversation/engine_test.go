@@ -162,8 +162,8 @@ var transcripts = []struct {
 	},
 	{
 		name: "en-ambiguous-free-text", lang: "en",
-		lines:     []string{"I tried PayPal and Alipay", "[go:wallet-only]"},
-		wantCause: "platform-unsupported", wantSolutions: []string{"international-card", "virtual-card", "paypal"}, wantStage: conversation.StageSolving,
+		lines:     []string{"timeout or declined?", "[go:peak-timeout]"},
+		wantCause: "", wantSolutions: []string{"payment-timing", "contact-support"}, wantStage: conversation.StageSolving,
 	},
 	{
 		name: "zh-free-text-and-language", lang: "en",

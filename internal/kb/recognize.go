@@ -31,6 +31,9 @@ type Match struct {
 type intent struct {
 	Target
 	Phrases []string `toml:"phrases"`
+	// Weight scales the phrases' weights: below 1 for words that merely hint (a bank's
+	// name), above 1 for names that settle it (PayPal). Zero means 1.
+	Weight float64 `toml:"weight"`
 }
 
 type phrase struct {
@@ -62,6 +65,9 @@ func (k *KB) loadPhrases(base, overlay fs.FS) error {
 			return fmt.Errorf("%w: %s: %v", ErrInvalid, f, err)
 		}
 		for i, in := range doc.Intents {
+			if in.Weight < 0 || in.Weight > 10 {
+				return fmt.Errorf("%w: %s: intent %d: weight %v is outside 0 to 10", ErrInvalid, f, i+1, in.Weight)
+			}
 			if err := k.checkTarget(in.Target); err != nil {
 				return fmt.Errorf("%w: %s: intent %d: %v", ErrInvalid, f, i+1, err)
 			}
@@ -70,7 +76,11 @@ func (k *KB) loadPhrases(base, overlay fs.FS) error {
 				if n == "" {
 					return fmt.Errorf("%w: %s: intent %d: phrase %q is empty once normalized", ErrInvalid, f, i+1, p)
 				}
-				k.recognizer.phrases = append(k.recognizer.phrases, phrase{text: n, words: strings.Fields(n), han: hasHan(n), weight: weigh(n), target: in.Target})
+				// The same phrase in two files (say "paypal" in en and zh-Hans) is one cue.
+				if slices.ContainsFunc(k.recognizer.phrases, func(p phrase) bool { return p.text == n && p.target == in.Target }) {
+					continue
+				}
+				k.recognizer.phrases = append(k.recognizer.phrases, phrase{text: n, words: strings.Fields(n), han: hasHan(n), weight: scale(weigh(n), in.Weight), target: in.Target})
 			}
 		}
 	}
@@ -238,6 +248,13 @@ func Normalize(text string) string {
 		pendingSpace, prevHan = false, isHan
 	}
 	return b.String()
+}
+
+func scale(w int, by float64) int {
+	if by == 0 {
+		return w
+	}
+	return max(1, int(float64(w)*by+0.5))
 }
 
 func hasHan(s string) bool {

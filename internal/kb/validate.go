@@ -36,6 +36,8 @@ const (
 	MsgExhausted        = "bot.exhausted"
 	MsgAllSolutions     = "bot.all_solutions"
 	MsgClarify          = "bot.clarify"
+	MsgSlowDown         = "bot.slow_down"
+	MsgSorry            = "bot.sorry"
 
 	MsgButtonWorked  = "button.worked"
 	MsgButtonFailed  = "button.failed"
@@ -49,7 +51,7 @@ var fixedMessages = []string{
 	MsgUnknownCommand, MsgLangUsage, MsgLangSwitched, MsgSolutionUsage, MsgCardDataWarning,
 	MsgHumanUnavailable, MsgResume, MsgRecognized, MsgDiagnosis, MsgNoCause, MsgPlan,
 	MsgSolutionHeading, MsgSolutionSingle, MsgAskWorked, MsgWorked, MsgNextAfterFailure,
-	MsgExhausted, MsgAllSolutions, MsgClarify,
+	MsgExhausted, MsgAllSolutions, MsgClarify, MsgSlowDown, MsgSorry,
 	MsgButtonWorked, MsgButtonFailed, MsgButtonAll, MsgButtonRestart, MsgButtonHuman,
 }
 
