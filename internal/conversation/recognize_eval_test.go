@@ -64,7 +64,7 @@ func firstAnswer(e *conversation.Engine, lang, text string) []string {
 // phrases were tuned on; holdout.tsv was written separately and never used for tuning, so it
 // measures how the recognizer does on text it has not seen.
 func TestRecognitionAccuracy(t *testing.T) {
-	for _, name := range []string{"eval.tsv", "holdout.tsv"} {
+	for _, name := range []string{"eval.tsv", "holdout.tsv", "unseen.tsv"} {
 		t.Run(name, func(t *testing.T) { checkAccuracy(t, readEvalSet(t, name)) })
 	}
 }
