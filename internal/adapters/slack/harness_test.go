@@ -157,7 +157,9 @@ func (d *dialog) step(in conversation.Input) conversation.Reply {
 }
 
 // shown is how a reply's text appears in the section blocks.
-func shown(r conversation.Reply) string { return strings.Join(splitText(escape(r.Text), maxSectionText), "\n") }
+func shown(r conversation.Reply) string {
+	return strings.Join(splitText(escape(r.Text), maxSectionText), "\n")
+}
 
 func hasHan(s string) bool {
 	for _, r := range s {

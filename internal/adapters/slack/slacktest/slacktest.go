@@ -354,4 +354,3 @@ func formBody(values map[string]string) []byte {
 	}
 	return []byte(f.Encode())
 }
-
