@@ -153,9 +153,13 @@ func (a *Adapter) Run(ctx context.Context) error {
 	if err := a.svc.Redeliver(ctx, Platform, a); err != nil {
 		a.log.Warn("redeliver pending replies", "err", err)
 	}
+	// A job under way when ctx ends is finished, for up to shutdownGrace, so that a reply
+	// sent is also marked delivered and not sent again at the next start.
+	jobCtx, cancelJobs := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelJobs()
 	var wg sync.WaitGroup
 	for _, q := range a.queues {
-		wg.Go(func() { a.work(ctx, q) })
+		wg.Go(func() { a.work(ctx, jobCtx, q) })
 	}
 	if a.socket != nil {
 		err = a.runSocket(ctx)
@@ -164,9 +168,14 @@ func (a *Adapter) Run(ctx context.Context) error {
 		err = ctx.Err()
 	}
 	a.stopped.Do(func() { close(a.stop) })
+	grace := time.AfterFunc(shutdownGrace, cancelJobs)
+	defer grace.Stop()
 	wg.Wait()
 	return err
 }
+
+// shutdownGrace is how long Run waits for the jobs under way when it is stopped.
+const shutdownGrace = 5 * time.Second
 
 // job is one inbound message waiting for a worker.
 type job struct {
@@ -203,13 +212,17 @@ func (a *Adapter) enqueue(j job) error {
 	}
 }
 
-func (a *Adapter) work(ctx context.Context, q chan job) {
+// work handles the jobs of q until ctx is done, each with jobCtx.
+func (a *Adapter) work(ctx, jobCtx context.Context, q chan job) {
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case j := <-q:
-			a.handle(ctx, j)
+			if ctx.Err() != nil {
+				return
+			}
+			a.handle(jobCtx, j)
 		}
 	}
 }

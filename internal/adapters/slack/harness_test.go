@@ -2,6 +2,8 @@ package slack
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -99,7 +101,7 @@ func (h *harness) start() {
 		}
 		stopped = true
 		cancel()
-		if err := <-done; err != nil && err != context.Canceled {
+		if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
 			t.Errorf("Run: %v", err)
 		}
 		h.http.Close()
@@ -175,4 +177,43 @@ type testWriter struct{ t *testing.T }
 func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimSpace(string(p)))
 	return len(p), nil
+}
+
+// reopen opens the store of a stopped harness directly.
+func (h *harness) reopen() (*boltstore.Store, *conversation.Service) {
+	h.t.Helper()
+	store, err := boltstore.Open(h.db, boltstore.Options{})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return store, conversation.NewService(h.engine, store, nil)
+}
+
+// summary is msgs, one line each, for failure messages.
+func summary(msgs []slacktest.Message) string {
+	var b strings.Builder
+	for _, m := range msgs {
+		first, _, _ := strings.Cut(m.BlockText, "\n")
+		fmt.Fprintf(&b, "\n  %s channel=%s thread=%s ts=%s url=%s %q", m.Method, m.Channel, m.ThreadTS, m.TS, m.ResponseURL, first)
+	}
+	return b.String()
+}
+
+// waitDelivered waits until the outbox is empty.
+func (h *harness) waitDelivered() {
+	h.t.Helper()
+	deadline := time.Now().Add(wait)
+	for {
+		p, err := h.store.Pending(h.t.Context(), Platform, 10)
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		if len(p) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			h.t.Fatalf("outbox still holds %d replies", len(p))
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
