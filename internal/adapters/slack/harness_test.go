@@ -217,3 +217,9 @@ func (h *harness) waitDelivered() {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// lastButton returns the id of button i of m, as the engine knows it.
+func (d *dialog) lastButton(i int, m slacktest.Message) string {
+	_, id, _ := parseValue(m.Buttons[i].Value)
+	return id
+}

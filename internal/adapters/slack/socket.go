@@ -49,6 +49,9 @@ func (a *Adapter) onSocketEvent(ctx context.Context, evt socketmode.Event) {
 		a.log.Info("socket mode connected")
 		return
 	case socketmode.EventTypeConnectionError, socketmode.EventTypeIncomingError, socketmode.EventTypeInvalidAuth:
+		if ctx.Err() != nil {
+			return // the connection closing on shutdown
+		}
 		a.log.Warn("socket mode", "event", string(evt.Type), "err", fmt.Sprint(evt.Data))
 		return
 	default:
