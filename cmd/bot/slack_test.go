@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -214,4 +215,30 @@ func hasHan(s string) bool {
 		}
 	}
 	return false
+}
+
+// The manifests in deploy/ ask for what the adapter uses.
+func TestSlackManifests(t *testing.T) {
+	common := []string{
+		"command: /paydoctor", "- commands", "- chat:write", "- app_mentions:read", "- im:history",
+		"- im:read", "- im:write", "- users:read", "- app_mention", "- message.im", "is_enabled: true",
+		"messages_tab_enabled: true",
+	}
+	for file, extra := range map[string][]string{
+		"slack-manifest.yaml":        {"socket_mode_enabled: false", "/slack/commands", "/slack/events", "/slack/interactions"},
+		"slack-manifest-socket.yaml": {"socket_mode_enabled: true"},
+	} {
+		b, err := os.ReadFile(filepath.Join("..", "..", "deploy", file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range append(common, extra...) {
+			if !strings.Contains(string(b), want) {
+				t.Errorf("%s lacks %q", file, want)
+			}
+		}
+		if strings.Contains(string(b), "\t") {
+			t.Errorf("%s has tabs; YAML wants spaces", file)
+		}
+	}
 }
