@@ -363,3 +363,20 @@ func TestRedeliverOnStart(t *testing.T) {
 		t.Fatalf("redelivered %+v, want to D9", m)
 	}
 }
+
+// The HTTP answer never waits on the Web API: with Slack making the bot wait two seconds,
+// the request is still acknowledged at once, and the reply follows.
+func TestAck_DoesNotWaitForWebAPI(t *testing.T) {
+	h := newHarness(t, nil)
+	respond := h.slack.ResponseURL()
+	h.slack.RateLimit("response_url", 2)
+	start := time.Now()
+	code, _, took := h.post("/slack/commands", slacktest.CommandBody(slacktest.Command{Channel: "C1", User: "U1", Text: "help", ResponseURL: respond, TriggerID: "t1"}))
+	if code != http.StatusOK || took > 500*time.Millisecond {
+		t.Fatalf("acknowledged with %d after %s, want 200 at once", code, took)
+	}
+	m := h.slack.WaitMessages(1, wait)[0]
+	if d := m.At.Sub(start); d < 2*time.Second || m.ResponseURL != respond {
+		t.Fatalf("reply %+v after %s, want it through %s after the 2s Retry-After", m, d, respond)
+	}
+}
