@@ -2,6 +2,7 @@ package slack
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -378,5 +379,30 @@ func TestAck_DoesNotWaitForWebAPI(t *testing.T) {
 	m := h.slack.WaitMessages(1, wait)[0]
 	if d := m.At.Sub(start); d < 2*time.Second || m.ResponseURL != respond {
 		t.Fatalf("reply %+v after %s, want it through %s after the 2s Retry-After", m, d, respond)
+	}
+}
+
+// One person's messages are answered in the order they came, while others' go on in parallel.
+func TestOnePersonInOrder(t *testing.T) {
+	h := newHarness(t, nil)
+	texts := []string{"/solution paypal", "/solution virtual-card", "/solutions", "/solution choose-plan", "/help", "/solution payment-timing"}
+	for i, text := range texts {
+		h.mustPost("/slack/events", slacktest.EventBody("EvO"+strconv.Itoa(i), slacktest.DM("D1", "U1", text, "1700000000.00010"+strconv.Itoa(i))))
+		h.mustPost("/slack/events", slacktest.EventBody("EvP"+strconv.Itoa(i), slacktest.DM("D2", "U2", text, "1700000000.00020"+strconv.Itoa(i))))
+	}
+	msgs := h.slack.WaitMessages(2*len(texts), wait)
+	for _, user := range []struct{ channel string }{{"D1"}, {"D2"}} {
+		d := &dialog{e: h.engine}
+		i := 0
+		for _, m := range msgs {
+			if m.Channel != user.channel {
+				continue
+			}
+			want := d.step(conversation.Input{Kind: conversation.InputText, Text: texts[i]})
+			if m.BlockText != shown(want) {
+				t.Fatalf("%s: answer %d is %q, want the answer to %q", user.channel, i, m.BlockText, texts[i])
+			}
+			i++
+		}
 	}
 }
