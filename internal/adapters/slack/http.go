@@ -16,8 +16,8 @@ import (
 const maxBody = 1 << 20
 
 // Register adds the HTTP-mode endpoints to mux: POST /slack/commands, /slack/events and
-// /slack/interactions. Each checks the request's signature and timestamp before it reads
-// anything, queues the work and answers at once.
+// /slack/interactions. Each checks the request's signature and timestamp before it parses
+// anything, queues the work and answers at once, without waiting on the Web API.
 func (a *Adapter) Register(mux *http.ServeMux) {
 	mux.Handle("POST /slack/commands", a.verified(a.serveCommand))
 	mux.Handle("POST /slack/events", a.verified(a.serveEvent))
@@ -29,8 +29,13 @@ func (a *Adapter) Register(mux *http.ServeMux) {
 func (a *Adapter) verified(h func(http.ResponseWriter, *http.Request, []byte)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
-		if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
 			http.Error(w, "request too large", http.StatusRequestEntityTooLarge)
+			return
+		}
+		if err != nil {
+			http.Error(w, "bad request", http.StatusBadRequest)
 			return
 		}
 		if err := VerifyRequest(r.Header, body, a.opts.SigningSecret, a.opts.Now()); err != nil {
