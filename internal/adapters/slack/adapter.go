@@ -47,11 +47,17 @@ type Options struct {
 	// Now is the clock request timestamps are checked against; nil means time.Now.
 	// A seam for hermetic tests.
 	Now func() time.Time
-	// Workers is how many messages are handled at once; zero means 8.
+	// Workers is how many messages are handled at once (locale lookups, and the
+	// conversation.Dispatcher's workers); zero means 8.
 	Workers int
 	// QueueSize is how many messages wait per worker before requests are refused with
 	// 503 (Slack retries them); zero means 64.
 	QueueSize int
+	// FloodLimit and FloodWindow: a person sending more messages than this gets one "slow
+	// down" and is ignored until their pace drops (conversation.DispatcherOptions); zero
+	// means the dispatcher's defaults.
+	FloodLimit  int
+	FloodWindow time.Duration
 	// ChannelInterval paces replies in one channel; zero means one second, as Slack asks.
 	ChannelInterval time.Duration
 	// LocaleTTL is how long a person's locale is cached; zero means an hour.
@@ -66,8 +72,12 @@ type Adapter struct {
 	opts   Options
 	log    *slog.Logger
 
-	self    atomic.Pointer[slack.AuthTestResponse]
-	queues  []chan job
+	self atomic.Pointer[slack.AuthTestResponse]
+	// queues feed the lookup of each person's locale (a Web API call, so never made while
+	// Slack waits for the HTTP answer); one person's messages share a queue, in order, and go
+	// on to dispatch, which commits and delivers them.
+	queues   []chan job
+	dispatch *conversation.Dispatcher
 	stop    chan struct{} // closed when Run ends; enqueue refuses then
 	stopped sync.Once
 	pace    pacer
@@ -136,6 +146,13 @@ func newAdapter(svc *conversation.Service, api api, opts Options) *Adapter {
 	for i := range a.queues {
 		a.queues[i] = make(chan job, opts.QueueSize)
 	}
+	a.dispatch = conversation.NewDispatcher(svc, a, conversation.DispatcherOptions{
+		Workers:     opts.Workers,
+		QueueLen:    opts.QueueSize,
+		FloodLimit:  opts.FloodLimit,
+		FloodWindow: opts.FloodWindow,
+		Log:         opts.Log,
+	})
 	return a
 }
 
@@ -149,17 +166,11 @@ func (a *Adapter) Run(ctx context.Context) error {
 		return fmt.Errorf("slack auth.test: %w", err)
 	}
 	a.self.Store(self)
-	// Before the workers start, so that a reply is never sent both from here and by a worker.
-	if err := a.svc.Redeliver(ctx, Platform, a); err != nil {
-		a.log.Warn("redeliver pending replies", "err", err)
-	}
-	// A job under way when ctx ends is finished, for up to shutdownGrace, so that a reply
-	// sent is also marked delivered and not sent again at the next start.
-	jobCtx, cancelJobs := context.WithCancel(context.WithoutCancel(ctx))
-	defer cancelJobs()
 	var wg sync.WaitGroup
+	// The dispatcher first sends what a crash left in the outbox, then what is submitted.
+	wg.Go(func() { a.dispatch.Run(ctx, Platform) })
 	for _, q := range a.queues {
-		wg.Go(func() { a.work(ctx, jobCtx, q) })
+		wg.Go(func() { a.work(ctx, q) })
 	}
 	if a.socket != nil {
 		err = a.runSocket(ctx)
@@ -168,14 +179,9 @@ func (a *Adapter) Run(ctx context.Context) error {
 		err = ctx.Err()
 	}
 	a.stopped.Do(func() { close(a.stop) })
-	grace := time.AfterFunc(shutdownGrace, cancelJobs)
-	defer grace.Stop()
 	wg.Wait()
 	return err
 }
-
-// shutdownGrace is how long Run waits for the jobs under way when it is stopped.
-const shutdownGrace = 5 * time.Second
 
 // job is one inbound message waiting for a worker.
 type job struct {
@@ -212,8 +218,9 @@ func (a *Adapter) enqueue(j job) error {
 	}
 }
 
-// work handles the jobs of q until ctx is done, each with jobCtx.
-func (a *Adapter) work(ctx, jobCtx context.Context, q chan job) {
+// work looks up the locale of each job of q and submits it to the dispatcher, until ctx is
+// done.
+func (a *Adapter) work(ctx context.Context, q chan job) {
 	for {
 		select {
 		case <-ctx.Done():
@@ -222,27 +229,18 @@ func (a *Adapter) work(ctx, jobCtx context.Context, q chan job) {
 			if ctx.Err() != nil {
 				return
 			}
-			a.handle(jobCtx, j)
+			a.submit(ctx, j)
 		}
 	}
 }
 
-func (a *Adapter) handle(ctx context.Context, j job) {
+func (a *Adapter) submit(ctx context.Context, j job) {
 	if self := a.self.Load(); self != nil && j.in.Key.User == self.UserID {
 		return // its own message: never answer itself
 	}
 	j.in.Input.LangHint = a.locale(ctx, j.team, j.in.Key.User)
-	d, err := a.svc.Handle(ctx, j.in)
-	if errors.Is(err, conversation.ErrDuplicate) {
-		a.log.Debug("duplicate ignored", "inbound_id", j.in.InboundID)
-		return
-	}
-	if err != nil {
-		a.log.Error("handle message", "chat", j.in.Key.Chat, "err", err)
-		return
-	}
-	if err := a.svc.Deliver(ctx, a, d); err != nil {
-		a.log.Error("deliver reply; it stays in the outbox", "chat", j.in.Key.Chat, "delivery", d.ID, "err", err)
+	if err := a.dispatch.Submit(ctx, j.in, nil); err != nil {
+		a.log.Warn("message dropped: stopping", "chat", j.in.Key.Chat, "err", err)
 	}
 }
 

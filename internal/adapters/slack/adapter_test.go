@@ -406,3 +406,28 @@ func TestOnePersonInOrder(t *testing.T) {
 		}
 	}
 }
+
+// A person who floods the bot gets one "slow down" and is then ignored for a while; the
+// dispatcher decides, the adapter delivers.
+func TestFlood_SlowDownOnce(t *testing.T) {
+	h := newHarness(t, func(o *Options) { o.FloodLimit, o.FloodWindow = 2, time.Minute })
+	for i := range 4 {
+		h.mustPost("/slack/events", slacktest.EventBody("EvFl"+strconv.Itoa(i), slacktest.DM("D1", "U1", "/help", "1700000000.00010"+strconv.Itoa(i))))
+	}
+	// Another person is not slowed down; once they are answered, U1's four were handled.
+	h.mustPost("/slack/events", slacktest.EventBody("EvOther", slacktest.DM("D2", "U2", "/help", "1700000000.000200")))
+	msgs := h.slack.WaitMessages(4, wait)
+	time.Sleep(100 * time.Millisecond)
+	var toU1 []string
+	for _, m := range h.slack.Messages() {
+		if m.Channel == "D1" {
+			toU1 = append(toU1, m.BlockText)
+		}
+	}
+	d := &dialog{e: h.engine}
+	help := d.step(conversation.Input{Kind: conversation.InputText, Text: "/help"})
+	slow := d.step(conversation.Input{Kind: conversation.InputFlooded})
+	if len(toU1) != 3 || toU1[0] != shown(help) || toU1[2] != shown(slow) {
+		t.Fatalf("U1 got %d answers:%s\nwant two answers and one slow-down", len(toU1), summary(msgs))
+	}
+}

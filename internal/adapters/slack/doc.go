@@ -6,9 +6,10 @@
 //
 // Caveats:
 //   - Every HTTP request is answered before any Web API call is made: the signature is
-//     checked, the work is queued and the request acknowledged; a bounded pool of workers
-//     looks up the person's locale, commits the turn and sends the reply. One person's
-//     messages are handled in order (they always go to the same worker).
+//     checked, the work is queued and the request acknowledged. A bounded pool of workers
+//     then looks up the person's locale (users.info, cached) and hands the message to a
+//     conversation.Dispatcher, which commits the turn and sends the reply. One person's
+//     messages are handled in order (they always go to the same worker, in both stages).
 //   - Events are deduplicated by event_id in the store, so Slack's retries are answered once,
 //     also across restarts. Slash commands and button presses carry no event id; they use
 //     trigger_id, which Slack makes unique per request.

@@ -60,6 +60,8 @@ func newHarness(t *testing.T, edit func(*Options)) *harness {
 		BotToken:        "xoxb-test",
 		SigningSecret:   testSecret,
 		ChannelInterval: 10 * time.Millisecond,
+		FloodLimit:      1000, // tests press and type faster than people
+		FloodWindow:     time.Second,
 		Log:             slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
 	if testing.Verbose() {
