@@ -78,10 +78,10 @@ type Adapter struct {
 	// on to dispatch, which commits and delivers them.
 	queues   []chan job
 	dispatch *conversation.Dispatcher
-	stop    chan struct{} // closed when Run ends; enqueue refuses then
-	stopped sync.Once
-	pace    pacer
-	locales localeCache
+	stop     chan struct{} // closed when Run ends; enqueue refuses then
+	stopped  sync.Once
+	pace     pacer
+	locales  localeCache
 }
 
 var _ conversation.Sender = (*Adapter)(nil)
