@@ -158,7 +158,7 @@ func newAdapter(svc *conversation.Service, api api, opts Options) *Adapter {
 
 // Run learns the bot's own identity (auth.test), sends the replies a crash left in the
 // outbox, and handles queued messages until ctx is done. In Socket Mode it also holds the
-// connection; in HTTP mode requests come through Handler.
+// connection; in HTTP mode requests come through the handlers of Register. Call it once.
 func (a *Adapter) Run(ctx context.Context) error {
 	defer a.stopped.Do(func() { close(a.stop) })
 	self, err := a.api.AuthTestContext(ctx)
@@ -166,6 +166,9 @@ func (a *Adapter) Run(ctx context.Context) error {
 		return fmt.Errorf("slack auth.test: %w", err)
 	}
 	a.self.Store(self)
+	// Socket Mode may fail for good (a revoked token): the workers stop with it.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	var wg sync.WaitGroup
 	// The dispatcher first sends what a crash left in the outbox, then what is submitted.
 	wg.Go(func() { a.dispatch.Run(ctx, Platform) })
@@ -179,6 +182,7 @@ func (a *Adapter) Run(ctx context.Context) error {
 		err = ctx.Err()
 	}
 	a.stopped.Do(func() { close(a.stop) })
+	cancel()
 	wg.Wait()
 	return err
 }

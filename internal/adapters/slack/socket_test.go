@@ -1,10 +1,14 @@
 package slack
 
 import (
+	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/paydoctor/bot/internal/adapters/slack/slacktest"
 	"github.com/paydoctor/bot/internal/conversation"
+	"github.com/paydoctor/bot/internal/store/boltstore"
 )
 
 // In Socket Mode every envelope is acknowledged and handled as over HTTP: a DM, a slash
@@ -44,5 +48,29 @@ func TestSocketMode_EnvelopesAckedAndAnswered(t *testing.T) {
 	}
 	if len(msgs) != 3 {
 		t.Fatalf("messages:%s\nwant 3 (the retried event answered once)", summary(msgs))
+	}
+}
+
+// A token Slack refuses ends Run with an error instead of retrying for ever.
+func TestSocketMode_RefusedTokenEndsRun(t *testing.T) {
+	fake := slacktest.NewServer(t)
+	store, err := boltstore.Open(filepath.Join(t.TempDir(), "bot.db"), boltstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	a, err := New(conversation.NewService(testEngine(t), store, nil), Options{BotToken: "xoxb-test", AppToken: "xoxb-not-an-app-token", APIURL: fake.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- a.Run(t.Context()) }()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "invalid_auth") {
+			t.Fatalf("Run = %v, want invalid_auth", err)
+		}
+	case <-time.After(wait):
+		t.Fatal("Run still running with a refused token")
 	}
 }
