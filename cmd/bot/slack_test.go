@@ -177,8 +177,10 @@ func TestMain_SlackHTTP(t *testing.T) {
 	if got := len(fake.Messages()); got != len(msgs) {
 		t.Fatalf("%d messages, want %d: the retried mention answered more than once?", got, len(msgs))
 	}
-	if strings.Contains(stderr.String(), "xoxb-e2e") || strings.Contains(stderr.String(), secret) {
-		t.Fatalf("secrets in the log:\n%s", stderr.String())
+	for _, private := range []string{"xoxb-e2e", secret, "支付失败", "card_declined"} {
+		if strings.Contains(stderr.String(), private) {
+			t.Fatalf("%q in the log:\n%s", private, stderr.String())
+		}
 	}
 }
 
