@@ -4,14 +4,13 @@ go 1.26.0
 
 require (
 	github.com/BurntSushi/toml v1.6.0
+	github.com/gorilla/websocket v1.5.3
 	github.com/nicksnyder/go-i18n/v2 v2.7.0
+	github.com/slack-go/slack v0.35.0
 	go.etcd.io/bbolt v1.5.0
 	golang.org/x/sync v0.25.0
 	golang.org/x/text v0.44.0
+	golang.org/x/time v0.16.0
 )
 
-require (
-	github.com/stretchr/testify v1.12.1 // indirect
-	golang.org/x/sys v0.45.0 // indirect
-	golang.org/x/time v0.16.0 // indirect
-)
+require golang.org/x/sys v0.45.0 // indirect

@@ -3,19 +3,70 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+
+	slackadapter "github.com/paydoctor/bot/internal/adapters/slack"
 )
 
-// SlackConfig configures the Slack adapter (issue 4 fills it in).
+// SlackConfig configures the Slack adapter. HTTP mode needs the bot token and the signing
+// secret; Socket Mode the bot token and the app-level token. With both, the bot connects in
+// Socket Mode and also serves the HTTP endpoints.
 type SlackConfig struct {
-	BotToken string
+	BotToken      string // SLACK_BOT_TOKEN, xoxb-...
+	SigningSecret string // SLACK_SIGNING_SECRET: HTTP mode, /slack/commands, /slack/events, /slack/interactions
+	AppToken      string // SLACK_APP_TOKEN, xapp-...: Socket Mode
+	APIURL        string // SLACK_API_URL, default https://slack.com/api/
 }
+
+const defaultSlackAPIURL = "https://slack.com/api/"
 
 func (c SlackConfig) enabled() bool { return c.BotToken != "" }
 
 func slackConfigFromEnv(getenv func(string) string) (SlackConfig, error) {
-	return SlackConfig{BotToken: getenv("SLACK_BOT_TOKEN")}, nil
+	c := SlackConfig{
+		BotToken:      strings.TrimSpace(getenv("SLACK_BOT_TOKEN")),
+		SigningSecret: strings.TrimSpace(getenv("SLACK_SIGNING_SECRET")),
+		AppToken:      strings.TrimSpace(getenv("SLACK_APP_TOKEN")),
+		APIURL:        strings.TrimSpace(getenv("SLACK_API_URL")),
+	}
+	if c.APIURL == "" {
+		c.APIURL = defaultSlackAPIURL
+	}
+	if !strings.HasSuffix(c.APIURL, "/") {
+		c.APIURL += "/"
+	}
+	if u, err := url.Parse(c.APIURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return SlackConfig{}, fmt.Errorf("SLACK_API_URL %q: want an http(s) URL such as %s", c.APIURL, defaultSlackAPIURL)
+	}
+	switch {
+	case c.BotToken == "" && (c.SigningSecret != "" || c.AppToken != ""):
+		return SlackConfig{}, errors.New("SLACK_SIGNING_SECRET or SLACK_APP_TOKEN is set but SLACK_BOT_TOKEN is not: the bot token (xoxb-...) is required too")
+	case c.BotToken == "":
+		return c, nil
+	case c.SigningSecret == "" && c.AppToken == "":
+		return SlackConfig{}, errors.New("SLACK_BOT_TOKEN is set but neither SLACK_SIGNING_SECRET (HTTP Events API) nor SLACK_APP_TOKEN (Socket Mode) is: set one of them")
+	case c.AppToken != "" && !strings.HasPrefix(c.AppToken, "xapp-"):
+		return SlackConfig{}, errors.New("SLACK_APP_TOKEN must be an app-level token (xapp-...), with the connections:write scope")
+	}
+	return c, nil
 }
 
 func (m *Main) runSlack(ctx context.Context, env platformEnv) error {
-	return errors.New("slack: not implemented yet")
+	c := m.Config.Slack
+	a, err := slackadapter.New(env.svc, slackadapter.Options{
+		BotToken:      c.BotToken,
+		SigningSecret: c.SigningSecret,
+		AppToken:      c.AppToken,
+		APIURL:        c.APIURL,
+		Log:           env.log,
+	})
+	if err != nil {
+		return err
+	}
+	if c.SigningSecret != "" {
+		a.Register(env.mux)
+	}
+	return a.Run(ctx)
 }

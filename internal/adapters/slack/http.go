@@ -1,0 +1,123 @@
+package slack
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+
+	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/slackevents"
+)
+
+// maxBody bounds a request body; Slack's are a few kilobytes.
+const maxBody = 1 << 20
+
+// Register adds the HTTP-mode endpoints to mux: POST /slack/commands, /slack/events and
+// /slack/interactions. Each checks the request's signature and timestamp before it parses
+// anything, queues the work and answers at once, without waiting on the Web API.
+func (a *Adapter) Register(mux *http.ServeMux) {
+	mux.Handle("POST /slack/commands", a.verified(a.serveCommand))
+	mux.Handle("POST /slack/events", a.verified(a.serveEvent))
+	mux.Handle("POST /slack/interactions", a.verified(a.serveInteraction))
+}
+
+// verified reads the body and calls h only if the request is signed with the signing
+// secret within MaxRequestAge of now; otherwise it answers 401.
+func (a *Adapter) verified(h func(http.ResponseWriter, *http.Request, []byte)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			http.Error(w, "request too large", http.StatusRequestEntityTooLarge)
+			return
+		}
+		if err != nil {
+			http.Error(w, "bad request", http.StatusBadRequest)
+			return
+		}
+		if err := VerifyRequest(r.Header, body, a.opts.SigningSecret, a.opts.Now()); err != nil {
+			a.log.Warn("refused unverified request", "path", r.URL.Path, "err", err)
+			http.Error(w, "unauthorized", http.StatusUnauthorized)
+			return
+		}
+		h(w, r, body)
+	})
+}
+
+func (a *Adapter) serveCommand(w http.ResponseWriter, r *http.Request, body []byte) {
+	r = r.Clone(r.Context())
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	r.Form, r.PostForm = nil, nil
+	cmd, err := slack.SlashCommandParse(r)
+	if err != nil {
+		http.Error(w, "bad request", http.StatusBadRequest)
+		return
+	}
+	if j, ok := commandJob(cmd); ok {
+		a.accept(w, j)
+		return
+	}
+	w.WriteHeader(http.StatusOK)
+}
+
+func (a *Adapter) serveEvent(w http.ResponseWriter, r *http.Request, body []byte) {
+	var outer struct {
+		Type      string `json:"type"`
+		Challenge string `json:"challenge"`
+	}
+	if err := json.Unmarshal(body, &outer); err != nil {
+		http.Error(w, "bad request", http.StatusBadRequest)
+		return
+	}
+	if outer.Type == slackevents.URLVerification {
+		w.Header().Set("Content-Type", "text/plain")
+		io.WriteString(w, outer.Challenge)
+		return
+	}
+	ev, err := slackevents.ParseEvent(body, slackevents.OptionNoVerifyToken())
+	if err != nil {
+		// An event type slack-go does not know: nothing for the bot.
+		a.log.Debug("unparsed event", "err", err)
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	if n := r.Header.Get("X-Slack-Retry-Num"); n != "" {
+		a.log.Info("event retried by Slack", "retry", n, "reason", r.Header.Get("X-Slack-Retry-Reason"))
+	}
+	if j, ok := eventJob(ev); ok {
+		a.accept(w, j)
+		return
+	}
+	w.WriteHeader(http.StatusOK)
+}
+
+func (a *Adapter) serveInteraction(w http.ResponseWriter, r *http.Request, body []byte) {
+	form, err := url.ParseQuery(string(body))
+	if err != nil {
+		http.Error(w, "bad request", http.StatusBadRequest)
+		return
+	}
+	var cb slack.InteractionCallback
+	if err := json.Unmarshal([]byte(form.Get("payload")), &cb); err != nil {
+		http.Error(w, "bad request", http.StatusBadRequest)
+		return
+	}
+	if j, ok := actionJob(cb); ok {
+		a.accept(w, j)
+		return
+	}
+	w.WriteHeader(http.StatusOK)
+}
+
+// accept queues j and answers 200 with an empty body, or 503 when the queue is full, so that
+// Slack retries an event later.
+func (a *Adapter) accept(w http.ResponseWriter, j job) {
+	if err := a.enqueue(j); errors.Is(err, errOverloaded) {
+		http.Error(w, "busy", http.StatusServiceUnavailable)
+		return
+	}
+	w.WriteHeader(http.StatusOK)
+}

@@ -1,0 +1,356 @@
+// Package slacktest is an in-process fake of the parts of Slack the bot talks to: the Web API
+// methods it calls (auth.test, users.info, chat.postMessage, chat.postEphemeral, chat.update,
+// apps.connections.open), response_url endpoints and a Socket Mode websocket. It records every
+// message the bot sends, can answer with 429 rate limits, and builds signed requests as Slack
+// sends them. The adapter's tests and the bot's end-to-end tests share it.
+package slacktest
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// Identities the fake workspace answers with.
+const (
+	Team      = "T0TEAM"
+	BotUserID = "U0BOT"
+	BotID     = "B0BOT"
+)
+
+// Message is one message the bot sent.
+type Message struct {
+	// Method is "chat.postMessage", "chat.postEphemeral", "chat.update" or "response_url".
+	Method  string
+	Channel string
+	// User is the recipient of chat.postEphemeral.
+	User     string
+	ThreadTS string
+	// TS is the message updated by chat.update, or the ts given to a new message.
+	TS string
+	// Text is the fallback text; BlockText the text of the section blocks.
+	Text      string
+	BlockText string
+	Buttons   []Button
+	// ResponseURL is the response_url posted to; ResponseType and ReplaceOriginal what was
+	// asked of it.
+	ResponseURL     string
+	ResponseType    string
+	ReplaceOriginal bool
+	At              time.Time
+}
+
+// Button is a Block Kit button of a Message.
+type Button struct {
+	ActionID, BlockID, Value, Text string
+}
+
+// Server is a fake Slack.
+type Server struct {
+	// URL is the Web API base URL ("http://127.0.0.1:port/api/"), for SLACK_API_URL.
+	URL string
+
+	t   testing.TB
+	srv *httptest.Server
+
+	mu        sync.Mutex
+	changed   chan struct{} // closed and replaced whenever something is recorded
+	messages  []Message
+	calls     map[string]int
+	locales   map[string]string
+	limited   map[string][]int // method -> Retry-After seconds of the next answers
+	expired   map[string]bool  // response_url ids that answer 404
+	nextTS    int
+	nextResp  int
+	conn      *websocket.Conn
+	connWrite sync.Mutex
+	acks      map[string]bool
+	nextEnv   int
+}
+
+// NewServer starts a fake Slack, closed when the test ends.
+func NewServer(t testing.TB) *Server {
+	s := &Server{
+		t:       t,
+		changed: make(chan struct{}),
+		calls:   make(map[string]int),
+		locales: make(map[string]string),
+		limited: make(map[string][]int),
+		expired: make(map[string]bool),
+		acks:    make(map[string]bool),
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /api/{method}", s.serveAPI)
+	mux.HandleFunc("POST /response/{id}", s.serveResponse)
+	mux.HandleFunc("GET /socket", s.serveSocket)
+	s.srv = httptest.NewServer(mux)
+	s.URL = s.srv.URL + "/api/"
+	t.Cleanup(s.Close)
+	return s
+}
+
+// Close stops the server and drops the Socket Mode connection.
+func (s *Server) Close() {
+	s.mu.Lock()
+	conn := s.conn
+	s.conn = nil
+	s.mu.Unlock()
+	if conn != nil {
+		conn.Close()
+	}
+	s.srv.CloseClientConnections()
+	s.srv.Close()
+}
+
+// SetLocale makes users.info report locale (such as "en-US") for user.
+func (s *Server) SetLocale(user, locale string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.locales[user] = locale
+}
+
+// RateLimit makes the next call of method (such as "chat.postMessage", or "response_url")
+// answer 429 with Retry-After retryAfter seconds; call it again for more.
+func (s *Server) RateLimit(method string, retryAfter int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.limited[method] = append(s.limited[method], retryAfter)
+}
+
+// ResponseURL returns a fresh response_url.
+func (s *Server) ResponseURL() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.nextResp++
+	return fmt.Sprintf("%s/response/%d", s.srv.URL, s.nextResp)
+}
+
+// Expire makes responseURL answer 404, as Slack's do after 30 minutes.
+func (s *Server) Expire(responseURL string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.expired[responseURL[strings.LastIndex(responseURL, "/")+1:]] = true
+}
+
+// Calls returns how many times method was called, including rate-limited calls.
+func (s *Server) Calls(method string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.calls[method]
+}
+
+// Messages returns the messages sent so far, in order.
+func (s *Server) Messages() []Message {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Message(nil), s.messages...)
+}
+
+// WaitMessages waits until at least n messages were sent and returns them all; it fails the
+// test after timeout.
+func (s *Server) WaitMessages(n int, timeout time.Duration) []Message {
+	s.t.Helper()
+	ok := s.wait(timeout, func() bool { return len(s.messages) >= n })
+	msgs := s.Messages()
+	if !ok {
+		s.t.Fatalf("slacktest: %d messages after %s, want %d: %+v", len(msgs), timeout, n, msgs)
+	}
+	return msgs
+}
+
+// wait waits until cond, called with s.mu held, is true, or timeout passes.
+func (s *Server) wait(timeout time.Duration, cond func() bool) bool {
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	for {
+		s.mu.Lock()
+		ok, changed := cond(), s.changed
+		s.mu.Unlock()
+		if ok {
+			return true
+		}
+		select {
+		case <-changed:
+		case <-deadline.C:
+			return false
+		}
+	}
+}
+
+// notify wakes the waiters; s.mu must be held.
+func (s *Server) notify() {
+	close(s.changed)
+	s.changed = make(chan struct{})
+}
+
+// rateLimited counts a call of method and reports whether it must be answered with 429.
+func (s *Server) rateLimited(w http.ResponseWriter, method string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls[method]++
+	s.notify()
+	q := s.limited[method]
+	if len(q) == 0 {
+		return false
+	}
+	s.limited[method] = q[1:]
+	w.Header().Set("Retry-After", strconv.Itoa(q[0]))
+	http.Error(w, "rate limited", http.StatusTooManyRequests)
+	return true
+}
+
+func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
+	method := r.PathValue("method")
+	if err := r.ParseForm(); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	if s.rateLimited(w, method) {
+		return
+	}
+	token := r.PostForm.Get("token")
+	if token == "" {
+		token = strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
+	}
+	if token == "" {
+		writeJSON(w, map[string]any{"ok": false, "error": "not_authed"})
+		return
+	}
+	switch method {
+	case "auth.test":
+		writeJSON(w, map[string]any{"ok": true, "user_id": BotUserID, "bot_id": BotID, "team_id": Team, "user": "paydoctor", "team": "Test"})
+	case "users.info":
+		user := r.PostForm.Get("user")
+		s.mu.Lock()
+		locale := s.locales[user]
+		s.mu.Unlock()
+		u := map[string]any{"id": user, "name": strings.ToLower(user)}
+		if r.PostForm.Get("include_locale") == "true" && locale != "" {
+			u["locale"] = locale
+		}
+		writeJSON(w, map[string]any{"ok": true, "user": u})
+	case "apps.connections.open":
+		if !strings.HasPrefix(token, "xapp-") {
+			writeJSON(w, map[string]any{"ok": false, "error": "invalid_auth"})
+			return
+		}
+		writeJSON(w, map[string]any{"ok": true, "url": "ws" + strings.TrimPrefix(s.srv.URL, "http") + "/socket"})
+	case "chat.postMessage", "chat.postEphemeral", "chat.update":
+		f := r.PostForm
+		if f.Get("channel") == "" {
+			writeJSON(w, map[string]any{"ok": false, "error": "channel_not_found"})
+			return
+		}
+		m := Message{Method: method, Channel: f.Get("channel"), User: f.Get("user"), ThreadTS: f.Get("thread_ts"), TS: f.Get("ts"), Text: f.Get("text")}
+		m.BlockText, m.Buttons = parseBlocks(f.Get("blocks"))
+		s.mu.Lock()
+		if m.TS == "" {
+			s.nextTS++
+			m.TS = fmt.Sprintf("1700000000.%06d", s.nextTS)
+		}
+		s.record(m)
+		s.mu.Unlock()
+		writeJSON(w, map[string]any{"ok": true, "channel": m.Channel, "ts": m.TS, "message_ts": m.TS})
+	default:
+		writeJSON(w, map[string]any{"ok": false, "error": "unknown_method"})
+	}
+}
+
+// record adds m; s.mu must be held.
+func (s *Server) record(m Message) {
+	m.At = time.Now()
+	s.messages = append(s.messages, m)
+	s.notify()
+}
+
+func (s *Server) serveResponse(w http.ResponseWriter, r *http.Request) {
+	if s.rateLimited(w, "response_url") {
+		return
+	}
+	s.mu.Lock()
+	expired := s.expired[r.PathValue("id")]
+	s.mu.Unlock()
+	if expired {
+		http.Error(w, "expired_url", http.StatusNotFound)
+		return
+	}
+	var body struct {
+		Text            string          `json:"text"`
+		ThreadTS        string          `json:"thread_ts"`
+		Blocks          json.RawMessage `json:"blocks"`
+		ResponseType    string          `json:"response_type"`
+		ReplaceOriginal bool            `json:"replace_original"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	m := Message{Method: "response_url", ResponseURL: s.srv.URL + r.URL.Path, Text: body.Text, ThreadTS: body.ThreadTS,
+		ResponseType: body.ResponseType, ReplaceOriginal: body.ReplaceOriginal}
+	m.BlockText, m.Buttons = parseBlocks(string(body.Blocks))
+	s.mu.Lock()
+	s.record(m)
+	s.mu.Unlock()
+	writeJSON(w, map[string]any{"ok": true})
+}
+
+func parseBlocks(js string) (text string, buttons []Button) {
+	if js == "" || js == "null" {
+		return "", nil
+	}
+	var blocks []struct {
+		Type    string `json:"type"`
+		BlockID string `json:"block_id"`
+		Text    struct {
+			Text string `json:"text"`
+		} `json:"text"`
+		Elements []struct {
+			Type     string `json:"type"`
+			ActionID string `json:"action_id"`
+			Value    string `json:"value"`
+			Text     struct {
+				Text string `json:"text"`
+			} `json:"text"`
+		} `json:"elements"`
+	}
+	if err := json.Unmarshal([]byte(js), &blocks); err != nil {
+		return "unparseable blocks: " + err.Error(), nil
+	}
+	var texts []string
+	for _, b := range blocks {
+		switch b.Type {
+		case "section":
+			texts = append(texts, b.Text.Text)
+		case "actions":
+			for _, e := range b.Elements {
+				if e.Type == "button" {
+					buttons = append(buttons, Button{ActionID: e.ActionID, BlockID: b.BlockID, Value: e.Value, Text: e.Text.Text})
+				}
+			}
+		}
+	}
+	return strings.Join(texts, "\n"), buttons
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(v)
+}
+
+// formBody encodes values as a form.
+func formBody(values map[string]string) []byte {
+	f := url.Values{}
+	for k, v := range values {
+		f.Set(k, v)
+	}
+	return []byte(f.Encode())
+}

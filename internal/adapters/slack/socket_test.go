@@ -1,0 +1,76 @@
+package slack
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/paydoctor/bot/internal/adapters/slack/slacktest"
+	"github.com/paydoctor/bot/internal/conversation"
+	"github.com/paydoctor/bot/internal/store/boltstore"
+)
+
+// In Socket Mode every envelope is acknowledged and handled as over HTTP: a DM, a slash
+// command, a button press, and an event retried in a second envelope answered once.
+func TestSocketMode_EnvelopesAckedAndAnswered(t *testing.T) {
+	h := newHarness(t, func(o *Options) {
+		o.SigningSecret = ""
+		o.AppToken = "xapp-test"
+	})
+	h.slack.WaitConnected(wait)
+	h.slack.SetLocale("U1", "en-US")
+
+	dm := slacktest.EventBody("EvS1", slacktest.DM("D1", "U1", "hello", "1700000000.000100"))
+	h.slack.WaitAck(h.slack.SendEnvelope("events_api", dm), wait)
+	m := h.slack.WaitMessages(1, wait)[0]
+	d := &dialog{e: h.engine}
+	if want := d.step(conversation.Input{Kind: conversation.InputText, Text: "hello", LangHint: "en-US"}); m.Method != "chat.postMessage" || m.Channel != "D1" || m.BlockText != shown(want) {
+		t.Fatalf("DM answered %+v, want %q in D1", m, shown(want))
+	}
+	h.slack.WaitAck(h.slack.SendEnvelope("events_api", dm), wait) // Slack's retry
+
+	press := slacktest.PressPayload(slacktest.Press{Channel: "D1", User: "U1", TriggerID: "ts1", Message: m, Button: m.Buttons[0]})
+	h.slack.WaitAck(h.slack.SendEnvelope("interactive", press), wait)
+	want := d.step(conversation.Input{Kind: conversation.InputButton, Text: d.lastButton(0, m), FlowVersion: h.engine.KB().Version})
+	if m := h.slack.WaitMessages(2, wait)[1]; m.Method != "chat.update" || m.TS != h.slack.Messages()[0].TS || m.BlockText != shown(want) {
+		t.Fatalf("press answered %+v, want chat.update with %q", m, shown(want))
+	}
+
+	respond := h.slack.ResponseURL()
+	cmd := slacktest.CommandPayload(slacktest.Command{Channel: "C1", User: "U1", Text: "help", ResponseURL: respond, TriggerID: "ts2"})
+	h.slack.WaitAck(h.slack.SendEnvelope("slash_commands", cmd), wait)
+	// C1 is another chat, so another dialog.
+	want = (&dialog{e: h.engine}).step(conversation.Input{Kind: conversation.InputText, Text: "/help", LangHint: "en-US"})
+	msgs := h.slack.WaitMessages(3, wait)
+	if m := msgs[2]; m.Method != "response_url" || m.ResponseURL != respond || m.ResponseType != "ephemeral" || m.BlockText != shown(want) {
+		t.Fatalf("command answered %+v, want %q ephemeral", m, shown(want))
+	}
+	if len(msgs) != 3 {
+		t.Fatalf("messages:%s\nwant 3 (the retried event answered once)", summary(msgs))
+	}
+}
+
+// A token Slack refuses ends Run with an error instead of retrying for ever.
+func TestSocketMode_RefusedTokenEndsRun(t *testing.T) {
+	fake := slacktest.NewServer(t)
+	store, err := boltstore.Open(filepath.Join(t.TempDir(), "bot.db"), boltstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	a, err := New(conversation.NewService(testEngine(t), store, nil), Options{BotToken: "xoxb-test", AppToken: "xoxb-not-an-app-token", APIURL: fake.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- a.Run(t.Context()) }()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "invalid_auth") {
+			t.Fatalf("Run = %v, want invalid_auth", err)
+		}
+	case <-time.After(wait):
+		t.Fatal("Run still running with a refused token")
+	}
+}
