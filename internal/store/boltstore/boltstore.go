@@ -38,12 +38,18 @@ type Options struct {
 	// Now is the clock used to stamp inbound ids and outbox entries; nil means time.Now.
 	// A seam for hermetic tests.
 	Now func() time.Time
+	// Unbatched commits every message in a transaction (and fsync) of its own instead of
+	// grouping concurrent ones; for comparison in benchmarks.
+	Unbatched bool
+	// BatchDelay is how long a commit waits for others to join its group; zero means 2 ms.
+	BatchDelay time.Duration
 }
 
 // Store is a conversation.Store on a bbolt file.
 type Store struct {
-	db  *bolt.DB
-	now func() time.Time
+	db        *bolt.DB
+	now       func() time.Time
+	unbatched bool
 }
 
 var _ conversation.Store = (*Store)(nil)
@@ -75,7 +81,11 @@ func Open(path string, opts Options) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("open %s: create buckets: %w", path, err)
 	}
-	return &Store{db: db, now: opts.Now}, nil
+	if opts.BatchDelay == 0 {
+		opts.BatchDelay = 2 * time.Millisecond
+	}
+	db.MaxBatchDelay = opts.BatchDelay
+	return &Store{db: db, now: opts.Now, unbatched: opts.Unbatched}, nil
 }
 
 // Close closes the file, releasing its lock.
@@ -92,63 +102,107 @@ type outboxEntry struct {
 }
 
 // Commit implements conversation.Store.
+//
+// The step runs outside the write transaction, on the dialog read in a read transaction; the
+// write transaction checks that the stored record is still the one read and otherwise starts
+// over. Write transactions of concurrent commits are grouped into one bbolt commit (one
+// fsync) by DB.Batch, so the engine's work never holds up the writer.
 func (s *Store) Commit(ctx context.Context, t conversation.Turn, step func(*conversation.Dialog) (conversation.Reply, error)) (conversation.Delivery, error) {
-	if err := ctx.Err(); err != nil {
-		return conversation.Delivery{}, err
+	key := []byte(t.Key.String())
+	var inboundKey []byte
+	if t.InboundID != "" {
+		inboundKey = []byte(t.Key.Platform + ":" + t.InboundID)
 	}
-	var out conversation.Delivery
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		now := s.now()
-		inbound := tx.Bucket(inboundBucket)
-		var inboundKey []byte
-		if t.InboundID != "" {
-			inboundKey = []byte(t.Key.Platform + ":" + t.InboundID)
-			if inbound.Get(inboundKey) != nil {
-				return conversation.ErrDuplicate
-			}
+	for {
+		if err := ctx.Err(); err != nil {
+			return conversation.Delivery{}, err
 		}
-		dialogs := tx.Bucket(dialogsBucket)
-		key := []byte(t.Key.String())
+		var stored []byte
+		var duplicate bool
+		err := s.db.View(func(tx *bolt.Tx) error {
+			duplicate = inboundKey != nil && tx.Bucket(inboundBucket).Get(inboundKey) != nil
+			stored = bytes.Clone(tx.Bucket(dialogsBucket).Get(key))
+			return nil
+		})
+		if err != nil {
+			return conversation.Delivery{}, err
+		}
+		if duplicate {
+			return conversation.Delivery{}, conversation.ErrDuplicate
+		}
 		var d conversation.Dialog
-		if b := dialogs.Get(key); b != nil {
-			var err error
-			if d, err = conversation.UnmarshalDialog(b); err != nil {
-				return fmt.Errorf("dialog %s: %w", t.Key, err)
+		if stored != nil {
+			if d, err = conversation.UnmarshalDialog(stored); err != nil {
+				return conversation.Delivery{}, fmt.Errorf("dialog %s: %w", t.Key, err)
 			}
 		}
 		reply, err := step(&d)
 		if err != nil {
-			return err
+			return conversation.Delivery{}, err
 		}
 		enc, err := conversation.MarshalDialog(d)
 		if err != nil {
-			return err
+			return conversation.Delivery{}, err
 		}
-		if err := dialogs.Put(key, enc); err != nil {
-			return err
-		}
-		if inboundKey != nil {
-			if err := inbound.Put(inboundKey, encodeTime(now)); err != nil {
+
+		// The function may run more than once (DB.Batch retries a batch one by one when one
+		// of its functions fails), so it sets every result afresh.
+		var out conversation.Delivery
+		var conflict bool
+		err = s.update(func(tx *bolt.Tx) error {
+			out, conflict, duplicate = conversation.Delivery{}, false, false
+			inbound := tx.Bucket(inboundBucket)
+			if inboundKey != nil && inbound.Get(inboundKey) != nil {
+				duplicate = true
+				return nil
+			}
+			dialogs := tx.Bucket(dialogsBucket)
+			if !bytes.Equal(dialogs.Get(key), stored) {
+				conflict = true
+				return nil
+			}
+			now := s.now()
+			if err := dialogs.Put(key, enc); err != nil {
 				return err
 			}
+			if inboundKey != nil {
+				if err := inbound.Put(inboundKey, encodeTime(now)); err != nil {
+					return err
+				}
+			}
+			outbox := tx.Bucket(outboxBucket)
+			id, err := outbox.NextSequence()
+			if err != nil {
+				return err
+			}
+			b, err := json.Marshal(outboxEntry{Key: t.Key, Route: t.Route, Reply: reply, Created: now})
+			if err != nil {
+				return err
+			}
+			if err := outbox.Put(encodeID(id), b); err != nil {
+				return err
+			}
+			out = conversation.Delivery{ID: id, Key: t.Key, Route: t.Route, Reply: reply, Created: now}
+			return nil
+		})
+		switch {
+		case err != nil:
+			return conversation.Delivery{}, err
+		case duplicate:
+			return conversation.Delivery{}, conversation.ErrDuplicate
+		case !conflict:
+			return out, nil
 		}
-		outbox := tx.Bucket(outboxBucket)
-		id, err := outbox.NextSequence()
-		if err != nil {
-			return err
-		}
-		entry := outboxEntry{Key: t.Key, Route: t.Route, Reply: reply, Created: now}
-		b, err := json.Marshal(entry)
-		if err != nil {
-			return err
-		}
-		if err := outbox.Put(encodeID(id), b); err != nil {
-			return err
-		}
-		out = conversation.Delivery{ID: id, Key: t.Key, Route: t.Route, Reply: reply, Created: now}
-		return nil
-	})
-	return out, err
+	}
+}
+
+// update runs fn in a write transaction: grouped with concurrent ones unless
+// Options.Unbatched.
+func (s *Store) update(fn func(*bolt.Tx) error) error {
+	if s.unbatched {
+		return s.db.Update(fn)
+	}
+	return s.db.Batch(fn)
 }
 
 // Pending implements conversation.Store.
@@ -176,7 +230,7 @@ func (s *Store) Pending(ctx context.Context, platform string, limit int) ([]conv
 
 // MarkDelivered implements conversation.Store.
 func (s *Store) MarkDelivered(ctx context.Context, id uint64) error {
-	return s.db.Update(func(tx *bolt.Tx) error {
+	return s.update(func(tx *bolt.Tx) error {
 		return tx.Bucket(outboxBucket).Delete(encodeID(id))
 	})
 }
