@@ -143,8 +143,9 @@ func addressedTo(text string, entities []tgbotapi.MessageEntity, replyTo *tgbota
 		}
 	}
 	if mention != nil {
-		cut := append(append([]uint16{}, units[:mention.Offset]...), units[mention.Offset+mention.Length:]...)
-		text = strings.TrimSpace(string(utf16.Decode(cut)))
+		before := strings.TrimSpace(string(utf16.Decode(units[:mention.Offset])))
+		after := strings.TrimSpace(string(utf16.Decode(units[mention.Offset+mention.Length:])))
+		text = strings.TrimSpace(before + " " + after)
 	}
 	return text, addressed
 }

@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -71,6 +72,7 @@ type Server struct {
 	mu         sync.Mutex
 	updates    []json.RawMessage // not yet confirmed, in update_id order
 	ids        []int
+	all        map[int]json.RawMessage // every update ever added, by update_id
 	nextUpdate int
 	nextMsg    int
 	wake       chan struct{} // closed and replaced when an update arrives
@@ -90,7 +92,7 @@ type limit struct {
 
 // NewServer starts a fake Bot API, closed when the test ends.
 func NewServer(t testing.TB) *Server {
-	s := &Server{nextUpdate: 100000, nextMsg: 1, wake: make(chan struct{}), closing: make(chan struct{}), limits: map[int64]*limit{}}
+	s := &Server{nextUpdate: 100000, nextMsg: 1, wake: make(chan struct{}), closing: make(chan struct{}), limits: map[int64]*limit{}, all: map[int]json.RawMessage{}}
 	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
 	t.Cleanup(func() {
 		close(s.closing)
@@ -117,11 +119,29 @@ func (s *Server) AddUpdate(update map[string]any) int {
 	if err != nil {
 		panic(err)
 	}
+	s.all[id] = b
 	s.updates = append(s.updates, b)
 	s.ids = append(s.ids, id)
 	close(s.wake)
 	s.wake = make(chan struct{})
 	return id
+}
+
+// Requeue offers the update with id again, as Telegram does with an update whose
+// confirmation never reached it (the bot stopped after handling it, before its next
+// getUpdates).
+func (s *Server) Requeue(id int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b, ok := s.all[id]
+	if !ok || slices.Contains(s.ids, id) {
+		return
+	}
+	i, _ := slices.BinarySearch(s.ids, id)
+	s.ids = slices.Insert(s.ids, i, id)
+	s.updates = slices.Insert(s.updates, i, b)
+	close(s.wake)
+	s.wake = make(chan struct{})
 }
 
 // Unconfirmed returns how many updates getUpdates has not had confirmed by an offset.

@@ -42,10 +42,9 @@ func private(u User) map[string]any {
 
 var messageIDs atomic.Int64
 
-func init() { messageIDs.Store(5000) }
-
-// NextMessageID returns a fresh message_id for a message people send.
-func NextMessageID() int { return int(messageIDs.Add(1)) }
+// NextMessageID returns a fresh message_id for a message people send, above those of the
+// bot's messages.
+func NextMessageID() int { return 500000 + int(messageIDs.Add(1)) }
 
 func message(from User, chat map[string]any, fields map[string]any) map[string]any {
 	m := map[string]any{
