@@ -367,11 +367,14 @@ func (b *Bot) handleUpdate(ctx context.Context, u tgbotapi.Update) error {
 		if err != nil {
 			return err
 		}
-		b.queue.push(a.chat, func(ctx context.Context) {
+		queued := b.queue.push(a.chat, func(ctx context.Context) {
 			if err := b.svc.Deliver(ctx, b, d); err != nil && ctx.Err() == nil {
 				b.log.Error("deliver reply", "delivery", d.ID, "err", b.scrub(err))
 			}
 		})
+		if !queued {
+			b.log.Warn("stopping: reply left in the outbox for the next start", "delivery", d.ID)
+		}
 	}
 	return nil
 }

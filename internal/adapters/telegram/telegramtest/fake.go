@@ -159,7 +159,7 @@ func (s *Server) RateLimit(chat int64, times, retryAfter int) {
 	s.limits[chat] = &limit{times: times, retryAfter: retryAfter}
 }
 
-// Violations lists sends that came before a retry_after ran out.
+// Violations lists (the first ten) sends that came before a retry_after ran out.
 func (s *Server) Violations() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -372,7 +372,9 @@ func (s *Server) sendMessage(w http.ResponseWriter, p url.Values) {
 	defer s.mu.Unlock()
 	if l := s.limits[chat]; l != nil {
 		if now.Before(l.until) {
-			s.violations = append(s.violations, fmt.Sprintf("chat %d: send %s before retry_after ran out", chat, l.until.Sub(now)))
+			if len(s.violations) < 10 {
+				s.violations = append(s.violations, fmt.Sprintf("chat %d: send %s before retry_after ran out", chat, l.until.Sub(now)))
+			}
 			retry := int(l.until.Sub(now)/time.Second) + 1
 			writeJSON(w, http.StatusTooManyRequests, tooMany(retry))
 			return
