@@ -214,17 +214,23 @@ func TestGroup_MigrationKeepsDialogs(t *testing.T) {
 	}
 }
 
-func TestUnsupported_StickerAndPhotoAnswered_EditsIgnored(t *testing.T) {
+func TestUnsupported_StickerAndPhotoAnswered_EditsAndChannelPostsIgnored(t *testing.T) {
 	fake := telegramtest.NewServer(t)
 	h := newHarness(t, fake, "", testOptions(fake)).start()
 	fake.AddUpdate(telegramtest.Edited(alice, "/start"))
+	fake.AddUpdate(map[string]any{"channel_post": map[string]any{
+		"message_id": 7, "date": 1700000000, "text": "/start@paydoctor_bot",
+		"chat": map[string]any{"id": -1009999, "title": "news", "type": "channel"},
+		"sender_chat": map[string]any{"id": -1009999, "title": "news", "type": "channel"},
+	}})
+	fake.AddUpdate(telegramtest.GroupText(group, alice, "", nil)) // no text, no media: a service message
 	fake.AddUpdate(telegramtest.Sticker(alice))
 	fake.AddUpdate(telegramtest.Photo(bob))
 	fake.WaitMessages(t, 2, 5*time.Second)
 	waitFor(t, "all updates confirmed", func() bool { return fake.Unconfirmed() == 0 })
 	time.Sleep(50 * time.Millisecond)
 	if n := len(fake.Messages()); n != 2 {
-		t.Fatalf("%d messages, want 2 (the edit gets no answer)", n)
+		t.Fatalf("%d messages, want 2 (the edit, the channel post and the service message get none)", n)
 	}
 	for _, u := range []telegramtest.User{alice, bob} {
 		if got := plain(fake.MessagesTo(u.ID)[0]); !strings.Contains(got, h.text("en", kb.MsgUnsupportedMedia)) {
