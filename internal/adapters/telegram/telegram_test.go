@@ -220,7 +220,7 @@ func TestUnsupported_StickerAndPhotoAnswered_EditsAndChannelPostsIgnored(t *test
 	fake.AddUpdate(telegramtest.Edited(alice, "/start"))
 	fake.AddUpdate(map[string]any{"channel_post": map[string]any{
 		"message_id": 7, "date": 1700000000, "text": "/start@paydoctor_bot",
-		"chat": map[string]any{"id": -1009999, "title": "news", "type": "channel"},
+		"chat":        map[string]any{"id": -1009999, "title": "news", "type": "channel"},
 		"sender_chat": map[string]any{"id": -1009999, "title": "news", "type": "channel"},
 	}})
 	fake.AddUpdate(telegramtest.GroupText(group, alice, "", nil)) // no text, no media: a service message
