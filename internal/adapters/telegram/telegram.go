@@ -76,8 +76,9 @@ type Bot struct {
 	pacer *pacer
 	queue *queue
 
-	self    atomic.Pointer[tgbotapi.User] // set by Run after getMe
-	running sync.Mutex                    // held by Run
+	self      atomic.Pointer[tgbotapi.User] // set by Run after getMe
+	chatLocks keyedMutex                    // webhook: one update per chat at a time
+	running   sync.Mutex                    // held by Run
 }
 
 var _ conversation.Sender = (*Bot)(nil)

@@ -2,6 +2,7 @@ package telegram
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -511,5 +512,47 @@ func TestLogs_NeverTokenOrText(t *testing.T) {
 	}
 	if !strings.Contains(h.logs.String(), "<token>") {
 		t.Errorf("expected a scrubbed URL in the logs:\n%s", h.logs)
+	}
+}
+
+func TestRun_RefusedTokenIsAnError(t *testing.T) {
+	fake := telegramtest.NewServer(t)
+	opts := testOptions(fake)
+	opts.Token = "999:wrong"
+	h := newHarness(t, fake, "", opts).start()
+	select {
+	case err := <-h.done:
+		h.cancel = nil
+		if !errors.Is(err, ErrUnauthorized) {
+			t.Errorf("Run: %v, want ErrUnauthorized", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Run kept going with a refused token")
+	}
+}
+
+func TestPacing_GroupsSlowerThanPrivateChats(t *testing.T) {
+	fake := telegramtest.NewServer(t)
+	opts := testOptions(fake)
+	opts.Pacing = Pacing{Global: 1000, GlobalBurst: 100, Chat: 50, ChatBurst: 2, Group: 10, GroupBurst: 2}
+	h := newHarness(t, fake, "", opts)
+	send := func(route string) time.Duration {
+		start := time.Now()
+		for i := range 6 {
+			d := conversation.Delivery{ID: uint64(i), Route: []byte(route), Reply: conversation.Reply{Text: fmt.Sprint("m", i)}}
+			if err := h.bot.Send(context.Background(), d); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return time.Since(start)
+	}
+	private := send(`{"c":111}`)
+	grp := send(`{"c":-100222,"g":true}`)
+	// 6 sends with burst 2: 4 waits, of 20ms in a private chat and 100ms in a group.
+	if private < 60*time.Millisecond || private > grp/2 {
+		t.Errorf("private chat: 6 sends took %s, want about 80ms (group: %s)", private, grp)
+	}
+	if grp < 350*time.Millisecond {
+		t.Errorf("group: 6 sends took %s, want about 400ms", grp)
 	}
 }

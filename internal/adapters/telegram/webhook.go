@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"sync"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 )
@@ -43,7 +44,12 @@ func (b *Bot) WebhookHandler() http.Handler {
 			http.Error(w, "not an update", http.StatusBadRequest)
 			return
 		}
-		switch err := b.handleUpdate(r.Context(), u); {
+		// Telegram may send updates over several connections at once; one chat's are
+		// handled one at a time, so that its replies keep the order of its messages.
+		unlock := b.chatLocks.lock(updateChat(u))
+		err = b.handleUpdate(r.Context(), u)
+		unlock()
+		switch {
 		case errors.Is(err, errNotRunning):
 			http.Error(w, "starting or stopping", http.StatusServiceUnavailable)
 		case err != nil:
@@ -53,4 +59,49 @@ func (b *Bot) WebhookHandler() http.Handler {
 			w.WriteHeader(http.StatusOK)
 		}
 	})
+}
+
+// updateChat returns the chat an update belongs to, or 0.
+func updateChat(u tgbotapi.Update) int64 {
+	switch {
+	case u.Message != nil && u.Message.Chat != nil:
+		return u.Message.Chat.ID
+	case u.CallbackQuery != nil && u.CallbackQuery.Message != nil && u.CallbackQuery.Message.Chat != nil:
+		return u.CallbackQuery.Message.Chat.ID
+	}
+	return 0
+}
+
+// keyedMutex is a mutex per chat, forgotten when nobody holds or waits for it.
+type keyedMutex struct {
+	mu    sync.Mutex
+	locks map[int64]*keyedEntry
+}
+
+type keyedEntry struct {
+	sync.Mutex
+	refs int
+}
+
+func (k *keyedMutex) lock(chat int64) (unlock func()) {
+	k.mu.Lock()
+	if k.locks == nil {
+		k.locks = map[int64]*keyedEntry{}
+	}
+	e := k.locks[chat]
+	if e == nil {
+		e = &keyedEntry{}
+		k.locks[chat] = e
+	}
+	e.refs++
+	k.mu.Unlock()
+	e.Lock()
+	return func() {
+		e.Unlock()
+		k.mu.Lock()
+		if e.refs--; e.refs == 0 {
+			delete(k.locks, chat)
+		}
+		k.mu.Unlock()
+	}
 }
