@@ -78,7 +78,7 @@ type Bot struct {
 
 	self      atomic.Pointer[tgbotapi.User] // set by Run after getMe
 	chatLocks keyedMutex                    // webhook: one update per chat at a time
-	running   sync.Mutex                    // held by Run
+	started   atomic.Bool                   // Run runs once
 }
 
 var _ conversation.Sender = (*Bot)(nil)
@@ -138,12 +138,11 @@ var ErrUnauthorized = errors.New("telegram: the bot token was refused (check TEL
 // Run serves the bot until ctx is done: it checks the token, sets the command menu, sends
 // replies left in the outbox, and then polls for updates or registers the webhook. After ctx
 // is done it stops taking updates, keeps sending queued replies for at most
-// Options.DrainTimeout, and returns nil.
+// Options.DrainTimeout, and returns nil. Run may be called once.
 func (b *Bot) Run(ctx context.Context) error {
-	if !b.running.TryLock() {
-		return errors.New("telegram: Run called twice")
+	if !b.started.CompareAndSwap(false, true) {
+		return errors.New("telegram: Run called twice; make a new Bot")
 	}
-	defer b.running.Unlock()
 
 	me, err := b.getMe(ctx)
 	if err != nil {
