@@ -358,7 +358,7 @@ func (b *Bot) handleUpdate(ctx context.Context, u tgbotapi.Update) error {
 		b.log.Info("group became a supergroup", "from", a.move.from, "to", a.move.to, "dialogs", n)
 	case a.notice != nil:
 		n := *a.notice
-		b.queue.push(n.chat, func(context.Context) { b.answerCallback(n.queryID, n.text, true) })
+		b.queue.push(n.chat, func(context.Context) { b.answerCallback(n.queryID, n.text, n.text != "") })
 	case a.in != nil:
 		d, err := b.svc.Handle(ctx, *a.in)
 		if errors.Is(err, conversation.ErrDuplicate) {

@@ -22,7 +22,8 @@ type action struct {
 
 type chatMove struct{ from, to int64 }
 
-// notice answers a button press with a short alert and changes no dialog.
+// notice answers a button press with a short alert, or none if text is empty, and changes no
+// dialog.
 type notice struct {
 	chat          int64
 	queryID, text string
@@ -163,8 +164,8 @@ func translateCallback(u tgbotapi.Update) action {
 	q := u.CallbackQuery
 	if q.From == nil || q.Message == nil || q.Message.Chat == nil {
 		// A button on an inline-mode message, or too old to carry its message: nothing to
-		// answer into. The spinner stops by itself.
-		return action{}
+		// answer into but the press itself.
+		return action{notice: &notice{queryID: q.ID}}
 	}
 	chat := q.Message.Chat.ID
 	group := isGroup(q.Message.Chat)
