@@ -18,7 +18,7 @@
 //
 // Replies are sent by a bounded pool of workers, in order per chat, paced under Telegram's
 // limits (about 30 messages a second overall, about one a second per chat, 20 a minute per
-// group). A 429 makes that chat wait retry_after before the same message is sent again; a reply
+// group). A chat waiting out a 429 holds one worker while it waits. A 429 makes that chat wait retry_after before the same message is sent again; a reply
 // is never dropped because of it. Replies that could not be sent before shutdown stay in the
 // store's outbox and are sent at the next start.
 //
@@ -28,6 +28,11 @@
 // only in private chats, or in a group as a reply to the bot. Every person has a dialog of
 // their own; a button pressed by someone other than the person whose menu it is gets a short
 // note and moves nobody's dialog.
+//
+// Webhook mode: Telegram may post updates over several connections at once; the handler takes
+// one chat's updates one at a time, so replies keep the order of messages. It answers 503
+// while the bot starts or stops and 500 when an update could not be committed, so Telegram
+// sends it again.
 //
 // Caveats: a getUpdates call in flight at shutdown is abandoned rather than cancelled (the
 // library takes no context); its updates are not confirmed, so they come again at the next

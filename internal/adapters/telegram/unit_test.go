@@ -3,7 +3,9 @@ package telegram
 import (
 	"encoding/json"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 	"unicode/utf16"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
@@ -126,5 +128,33 @@ func TestCallbackData_EveryButtonFits(t *testing.T) {
 	}
 	if v, _, b := parseCallbackData("nonsense"); v != staleVersion || b != "nonsense" {
 		t.Errorf("unreadable data: %q %q", v, b)
+	}
+}
+
+func TestKeyedMutex_OneHolderPerChat(t *testing.T) {
+	var k keyedMutex
+	var mu sync.Mutex
+	holders := map[int64]int{}
+	var wg sync.WaitGroup
+	for i := range 200 {
+		chat := int64(i % 5)
+		wg.Go(func() {
+			unlock := k.lock(chat)
+			mu.Lock()
+			holders[chat]++
+			if holders[chat] > 1 {
+				t.Errorf("chat %d held twice", chat)
+			}
+			mu.Unlock()
+			time.Sleep(time.Millisecond)
+			mu.Lock()
+			holders[chat]--
+			mu.Unlock()
+			unlock()
+		})
+	}
+	wg.Wait()
+	if len(k.locks) != 0 {
+		t.Errorf("%d locks kept after use", len(k.locks))
 	}
 }
