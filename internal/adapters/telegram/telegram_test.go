@@ -250,13 +250,20 @@ func TestRestart_NothingHandledTwice_OldKeyboardWorks(t *testing.T) {
 	cardMenu := fake.WaitMessages(t, 2, 5*time.Second)[1]
 	waitFor(t, "all updates confirmed", func() bool { return fake.Unconfirmed() == 0 })
 	h.stop()
+	waitFor(t, "the stopped bot's last long poll to end", func() bool { return fake.Polling() == 0 })
 
 	// As if the bot had stopped before its confirmations reached Telegram: both updates come
 	// again. The store has their ids, so neither is answered again.
 	fake.Requeue(first)
 	fake.Requeue(second)
+	if n := fake.Unconfirmed(); n != 2 {
+		t.Fatalf("%d updates requeued, want 2", n)
+	}
 	h2 := newHarness(t, fake, h.dbPath, testOptions(fake)).start()
 	waitFor(t, "requeued updates confirmed", func() bool { return fake.Unconfirmed() == 0 })
+	if n := len(fake.Calls("getUpdates")); n < 2 {
+		t.Fatalf("only %d getUpdates calls", n)
+	}
 	// The keyboard from before the restart still works.
 	fake.AddUpdate(telegramtest.Callback(alice, chat, cardMenu.MessageID, button(t, cardMenu, conversation.AnswerButton("card_type", "unionpay"))))
 	msgs := fake.WaitMessages(t, 3, 5*time.Second)

@@ -82,6 +82,7 @@ type Server struct {
 	limits     map[int64]*limit
 	violations []string
 	msgWaiters []chan struct{}
+	polling    int // getUpdates calls in flight
 }
 
 type limit struct {
@@ -142,6 +143,15 @@ func (s *Server) Requeue(id int) {
 	s.updates = slices.Insert(s.updates, i, b)
 	close(s.wake)
 	s.wake = make(chan struct{})
+}
+
+// Polling returns how many getUpdates calls are in flight. A bot that stopped may leave one
+// behind (the library's GetUpdates takes no context); its offset still confirms updates, so
+// wait for it to end before Requeue.
+func (s *Server) Polling() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.polling
 }
 
 // Unconfirmed returns how many updates getUpdates has not had confirmed by an offset.
@@ -307,6 +317,14 @@ func (s *Server) getUpdates(w http.ResponseWriter, r *http.Request, p url.Values
 		limit = 100
 	}
 	deadline := time.After(time.Duration(timeout) * time.Second)
+	s.mu.Lock()
+	s.polling++
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		s.polling--
+		s.mu.Unlock()
+	}()
 	for {
 		s.mu.Lock()
 		if offset > 0 { // confirm everything before offset
