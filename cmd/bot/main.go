@@ -177,8 +177,13 @@ func (m *Main) Run(ctx context.Context) error {
 	svc := conversation.NewService(engine, store, nil)
 
 	sweepCtx, stopSweep := context.WithCancel(ctx)
-	defer stopSweep()
-	go svc.SweepExpired(sweepCtx, time.Hour, m.Config.DialogTTL, 24*time.Hour, log)
+	sweepDone := make(chan struct{})
+	go func() {
+		defer close(sweepDone)
+		svc.SweepExpired(sweepCtx, time.Hour, m.Config.DialogTTL, 24*time.Hour, log)
+	}()
+	// The sweeper must be gone before Close closes the store under it.
+	defer func() { stopSweep(); <-sweepDone }()
 
 	env := platformEnv{svc: svc, store: store, log: log, mux: http.NewServeMux()}
 	var platforms []func(context.Context, platformEnv) error

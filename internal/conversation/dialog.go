@@ -105,6 +105,9 @@ const (
 	InputUnsupported
 	// InputResume asks for the dialog where it stands, as when a terminal chat is reopened.
 	InputResume
+	// InputFlooded stands for a message that came too soon after many others: the answer asks
+	// the person to slow down and leaves the dialog where it is.
+	InputFlooded
 )
 
 // Input is one platform-neutral inbound message.

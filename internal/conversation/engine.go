@@ -53,7 +53,7 @@ func (e *Engine) Step(d Dialog, in Input, now time.Time) (Dialog, Reply) {
 	}
 	e.chooseLanguage(&d, in)
 
-	t := turn{e: e, d: &d, now: now}
+	t := turn{e: e, d: &d, now: now, cardData: cardData}
 	r := t.dispatch(in)
 	if cardData {
 		r.Text = e.kb.Text(d.Lang, kb.MsgCardDataWarning, nil) + "\n\n" + r.Text
@@ -66,6 +66,16 @@ func (e *Engine) Step(d Dialog, in Input, now time.Time) (Dialog, Reply) {
 		r.Solutions = []string{}
 	}
 	return d, r
+}
+
+// Apology is the reply to a message whose handling failed unexpectedly: it leaves the dialog
+// as it was and says so in the dialog's language.
+func (e *Engine) Apology(d Dialog) Reply {
+	lang := d.Lang
+	if lang == "" {
+		lang = e.defaultLang
+	}
+	return Reply{Text: e.kb.Text(lang, kb.MsgSorry, nil), Buttons: []Button{}, Cause: d.Cause, Solutions: []string{}, Lang: lang}
 }
 
 // cleanText cuts text to MaxInputBytes, drops invalid UTF-8 and control characters, and
@@ -119,6 +129,9 @@ type turn struct {
 	e   *Engine
 	d   *Dialog
 	now time.Time
+	// cardData: the input held card data, which Step warns about; then text that says
+	// nothing else needs no "I don't understand" on top of the warning.
+	cardData bool
 }
 
 func (t turn) text(id string, data map[string]any) string { return t.e.kb.Text(t.d.Lang, id, data) }
@@ -129,6 +142,8 @@ func (t turn) dispatch(in Input) Reply {
 		return t.press(in.Text, in.FlowVersion)
 	case InputUnsupported:
 		return t.withView(t.text(kb.MsgUnsupportedMedia, nil))
+	case InputFlooded:
+		return Reply{Text: t.text(kb.MsgSlowDown, nil), Cause: t.d.Cause}
 	case InputResume:
 		if t.d.Stage == StageNew {
 			return t.start()
@@ -151,10 +166,16 @@ func (t turn) freeText(text string) Reply {
 		}
 	}
 	if matches := t.e.kb.Recognize(text); len(matches) > 0 {
+		if near := t.closeMatches(matches); len(near) > 1 {
+			return t.clarify(near)
+		}
 		return t.recognized(matches[0].Target)
 	}
 	if t.d.Stage == StageNew {
 		return t.start()
+	}
+	if t.cardData {
+		return t.withView()
 	}
 	return t.withView(t.text(kb.MsgNotUnderstood, nil))
 }
@@ -296,6 +317,54 @@ func (t turn) recognized(target kb.Target) Reply {
 	default:
 		return t.listSolutions()
 	}
+}
+
+// closeMatches returns the targets that score nearly as well as the best one (within a fifth),
+// at most three, leaving out those that lead where a better one already does (an outcome
+// whose first solution is the solution matched): when several remain, a guess would too
+// often be wrong.
+func (t turn) closeMatches(matches []kb.Match) []kb.Target {
+	var near []kb.Target
+	seen := map[string]bool{}
+	for _, m := range matches {
+		if m.Score*5 < matches[0].Score*4 || len(near) == 3 {
+			break
+		}
+		dest := t.destination(m.Target)
+		if seen[dest] {
+			continue
+		}
+		seen[dest] = true
+		near = append(near, m.Target)
+	}
+	return near
+}
+
+// destination is the first solution a target leads to, or the action it takes.
+func (t turn) destination(target kb.Target) string {
+	if o, ok := t.e.kb.Outcome(target.Outcome); ok {
+		return o.Solutions[0]
+	}
+	if target.Solution != "" {
+		return target.Solution
+	}
+	return target.Action
+}
+
+// clarify asks which of a few recognised targets fits, without moving the dialog.
+func (t turn) clarify(targets []kb.Target) Reply {
+	buttons := make([]Button, 0, len(targets))
+	for _, target := range targets {
+		switch {
+		case target.Outcome != "":
+			buttons = append(buttons, Button{ID: buttonOutcomePrefix + target.Outcome, Label: t.text(kb.OutcomeChoice(target.Outcome), nil)})
+		case target.Solution != "":
+			buttons = append(buttons, Button{ID: buttonOpenPrefix + target.Solution, Label: t.text(kb.SolutionTitle(target.Solution), nil)})
+		default:
+			buttons = append(buttons, Button{ID: ButtonAll, Label: t.text(kb.MsgButtonAll, nil)})
+		}
+	}
+	return Reply{Text: t.text(kb.MsgClarify, nil), Buttons: buttons, Cause: t.d.Cause}
 }
 
 // diagnose moves the dialog to an outcome and shows its first solution.

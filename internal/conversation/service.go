@@ -2,7 +2,9 @@ package conversation
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"time"
 )
 
@@ -37,14 +39,37 @@ func NewService(engine *Engine, store Store, now func() time.Time) *Service {
 func (s *Service) Engine() *Engine { return s.engine }
 
 // Handle runs one inbound message through the engine and commits the new dialog and its reply
-// (queued in the outbox). It returns the delivery to send, or ErrDuplicate if the message
-// was handled before.
+// (queued in the outbox). It returns the delivery to send, ErrDuplicate if the message was
+// handled before, or a *PanicError (with nothing committed) if handling it panicked.
 func (s *Service) Handle(ctx context.Context, in Inbound) (Delivery, error) {
 	now := s.now()
-	return s.store.Commit(ctx, in.Turn, func(d *Dialog) (Reply, error) {
+	return s.store.Commit(ctx, in.Turn, func(d *Dialog) (r Reply, err error) {
+		defer func() {
+			if p := recover(); p != nil {
+				err = &PanicError{Value: p, Stack: debug.Stack()}
+			}
+		}()
 		next, reply := s.engine.Step(*d, in.Input, now)
 		*d = next
 		return reply, nil
+	})
+}
+
+// PanicError is a panic recovered while handling one inbound message.
+type PanicError struct {
+	Value any
+	Stack []byte
+}
+
+func (e *PanicError) Error() string { return fmt.Sprintf("panic: %v", e.Value) }
+
+// Apologize commits an apology as the reply to in, leaving the dialog where it was, and
+// records in's id, so that a message whose handling panicked is answered and not retried.
+func (s *Service) Apologize(ctx context.Context, in Inbound) (Delivery, error) {
+	now := s.now()
+	return s.store.Commit(ctx, in.Turn, func(d *Dialog) (Reply, error) {
+		d.LastActive = now
+		return s.engine.Apology(*d), nil
 	})
 }
 
@@ -82,7 +107,7 @@ func (s *Service) SweepExpired(ctx context.Context, interval, dialogTTL, inbound
 		now := s.now()
 		n, err := s.store.Expire(ctx, now.Add(-dialogTTL), now.Add(-inboundTTL))
 		switch {
-		case err != nil:
+		case err != nil && ctx.Err() == nil:
 			log.Error("expire idle dialogs", "err", err)
 		case n > 0:
 			log.Info("expired idle dialogs", "count", n)

@@ -20,8 +20,9 @@ type Target struct {
 	Action   string `toml:"action"`
 }
 
-// Match is a target recognised in a text, with a score: the weight of the most specific
-// phrase that matched (longer phrases, and Han characters, weigh more).
+// Match is a target recognised in a text, with a score: the summed weight of its phrases
+// that matched (longer phrases, and Han characters, weigh more), so that several cues for
+// one target outweigh a single cue for another.
 type Match struct {
 	Target
 	Score int
@@ -30,10 +31,14 @@ type Match struct {
 type intent struct {
 	Target
 	Phrases []string `toml:"phrases"`
+	// Weight scales the phrases' weights: below 1 for words that merely hint (a bank's
+	// name), above 1 for names that settle it (PayPal). Zero means 1.
+	Weight float64 `toml:"weight"`
 }
 
 type phrase struct {
-	text   string // normalized
+	text   string   // normalized
+	words  []string // text split into words, for phrases without Han characters
 	han    bool
 	weight int
 	target Target
@@ -60,6 +65,9 @@ func (k *KB) loadPhrases(base, overlay fs.FS) error {
 			return fmt.Errorf("%w: %s: %v", ErrInvalid, f, err)
 		}
 		for i, in := range doc.Intents {
+			if in.Weight < 0 || in.Weight > 10 {
+				return fmt.Errorf("%w: %s: intent %d: weight %v is outside 0 to 10", ErrInvalid, f, i+1, in.Weight)
+			}
 			if err := k.checkTarget(in.Target); err != nil {
 				return fmt.Errorf("%w: %s: intent %d: %v", ErrInvalid, f, i+1, err)
 			}
@@ -68,7 +76,11 @@ func (k *KB) loadPhrases(base, overlay fs.FS) error {
 				if n == "" {
 					return fmt.Errorf("%w: %s: intent %d: phrase %q is empty once normalized", ErrInvalid, f, i+1, p)
 				}
-				k.recognizer.phrases = append(k.recognizer.phrases, phrase{text: n, han: hasHan(n), weight: weigh(n), target: in.Target})
+				// The same phrase in two files (say "paypal" in en and zh-Hans) is one cue.
+				if slices.ContainsFunc(k.recognizer.phrases, func(p phrase) bool { return p.text == n && p.target == in.Target }) {
+					continue
+				}
+				k.recognizer.phrases = append(k.recognizer.phrases, phrase{text: n, words: strings.Fields(n), han: hasHan(n), weight: scale(weigh(n), in.Weight), target: in.Target})
 			}
 		}
 	}
@@ -100,23 +112,26 @@ func (k *KB) checkTarget(t Target) error {
 }
 
 // Recognize returns the targets whose phrases occur in text, best first. It is empty when
-// nothing matched.
+// nothing matched. English phrases also match with a typo or two in their longer words
+// ("declind", "verfication"), at a lower score.
 func (k *KB) Recognize(text string) []Match {
 	n := Normalize(text)
 	if n == "" {
 		return nil
 	}
-	padded := " " + n + " "
+	words := strings.Fields(n)
 	best := map[Target]int{}
 	for _, p := range k.recognizer.phrases {
-		var found bool
+		var score int
 		if p.han {
-			found = strings.Contains(n, p.text)
-		} else {
-			found = strings.Contains(padded, " "+p.text+" ")
+			if strings.Contains(n, p.text) {
+				score = p.weight
+			}
+		} else if edits, ok := findWords(words, p.words); ok {
+			score = p.weight - 2*edits
 		}
-		if found && p.weight > best[p.target] {
-			best[p.target] = p.weight
+		if score > 0 {
+			best[p.target] += score
 		}
 	}
 	matches := make([]Match, 0, len(best))
@@ -130,6 +145,82 @@ func (k *KB) Recognize(text string) []Match {
 		return targetKey(matches[i].Target) < targetKey(matches[j].Target)
 	})
 	return matches
+}
+
+// findWords looks for phrase as consecutive words of text, each equal or within a small edit
+// distance, and returns the fewest edits over all places it occurs.
+func findWords(text, phrase []string) (edits int, found bool) {
+	best := -1
+	for i := 0; i+len(phrase) <= len(text); i++ {
+		total := 0
+		for j, want := range phrase {
+			e, ok := wordMatch(text[i+j], want)
+			if !ok {
+				total = -1
+				break
+			}
+			total += e
+		}
+		if total >= 0 && (best < 0 || total < best) {
+			best = total
+		}
+	}
+	return best, best >= 0
+}
+
+// wordMatch allows one typo in words of five letters or more and two from nine, but none in
+// codes with digits or underscores ("do_not_honor", "3ds"): those are pasted, not typed.
+func wordMatch(got, want string) (edits int, ok bool) {
+	if got == want || got == want+"s" {
+		return 0, true
+	}
+	allowed := 0
+	switch n := len(want); {
+	case strings.ContainsAny(want, "_0123456789"):
+	case n >= 9:
+		allowed = 2
+	case n >= 5:
+		allowed = 1
+	}
+	if allowed == 0 || abs(len(got)-len(want)) > allowed {
+		return 0, false
+	}
+	d := editDistance(got, want)
+	return d, d <= allowed
+}
+
+// editDistance is the optimal string alignment distance (Levenshtein plus transpositions of
+// adjacent letters, the commonest typo) between two ASCII-ish words.
+func editDistance(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	prev2 := make([]int, len(rb)+1)
+	prev := make([]int, len(rb)+1)
+	cur := make([]int, len(rb)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		cur[0] = i
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
+				cur[j] = min(cur[j], prev2[j-2]+1)
+			}
+		}
+		prev2, prev, cur = prev, cur, prev2
+	}
+	return prev[len(rb)]
+}
+
+func abs(x int) int {
+	if x < 0 {
+		return -x
+	}
+	return x
 }
 
 func targetKey(t Target) string { return t.Outcome + "|" + t.Solution + "|" + t.Action }
@@ -157,6 +248,13 @@ func Normalize(text string) string {
 		pendingSpace, prevHan = false, isHan
 	}
 	return b.String()
+}
+
+func scale(w int, by float64) int {
+	if by == 0 {
+		return w
+	}
+	return max(1, int(float64(w)*by+0.5))
 }
 
 func hasHan(s string) bool {

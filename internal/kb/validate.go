@@ -35,6 +35,9 @@ const (
 	MsgNextAfterFailure = "bot.next_after_failure"
 	MsgExhausted        = "bot.exhausted"
 	MsgAllSolutions     = "bot.all_solutions"
+	MsgClarify          = "bot.clarify"
+	MsgSlowDown         = "bot.slow_down"
+	MsgSorry            = "bot.sorry"
 
 	MsgButtonWorked  = "button.worked"
 	MsgButtonFailed  = "button.failed"
@@ -48,7 +51,7 @@ var fixedMessages = []string{
 	MsgUnknownCommand, MsgLangUsage, MsgLangSwitched, MsgSolutionUsage, MsgCardDataWarning,
 	MsgHumanUnavailable, MsgResume, MsgRecognized, MsgDiagnosis, MsgNoCause, MsgPlan,
 	MsgSolutionHeading, MsgSolutionSingle, MsgAskWorked, MsgWorked, MsgNextAfterFailure,
-	MsgExhausted, MsgAllSolutions,
+	MsgExhausted, MsgAllSolutions, MsgClarify, MsgSlowDown, MsgSorry,
 	MsgButtonWorked, MsgButtonFailed, MsgButtonAll, MsgButtonRestart, MsgButtonHuman,
 }
 
@@ -62,6 +65,9 @@ func OptionLabel(question, option string) string { return "question." + question
 
 // OutcomeText is the ID of what the bot says on reaching an outcome.
 func OutcomeText(outcome string) string { return "outcome." + outcome }
+
+// OutcomeChoice is the ID of an outcome's short label, offered when free text is ambiguous.
+func OutcomeChoice(outcome string) string { return "choice." + outcome }
 
 // CauseTitle is the ID of a cause's name.
 func CauseTitle(cause string) string { return "cause." + cause + ".title" }
@@ -230,7 +236,7 @@ func (k *KB) requiredMessages() []string {
 		}
 	}
 	for _, oid := range sortedKeys(k.outcomes) {
-		ids = append(ids, OutcomeText(oid))
+		ids = append(ids, OutcomeText(oid), OutcomeChoice(oid))
 	}
 	for _, c := range k.Causes {
 		ids = append(ids, CauseTitle(c))

@@ -1,0 +1,115 @@
+package console_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	bot "github.com/paydoctor/bot"
+	"github.com/paydoctor/bot/internal/adapters/console"
+	"github.com/paydoctor/bot/internal/conversation"
+	"github.com/paydoctor/bot/internal/kb"
+	"github.com/paydoctor/bot/internal/store/boltstore"
+)
+
+// chat runs one terminal session on the bbolt file at path with the given input.
+func chat(t *testing.T, path string, opts console.Options, input string) string {
+	t.Helper()
+	k, err := kb.Load(bot.Data(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := conversation.NewEngine(k, "zh-Hans")
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := boltstore.Open(path, boltstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	var out strings.Builder
+	opts.In, opts.Out = strings.NewReader(input), &out
+	if err := console.New(conversation.NewService(e, store, nil), opts).Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return out.String()
+}
+
+type jsonReply struct {
+	Text    string `json:"text"`
+	Buttons []struct {
+		ID    string `json:"id"`
+		Label string `json:"label"`
+	} `json:"buttons"`
+	Cause     string   `json:"cause"`
+	Solutions []string `json:"solutions"`
+	Lang      string   `json:"lang"`
+}
+
+func parseReplies(t *testing.T, out string) []jsonReply {
+	t.Helper()
+	var replies []jsonReply
+	sc := bufio.NewScanner(strings.NewReader(out))
+	for sc.Scan() {
+		var r jsonReply
+		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+			t.Fatalf("output line is not one JSON object: %q: %v", sc.Text(), err)
+		}
+		if r.Buttons == nil || r.Solutions == nil {
+			t.Errorf("buttons and solutions must be arrays, even empty: %q", sc.Text())
+		}
+		replies = append(replies, r)
+	}
+	return replies
+}
+
+func TestJSON_OneReplyPerLine(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "bot.db")
+	input := strings.Join([]string{
+		`/lang en`,
+		`{"button": "a:what_happened:declined"}`,
+		`{"text": "It's a UnionPay card (银联)"}`,
+		`{not json at all`,
+		``,
+		`{"button": "no:enable-cross-border"}`,
+	}, "\n")
+	replies := parseReplies(t, chat(t, path, console.Options{JSON: true, User: "ann"}, input))
+	if len(replies) != 5 {
+		t.Fatalf("%d replies to 5 non-empty lines", len(replies))
+	}
+	if r := replies[1]; r.Lang != "en" || len(r.Buttons) != 4 || r.Buttons[0].ID != "a:card_type:unionpay" {
+		t.Errorf("button press: %+v", r)
+	}
+	if r := replies[2]; r.Cause != "cross-border-restricted" || len(r.Solutions) != 4 || r.Solutions[0] != "enable-cross-border" {
+		t.Errorf("free text diagnosis: cause %q solutions %v", r.Cause, r.Solutions)
+	}
+	if r := replies[3]; !strings.Contains(r.Text, "not sure what you mean") {
+		t.Errorf("malformed JSON must be read as text: %q", r.Text)
+	}
+	if r := replies[4]; len(r.Solutions) != 1 || r.Solutions[0] != "international-card" {
+		t.Errorf("next solution: %v", r.Solutions)
+	}
+}
+
+func TestInteractive_NumbersAndResume(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "bot.db")
+	first := chat(t, path, console.Options{User: "bo"}, "1\n2\nquit\n")
+	if !strings.Contains(first, "你好") || !strings.Contains(first, "  1) 💳 银行卡被拒绝") {
+		t.Fatalf("a new user is not greeted with numbered choices:\n%s", first)
+	}
+	if !strings.Contains(first, "这张卡开通了境外网上支付") {
+		t.Fatalf("choices 1 then 2 did not reach the overseas-payment question:\n%s", first)
+	}
+	second := chat(t, path, console.Options{User: "bo"}, "")
+	if !strings.Contains(second, "欢迎回来") || !strings.Contains(second, "这张卡开通了境外网上支付") {
+		t.Errorf("the same user does not continue where the dialog was:\n%s", second)
+	}
+	other := chat(t, path, console.Options{User: "cy"}, "")
+	if !strings.Contains(other, "你好") {
+		t.Errorf("another user does not get a dialog of their own:\n%s", other)
+	}
+}

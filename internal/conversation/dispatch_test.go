@@ -1,0 +1,243 @@
+package conversation_test
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/paydoctor/bot/internal/conversation"
+	"github.com/paydoctor/bot/internal/store/boltstore"
+)
+
+// recordingSender collects delivered replies per dialog.
+type recordingSender struct {
+	mu      sync.Mutex
+	replies map[conversation.Key][]conversation.Reply
+	all     chan conversation.Delivery
+}
+
+func newRecordingSender() *recordingSender {
+	return &recordingSender{replies: map[conversation.Key][]conversation.Reply{}, all: make(chan conversation.Delivery, 10000)}
+}
+
+func (s *recordingSender) Send(_ context.Context, d conversation.Delivery) error {
+	s.mu.Lock()
+	s.replies[d.Key] = append(s.replies[d.Key], d.Reply)
+	s.mu.Unlock()
+	s.all <- d
+	return nil
+}
+
+func (s *recordingSender) of(k conversation.Key) []conversation.Reply {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]conversation.Reply(nil), s.replies[k]...)
+}
+
+// panickyStore hands step a nil dialog the first time it commits one inbound id, as a bug in
+// handling that message would make it panic.
+type panickyStore struct {
+	conversation.Store
+	poison string
+	once   *sync.Once
+}
+
+func (s panickyStore) Commit(ctx context.Context, t conversation.Turn, step func(*conversation.Dialog) (conversation.Reply, error)) (conversation.Delivery, error) {
+	first := false
+	if t.InboundID == s.poison {
+		s.once.Do(func() { first = true })
+	}
+	if first {
+		if _, err := step(nil); err != nil {
+			return conversation.Delivery{}, err
+		}
+	}
+	return s.Store.Commit(ctx, t, step)
+}
+
+func newDispatcher(t *testing.T, wrap func(conversation.Store) conversation.Store, opts conversation.DispatcherOptions) (*conversation.Dispatcher, *recordingSender, func()) {
+	t.Helper()
+	store, err := boltstore.Open(filepath.Join(t.TempDir(), "bot.db"), boltstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s conversation.Store = store
+	if wrap != nil {
+		s = wrap(store)
+	}
+	sender := newRecordingSender()
+	d := conversation.NewDispatcher(conversation.NewService(newEngine(t, "en"), s, nil), sender, opts)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { d.Run(ctx, "test"); close(done) }()
+	stop := func() { cancel(); <-done; store.Close() }
+	t.Cleanup(stop)
+	return d, sender, stop
+}
+
+func text(k conversation.Key, id, s string) conversation.Inbound {
+	return conversation.Inbound{Turn: conversation.Turn{Key: k, InboundID: id}, Input: conversation.Input{Kind: conversation.InputText, Text: s}}
+}
+
+func waitFor(t *testing.T, sender *recordingSender, n int) {
+	t.Helper()
+	timeout := time.After(10 * time.Second)
+	for range n {
+		select {
+		case <-sender.all:
+		case <-timeout:
+			t.Fatalf("timed out waiting for %d replies", n)
+		}
+	}
+}
+
+func TestDispatcher_OrderPerPersonAndEveryoneAnswered(t *testing.T) {
+	d, sender, _ := newDispatcher(t, nil, conversation.DispatcherOptions{Workers: 4, QueueLen: 2, FloodLimit: 100})
+	solutions := []string{"paypal", "virtual-card", "choose-plan", "payment-timing"}
+	const people = 30
+	ctx := context.Background()
+	for i, sol := range solutions {
+		for p := range people {
+			k := conversation.Key{Platform: "test", Chat: fmt.Sprint(p), User: fmt.Sprint(p)}
+			if err := d.Submit(ctx, text(k, fmt.Sprint(p, "-", i), "/solution "+sol), nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	waitFor(t, sender, people*len(solutions))
+	for p := range people {
+		got := sender.of(conversation.Key{Platform: "test", Chat: fmt.Sprint(p), User: fmt.Sprint(p)})
+		if len(got) != len(solutions) {
+			t.Fatalf("person %d got %d replies, want %d", p, len(got), len(solutions))
+		}
+		for i, r := range got {
+			if r.Solutions[0] != solutions[i] {
+				t.Errorf("person %d: reply %d shows %v, want %s: messages handled out of order", p, i, r.Solutions, solutions[i])
+			}
+		}
+	}
+}
+
+func TestDispatcher_FloodIsSlowedDownAndOthersStillAnswered(t *testing.T) {
+	now := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+	var mu sync.Mutex
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	d, sender, _ := newDispatcher(t, nil, conversation.DispatcherOptions{Workers: 2, Now: clock})
+	ctx := context.Background()
+	flooder := conversation.Key{Platform: "test", Chat: "f", User: "f"}
+	calm := conversation.Key{Platform: "test", Chat: "c", User: "c"}
+	for i := range 150 {
+		if err := d.Submit(ctx, text(flooder, fmt.Sprint("f", i), "hello?"), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := d.Submit(ctx, text(calm, "c1", "/start"), nil); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, sender, 7) // 5 answers and one "slow down" for the flooder, one for the other person
+	time.Sleep(100 * time.Millisecond)
+	got := sender.of(flooder)
+	if len(got) != 6 || !strings.Contains(got[5].Text, "faster than I can answer") {
+		t.Errorf("flooder got %d replies (want 5 and one slow-down): last %q", len(got), got[len(got)-1].Text)
+	}
+	if other := sender.of(calm); len(other) != 1 || !strings.Contains(other[0].Text, "What happened") {
+		t.Errorf("the other person's /start: %+v", other)
+	}
+	// Once the flooder calms down they are answered again.
+	mu.Lock()
+	now = now.Add(10 * time.Second)
+	mu.Unlock()
+	if err := d.Submit(ctx, text(flooder, "f-later", "/help"), nil); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, sender, 1)
+	if got := sender.of(flooder); !strings.Contains(got[len(got)-1].Text, "/solutions") {
+		t.Errorf("after calming down: %q", got[len(got)-1].Text)
+	}
+}
+
+func TestDispatcher_PanicIsAnsweredWithAnApology(t *testing.T) {
+	d, sender, _ := newDispatcher(t, func(s conversation.Store) conversation.Store {
+		return panickyStore{Store: s, poison: "bad", once: &sync.Once{}}
+	}, conversation.DispatcherOptions{})
+	k := conversation.Key{Platform: "test", Chat: "p", User: "p"}
+	errs := make(chan error, 2)
+	ctx := context.Background()
+	d.Submit(ctx, text(k, "bad", "/start"), func(err error) { errs <- err })
+	d.Submit(ctx, text(k, "good", "/help"), func(err error) { errs <- err })
+	waitFor(t, sender, 2)
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Errorf("done(%v): a recovered panic must still acknowledge the update", err)
+		}
+	}
+	got := sender.of(k)
+	if !strings.HasPrefix(got[0].Text, "Sorry, something went wrong") {
+		t.Errorf("first reply %q, want the apology", got[0].Text)
+	}
+	if !strings.Contains(got[1].Text, "/solutions") {
+		t.Errorf("the process did not go on serving: %q", got[1].Text)
+	}
+}
+
+func TestDispatcher_DuplicateAcknowledgedOnce(t *testing.T) {
+	d, sender, _ := newDispatcher(t, nil, conversation.DispatcherOptions{})
+	k := conversation.Key{Platform: "test", Chat: "d", User: "d"}
+	var wg sync.WaitGroup
+	for range 3 {
+		wg.Add(1)
+		d.Submit(context.Background(), text(k, "same", "/start"), func(err error) {
+			if err != nil {
+				t.Errorf("done(%v) for a duplicate", err)
+			}
+			wg.Done()
+		})
+	}
+	wg.Wait()
+	time.Sleep(50 * time.Millisecond)
+	if n := len(sender.of(k)); n != 1 {
+		t.Errorf("%d replies to one update delivered three times", n)
+	}
+}
+
+func TestDispatcher_StopReportsQueuedMessages(t *testing.T) {
+	blocked := make(chan struct{})
+	d, _, stop := newDispatcher(t, func(s conversation.Store) conversation.Store { return slowStore{Store: s, release: blocked} }, conversation.DispatcherOptions{Workers: 1, QueueLen: 8})
+	k := conversation.Key{Platform: "test", Chat: "s", User: "s"}
+	results := make(chan error, 3)
+	for i := range 3 {
+		d.Submit(context.Background(), text(k, fmt.Sprint(i), "/start"), func(err error) { results <- err })
+	}
+	time.Sleep(50 * time.Millisecond) // the first is in flight, two wait
+	go func() { time.Sleep(50 * time.Millisecond); close(blocked) }()
+	stop()
+	var stopped, handled int
+	for range 3 {
+		switch err := <-results; err {
+		case nil:
+			handled++
+		case conversation.ErrStopped:
+			stopped++
+		default:
+			t.Errorf("unexpected %v", err)
+		}
+	}
+	if handled != 1 || stopped != 2 {
+		t.Errorf("handled %d, stopped %d; want the one in flight finished and two reported stopped", handled, stopped)
+	}
+}
+
+// slowStore holds every commit until release is closed.
+type slowStore struct {
+	conversation.Store
+	release chan struct{}
+}
+
+func (s slowStore) Commit(ctx context.Context, t conversation.Turn, step func(*conversation.Dialog) (conversation.Reply, error)) (conversation.Delivery, error) {
+	<-s.release
+	return s.Store.Commit(ctx, t, step)
+}

@@ -1,0 +1,384 @@
+package conversation_test
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+	"unicode"
+
+	bot "github.com/paydoctor/bot"
+	"github.com/paydoctor/bot/internal/conversation"
+	"github.com/paydoctor/bot/internal/kb"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden transcripts under testdata/transcripts")
+
+func newEngine(t testing.TB, lang string) *conversation.Engine {
+	t.Helper()
+	k, err := kb.Load(bot.Data(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := conversation.NewEngine(k, lang)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// A script line is text, "[button-id]" for a press, or "<sticker>" for unsupported media.
+func parseInput(line string) conversation.Input {
+	switch {
+	case strings.HasPrefix(line, "[") && strings.HasSuffix(line, "]"):
+		return conversation.Input{Kind: conversation.InputButton, Text: line[1 : len(line)-1]}
+	case line == "<sticker>":
+		return conversation.Input{Kind: conversation.InputUnsupported}
+	}
+	return conversation.Input{Kind: conversation.InputText, Text: line}
+}
+
+type transcriptStep struct {
+	in    string
+	reply conversation.Reply
+	d     conversation.Dialog
+}
+
+func run(t testing.TB, e *conversation.Engine, lines []string) []transcriptStep {
+	var d conversation.Dialog
+	now := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
+	var steps []transcriptStep
+	for _, line := range lines {
+		var r conversation.Reply
+		d, r = e.Step(d, parseInput(line), now)
+		steps = append(steps, transcriptStep{in: line, reply: r, d: d})
+		now = now.Add(time.Minute)
+	}
+	return steps
+}
+
+func render(steps []transcriptStep) string {
+	var b strings.Builder
+	for _, s := range steps {
+		fmt.Fprintf(&b, ">>> %s\n", s.in)
+		b.WriteString(s.reply.Text)
+		b.WriteString("\n")
+		for _, btn := range s.reply.Buttons {
+			fmt.Fprintf(&b, "  [%s] %s\n", btn.ID, btn.Label)
+		}
+		fmt.Fprintf(&b, "  cause=%q solutions=%v lang=%s stage=%s\n\n", s.reply.Cause, s.reply.Solutions, s.reply.Lang, s.d.Stage)
+	}
+	return b.String()
+}
+
+// transcripts walk every cause path and every solution, in both languages. The golden files
+// are the bot's exact words; review a diff of them like a diff of code (go test -update).
+var transcripts = []struct {
+	name, lang string
+	lines      []string
+	// what the last reply must show, checked independently of the golden file
+	wantCause     string
+	wantSolutions []string
+	wantStage     conversation.Stage
+}{
+	{
+		name: "zh-cross-border-unionpay-all-fail", lang: "zh-Hans",
+		lines: []string{"/start", "[a:what_happened:declined]", "[a:card_type:unionpay]",
+			"[no:enable-cross-border]", "[no:international-card]", "[no:virtual-card]", "[no:paypal]", "[no:contact-support]"},
+		wantCause: "cross-border-restricted", wantSolutions: []string{}, wantStage: conversation.StageExhausted,
+	},
+	{
+		name: "en-cross-border-overseas-disabled", lang: "en",
+		lines:     []string{"/start", "[a:what_happened:declined]", "[a:card_type:domestic_visa]", "[a:overseas_enabled:no]"},
+		wantCause: "cross-border-restricted", wantSolutions: []string{"enable-cross-border", "international-card", "virtual-card", "paypal"}, wantStage: conversation.StageSolving,
+	},
+	{
+		name: "en-verification-worked", lang: "en",
+		lines:     []string{"/start", "[a:what_happened:verification]", "[a:verify_prompt:none]", "[ok:enable-cross-border]"},
+		wantCause: "bank-verification", wantSolutions: []string{}, wantStage: conversation.StageResolved,
+	},
+	{
+		name: "zh-verification-then-timing", lang: "zh-Hans",
+		lines:     []string{"/start", "[a:what_happened:verification]", "[a:verify_prompt:failed]", "[no:enable-cross-border]", "[ok:payment-timing]"},
+		wantCause: "bank-verification", wantSolutions: []string{}, wantStage: conversation.StageResolved,
+	},
+	{
+		name: "zh-wallet-only", lang: "zh-Hans",
+		lines:     []string{"/start", "[a:what_happened:wallet]", "[no:international-card]", "[no:virtual-card]", "[ok:paypal]"},
+		wantCause: "platform-unsupported", wantSolutions: []string{}, wantStage: conversation.StageResolved,
+	},
+	{
+		name: "en-wallet-free-text", lang: "en",
+		lines:     []string{"/start", "I only have Alipay and WeChat Pay, is that OK?"},
+		wantCause: "platform-unsupported", wantSolutions: []string{"international-card", "virtual-card", "paypal"}, wantStage: conversation.StageSolving,
+	},
+	{
+		name: "en-account-settings", lang: "en",
+		lines:     []string{"/start", "[a:what_happened:address]", "[a:address_match:unsure]", "[no:billing-settings]", "[no:contact-support]"},
+		wantCause: "account-settings", wantSolutions: []string{}, wantStage: conversation.StageExhausted,
+	},
+	{
+		name: "zh-amount-limit", lang: "zh-Hans",
+		lines:     []string{"/start", "[a:what_happened:declined]", "[a:card_type:virtual]", "[a:amount:large]", "[ok:choose-plan]"},
+		wantCause: "", wantSolutions: []string{}, wantStage: conversation.StageResolved,
+	},
+	{
+		name: "en-peak-timeout", lang: "en",
+		lines:     []string{"/start", "[a:what_happened:timeout]"},
+		wantCause: "", wantSolutions: []string{"payment-timing", "contact-support"}, wantStage: conversation.StageSolving,
+	},
+	{
+		name: "en-bank-risk", lang: "en",
+		lines: []string{"/start", "[a:what_happened:declined]", "[a:card_type:domestic_visa]", "[a:overseas_enabled:yes]",
+			"[a:verify_prompt:completed]", "[a:amount:small]", "[a:address_match:yes]"},
+		wantCause: "bank-verification", wantSolutions: []string{"enable-cross-border", "payment-timing", "virtual-card", "contact-support"}, wantStage: conversation.StageSolving,
+	},
+	{
+		name: "zh-foreign-card-address", lang: "zh-Hans",
+		lines:     []string{"/start", "[a:what_happened:declined]", "[a:card_type:foreign]", "[a:address_match:no]"},
+		wantCause: "account-settings", wantSolutions: []string{"billing-settings", "contact-support"}, wantStage: conversation.StageSolving,
+	},
+	{
+		name: "en-every-solution", lang: "en",
+		lines: []string{"/solutions", "/solution international-card", "/solution paypal", "/solution enable-cross-border",
+			"/solution billing-settings", "/solution virtual-card", "/solution contact-support", "/solution choose-plan", "/solution payment-timing"},
+		wantSolutions: []string{"payment-timing"}, wantStage: conversation.StageSolving,
+	},
+	{
+		name: "zh-every-solution", lang: "zh-Hans",
+		lines: []string{"[all]", "[open:international-card]", "[open:paypal]", "[open:enable-cross-border]",
+			"[open:billing-settings]", "[open:virtual-card]", "[open:contact-support]", "[open:choose-plan]", "[open:payment-timing]"},
+		wantSolutions: []string{"payment-timing"}, wantStage: conversation.StageSolving,
+	},
+	{
+		name: "en-free-text-and-odd-input", lang: "en",
+		lines: []string{"hello", "what?", "<sticker>", "/frobnicate", "2", "[a:what_happened:declined]", "[no:paypal]",
+			"Stripe says: \"Your card was declined.\" card_declined", "/help", "/solution nope", "[restart]"},
+		wantSolutions: []string{}, wantStage: conversation.StageAsking,
+	},
+	{
+		name: "en-ambiguous-free-text", lang: "en",
+		lines:     []string{"timeout or declined?", "[go:peak-timeout]"},
+		wantCause: "", wantSolutions: []string{"payment-timing", "contact-support"}, wantStage: conversation.StageSolving,
+	},
+	{
+		name: "zh-free-text-and-language", lang: "en",
+		lines:     []string{"付款时一直没收到验证码", "/lang en", "/lang xx", "/lang zh", "我的卡号 4111 1111 1111 1111, 安全码 123"},
+		wantCause: "bank-verification", wantSolutions: []string{"enable-cross-border"}, wantStage: conversation.StageSolving,
+	},
+}
+
+func TestTranscripts(t *testing.T) {
+	for _, tc := range transcripts {
+		t.Run(tc.name, func(t *testing.T) {
+			steps := run(t, newEngine(t, tc.lang), tc.lines)
+			got := render(steps)
+			path := filepath.Join("..", "..", "testdata", "transcripts", tc.name+".txt")
+			if *update {
+				if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("%v (run go test -update to create it)", err)
+			}
+			if got != string(want) {
+				t.Errorf("transcript differs from %s (go test ./internal/conversation -update rewrites it):\n%s", path, got)
+			}
+
+			last := steps[len(steps)-1]
+			if last.reply.Cause != tc.wantCause {
+				t.Errorf("last cause = %q, want %q", last.reply.Cause, tc.wantCause)
+			}
+			if !slices.Equal(last.reply.Solutions, tc.wantSolutions) {
+				t.Errorf("last solutions = %v, want %v", last.reply.Solutions, tc.wantSolutions)
+			}
+			if last.d.Stage != tc.wantStage {
+				t.Errorf("last stage = %s, want %s", last.d.Stage, tc.wantStage)
+			}
+			for _, s := range steps {
+				if s.reply.Text == "" || (len(s.reply.Buttons) == 0 && s.d.Stage != conversation.StageResolved) {
+					t.Errorf("after %q: a reply without text or choices leaves the person stuck: %+v", s.in, s.reply)
+				}
+				if s.reply.Lang == "en" && hasHan(s.reply.Text+labels(s.reply.Buttons)) {
+					t.Errorf("after %q: Chinese in an English reply: %q", s.in, s.reply.Text)
+				}
+				if strings.Contains(s.reply.Text, "4111") {
+					t.Errorf("after %q: card number echoed: %q", s.in, s.reply.Text)
+				}
+			}
+		})
+	}
+}
+
+// TestTranscriptsCoverFlow guards the golden set itself: every cause and every solution of
+// the shipped knowledge base appears in some transcript, in each language.
+func TestTranscriptsCoverFlow(t *testing.T) {
+	e := newEngine(t, "en")
+	causes := map[string]map[string]bool{}
+	solutions := map[string]map[string]bool{}
+	for _, tc := range transcripts {
+		for _, s := range run(t, newEngine(t, tc.lang), tc.lines) {
+			lang := s.reply.Lang
+			if causes[lang] == nil {
+				causes[lang], solutions[lang] = map[string]bool{}, map[string]bool{}
+			}
+			causes[lang][s.reply.Cause] = true
+			if sol, ok := s.d.CurrentSolution(); ok {
+				solutions[lang][sol] = true
+			}
+		}
+	}
+	for _, lang := range e.KB().Languages() {
+		for _, c := range e.KB().Causes {
+			if !causes[lang][c] {
+				t.Errorf("no %s transcript reaches cause %s", lang, c)
+			}
+		}
+		for _, s := range e.KB().Solutions {
+			if !solutions[lang][s] {
+				t.Errorf("no %s transcript shows solution %s", lang, s)
+			}
+		}
+	}
+}
+
+func TestStep_Language(t *testing.T) {
+	e := newEngine(t, "zh-Hans")
+	tests := []struct {
+		name  string
+		first conversation.Input
+		then  conversation.Input
+		want  string
+	}{
+		{"telegram hint zh-hans", conversation.Input{Kind: conversation.InputText, Text: "/start", LangHint: "zh-hans"}, conversation.Input{}, "zh-Hans"},
+		{"slack hint en-US", conversation.Input{Kind: conversation.InputText, Text: "/start", LangHint: "en-US"}, conversation.Input{}, "en"},
+		{"unknown hint falls back to default", conversation.Input{Kind: conversation.InputText, Text: "/start", LangHint: "ru"}, conversation.Input{}, "zh-Hans"},
+		{"Han text wins over no hint", conversation.Input{Kind: conversation.InputText, Text: "卡被拒了"}, conversation.Input{}, "zh-Hans"},
+		{"pinned language beats a hint", conversation.Input{Kind: conversation.InputText, Text: "/lang en", LangHint: "zh-hans"},
+			conversation.Input{Kind: conversation.InputText, Text: "支付失败", LangHint: "zh-hans"}, "en"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			now := time.Now()
+			d, r := e.Step(conversation.Dialog{}, tc.first, now)
+			if tc.then.Kind != 0 {
+				d, r = e.Step(d, tc.then, now)
+			}
+			if d.Lang != tc.want || r.Lang != tc.want {
+				t.Errorf("dialog lang %q, reply lang %q, want %q", d.Lang, r.Lang, tc.want)
+			}
+		})
+	}
+	enDefault := newEngine(t, "en")
+	if d, _ := enDefault.Step(conversation.Dialog{}, conversation.Input{Kind: conversation.InputText, Text: "hi"}, time.Now()); d.Lang != "en" {
+		t.Errorf("BOT_LANG=en: got %q", d.Lang)
+	}
+	if _, err := conversation.NewEngine(e.KB(), "fr"); err == nil {
+		t.Error("NewEngine accepted a default language the knowledge base does not speak")
+	}
+}
+
+func TestStep_StaleButtons(t *testing.T) {
+	e := newEngine(t, "en")
+	now := time.Now()
+	d, _ := e.Step(conversation.Dialog{}, conversation.Input{Kind: conversation.InputText, Text: "/start"}, now)
+	tests := []struct{ name, id, version string }{
+		{"old flow version", "a:what_happened:declined", "00000000"},
+		{"answer to another question", "a:card_type:unionpay", ""},
+		{"unknown option", "a:what_happened:nope", ""},
+		{"worked before any solution", "ok:paypal", ""},
+		{"tampered", "zz:\x00garbage", ""},
+		{"unknown solution", "open:free-money", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, r := e.Step(d, conversation.Input{Kind: conversation.InputButton, Text: tc.id, FlowVersion: tc.version}, now)
+			if got.Stage != d.Stage || got.Question != d.Question {
+				t.Errorf("a stale button moved the dialog: %s/%s -> %s/%s", d.Stage, d.Question, got.Stage, got.Question)
+			}
+			if !strings.HasPrefix(r.Text, "That menu is out of date") || len(r.Buttons) == 0 {
+				t.Errorf("want the stale notice with a fresh menu, got %q with %d buttons", r.Text, len(r.Buttons))
+			}
+		})
+	}
+	current, _ := e.Step(d, conversation.Input{Kind: conversation.InputButton, Text: "a:what_happened:declined", FlowVersion: e.KB().Version}, now)
+	if current.Question != "card_type" {
+		t.Errorf("a button of the current flow version did not move the dialog: question %q", current.Question)
+	}
+}
+
+func TestStep_BadInput(t *testing.T) {
+	e := newEngine(t, "en")
+	huge := strings.Repeat("支付失败 card declined ", 20000) // ~360 KB
+	inputs := map[string]string{
+		"huge":          huge,
+		"invalid utf-8": "\xff\xfe\xfd card\xc3",
+		"control chars": "\x00\x01\x1b[31mhello\x7f",
+		"only spaces":   "   \t ",
+		"lone slash":    "/",
+	}
+	for name, text := range inputs {
+		t.Run(name, func(t *testing.T) {
+			_, r := e.Step(conversation.Dialog{}, conversation.Input{Kind: conversation.InputText, Text: text}, time.Now())
+			if r.Text == "" || len(r.Buttons) == 0 {
+				t.Errorf("no helpful answer: %+v", r)
+			}
+			if !utf8Valid(r.Text) {
+				t.Errorf("reply is not valid UTF-8")
+			}
+		})
+	}
+}
+
+func TestStep_CardDataNeverKept(t *testing.T) {
+	e := newEngine(t, "zh-Hans")
+	d, r := e.Step(conversation.Dialog{}, conversation.Input{Kind: conversation.InputText, Text: "卡号 6222 0212 3456 7890 128 CVV 321 验证码 884512 被拒绝"}, time.Now())
+	if !strings.Contains(r.Text, "请马上删除") {
+		t.Errorf("no warning to delete the message: %q", r.Text)
+	}
+	enc, err := conversation.MarshalDialog(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, secret := range []string{"6222", "321", "884512"} {
+		if strings.Contains(string(enc)+r.Text, secret) {
+			t.Errorf("%q survives in the dialog or the reply", secret)
+		}
+	}
+}
+
+func BenchmarkStep(b *testing.B) {
+	e := newEngine(b, "zh-Hans")
+	now := time.Now()
+	d, _ := e.Step(conversation.Dialog{}, conversation.Input{Kind: conversation.InputText, Text: "/start"}, now)
+	in := conversation.Input{Kind: conversation.InputText, Text: "我的卡支付时显示 Your card was declined"}
+	b.ReportAllocs()
+	for b.Loop() {
+		e.Step(d, in, now)
+	}
+}
+
+func hasHan(s string) bool {
+	for _, r := range s {
+		if unicode.Is(unicode.Han, r) {
+			return true
+		}
+	}
+	return false
+}
+
+func labels(bs []conversation.Button) string {
+	var s strings.Builder
+	for _, b := range bs {
+		s.WriteString(b.Label)
+	}
+	return s.String()
+}
+
+func utf8Valid(s string) bool { return strings.ToValidUTF8(s, "") == s }

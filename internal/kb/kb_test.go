@@ -1,0 +1,150 @@
+package kb_test
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	bot "github.com/paydoctor/bot"
+	"github.com/paydoctor/bot/internal/kb"
+)
+
+func load(t *testing.T) *kb.KB {
+	t.Helper()
+	k, err := kb.Load(bot.Data(), nil)
+	if err != nil {
+		t.Fatalf("the shipped knowledge base is invalid: %v", err)
+	}
+	return k
+}
+
+func TestLoad_Shipped(t *testing.T) {
+	k := load(t)
+	wantCauses := []string{"cross-border-restricted", "bank-verification", "platform-unsupported", "account-settings"}
+	wantSolutions := []string{"international-card", "paypal", "enable-cross-border", "billing-settings", "virtual-card", "contact-support", "choose-plan", "payment-timing"}
+	if !slices.Equal(k.Causes, wantCauses) {
+		t.Errorf("causes = %v, want the stable IDs %v", k.Causes, wantCauses)
+	}
+	if !slices.Equal(k.Solutions, wantSolutions) {
+		t.Errorf("solutions = %v, want the stable IDs %v", k.Solutions, wantSolutions)
+	}
+	if got := k.Languages(); !slices.Equal(got, []string{"zh-Hans", "en"}) {
+		t.Errorf("languages = %v, want [zh-Hans en] with the default first", got)
+	}
+	if len(k.Version) != 8 {
+		t.Errorf("flow version %q, want 8 hex digits", k.Version)
+	}
+}
+
+// TestLoad_Broken loads each fixture under testdata/kb as an operator overlay: each breaks the
+// shipped knowledge base in one way, and Load must name what is wrong.
+func TestLoad_Broken(t *testing.T) {
+	tests := []struct{ fixture, want string }{
+		{"unreachable-question", `question "orphan" is not reachable`},
+		{"dead-end-cycle", `question "loop_a" never leads to an outcome`},
+		{"unknown-next", `next question "nowhere" does not exist`},
+		{"cause-without-solutions", `cause "mystery" is named by no reachable outcome`},
+		{"solution-unreachable", `solution "pray" is offered by no reachable outcome`},
+		{"missing-translation", `locale zh-Hans: message "question.card_type.crypto" is missing`},
+		{"bad-template", `locale en: message "bot.diagnosis"`},
+		{"phrase-unknown-outcome", `outcome "moon-phase" does not exist`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.fixture, func(t *testing.T) {
+			_, err := kb.Load(bot.Data(), os.DirFS(filepath.Join("..", "..", "testdata", "kb", tc.fixture)))
+			if !errors.Is(err, kb.ErrInvalid) {
+				t.Fatalf("err = %v, want ErrInvalid", err)
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("err = %v\nwant it to say %s", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestLoad_OverlayCorrectsText(t *testing.T) {
+	k, err := kb.Load(bot.Data(), os.DirFS(filepath.Join("..", "..", "testdata", "kb", "override-text")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := k.Text("en", kb.SolutionTitle("paypal"), nil); got != "Pay with PayPal (edited by the operator)" {
+		t.Errorf("overlay text not used: %q", got)
+	}
+	if got := k.Text("zh-Hans", kb.SolutionTitle("paypal"), nil); got != "通过 PayPal 支付" {
+		t.Errorf("other languages must keep the shipped text: %q", got)
+	}
+	if k.Version != load(t).Version {
+		t.Error("an overlay without a flow file changed the flow version")
+	}
+}
+
+func TestMatchLanguage(t *testing.T) {
+	k := load(t)
+	tests := []struct {
+		hint, want string
+		ok         bool
+	}{
+		{"zh-hans", "zh-Hans", true}, // Telegram's language_code
+		{"zh", "zh-Hans", true},
+		{"zh-CN", "zh-Hans", true},
+		{"en", "en", true},
+		{"en-US", "en", true}, // Slack's locale
+		{"en_GB", "en", true},
+		{"ru", "", false},
+		{"", "", false},
+		{"not a tag!", "", false},
+	}
+	for _, tc := range tests {
+		got, ok := k.MatchLanguage(tc.hint)
+		if got != tc.want || ok != tc.ok {
+			t.Errorf("MatchLanguage(%q) = %q, %v; want %q, %v", tc.hint, got, ok, tc.want, tc.ok)
+		}
+	}
+}
+
+func TestRecognize(t *testing.T) {
+	k := load(t)
+	tests := []struct {
+		text string
+		want kb.Target
+	}{
+		{"Your card was declined.", kb.Target{Outcome: "cross-border"}},
+		{"ＹＯＵＲ　ＣＡＲＤ　ＷＡＳ　ＤＥＣＬＩＮＥＤ！", kb.Target{Outcome: "cross-border"}},
+		{"“交易被拒绝”", kb.Target{Outcome: "cross-border"}},
+		{"error: authentication_required", kb.Target{Outcome: "verification"}},
+		{"没 收到 验证码", kb.Target{Outcome: "verification"}},
+		{"incorrect_zip", kb.Target{Outcome: "account"}},
+		{"我只有支付宝", kb.Target{Outcome: "wallet-only"}},
+		{"can I use paypal?", kb.Target{Solution: "paypal"}},
+		{"怎么联系openai客服", kb.Target{Solution: "contact-support"}},
+	}
+	for _, tc := range tests {
+		m := k.Recognize(tc.text)
+		if len(m) == 0 || m[0].Target != tc.want {
+			t.Errorf("Recognize(%q) = %v, want first %+v", tc.text, m, tc.want)
+		}
+	}
+	for _, text := range []string{"", "hello there", "deck line", "123"} {
+		if m := k.Recognize(text); len(m) != 0 {
+			t.Errorf("Recognize(%q) = %v, want nothing", text, m)
+		}
+	}
+}
+
+func TestNormalize(t *testing.T) {
+	tests := map[string]string{
+		"  Your   card\twas DECLINED!! ": "your card was declined",
+		"ＣＡＲＤ＿ＤＥＣＬＩＮＥＤ":                  "card_declined",
+		"openai客服":       "openai 客服",
+		"银行卡 不支持":        "银行卡不支持",
+		"“do_not_honor”": "do_not_honor",
+	}
+	for in, want := range tests {
+		if got := kb.Normalize(in); got != want {
+			t.Errorf("Normalize(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -1,0 +1,279 @@
+// Package storetest is the test suite every conversation.Store implementation must pass, so
+// that bbolt and any later store give the core the same guarantees.
+package storetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/paydoctor/bot/internal/conversation"
+)
+
+// Opener opens the store under test. Each call of the function it returns opens the same
+// database again, as a restarted process would; the suite closes what it opens.
+type Opener func(t *testing.T) func() conversation.Store
+
+var errAbort = errors.New("abort on purpose")
+
+// Run runs the suite.
+func Run(t *testing.T, newOpener Opener) {
+	tests := []struct {
+		name string
+		fn   func(*testing.T, func() conversation.Store)
+	}{
+		{"RoundTrip", testRoundTrip},
+		{"Duplicate", testDuplicate},
+		{"StepErrorSavesNothing", testStepError},
+		{"Outbox", testOutbox},
+		{"Restart", testRestart},
+		{"Expire", testExpire},
+		{"MoveChat", testMoveChat},
+		{"ConcurrentCommitsSerialize", testConcurrent},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newOpener(t)) })
+	}
+}
+
+func open(t *testing.T, openStore func() conversation.Store) conversation.Store {
+	s := openStore()
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+var key = conversation.Key{Platform: "telegram", Chat: "-100", User: "42"}
+
+// load reads the stored dialog by aborting a commit, so the suite needs nothing beyond the
+// Store interface.
+func load(t *testing.T, s conversation.Store, k conversation.Key) conversation.Dialog {
+	t.Helper()
+	var got conversation.Dialog
+	_, err := s.Commit(context.Background(), conversation.Turn{Key: k}, func(d *conversation.Dialog) (conversation.Reply, error) {
+		got = *d
+		return conversation.Reply{}, errAbort
+	})
+	if !errors.Is(err, errAbort) {
+		t.Fatalf("load: %v", err)
+	}
+	return got
+}
+
+func set(lang, question string, at time.Time) func(*conversation.Dialog) (conversation.Reply, error) {
+	return func(d *conversation.Dialog) (conversation.Reply, error) {
+		d.Lang, d.Stage, d.Question, d.LastActive = lang, conversation.StageAsking, question, at
+		return conversation.Reply{Text: "asked " + question, Lang: lang}, nil
+	}
+}
+
+func testRoundTrip(t *testing.T, openStore func() conversation.Store) {
+	s := open(t, openStore)
+	at := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
+	d, err := s.Commit(context.Background(), conversation.Turn{Key: key, InboundID: "1", Route: []byte(`{"chat":-100}`)}, set("en", "card_type", at))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Reply.Text != "asked card_type" || d.Key != key || string(d.Route) != `{"chat":-100}` || d.ID == 0 {
+		t.Errorf("delivery = %+v", d)
+	}
+	got := load(t, s, key)
+	if got.Lang != "en" || got.Question != "card_type" || !got.LastActive.Equal(at) {
+		t.Errorf("stored dialog = %+v", got)
+	}
+	if other := load(t, s, conversation.Key{Platform: "telegram", Chat: "-100", User: "43"}); other.Stage != conversation.StageNew || other.Lang != "" {
+		t.Errorf("another person in the same chat shares the dialog: %+v", other)
+	}
+}
+
+func testDuplicate(t *testing.T, openStore func() conversation.Store) {
+	s := open(t, openStore)
+	ctx := context.Background()
+	if _, err := s.Commit(ctx, conversation.Turn{Key: key, InboundID: "7"}, set("en", "first", time.Now())); err != nil {
+		t.Fatal(err)
+	}
+	called := false
+	_, err := s.Commit(ctx, conversation.Turn{Key: key, InboundID: "7"}, func(d *conversation.Dialog) (conversation.Reply, error) {
+		called = true
+		return conversation.Reply{}, nil
+	})
+	if !errors.Is(err, conversation.ErrDuplicate) || called {
+		t.Errorf("second commit of inbound 7: err %v, step called %v; want ErrDuplicate without a call", err, called)
+	}
+	// The same id on another platform is another update.
+	slackKey := conversation.Key{Platform: "slack", Chat: "T/C", User: "U"}
+	if _, err := s.Commit(ctx, conversation.Turn{Key: slackKey, InboundID: "7"}, set("en", "x", time.Now())); err != nil {
+		t.Errorf("inbound ids must be per platform: %v", err)
+	}
+	pending, err := s.Pending(ctx, "telegram", 10)
+	if err != nil || len(pending) != 1 {
+		t.Errorf("a duplicate queued a reply: %d pending, err %v", len(pending), err)
+	}
+}
+
+func testStepError(t *testing.T, openStore func() conversation.Store) {
+	s := open(t, openStore)
+	ctx := context.Background()
+	_, err := s.Commit(ctx, conversation.Turn{Key: key, InboundID: "9"}, func(d *conversation.Dialog) (conversation.Reply, error) {
+		d.Lang = "en"
+		return conversation.Reply{Text: "never"}, errAbort
+	})
+	if !errors.Is(err, errAbort) {
+		t.Fatalf("err = %v", err)
+	}
+	if got := load(t, s, key); got.Lang != "" {
+		t.Errorf("a failed step changed the dialog: %+v", got)
+	}
+	if _, err := s.Commit(ctx, conversation.Turn{Key: key, InboundID: "9"}, set("en", "q", time.Now())); err != nil {
+		t.Errorf("a failed step recorded the inbound id, so the retry is refused: %v", err)
+	}
+}
+
+func testOutbox(t *testing.T, openStore func() conversation.Store) {
+	s := open(t, openStore)
+	ctx := context.Background()
+	var ids []uint64
+	for i := range 5 {
+		k := conversation.Key{Platform: "telegram", Chat: fmt.Sprint(i), User: fmt.Sprint(i)}
+		d, err := s.Commit(ctx, conversation.Turn{Key: k, InboundID: fmt.Sprint(100 + i)}, set("en", fmt.Sprint("q", i), time.Now()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, d.ID)
+	}
+	if _, err := s.Commit(ctx, conversation.Turn{Key: conversation.Key{Platform: "slack", Chat: "C", User: "U"}}, set("en", "s", time.Now())); err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i < len(ids); i++ {
+		if ids[i] <= ids[i-1] {
+			t.Fatalf("delivery ids not increasing in commit order: %v", ids)
+		}
+	}
+	pending, err := s.Pending(ctx, "telegram", 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pending) != 3 || pending[0].ID != ids[0] || pending[2].ID != ids[2] || pending[1].Reply.Text != "asked q1" {
+		t.Errorf("Pending(telegram, 3) = %+v, want the three oldest", pending)
+	}
+	if err := s.MarkDelivered(ctx, ids[0]); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.MarkDelivered(ctx, ids[0]); err != nil {
+		t.Errorf("marking a delivered reply again must be harmless: %v", err)
+	}
+	pending, _ = s.Pending(ctx, "telegram", 10)
+	if len(pending) != 4 || pending[0].ID != ids[1] {
+		t.Errorf("after MarkDelivered: %d pending starting at %v", len(pending), pending)
+	}
+	slackPending, _ := s.Pending(ctx, "slack", 10)
+	if len(slackPending) != 1 || slackPending[0].Key.Platform != "slack" {
+		t.Errorf("Pending(slack) = %+v", slackPending)
+	}
+}
+
+func testRestart(t *testing.T, openStore func() conversation.Store) {
+	ctx := context.Background()
+	s := openStore()
+	if _, err := s.Commit(ctx, conversation.Turn{Key: key, InboundID: "55"}, set("zh-Hans", "amount", time.Now())); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s = open(t, openStore)
+	if got := load(t, s, key); got.Question != "amount" || got.Lang != "zh-Hans" {
+		t.Errorf("after reopening: %+v", got)
+	}
+	if _, err := s.Commit(ctx, conversation.Turn{Key: key, InboundID: "55"}, set("en", "x", time.Now())); !errors.Is(err, conversation.ErrDuplicate) {
+		t.Errorf("after reopening, an update handled before was handled again: %v", err)
+	}
+	if pending, _ := s.Pending(ctx, "telegram", 10); len(pending) != 1 {
+		t.Errorf("the undelivered reply did not survive the restart: %+v", pending)
+	}
+}
+
+func testExpire(t *testing.T, openStore func() conversation.Store) {
+	s := open(t, openStore)
+	ctx := context.Background()
+	now := time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)
+	old := conversation.Key{Platform: "telegram", Chat: "1", User: "1"}
+	fresh := conversation.Key{Platform: "telegram", Chat: "2", User: "2"}
+	if _, err := s.Commit(ctx, conversation.Turn{Key: old}, set("en", "old", now.Add(-31*24*time.Hour))); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Commit(ctx, conversation.Turn{Key: fresh, InboundID: "fresh"}, set("en", "fresh", now.Add(-time.Hour))); err != nil {
+		t.Fatal(err)
+	}
+	n, err := s.Expire(ctx, now.Add(-30*24*time.Hour), time.Now().Add(time.Hour))
+	if err != nil || n != 1 {
+		t.Fatalf("Expire = %d, %v; want 1 dialog", n, err)
+	}
+	if got := load(t, s, old); got.Question != "" {
+		t.Errorf("the idle dialog survived: %+v", got)
+	}
+	if got := load(t, s, fresh); got.Question != "fresh" {
+		t.Errorf("the active dialog was deleted: %+v", got)
+	}
+	// Inbound ids seen before the cut-off are forgotten, so the id may come again.
+	if _, err := s.Commit(ctx, conversation.Turn{Key: fresh, InboundID: "fresh"}, set("en", "again", now)); err != nil {
+		t.Errorf("an expired inbound id is still refused: %v", err)
+	}
+}
+
+func testMoveChat(t *testing.T, openStore func() conversation.Store) {
+	s := open(t, openStore)
+	ctx := context.Background()
+	for _, user := range []string{"1", "2"} {
+		k := conversation.Key{Platform: "telegram", Chat: "-42", User: user}
+		if _, err := s.Commit(ctx, conversation.Turn{Key: k}, set("en", "q"+user, time.Now())); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A chat whose id starts with the old one must not move.
+	bystander := conversation.Key{Platform: "telegram", Chat: "-420", User: "1"}
+	if _, err := s.Commit(ctx, conversation.Turn{Key: bystander}, set("en", "stay", time.Now())); err != nil {
+		t.Fatal(err)
+	}
+	n, err := s.MoveChat(ctx, "telegram", "-42", "-10042")
+	if err != nil || n != 2 {
+		t.Fatalf("MoveChat = %d, %v; want 2", n, err)
+	}
+	if got := load(t, s, conversation.Key{Platform: "telegram", Chat: "-10042", User: "2"}); got.Question != "q2" {
+		t.Errorf("dialog not under the new chat id: %+v", got)
+	}
+	if got := load(t, s, conversation.Key{Platform: "telegram", Chat: "-42", User: "2"}); got.Question != "" {
+		t.Errorf("dialog still under the old chat id: %+v", got)
+	}
+	if got := load(t, s, bystander); got.Question != "stay" {
+		t.Errorf("another chat's dialog moved: %+v", got)
+	}
+}
+
+func testConcurrent(t *testing.T, openStore func() conversation.Store) {
+	s := open(t, openStore)
+	const n = 50
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := range n {
+		wg.Go(func() {
+			_, err := s.Commit(context.Background(), conversation.Turn{Key: key, InboundID: fmt.Sprint("c", i)}, func(d *conversation.Dialog) (conversation.Reply, error) {
+				d.Current++
+				return conversation.Reply{}, nil
+			})
+			errs <- err
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := load(t, s, key); got.Current != n {
+		t.Errorf("%d concurrent increments left %d: commits of one dialog must not overwrite each other", n, got.Current)
+	}
+}
