@@ -15,5 +15,4 @@ require (
 require (
 	github.com/stretchr/testify v1.12.1 // indirect
 	golang.org/x/sys v0.45.0 // indirect
-	golang.org/x/time v0.16.0 // indirect
 )

@@ -48,9 +48,9 @@ func TestTelegramConfigFromEnv(t *testing.T) {
 	}
 }
 
-// runMain runs the bot in-process with env and returns a function that stops it and checks
+// runBot runs the bot in-process with env and returns a function that stops it and checks
 // it exits within 5 s.
-func runMain(t *testing.T, env map[string]string) func() {
+func runBot(t *testing.T, env map[string]string) func() {
 	t.Helper()
 	var stderr bytes.Buffer
 	m := NewMain(strings.NewReader(""), &bytes.Buffer{}, &stderr, func(k string) string { return env[k] })
@@ -98,7 +98,7 @@ func TestTelegram_EndToEnd_Polling(t *testing.T) {
 		"TELEGRAM_BOT_TOKEN":    telegramtest.Token,
 		"TELEGRAM_API_ENDPOINT": fake.Endpoint(),
 	}
-	stop := runMain(t, env)
+	stop := runBot(t, env)
 	u := telegramtest.User{ID: 42, FirstName: "Wei", Lang: "zh-hans"}
 	fake.AddUpdate(telegramtest.PrivateText(u, "/start"))
 	m := fake.WaitMessages(t, 1, 10*time.Second)[0]
@@ -108,7 +108,7 @@ func TestTelegram_EndToEnd_Polling(t *testing.T) {
 	stop()
 
 	// After a restart on the same file, the old menu still works.
-	stop = runMain(t, env)
+	stop = runBot(t, env)
 	defer stop()
 	fake.AddUpdate(telegramtest.Callback(u, telegramtest.PrivateChat(u), m.MessageID, m.Buttons()[0].CallbackData))
 	if got := fake.WaitMessages(t, 2, 10*time.Second); len(got) != 2 || len(got[1].Buttons()) == 0 {
@@ -127,7 +127,7 @@ func TestTelegram_EndToEnd_Webhook(t *testing.T) {
 		"TELEGRAM_WEBHOOK_URL":    "https://bot.example.com/telegram/webhook",
 		"TELEGRAM_WEBHOOK_SECRET": "e2e-secret",
 	}
-	defer runMain(t, env)()
+	defer runBot(t, env)()
 	deadline := time.Now().Add(5 * time.Second)
 	for len(fake.Calls("setWebhook")) == 0 {
 		if time.Now().After(deadline) {
