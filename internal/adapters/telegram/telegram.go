@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -358,16 +359,23 @@ func (b *Bot) handleUpdate(ctx context.Context, u tgbotapi.Update) error {
 		b.log.Info("group became a supergroup", "from", a.move.from, "to", a.move.to, "dialogs", n)
 	case a.notice != nil:
 		n := *a.notice
-		b.queue.push(n.chat, func(context.Context) { b.answerCallback(n.queryID, n.text, n.text != "") })
+		b.push(n.chat, func(context.Context) { b.answerCallback(n.queryID, n.text, n.text != "") })
 	case a.in != nil:
 		d, err := b.svc.Handle(ctx, *a.in)
+		var pe *conversation.PanicError
+		if errors.As(err, &pe) {
+			// Retrying would panic again and hold up every update after it: answer with an
+			// apology, which also records the update as handled.
+			b.log.Error("panic while handling an update; answering with an apology", "update_id", u.UpdateID, "panic", pe.Value, "stack", string(pe.Stack))
+			d, err = b.svc.Apologize(ctx, *a.in)
+		}
 		if errors.Is(err, conversation.ErrDuplicate) {
 			return nil
 		}
 		if err != nil {
 			return err
 		}
-		queued := b.queue.push(a.chat, func(ctx context.Context) {
+		queued := b.push(a.chat, func(ctx context.Context) {
 			if err := b.svc.Deliver(ctx, b, d); err != nil && ctx.Err() == nil {
 				b.log.Error("deliver reply", "delivery", d.ID, "err", b.scrub(err))
 			}
@@ -377,6 +385,19 @@ func (b *Bot) handleUpdate(ctx context.Context, u tgbotapi.Update) error {
 		}
 	}
 	return nil
+}
+
+// push queues job for chat's worker. A panic in job is logged and does not stop the worker;
+// the reply it was sending stays in the outbox.
+func (b *Bot) push(chat int64, job func(context.Context)) bool {
+	return b.queue.push(chat, func(ctx context.Context) {
+		defer func() {
+			if p := recover(); p != nil {
+				b.log.Error("panic while sending", "chat", chat, "panic", p, "stack", string(debug.Stack()))
+			}
+		}()
+		job(ctx)
+	})
 }
 
 // answerCallback stops the spinner on a pressed button. It is best effort: a query older

@@ -563,3 +563,22 @@ func TestPacing_GroupsSlowerThanPrivateChats(t *testing.T) {
 		t.Errorf("group: 6 sends took %s, want about 400ms", grp)
 	}
 }
+
+func TestQueue_PanicInAJobKeepsTheWorker(t *testing.T) {
+	fake := telegramtest.NewServer(t)
+	opts := testOptions(fake)
+	opts.Workers = 1
+	h := newHarness(t, fake, "", opts).start()
+	waitFor(t, "Run to take updates", func() bool { return h.bot.self.Load() != nil })
+	ran := make(chan struct{})
+	h.bot.push(1, func(context.Context) { panic("boom") })
+	h.bot.push(1, func(context.Context) { close(ran) })
+	select {
+	case <-ran:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the job after a panicking one did not run")
+	}
+	if !strings.Contains(h.logs.String(), "panic while sending") {
+		t.Error("the panic was not logged")
+	}
+}
