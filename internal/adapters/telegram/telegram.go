@@ -1,0 +1,432 @@
+package telegram
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"github.com/paydoctor/bot/internal/conversation"
+)
+
+// Platform is the platform name of Telegram dialogs.
+const Platform = "telegram"
+
+// WebhookPath is where the webhook handler is served.
+const WebhookPath = "/telegram/webhook"
+
+// ChatMover re-keys the dialogs of a chat; conversation.Store implements it.
+type ChatMover interface {
+	MoveChat(ctx context.Context, platform, from, to string) (int, error)
+}
+
+// Options configures a Bot. Only Token is required; the zero value of every other field
+// works.
+type Options struct {
+	Token string
+	// APIEndpoint is the Bot API URL in the library's format, with %s for the token and the
+	// method; empty means tgbotapi.APIEndpoint (https://api.telegram.org/bot%s/%s).
+	APIEndpoint string
+	// WebhookURL selects webhook mode: Run registers it with setWebhook and updates arrive at
+	// the handler returned by WebhookHandler. Empty: long polling.
+	WebhookURL string
+	// WebhookSecret is the secret_token Telegram sends back in the
+	// X-Telegram-Bot-Api-Secret-Token header; required in webhook mode.
+	WebhookSecret string
+
+	Log *slog.Logger
+	// HTTPClient sends the requests; nil means a client with a timeout PollTimeout+15s.
+	HTTPClient *http.Client
+	// PollTimeout is getUpdates' long-poll timeout; zero means 30s.
+	PollTimeout time.Duration
+	// Pacing bounds the send rate; the zero value means Telegram's published limits.
+	Pacing Pacing
+	// Workers bounds how many chats are sent to at once; zero means 32.
+	Workers int
+	// DrainTimeout is how long Run keeps sending queued replies after its context is done;
+	// what is left stays in the outbox for the next start. Zero means 3s.
+	DrainTimeout time.Duration
+	// RetryBackoff is the first wait after a network or server error; zero means 1s.
+	RetryBackoff time.Duration
+}
+
+// botAPI is the part of the Bot API library the adapter uses.
+type botAPI interface {
+	GetMe() (tgbotapi.User, error)
+	GetUpdates(config tgbotapi.UpdateConfig) ([]tgbotapi.Update, error)
+	Request(c tgbotapi.Chattable) (*tgbotapi.APIResponse, error)
+	MakeRequest(endpoint string, params tgbotapi.Params) (*tgbotapi.APIResponse, error)
+}
+
+// Bot serves one Telegram bot. It implements conversation.Sender.
+type Bot struct {
+	api   botAPI
+	svc   *conversation.Service
+	chats ChatMover
+	opts  Options
+	log   *slog.Logger
+	pacer *pacer
+	queue *queue
+
+	self      atomic.Pointer[tgbotapi.User] // set by Run after getMe
+	chatLocks keyedMutex                    // webhook: one update per chat at a time
+	started   atomic.Bool                   // Run runs once
+}
+
+var _ conversation.Sender = (*Bot)(nil)
+
+// New returns a Bot talking to the Bot API with opts.Token. It does no I/O; Run checks the
+// token.
+func New(svc *conversation.Service, chats ChatMover, opts Options) *Bot {
+	if opts.APIEndpoint == "" {
+		opts.APIEndpoint = tgbotapi.APIEndpoint
+	}
+	opts = withDefaults(opts)
+	client := opts.HTTPClient
+	if client == nil {
+		client = &http.Client{Timeout: opts.PollTimeout + 15*time.Second}
+	}
+	// Not tgbotapi.NewBotAPIWithClient: it calls getMe in the constructor.
+	api := &tgbotapi.BotAPI{Token: opts.Token, Client: client, Buffer: 100}
+	api.SetAPIEndpoint(opts.APIEndpoint)
+	return newBot(api, svc, chats, opts)
+}
+
+func withDefaults(opts Options) Options {
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.DiscardHandler)
+	}
+	if opts.PollTimeout <= 0 {
+		opts.PollTimeout = 30 * time.Second
+	}
+	if opts.Workers <= 0 {
+		opts.Workers = 32
+	}
+	if opts.DrainTimeout <= 0 {
+		opts.DrainTimeout = 3 * time.Second
+	}
+	if opts.RetryBackoff <= 0 {
+		opts.RetryBackoff = time.Second
+	}
+	return opts
+}
+
+func newBot(api botAPI, svc *conversation.Service, chats ChatMover, opts Options) *Bot {
+	opts = withDefaults(opts)
+	return &Bot{
+		api:   api,
+		svc:   svc,
+		chats: chats,
+		opts:  opts,
+		log:   opts.Log.With("platform", Platform),
+		pacer: newPacer(opts.Pacing),
+		queue: newQueue(),
+	}
+}
+
+// ErrUnauthorized: Telegram refused the token.
+var ErrUnauthorized = errors.New("telegram: the bot token was refused (check TELEGRAM_BOT_TOKEN)")
+
+// Run serves the bot until ctx is done: it checks the token, sets the command menu, sends
+// replies left in the outbox, and then polls for updates or registers the webhook. After ctx
+// is done it stops taking updates, keeps sending queued replies for at most
+// Options.DrainTimeout, and returns nil. Run may be called once.
+func (b *Bot) Run(ctx context.Context) error {
+	if !b.started.CompareAndSwap(false, true) {
+		return errors.New("telegram: Run called twice; make a new Bot")
+	}
+
+	me, err := b.getMe(ctx)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return err
+	}
+	b.log.Info("connected", "bot", me.UserName)
+	b.setCommands()
+
+	// Replies committed before a crash but never sent go first, in commit order, and before
+	// any new update is taken, so none is sent twice.
+	if err := b.svc.Redeliver(ctx, Platform, b); err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return fmt.Errorf("telegram: redeliver outbox: %s", b.scrub(err))
+	}
+
+	sendCtx, stopSending := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopSending()
+	var workers sync.WaitGroup
+	for range b.opts.Workers {
+		workers.Add(1)
+		go func() {
+			defer workers.Done()
+			b.queue.work(sendCtx)
+		}()
+	}
+	defer func() {
+		b.self.Store(nil)
+		b.queue.close()
+		done := make(chan struct{})
+		go func() { workers.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(b.opts.DrainTimeout):
+			b.log.Warn("shutdown: replies still queued are left in the outbox for the next start")
+			stopSending()
+			<-done
+		}
+	}()
+
+	// From here on updates are taken (the webhook handler answers 503 before).
+	b.self.Store(&me)
+	if b.opts.WebhookURL != "" {
+		if err := b.setWebhook(ctx); err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+	} else if err := b.deleteWebhook(ctx); err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return err
+	}
+	if b.opts.WebhookURL != "" {
+		<-ctx.Done()
+		return nil
+	}
+	b.poll(ctx)
+	return nil
+}
+
+// retry calls f until it succeeds, fails for good, or ctx is done, waiting between tries.
+func (b *Bot) retry(ctx context.Context, what string, f func() error) error {
+	wait := b.opts.RetryBackoff
+	for {
+		err := f()
+		if err == nil {
+			return nil
+		}
+		var apiErr *tgbotapi.Error
+		switch {
+		case errors.As(err, &apiErr) && apiErr.RetryAfter > 0:
+			if err := sleep(ctx, time.Duration(apiErr.RetryAfter)*time.Second); err != nil {
+				return err
+			}
+			continue
+		case errors.As(err, &apiErr) && apiErr.Code == http.StatusUnauthorized:
+			return ErrUnauthorized
+		case errors.As(err, &apiErr) && apiErr.Code >= 400 && apiErr.Code < 500:
+			return fmt.Errorf("telegram: %s: %s", what, apiErr.Message)
+		}
+		b.log.Warn("telegram request failed; retrying", "call", what, "err", b.scrub(err), "in", wait)
+		if err := sleep(ctx, wait); err != nil {
+			return err
+		}
+		wait = min(2*wait, 30*time.Second)
+	}
+}
+
+func (b *Bot) getMe(ctx context.Context) (tgbotapi.User, error) {
+	var me tgbotapi.User
+	err := b.retry(ctx, "getMe", func() error {
+		var err error
+		me, err = b.api.GetMe()
+		return err
+	})
+	return me, err
+}
+
+func (b *Bot) setWebhook(ctx context.Context) error {
+	if b.opts.WebhookSecret == "" {
+		return errors.New("telegram: webhook mode needs a secret")
+	}
+	params := tgbotapi.Params{
+		"url":             b.opts.WebhookURL,
+		"secret_token":    b.opts.WebhookSecret,
+		"allowed_updates": allowedUpdates,
+	}
+	return b.retry(ctx, "setWebhook", func() error {
+		_, err := b.api.MakeRequest("setWebhook", params)
+		return err
+	})
+}
+
+// deleteWebhook switches the bot (back) to getUpdates; updates waiting are kept.
+func (b *Bot) deleteWebhook(ctx context.Context) error {
+	return b.retry(ctx, "deleteWebhook", func() error {
+		_, err := b.api.MakeRequest("deleteWebhook", tgbotapi.Params{"drop_pending_updates": "false"})
+		return err
+	})
+}
+
+// allowedUpdates are the update kinds the bot asks for, as the JSON array Telegram expects.
+const allowedUpdates = `["message","callback_query"]`
+
+// poll runs the getUpdates loop until ctx is done.
+func (b *Bot) poll(ctx context.Context) {
+	offset := 0 // 0: everything Telegram still holds, which is what was not confirmed
+	wait := b.opts.RetryBackoff
+	for {
+		updates, err := b.getUpdates(ctx, offset)
+		if ctx.Err() != nil {
+			return
+		}
+		if err != nil {
+			var apiErr *tgbotapi.Error
+			d := wait
+			if errors.As(err, &apiErr) && apiErr.RetryAfter > 0 {
+				d = time.Duration(apiErr.RetryAfter) * time.Second
+			} else {
+				wait = min(2*wait, 30*time.Second)
+			}
+			b.log.Warn("getUpdates failed; retrying", "err", b.scrub(err), "in", d)
+			if sleep(ctx, d) != nil {
+				return
+			}
+			continue
+		}
+		wait = b.opts.RetryBackoff
+		for _, u := range updates {
+			if u.UpdateID < offset {
+				continue
+			}
+			if err := b.handleUpdate(ctx, u); err != nil {
+				if ctx.Err() != nil {
+					return
+				}
+				// Not confirmed: the next getUpdates returns it again.
+				b.log.Error("handle update; will retry", "update_id", u.UpdateID, "err", b.scrub(err))
+				if sleep(ctx, b.opts.RetryBackoff) != nil {
+					return
+				}
+				break
+			}
+			offset = u.UpdateID + 1
+		}
+	}
+}
+
+// getUpdates calls getUpdates, returning as soon as ctx is done. The library takes no
+// context, so a call in flight then is left to finish on its own; its updates are not
+// confirmed and come again at the next start.
+func (b *Bot) getUpdates(ctx context.Context, offset int) ([]tgbotapi.Update, error) {
+	type result struct {
+		updates []tgbotapi.Update
+		err     error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		cfg := tgbotapi.UpdateConfig{Offset: offset, Limit: 100, Timeout: int(b.opts.PollTimeout / time.Second)}
+		cfg.AllowedUpdates = []string{"message", "callback_query"}
+		u, err := b.api.GetUpdates(cfg)
+		ch <- result{u, err}
+	}()
+	select {
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case r := <-ch:
+		return r.updates, r.err
+	}
+}
+
+// handleUpdate commits what u asks for and queues the reply. An error means u was not
+// handled and must come again.
+func (b *Bot) handleUpdate(ctx context.Context, u tgbotapi.Update) error {
+	me := b.self.Load()
+	if me == nil {
+		return errNotRunning
+	}
+	a := translate(u, *me)
+	switch {
+	case a.move != nil:
+		n, err := b.chats.MoveChat(ctx, Platform, strconv.FormatInt(a.move.from, 10), strconv.FormatInt(a.move.to, 10))
+		if err != nil {
+			return err
+		}
+		b.log.Info("group became a supergroup", "from", a.move.from, "to", a.move.to, "dialogs", n)
+	case a.notice != nil:
+		n := *a.notice
+		b.push(n.chat, func(context.Context) { b.answerCallback(n.queryID, n.text, n.text != "") })
+	case a.in != nil:
+		d, err := b.svc.Handle(ctx, *a.in)
+		var pe *conversation.PanicError
+		if errors.As(err, &pe) {
+			// Retrying would panic again and hold up every update after it: answer with an
+			// apology, which also records the update as handled.
+			b.log.Error("panic while handling an update; answering with an apology", "update_id", u.UpdateID, "panic", pe.Value, "stack", string(pe.Stack))
+			d, err = b.svc.Apologize(ctx, *a.in)
+		}
+		if errors.Is(err, conversation.ErrDuplicate) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		queued := b.push(a.chat, func(ctx context.Context) {
+			if err := b.svc.Deliver(ctx, b, d); err != nil && ctx.Err() == nil {
+				b.log.Error("deliver reply", "delivery", d.ID, "err", b.scrub(err))
+			}
+		})
+		if !queued {
+			b.log.Warn("stopping: reply left in the outbox for the next start", "delivery", d.ID)
+		}
+	}
+	return nil
+}
+
+// push queues job for chat's worker. A panic in job is logged and does not stop the worker;
+// the reply it was sending stays in the outbox.
+func (b *Bot) push(chat int64, job func(context.Context)) bool {
+	return b.queue.push(chat, func(ctx context.Context) {
+		defer func() {
+			if p := recover(); p != nil {
+				b.log.Error("panic while sending", "chat", chat, "panic", p, "stack", string(debug.Stack()))
+			}
+		}()
+		job(ctx)
+	})
+}
+
+// answerCallback stops the spinner on a pressed button. It is best effort: a query older
+// than about 15 s can no longer be answered, and the reply message is what matters.
+func (b *Bot) answerCallback(id, text string, alert bool) {
+	cfg := tgbotapi.NewCallback(id, text)
+	cfg.ShowAlert = alert
+	if _, err := b.api.Request(cfg); err != nil {
+		b.log.Debug("answerCallbackQuery", "err", b.scrub(err))
+	}
+}
+
+// scrub returns err's text without the token: errors of the HTTP client carry the request
+// URL, and the token is part of it.
+func (b *Bot) scrub(err error) string {
+	s := err.Error()
+	if b.opts.Token != "" {
+		s = strings.ReplaceAll(s, b.opts.Token, "<token>")
+	}
+	return s
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

@@ -1,0 +1,191 @@
+package telegram
+
+import (
+	"encoding/json"
+	"strconv"
+	"strings"
+	"unicode/utf16"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"github.com/paydoctor/bot/internal/conversation"
+)
+
+// action is what one update asks for: at most one of its fields is set; none means the
+// update is ignored.
+type action struct {
+	in     *conversation.Inbound
+	chat   int64 // the chat of in, where its reply goes
+	move   *chatMove
+	notice *notice
+}
+
+type chatMove struct{ from, to int64 }
+
+// notice answers a button press with a short alert, or none if text is empty, and changes no
+// dialog.
+type notice struct {
+	chat          int64
+	queryID, text string
+}
+
+// route is where a reply goes, stored with it in the outbox. The JSON names are short and
+// stable: replies in the outbox survive upgrades.
+type route struct {
+	Chat     int64  `json:"c"`
+	ReplyTo  int    `json:"r,omitempty"` // message to quote (groups)
+	Callback string `json:"q,omitempty"` // callback query to answer
+	Group    bool   `json:"g,omitempty"` // a group or supergroup: paced at 20 a minute
+	Owner    int64  `json:"o,omitempty"` // groups: whose dialog the buttons move
+}
+
+func isGroup(c *tgbotapi.Chat) bool { return c.Type == "group" || c.Type == "supergroup" }
+
+// translate turns an update into an action. me is the bot itself.
+func translate(u tgbotapi.Update, me tgbotapi.User) action {
+	switch {
+	case u.Message != nil:
+		return translateMessage(u, me)
+	case u.CallbackQuery != nil:
+		return translateCallback(u)
+	}
+	// Edited messages (answering them would run a step again), channel posts and the rest.
+	return action{}
+}
+
+func translateMessage(u tgbotapi.Update, me tgbotapi.User) action {
+	m := u.Message
+	if m.Chat == nil {
+		return action{}
+	}
+	switch {
+	case m.MigrateToChatID != 0:
+		return action{move: &chatMove{from: m.Chat.ID, to: m.MigrateToChatID}}
+	case m.MigrateFromChatID != 0: // the same move, seen from the new supergroup
+		return action{move: &chatMove{from: m.MigrateFromChatID, to: m.Chat.ID}}
+	}
+	if m.From == nil || m.From.IsBot {
+		// Other bots, and anonymous group admins (sent as GroupAnonymousBot): no person to
+		// keep a dialog for.
+		return action{}
+	}
+	group := isGroup(m.Chat)
+	if !group && m.Chat.Type != "private" {
+		return action{}
+	}
+	text, entities := m.Text, m.Entities
+	if text == "" && m.Caption != "" {
+		text, entities = m.Caption, m.CaptionEntities
+	}
+	input := conversation.Input{Kind: conversation.InputText, LangHint: m.From.LanguageCode}
+	switch {
+	case text != "":
+	case hasMedia(m):
+		input.Kind = conversation.InputUnsupported
+	default: // service messages: members joined or left, pinned messages, ...
+		return action{}
+	}
+	if group {
+		var addressed bool
+		text, addressed = addressedTo(text, entities, m.ReplyToMessage, me)
+		if !addressed {
+			return action{}
+		}
+	}
+	if input.Kind == conversation.InputText {
+		input.Text = text
+		if strings.TrimSpace(text) == "" { // only the @mention: show where the dialog stands
+			input.Kind = conversation.InputResume
+		}
+	}
+	r := route{Chat: m.Chat.ID, Group: group}
+	if group {
+		r.ReplyTo, r.Owner = m.MessageID, m.From.ID
+	}
+	return action{chat: m.Chat.ID, in: &conversation.Inbound{Turn: turn(u, m.Chat.ID, m.From.ID, r), Input: input}}
+}
+
+func hasMedia(m *tgbotapi.Message) bool {
+	return m.Sticker != nil || len(m.Photo) > 0 || m.Voice != nil || m.Video != nil ||
+		m.VideoNote != nil || m.Audio != nil || m.Document != nil || m.Animation != nil ||
+		m.Location != nil || m.Contact != nil || m.Venue != nil || m.Poll != nil || m.Dice != nil
+}
+
+// addressedTo reports whether a group message is meant for the bot, and returns its text
+// without the @mention of the bot. Entity offsets and lengths count UTF-16 code units.
+func addressedTo(text string, entities []tgbotapi.MessageEntity, replyTo *tgbotapi.Message, me tgbotapi.User) (string, bool) {
+	units := utf16.Encode([]rune(text))
+	slice := func(e tgbotapi.MessageEntity) (string, bool) {
+		if e.Offset < 0 || e.Length <= 0 || e.Offset+e.Length > len(units) {
+			return "", false
+		}
+		return string(utf16.Decode(units[e.Offset : e.Offset+e.Length])), true
+	}
+	addressed := replyTo != nil && replyTo.From != nil && replyTo.From.ID == me.ID
+	var mention *tgbotapi.MessageEntity
+	for i, e := range entities {
+		switch e.Type {
+		case "mention":
+			if s, ok := slice(e); ok && me.UserName != "" && strings.EqualFold(s, "@"+me.UserName) {
+				addressed, mention = true, &entities[i]
+			}
+		case "text_mention":
+			if e.User != nil && e.User.ID == me.ID {
+				addressed = true
+			}
+		case "bot_command":
+			s, ok := slice(e)
+			if !ok || e.Offset != 0 {
+				continue
+			}
+			if _, bot, found := strings.Cut(s, "@"); found && me.UserName != "" && strings.EqualFold(bot, me.UserName) {
+				addressed = true
+			}
+		}
+	}
+	if mention != nil {
+		before := strings.TrimSpace(string(utf16.Decode(units[:mention.Offset])))
+		after := strings.TrimSpace(string(utf16.Decode(units[mention.Offset+mention.Length:])))
+		text = strings.TrimSpace(before + " " + after)
+	}
+	return text, addressed
+}
+
+func turn(u tgbotapi.Update, chat, user int64, r route) conversation.Turn {
+	b, _ := json.Marshal(r) // cannot fail: plain fields
+	return conversation.Turn{
+		Key:       conversation.Key{Platform: Platform, Chat: strconv.FormatInt(chat, 10), User: strconv.FormatInt(user, 10)},
+		InboundID: strconv.Itoa(u.UpdateID),
+		Route:     b,
+	}
+}
+
+func translateCallback(u tgbotapi.Update) action {
+	q := u.CallbackQuery
+	if q.From == nil || q.Message == nil || q.Message.Chat == nil {
+		// A button on an inline-mode message, or too old to carry its message: nothing to
+		// answer into but the press itself.
+		return action{notice: &notice{queryID: q.ID}}
+	}
+	chat := q.Message.Chat.ID
+	group := isGroup(q.Message.Chat)
+	version, owner, button := parseCallbackData(q.Data)
+	if group && owner != 0 && owner != q.From.ID {
+		return action{notice: &notice{chat: chat, queryID: q.ID, text: notYourMenu(q.From.LanguageCode)}}
+	}
+	r := route{Chat: chat, Callback: q.ID, Group: group}
+	if group {
+		r.ReplyTo, r.Owner = q.Message.MessageID, q.From.ID
+	}
+	input := conversation.Input{Kind: conversation.InputButton, Text: button, FlowVersion: version, LangHint: q.From.LanguageCode}
+	return action{chat: chat, in: &conversation.Inbound{Turn: turn(u, chat, q.From.ID, r), Input: input}}
+}
+
+// notYourMenu is the note for someone pressing a button of another person's menu in a group.
+// It is the only text of the adapter's own: the knowledge base has no platform notes.
+func notYourMenu(lang string) string {
+	if strings.HasPrefix(strings.ToLower(lang), "zh") {
+		return "这是别人的菜单。@我 或回复我的消息，开始你自己的对话。"
+	}
+	return "This menu belongs to someone else. Mention me or reply to me to start your own."
+}
