@@ -42,7 +42,7 @@ type Dispatcher struct {
 	opts   DispatcherOptions
 	seed   maphash.Seed
 	queues []chan job
-	flood  floodGuard
+	flood  *FloodGuard
 }
 
 type job struct {
@@ -75,12 +75,7 @@ func NewDispatcher(svc *Service, sender Sender, opts DispatcherOptions) *Dispatc
 	for i := range d.queues {
 		d.queues[i] = make(chan job, opts.QueueLen)
 	}
-	d.flood = floodGuard{
-		every:  rate.Every(opts.FloodWindow / time.Duration(opts.FloodLimit)),
-		burst:  opts.FloodLimit,
-		window: opts.FloodWindow,
-		people: map[Key]*floodState{},
-	}
+	d.flood = NewFloodGuard(opts.FloodLimit, opts.FloodWindow)
 	return d
 }
 
@@ -92,11 +87,11 @@ func (d *Dispatcher) Submit(ctx context.Context, in Inbound, done func(error)) e
 	if done == nil {
 		done = func(error) {}
 	}
-	switch d.flood.check(in.Key, d.opts.Now()) {
-	case floodIgnore:
+	switch d.flood.Check(in.Key, d.opts.Now()) {
+	case FloodIgnore:
 		done(nil)
 		return nil
-	case floodWarn:
+	case FloodWarn:
 		in.Input = Input{Kind: InputFlooded, LangHint: in.Input.LangHint}
 	}
 	q := d.queues[maphash.Comparable(d.seed, in.Key)%uint64(len(d.queues))]
@@ -189,21 +184,23 @@ func (d *Dispatcher) handle(ctx context.Context, j job) {
 	}
 }
 
-type floodVerdict int
+// FloodVerdict is what a FloodGuard says of one message.
+type FloodVerdict int
 
 const (
-	floodAllow floodVerdict = iota
-	floodWarn
-	floodIgnore
+	// FloodAllow: handle the message.
+	FloodAllow FloodVerdict = iota
+	// FloodWarn: the person is going too fast; answer this one with InputFlooded.
+	FloodWarn
+	// FloodIgnore: already warned and still too fast; acknowledge the message and drop it.
+	FloodIgnore
 )
 
-type floodState struct {
-	limiter *rate.Limiter
-	warned  bool
-	last    time.Time
-}
-
-type floodGuard struct {
+// FloodGuard tells, per person, whether a message comes too soon after many others: limit
+// messages per window pass, then one warning, then nothing until the pace drops. It holds
+// only the people active within the last window. The zero value is not usable; use
+// NewFloodGuard.
+type FloodGuard struct {
 	mu        sync.Mutex
 	every     rate.Limit
 	burst     int
@@ -212,7 +209,24 @@ type floodGuard struct {
 	lastSweep time.Time
 }
 
-func (g *floodGuard) check(k Key, now time.Time) floodVerdict {
+type floodState struct {
+	limiter *rate.Limiter
+	warned  bool
+	last    time.Time
+}
+
+// NewFloodGuard returns a guard letting limit messages through per window and person.
+func NewFloodGuard(limit int, window time.Duration) *FloodGuard {
+	return &FloodGuard{
+		every:  rate.Every(window / time.Duration(limit)),
+		burst:  limit,
+		window: window,
+		people: map[Key]*floodState{},
+	}
+}
+
+// Check records a message from k at now and says what to do with it.
+func (g *FloodGuard) Check(k Key, now time.Time) FloodVerdict {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	// Forget people quiet for a whole window, so the map holds only the active ones.
@@ -232,11 +246,11 @@ func (g *floodGuard) check(k Key, now time.Time) floodVerdict {
 	s.last = now
 	if s.limiter.AllowN(now, 1) {
 		s.warned = false
-		return floodAllow
+		return FloodAllow
 	}
 	if s.warned {
-		return floodIgnore
+		return FloodIgnore
 	}
 	s.warned = true
-	return floodWarn
+	return FloodWarn
 }

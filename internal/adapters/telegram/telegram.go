@@ -57,6 +57,10 @@ type Options struct {
 	DrainTimeout time.Duration
 	// RetryBackoff is the first wait after a network or server error; zero means 1s.
 	RetryBackoff time.Duration
+	// Flood slows down a person who sends too much; nil means 5 messages in 10 s.
+	Flood *conversation.FloodGuard
+	// Now is the clock of the flood guard; nil means time.Now.
+	Now func() time.Time
 }
 
 // botAPI is the part of the Bot API library the adapter uses.
@@ -116,6 +120,12 @@ func withDefaults(opts Options) Options {
 	}
 	if opts.RetryBackoff <= 0 {
 		opts.RetryBackoff = time.Second
+	}
+	if opts.Flood == nil {
+		opts.Flood = conversation.NewFloodGuard(5, 10*time.Second)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
 	}
 	return opts
 }
@@ -361,6 +371,12 @@ func (b *Bot) handleUpdate(ctx context.Context, u tgbotapi.Update) error {
 		n := *a.notice
 		b.push(n.chat, func(context.Context) { b.answerCallback(n.queryID, n.text, n.text != "") })
 	case a.in != nil:
+		switch b.opts.Flood.Check(a.in.Key, b.opts.Now()) {
+		case conversation.FloodIgnore:
+			return nil
+		case conversation.FloodWarn:
+			a.in.Input = conversation.Input{Kind: conversation.InputFlooded, LangHint: a.in.Input.LangHint}
+		}
 		d, err := b.svc.Handle(ctx, *a.in)
 		var pe *conversation.PanicError
 		if errors.As(err, &pe) {

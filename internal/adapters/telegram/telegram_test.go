@@ -582,3 +582,22 @@ func TestQueue_PanicInAJobKeepsTheWorker(t *testing.T) {
 		t.Error("the panic was not logged")
 	}
 }
+
+func TestFlood_OneSlowDownThenSilenceAndOthersAnswered(t *testing.T) {
+	fake := telegramtest.NewServer(t)
+	h := newHarness(t, fake, "", testOptions(fake)).start()
+	for range 150 {
+		fake.AddUpdate(telegramtest.PrivateText(alice, "hello?"))
+	}
+	fake.AddUpdate(telegramtest.PrivateText(bob, "/start"))
+	waitFor(t, "all updates confirmed", func() bool { return fake.Unconfirmed() == 0 })
+	fake.WaitMessages(t, 7, 5*time.Second)
+	time.Sleep(100 * time.Millisecond)
+	got := fake.MessagesTo(alice.ID)
+	if len(got) != 6 || !strings.Contains(plain(got[5]), h.text("en", kb.MsgSlowDown)) {
+		t.Errorf("150 messages in a burst got %d answers, want 5 and one slow-down", len(got))
+	}
+	if other := fake.MessagesTo(bob.ID); len(other) != 1 {
+		t.Errorf("another person's /start got %d answers, want 1", len(other))
+	}
+}
