@@ -94,11 +94,22 @@ Flags:
 
 const envHelp = `
 Environment (flags win over the environment):
-  BOT_DB            bbolt database file (--db)                       default: paydoctor.db
-  BOT_LANG          default language, zh-Hans or en (--lang)         default: zh-Hans
-  BOT_KB_DIR        directory overriding the knowledge base (--kb): flow/flow.toml,
-                    locales/active.<lang>.toml, phrases/<lang>.toml  default: built in
-  BOT_DIALOG_TTL    idle dialogs are deleted after this (--dialog-ttl) default: 720h
+  BOT_DB                   bbolt database file (--db)                        default: paydoctor.db
+  BOT_LANG                 default language, zh-Hans or en (--lang)          default: zh-Hans
+  BOT_KB_DIR               directory overriding the knowledge base (--kb): flow/flow.toml,
+                           locales/active.<lang>.toml, phrases/<lang>.toml   default: built in
+  BOT_DIALOG_TTL           idle dialogs are deleted after this (--dialog-ttl) default: 720h
+  BOT_HTTP_ADDR            listen address for webhooks                       default: :8080
+
+  TELEGRAM_BOT_TOKEN       serve Telegram with this token (from @BotFather)
+  TELEGRAM_API_ENDPOINT    Bot API URL, token and method as %s               default: https://api.telegram.org/bot%s/%s
+  TELEGRAM_WEBHOOK_URL     public https URL of /telegram/webhook; unset: long polling
+  TELEGRAM_WEBHOOK_SECRET  secret Telegram sends with each webhook call      default: generated
+
+  SLACK_BOT_TOKEN          serve Slack with this bot token (xoxb-...)
+  SLACK_SIGNING_SECRET     HTTP mode: verifies /slack/commands, /slack/events, /slack/interactions
+  SLACK_APP_TOKEN          Socket Mode app-level token (xapp-...), for workspaces without a public URL
+  SLACK_API_URL            Slack Web API base URL                            default: https://slack.com/api/
 `
 
 // ParseFlags reads the command line and the environment into m.Config.

@@ -180,7 +180,9 @@ func TestHelpNamesCommandsAndEnvironment(t *testing.T) {
 	if err := m.ParseFlags([]string{"--help"}); !errors.Is(err, flag.ErrHelp) {
 		t.Fatalf("err = %v", err)
 	}
-	for _, want := range []string{"chat", "--json", "BOT_DB", "BOT_LANG", "BOT_KB_DIR"} {
+	for _, want := range []string{"chat", "--json", "BOT_DB", "BOT_LANG", "BOT_KB_DIR", "BOT_HTTP_ADDR",
+		"TELEGRAM_BOT_TOKEN", "TELEGRAM_API_ENDPOINT", "TELEGRAM_WEBHOOK_URL", "TELEGRAM_WEBHOOK_SECRET",
+		"SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "SLACK_API_URL"} {
 		if !strings.Contains(stderr.String(), want) {
 			t.Errorf("--help does not mention %s", want)
 		}
