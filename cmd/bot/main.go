@@ -129,7 +129,7 @@ func (m *Main) ParseFlags(args []string) error {
 	fs.Usage = func() {
 		fmt.Fprint(m.stderr, usage)
 		fs.PrintDefaults()
-		fmt.Fprint(m.stderr, envHelp)
+		io.WriteString(m.stderr, envHelp)
 	}
 	c := &m.Config
 	fs.StringVar(&c.DB, "db", m.env("BOT_DB", "paydoctor.db"), "bbolt database `file`")
