@@ -50,23 +50,24 @@ func (s Stage) String() string {
 	return "unknown"
 }
 
-// Result is what a person said about a solution they tried.
-type Result string
+// Feedback is what a person said about a solution they tried.
+type Feedback string
 
 const (
-	ResultWorked Result = "worked"
-	ResultFailed Result = "failed"
+	FeedbackWorked Feedback = "worked"
+	FeedbackFailed Feedback = "failed"
 )
 
 // Attempt records one solution shown and, once the person answers, its result.
 type Attempt struct {
 	Solution string    `json:"solution"`
-	Result   Result    `json:"result,omitempty"`
+	Result   Feedback  `json:"result,omitempty"`
 	At       time.Time `json:"at"`
 }
 
 // Dialog is the state of one conversation. The engine reads and returns it; stores persist
-// it. It never holds what people typed, so nothing they paste is ever stored.
+// it. It holds no text people typed, except, when a human handoff is configured, the last
+// free-text message with card data redacted, for the summary the humans get.
 type Dialog struct {
 	Lang string `json:"lang"`
 	// LangPinned is set by /lang: the choice then wins over platform hints and the text.
@@ -83,6 +84,8 @@ type Dialog struct {
 
 	Started    time.Time `json:"started"`
 	LastActive time.Time `json:"last_active"`
+
+	LastText string `json:"last_text,omitempty"`
 }
 
 // CurrentSolution returns the solution being shown, if the dialog is walking a plan.
@@ -120,6 +123,17 @@ type Input struct {
 	// FlowVersion is the flow version a pressed button was rendered with, when the platform
 	// carries it back; empty when unknown.
 	FlowVersion string
+	// From is who sent it, as far as the platform tells; used only in a handoff summary.
+	From Person
+}
+
+// Person is how the humans taking over a handoff can recognise and reach someone.
+type Person struct {
+	Name     string // display name
+	Username string // @username on Telegram, empty on Slack
+	// Reach is a link or mention that opens a chat with the person: tg://user?id=..., or a
+	// Slack mention <@U...>.
+	Reach string
 }
 
 // Button is a choice offered with a reply. ID is stable across languages and restarts; it

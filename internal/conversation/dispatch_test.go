@@ -46,7 +46,7 @@ type panickyStore struct {
 	once   *sync.Once
 }
 
-func (s panickyStore) Commit(ctx context.Context, t conversation.Turn, step func(*conversation.Dialog) (conversation.Reply, error)) (conversation.Delivery, error) {
+func (s panickyStore) Commit(ctx context.Context, t conversation.Turn, step func(*conversation.Dialog) (conversation.Result, error)) (conversation.Delivery, error) {
 	first := false
 	if t.InboundID == s.poison {
 		s.once.Do(func() { first = true })
@@ -237,7 +237,7 @@ type slowStore struct {
 	release chan struct{}
 }
 
-func (s slowStore) Commit(ctx context.Context, t conversation.Turn, step func(*conversation.Dialog) (conversation.Reply, error)) (conversation.Delivery, error) {
+func (s slowStore) Commit(ctx context.Context, t conversation.Turn, step func(*conversation.Dialog) (conversation.Result, error)) (conversation.Delivery, error) {
 	<-s.release
 	return s.Store.Commit(ctx, t, step)
 }

@@ -22,24 +22,37 @@ const MaxInputBytes = 4096
 type Engine struct {
 	kb          *kb.KB
 	defaultLang string
+	handoff     bool
 }
+
+// EngineOption configures NewEngine.
+type EngineOption func(*Engine)
+
+// WithHandoff tells the engine that a human helper can be reached: /human and the "talk to a
+// person" button then record a handoff (EventHandoff) and promise a human follow-up, and the
+// dialog keeps its last free-text message, redacted, for the summary the humans get.
+func WithHandoff() EngineOption { return func(e *Engine) { e.handoff = true } }
 
 // NewEngine returns an engine answering from k, speaking defaultLang (a BCP 47 tag such as
 // "zh-Hans" or "en") when neither the platform nor the text tells the person's language.
-func NewEngine(k *kb.KB, defaultLang string) (*Engine, error) {
+func NewEngine(k *kb.KB, defaultLang string, opts ...EngineOption) (*Engine, error) {
 	lang, ok := k.MatchLanguage(defaultLang)
 	if !ok {
 		return nil, fmt.Errorf("default language %q: the knowledge base speaks only %s", defaultLang, strings.Join(k.Languages(), ", "))
 	}
-	return &Engine{kb: k, defaultLang: lang}, nil
+	e := &Engine{kb: k, defaultLang: lang}
+	for _, o := range opts {
+		o(e)
+	}
+	return e, nil
 }
 
 // KB returns the knowledge base the engine answers from.
 func (e *Engine) KB() *kb.KB { return e.kb }
 
 // Step is the conversation: given the stored dialog and one input at time now, it returns the
-// new dialog and the reply. It has no side effects.
-func (e *Engine) Step(d Dialog, in Input, now time.Time) (Dialog, Reply) {
+// new dialog and the result: the reply and the events that happened. It has no side effects.
+func (e *Engine) Step(d Dialog, in Input, now time.Time) (Dialog, Result) {
 	d.Plan = slices.Clone(d.Plan)
 	d.Attempts = slices.Clone(d.Attempts)
 	if d.Started.IsZero() {
@@ -53,7 +66,11 @@ func (e *Engine) Step(d Dialog, in Input, now time.Time) (Dialog, Reply) {
 	}
 	e.chooseLanguage(&d, in)
 
-	t := turn{e: e, d: &d, now: now, cardData: cardData}
+	var events []Event
+	t := turn{e: e, d: &d, now: now, cardData: cardData, events: &events}
+	if e.handoff && in.Kind == InputText && in.Text != "" && !strings.HasPrefix(in.Text, "/") {
+		d.LastText = truncateRunes(in.Text, maxLastText)
+	}
 	r := t.dispatch(in)
 	if cardData {
 		r.Text = e.kb.Text(d.Lang, kb.MsgCardDataWarning, nil) + "\n\n" + r.Text
@@ -65,8 +82,11 @@ func (e *Engine) Step(d Dialog, in Input, now time.Time) (Dialog, Reply) {
 	if r.Solutions == nil {
 		r.Solutions = []string{}
 	}
-	return d, r
+	return d, Result{Reply: r, Events: events}
 }
+
+// maxLastText bounds the message a handoff summary quotes.
+const maxLastText = 500
 
 // Apology is the reply to a message whose handling failed unexpectedly: it leaves the dialog
 // as it was and says so in the dialog's language.
@@ -132,6 +152,11 @@ type turn struct {
 	// cardData: the input held card data, which Step warns about; then text that says
 	// nothing else needs no "I don't understand" on top of the warning.
 	cardData bool
+	events   *[]Event
+}
+
+func (t turn) record(kind EventKind, solution string) {
+	*t.events = append(*t.events, Event{Kind: kind, Lang: t.d.Lang, Outcome: t.d.Outcome, Cause: t.d.Cause, Solution: solution, At: t.now})
 }
 
 func (t turn) text(id string, data map[string]any) string { return t.e.kb.Text(t.d.Lang, id, data) }
@@ -205,7 +230,7 @@ func (t turn) command(text string) Reply {
 		}
 		return t.open(id, "")
 	case "human":
-		return t.open(t.e.kb.LastResort, t.text(kb.MsgHumanUnavailable, nil))
+		return t.human()
 	}
 	return t.withView(t.text(kb.MsgUnknownCommand, map[string]any{"Command": "/" + truncateRunes(name, 32)}))
 }
@@ -237,7 +262,7 @@ func (t turn) press(id, flowVersion string) Reply {
 	case id == ButtonRestart:
 		return t.start()
 	case id == ButtonHuman:
-		return t.open(t.e.kb.LastResort, t.text(kb.MsgHumanUnavailable, nil))
+		return t.human()
 	case strings.HasPrefix(id, buttonOpenPrefix):
 		sol := strings.TrimPrefix(id, buttonOpenPrefix)
 		if !t.e.kb.IsSolution(sol) {
@@ -266,6 +291,16 @@ func (t turn) press(id, flowVersion string) Reply {
 	return t.stale()
 }
 
+// human hands the person to a human helper when one is configured; otherwise it points to
+// OpenAI's support, the last resort.
+func (t turn) human() Reply {
+	if !t.e.handoff {
+		return t.open(t.e.kb.LastResort, t.text(kb.MsgHumanUnavailable, nil))
+	}
+	t.record(EventHandoff, "")
+	return t.withView(t.text(kb.MsgHandoffSent, nil))
+}
+
 func (t turn) stale() Reply { return t.withView(t.text(kb.MsgStaleMenu, nil)) }
 
 func (t turn) start() Reply {
@@ -276,7 +311,9 @@ func (t turn) start() Reply {
 		Question:   t.e.kb.Start,
 		Started:    t.now,
 		LastActive: t.now,
+		LastText:   t.d.LastText,
 	}
+	t.record(EventStarted, "")
 	return t.withView(t.text(kb.MsgGreeting, nil))
 }
 
@@ -373,6 +410,7 @@ func (t turn) diagnose(outcomeID, prefix string) Reply {
 	t.d.Stage, t.d.Question = StageSolving, ""
 	t.d.Outcome, t.d.Cause = o.ID, o.Cause
 	t.d.Plan, t.d.Current = slices.Clone(o.Solutions), 0
+	t.record(EventDiagnosed, "")
 	t.recordShown()
 
 	var diagnosis string
@@ -404,13 +442,13 @@ func (t turn) open(sol, prefix string) Reply {
 }
 
 func (t turn) worked() Reply {
-	t.recordResult(ResultWorked)
+	t.recordResult(FeedbackWorked)
 	t.d.Stage = StageResolved
 	return t.withView()
 }
 
 func (t turn) failed() Reply {
-	t.recordResult(ResultFailed)
+	t.recordResult(FeedbackFailed)
 	if t.d.Current+1 >= len(t.d.Plan) && !slices.Contains(t.d.Plan, t.e.kb.LastResort) {
 		t.d.Plan = append(t.d.Plan, t.e.kb.LastResort)
 	}
@@ -426,10 +464,16 @@ func (t turn) failed() Reply {
 func (t turn) recordShown() {
 	sol, _ := t.d.CurrentSolution()
 	t.d.Attempts = append(t.d.Attempts, Attempt{Solution: sol, At: t.now})
+	t.record(EventShown, sol)
 }
 
-func (t turn) recordResult(r Result) {
+func (t turn) recordResult(r Feedback) {
 	sol, _ := t.d.CurrentSolution()
+	if r == FeedbackWorked {
+		t.record(EventWorked, sol)
+	} else {
+		t.record(EventFailed, sol)
+	}
 	for i := len(t.d.Attempts) - 1; i >= 0; i-- {
 		if a := &t.d.Attempts[i]; a.Solution == sol && a.Result == "" {
 			a.Result, a.At = r, t.now
@@ -530,4 +574,50 @@ func join(paragraphs ...string) string {
 		}
 	}
 	return strings.Join(nonEmpty, "\n\n")
+}
+
+// HandoffSummary is what the humans' chat gets when someone asks for a human: who, where,
+// in which language, the cause diagnosed, the solutions tried with their outcomes, and their
+// last message (redacted when it was stored), in the bot's default language.
+func (e *Engine) HandoffSummary(d Dialog, from Person, platform string) Reply {
+	lang := e.defaultLang
+	text := func(id string) string { return e.kb.Text(lang, id, nil) }
+
+	who := from.Name
+	if from.Username != "" {
+		who = strings.TrimSpace(who + " @" + from.Username)
+	}
+	if who == "" {
+		who = "?"
+	}
+	if from.Reach != "" {
+		who += " (" + from.Reach + ")"
+	}
+	cause := text(kb.MsgHandoffNoCause)
+	if d.Cause != "" {
+		cause = e.kb.Text(lang, kb.CauseTitle(d.Cause), nil) + " [" + d.Cause + "]"
+	}
+	var tried []string
+	for _, a := range d.Attempts {
+		verdict := text(kb.MsgHandoffUnanswered)
+		switch a.Result {
+		case FeedbackWorked:
+			verdict = text(kb.MsgHandoffWorked)
+		case FeedbackFailed:
+			verdict = text(kb.MsgHandoffFailed)
+		}
+		tried = append(tried, a.Solution+": "+verdict)
+	}
+	triedText := text(kb.MsgHandoffNothingTried)
+	if len(tried) > 0 {
+		triedText = strings.Join(tried, "; ")
+	}
+	last := d.LastText
+	if last == "" {
+		last = text(kb.MsgHandoffNoMessage)
+	}
+	summary := e.kb.Text(lang, kb.MsgHandoffSummary, map[string]any{
+		"Who": who, "Platform": platform, "Lang": d.Lang, "Cause": cause, "Tried": triedText, "Last": last,
+	})
+	return Reply{Text: summary, Buttons: []Button{}, Cause: d.Cause, Solutions: []string{}, Lang: lang}
 }

@@ -31,6 +31,12 @@ func newEngine(t testing.TB, lang string) *conversation.Engine {
 	return e
 }
 
+// stepReply runs one step and keeps only the reply, as most tests need.
+func stepReply(e *conversation.Engine, d conversation.Dialog, in conversation.Input, now time.Time) (conversation.Dialog, conversation.Reply) {
+	next, res := e.Step(d, in, now)
+	return next, res.Reply
+}
+
 // A script line is text, "[button-id]" for a press, or "<sticker>" for unsupported media.
 func parseInput(line string) conversation.Input {
 	switch {
@@ -54,7 +60,7 @@ func run(t testing.TB, e *conversation.Engine, lines []string) []transcriptStep 
 	var steps []transcriptStep
 	for _, line := range lines {
 		var r conversation.Reply
-		d, r = e.Step(d, parseInput(line), now)
+		d, r = stepReply(e, d, parseInput(line), now)
 		steps = append(steps, transcriptStep{in: line, reply: r, d: d})
 		now = now.Add(time.Minute)
 	}
@@ -266,9 +272,9 @@ func TestStep_Language(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			now := time.Now()
-			d, r := e.Step(conversation.Dialog{}, tc.first, now)
+			d, r := stepReply(e, conversation.Dialog{}, tc.first, now)
 			if tc.then.Kind != 0 {
-				d, r = e.Step(d, tc.then, now)
+				d, r = stepReply(e, d, tc.then, now)
 			}
 			if d.Lang != tc.want || r.Lang != tc.want {
 				t.Errorf("dialog lang %q, reply lang %q, want %q", d.Lang, r.Lang, tc.want)
@@ -276,7 +282,7 @@ func TestStep_Language(t *testing.T) {
 		})
 	}
 	enDefault := newEngine(t, "en")
-	if d, _ := enDefault.Step(conversation.Dialog{}, conversation.Input{Kind: conversation.InputText, Text: "hi"}, time.Now()); d.Lang != "en" {
+	if d, _ := stepReply(enDefault, conversation.Dialog{}, conversation.Input{Kind: conversation.InputText, Text: "hi"}, time.Now()); d.Lang != "en" {
 		t.Errorf("BOT_LANG=en: got %q", d.Lang)
 	}
 	if _, err := conversation.NewEngine(e.KB(), "fr"); err == nil {
@@ -287,7 +293,7 @@ func TestStep_Language(t *testing.T) {
 func TestStep_StaleButtons(t *testing.T) {
 	e := newEngine(t, "en")
 	now := time.Now()
-	d, _ := e.Step(conversation.Dialog{}, conversation.Input{Kind: conversation.InputText, Text: "/start"}, now)
+	d, _ := stepReply(e, conversation.Dialog{}, conversation.Input{Kind: conversation.InputText, Text: "/start"}, now)
 	tests := []struct{ name, id, version string }{
 		{"old flow version", "a:what_happened:declined", "00000000"},
 		{"answer to another question", "a:card_type:unionpay", ""},
@@ -298,7 +304,7 @@ func TestStep_StaleButtons(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got, r := e.Step(d, conversation.Input{Kind: conversation.InputButton, Text: tc.id, FlowVersion: tc.version}, now)
+			got, r := stepReply(e, d, conversation.Input{Kind: conversation.InputButton, Text: tc.id, FlowVersion: tc.version}, now)
 			if got.Stage != d.Stage || got.Question != d.Question {
 				t.Errorf("a stale button moved the dialog: %s/%s -> %s/%s", d.Stage, d.Question, got.Stage, got.Question)
 			}
@@ -307,7 +313,7 @@ func TestStep_StaleButtons(t *testing.T) {
 			}
 		})
 	}
-	current, _ := e.Step(d, conversation.Input{Kind: conversation.InputButton, Text: "a:what_happened:declined", FlowVersion: e.KB().Version}, now)
+	current, _ := stepReply(e, d, conversation.Input{Kind: conversation.InputButton, Text: "a:what_happened:declined", FlowVersion: e.KB().Version}, now)
 	if current.Question != "card_type" {
 		t.Errorf("a button of the current flow version did not move the dialog: question %q", current.Question)
 	}
@@ -325,7 +331,7 @@ func TestStep_BadInput(t *testing.T) {
 	}
 	for name, text := range inputs {
 		t.Run(name, func(t *testing.T) {
-			_, r := e.Step(conversation.Dialog{}, conversation.Input{Kind: conversation.InputText, Text: text}, time.Now())
+			_, r := stepReply(e, conversation.Dialog{}, conversation.Input{Kind: conversation.InputText, Text: text}, time.Now())
 			if r.Text == "" || len(r.Buttons) == 0 {
 				t.Errorf("no helpful answer: %+v", r)
 			}
@@ -338,7 +344,7 @@ func TestStep_BadInput(t *testing.T) {
 
 func TestStep_CardDataNeverKept(t *testing.T) {
 	e := newEngine(t, "zh-Hans")
-	d, r := e.Step(conversation.Dialog{}, conversation.Input{Kind: conversation.InputText, Text: "卡号 6222 0212 3456 7890 128 CVV 321 验证码 884512 被拒绝"}, time.Now())
+	d, r := stepReply(e, conversation.Dialog{}, conversation.Input{Kind: conversation.InputText, Text: "卡号 6222 0212 3456 7890 128 CVV 321 验证码 884512 被拒绝"}, time.Now())
 	if !strings.Contains(r.Text, "请马上删除") {
 		t.Errorf("no warning to delete the message: %q", r.Text)
 	}
@@ -356,11 +362,11 @@ func TestStep_CardDataNeverKept(t *testing.T) {
 func BenchmarkStep(b *testing.B) {
 	e := newEngine(b, "zh-Hans")
 	now := time.Now()
-	d, _ := e.Step(conversation.Dialog{}, conversation.Input{Kind: conversation.InputText, Text: "/start"}, now)
+	d, _ := stepReply(e, conversation.Dialog{}, conversation.Input{Kind: conversation.InputText, Text: "/start"}, now)
 	in := conversation.Input{Kind: conversation.InputText, Text: "我的卡支付时显示 Your card was declined"}
 	b.ReportAllocs()
 	for b.Loop() {
-		e.Step(d, in, now)
+		stepReply(e, d, in, now)
 	}
 }
 

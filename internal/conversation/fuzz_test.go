@@ -40,7 +40,7 @@ func FuzzStep(f *testing.F) {
 	f.Fuzz(func(t *testing.T, dialog, kind uint8, text, hint string) {
 		d := dialogs[int(dialog)%len(dialogs)]
 		in := conversation.Input{Kind: conversation.InputKind(kind%5 + 1), Text: text, LangHint: hint}
-		next, r := e.Step(d, in, time.Now())
+		next, r := stepReply(e, d, in, time.Now())
 		if r.Text == "" || !utf8.ValidString(r.Text) {
 			t.Fatalf("reply %q to %+v", r.Text, in)
 		}

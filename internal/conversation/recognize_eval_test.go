@@ -48,7 +48,7 @@ func readEvalSet(t *testing.T, name string) []labelled {
 // cause and "solution:<id>" for the first solution it presents (a list of all eight leads
 // nowhere in particular).
 func firstAnswer(e *conversation.Engine, lang, text string) []string {
-	_, r := e.Step(conversation.Dialog{Lang: lang}, conversation.Input{Kind: conversation.InputText, Text: text}, time.Now())
+	_, r := stepReply(e, conversation.Dialog{Lang: lang}, conversation.Input{Kind: conversation.InputText, Text: text}, time.Now())
 	var leads []string
 	if r.Cause != "" {
 		leads = append(leads, "cause:"+r.Cause)

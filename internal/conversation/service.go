@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
+	"sync"
 	"time"
 )
 
@@ -22,17 +23,41 @@ type Inbound struct {
 // Service runs inbound messages through the engine and the store, and delivers the replies
 // through the outbox.
 type Service struct {
-	engine *Engine
-	store  Store
-	now    func() time.Time
+	engine  *Engine
+	store   Store
+	now     func() time.Time
+	handoff *HandoffTarget
+
+	mu       sync.Mutex
+	inflight map[uint64]bool // deliveries being sent, which Redeliver must not send again
+}
+
+// HandoffTarget is the chat where the humans who take over handoffs read the summaries,
+// addressed the way its platform's adapter reads routes.
+type HandoffTarget struct {
+	Key   Key
+	Route []byte
+}
+
+// ServiceOption configures NewService.
+type ServiceOption func(*Service)
+
+// WithHandoffTarget makes every handoff post a summary to target. The engine must be built
+// WithHandoff for people to be offered one.
+func WithHandoffTarget(target HandoffTarget) ServiceOption {
+	return func(s *Service) { s.handoff = &target }
 }
 
 // NewService returns a Service. now is the clock; nil means time.Now.
-func NewService(engine *Engine, store Store, now func() time.Time) *Service {
+func NewService(engine *Engine, store Store, now func() time.Time, opts ...ServiceOption) *Service {
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{engine: engine, store: store, now: now}
+	s := &Service{engine: engine, store: store, now: now, inflight: map[uint64]bool{}}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
 }
 
 // Engine returns the engine the service runs.
@@ -43,15 +68,25 @@ func (s *Service) Engine() *Engine { return s.engine }
 // handled before, or a *PanicError (with nothing committed) if handling it panicked.
 func (s *Service) Handle(ctx context.Context, in Inbound) (Delivery, error) {
 	now := s.now()
-	return s.store.Commit(ctx, in.Turn, func(d *Dialog) (r Reply, err error) {
+	return s.store.Commit(ctx, in.Turn, func(d *Dialog) (r Result, err error) {
 		defer func() {
 			if p := recover(); p != nil {
 				err = &PanicError{Value: p, Stack: debug.Stack()}
 			}
 		}()
-		next, reply := s.engine.Step(*d, in.Input, now)
+		next, res := s.engine.Step(*d, in.Input, now)
+		for i := range res.Events {
+			res.Events[i].Platform = in.Key.Platform
+			if res.Events[i].Kind == EventHandoff && s.handoff != nil {
+				res.Notices = append(res.Notices, Notice{
+					Key:   s.handoff.Key,
+					Route: s.handoff.Route,
+					Reply: s.engine.HandoffSummary(next, in.Input.From, in.Key.Platform),
+				})
+			}
+		}
 		*d = next
-		return reply, nil
+		return res, nil
 	})
 }
 
@@ -67,33 +102,72 @@ func (e *PanicError) Error() string { return fmt.Sprintf("panic: %v", e.Value) }
 // records in's id, so that a message whose handling panicked is answered and not retried.
 func (s *Service) Apologize(ctx context.Context, in Inbound) (Delivery, error) {
 	now := s.now()
-	return s.store.Commit(ctx, in.Turn, func(d *Dialog) (Reply, error) {
+	return s.store.Commit(ctx, in.Turn, func(d *Dialog) (Result, error) {
 		d.LastActive = now
-		return s.engine.Apology(*d), nil
+		return Result{Reply: s.engine.Apology(*d)}, nil
 	})
 }
 
 // Deliver sends d and then removes it from the outbox. If sending fails the reply stays in
 // the outbox for Redeliver.
 func (s *Service) Deliver(ctx context.Context, sender Sender, d Delivery) error {
+	if !s.claim(d.ID) {
+		return nil // another goroutine is sending it right now
+	}
+	defer s.release(d.ID)
 	if err := sender.Send(ctx, d); err != nil {
 		return err
 	}
 	return s.store.MarkDelivered(ctx, d.ID)
 }
 
-// Redeliver sends the replies of platform that were committed but not delivered, as after a
-// crash between commit and send, oldest first. It stops at the first failure.
+func (s *Service) claim(id uint64) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.inflight[id] {
+		return false
+	}
+	s.inflight[id] = true
+	return true
+}
+
+func (s *Service) release(id uint64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.inflight, id)
+}
+
+// Redeliver sends the replies of platform waiting in the outbox, oldest first: those a crash
+// left between commit and send, those whose sending failed, and notices (handoff summaries)
+// committed by any platform's dialogs. Replies being sent at the moment are skipped. It stops
+// at the first failure.
 func (s *Service) Redeliver(ctx context.Context, platform string, sender Sender) error {
-	for {
-		pending, err := s.store.Pending(ctx, platform, 100)
-		if err != nil || len(pending) == 0 {
+	// One page: with replies being sent skipped, asking for the next pages until one comes
+	// back short could spin on them; RedeliverEvery picks up whatever is left.
+	pending, err := s.store.Pending(ctx, platform, 1000)
+	if err != nil {
+		return err
+	}
+	for _, d := range pending {
+		if err := s.Deliver(ctx, sender, d); err != nil {
 			return err
 		}
-		for _, d := range pending {
-			if err := s.Deliver(ctx, sender, d); err != nil {
-				return err
-			}
+	}
+	return nil
+}
+
+// RedeliverEvery runs Redeliver every interval until ctx is done, logging failures.
+func (s *Service) RedeliverEvery(ctx context.Context, platform string, sender Sender, interval time.Duration, log *slog.Logger) {
+	ticker := time.NewTicker(interval)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.C:
+		}
+		if err := s.Redeliver(ctx, platform, sender); err != nil && ctx.Err() == nil {
+			log.Warn("deliver waiting replies; will try again", "platform", platform, "err", err)
 		}
 	}
 }

@@ -47,11 +47,15 @@ type Delivery struct {
 // without its reply queued, or a reply queued for an update that will be handled again.
 type Store interface {
 	// Commit loads the dialog of t.Key (the zero Dialog if there is none), calls step with it,
-	// and saves the changed dialog, t.InboundID and the returned reply as one outbox entry in
-	// one transaction. If t.InboundID was handled before it returns ErrDuplicate without
+	// and saves in one transaction the changed dialog, t.InboundID, the result's reply as an
+	// outbox entry, each of its notices as an outbox entry of its own, and its events. It
+	// returns the reply's delivery; the notices are delivered from the outbox by their
+	// platform (Pending). If t.InboundID was handled before it returns ErrDuplicate without
 	// calling step. If step returns an error nothing is saved. step may be called more than
 	// once if the store retries the transaction, so it must not have side effects.
-	Commit(ctx context.Context, t Turn, step func(*Dialog) (Reply, error)) (Delivery, error)
+	Commit(ctx context.Context, t Turn, step func(*Dialog) (Result, error)) (Delivery, error)
+	// Events calls fn for each event recorded at or after since, oldest first.
+	Events(ctx context.Context, since time.Time, fn func(Event) error) error
 	// Pending returns up to limit undelivered replies of platform, oldest first.
 	Pending(ctx context.Context, platform string, limit int) ([]Delivery, error)
 	// MarkDelivered removes a reply from the outbox.

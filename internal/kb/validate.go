@@ -37,6 +37,15 @@ const (
 	MsgAllSolutions     = "bot.all_solutions"
 	MsgClarify          = "bot.clarify"
 	MsgSlowDown         = "bot.slow_down"
+	MsgHandoffSent      = "bot.handoff_sent"
+
+	MsgHandoffSummary      = "handoff.summary" // {{.Who}} {{.Platform}} {{.Lang}} {{.Cause}} {{.Tried}} {{.Last}}
+	MsgHandoffNoCause      = "handoff.no_cause"
+	MsgHandoffNothingTried = "handoff.nothing_tried"
+	MsgHandoffWorked       = "handoff.worked"
+	MsgHandoffFailed       = "handoff.failed"
+	MsgHandoffUnanswered   = "handoff.unanswered"
+	MsgHandoffNoMessage    = "handoff.no_message"
 	MsgSorry            = "bot.sorry"
 
 	MsgButtonWorked  = "button.worked"
@@ -51,7 +60,9 @@ var fixedMessages = []string{
 	MsgUnknownCommand, MsgLangUsage, MsgLangSwitched, MsgSolutionUsage, MsgCardDataWarning,
 	MsgHumanUnavailable, MsgResume, MsgRecognized, MsgDiagnosis, MsgNoCause, MsgPlan,
 	MsgSolutionHeading, MsgSolutionSingle, MsgAskWorked, MsgWorked, MsgNextAfterFailure,
-	MsgExhausted, MsgAllSolutions, MsgClarify, MsgSlowDown, MsgSorry,
+	MsgExhausted, MsgAllSolutions, MsgClarify, MsgSlowDown, MsgSorry, MsgHandoffSent,
+	MsgHandoffSummary, MsgHandoffNoCause, MsgHandoffNothingTried, MsgHandoffWorked, MsgHandoffFailed,
+	MsgHandoffUnanswered, MsgHandoffNoMessage,
 	MsgButtonWorked, MsgButtonFailed, MsgButtonAll, MsgButtonRestart, MsgButtonHuman,
 }
 
@@ -250,7 +261,8 @@ func (k *KB) requiredMessages() []string {
 // validateMessages checks that every required message exists in every language and renders
 // with the data the conversation gives it.
 func (k *KB) validateMessages(defined map[string]map[string]bool) error {
-	sample := map[string]any{"Command": "/x", "IDs": "a, b", "Cause": "c", "Count": 2, "N": 1, "Total": 2, "Title": "t"}
+	sample := map[string]any{"Command": "/x", "IDs": "a, b", "Cause": "c", "Count": 2, "N": 1, "Total": 2, "Title": "t",
+		"Who": "w", "Platform": "p", "Lang": "l", "Tried": "t", "Last": "m"}
 	var problems []string
 	for _, lang := range k.Languages() {
 		for _, id := range k.requiredMessages() {

@@ -155,9 +155,9 @@ type dialog struct {
 }
 
 func (d *dialog) step(in conversation.Input) conversation.Reply {
-	next, r := d.e.Step(d.d, in, time.Now())
+	next, res := d.e.Step(d.d, in, time.Now())
 	d.d = next
-	return r
+	return res.Reply
 }
 
 // shown is how a reply's text appears in the section blocks.

@@ -28,6 +28,7 @@ var (
 	dialogsBucket = []byte("dialogs")
 	inboundBucket = []byte("inbound")
 	outboxBucket  = []byte("outbox")
+	eventsBucket  = []byte("events")
 )
 
 // Options configures Open. The zero value works.
@@ -70,7 +71,7 @@ func Open(path string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, name := range [][]byte{dialogsBucket, inboundBucket, outboxBucket} {
+		for _, name := range [][]byte{dialogsBucket, inboundBucket, outboxBucket, eventsBucket} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return err
 			}
@@ -107,7 +108,7 @@ type outboxEntry struct {
 // write transaction checks that the stored record is still the one read and otherwise starts
 // over. Write transactions of concurrent commits are grouped into one bbolt commit (one
 // fsync) by DB.Batch, so the engine's work never holds up the writer.
-func (s *Store) Commit(ctx context.Context, t conversation.Turn, step func(*conversation.Dialog) (conversation.Reply, error)) (conversation.Delivery, error) {
+func (s *Store) Commit(ctx context.Context, t conversation.Turn, step func(*conversation.Dialog) (conversation.Result, error)) (conversation.Delivery, error) {
 	key := []byte(t.Key.String())
 	var inboundKey []byte
 	if t.InboundID != "" {
@@ -136,13 +137,19 @@ func (s *Store) Commit(ctx context.Context, t conversation.Turn, step func(*conv
 				return conversation.Delivery{}, fmt.Errorf("dialog %s: %w", t.Key, err)
 			}
 		}
-		reply, err := step(&d)
+		res, err := step(&d)
 		if err != nil {
 			return conversation.Delivery{}, err
 		}
 		enc, err := conversation.MarshalDialog(d)
 		if err != nil {
 			return conversation.Delivery{}, err
+		}
+		events := make([][]byte, len(res.Events))
+		for i, e := range res.Events {
+			if events[i], err = json.Marshal(e); err != nil {
+				return conversation.Delivery{}, err
+			}
 		}
 
 		// The function may run more than once (DB.Batch retries a batch one by one when one
@@ -171,18 +178,26 @@ func (s *Store) Commit(ctx context.Context, t conversation.Turn, step func(*conv
 				}
 			}
 			outbox := tx.Bucket(outboxBucket)
-			id, err := outbox.NextSequence()
+			id, err := putOutbox(outbox, outboxEntry{Key: t.Key, Route: t.Route, Reply: res.Reply, Created: now})
 			if err != nil {
 				return err
 			}
-			b, err := json.Marshal(outboxEntry{Key: t.Key, Route: t.Route, Reply: reply, Created: now})
-			if err != nil {
-				return err
+			for _, n := range res.Notices {
+				if _, err := putOutbox(outbox, outboxEntry{Key: n.Key, Route: n.Route, Reply: n.Reply, Created: now}); err != nil {
+					return err
+				}
 			}
-			if err := outbox.Put(encodeID(id), b); err != nil {
-				return err
+			eventsB := tx.Bucket(eventsBucket)
+			for _, e := range events {
+				seq, err := eventsB.NextSequence()
+				if err != nil {
+					return err
+				}
+				if err := eventsB.Put(encodeID(seq), e); err != nil {
+					return err
+				}
 			}
-			out = conversation.Delivery{ID: id, Key: t.Key, Route: t.Route, Reply: reply, Created: now}
+			out = conversation.Delivery{ID: id, Key: t.Key, Route: t.Route, Reply: res.Reply, Created: now}
 			return nil
 		})
 		switch {
@@ -194,6 +209,42 @@ func (s *Store) Commit(ctx context.Context, t conversation.Turn, step func(*conv
 			return out, nil
 		}
 	}
+}
+
+func putOutbox(outbox *bolt.Bucket, e outboxEntry) (uint64, error) {
+	id, err := outbox.NextSequence()
+	if err != nil {
+		return 0, err
+	}
+	b, err := json.Marshal(e)
+	if err != nil {
+		return 0, err
+	}
+	return id, outbox.Put(encodeID(id), b)
+}
+
+// Events implements conversation.Store. It reads every event recorded, in commit order:
+// statistics are read rarely, by an operator, and never on the path of a message.
+func (s *Store) Events(ctx context.Context, since time.Time, fn func(conversation.Event) error) error {
+	return s.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(eventsBucket).Cursor()
+		for k, v := c.First(); k != nil; k, v = c.Next() {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			var e conversation.Event
+			if err := json.Unmarshal(v, &e); err != nil {
+				return fmt.Errorf("event %d: %w", binary.BigEndian.Uint64(k), err)
+			}
+			if e.At.Before(since) {
+				continue
+			}
+			if err := fn(e); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // update runs fn in a write transaction: grouped with concurrent ones unless

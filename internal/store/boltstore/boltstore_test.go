@@ -90,9 +90,9 @@ func TestCommit_MigratesVersion1(t *testing.T) {
 	}
 	defer s.Close()
 	var got conversation.Dialog
-	_, err = s.Commit(context.Background(), conversation.Turn{Key: key}, func(d *conversation.Dialog) (conversation.Reply, error) {
+	_, err = s.Commit(context.Background(), conversation.Turn{Key: key}, func(d *conversation.Dialog) (conversation.Result, error) {
 		got = *d
-		return conversation.Reply{}, nil
+		return conversation.Result{}, nil
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -115,9 +115,9 @@ func TestCommit_RecordFromTheFuture(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	_, err = s.Commit(context.Background(), conversation.Turn{Key: key}, func(d *conversation.Dialog) (conversation.Reply, error) {
+	_, err = s.Commit(context.Background(), conversation.Turn{Key: key}, func(d *conversation.Dialog) (conversation.Result, error) {
 		t.Error("step called on an unreadable record")
-		return conversation.Reply{}, nil
+		return conversation.Result{}, nil
 	})
 	if !errors.Is(err, conversation.ErrUnknownVersion) {
 		t.Errorf("err = %v, want ErrUnknownVersion", err)

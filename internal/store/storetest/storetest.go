@@ -33,6 +33,7 @@ func Run(t *testing.T, newOpener Opener) {
 		{"Expire", testExpire},
 		{"MoveChat", testMoveChat},
 		{"ConcurrentCommitsSerialize", testConcurrent},
+		{"EventsAndNotices", testEventsAndNotices},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newOpener(t)) })
@@ -52,9 +53,9 @@ var key = conversation.Key{Platform: "telegram", Chat: "-100", User: "42"}
 func load(t *testing.T, s conversation.Store, k conversation.Key) conversation.Dialog {
 	t.Helper()
 	var got conversation.Dialog
-	_, err := s.Commit(context.Background(), conversation.Turn{Key: k}, func(d *conversation.Dialog) (conversation.Reply, error) {
+	_, err := s.Commit(context.Background(), conversation.Turn{Key: k}, func(d *conversation.Dialog) (conversation.Result, error) {
 		got = *d
-		return conversation.Reply{}, errAbort
+		return conversation.Result{}, errAbort
 	})
 	if !errors.Is(err, errAbort) {
 		t.Fatalf("load: %v", err)
@@ -62,10 +63,10 @@ func load(t *testing.T, s conversation.Store, k conversation.Key) conversation.D
 	return got
 }
 
-func set(lang, question string, at time.Time) func(*conversation.Dialog) (conversation.Reply, error) {
-	return func(d *conversation.Dialog) (conversation.Reply, error) {
+func set(lang, question string, at time.Time) func(*conversation.Dialog) (conversation.Result, error) {
+	return func(d *conversation.Dialog) (conversation.Result, error) {
 		d.Lang, d.Stage, d.Question, d.LastActive = lang, conversation.StageAsking, question, at
-		return conversation.Reply{Text: "asked " + question, Lang: lang}, nil
+		return conversation.Result{Reply: conversation.Reply{Text: "asked " + question, Lang: lang}}, nil
 	}
 }
 
@@ -95,9 +96,9 @@ func testDuplicate(t *testing.T, openStore func() conversation.Store) {
 		t.Fatal(err)
 	}
 	called := false
-	_, err := s.Commit(ctx, conversation.Turn{Key: key, InboundID: "7"}, func(d *conversation.Dialog) (conversation.Reply, error) {
+	_, err := s.Commit(ctx, conversation.Turn{Key: key, InboundID: "7"}, func(d *conversation.Dialog) (conversation.Result, error) {
 		called = true
-		return conversation.Reply{}, nil
+		return conversation.Result{}, nil
 	})
 	if !errors.Is(err, conversation.ErrDuplicate) || called {
 		t.Errorf("second commit of inbound 7: err %v, step called %v; want ErrDuplicate without a call", err, called)
@@ -116,9 +117,9 @@ func testDuplicate(t *testing.T, openStore func() conversation.Store) {
 func testStepError(t *testing.T, openStore func() conversation.Store) {
 	s := open(t, openStore)
 	ctx := context.Background()
-	_, err := s.Commit(ctx, conversation.Turn{Key: key, InboundID: "9"}, func(d *conversation.Dialog) (conversation.Reply, error) {
+	_, err := s.Commit(ctx, conversation.Turn{Key: key, InboundID: "9"}, func(d *conversation.Dialog) (conversation.Result, error) {
 		d.Lang = "en"
-		return conversation.Reply{Text: "never"}, errAbort
+		return conversation.Result{Reply: conversation.Reply{Text: "never"}, Events: []conversation.Event{{Kind: conversation.EventStarted, At: time.Now()}}}, errAbort
 	})
 	if !errors.Is(err, errAbort) {
 		t.Fatalf("err = %v", err)
@@ -259,9 +260,9 @@ func testConcurrent(t *testing.T, openStore func() conversation.Store) {
 	errs := make(chan error, n)
 	for i := range n {
 		wg.Go(func() {
-			_, err := s.Commit(context.Background(), conversation.Turn{Key: key, InboundID: fmt.Sprint("c", i)}, func(d *conversation.Dialog) (conversation.Reply, error) {
+			_, err := s.Commit(context.Background(), conversation.Turn{Key: key, InboundID: fmt.Sprint("c", i)}, func(d *conversation.Dialog) (conversation.Result, error) {
 				d.Current++
-				return conversation.Reply{}, nil
+				return conversation.Result{}, nil
 			})
 			errs <- err
 		})
@@ -276,4 +277,59 @@ func testConcurrent(t *testing.T, openStore func() conversation.Store) {
 	if got := load(t, s, key); got.Current != n {
 		t.Errorf("%d concurrent increments left %d: commits of one dialog must not overwrite each other", n, got.Current)
 	}
+}
+
+func testEventsAndNotices(t *testing.T, openStore func() conversation.Store) {
+	s := open(t, openStore)
+	ctx := context.Background()
+	t0 := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	humans := conversation.Key{Platform: "slack", Chat: "T/Chumans", User: ""}
+	for i, kind := range []conversation.EventKind{conversation.EventStarted, conversation.EventDiagnosed, conversation.EventHandoff} {
+		at := t0.Add(time.Duration(i) * 24 * time.Hour)
+		_, err := s.Commit(ctx, conversation.Turn{Key: key, InboundID: fmt.Sprint("e", i)}, func(d *conversation.Dialog) (conversation.Result, error) {
+			res := conversation.Result{
+				Reply:  conversation.Reply{Text: string(kind)},
+				Events: []conversation.Event{{Kind: kind, Platform: "telegram", Lang: "en", Cause: "bank-verification", At: at}},
+			}
+			if kind == conversation.EventHandoff {
+				res.Notices = []conversation.Notice{{Key: humans, Route: []byte("C-humans"), Reply: conversation.Reply{Text: "summary"}}}
+			}
+			return res, nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got []conversation.EventKind
+	err := s.Events(ctx, t0.Add(24*time.Hour), func(e conversation.Event) error {
+		if e.Platform != "telegram" || e.Lang != "en" || e.Cause != "bank-verification" {
+			t.Errorf("event fields lost: %+v", e)
+		}
+		got = append(got, e.Kind)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0] != conversation.EventDiagnosed || got[1] != conversation.EventHandoff {
+		t.Errorf("events since day 2 = %v, want [diagnosed handoff] in order", got)
+	}
+	notices, err := s.Pending(ctx, "slack", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(notices) != 1 || notices[0].Key != humans || string(notices[0].Route) != "C-humans" || notices[0].Reply.Text != "summary" {
+		t.Errorf("the notice was not queued for its own platform: %+v", notices)
+	}
+	if own, _ := s.Pending(ctx, "telegram", 10); len(own) != 3 {
+		t.Errorf("%d telegram replies pending, want 3", len(own))
+	}
+	// A failed step records no events.
+	s.Commit(ctx, conversation.Turn{Key: key}, func(d *conversation.Dialog) (conversation.Result, error) {
+		return conversation.Result{Events: []conversation.Event{{Kind: conversation.EventWorked, At: t0.Add(99 * 24 * time.Hour)}}}, errAbort
+	})
+	s.Events(ctx, t0.Add(98*24*time.Hour), func(e conversation.Event) error {
+		t.Errorf("an event of an aborted commit was recorded: %+v", e)
+		return nil
+	})
 }

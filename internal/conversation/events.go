@@ -1,0 +1,42 @@
+package conversation
+
+import "time"
+
+// EventKind names something that happened in a dialog, for statistics and metrics.
+type EventKind string
+
+const (
+	EventStarted   EventKind = "started"   // a dialog started, or started over
+	EventDiagnosed EventKind = "diagnosed" // an outcome was reached (Outcome, Cause)
+	EventShown     EventKind = "shown"     // a solution was shown (Solution)
+	EventWorked    EventKind = "worked"    // the person said a solution worked
+	EventFailed    EventKind = "failed"    // the person said a solution did not work
+	EventHandoff   EventKind = "handoff"   // the person asked for a human
+)
+
+// Event is one thing that happened in a dialog. It holds IDs only, never what people typed.
+type Event struct {
+	Kind     EventKind `json:"kind"`
+	Platform string    `json:"platform"`
+	Lang     string    `json:"lang"`
+	Outcome  string    `json:"outcome,omitempty"`
+	Cause    string    `json:"cause,omitempty"`
+	Solution string    `json:"solution,omitempty"`
+	At       time.Time `json:"at"`
+}
+
+// Notice is a message to a chat other than the dialog's own, committed with the dialog
+// change: the summary a handoff posts to the humans' chat.
+type Notice struct {
+	Key   Key
+	Route []byte
+	Reply Reply
+}
+
+// Result is what handling one input produced, committed in one transaction: the reply, the
+// events to record and the notices to send elsewhere.
+type Result struct {
+	Reply   Reply
+	Events  []Event
+	Notices []Notice
+}
