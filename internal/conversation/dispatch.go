@@ -105,7 +105,8 @@ func (d *Dispatcher) Submit(ctx context.Context, in Inbound, done func(error)) e
 }
 
 // Run first delivers what an earlier run left in the outbox for platform, then handles
-// submitted messages until ctx is done. Messages in flight then are finished (within
+// submitted messages, and every few seconds delivers what waits in the outbox, until ctx is
+// done. Messages in flight then are finished (within
 // stopTimeout); queued ones get ErrStopped.
 func (d *Dispatcher) Run(ctx context.Context, platform string) {
 	if err := d.svc.Redeliver(ctx, platform, d.sender); err != nil && ctx.Err() == nil {
@@ -115,6 +116,8 @@ func (d *Dispatcher) Run(ctx context.Context, platform string) {
 	for _, q := range d.queues {
 		wg.Go(func() { d.work(ctx, q) })
 	}
+	// Replies whose sending failed, and notices committed by other platforms' dialogs.
+	wg.Go(func() { d.svc.RedeliverEvery(ctx, platform, d.sender, 5*time.Second, d.opts.Log) })
 	wg.Wait()
 }
 

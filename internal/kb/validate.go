@@ -46,7 +46,7 @@ const (
 	MsgHandoffFailed       = "handoff.failed"
 	MsgHandoffUnanswered   = "handoff.unanswered"
 	MsgHandoffNoMessage    = "handoff.no_message"
-	MsgSorry            = "bot.sorry"
+	MsgSorry               = "bot.sorry"
 
 	MsgButtonWorked  = "button.worked"
 	MsgButtonFailed  = "button.failed"

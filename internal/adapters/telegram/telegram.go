@@ -143,6 +143,9 @@ func newBot(api botAPI, svc *conversation.Service, chats ChatMover, opts Options
 	}
 }
 
+// redeliverInterval is how often the outbox is checked for replies not yet sent.
+const redeliverInterval = 5 * time.Second
+
 // ErrUnauthorized: Telegram refused the token.
 var ErrUnauthorized = errors.New("telegram: the bot token was refused (check TELEGRAM_BOT_TOKEN)")
 
@@ -197,6 +200,15 @@ func (b *Bot) Run(ctx context.Context) error {
 			<-done
 		}
 	}()
+
+	// Replies whose sending failed, and handoff summaries committed by other platforms'
+	// dialogs, wait in the outbox; they go out within a few seconds.
+	redelivering := make(chan struct{})
+	go func() {
+		defer close(redelivering)
+		b.svc.RedeliverEvery(ctx, Platform, b, redeliverInterval, b.log)
+	}()
+	defer func() { <-redelivering }()
 
 	// From here on updates are taken (the webhook handler answers 503 before).
 	b.self.Store(&me)
