@@ -27,6 +27,7 @@ type Service struct {
 	store   Store
 	now     func() time.Time
 	handoff *HandoffTarget
+	observe Observer
 
 	mu       sync.Mutex
 	inflight map[uint64]bool // deliveries being sent, which Redeliver must not send again
@@ -46,6 +47,17 @@ type ServiceOption func(*Service)
 // WithHandoff for people to be offered one.
 func WithHandoffTarget(target HandoffTarget) ServiceOption {
 	return func(s *Service) { s.handoff = &target }
+}
+
+// Observer is told about each message Handle handled: the inbound message, what handling it
+// produced (the zero Result when err is not nil), the error (ErrDuplicate for a message seen
+// before) and how long it took. It runs on the path of the message, so it must be quick; the
+// bot feeds its metrics from it.
+type Observer func(in Inbound, res Result, err error, took time.Duration)
+
+// WithObserver makes Handle call observe after each message.
+func WithObserver(observe Observer) ServiceOption {
+	return func(s *Service) { s.observe = observe }
 }
 
 // NewService returns a Service. now is the clock; nil means time.Now.
@@ -68,6 +80,22 @@ func (s *Service) Engine() *Engine { return s.engine }
 // handled before, or a *PanicError (with nothing committed) if handling it panicked.
 func (s *Service) Handle(ctx context.Context, in Inbound) (Delivery, error) {
 	now := s.now()
+	if s.observe == nil {
+		return s.handle(ctx, in, now, nil)
+	}
+	start := time.Now()
+	var res Result
+	d, err := s.handle(ctx, in, now, &res)
+	if err != nil {
+		res = Result{}
+	}
+	s.observe(in, res, err, time.Since(start))
+	return d, err
+}
+
+// handle is Handle; if committed is not nil it receives the result of the step that was
+// committed (the store may call the step more than once).
+func (s *Service) handle(ctx context.Context, in Inbound, now time.Time, committed *Result) (Delivery, error) {
 	return s.store.Commit(ctx, in.Turn, func(d *Dialog) (r Result, err error) {
 		defer func() {
 			if p := recover(); p != nil {
@@ -86,6 +114,9 @@ func (s *Service) Handle(ctx context.Context, in Inbound) (Delivery, error) {
 			}
 		}
 		*d = next
+		if committed != nil {
+			*committed = res
+		}
 		return res, nil
 	})
 }

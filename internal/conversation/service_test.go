@@ -2,6 +2,7 @@ package conversation_test
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -100,5 +101,50 @@ func TestService_NoHandoffTargetPointsToSupport(t *testing.T) {
 	_, r := stepReply(e, conversation.Dialog{}, parseInput("/human"), time.Now())
 	if !strings.Contains(r.Text, "No human helper") || len(r.Solutions) != 1 || r.Solutions[0] != "contact-support" {
 		t.Errorf("without a handoff target /human must point to OpenAI support: %+v", r)
+	}
+}
+
+func TestService_ObserverSeesEachHandle(t *testing.T) {
+	e := newEngine(t, "en")
+	store, err := boltstore.Open(filepath.Join(t.TempDir(), "bot.db"), boltstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	type seen struct {
+		id    string
+		kinds []conversation.EventKind
+		err   error
+		timed bool
+		keyed bool
+	}
+	var got []seen
+	observe := func(in conversation.Inbound, res conversation.Result, err error, took time.Duration) {
+		s := seen{id: in.InboundID, err: err, timed: took > 0, keyed: in.Key.User == "u"}
+		for _, ev := range res.Events {
+			s.kinds = append(s.kinds, ev.Kind)
+		}
+		got = append(got, s)
+	}
+	svc := conversation.NewService(e, store, nil, conversation.WithObserver(observe))
+	ctx := context.Background()
+	key := conversation.Key{Platform: "telegram", Chat: "1", User: "u"}
+	for _, step := range []struct{ id, line string }{{"1", "/start"}, {"2", "[a:what_happened:wallet]"}, {"2", "[a:what_happened:wallet]"}} {
+		svc.Handle(ctx, conversation.Inbound{Turn: conversation.Turn{Key: key, InboundID: step.id}, Input: parseInput(step.line)})
+	}
+	if len(got) != 3 {
+		t.Fatalf("observer called %d times, want 3", len(got))
+	}
+	if !slices.Equal(got[0].kinds, []conversation.EventKind{conversation.EventStarted}) ||
+		!slices.Equal(got[1].kinds, []conversation.EventKind{conversation.EventDiagnosed, conversation.EventShown}) {
+		t.Errorf("events seen: %+v", got)
+	}
+	if !errors.Is(got[2].err, conversation.ErrDuplicate) || len(got[2].kinds) != 0 {
+		t.Errorf("the duplicate was observed as %+v", got[2])
+	}
+	for _, s := range got {
+		if !s.timed || !s.keyed {
+			t.Errorf("observed %+v: want the inbound message and a duration", s)
+		}
 	}
 }
