@@ -17,6 +17,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"os"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -29,6 +31,7 @@ var (
 	inboundBucket = []byte("inbound")
 	outboxBucket  = []byte("outbox")
 	eventsBucket  = []byte("events")
+	metaBucket    = []byte("meta")
 )
 
 // Options configures Open. The zero value works.
@@ -44,6 +47,9 @@ type Options struct {
 	Unbatched bool
 	// BatchDelay is how long a commit waits for others to join its group; zero means 2 ms.
 	BatchDelay time.Duration
+	// ReadOnly opens the file for reading only, with a shared lock, as statistics and
+	// backups of a stopped bot do; the file must exist. Every method that writes fails.
+	ReadOnly bool
 }
 
 // Store is a conversation.Store on a bbolt file.
@@ -63,12 +69,21 @@ func Open(path string, opts Options) (*Store, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.LockTimeout})
+	if opts.ReadOnly {
+		// bbolt would create a missing file even in read-only mode.
+		if _, err := os.Stat(path); err != nil {
+			return nil, fmt.Errorf("open %s: %w", path, err)
+		}
+	}
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.LockTimeout, ReadOnly: opts.ReadOnly})
 	if errors.Is(err, bolt.ErrTimeout) {
 		return nil, fmt.Errorf("open %s: %w", path, conversation.ErrLocked)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	if opts.ReadOnly {
+		return &Store{db: db, now: opts.Now, unbatched: true}, nil
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
 		for _, name := range [][]byte{dialogsBucket, inboundBucket, outboxBucket, eventsBucket} {
@@ -94,6 +109,35 @@ func (s *Store) Close() error { return s.db.Close() }
 
 // Path returns the file's path.
 func (s *Store) Path() string { return s.db.Path() }
+
+// Ping reports whether the store can commit: it writes the time into a bucket of its own in a
+// write transaction of its own (with an fsync). Health checks call it.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return s.db.Update(func(tx *bolt.Tx) error {
+		b, err := tx.CreateBucketIfNotExists(metaBucket)
+		if err != nil {
+			return err
+		}
+		return b.Put([]byte("ping"), encodeTime(s.now()))
+	})
+}
+
+// Backup writes a consistent copy of the whole file to w, in a read transaction: commits go
+// on meanwhile, and the copy is the database as of the moment Backup began. The copy is a
+// bbolt file that Open reads; restoring is putting it in place of the file while the bot is
+// stopped.
+func (s *Store) Backup(w io.Writer) (int64, error) {
+	var n int64
+	err := s.db.View(func(tx *bolt.Tx) error {
+		var err error
+		n, err = tx.WriteTo(w)
+		return err
+	})
+	return n, err
+}
 
 type outboxEntry struct {
 	Key     conversation.Key   `json:"key"`
@@ -227,7 +271,11 @@ func putOutbox(outbox *bolt.Bucket, e outboxEntry) (uint64, error) {
 // statistics are read rarely, by an operator, and never on the path of a message.
 func (s *Store) Events(ctx context.Context, since time.Time, fn func(conversation.Event) error) error {
 	return s.db.View(func(tx *bolt.Tx) error {
-		c := tx.Bucket(eventsBucket).Cursor()
+		b := tx.Bucket(eventsBucket)
+		if b == nil {
+			return nil // a file from before events, opened read-only
+		}
+		c := b.Cursor()
 		for k, v := c.First(); k != nil; k, v = c.Next() {
 			if err := ctx.Err(); err != nil {
 				return err

@@ -178,3 +178,111 @@ func BenchmarkHandle(b *testing.B) {
 		i++
 	}
 }
+
+// commitTurns commits n dialogs' first message, each recording an event.
+func commitTurns(t *testing.T, s *boltstore.Store, n int) {
+	t.Helper()
+	for i := range n {
+		turn := conversation.Turn{Key: conversation.Key{Platform: "telegram", Chat: strconv.Itoa(i), User: "u"}, InboundID: strconv.Itoa(i)}
+		_, err := s.Commit(context.Background(), turn, func(d *conversation.Dialog) (conversation.Result, error) {
+			d.Lang = "en"
+			return conversation.Result{Reply: conversation.Reply{Text: "hi"}, Events: []conversation.Event{{Kind: conversation.EventStarted, Platform: "telegram", Lang: "en", At: time.Unix(int64(1700000000+i), 0)}}}, nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func countEvents(t *testing.T, s *boltstore.Store) int {
+	t.Helper()
+	n := 0
+	if err := s.Events(context.Background(), time.Time{}, func(conversation.Event) error { n++; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func TestBackup_CopyHasEverything(t *testing.T) {
+	dir := t.TempDir()
+	s, err := boltstore.Open(filepath.Join(dir, "bot.db"), boltstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	commitTurns(t, s, 25)
+	out := filepath.Join(dir, "copy.db")
+	f, err := os.Create(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := s.Backup(f)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil || n == 0 {
+		t.Fatalf("Backup = %d, %v", n, err)
+	}
+	// The copy is a consistent bbolt file, readable while the original stays open.
+	checkConsistent(t, out)
+	c, err := boltstore.Open(out, boltstore.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if got := countEvents(t, c); got != 25 {
+		t.Errorf("the copy has %d events, want 25", got)
+	}
+	pending, err := c.Pending(context.Background(), "telegram", 100)
+	if err != nil || len(pending) != 25 {
+		t.Errorf("the copy has %d replies waiting (%v), want 25", len(pending), err)
+	}
+}
+
+func TestOpen_ReadOnly(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := boltstore.Open(filepath.Join(dir, "missing.db"), boltstore.Options{ReadOnly: true}); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("read-only open of a missing file: %v, want ErrNotExist", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "missing.db")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("read-only open created the file")
+	}
+	path := filepath.Join(dir, "bot.db")
+	s, err := boltstore.Open(path, boltstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	commitTurns(t, s, 3)
+	// A running bot holds the exclusive lock: a reader gives up with ErrLocked.
+	if _, err := boltstore.Open(path, boltstore.Options{ReadOnly: true, LockTimeout: 50 * time.Millisecond}); !errors.Is(err, conversation.ErrLocked) {
+		t.Errorf("read-only open of a held file: %v, want ErrLocked", err)
+	}
+	s.Close()
+	r, err := boltstore.Open(path, boltstore.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if got := countEvents(t, r); got != 3 {
+		t.Errorf("%d events, want 3", got)
+	}
+	if err := r.Ping(context.Background()); err == nil {
+		t.Error("Ping succeeded on a read-only store")
+	}
+}
+
+func TestPing(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "bot.db")
+	t.Cleanup(func() { checkConsistent(t, path) })
+	s, err := boltstore.Open(path, boltstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Ping(context.Background()); err != nil {
+		t.Errorf("Ping: %v", err)
+	}
+	s.Close()
+	if err := s.Ping(context.Background()); err == nil {
+		t.Error("Ping succeeded on a closed store")
+	}
+}
