@@ -1,0 +1,257 @@
+// Package stats adds up the events dialogs record (conversation.Event) into the figures a
+// community needs to improve the knowledge base: dialogs started, diagnoses by cause, and per
+// solution how often it was shown, worked and did not work, per platform and language, plus
+// handoffs to humans. "bot stats" prints them.
+//
+// Events carry IDs only, never what people typed, so neither does a report.
+package stats
+
+import (
+	"cmp"
+	"encoding/json"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/paydoctor/bot/internal/conversation"
+)
+
+// Totals are the counts of one slice of the events: all of them, one platform, one language.
+type Totals struct {
+	Started   int `json:"started"`
+	Diagnosed int `json:"diagnosed"`
+	Shown     int `json:"shown"`
+	Worked    int `json:"worked"`
+	Failed    int `json:"failed"`
+	Handoffs  int `json:"handoffs"`
+}
+
+func (t *Totals) add(e conversation.Event) {
+	switch e.Kind {
+	case conversation.EventStarted:
+		t.Started++
+	case conversation.EventDiagnosed:
+		t.Diagnosed++
+	case conversation.EventShown:
+		t.Shown++
+	case conversation.EventWorked:
+		t.Worked++
+	case conversation.EventFailed:
+		t.Failed++
+	case conversation.EventHandoff:
+		t.Handoffs++
+	}
+}
+
+// Count is how often one ID occurred.
+type Count struct {
+	ID    string `json:"id"`
+	Count int    `json:"count"`
+}
+
+// Solution is what people said of one solution.
+type Solution struct {
+	ID     string `json:"id"`
+	Shown  int    `json:"shown"`
+	Worked int    `json:"worked"`
+	Failed int    `json:"failed"`
+}
+
+// Group is the totals of one platform or one language.
+type Group struct {
+	Name string `json:"name"`
+	Totals
+}
+
+// Report is the figures of the events at or after Since.
+type Report struct {
+	Since  time.Time `json:"since,omitzero"` // zero: every event recorded
+	Totals Totals    `json:"totals"`
+	// Causes counts diagnoses by cause ID; diagnoses naming no cause (a limit, a timeout)
+	// are under "" and, by outcome, in Outcomes.
+	Causes    []Count    `json:"causes"`
+	Outcomes  []Count    `json:"outcomes"`
+	Solutions []Solution `json:"solutions"`
+	Platforms []Group    `json:"platforms"`
+	Languages []Group    `json:"languages"`
+}
+
+// Builder adds events up into a Report. The zero value is ready to use.
+type Builder struct {
+	totals    Totals
+	causes    map[string]int
+	outcomes  map[string]int
+	solutions map[string]*Solution
+	platforms map[string]*Totals
+	languages map[string]*Totals
+}
+
+// Add counts one event.
+func (b *Builder) Add(e conversation.Event) {
+	if b.causes == nil {
+		b.causes, b.outcomes = map[string]int{}, map[string]int{}
+		b.solutions, b.platforms, b.languages = map[string]*Solution{}, map[string]*Totals{}, map[string]*Totals{}
+	}
+	b.totals.add(e)
+	group(b.platforms, e.Platform).add(e)
+	group(b.languages, e.Lang).add(e)
+	switch e.Kind {
+	case conversation.EventDiagnosed:
+		b.causes[e.Cause]++
+		b.outcomes[e.Outcome]++
+	case conversation.EventShown, conversation.EventWorked, conversation.EventFailed:
+		s := b.solutions[e.Solution]
+		if s == nil {
+			s = &Solution{ID: e.Solution}
+			b.solutions[e.Solution] = s
+		}
+		switch e.Kind {
+		case conversation.EventShown:
+			s.Shown++
+		case conversation.EventWorked:
+			s.Worked++
+		case conversation.EventFailed:
+			s.Failed++
+		}
+	}
+}
+
+func group(m map[string]*Totals, name string) *Totals {
+	t := m[name]
+	if t == nil {
+		t = &Totals{}
+		m[name] = t
+	}
+	return t
+}
+
+// Report returns the figures counted so far, each list sorted by count, most first, then by
+// ID.
+func (b *Builder) Report(since time.Time) Report {
+	r := Report{Since: since, Totals: b.totals, Causes: counts(b.causes), Outcomes: counts(b.outcomes),
+		Solutions: []Solution{}, Platforms: groups(b.platforms), Languages: groups(b.languages)}
+	for _, s := range b.solutions {
+		r.Solutions = append(r.Solutions, *s)
+	}
+	slices.SortFunc(r.Solutions, func(a, b Solution) int {
+		return cmp.Or(cmp.Compare(b.Shown, a.Shown), cmp.Compare(b.Worked, a.Worked), cmp.Compare(a.ID, b.ID))
+	})
+	return r
+}
+
+func counts(m map[string]int) []Count {
+	out := []Count{}
+	for id, n := range m {
+		out = append(out, Count{ID: id, Count: n})
+	}
+	slices.SortFunc(out, func(a, b Count) int { return cmp.Or(cmp.Compare(b.Count, a.Count), cmp.Compare(a.ID, b.ID)) })
+	return out
+}
+
+func groups(m map[string]*Totals) []Group {
+	out := []Group{}
+	for name, t := range m {
+		out = append(out, Group{Name: name, Totals: *t})
+	}
+	slices.SortFunc(out, func(a, b Group) int {
+		return cmp.Or(cmp.Compare(b.Started, a.Started), cmp.Compare(a.Name, b.Name))
+	})
+	return out
+}
+
+// EventSource is where the events come from: conversation.Store's Events.
+type EventSource func(since time.Time, fn func(conversation.Event) error) error
+
+// Compute adds up the events of source at or after since.
+func Compute(source EventSource, since time.Time) (Report, error) {
+	var b Builder
+	if err := source(since, func(e conversation.Event) error { b.Add(e); return nil }); err != nil {
+		return Report{}, err
+	}
+	return b.Report(since), nil
+}
+
+// WriteJSON writes r as one indented JSON object.
+func (r Report) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r)
+}
+
+// WriteText writes r as plain-text tables for a terminal.
+func (r Report) WriteText(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	p := func(format string, args ...any) { fmt.Fprintf(tw, format, args...) }
+	since := "all recorded events"
+	if !r.Since.IsZero() {
+		since = "since " + r.Since.UTC().Format(time.RFC3339)
+	}
+	fmt.Fprintf(w, "PayDoctor statistics, %s\n\n", since)
+	p("dialogs started\t%d\n", r.Totals.Started)
+	p("diagnoses\t%d\n", r.Totals.Diagnosed)
+	p("solutions shown\t%d\n", r.Totals.Shown)
+	p("  worked\t%d\t%s\n", r.Totals.Worked, rate(r.Totals.Worked, r.Totals.Worked+r.Totals.Failed))
+	p("  did not work\t%d\n", r.Totals.Failed)
+	p("handoffs to a human\t%d\n", r.Totals.Handoffs)
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+
+	section(w, "Diagnoses by cause")
+	p("cause\tdiagnoses\n")
+	for _, c := range r.Causes {
+		p("%s\t%d\n", orDash(c.ID, "(no cause)"), c.Count)
+	}
+	p("\noutcome\tdiagnoses\n")
+	for _, c := range r.Outcomes {
+		p("%s\t%d\n", orDash(c.ID, "(none)"), c.Count)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+
+	section(w, "Solutions")
+	p("solution\tshown\tworked\tdid not work\tworked of answered\n")
+	for _, s := range r.Solutions {
+		p("%s\t%d\t%d\t%d\t%s\n", orDash(s.ID, "(none)"), s.Shown, s.Worked, s.Failed, rate(s.Worked, s.Worked+s.Failed))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+
+	for _, g := range []struct {
+		title, column string
+		groups        []Group
+	}{{"By platform", "platform", r.Platforms}, {"By language", "language", r.Languages}} {
+		section(w, g.title)
+		p("%s\tstarted\tdiagnosed\tshown\tworked\tdid not work\thandoffs\n", g.column)
+		for _, x := range g.groups {
+			p("%s\t%d\t%d\t%d\t%d\t%d\t%d\n", orDash(x.Name, "(unknown)"), x.Started, x.Diagnosed, x.Shown, x.Worked, x.Failed, x.Handoffs)
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func section(w io.Writer, title string) {
+	fmt.Fprintf(w, "\n%s\n%s\n", title, strings.Repeat("-", len(title)))
+}
+
+func rate(n, of int) string {
+	if of == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%d%%", (100*n+of/2)/of)
+}
+
+func orDash(s, empty string) string {
+	if s == "" {
+		return empty
+	}
+	return s
+}

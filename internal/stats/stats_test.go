@@ -1,0 +1,194 @@
+package stats_test
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/paydoctor/bot/internal/conversation"
+	"github.com/paydoctor/bot/internal/stats"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
+
+var t0 = time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+
+// ev builds an event: kind, platform, lang, then cause/outcome or solution as the kind needs.
+func ev(minutes int, kind conversation.EventKind, platform, lang, outcome, cause, solution string) conversation.Event {
+	return conversation.Event{Kind: kind, Platform: platform, Lang: lang, Outcome: outcome, Cause: cause, Solution: solution, At: t0.Add(time.Duration(minutes) * time.Minute)}
+}
+
+const (
+	started   = conversation.EventStarted
+	diagnosed = conversation.EventDiagnosed
+	shown     = conversation.EventShown
+	worked    = conversation.EventWorked
+	failed    = conversation.EventFailed
+	handoff   = conversation.EventHandoff
+)
+
+// script is three dialogs: a Telegram one in Chinese where the second solution works, a Slack
+// one in English where everything fails and the person asks for a human, and a Telegram one
+// in English about an amount limit (an outcome with no cause), two days later.
+var script = []conversation.Event{
+	ev(0, started, "telegram", "zh-Hans", "", "", ""),
+	ev(1, diagnosed, "telegram", "zh-Hans", "cross-border", "cross-border-restricted", ""),
+	ev(1, shown, "telegram", "zh-Hans", "cross-border", "cross-border-restricted", "enable-cross-border"),
+	ev(2, failed, "telegram", "zh-Hans", "cross-border", "cross-border-restricted", "enable-cross-border"),
+	ev(2, shown, "telegram", "zh-Hans", "cross-border", "cross-border-restricted", "international-card"),
+	ev(3, worked, "telegram", "zh-Hans", "cross-border", "cross-border-restricted", "international-card"),
+
+	ev(10, started, "slack", "en", "", "", ""),
+	ev(11, diagnosed, "slack", "en", "account", "account-settings", ""),
+	ev(11, shown, "slack", "en", "account", "account-settings", "billing-settings"),
+	ev(12, failed, "slack", "en", "account", "account-settings", "billing-settings"),
+	ev(12, shown, "slack", "en", "account", "account-settings", "contact-support"),
+	ev(13, failed, "slack", "en", "account", "account-settings", "contact-support"),
+	ev(14, handoff, "slack", "en", "account", "account-settings", ""),
+
+	ev(2*24*60, started, "telegram", "en", "", "", ""),
+	ev(2*24*60+1, diagnosed, "telegram", "en", "amount-limit", "", ""),
+	ev(2*24*60+1, shown, "telegram", "en", "amount-limit", "", "choose-plan"),
+}
+
+// source serves script as a store would: events at or after since, oldest first.
+func source(since time.Time, fn func(conversation.Event) error) error {
+	for _, e := range script {
+		if e.At.Before(since) {
+			continue
+		}
+		if err := fn(e); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func TestCompute(t *testing.T) {
+	tests := []struct {
+		name      string
+		since     time.Time
+		want      stats.Totals
+		causes    []stats.Count
+		solutions map[string]stats.Solution
+		platforms map[string]stats.Totals
+		languages map[string]int // started
+	}{
+		{
+			name:   "everything",
+			want:   stats.Totals{Started: 3, Diagnosed: 3, Shown: 5, Worked: 1, Failed: 3, Handoffs: 1},
+			causes: []stats.Count{{ID: "", Count: 1}, {ID: "account-settings", Count: 1}, {ID: "cross-border-restricted", Count: 1}},
+			solutions: map[string]stats.Solution{
+				"enable-cross-border": {ID: "enable-cross-border", Shown: 1, Failed: 1},
+				"international-card":  {ID: "international-card", Shown: 1, Worked: 1},
+				"billing-settings":    {ID: "billing-settings", Shown: 1, Failed: 1},
+				"contact-support":     {ID: "contact-support", Shown: 1, Failed: 1},
+				"choose-plan":         {ID: "choose-plan", Shown: 1},
+			},
+			platforms: map[string]stats.Totals{
+				"telegram": {Started: 2, Diagnosed: 2, Shown: 3, Worked: 1, Failed: 1},
+				"slack":    {Started: 1, Diagnosed: 1, Shown: 2, Failed: 2, Handoffs: 1},
+			},
+			languages: map[string]int{"zh-Hans": 1, "en": 2},
+		},
+		{
+			name:      "the last day only",
+			since:     t0.Add(24 * time.Hour),
+			want:      stats.Totals{Started: 1, Diagnosed: 1, Shown: 1},
+			causes:    []stats.Count{{ID: "", Count: 1}},
+			solutions: map[string]stats.Solution{"choose-plan": {ID: "choose-plan", Shown: 1}},
+			platforms: map[string]stats.Totals{"telegram": {Started: 1, Diagnosed: 1, Shown: 1}},
+			languages: map[string]int{"en": 1},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r, err := stats.Compute(source, tc.since)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Totals != tc.want {
+				t.Errorf("totals %+v, want %+v", r.Totals, tc.want)
+			}
+			if len(r.Causes) != len(tc.causes) {
+				t.Errorf("causes %+v, want %+v", r.Causes, tc.causes)
+			}
+			for i := range min(len(r.Causes), len(tc.causes)) {
+				if r.Causes[i] != tc.causes[i] {
+					t.Errorf("causes %+v, want %+v", r.Causes, tc.causes)
+				}
+			}
+			if len(r.Solutions) != len(tc.solutions) {
+				t.Errorf("solutions %+v, want %d", r.Solutions, len(tc.solutions))
+			}
+			for _, s := range r.Solutions {
+				if s != tc.solutions[s.ID] {
+					t.Errorf("solution %+v, want %+v", s, tc.solutions[s.ID])
+				}
+			}
+			if len(r.Platforms) != len(tc.platforms) {
+				t.Errorf("platforms %+v", r.Platforms)
+			}
+			for _, p := range r.Platforms {
+				if p.Totals != tc.platforms[p.Name] {
+					t.Errorf("platform %s: %+v, want %+v", p.Name, p.Totals, tc.platforms[p.Name])
+				}
+			}
+			if len(r.Languages) != len(tc.languages) {
+				t.Errorf("languages %+v", r.Languages)
+			}
+			for _, l := range r.Languages {
+				if l.Started != tc.languages[l.Name] {
+					t.Errorf("language %s: %d started, want %d", l.Name, l.Started, tc.languages[l.Name])
+				}
+			}
+		})
+	}
+}
+
+func TestCompute_SourceError(t *testing.T) {
+	boom := errors.New("disk on fire")
+	_, err := stats.Compute(func(time.Time, func(conversation.Event) error) error { return boom }, time.Time{})
+	if !errors.Is(err, boom) {
+		t.Errorf("err = %v, want the source's", err)
+	}
+}
+
+// The text and JSON of the scripted report, compared with testdata/report.{txt,json};
+// -update rewrites them.
+func TestReport_Golden(t *testing.T) {
+	r, err := stats.Compute(source, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []struct {
+		file  string
+		write func(*bytes.Buffer) error
+	}{
+		{"report.txt", func(b *bytes.Buffer) error { return r.WriteText(b) }},
+		{"report.json", func(b *bytes.Buffer) error { return r.WriteJSON(b) }},
+	} {
+		var got bytes.Buffer
+		if err := f.write(&got); err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join("testdata", f.file)
+		if *update {
+			if err := os.WriteFile(path, got.Bytes(), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		want, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatalf("%v (run with -update to create it)", err)
+		}
+		if !bytes.Equal(got.Bytes(), want) {
+			t.Errorf("%s differs; got:\n%s", path, got.String())
+		}
+	}
+}
