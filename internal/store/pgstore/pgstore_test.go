@@ -1,0 +1,405 @@
+package pgstore_test
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/paydoctor/bot/internal/conversation"
+	"github.com/paydoctor/bot/internal/store/pgstore"
+	"github.com/paydoctor/bot/internal/store/storetest"
+)
+
+// testDSN returns BOT_TEST_POSTGRES_DSN, or skips the test when it is unset.
+func testDSN(t testing.TB) string {
+	dsn := os.Getenv("BOT_TEST_POSTGRES_DSN")
+	if dsn == "" {
+		t.Skip("BOT_TEST_POSTGRES_DSN is not set, so the PostgreSQL tests do not run; " +
+			".ci/run sets it, or set it yourself, e.g. BOT_TEST_POSTGRES_DSN=postgres://postgres@127.0.0.1:5432/test")
+	}
+	return dsn
+}
+
+// freshSchema creates an empty schema, drops it when the test ends, and returns a DSN whose
+// search_path points into it, so tests run in parallel and repeatedly without meeting.
+func freshSchema(t testing.TB) string {
+	dsn := testDSN(t)
+	schema := "test_" + strings.ToLower(rand.Text()[:16])
+	exec(t, dsn, "CREATE SCHEMA "+schema)
+	t.Cleanup(func() { exec(t, dsn, "DROP SCHEMA "+schema+" CASCADE") })
+	return withParam(dsn, "search_path", schema)
+}
+
+// withParam adds a run-time parameter to a DSN in either of libpq's forms.
+func withParam(dsn, key, value string) string {
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		u, err := url.Parse(dsn)
+		if err != nil {
+			panic(err)
+		}
+		q := u.Query()
+		q.Set(key, value)
+		u.RawQuery = q.Encode()
+		return u.String()
+	}
+	return dsn + " " + key + "=" + value
+}
+
+// exec runs one statement on its own connection to dsn.
+func exec(t testing.TB, dsn, sql string, args ...any) {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, sql, args...); err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
+}
+
+func open(t testing.TB, dsn string) *pgstore.Store {
+	t.Helper()
+	s, err := pgstore.Open(context.Background(), dsn, pgstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func TestStoreSuite(t *testing.T) {
+	t.Parallel()
+	storetest.Run(t, func(t *testing.T) func() conversation.Store {
+		dsn := freshSchema(t)
+		return func() conversation.Store {
+			s, err := pgstore.Open(context.Background(), dsn, pgstore.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return s
+		}
+	})
+}
+
+// TestOpen_ConcurrentReplicasMigrateOnce starts three replicas at once on an empty schema: all
+// open, exactly one applies the migrations, and schema_migrations lists each once. (The
+// migration files are not idempotent, CREATE TABLE without IF NOT EXISTS, so a second run
+// would also have failed its Open.)
+func TestOpen_ConcurrentReplicasMigrateOnce(t *testing.T) {
+	t.Parallel()
+	dsn := freshSchema(t)
+	const replicas = 3
+	stores := make([]*pgstore.Store, replicas)
+	errs := make([]error, replicas)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range replicas {
+		wg.Go(func() {
+			<-start
+			stores[i], errs[i] = pgstore.Open(context.Background(), dsn, pgstore.Options{})
+		})
+	}
+	close(start)
+	wg.Wait()
+	applied := 0
+	for i := range replicas {
+		if errs[i] != nil {
+			t.Fatalf("replica %d: %v", i, errs[i])
+		}
+		defer stores[i].Close()
+		if m := pgstore.Migrated(stores[i]); len(m) > 0 {
+			applied++
+			if len(m) != 1 || m[0] != 1 {
+				t.Errorf("replica %d applied %v, want [1]", i, m)
+			}
+		}
+	}
+	if applied != 1 {
+		t.Errorf("%d replicas applied migrations, want exactly 1", applied)
+	}
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	rows, _ := conn.Query(ctx, `SELECT version FROM schema_migrations ORDER BY version`)
+	versions, err := pgx.CollectRows(rows, pgx.RowTo[int])
+	if err != nil || len(versions) != 1 || versions[0] != 1 {
+		t.Errorf("schema_migrations = %v, %v; want [1]", versions, err)
+	}
+	// A later start finds nothing to do.
+	if m := pgstore.Migrated(open(t, dsn)); len(m) != 0 {
+		t.Errorf("reopening applied %v again", m)
+	}
+}
+
+// TestCommit_TwoReplicasSerialize increments one person's dialog 50 times from two stores,
+// as two replicas would: no increment is lost, and the replies queue in the order the
+// increments were made.
+func TestCommit_TwoReplicasSerialize(t *testing.T) {
+	t.Parallel()
+	dsn := freshSchema(t)
+	replicas := []*pgstore.Store{open(t, dsn), open(t, dsn)}
+	key := conversation.Key{Platform: "telegram", Chat: "-100", User: "42"}
+	const n = 50
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := range n {
+		wg.Go(func() {
+			_, err := replicas[i%2].Commit(context.Background(), conversation.Turn{Key: key, InboundID: fmt.Sprint(i)},
+				func(d *conversation.Dialog) (conversation.Reply, error) {
+					d.Current++
+					return conversation.Reply{Text: fmt.Sprint(d.Current)}, nil
+				})
+			errs <- err
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got conversation.Dialog
+	_, err := replicas[0].Commit(context.Background(), conversation.Turn{Key: key}, func(d *conversation.Dialog) (conversation.Reply, error) {
+		got = *d
+		return conversation.Reply{}, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Current != n {
+		t.Errorf("%d increments across two replicas left %d", n, got.Current)
+	}
+	pending, err := replicas[1].Pending(context.Background(), "telegram", 2*n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pending) != n+1 {
+		t.Fatalf("%d replies pending, want %d", len(pending), n+1)
+	}
+	for i, d := range pending[:n] {
+		if d.Reply.Text != fmt.Sprint(i+1) {
+			t.Fatalf("reply %d is %q: replies of one person out of order", i, d.Reply.Text)
+		}
+	}
+}
+
+// TestCommit_DuplicateAcrossReplicas sends one update to two replicas at once, as a Slack
+// retry landing elsewhere would: one handles it, the other is refused, one reply is queued.
+func TestCommit_DuplicateAcrossReplicas(t *testing.T) {
+	t.Parallel()
+	dsn := freshSchema(t)
+	replicas := []*pgstore.Store{open(t, dsn), open(t, dsn)}
+	ctx := context.Background()
+	const rounds = 20
+	for round := range rounds {
+		key := conversation.Key{Platform: "slack", Chat: "T/C", User: fmt.Sprint("U", round%3)}
+		var ok, dup atomic.Int32
+		var wg sync.WaitGroup
+		for _, s := range replicas {
+			wg.Go(func() {
+				_, err := s.Commit(ctx, conversation.Turn{Key: key, InboundID: fmt.Sprint("Ev", round)},
+					func(d *conversation.Dialog) (conversation.Reply, error) {
+						d.Current++
+						return conversation.Reply{Text: "hi"}, nil
+					})
+				switch {
+				case err == nil:
+					ok.Add(1)
+				case errors.Is(err, conversation.ErrDuplicate):
+					dup.Add(1)
+				default:
+					t.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+		if ok.Load() != 1 || dup.Load() != 1 {
+			t.Fatalf("round %d: %d handled, %d refused; want 1 and 1", round, ok.Load(), dup.Load())
+		}
+	}
+	pending, err := replicas[0].Pending(ctx, "slack", 100)
+	if err != nil || len(pending) != rounds {
+		t.Errorf("%d replies pending (err %v), want %d", len(pending), err, rounds)
+	}
+}
+
+func TestOpen_Unreachable(t *testing.T) {
+	t.Parallel()
+	const password = "s3cret-pw"
+	for _, dsn := range []string{
+		"postgres://bot:" + password + "@127.0.0.1:1/test?connect_timeout=5",
+		"host=127.0.0.1 port=1 user=bot password=" + password + " dbname=test connect_timeout=5",
+	} {
+		_, err := pgstore.Open(context.Background(), dsn, pgstore.Options{})
+		if !errors.Is(err, pgstore.ErrUnavailable) {
+			t.Errorf("err = %v, want ErrUnavailable", err)
+		}
+		if err != nil && strings.Contains(err.Error(), password) {
+			t.Errorf("the error shows the password: %v", err)
+		}
+		if err != nil && !strings.Contains(err.Error(), "127.0.0.1:1/test") {
+			t.Errorf("the error does not say which database: %v", err)
+		}
+	}
+}
+
+func TestOpen_BadDSNHidesPassword(t *testing.T) {
+	t.Parallel()
+	for _, dsn := range []string{
+		"postgres://bot:s3cret-pw@127.0.0.1:notaport/test",
+		"host=127.0.0.1 password = s3cret-pw port=x",
+		"postgres://bot:s3cret-pw@[::1/test",
+	} {
+		_, err := pgstore.Open(context.Background(), dsn, pgstore.Options{})
+		if err == nil {
+			t.Errorf("%q opened", dsn)
+			continue
+		}
+		if strings.Contains(err.Error(), "s3cret") {
+			t.Errorf("the error shows the password: %v", err)
+		}
+	}
+}
+
+// TestCommit_ConnectionLost kills the store's connections from the server side: the next
+// commit fails with ErrUnavailable or succeeds on a fresh connection, and the store recovers
+// by itself.
+func TestCommit_ConnectionLost(t *testing.T) {
+	t.Parallel()
+	app := "pgstore_test_" + strings.ToLower(rand.Text()[:8])
+	dsn := withParam(freshSchema(t), "application_name", app)
+	s := open(t, dsn)
+	ctx := context.Background()
+	key := conversation.Key{Platform: "telegram", Chat: "1", User: "1"}
+	step := func(d *conversation.Dialog) (conversation.Reply, error) {
+		d.Current++
+		return conversation.Reply{}, nil
+	}
+	if _, err := s.Commit(ctx, conversation.Turn{Key: key}, step); err != nil {
+		t.Fatal(err)
+	}
+	exec(t, testDSN(t), `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1`, app)
+	_, err := s.Commit(ctx, conversation.Turn{Key: key}, step)
+	if err != nil && !errors.Is(err, pgstore.ErrUnavailable) {
+		t.Errorf("commit on a killed connection: %v, want ErrUnavailable", err)
+	}
+	t.Logf("first commit after the kill: %v", err)
+	for range 10 {
+		if _, err = s.Commit(ctx, conversation.Turn{Key: key}, step); err == nil {
+			break
+		}
+	}
+	if err != nil {
+		t.Errorf("the store did not recover: %v", err)
+	}
+}
+
+func TestOpen_SchemaFromTheFuture(t *testing.T) {
+	t.Parallel()
+	dsn := freshSchema(t)
+	open(t, dsn).Close()
+	exec(t, dsn, `INSERT INTO schema_migrations (version, name) VALUES (999, '0999_future')`)
+	s, err := pgstore.Open(context.Background(), dsn, pgstore.Options{})
+	if err == nil {
+		s.Close()
+	}
+	if !errors.Is(err, conversation.ErrUnknownVersion) {
+		t.Errorf("err = %v, want ErrUnknownVersion", err)
+	}
+}
+
+// TestCommit_MigratesVersion1 stores a dialog record in the version-1 encoding
+// (testdata/store/dialog-v1.json) and reads it through the store.
+func TestCommit_MigratesVersion1(t *testing.T) {
+	t.Parallel()
+	v1, err := os.ReadFile(filepath.Join("..", "..", "..", "testdata", "store", "dialog-v1.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dsn := freshSchema(t)
+	s := open(t, dsn)
+	key := conversation.Key{Platform: "telegram", Chat: "5", User: "5"}
+	putRaw(t, dsn, key, v1)
+	var got conversation.Dialog
+	_, err = s.Commit(context.Background(), conversation.Turn{Key: key}, func(d *conversation.Dialog) (conversation.Reply, error) {
+		got = *d
+		return conversation.Reply{}, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Stage != conversation.StageSolving || got.Cause != "bank-verification" || got.Current != 1 ||
+		len(got.Plan) != 3 || got.Plan[1] != "payment-timing" || got.Lang != "en" || got.LastActive.Unix() != 1764150000 {
+		t.Errorf("migrated dialog = %+v", got)
+	}
+}
+
+func TestCommit_RecordFromTheFuture(t *testing.T) {
+	t.Parallel()
+	dsn := freshSchema(t)
+	s := open(t, dsn)
+	key := conversation.Key{Platform: "console", Chat: "a", User: "a"}
+	putRaw(t, dsn, key, []byte(`{"v":99,"d":{}}`))
+	_, err := s.Commit(context.Background(), conversation.Turn{Key: key}, func(d *conversation.Dialog) (conversation.Reply, error) {
+		t.Error("step called on an unreadable record")
+		return conversation.Reply{}, nil
+	})
+	if !errors.Is(err, conversation.ErrUnknownVersion) {
+		t.Errorf("err = %v, want ErrUnknownVersion", err)
+	}
+}
+
+func putRaw(t *testing.T, dsn string, k conversation.Key, record []byte) {
+	exec(t, dsn, `INSERT INTO dialogs (platform, chat, user_id, record, last_active) VALUES ($1, $2, $3, $4, now())`,
+		k.Platform, k.Chat, k.User, string(record))
+}
+
+// BenchmarkCommit is the store's share of one message: a Commit (inbound id, dialog row lock
+// and update, outbox insert) and the MarkDelivered after sending, over 1,000 dialogs round
+// robin, from parallel goroutines.
+func BenchmarkCommit(b *testing.B) {
+	dsn := freshSchema(b)
+	s := open(b, dsn)
+	ctx := context.Background()
+	var seq atomic.Int64
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			i := seq.Add(1)
+			turn := conversation.Turn{
+				Key:       conversation.Key{Platform: "bench", Chat: "c", User: fmt.Sprint(i % 1000)},
+				InboundID: fmt.Sprint(i),
+			}
+			d, err := s.Commit(ctx, turn, func(d *conversation.Dialog) (conversation.Reply, error) {
+				d.Current++
+				d.LastActive = time.Now()
+				return conversation.Reply{Text: "next step", Lang: "en"}, nil
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := s.MarkDelivered(ctx, d.ID); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+}
