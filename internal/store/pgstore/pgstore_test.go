@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -86,6 +87,20 @@ func TestStoreSuite(t *testing.T) {
 		dsn := freshSchema(t)
 		return func() conversation.Store {
 			s, err := pgstore.Open(context.Background(), dsn, pgstore.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return s
+		}
+	})
+}
+
+func TestStoreSuite_AsyncMarkDelivered(t *testing.T) {
+	t.Parallel()
+	storetest.Run(t, func(t *testing.T) func() conversation.Store {
+		dsn := freshSchema(t)
+		return func() conversation.Store {
+			s, err := pgstore.Open(context.Background(), dsn, pgstore.Options{AsyncMarkDelivered: true})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -376,7 +391,14 @@ func putRaw(t *testing.T, dsn string, k conversation.Key, record []byte) {
 // robin, from parallel goroutines.
 func BenchmarkCommit(b *testing.B) {
 	dsn := freshSchema(b)
-	s := open(b, dsn)
+	par, conns := envInt("BENCH_PAR", 1), envInt("BENCH_CONNS", 0)
+	async := os.Getenv("BENCH_ASYNC_MARK") == "1"
+	s, err := pgstore.Open(context.Background(), dsn, pgstore.Options{MaxConns: int32(conns), AsyncMarkDelivered: async})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	b.SetParallelism(par)
 	ctx := context.Background()
 	var seq atomic.Int64
 	b.ReportAllocs()
@@ -402,4 +424,11 @@ func BenchmarkCommit(b *testing.B) {
 		}
 	})
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+}
+
+func envInt(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil {
+		return v
+	}
+	return def
 }
