@@ -14,7 +14,8 @@
 // first transaction and is refused once it commits), lock the dialog row with SELECT ... FOR
 // UPDATE (inserting it first if missing), run step, update the dialog, insert the outbox row.
 // So one person's messages are handled one at a time even when they reach different
-// processes. It takes four round trips: begin, one batch before step, one after, commit.
+// processes. It takes two round trips: one batch (begin, inbound id, lock) before step and
+// one (update, outbox insert, commit) after.
 //
 // Caveats:
 //   - Outbox ids come from a sequence, so they increase in the order rows were inserted.

@@ -114,6 +114,8 @@ func (s *Store) Ping(ctx context.Context) error {
 }
 
 const (
+	sqlBegin    = `BEGIN ISOLATION LEVEL READ COMMITTED`
+	sqlCommit   = `COMMIT`
 	sqlRemember = `INSERT INTO inbound (platform, id, seen) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`
 	sqlLock     = `SELECT record FROM dialogs WHERE platform = $1 AND chat = $2 AND user_id = $3 FOR UPDATE`
 	sqlCreate   = `INSERT INTO dialogs (platform, chat, user_id, record, last_active) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`
@@ -152,37 +154,53 @@ func (s *Store) Commit(ctx context.Context, t conversation.Turn, step func(*conv
 func (s *Store) commit(ctx context.Context, t conversation.Turn, step func(*conversation.Dialog) (conversation.Reply, error)) (conversation.Delivery, error) {
 	k := t.Key
 	now := s.now().Truncate(time.Microsecond) // what PostgreSQL keeps of a timestamp
-	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted})
+	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
 		return conversation.Delivery{}, err
 	}
-	defer tx.Rollback(context.WithoutCancel(ctx))
+	// The transaction's BEGIN and COMMIT travel in the batches around step, so a commit
+	// takes two round trips. Until COMMIT succeeded, leaving rolls back; a connection still
+	// inside a transaction after that is closed by Release, never reused.
+	defer conn.Release()
+	inTx := true
+	defer func() {
+		if inTx {
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			defer cancel()
+			conn.Exec(rctx, "ROLLBACK")
+		}
+	}()
 
-	// One round trip: remember the inbound id and lock the dialog.
+	// Round trip 1: begin, remember the inbound id, lock the dialog.
 	var b pgx.Batch
+	b.Queue(sqlBegin)
 	if t.InboundID != "" {
 		b.Queue(sqlRemember, k.Platform, t.InboundID, now)
 	}
 	b.Queue(sqlLock, k.Platform, k.Chat, k.User)
-	br := tx.SendBatch(ctx, &b)
-	if t.InboundID != "" {
-		tag, err := br.Exec()
-		if err != nil {
-			br.Close()
-			return conversation.Delivery{}, err
+	record, err := func() ([]byte, error) {
+		br := conn.SendBatch(ctx, &b)
+		defer br.Close()
+		if _, err := br.Exec(); err != nil {
+			return nil, err
 		}
-		if tag.RowsAffected() == 0 {
-			br.Close()
-			return conversation.Delivery{}, conversation.ErrDuplicate
+		if t.InboundID != "" {
+			tag, err := br.Exec()
+			if err != nil {
+				return nil, err
+			}
+			if tag.RowsAffected() == 0 {
+				return nil, conversation.ErrDuplicate
+			}
 		}
-	}
-	var record []byte
-	err = br.QueryRow().Scan(&record)
-	if closeErr := br.Close(); err == nil || errors.Is(err, pgx.ErrNoRows) {
-		err = errors.Join(err, closeErr)
-	}
+		var record []byte
+		if err := br.QueryRow().Scan(&record); err != nil {
+			return nil, err
+		}
+		return record, br.Close()
+	}()
 	if errors.Is(err, pgx.ErrNoRows) {
-		record, err = s.create(ctx, tx, k)
+		record, err = s.create(ctx, conn, k)
 	}
 	if err != nil {
 		return conversation.Delivery{}, err
@@ -207,31 +225,47 @@ func (s *Store) commit(ctx context.Context, t conversation.Turn, step func(*conv
 		return conversation.Delivery{}, stepError{fmt.Errorf("encode reply for %s: %w", k, err)}
 	}
 
-	// One round trip: save the dialog and queue the reply.
+	// Round trip 2: save the dialog, queue the reply, commit.
 	b = pgx.Batch{}
 	b.Queue(sqlSave, k.Platform, k.Chat, k.User, enc, d.LastActive)
 	b.Queue(sqlQueue, k.Platform, k.Chat, k.User, t.Route, encReply, now)
-	br = tx.SendBatch(ctx, &b)
-	var id int64
-	if _, err = br.Exec(); err == nil {
-		err = br.QueryRow().Scan(&id)
-	}
-	if closeErr := br.Close(); err == nil {
-		err = closeErr
-	}
+	b.Queue(sqlCommit)
+	id, err := func() (int64, error) {
+		br := conn.SendBatch(ctx, &b)
+		defer br.Close()
+		if _, err := br.Exec(); err != nil {
+			return 0, err
+		}
+		var id int64
+		if err := br.QueryRow().Scan(&id); err != nil {
+			return 0, err
+		}
+		tag, err := br.Exec()
+		if err != nil {
+			return 0, err
+		}
+		if tag.String() != "COMMIT" {
+			return 0, fmt.Errorf("commit ended as %q", tag)
+		}
+		return id, br.Close()
+	}()
 	if err != nil {
 		return conversation.Delivery{}, err
 	}
-	if err := tx.Commit(ctx); err != nil {
-		return conversation.Delivery{}, err
-	}
+	inTx = false
 	return conversation.Delivery{ID: uint64(id), Key: k, Route: t.Route, Reply: reply, Created: now}, nil
+}
+
+// querier is what create needs of a connection.
+type querier interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }
 
 // create inserts the row of a dialog that has none, which locks it for the transaction. If
 // another transaction created it meanwhile, the insert waits for that one to finish and
 // create locks the row it left instead. It returns the record found, or nil for a new dialog.
-func (s *Store) create(ctx context.Context, tx pgx.Tx, k conversation.Key) ([]byte, error) {
+func (s *Store) create(ctx context.Context, tx querier, k conversation.Key) ([]byte, error) {
 	for range 5 {
 		tag, err := tx.Exec(ctx, sqlCreate, k.Platform, k.Chat, k.User, s.zero, time.Time{})
 		if err != nil {
