@@ -326,6 +326,64 @@ func TestCommit_ConnectionLost(t *testing.T) {
 	}
 }
 
+// TestCommit_FailuresRollBack checks that a refused duplicate and a failed step roll back
+// before Commit returns, so the connection goes back to the pool idle and is reused. (Left
+// inside a transaction, the pool would close it, and a new one would take its place.)
+func TestCommit_FailuresRollBack(t *testing.T) {
+	t.Parallel()
+	app := "pgstore_test_" + strings.ToLower(rand.Text()[:8])
+	dsn := withParam(freshSchema(t), "application_name", app)
+	s, err := pgstore.Open(context.Background(), dsn, pgstore.Options{MaxConns: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, testDSN(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	backends := func() (pids []int32) {
+		t.Helper()
+		rows, _ := conn.Query(ctx, `SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND state = 'idle'`, app)
+		pids, err := pgx.CollectRows(rows, pgx.RowTo[int32])
+		if err != nil {
+			t.Fatal(err)
+		}
+		return pids
+	}
+	key := conversation.Key{Platform: "telegram", Chat: "1", User: "1"}
+	inc := func(d *conversation.Dialog) (conversation.Reply, error) {
+		d.Current++
+		return conversation.Reply{}, nil
+	}
+	failing := func(d *conversation.Dialog) (conversation.Reply, error) {
+		return conversation.Reply{}, errors.New("no")
+	}
+	if _, err := s.Commit(ctx, conversation.Turn{Key: key, InboundID: "1"}, inc); err != nil {
+		t.Fatal(err)
+	}
+	first := backends()
+	if len(first) != 1 {
+		t.Fatalf("idle connections of the store: %v, want one", first)
+	}
+	for range 5 {
+		if _, err := s.Commit(ctx, conversation.Turn{Key: key, InboundID: "1"}, inc); !errors.Is(err, conversation.ErrDuplicate) {
+			t.Fatalf("duplicate: %v", err)
+		}
+		if _, err := s.Commit(ctx, conversation.Turn{Key: key, InboundID: "2"}, failing); err == nil {
+			t.Fatal("a failing step committed")
+		}
+	}
+	if after := backends(); len(after) != 1 || after[0] != first[0] {
+		t.Errorf("idle connections of the store after failed commits: %v, want the same one as before, %v", after, first)
+	}
+	if _, err := s.Commit(ctx, conversation.Turn{Key: key, InboundID: "2"}, inc); err != nil {
+		t.Errorf("after the failures: %v", err)
+	}
+}
+
 func TestOpen_SchemaFromTheFuture(t *testing.T) {
 	t.Parallel()
 	dsn := freshSchema(t)
