@@ -8,7 +8,7 @@ import (
 	"io"
 	"math"
 	"net"
-	"strconv"
+	"runtime"
 	"strings"
 	"syscall"
 	"time"
@@ -29,15 +29,10 @@ type Options struct {
 	// Now is the clock used to stamp inbound ids and outbox entries; nil means time.Now.
 	// A seam for hermetic tests.
 	Now func() time.Time
-	// MaxConns caps the connection pool; zero means pgx's default (the larger of 4 and the
-	// number of CPUs), unless the DSN sets pool_max_conns.
+	// MaxConns caps the connection pool. Zero means the DSN's pool_max_conns if it sets one,
+	// else the larger of 8 and twice the number of CPUs: a commit mostly waits for the disk,
+	// and concurrent commits share its flushes, so more connections than CPUs pay off.
 	MaxConns int32
-	// AsyncMarkDelivered commits MarkDelivered without waiting for PostgreSQL to flush it to
-	// disk (synchronous_commit off for that transaction only), which halves the disk flushes
-	// per message. The price: if PostgreSQL itself crashes, deliveries marked in the last
-	// fraction of a second are forgotten and those replies are sent again. Commit always
-	// waits for the flush. False (the default) keeps bbolt's guarantee.
-	AsyncMarkDelivered bool
 }
 
 // Store is a conversation.Store on PostgreSQL. Several processes may open the same database
@@ -48,7 +43,6 @@ type Store struct {
 	target   string // host:port/database, for messages; never the DSN, which may hold a password
 	zero     []byte // MarshalDialog of the zero Dialog: what a new dialog row holds until step ran
 	migrated []int  // the migrations this Open applied, for tests
-	async    bool   // Options.AsyncMarkDelivered
 }
 
 var _ conversation.Store = (*Store)(nil)
@@ -71,8 +65,11 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		return nil, errors.New("open postgres: the DSN cannot be parsed (it is not shown, as it may hold a password); " +
 			"expected postgres://user[:password]@host[:port]/database[?param=value] or host=... dbname=... key=value pairs")
 	}
-	if opts.MaxConns > 0 {
+	switch {
+	case opts.MaxConns > 0:
 		cfg.MaxConns = opts.MaxConns
+	case !strings.Contains(dsn, "pool_max_conns"):
+		cfg.MaxConns = max(8, 2*int32(runtime.NumCPU()))
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
@@ -99,7 +96,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		pool.Close()
 		return nil, wrapErr("open postgres "+target+": migrate", err)
 	}
-	return &Store{pool: pool, now: opts.Now, target: target, zero: zero, migrated: applied, async: opts.AsyncMarkDelivered}, nil
+	return &Store{pool: pool, now: opts.Now, target: target, zero: zero, migrated: applied}, nil
 }
 
 // Close closes every connection of the pool, waiting for those in use to be returned.
@@ -318,15 +315,7 @@ func (s *Store) MarkDelivered(ctx context.Context, id uint64) error {
 	if id > math.MaxInt64 {
 		return nil // never issued by a bigserial
 	}
-	var err error
-	if s.async {
-		// One round trip in the simple protocol, which takes several statements but no
-		// parameters; id is a number, formatted here.
-		_, err = s.pool.Exec(ctx, "BEGIN; SET LOCAL synchronous_commit = off; DELETE FROM outbox WHERE id = "+
-			strconv.FormatInt(int64(id), 10)+"; COMMIT")
-	} else {
-		_, err = s.pool.Exec(ctx, `DELETE FROM outbox WHERE id = $1`, int64(id))
-	}
+	_, err := s.pool.Exec(ctx, `DELETE FROM outbox WHERE id = $1`, int64(id))
 	return wrapErr(fmt.Sprint("mark delivered ", id), err)
 }
 

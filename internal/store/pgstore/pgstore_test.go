@@ -95,20 +95,6 @@ func TestStoreSuite(t *testing.T) {
 	})
 }
 
-func TestStoreSuite_AsyncMarkDelivered(t *testing.T) {
-	t.Parallel()
-	storetest.Run(t, func(t *testing.T) func() conversation.Store {
-		dsn := freshSchema(t)
-		return func() conversation.Store {
-			s, err := pgstore.Open(context.Background(), dsn, pgstore.Options{AsyncMarkDelivered: true})
-			if err != nil {
-				t.Fatal(err)
-			}
-			return s
-		}
-	})
-}
-
 // TestOpen_ConcurrentReplicasMigrateOnce starts three replicas at once on an empty schema: all
 // open, exactly one applies the migrations, and schema_migrations lists each once. (The
 // migration files are not idempotent, CREATE TABLE without IF NOT EXISTS, so a second run
@@ -450,8 +436,7 @@ func putRaw(t *testing.T, dsn string, k conversation.Key, record []byte) {
 func BenchmarkCommit(b *testing.B) {
 	dsn := freshSchema(b)
 	par, conns := envInt("BENCH_PAR", 1), envInt("BENCH_CONNS", 0)
-	async := os.Getenv("BENCH_ASYNC_MARK") == "1"
-	s, err := pgstore.Open(context.Background(), dsn, pgstore.Options{MaxConns: int32(conns), AsyncMarkDelivered: async})
+	s, err := pgstore.Open(context.Background(), dsn, pgstore.Options{MaxConns: int32(conns)})
 	if err != nil {
 		b.Fatal(err)
 	}
