@@ -89,10 +89,13 @@ bot_ci_pg_run() {
 
 bot_ci_pg_start() {
   local bin
-  bin=$(bot_ci_pg_bindir) || { bot_ci_pg_install && bin=$(bot_ci_pg_bindir); } || {
-    bot_ci_pg_log "cannot find initdb after installing postgresql"
-    return 1
-  }
+  if ! bin=$(bot_ci_pg_bindir); then
+    bot_ci_pg_install || return 1
+    bin=$(bot_ci_pg_bindir) || {
+      bot_ci_pg_log "cannot find initdb after installing postgresql"
+      return 1
+    }
+  fi
   bot_ci_pg_dir=$(mktemp -d "${TMPDIR:-/tmp}/bot-ci-pg.XXXXXX")
   if [ "$(id -u)" = 0 ]; then
     id postgres >/dev/null 2>&1 || { bot_ci_pg_log "there is no postgres user to run the server as"; return 1; }
