@@ -370,6 +370,52 @@ func TestCommit_FailuresRollBack(t *testing.T) {
 	}
 }
 
+// TestCommit_RetriesSerializationFailure makes the first outbox insert fail as a serialization
+// failure (a trigger counting with a sequence, which a rollback does not undo): Commit runs
+// the transaction again, step included, and saves it once.
+func TestCommit_RetriesSerializationFailure(t *testing.T) {
+	t.Parallel()
+	dsn := freshSchema(t)
+	s := open(t, dsn)
+	exec(t, dsn, `CREATE SEQUENCE fail_once`)
+	exec(t, dsn, `CREATE FUNCTION fail_once() RETURNS trigger LANGUAGE plpgsql AS $$
+		BEGIN
+			IF nextval('fail_once') = 1 THEN
+				RAISE EXCEPTION 'injected' USING ERRCODE = 'serialization_failure';
+			END IF;
+			RETURN NEW;
+		END $$`)
+	exec(t, dsn, `CREATE TRIGGER fail_once BEFORE INSERT ON outbox FOR EACH ROW EXECUTE FUNCTION fail_once()`)
+	ctx := context.Background()
+	key := conversation.Key{Platform: "telegram", Chat: "1", User: "1"}
+	calls := 0
+	_, err := s.Commit(ctx, conversation.Turn{Key: key, InboundID: "1"}, func(d *conversation.Dialog) (conversation.Reply, error) {
+		calls++
+		d.Current++
+		return conversation.Reply{Text: "once"}, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if calls != 2 {
+		t.Errorf("step called %d times, want 2 (the failed attempt and the retry)", calls)
+	}
+	var got conversation.Dialog
+	if _, err := s.Commit(ctx, conversation.Turn{Key: key}, func(d *conversation.Dialog) (conversation.Reply, error) {
+		got = *d
+		return conversation.Reply{}, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	pending, err := s.Pending(ctx, "telegram", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Current != 1 || len(pending) != 2 || pending[0].Reply.Text != "once" {
+		t.Errorf("after the retry: dialog %+v, pending %+v; want one increment and one reply", got, pending)
+	}
+}
+
 func TestOpen_SchemaFromTheFuture(t *testing.T) {
 	t.Parallel()
 	dsn := freshSchema(t)
