@@ -416,6 +416,54 @@ func TestCommit_RetriesSerializationFailure(t *testing.T) {
 	}
 }
 
+// TestPending_ReturnsWhatCommitReturned: every field of a Delivery survives the outbox, with
+// the clock seam stamping Created.
+func TestPending_ReturnsWhatCommitReturned(t *testing.T) {
+	t.Parallel()
+	dsn := freshSchema(t)
+	at := time.Date(2026, 11, 26, 10, 0, 0, 123456789, time.UTC)
+	s, err := pgstore.Open(context.Background(), dsn, pgstore.Options{Now: func() time.Time { return at }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	var want []conversation.Delivery
+	for i, route := range [][]byte{[]byte(`{"chat":-100,"reply_to":7}`), nil} {
+		key := conversation.Key{Platform: "slack", Chat: "T1/C1", User: fmt.Sprint("U", i)}
+		d, err := s.Commit(ctx, conversation.Turn{Key: key, InboundID: fmt.Sprint("Ev", i), Route: route},
+			func(d *conversation.Dialog) (conversation.Reply, error) {
+				return conversation.Reply{Text: "选择", Buttons: []conversation.Button{{ID: "a:card:visa", Label: "Visa"}},
+					Cause: "bank-verification", Solutions: []string{"payment-timing"}, Lang: "zh-Hans"}, nil
+			})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, d)
+	}
+	got, err := s.Pending(ctx, "slack", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d pending, want %d", len(got), len(want))
+	}
+	for i := range want {
+		w, g := want[i], got[i]
+		if g.ID != w.ID || g.Key != w.Key || string(g.Route) != string(w.Route) || !g.Created.Equal(w.Created) ||
+			g.Reply.Text != w.Reply.Text || len(g.Reply.Buttons) != 1 || g.Reply.Buttons[0] != w.Reply.Buttons[0] ||
+			g.Reply.Cause != w.Reply.Cause || len(g.Reply.Solutions) != 1 || g.Reply.Lang != w.Reply.Lang {
+			t.Errorf("pending %d = %+v\nwant %+v", i, g, w)
+		}
+	}
+	if !want[0].Created.Equal(at.Truncate(time.Microsecond)) {
+		t.Errorf("Created = %v, want the clock's %v to the microsecond", want[0].Created, at)
+	}
+	if got[1].Route != nil {
+		t.Errorf("a nil route came back as %q", got[1].Route)
+	}
+}
+
 func TestOpen_SchemaFromTheFuture(t *testing.T) {
 	t.Parallel()
 	dsn := freshSchema(t)
