@@ -336,6 +336,9 @@ func (s *Store) MarkDelivered(ctx context.Context, id uint64) error {
 
 // MoveChat implements conversation.Store.
 func (s *Store) MoveChat(ctx context.Context, platform, from, to string) (int, error) {
+	if from == to {
+		return 0, nil
+	}
 	moved := 0
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		dialogs := tx.Bucket(dialogsBucket)

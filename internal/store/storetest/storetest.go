@@ -238,6 +238,12 @@ func testMoveChat(t *testing.T, openStore func() conversation.Store) {
 	if _, err := s.Commit(ctx, conversation.Turn{Key: bystander}, set("en", "stay", time.Now())); err != nil {
 		t.Fatal(err)
 	}
+	if n, err := s.MoveChat(ctx, "telegram", "-42", "-42"); err != nil || n != 0 {
+		t.Errorf("MoveChat onto itself = %d, %v; want 0, nil", n, err)
+	}
+	if got := load(t, s, conversation.Key{Platform: "telegram", Chat: "-42", User: "1"}); got.Question != "q1" {
+		t.Errorf("moving a chat onto itself lost its dialogs: %+v", got)
+	}
 	n, err := s.MoveChat(ctx, "telegram", "-42", "-10042")
 	if err != nil || n != 2 {
 		t.Fatalf("MoveChat = %d, %v; want 2", n, err)
