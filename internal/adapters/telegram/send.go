@@ -168,6 +168,7 @@ func (b *Bot) sendMessage(ctx context.Context, group bool, m tgbotapi.MessageCon
 		}
 		_, err := b.api.Request(m)
 		if err == nil {
+			b.opts.Metrics.MessageSent()
 			return nil
 		}
 		var apiErr *tgbotapi.Error
@@ -175,6 +176,7 @@ func (b *Bot) sendMessage(ctx context.Context, group bool, m tgbotapi.MessageCon
 		case errors.As(err, &apiErr) && apiErr.RetryAfter > 0:
 			d := time.Duration(apiErr.RetryAfter) * time.Second
 			b.log.Warn("rate limited by Telegram", "chat", chat, "retry_after", d)
+			b.opts.Metrics.RateLimited()
 			b.pacer.block(pace, d)
 			continue
 		case errors.As(err, &apiErr) && apiErr.MigrateToChatID != 0:
@@ -188,6 +190,7 @@ func (b *Bot) sendMessage(ctx context.Context, group bool, m tgbotapi.MessageCon
 		}
 		// Network errors and 5xx: Telegram may come back.
 		b.log.Warn("sendMessage failed; retrying", "chat", chat, "err", b.scrub(err), "in", wait)
+		b.opts.Metrics.Retried()
 		if err := sleep(ctx, wait); err != nil {
 			return err
 		}

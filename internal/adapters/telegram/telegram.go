@@ -61,7 +61,26 @@ type Options struct {
 	Flood *conversation.FloodGuard
 	// Now is the clock of the flood guard; nil means time.Now.
 	Now func() time.Time
+	// Metrics is told about messages sent, 429s and retries; nil counts nothing.
+	Metrics Metrics
 }
+
+// Metrics counts what the adapter sends, for the bot's /metrics. Its methods must be quick
+// and safe for concurrent use.
+type Metrics interface {
+	// MessageSent: Telegram accepted a message.
+	MessageSent()
+	// RateLimited: Telegram answered 429 Too Many Requests; the call is made again later.
+	RateLimited()
+	// Retried: a call failed with a network or server error and is made again.
+	Retried()
+}
+
+type noMetrics struct{}
+
+func (noMetrics) MessageSent() {}
+func (noMetrics) RateLimited() {}
+func (noMetrics) Retried()     {}
 
 // botAPI is the part of the Bot API library the adapter uses.
 type botAPI interface {
@@ -126,6 +145,9 @@ func withDefaults(opts Options) Options {
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if opts.Metrics == nil {
+		opts.Metrics = noMetrics{}
 	}
 	return opts
 }
@@ -244,6 +266,7 @@ func (b *Bot) retry(ctx context.Context, what string, f func() error) error {
 		var apiErr *tgbotapi.Error
 		switch {
 		case errors.As(err, &apiErr) && apiErr.RetryAfter > 0:
+			b.opts.Metrics.RateLimited()
 			if err := sleep(ctx, time.Duration(apiErr.RetryAfter)*time.Second); err != nil {
 				return err
 			}
@@ -254,6 +277,7 @@ func (b *Bot) retry(ctx context.Context, what string, f func() error) error {
 			return fmt.Errorf("telegram: %s: %s", what, apiErr.Message)
 		}
 		b.log.Warn("telegram request failed; retrying", "call", what, "err", b.scrub(err), "in", wait)
+		b.opts.Metrics.Retried()
 		if err := sleep(ctx, wait); err != nil {
 			return err
 		}
@@ -311,8 +335,10 @@ func (b *Bot) poll(ctx context.Context) {
 			d := wait
 			if errors.As(err, &apiErr) && apiErr.RetryAfter > 0 {
 				d = time.Duration(apiErr.RetryAfter) * time.Second
+				b.opts.Metrics.RateLimited()
 			} else {
 				wait = min(2*wait, 30*time.Second)
+				b.opts.Metrics.Retried()
 			}
 			b.log.Warn("getUpdates failed; retrying", "err", b.scrub(err), "in", d)
 			if sleep(ctx, d) != nil {

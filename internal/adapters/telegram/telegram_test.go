@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 	"unicode"
@@ -599,5 +600,36 @@ func TestFlood_OneSlowDownThenSilenceAndOthersAnswered(t *testing.T) {
 	}
 	if other := fake.MessagesTo(bob.ID); len(other) != 1 {
 		t.Errorf("another person's /start got %d answers, want 1", len(other))
+	}
+}
+
+type countingMetrics struct{ sent, limited, retried atomic.Int64 }
+
+func (m *countingMetrics) MessageSent() { m.sent.Add(1) }
+func (m *countingMetrics) RateLimited() { m.limited.Add(1) }
+func (m *countingMetrics) Retried()     { m.retried.Add(1) }
+
+func TestSend_CountsMetrics(t *testing.T) {
+	fake := telegramtest.NewServer(t)
+	var m countingMetrics
+	opts := testOptions(fake)
+	opts.Metrics = &m
+	h := newHarness(t, fake, "", opts)
+	fake.RateLimit(111, 1, 1)
+	// A handoff summary goes to the humans' group the way HandoffRoute says.
+	key, route := HandoffRoute(-100777)
+	for _, d := range []conversation.Delivery{
+		{ID: 1, Route: []byte(`{"c":111}`), Reply: conversation.Reply{Text: "hello"}},
+		{ID: 2, Key: key, Route: route, Reply: conversation.Reply{Text: "summary"}},
+	} {
+		if err := h.bot.Send(context.Background(), d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := fake.MessagesTo(-100777); len(got) != 1 || got[0].Text != "summary" {
+		t.Errorf("messages to the humans' group: %+v", got)
+	}
+	if m.sent.Load() != 2 || m.limited.Load() != 1 || m.retried.Load() != 0 {
+		t.Errorf("sent %d, 429s %d, retries %d; want 2, 1, 0", m.sent.Load(), m.limited.Load(), m.retried.Load())
 	}
 }

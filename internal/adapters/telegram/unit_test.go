@@ -2,6 +2,7 @@ package telegram
 
 import (
 	"encoding/json"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -156,5 +157,35 @@ func TestKeyedMutex_OneHolderPerChat(t *testing.T) {
 	wg.Wait()
 	if len(k.locks) != 0 {
 		t.Errorf("%d locks kept after use", len(k.locks))
+	}
+}
+
+func TestTranslate_FillsFrom(t *testing.T) {
+	wei := telegramtest.User{ID: 4242, FirstName: "Wei", Username: "wei_dev", Lang: "zh-hans"}
+	want := conversation.Person{Name: "Wei", Username: "wei_dev", Reach: "tg://user?id=4242"}
+	for name, u := range map[string]map[string]any{
+		"message":  telegramtest.PrivateText(wei, "/human"),
+		"callback": telegramtest.Callback(wei, telegramtest.PrivateChat(wei), 9, "v|human"),
+	} {
+		a := translate(mustUpdate(t, u), botUser())
+		if a.in == nil {
+			t.Fatalf("%s: not answered", name)
+		}
+		if a.in.Input.From != want {
+			t.Errorf("%s: From = %+v, want %+v", name, a.in.Input.From, want)
+		}
+	}
+}
+
+func TestHandoffRoute(t *testing.T) {
+	for _, chat := range []int64{-1001234567890, 777} {
+		key, raw := HandoffRoute(chat)
+		var r route
+		if err := json.Unmarshal(raw, &r); err != nil {
+			t.Fatal(err)
+		}
+		if key.Platform != Platform || key.Chat != strconv.FormatInt(chat, 10) || r.Chat != chat || r.Group != (chat < 0) {
+			t.Errorf("HandoffRoute(%d) = %+v, %+v", chat, key, r)
+		}
 	}
 }

@@ -77,7 +77,7 @@ func translateMessage(u tgbotapi.Update, me tgbotapi.User) action {
 	if text == "" && m.Caption != "" {
 		text, entities = m.Caption, m.CaptionEntities
 	}
-	input := conversation.Input{Kind: conversation.InputText, LangHint: m.From.LanguageCode}
+	input := conversation.Input{Kind: conversation.InputText, LangHint: m.From.LanguageCode, From: person(m.From)}
 	switch {
 	case text != "":
 	case hasMedia(m):
@@ -151,6 +151,24 @@ func addressedTo(text string, entities []tgbotapi.MessageEntity, replyTo *tgbota
 	return text, addressed
 }
 
+// person is how the humans taking over a handoff recognise and reach u: the name, the
+// @username, and a tg:// link that opens a chat with u even without a username.
+func person(u *tgbotapi.User) conversation.Person {
+	return conversation.Person{
+		Name:     strings.TrimSpace(u.FirstName + " " + u.LastName),
+		Username: u.UserName,
+		Reach:    "tg://user?id=" + strconv.FormatInt(u.ID, 10),
+	}
+}
+
+// HandoffRoute addresses handoff summaries to chat (a private chat, group or channel id, as
+// BOT_HANDOFF_TELEGRAM_CHAT gives it), in the form Send reads: the key and the route of a
+// conversation.HandoffTarget.
+func HandoffRoute(chat int64) (conversation.Key, []byte) {
+	b, _ := json.Marshal(route{Chat: chat, Group: chat < 0}) // cannot fail: plain fields
+	return conversation.Key{Platform: Platform, Chat: strconv.FormatInt(chat, 10)}, b
+}
+
 func turn(u tgbotapi.Update, chat, user int64, r route) conversation.Turn {
 	b, _ := json.Marshal(r) // cannot fail: plain fields
 	return conversation.Turn{
@@ -177,7 +195,7 @@ func translateCallback(u tgbotapi.Update) action {
 	if group {
 		r.ReplyTo, r.Owner = q.Message.MessageID, q.From.ID
 	}
-	input := conversation.Input{Kind: conversation.InputButton, Text: button, FlowVersion: version, LangHint: q.From.LanguageCode}
+	input := conversation.Input{Kind: conversation.InputButton, Text: button, FlowVersion: version, LangHint: q.From.LanguageCode, From: person(q.From)}
 	return action{chat: chat, in: &conversation.Inbound{Turn: turn(u, chat, q.From.ID, r), Input: input}}
 }
 

@@ -11,12 +11,16 @@ type User struct {
 	ID        int64
 	FirstName string
 	Lang      string // language_code; empty: not reported
+	Username  string // without the @; empty: none
 }
 
 func (u User) json() map[string]any {
 	m := map[string]any{"id": u.ID, "is_bot": false, "first_name": u.FirstName}
 	if u.Lang != "" {
 		m["language_code"] = u.Lang
+	}
+	if u.Username != "" {
+		m["username"] = u.Username
 	}
 	return m
 }
