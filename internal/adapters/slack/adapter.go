@@ -62,7 +62,28 @@ type Options struct {
 	ChannelInterval time.Duration
 	// LocaleTTL is how long a person's locale is cached; zero means an hour.
 	LocaleTTL time.Duration
+	// Metrics is told about messages sent, 429s and retries; nil counts nothing.
+	Metrics Metrics
 }
+
+// Metrics counts what the adapter sends, for the bot's /metrics. Its methods must be quick
+// and safe for concurrent use.
+type Metrics interface {
+	// MessageSent: Slack accepted a reply.
+	MessageSent()
+	// RateLimited: Slack answered 429; the call is made again after Retry-After.
+	RateLimited()
+	// Retried: a call is made again after a failure other than a 429. The Slack adapter
+	// does not retry such calls itself (the reply stays in the outbox and goes out with the
+	// next delivery round), so it never calls it; it is here to match the Telegram adapter's.
+	Retried()
+}
+
+type noMetrics struct{}
+
+func (noMetrics) MessageSent() {}
+func (noMetrics) RateLimited() {}
+func (noMetrics) Retried()     {}
 
 // Adapter connects the conversation service to Slack. It is a conversation.Sender.
 type Adapter struct {
@@ -132,6 +153,9 @@ func newAdapter(svc *conversation.Service, api api, opts Options) *Adapter {
 	}
 	if opts.LocaleTTL <= 0 {
 		opts.LocaleTTL = time.Hour
+	}
+	if opts.Metrics == nil {
+		opts.Metrics = noMetrics{}
 	}
 	a := &Adapter{
 		svc:     svc,
@@ -242,17 +266,20 @@ func (a *Adapter) submit(ctx context.Context, j job) {
 	if self := a.self.Load(); self != nil && j.in.Key.User == self.UserID {
 		return // its own message: never answer itself
 	}
-	j.in.Input.LangHint = a.locale(ctx, j.team, j.in.Key.User)
+	var name string
+	j.in.Input.LangHint, name = a.locale(ctx, j.team, j.in.Key.User)
+	// For a handoff summary: the name users.info gave with the locale, and a mention.
+	j.in.Input.From = conversation.Person{Name: name, Reach: "<@" + j.in.Key.User + ">"}
 	if err := a.dispatch.Submit(ctx, j.in, nil); err != nil {
 		a.log.Warn("message dropped: stopping", "chat", j.in.Key.Chat, "err", err)
 	}
 }
 
-// locale returns the person's Slack locale, or "" when it cannot be had.
-func (a *Adapter) locale(ctx context.Context, team, user string) string {
+// locale returns the person's Slack locale and real name, or "" when they cannot be had.
+func (a *Adapter) locale(ctx context.Context, team, user string) (locale, name string) {
 	key := team + "/" + user
-	if loc, ok := a.locales.get(key, a.opts.Now()); ok {
-		return loc
+	if e, ok := a.locales.get(key, a.opts.Now()); ok {
+		return e.locale, e.name
 	}
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
@@ -261,12 +288,19 @@ func (a *Adapter) locale(ctx context.Context, team, user string) string {
 		// Fall back to the text and the default language; ask again in a minute.
 		a.log.Warn("users.info", "err", err)
 		now := a.opts.Now()
-		a.locales.put(key, "", now, now.Add(time.Minute))
-		return ""
+		a.locales.put(key, localeEntry{}, now, now.Add(time.Minute))
+		return "", ""
+	}
+	name = u.RealName
+	if name == "" {
+		name = u.Profile.RealName
+	}
+	if name == "" {
+		name = u.Profile.DisplayName
 	}
 	now := a.opts.Now()
-	a.locales.put(key, u.Locale, now, now.Add(a.opts.LocaleTTL))
-	return u.Locale
+	a.locales.put(key, localeEntry{locale: u.Locale, name: name}, now, now.Add(a.opts.LocaleTTL))
+	return u.Locale, name
 }
 
 // maxCached bounds the locale cache and the per-channel pacers.
@@ -281,20 +315,21 @@ type localeCache struct {
 
 type localeEntry struct {
 	locale  string
+	name    string // the person's real name, for handoff summaries
 	expires time.Time
 }
 
-func (c *localeCache) get(key string, now time.Time) (string, bool) {
+func (c *localeCache) get(key string, now time.Time) (localeEntry, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.m[key]
 	if !ok || now.After(e.expires) {
-		return "", false
+		return localeEntry{}, false
 	}
-	return e.locale, true
+	return e, true
 }
 
-func (c *localeCache) put(key, locale string, now, expires time.Time) {
+func (c *localeCache) put(key string, e localeEntry, now, expires time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.m == nil {
@@ -310,5 +345,6 @@ func (c *localeCache) put(key, locale string, now, expires time.Time) {
 			clear(c.m)
 		}
 	}
-	c.m[key] = localeEntry{locale: locale, expires: expires}
+	e.expires = expires
+	c.m[key] = e
 }

@@ -42,7 +42,17 @@ func (a *Adapter) Send(ctx context.Context, d conversation.Delivery) error {
 		a.log.Error("slack refused a reply; dropping it", "chat", d.Key.Chat, "mode", r.Mode, "delivery", d.ID, "err", err)
 		return nil
 	}
+	if err == nil {
+		a.opts.Metrics.MessageSent()
+	}
 	return err
+}
+
+// HandoffRoute addresses handoff summaries to channel (a channel id such as C0123 or G0123,
+// as BOT_HANDOFF_SLACK_CHANNEL gives it; the bot must be a member), in the form Send reads:
+// the key and the route of a conversation.HandoffTarget.
+func HandoffRoute(channel string) (conversation.Key, []byte) {
+	return conversation.Key{Platform: Platform, Chat: channel}, route{Mode: modePost, Channel: channel}.encode()
 }
 
 func (a *Adapter) send(ctx context.Context, r route, msg []slack.MsgOption) error {
@@ -84,6 +94,7 @@ func (a *Adapter) call(ctx context.Context, channel string, f func() error) erro
 		}
 		wait := max(limited.RetryAfter, time.Second)
 		a.log.Warn("rate limited; retrying", "channel", channel, "retry_after", wait)
+		a.opts.Metrics.RateLimited()
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
