@@ -20,6 +20,8 @@ import (
 
 	bot "github.com/paydoctor/bot"
 	"github.com/paydoctor/bot/internal/adapters/console"
+	slackadapter "github.com/paydoctor/bot/internal/adapters/slack"
+	"github.com/paydoctor/bot/internal/adapters/telegram"
 	"github.com/paydoctor/bot/internal/conversation"
 	"github.com/paydoctor/bot/internal/kb"
 	"github.com/paydoctor/bot/internal/store/boltstore"
@@ -48,22 +50,35 @@ func main() {
 
 // Config is everything the bot is configured with, from flags and the environment.
 type Config struct {
-	Command   string // "" (serve what is configured), "chat"
+	Command   string // "" (serve what is configured), "chat", "stats", "backup"
 	DB        string
 	Lang      string
 	KBDir     string
 	DialogTTL time.Duration
 
-	// HTTPAddr is where webhooks (and later /healthz, /metrics) are served. Empty: only when a
-	// platform needs it, on defaultHTTPAddr.
+	// HTTPAddr is where webhooks, /healthz and /metrics are served while serving a platform.
+	// Empty: defaultHTTPAddr.
 	HTTPAddr string
+	// Admin is where a serving bot answers "bot stats" and "bot backup" (BOT_ADMIN_ADDR).
+	Admin AdminAddr
+
+	// LogFormat is "text" or "json"; empty: text on a terminal, JSON otherwise.
+	LogFormat string
+	// LogLevel is the least level logged: info when serving, warn otherwise, unless set.
+	LogLevel slog.Level
 
 	// chat
 	User string
-	JSON bool
+	JSON bool // chat, stats
+
+	// stats: events of the last Since (zero: all)
+	Since time.Duration
+	// backup: the file to write
+	Out string
 
 	Telegram TelegramConfig
 	Slack    SlackConfig
+	Handoff  HandoffConfig
 }
 
 const defaultHTTPAddr = ":8080"
@@ -86,8 +101,14 @@ func NewMain(stdin io.Reader, stdout, stderr io.Writer, getenv func(string) stri
 const usage = `bot: a support bot for failed OpenAI API payments with Chinese bank cards.
 
 Usage:
-  bot [flags]          serve the platforms configured below; with none, chat in this terminal
-  bot chat [flags]     chat in this terminal (--json: one JSON object per line, for scripts)
+  bot [flags]                    serve the platforms configured below; with none, chat in this terminal
+  bot chat [flags]               chat in this terminal (--json: one JSON object per line, for scripts)
+  bot stats [--since 7d] [--json] [--db FILE]
+                                 dialogs, diagnoses, solutions shown / worked / did not work, handoffs
+  bot backup [--db FILE] OUT     write a consistent copy of the database to OUT
+  bot help                       this text
+
+stats and backup ask a running bot through BOT_ADMIN_ADDR; with none running they read the file.
 
 Flags:
 `
@@ -99,7 +120,15 @@ Environment (flags win over the environment):
   BOT_KB_DIR               directory overriding the knowledge base (--kb): flow/flow.toml,
                            locales/active.<lang>.toml, phrases/<lang>.toml   default: built in
   BOT_DIALOG_TTL           idle dialogs are deleted after this (--dialog-ttl) default: 720h
-  BOT_HTTP_ADDR            listen address for webhooks                       default: :8080
+  BOT_HTTP_ADDR            listen address for webhooks, /healthz, /metrics   default: :8080
+  BOT_ADMIN_ADDR           where a running bot answers stats and backup: a Unix socket path
+                           (unix:PATH or /PATH), a loopback host:port, or off default: <BOT_DB>.admin.sock
+  BOT_LOG_FORMAT           text or json                                      default: text on a terminal, else json
+  BOT_LOG_LEVEL            debug, info, warn or error                        default: info when serving, else warn
+
+  BOT_HANDOFF_TELEGRAM_CHAT  Telegram chat id (e.g. -1001234567890) where /human posts a summary
+  BOT_HANDOFF_SLACK_CHANNEL  Slack channel id (e.g. C0123ABCD) where /human posts a summary
+                           unset: /human points people to OpenAI support
 
   TELEGRAM_BOT_TOKEN       serve Telegram with this token (from @BotFather)
   TELEGRAM_API_ENDPOINT    Bot API URL, token and method as %s               default: https://api.telegram.org/bot%s/%s
@@ -112,13 +141,13 @@ Environment (flags win over the environment):
   SLACK_API_URL            Slack Web API base URL                            default: https://slack.com/api/
 `
 
-// ParseFlags reads the command line and the environment into m.Config.
+// ParseFlags reads the command line and the environment into m.Config, and checks them.
 func (m *Main) ParseFlags(args []string) error {
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		m.Config.Command, args = args[0], args[1:]
 	}
 	switch m.Config.Command {
-	case "", "chat":
+	case "", "chat", "stats", "backup":
 	case "help":
 		m.Config.Command, args = "", []string{"--help"}
 	default:
@@ -141,16 +170,17 @@ func (m *Main) ParseFlags(args []string) error {
 	}
 	fs.DurationVar(&c.DialogTTL, "dialog-ttl", ttl, "delete dialogs idle for this long")
 	fs.StringVar(&c.User, "user", m.env("USER", "local"), "chat: whose dialog this is; the same name continues it")
-	fs.BoolVar(&c.JSON, "json", false, "chat: read and write one JSON object per line")
+	fs.BoolVar(&c.JSON, "json", false, "chat: read and write one JSON object per line; stats: print JSON")
+	since := fs.String("since", "", "stats: only the last `period`, such as 7d, 12h or 2w (default: everything)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	c.HTTPAddr = m.getenv("BOT_HTTP_ADDR")
-	if c.Telegram, err = telegramConfigFromEnv(m.getenv); err != nil {
-		return err
-	}
-	if c.Slack, err = slackConfigFromEnv(m.getenv); err != nil {
-		return err
+	if c.Command == "backup" && fs.NArg() > 0 {
+		// bot backup OUT --db FILE: flags may follow the file name.
+		c.Out = fs.Arg(0)
+		if err := fs.Parse(fs.Args()[1:]); err != nil {
+			return err
+		}
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q (run bot --help)", fs.Arg(0))
@@ -158,7 +188,47 @@ func (m *Main) ParseFlags(args []string) error {
 	if c.DialogTTL <= 0 {
 		return fmt.Errorf("--dialog-ttl must be positive, got %s", c.DialogTTL)
 	}
+	if *since != "" {
+		if c.Since, err = parsePeriod(*since); err != nil {
+			return fmt.Errorf("--since: %w", err)
+		}
+	}
+	switch {
+	case c.Command == "backup" && c.Out == "":
+		return errors.New("backup: name the file to write, as in: bot backup --db paydoctor.db paydoctor-backup.db")
+	case c.Command != "backup" && c.Out != "":
+		return fmt.Errorf("unexpected argument %q (run bot --help)", c.Out)
+	case *since != "" && c.Command != "stats":
+		return errors.New("--since is for bot stats")
+	}
+
+	c.HTTPAddr = strings.TrimSpace(m.getenv("BOT_HTTP_ADDR"))
+	if c.HTTPAddr != "" {
+		if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
+			return fmt.Errorf("BOT_HTTP_ADDR %q: want host:port or :port, such as :8080", c.HTTPAddr)
+		}
+	}
+	if c.Admin, err = parseAdminAddr(m.getenv("BOT_ADMIN_ADDR"), c.DB); err != nil {
+		return fmt.Errorf("BOT_ADMIN_ADDR: %w", err)
+	}
+	if c.Telegram, err = telegramConfigFromEnv(m.getenv); err != nil {
+		return err
+	}
+	if c.Slack, err = slackConfigFromEnv(m.getenv); err != nil {
+		return err
+	}
+	if c.Handoff, err = handoffConfigFromEnv(m.getenv, c.Telegram, c.Slack); err != nil {
+		return err
+	}
+	if c.LogFormat, c.LogLevel, err = logConfigFromEnv(m.getenv, m.serving()); err != nil {
+		return err
+	}
 	return nil
+}
+
+// serving reports whether Run serves platforms rather than running a command.
+func (m *Main) serving() bool {
+	return m.Config.Command == "" && (m.Config.Telegram.enabled() || m.Config.Slack.enabled())
 }
 
 func (m *Main) env(name, def string) string {
@@ -170,13 +240,31 @@ func (m *Main) env(name, def string) string {
 
 // Run starts what the configuration asks for and returns when it ends or ctx is done.
 func (m *Main) Run(ctx context.Context) error {
-	log := slog.New(slog.NewTextHandler(m.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	log := newLogger(m.stderr, m.Config.LogFormat, m.Config.LogLevel)
+	switch m.Config.Command {
+	case "stats":
+		return m.runStats(ctx)
+	case "backup":
+		return m.runBackup(ctx)
+	}
 
 	k, err := m.loadKB()
 	if err != nil {
 		return err
 	}
-	engine, err := conversation.NewEngine(k, m.Config.Lang)
+	serving := m.serving()
+	var engineOpts []conversation.EngineOption
+	var serviceOpts []conversation.ServiceOption
+	if target, ok := m.Config.Handoff.target(); ok && serving {
+		engineOpts = append(engineOpts, conversation.WithHandoff())
+		serviceOpts = append(serviceOpts, conversation.WithHandoffTarget(target))
+	}
+	var metrics *metrics
+	if serving {
+		metrics = newMetrics(time.Now)
+		serviceOpts = append(serviceOpts, conversation.WithObserver(metrics.observe))
+	}
+	engine, err := conversation.NewEngine(k, m.Config.Lang, engineOpts...)
 	if err != nil {
 		return err
 	}
@@ -185,7 +273,7 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	m.closers = append(m.closers, store)
-	svc := conversation.NewService(engine, store, nil)
+	svc := conversation.NewService(engine, store, nil, serviceOpts...)
 
 	sweepCtx, stopSweep := context.WithCancel(ctx)
 	sweepDone := make(chan struct{})
@@ -196,58 +284,83 @@ func (m *Main) Run(ctx context.Context) error {
 	// The sweeper must be gone before Close closes the store under it.
 	defer func() { stopSweep(); <-sweepDone }()
 
-	env := platformEnv{svc: svc, store: store, log: log, mux: http.NewServeMux()}
-	var platforms []func(context.Context, platformEnv) error
-	if m.Config.Command == "" && m.Config.Telegram.enabled() {
-		platforms = append(platforms, m.runTelegram)
-	}
-	if m.Config.Command == "" && m.Config.Slack.enabled() {
-		platforms = append(platforms, m.runSlack)
-	}
-	if len(platforms) == 0 {
+	if !serving {
 		chat := console.New(svc, console.Options{In: m.stdin, Out: m.stdout, JSON: m.Config.JSON, User: m.Config.User})
 		return chat.Run(ctx)
 	}
+	env := platformEnv{svc: svc, store: store, log: log, mux: http.NewServeMux(), metrics: metrics, health: newHealth(store)}
+	var platforms []func(context.Context, platformEnv) error
+	if m.Config.Telegram.enabled() {
+		platforms = append(platforms, m.runTelegram)
+		metrics.serve(telegram.Platform)
+	}
+	if m.Config.Slack.enabled() {
+		platforms = append(platforms, m.runSlack)
+		metrics.serve(slackadapter.Platform)
+	}
+	env.mux.Handle("GET /healthz", env.health)
+	env.mux.Handle("GET /metrics", metrics.handler())
 	return m.serve(ctx, env, platforms)
 }
 
 // platformEnv is what a platform adapter is started with.
 type platformEnv struct {
 	svc   *conversation.Service
-	store conversation.Store
+	store *boltstore.Store
 	log   *slog.Logger
 	// mux is served on Config.HTTPAddr; adapters register their webhook handlers on it.
-	mux *http.ServeMux
+	mux     *http.ServeMux
+	metrics *metrics
+	// health is told whether each platform answers; it serves /healthz.
+	health *health
 }
 
-// serve runs the platforms and, if any registered a handler or BOT_HTTP_ADDR is set, the HTTP
-// server, until ctx is done or one of them fails.
+// serve runs the platforms, the HTTP server (webhooks, /healthz, /metrics) and the admin
+// listener until ctx is done or one of them fails.
 func (m *Main) serve(ctx context.Context, env platformEnv, platforms []func(context.Context, platformEnv) error) error {
-	g, ctx := errgroup.WithContext(ctx)
-	for _, run := range platforms {
-		g.Go(func() error { return run(ctx, env) })
-	}
 	addr := m.Config.HTTPAddr
 	if addr == "" {
 		addr = defaultHTTPAddr
 	}
-	srv := &http.Server{Addr: addr, Handler: env.mux, ReadHeaderTimeout: 10 * time.Second}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("BOT_HTTP_ADDR %s: %w", addr, err)
 	}
-	g.Go(func() error {
-		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
-			return err
-		}
-		return nil
-	})
+	srv := &http.Server{Addr: addr, Handler: env.mux, ReadHeaderTimeout: 10 * time.Second}
+	admin, err := m.listenAdmin(env.store, env.log)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+
+	g, ctx := errgroup.WithContext(ctx)
+	for _, run := range platforms {
+		g.Go(func() error { return run(ctx, env) })
+	}
+	servers := []*http.Server{srv}
+	listeners := []net.Listener{ln}
+	if admin != nil {
+		servers, listeners = append(servers, admin.srv), append(listeners, admin.ln)
+	}
+	for i, s := range servers {
+		g.Go(func() error {
+			if err := s.Serve(listeners[i]); !errors.Is(err, http.ErrServerClosed) {
+				return err
+			}
+			return nil
+		})
+	}
 	g.Go(func() error {
 		<-ctx.Done()
 		shutdownCtx, cancel := context.WithTimeout(context.Background(), 4*time.Second)
 		defer cancel()
-		return srv.Shutdown(shutdownCtx)
+		var errs []error
+		for _, s := range servers {
+			errs = append(errs, s.Shutdown(shutdownCtx))
+		}
+		return errors.Join(errs...)
 	})
+	env.log.Info("serving", "http", ln.Addr().String(), "admin", m.Config.Admin.String())
 	return g.Wait()
 }
 

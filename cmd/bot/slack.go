@@ -4,8 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"strings"
+	"time"
+
+	"github.com/slack-go/slack"
 
 	slackadapter "github.com/paydoctor/bot/internal/adapters/slack"
 )
@@ -61,6 +65,7 @@ func (m *Main) runSlack(ctx context.Context, env platformEnv) error {
 		AppToken:      c.AppToken,
 		APIURL:        c.APIURL,
 		Log:           env.log,
+		Metrics:       env.metrics.platform(slackadapter.Platform),
 	})
 	if err != nil {
 		return err
@@ -68,5 +73,31 @@ func (m *Main) runSlack(ctx context.Context, env platformEnv) error {
 	if c.SigningSecret != "" {
 		a.Register(env.mux)
 	}
-	return a.Run(ctx)
+	watchCtx, stopWatch := context.WithCancel(ctx)
+	defer stopWatch()
+	go env.health.watch(watchCtx, slackadapter.Platform, healthEvery, slackCheck(c))
+	return refusedToken(a.Run(ctx))
+}
+
+// slackCheck returns a health check calling auth.test.
+func slackCheck(c SlackConfig) func(context.Context) error {
+	client := slack.New(c.BotToken, slack.OptionAPIURL(c.APIURL), slack.OptionHTTPClient(&http.Client{Timeout: 10 * time.Second}))
+	return func(ctx context.Context) error {
+		if _, err := client.AuthTestContext(ctx); err != nil {
+			return fmt.Errorf("auth.test: %w", err)
+		}
+		return nil
+	}
+}
+
+// refusedToken turns Slack's refusal of the bot token into an error that says what to do.
+func refusedToken(err error) error {
+	var refused slack.SlackErrorResponse
+	if errors.As(err, &refused) {
+		switch refused.Err {
+		case "invalid_auth", "not_authed", "token_revoked", "token_expired", "account_inactive":
+			return fmt.Errorf("slack: Slack refused the bot token (%s): check SLACK_BOT_TOKEN, or reinstall the app for a new one", refused.Err)
+		}
+	}
+	return err
 }

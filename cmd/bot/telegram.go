@@ -6,8 +6,12 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"strings"
+	"time"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
 	"github.com/paydoctor/bot/internal/adapters/telegram"
 )
@@ -107,9 +111,31 @@ func (m *Main) runTelegram(ctx context.Context, env platformEnv) error {
 		WebhookURL:    c.WebhookURL,
 		WebhookSecret: c.WebhookSecret,
 		Log:           env.log,
+		Metrics:       env.metrics.platform(telegram.Platform),
 	})
 	if c.WebhookURL != "" {
 		env.mux.Handle(telegram.WebhookPath, b.WebhookHandler())
 	}
+	watchCtx, stopWatch := context.WithCancel(ctx)
+	defer stopWatch()
+	go env.health.watch(watchCtx, telegram.Platform, healthEvery, telegramCheck(c))
 	return b.Run(ctx)
+}
+
+// telegramCheck returns a health check calling getMe, with its own client: the adapter's
+// long poll must not wait behind it, nor it behind the poll.
+func telegramCheck(c TelegramConfig) func(context.Context) error {
+	endpoint := c.APIEndpoint
+	if endpoint == "" {
+		endpoint = tgbotapi.APIEndpoint
+	}
+	api := &tgbotapi.BotAPI{Token: c.Token, Client: &http.Client{Timeout: 10 * time.Second}, Buffer: 1}
+	api.SetAPIEndpoint(endpoint)
+	return func(context.Context) error {
+		if _, err := api.GetMe(); err != nil {
+			// The client's errors carry the request URL, and the token is part of it.
+			return fmt.Errorf("getMe: %s", strings.ReplaceAll(err.Error(), c.Token, "<token>"))
+		}
+		return nil
+	}
 }
