@@ -55,7 +55,8 @@ func (e *Engine) KB() *kb.KB { return e.kb }
 func (e *Engine) Step(d Dialog, in Input, now time.Time) (Dialog, Result) {
 	d.Plan = slices.Clone(d.Plan)
 	d.Attempts = slices.Clone(d.Attempts)
-	if d.Started.IsZero() {
+	isNew := d.Started.IsZero()
+	if isNew {
 		d.Started = now
 	}
 	d.LastActive = now
@@ -72,6 +73,11 @@ func (e *Engine) Step(d Dialog, in Input, now time.Time) (Dialog, Result) {
 		d.LastText = truncateRunes(in.Text, maxLastText)
 	}
 	r := t.dispatch(in)
+	// A dialog that begins with free text (a pasted error) or a button goes straight on
+	// without start(): it is a dialog started all the same.
+	if isNew && !slices.ContainsFunc(events, func(e Event) bool { return e.Kind == EventStarted }) {
+		events = slices.Insert(events, 0, Event{Kind: EventStarted, Lang: d.Lang, At: now})
+	}
 	if cardData {
 		r.Text = e.kb.Text(d.Lang, kb.MsgCardDataWarning, nil) + "\n\n" + r.Text
 	}

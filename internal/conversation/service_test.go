@@ -148,3 +148,22 @@ func TestService_ObserverSeesEachHandle(t *testing.T) {
 		}
 	}
 }
+
+// A dialog that begins with pasted text, not /start, counts as started once.
+func TestStep_FirstMessageStartsTheDialog(t *testing.T) {
+	e := newEngine(t, "en")
+	var d conversation.Dialog
+	var started int
+	for _, line := range []string{"Your card was declined", "/start", "hello"} {
+		var res conversation.Result
+		d, res = e.Step(d, parseInput(line), time.Now())
+		for _, ev := range res.Events {
+			if ev.Kind == conversation.EventStarted {
+				started++
+			}
+		}
+	}
+	if started != 2 { // the first message, and /start starting over
+		t.Errorf("%d started events, want 2", started)
+	}
+}
