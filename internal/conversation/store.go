@@ -14,6 +14,8 @@ var (
 	ErrDuplicate = errors.New("update already handled")
 	// ErrLocked: another process holds the database.
 	ErrLocked = errors.New("database is in use by another process")
+	// ErrDamaged: the database file is corrupt; it must be restored from a backup.
+	ErrDamaged = errors.New("database is damaged")
 	// ErrUnknownVersion: a stored record was written by a newer version of the bot.
 	ErrUnknownVersion = errors.New("record written by a newer version of the bot")
 )

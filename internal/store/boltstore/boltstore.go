@@ -17,6 +17,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -63,12 +64,9 @@ func Open(path string, opts Options) (*Store, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.LockTimeout})
-	if errors.Is(err, bolt.ErrTimeout) {
-		return nil, fmt.Errorf("open %s: %w", path, conversation.ErrLocked)
-	}
+	db, err := openChecked(path, opts.LockTimeout)
 	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", path, err)
+		return nil, err
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
 		for _, name := range [][]byte{dialogsBucket, inboundBucket, outboxBucket, eventsBucket} {
@@ -87,6 +85,44 @@ func Open(path string, opts Options) (*Store, error) {
 	}
 	db.MaxBatchDelay = opts.BatchDelay
 	return &Store{db: db, now: opts.Now, unbatched: opts.Unbatched}, nil
+}
+
+// openChecked opens the file and reads every page once (bbolt's consistency check), so that a
+// damaged file is refused at start with a clear error instead of panicking in the middle of
+// a conversation. bbolt panics on some kinds of damage; those are errors here too.
+func openChecked(path string, lockTimeout time.Duration) (db *bolt.DB, err error) {
+	damaged := func(cause any) error {
+		return fmt.Errorf("%w: %s (%v): restore it from a backup (bot backup, see the README) or move it away to start with an empty database", conversation.ErrDamaged, path, cause)
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			if db != nil {
+				db.Close()
+			}
+			db, err = nil, damaged(p)
+		}
+	}()
+	db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: lockTimeout})
+	switch {
+	case errors.Is(err, bolt.ErrTimeout):
+		return nil, fmt.Errorf("open %s: %w", path, conversation.ErrLocked)
+	case errors.Is(err, bolt.ErrInvalid), errors.Is(err, bolt.ErrChecksum), errors.Is(err, bolt.ErrVersionMismatch),
+		err != nil && strings.Contains(err.Error(), "file size too small"):
+		return nil, damaged(err)
+	case err != nil:
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	err = db.View(func(tx *bolt.Tx) error {
+		for err := range tx.Check() {
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		db.Close()
+		return nil, damaged(err)
+	}
+	return db, nil
 }
 
 // Close closes the file, releasing its lock.

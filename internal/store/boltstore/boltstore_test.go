@@ -178,3 +178,66 @@ func BenchmarkHandle(b *testing.B) {
 		i++
 	}
 }
+
+func TestOpen_ErrDamaged(t *testing.T) {
+	tests := map[string]func(path string) error{
+		"not a database": func(p string) error { return os.WriteFile(p, []byte("hello, not a database"), 0o600) },
+		"meta pages overwritten": func(p string) error {
+			b, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			for _, page := range []int{0, 4096} {
+				for i := page + 16; i < page+80; i++ {
+					b[i] ^= 0xff
+				}
+			}
+			return os.WriteFile(p, b, 0o600)
+		},
+		"truncated":            func(p string) error { return os.Truncate(p, 5000) },
+		"data pages garbled":   func(p string) error { return garble(p, 8192) },
+		"dialog pages garbled": func(p string) error { return garble(p, 4*4096) },
+	}
+	for name, damage := range tests {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "bot.db")
+			s, err := boltstore.Open(path, boltstore.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range 50 {
+				k := conversation.Key{Platform: "t", Chat: strconv.Itoa(i), User: "u"}
+				if _, err := s.Commit(context.Background(), conversation.Turn{Key: k}, func(d *conversation.Dialog) (conversation.Result, error) {
+					d.Lang = "en"
+					return conversation.Result{}, nil
+				}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			s.Close()
+			if err := damage(path); err != nil {
+				t.Fatal(err)
+			}
+			s, err = boltstore.Open(path, boltstore.Options{})
+			if err == nil {
+				s.Close()
+				t.Fatal("a damaged file opened without error")
+			}
+			if !errors.Is(err, conversation.ErrDamaged) || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "backup") {
+				t.Errorf("err = %v, want ErrDamaged naming the file and how to restore", err)
+			}
+		})
+	}
+}
+
+// garble overwrites the file from offset on with a fixed pattern.
+func garble(path string, from int) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	for i := from; i < len(b); i++ {
+		b[i] = 0xAB
+	}
+	return os.WriteFile(path, b, 0o600)
+}
