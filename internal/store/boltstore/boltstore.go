@@ -17,7 +17,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
+	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -45,6 +47,10 @@ type Options struct {
 	Unbatched bool
 	// BatchDelay is how long a commit waits for others to join its group; zero means 2 ms.
 	BatchDelay time.Duration
+	// Lease is how long Claim, and Commit for its own reply, hold a reply for one sender
+	// before another may take it; zero means 30 s. Holds live in memory: a restarted
+	// process, the only one that can open the file, may send everything at once.
+	Lease time.Duration
 }
 
 // Store is a conversation.Store on a bbolt file.
@@ -52,6 +58,10 @@ type Store struct {
 	db        *bolt.DB
 	now       func() time.Time
 	unbatched bool
+	lease     time.Duration
+
+	mu   sync.Mutex
+	held map[uint64]time.Time // outbox id -> held until
 }
 
 var _ conversation.Store = (*Store)(nil)
@@ -84,7 +94,10 @@ func Open(path string, opts Options) (*Store, error) {
 		opts.BatchDelay = 2 * time.Millisecond
 	}
 	db.MaxBatchDelay = opts.BatchDelay
-	return &Store{db: db, now: opts.Now, unbatched: opts.Unbatched}, nil
+	if opts.Lease <= 0 {
+		opts.Lease = 30 * time.Second
+	}
+	return &Store{db: db, now: opts.Now, unbatched: opts.Unbatched, lease: opts.Lease, held: map[uint64]time.Time{}}, nil
 }
 
 // openChecked opens the file and reads every page once (bbolt's consistency check), so that a
@@ -242,6 +255,7 @@ func (s *Store) Commit(ctx context.Context, t conversation.Turn, step func(*conv
 		case duplicate:
 			return conversation.Delivery{}, conversation.ErrDuplicate
 		case !conflict:
+			s.hold(out.ID, out.Created)
 			return out, nil
 		}
 	}
@@ -315,8 +329,42 @@ func (s *Store) Pending(ctx context.Context, platform string, limit int) ([]conv
 	return out, err
 }
 
+// Claim implements conversation.Store.
+func (s *Store) Claim(ctx context.Context, platform string, limit int) ([]conversation.Delivery, error) {
+	pending, err := s.Pending(ctx, platform, math.MaxInt)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []conversation.Delivery
+	for _, d := range pending {
+		if len(out) == limit {
+			break
+		}
+		if until, ok := s.held[d.ID]; ok && now.Before(until) {
+			continue
+		}
+		s.held[d.ID] = now.Add(s.lease)
+		out = append(out, d)
+	}
+	return out, nil
+}
+
+func (s *Store) hold(id uint64, now time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.held[id] = now.Add(s.lease)
+}
+
 // MarkDelivered implements conversation.Store.
 func (s *Store) MarkDelivered(ctx context.Context, id uint64) error {
+	defer func() {
+		s.mu.Lock()
+		delete(s.held, id)
+		s.mu.Unlock()
+	}()
 	return s.update(func(tx *bolt.Tx) error {
 		return tx.Bucket(outboxBucket).Delete(encodeID(id))
 	})

@@ -20,11 +20,11 @@ import (
 )
 
 func TestStoreSuite(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) func() conversation.Store {
+	storetest.Run(t, func(t *testing.T, now func() time.Time) func() conversation.Store {
 		path := filepath.Join(t.TempDir(), "bot.db")
 		t.Cleanup(func() { checkConsistent(t, path) })
 		return func() conversation.Store {
-			s, err := boltstore.Open(path, boltstore.Options{})
+			s, err := boltstore.Open(path, boltstore.Options{Now: now})
 			if err != nil {
 				t.Fatal(err)
 			}
