@@ -405,52 +405,75 @@ func (s *Store) MoveChat(ctx context.Context, platform, from, to string) (int, e
 
 // Expire implements conversation.Store.
 func (s *Store) Expire(ctx context.Context, idleBefore, seenBefore time.Time) (int, error) {
-	deleted := 0
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		dialogs := tx.Bucket(dialogsBucket)
-		var stale [][]byte
-		err := dialogs.ForEach(func(k, v []byte) error {
+	// Find in a read transaction, delete in small write transactions: a sweep of many
+	// dialogs must not hold the writer, and with it every conversation, for long.
+	type stale struct{ key, value []byte }
+	var dialogs, inbound []stale
+	err := s.db.View(func(tx *bolt.Tx) error {
+		err := tx.Bucket(dialogsBucket).ForEach(func(k, v []byte) error {
 			d, err := conversation.UnmarshalDialog(v)
 			if err != nil {
 				return fmt.Errorf("dialog %s: %w", k, err)
 			}
 			if d.LastActive.Before(idleBefore) {
-				stale = append(stale, bytes.Clone(k))
+				dialogs = append(dialogs, stale{bytes.Clone(k), bytes.Clone(v)})
 			}
-			return nil
+			return ctx.Err()
 		})
 		if err != nil {
 			return err
 		}
-		for _, k := range stale {
-			if err := dialogs.Delete(k); err != nil {
-				return err
-			}
-		}
-		deleted = len(stale)
-
-		inbound := tx.Bucket(inboundBucket)
-		var seen [][]byte
-		err = inbound.ForEach(func(k, v []byte) error {
+		return tx.Bucket(inboundBucket).ForEach(func(k, v []byte) error {
 			if decodeTime(v).Before(seenBefore) {
-				seen = append(seen, bytes.Clone(k))
+				inbound = append(inbound, stale{key: bytes.Clone(k)})
 			}
 			return nil
 		})
-		if err != nil {
-			return err
-		}
-		for _, k := range seen {
-			if err := inbound.Delete(k); err != nil {
-				return err
-			}
-		}
-		return ctx.Err()
 	})
 	if err != nil {
 		return 0, err
 	}
-	return deleted, nil
+	const chunk = 500
+	deleted := 0
+	for start := 0; start < len(dialogs); start += chunk {
+		part := dialogs[start:min(start+chunk, len(dialogs))]
+		n := 0
+		err := s.db.Update(func(tx *bolt.Tx) error {
+			n = 0
+			b := tx.Bucket(dialogsBucket)
+			for _, d := range part {
+				// A dialog that moved on since the scan is active again: keep it.
+				if !bytes.Equal(b.Get(d.key), d.value) {
+					continue
+				}
+				if err := b.Delete(d.key); err != nil {
+					return err
+				}
+				n++
+			}
+			return nil
+		})
+		if err != nil {
+			return deleted, err
+		}
+		deleted += n
+	}
+	for start := 0; start < len(inbound); start += chunk {
+		part := inbound[start:min(start+chunk, len(inbound))]
+		err := s.db.Update(func(tx *bolt.Tx) error {
+			b := tx.Bucket(inboundBucket)
+			for _, in := range part {
+				if err := b.Delete(in.key); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return deleted, err
+		}
+	}
+	return deleted, ctx.Err()
 }
 
 func encodeID(id uint64) []byte { return binary.BigEndian.AppendUint64(nil, id) }
