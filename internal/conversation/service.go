@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
-	"sync"
 	"time"
 )
 
@@ -28,9 +27,6 @@ type Service struct {
 	now     func() time.Time
 	handoff *HandoffTarget
 	observe Observer
-
-	mu       sync.Mutex
-	inflight map[uint64]bool // deliveries being sent, which Redeliver must not send again
 }
 
 // HandoffTarget is the chat where the humans who take over handoffs read the summaries,
@@ -65,7 +61,7 @@ func NewService(engine *Engine, store Store, now func() time.Time, opts ...Servi
 	if now == nil {
 		now = time.Now
 	}
-	s := &Service{engine: engine, store: store, now: now, inflight: map[uint64]bool{}}
+	s := &Service{engine: engine, store: store, now: now}
 	for _, o := range opts {
 		o(s)
 	}
@@ -142,40 +138,19 @@ func (s *Service) Apologize(ctx context.Context, in Inbound) (Delivery, error) {
 // Deliver sends d and then removes it from the outbox. If sending fails the reply stays in
 // the outbox for Redeliver.
 func (s *Service) Deliver(ctx context.Context, sender Sender, d Delivery) error {
-	if !s.claim(d.ID) {
-		return nil // another goroutine is sending it right now
-	}
-	defer s.release(d.ID)
 	if err := sender.Send(ctx, d); err != nil {
 		return err
 	}
 	return s.store.MarkDelivered(ctx, d.ID)
 }
 
-func (s *Service) claim(id uint64) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.inflight[id] {
-		return false
-	}
-	s.inflight[id] = true
-	return true
-}
-
-func (s *Service) release(id uint64) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.inflight, id)
-}
-
 // Redeliver sends the replies of platform waiting in the outbox, oldest first: those a crash
 // left between commit and send, those whose sending failed, and notices (handoff summaries)
-// committed by any platform's dialogs. Replies being sent at the moment are skipped. It stops
-// at the first failure.
+// committed by any platform's dialogs. It takes them with Store.Claim, so replies another
+// sender holds (being sent right now) are skipped. It stops at the first failure.
 func (s *Service) Redeliver(ctx context.Context, platform string, sender Sender) error {
-	// One page: with replies being sent skipped, asking for the next pages until one comes
-	// back short could spin on them; RedeliverEvery picks up whatever is left.
-	pending, err := s.store.Pending(ctx, platform, 1000)
+	// One page; RedeliverEvery picks up whatever is left.
+	pending, err := s.store.Claim(ctx, platform, 1000)
 	if err != nil {
 		return err
 	}

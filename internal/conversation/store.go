@@ -14,6 +14,8 @@ var (
 	ErrDuplicate = errors.New("update already handled")
 	// ErrLocked: another process holds the database.
 	ErrLocked = errors.New("database is in use by another process")
+	// ErrDamaged: the database file is corrupt; it must be restored from a backup.
+	ErrDamaged = errors.New("database is damaged")
 	// ErrUnknownVersion: a stored record was written by a newer version of the bot.
 	ErrUnknownVersion = errors.New("record written by a newer version of the bot")
 )
@@ -58,6 +60,12 @@ type Store interface {
 	Events(ctx context.Context, since time.Time, fn func(Event) error) error
 	// Pending returns up to limit undelivered replies of platform, oldest first.
 	Pending(ctx context.Context, platform string, limit int) ([]Delivery, error)
+	// Claim is Pending for a sender: it returns up to limit undelivered replies of platform,
+	// oldest first, that no other sender holds, and holds them for the caller for a while (a
+	// store-defined lease), so that two senders, in one process or in several replicas, never
+	// send the same reply at once. The reply Commit returns is held for its committer the same
+	// way. A reply held by a sender that died is claimable again once the lease ran out.
+	Claim(ctx context.Context, platform string, limit int) ([]Delivery, error)
 	// MarkDelivered removes a reply from the outbox.
 	MarkDelivered(ctx context.Context, id uint64) error
 	// MoveChat re-keys every dialog of chat from on platform to chat to, as when a Telegram

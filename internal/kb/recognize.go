@@ -37,8 +37,8 @@ type intent struct {
 }
 
 type phrase struct {
-	text   string   // normalized
-	words  []string // text split into words, for phrases without Han characters
+	text   string       // normalized
+	words  []phraseWord // text split into words, for phrases without Han characters
 	han    bool
 	weight int
 	target Target
@@ -80,7 +80,7 @@ func (k *KB) loadPhrases(base, overlay fs.FS) error {
 				if slices.ContainsFunc(k.recognizer.phrases, func(p phrase) bool { return p.text == n && p.target == in.Target }) {
 					continue
 				}
-				k.recognizer.phrases = append(k.recognizer.phrases, phrase{text: n, words: strings.Fields(n), han: hasHan(n), weight: scale(weigh(n), in.Weight), target: in.Target})
+				k.recognizer.phrases = append(k.recognizer.phrases, phrase{text: n, words: splitPhrase(n), han: hasHan(n), weight: scale(weigh(n), in.Weight), target: in.Target})
 			}
 		}
 	}
@@ -147,9 +147,33 @@ func (k *KB) Recognize(text string) []Match {
 	return matches
 }
 
-// findWords looks for phrase as consecutive words of text, each equal or within a small edit
-// distance, and returns the fewest edits over all places it occurs.
-func findWords(text, phrase []string) (edits int, found bool) {
+// phraseWord is one word of a phrase with the number of typos it tolerates.
+type phraseWord struct {
+	text    string
+	allowed int
+}
+
+// splitPhrase allows one typo in words of five letters or more and two from nine, but none
+// in codes with digits or underscores ("do_not_honor", "3ds"): those are pasted, not typed.
+func splitPhrase(normalized string) []phraseWord {
+	var words []phraseWord
+	for _, w := range strings.Fields(normalized) {
+		allowed := 0
+		switch n := len(w); {
+		case strings.ContainsAny(w, "_0123456789"):
+		case n >= 9:
+			allowed = 2
+		case n >= 5:
+			allowed = 1
+		}
+		words = append(words, phraseWord{text: w, allowed: allowed})
+	}
+	return words
+}
+
+// findWords looks for phrase as consecutive words of text, each equal or within its allowed
+// edit distance, and returns the fewest edits over all places it occurs.
+func findWords(text []string, phrase []phraseWord) (edits int, found bool) {
 	best := -1
 	for i := 0; i+len(phrase) <= len(text); i++ {
 		total := 0
@@ -168,34 +192,28 @@ func findWords(text, phrase []string) (edits int, found bool) {
 	return best, best >= 0
 }
 
-// wordMatch allows one typo in words of five letters or more and two from nine, but none in
-// codes with digits or underscores ("do_not_honor", "3ds"): those are pasted, not typed.
-func wordMatch(got, want string) (edits int, ok bool) {
-	if got == want || got == want+"s" {
+// wordMatch compares a word of the text with a word of a phrase; a plural "s" is free.
+func wordMatch(got string, want phraseWord) (edits int, ok bool) {
+	if got == want.text || len(got) == len(want.text)+1 && got[len(got)-1] == 's' && got[:len(want.text)] == want.text {
 		return 0, true
 	}
-	allowed := 0
-	switch n := len(want); {
-	case strings.ContainsAny(want, "_0123456789"):
-	case n >= 9:
-		allowed = 2
-	case n >= 5:
-		allowed = 1
-	}
-	if allowed == 0 || abs(len(got)-len(want)) > allowed {
+	if want.allowed == 0 || abs(len(got)-len(want.text)) > want.allowed {
 		return 0, false
 	}
-	d := editDistance(got, want)
-	return d, d <= allowed
+	d := editDistance(got, want.text)
+	return d, d <= want.allowed
 }
 
 // editDistance is the optimal string alignment distance (Levenshtein plus transpositions of
 // adjacent letters, the commonest typo) between two ASCII-ish words.
 func editDistance(a, b string) int {
+	// Words are short: three rows on the stack avoid an allocation per comparison.
+	var rows [3][24]int
 	ra, rb := []rune(a), []rune(b)
-	prev2 := make([]int, len(rb)+1)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
+	if len(rb)+1 > len(rows[0]) {
+		return max(len(ra), len(rb))
+	}
+	prev2, prev, cur := rows[0][:len(rb)+1], rows[1][:len(rb)+1], rows[2][:len(rb)+1]
 	for j := range prev {
 		prev[j] = j
 	}

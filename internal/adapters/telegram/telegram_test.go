@@ -279,13 +279,14 @@ func TestRestart_NothingHandledTwice_OldKeyboardWorks(t *testing.T) {
 
 func TestRestart_SendsRepliesLeftInOutbox(t *testing.T) {
 	fake := telegramtest.NewServer(t)
-	h := newHarness(t, fake, "", testOptions(fake))
-	// A reply committed, then a crash before it was sent.
+	crashed := newHarness(t, fake, "", testOptions(fake))
+	// A reply committed, then a crash before it was sent, then a restart on the same file.
 	in := translate(mustUpdate(t, telegramtest.PrivateText(alice, "/start")), botUser())
-	if _, err := h.svc.Handle(context.Background(), *in.in); err != nil {
+	if _, err := crashed.svc.Handle(context.Background(), *in.in); err != nil {
 		t.Fatal(err)
 	}
-	h.start()
+	crashed.stop()
+	h := newHarness(t, fake, crashed.dbPath, testOptions(fake)).start()
 	m := fake.WaitMessages(t, 1, 5*time.Second)[0]
 	if m.ChatID != alice.ID || !strings.Contains(plain(m), h.text("en", kb.MsgGreeting)) {
 		t.Errorf("redelivered: %q to %d", plain(m), m.ChatID)

@@ -18,7 +18,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
+	"strings"
+	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -47,6 +50,10 @@ type Options struct {
 	Unbatched bool
 	// BatchDelay is how long a commit waits for others to join its group; zero means 2 ms.
 	BatchDelay time.Duration
+	// Lease is how long Claim, and Commit for its own reply, hold a reply for one sender
+	// before another may take it; zero means 30 s. Holds live in memory: a restarted
+	// process, the only one that can open the file, may send everything at once.
+	Lease time.Duration
 	// ReadOnly opens the file for reading only, with a shared lock, as statistics and
 	// backups of a stopped bot do; the file must exist. Every method that writes fails.
 	ReadOnly bool
@@ -57,6 +64,10 @@ type Store struct {
 	db        *bolt.DB
 	now       func() time.Time
 	unbatched bool
+	lease     time.Duration
+
+	mu   sync.Mutex
+	held map[uint64]time.Time // outbox id -> held until
 }
 
 var _ conversation.Store = (*Store)(nil)
@@ -75,15 +86,12 @@ func Open(path string, opts Options) (*Store, error) {
 			return nil, fmt.Errorf("open %s: %w", path, err)
 		}
 	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.LockTimeout, ReadOnly: opts.ReadOnly})
-	if errors.Is(err, bolt.ErrTimeout) {
-		return nil, fmt.Errorf("open %s: %w", path, conversation.ErrLocked)
-	}
+	db, err := openChecked(path, opts.LockTimeout, opts.ReadOnly)
 	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", path, err)
+		return nil, err
 	}
 	if opts.ReadOnly {
-		return &Store{db: db, now: opts.Now, unbatched: true}, nil
+		return &Store{db: db, now: opts.Now, unbatched: true, lease: opts.Lease, held: map[uint64]time.Time{}}, nil
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
 		for _, name := range [][]byte{dialogsBucket, inboundBucket, outboxBucket, eventsBucket} {
@@ -101,7 +109,48 @@ func Open(path string, opts Options) (*Store, error) {
 		opts.BatchDelay = 2 * time.Millisecond
 	}
 	db.MaxBatchDelay = opts.BatchDelay
-	return &Store{db: db, now: opts.Now, unbatched: opts.Unbatched}, nil
+	if opts.Lease <= 0 {
+		opts.Lease = 30 * time.Second
+	}
+	return &Store{db: db, now: opts.Now, unbatched: opts.Unbatched, lease: opts.Lease, held: map[uint64]time.Time{}}, nil
+}
+
+// openChecked opens the file and reads every page once (bbolt's consistency check), so that a
+// damaged file is refused at start with a clear error instead of panicking in the middle of
+// a conversation. bbolt panics on some kinds of damage; those are errors here too.
+func openChecked(path string, lockTimeout time.Duration, readOnly bool) (db *bolt.DB, err error) {
+	damaged := func(cause any) error {
+		return fmt.Errorf("%w: %s (%v): restore it from a backup (bot backup, see the README) or move it away to start with an empty database", conversation.ErrDamaged, path, cause)
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			if db != nil {
+				db.Close()
+			}
+			db, err = nil, damaged(p)
+		}
+	}()
+	db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: lockTimeout, ReadOnly: readOnly})
+	switch {
+	case errors.Is(err, bolt.ErrTimeout):
+		return nil, fmt.Errorf("open %s: %w", path, conversation.ErrLocked)
+	case errors.Is(err, bolt.ErrInvalid), errors.Is(err, bolt.ErrChecksum), errors.Is(err, bolt.ErrVersionMismatch),
+		err != nil && strings.Contains(err.Error(), "file size too small"):
+		return nil, damaged(err)
+	case err != nil:
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	err = db.View(func(tx *bolt.Tx) error {
+		for err := range tx.Check() {
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		db.Close()
+		return nil, damaged(err)
+	}
+	return db, nil
 }
 
 // Close closes the file, releasing its lock.
@@ -250,6 +299,7 @@ func (s *Store) Commit(ctx context.Context, t conversation.Turn, step func(*conv
 		case duplicate:
 			return conversation.Delivery{}, conversation.ErrDuplicate
 		case !conflict:
+			s.hold(out.ID, out.Created)
 			return out, nil
 		}
 	}
@@ -327,8 +377,42 @@ func (s *Store) Pending(ctx context.Context, platform string, limit int) ([]conv
 	return out, err
 }
 
+// Claim implements conversation.Store.
+func (s *Store) Claim(ctx context.Context, platform string, limit int) ([]conversation.Delivery, error) {
+	pending, err := s.Pending(ctx, platform, math.MaxInt)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []conversation.Delivery
+	for _, d := range pending {
+		if len(out) == limit {
+			break
+		}
+		if until, ok := s.held[d.ID]; ok && now.Before(until) {
+			continue
+		}
+		s.held[d.ID] = now.Add(s.lease)
+		out = append(out, d)
+	}
+	return out, nil
+}
+
+func (s *Store) hold(id uint64, now time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.held[id] = now.Add(s.lease)
+}
+
 // MarkDelivered implements conversation.Store.
 func (s *Store) MarkDelivered(ctx context.Context, id uint64) error {
+	defer func() {
+		s.mu.Lock()
+		delete(s.held, id)
+		s.mu.Unlock()
+	}()
 	return s.update(func(tx *bolt.Tx) error {
 		return tx.Bucket(outboxBucket).Delete(encodeID(id))
 	})
@@ -369,52 +453,75 @@ func (s *Store) MoveChat(ctx context.Context, platform, from, to string) (int, e
 
 // Expire implements conversation.Store.
 func (s *Store) Expire(ctx context.Context, idleBefore, seenBefore time.Time) (int, error) {
-	deleted := 0
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		dialogs := tx.Bucket(dialogsBucket)
-		var stale [][]byte
-		err := dialogs.ForEach(func(k, v []byte) error {
+	// Find in a read transaction, delete in small write transactions: a sweep of many
+	// dialogs must not hold the writer, and with it every conversation, for long.
+	type stale struct{ key, value []byte }
+	var dialogs, inbound []stale
+	err := s.db.View(func(tx *bolt.Tx) error {
+		err := tx.Bucket(dialogsBucket).ForEach(func(k, v []byte) error {
 			d, err := conversation.UnmarshalDialog(v)
 			if err != nil {
 				return fmt.Errorf("dialog %s: %w", k, err)
 			}
 			if d.LastActive.Before(idleBefore) {
-				stale = append(stale, bytes.Clone(k))
+				dialogs = append(dialogs, stale{bytes.Clone(k), bytes.Clone(v)})
 			}
-			return nil
+			return ctx.Err()
 		})
 		if err != nil {
 			return err
 		}
-		for _, k := range stale {
-			if err := dialogs.Delete(k); err != nil {
-				return err
-			}
-		}
-		deleted = len(stale)
-
-		inbound := tx.Bucket(inboundBucket)
-		var seen [][]byte
-		err = inbound.ForEach(func(k, v []byte) error {
+		return tx.Bucket(inboundBucket).ForEach(func(k, v []byte) error {
 			if decodeTime(v).Before(seenBefore) {
-				seen = append(seen, bytes.Clone(k))
+				inbound = append(inbound, stale{key: bytes.Clone(k)})
 			}
 			return nil
 		})
-		if err != nil {
-			return err
-		}
-		for _, k := range seen {
-			if err := inbound.Delete(k); err != nil {
-				return err
-			}
-		}
-		return ctx.Err()
 	})
 	if err != nil {
 		return 0, err
 	}
-	return deleted, nil
+	const chunk = 500
+	deleted := 0
+	for start := 0; start < len(dialogs); start += chunk {
+		part := dialogs[start:min(start+chunk, len(dialogs))]
+		n := 0
+		err := s.db.Update(func(tx *bolt.Tx) error {
+			n = 0
+			b := tx.Bucket(dialogsBucket)
+			for _, d := range part {
+				// A dialog that moved on since the scan is active again: keep it.
+				if !bytes.Equal(b.Get(d.key), d.value) {
+					continue
+				}
+				if err := b.Delete(d.key); err != nil {
+					return err
+				}
+				n++
+			}
+			return nil
+		})
+		if err != nil {
+			return deleted, err
+		}
+		deleted += n
+	}
+	for start := 0; start < len(inbound); start += chunk {
+		part := inbound[start:min(start+chunk, len(inbound))]
+		err := s.db.Update(func(tx *bolt.Tx) error {
+			b := tx.Bucket(inboundBucket)
+			for _, in := range part {
+				if err := b.Delete(in.key); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return deleted, err
+		}
+	}
+	return deleted, ctx.Err()
 }
 
 func encodeID(id uint64) []byte { return binary.BigEndian.AppendUint64(nil, id) }

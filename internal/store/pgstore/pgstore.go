@@ -1,6 +1,7 @@
 package pgstore
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"math"
 	"net"
 	"runtime"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -29,6 +31,10 @@ type Options struct {
 	// Now is the clock used to stamp inbound ids and outbox entries; nil means time.Now.
 	// A seam for hermetic tests.
 	Now func() time.Time
+	// Lease is how long a sender holds the outbox rows it claimed (and the committer the row
+	// of the reply it is about to send) before another replica may send them. It must be
+	// longer than a send can take, 429 waits included. Zero means 30 s.
+	Lease time.Duration
 	// MaxConns caps the connection pool. Zero means the DSN's pool_max_conns if it sets one,
 	// else the larger of 8 and twice the number of CPUs: a commit mostly waits for the disk,
 	// and concurrent commits share its flushes, so more connections than CPUs pay off.
@@ -40,6 +46,7 @@ type Options struct {
 type Store struct {
 	pool     *pgxpool.Pool
 	now      func() time.Time
+	lease    time.Duration
 	target   string // host:port/database, for messages; never the DSN, which may hold a password
 	zero     []byte // MarshalDialog of the zero Dialog: what a new dialog row holds until step ran
 	migrated []int  // the migrations this Open applied, for tests
@@ -96,7 +103,10 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		pool.Close()
 		return nil, wrapErr("open postgres "+target+": migrate", err)
 	}
-	return &Store{pool: pool, now: opts.Now, target: target, zero: zero, migrated: applied}, nil
+	if opts.Lease <= 0 {
+		opts.Lease = 30 * time.Second
+	}
+	return &Store{pool: pool, now: opts.Now, lease: opts.Lease, target: target, zero: zero, migrated: applied}, nil
 }
 
 // Close closes every connection of the pool, waiting for those in use to be returned.
@@ -117,7 +127,7 @@ const (
 	sqlLock     = `SELECT record FROM dialogs WHERE platform = $1 AND chat = $2 AND user_id = $3 FOR UPDATE`
 	sqlCreate   = `INSERT INTO dialogs (platform, chat, user_id, record, last_active) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`
 	sqlSave     = `UPDATE dialogs SET record = $4, last_active = $5 WHERE platform = $1 AND chat = $2 AND user_id = $3`
-	sqlQueue    = `INSERT INTO outbox (platform, chat, user_id, route, reply, created) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`
+	sqlQueue    = `INSERT INTO outbox (platform, chat, user_id, route, reply, created, claimed_until) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`
 	sqlEvent    = `INSERT INTO events (at, body) VALUES ($1, $2)`
 	sqlEvents   = `SELECT body FROM events WHERE at >= $1 ORDER BY id`
 )
@@ -251,13 +261,14 @@ func (s *Store) commit(ctx context.Context, t conversation.Turn, step func(*conv
 	// Round trip 2: save the dialog, queue the reply, commit.
 	b = pgx.Batch{}
 	b.Queue(sqlSave, k.Platform, k.Chat, k.User, enc, d.LastActive)
-	b.Queue(sqlQueue, k.Platform, k.Chat, k.User, t.Route, encReply, now)
+	b.Queue(sqlQueue, k.Platform, k.Chat, k.User, t.Route, encReply, now, now.Add(s.lease))
 	for _, n := range res.Notices {
 		encNotice, err := json.Marshal(n.Reply)
 		if err != nil {
 			return conversation.Delivery{}, stepError{fmt.Errorf("encode notice for %s: %w", n.Key, err)}
 		}
-		b.Queue(sqlQueue, n.Key.Platform, n.Key.Chat, n.Key.User, n.Route, encNotice, now)
+		// Notices go to another chat, usually on another platform, whose sender claims them.
+		b.Queue(sqlQueue, n.Key.Platform, n.Key.Chat, n.Key.User, n.Route, encNotice, now, nil)
 	}
 	for _, e := range res.Events {
 		encEvent, err := json.Marshal(e)
@@ -339,6 +350,35 @@ func (s *Store) Pending(ctx context.Context, platform string, limit int) ([]conv
 	}
 	rows, _ := s.pool.Query(ctx, `SELECT id, chat, user_id, route, reply, created FROM outbox
 		WHERE platform = $1 ORDER BY id LIMIT $2`, platform, limit)
+	out, err := scanDeliveries(rows, platform)
+	if err != nil {
+		return nil, wrapErr("pending "+platform, err)
+	}
+	return out, nil
+}
+
+// Claim implements conversation.Store: rows held by nobody, or whose lease ran out, are
+// taken with FOR UPDATE SKIP LOCKED, so concurrent claims by several replicas get disjoint
+// rows, and held until now+Options.Lease.
+func (s *Store) Claim(ctx context.Context, platform string, limit int) ([]conversation.Delivery, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	now := s.now()
+	rows, _ := s.pool.Query(ctx, `UPDATE outbox SET claimed_until = $3
+		WHERE id IN (SELECT id FROM outbox
+			WHERE platform = $1 AND (claimed_until IS NULL OR claimed_until < $4)
+			ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED)
+		RETURNING id, chat, user_id, route, reply, created`, platform, limit, now.Add(s.lease), now)
+	out, err := scanDeliveries(rows, platform)
+	if err != nil {
+		return nil, wrapErr("claim "+platform, err)
+	}
+	slices.SortFunc(out, func(a, b conversation.Delivery) int { return cmp.Compare(a.ID, b.ID) })
+	return out, nil
+}
+
+func scanDeliveries(rows pgx.Rows, platform string) ([]conversation.Delivery, error) {
 	var out []conversation.Delivery
 	var (
 		id    int64
@@ -354,10 +394,7 @@ func (s *Store) Pending(ctx context.Context, platform string, limit int) ([]conv
 		d = conversation.Delivery{}
 		return nil
 	})
-	if err != nil {
-		return nil, wrapErr("pending "+platform, err)
-	}
-	return out, nil
+	return out, err
 }
 
 // MarkDelivered implements conversation.Store. Marking an id that is not in the outbox, or no

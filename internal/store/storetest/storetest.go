@@ -13,9 +13,28 @@ import (
 	"github.com/paydoctor/bot/internal/conversation"
 )
 
-// Opener opens the store under test. Each call of the function it returns opens the same
-// database again, as a restarted process would; the suite closes what it opens.
-type Opener func(t *testing.T) func() conversation.Store
+// Opener opens the store under test with now as its clock. Each call of the function it
+// returns opens the same database again, as a restarted process would; the suite closes what
+// it opens.
+type Opener func(t *testing.T, now func() time.Time) func() conversation.Store
+
+// clock is a settable clock for the stores under test; it starts at the real time.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
 
 var errAbort = errors.New("abort on purpose")
 
@@ -23,7 +42,7 @@ var errAbort = errors.New("abort on purpose")
 func Run(t *testing.T, newOpener Opener) {
 	tests := []struct {
 		name string
-		fn   func(*testing.T, func() conversation.Store)
+		fn   func(*testing.T, func() conversation.Store, *clock)
 	}{
 		{"RoundTrip", testRoundTrip},
 		{"Duplicate", testDuplicate},
@@ -34,9 +53,13 @@ func Run(t *testing.T, newOpener Opener) {
 		{"MoveChat", testMoveChat},
 		{"ConcurrentCommitsSerialize", testConcurrent},
 		{"EventsAndNotices", testEventsAndNotices},
+		{"ClaimHoldsReplies", testClaim},
 	}
 	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newOpener(t)) })
+		t.Run(tc.name, func(t *testing.T) {
+			c := &clock{now: time.Now()}
+			tc.fn(t, newOpener(t, c.Now), c)
+		})
 	}
 }
 
@@ -70,7 +93,7 @@ func set(lang, question string, at time.Time) func(*conversation.Dialog) (conver
 	}
 }
 
-func testRoundTrip(t *testing.T, openStore func() conversation.Store) {
+func testRoundTrip(t *testing.T, openStore func() conversation.Store, _ *clock) {
 	s := open(t, openStore)
 	at := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
 	d, err := s.Commit(context.Background(), conversation.Turn{Key: key, InboundID: "1", Route: []byte(`{"chat":-100}`)}, set("en", "card_type", at))
@@ -89,7 +112,7 @@ func testRoundTrip(t *testing.T, openStore func() conversation.Store) {
 	}
 }
 
-func testDuplicate(t *testing.T, openStore func() conversation.Store) {
+func testDuplicate(t *testing.T, openStore func() conversation.Store, _ *clock) {
 	s := open(t, openStore)
 	ctx := context.Background()
 	if _, err := s.Commit(ctx, conversation.Turn{Key: key, InboundID: "7"}, set("en", "first", time.Now())); err != nil {
@@ -114,7 +137,7 @@ func testDuplicate(t *testing.T, openStore func() conversation.Store) {
 	}
 }
 
-func testStepError(t *testing.T, openStore func() conversation.Store) {
+func testStepError(t *testing.T, openStore func() conversation.Store, _ *clock) {
 	s := open(t, openStore)
 	ctx := context.Background()
 	_, err := s.Commit(ctx, conversation.Turn{Key: key, InboundID: "9"}, func(d *conversation.Dialog) (conversation.Result, error) {
@@ -132,7 +155,7 @@ func testStepError(t *testing.T, openStore func() conversation.Store) {
 	}
 }
 
-func testOutbox(t *testing.T, openStore func() conversation.Store) {
+func testOutbox(t *testing.T, openStore func() conversation.Store, _ *clock) {
 	s := open(t, openStore)
 	ctx := context.Background()
 	var ids []uint64
@@ -175,7 +198,7 @@ func testOutbox(t *testing.T, openStore func() conversation.Store) {
 	}
 }
 
-func testRestart(t *testing.T, openStore func() conversation.Store) {
+func testRestart(t *testing.T, openStore func() conversation.Store, _ *clock) {
 	ctx := context.Background()
 	s := openStore()
 	if _, err := s.Commit(ctx, conversation.Turn{Key: key, InboundID: "55"}, set("zh-Hans", "amount", time.Now())); err != nil {
@@ -196,7 +219,7 @@ func testRestart(t *testing.T, openStore func() conversation.Store) {
 	}
 }
 
-func testExpire(t *testing.T, openStore func() conversation.Store) {
+func testExpire(t *testing.T, openStore func() conversation.Store, _ *clock) {
 	s := open(t, openStore)
 	ctx := context.Background()
 	now := time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)
@@ -224,7 +247,7 @@ func testExpire(t *testing.T, openStore func() conversation.Store) {
 	}
 }
 
-func testMoveChat(t *testing.T, openStore func() conversation.Store) {
+func testMoveChat(t *testing.T, openStore func() conversation.Store, _ *clock) {
 	s := open(t, openStore)
 	ctx := context.Background()
 	for _, user := range []string{"1", "2"} {
@@ -259,7 +282,7 @@ func testMoveChat(t *testing.T, openStore func() conversation.Store) {
 	}
 }
 
-func testConcurrent(t *testing.T, openStore func() conversation.Store) {
+func testConcurrent(t *testing.T, openStore func() conversation.Store, _ *clock) {
 	s := open(t, openStore)
 	const n = 50
 	var wg sync.WaitGroup
@@ -285,7 +308,7 @@ func testConcurrent(t *testing.T, openStore func() conversation.Store) {
 	}
 }
 
-func testEventsAndNotices(t *testing.T, openStore func() conversation.Store) {
+func testEventsAndNotices(t *testing.T, openStore func() conversation.Store, _ *clock) {
 	s := open(t, openStore)
 	ctx := context.Background()
 	t0 := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
@@ -338,4 +361,46 @@ func testEventsAndNotices(t *testing.T, openStore func() conversation.Store) {
 		t.Errorf("an event of an aborted commit was recorded: %+v", e)
 		return nil
 	})
+}
+
+func testClaim(t *testing.T, openStore func() conversation.Store, c *clock) {
+	ctx := context.Background()
+	s := openStore()
+	var ids []uint64
+	for i := range 3 {
+		k := conversation.Key{Platform: "telegram", Chat: fmt.Sprint(i), User: "u"}
+		d, err := s.Commit(ctx, conversation.Turn{Key: k}, set("en", "q", c.Now()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, d.ID)
+	}
+	if got, err := s.Claim(ctx, "telegram", 10); err != nil || len(got) != 0 {
+		t.Fatalf("Claim took %d replies their committer is about to send (err %v)", len(got), err)
+	}
+	// The committer died without sending: once the lease ran out they are anyone's.
+	c.Add(time.Hour)
+	first, err := s.Claim(ctx, "telegram", 2)
+	if err != nil || len(first) != 2 || first[0].ID != ids[0] || first[1].ID != ids[1] {
+		t.Fatalf("Claim(2) = %+v, %v; want the two oldest", first, err)
+	}
+	second, err := s.Claim(ctx, "telegram", 10)
+	if err != nil || len(second) != 1 || second[0].ID != ids[2] {
+		t.Fatalf("a second Claim = %+v, %v; want only the one the first did not hold", second, err)
+	}
+	if err := s.MarkDelivered(ctx, ids[0]); err != nil {
+		t.Fatal(err)
+	}
+	c.Add(time.Hour)
+	third, err := s.Claim(ctx, "telegram", 10)
+	if err != nil || len(third) != 2 || third[0].ID != ids[1] {
+		t.Errorf("after the leases ran out: %+v, %v; want the two undelivered", third, err)
+	}
+	// A restarted process may send what the dead one held only after the lease, in a store
+	// shared by replicas; a store only one process can open may hand it over at once.
+	s.Close()
+	s = open(t, openStore)
+	if pending, err := s.Pending(ctx, "telegram", 10); err != nil || len(pending) != 2 {
+		t.Errorf("Pending after a restart = %d, %v; want 2", len(pending), err)
+	}
 }
