@@ -344,7 +344,9 @@ func TestStep_BadInput(t *testing.T) {
 
 func TestStep_CardDataNeverKept(t *testing.T) {
 	e := newEngine(t, "zh-Hans")
-	d, r := stepReply(e, conversation.Dialog{}, conversation.Input{Kind: conversation.InputText, Text: "卡号 6222 0212 3456 7890 128 CVV 321 验证码 884512 被拒绝"}, time.Now())
+	// A fixed time: the dialog's timestamps must not contain the digits looked for below.
+	at := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
+	d, r := stepReply(e, conversation.Dialog{}, conversation.Input{Kind: conversation.InputText, Text: "卡号 6222 0212 3456 7890 128 CVV 321 验证码 884512 被拒绝"}, at)
 	if !strings.Contains(r.Text, "请马上删除") {
 		t.Errorf("no warning to delete the message: %q", r.Text)
 	}
