@@ -31,6 +31,8 @@ type harness struct {
 	engine *conversation.Engine
 	db     string
 	opts   Options
+	// wrap, if set, wraps the store the service commits to, as a fault injector.
+	wrap func(conversation.Store) conversation.Store
 
 	store   *boltstore.Store
 	svc     *conversation.Service
@@ -84,7 +86,11 @@ func (h *harness) start() {
 		t.Fatal(err)
 	}
 	h.store = store
-	h.svc = conversation.NewService(h.engine, store, nil)
+	var svcStore conversation.Store = store
+	if h.wrap != nil {
+		svcStore = h.wrap(store)
+	}
+	h.svc = conversation.NewService(h.engine, svcStore, nil)
 	a, err := New(h.svc, h.opts)
 	if err != nil {
 		t.Fatal(err)

@@ -17,7 +17,8 @@ const maxBody = 1 << 20
 
 // Register adds the HTTP-mode endpoints to mux: POST /slack/commands, /slack/events and
 // /slack/interactions. Each checks the request's signature and timestamp before it parses
-// anything, queues the work and answers at once, without waiting on the Web API.
+// anything, commits the message (its id, the dialog change and the reply, in one store
+// transaction) and only then answers 200; the reply is delivered afterwards from the outbox.
 func (a *Adapter) Register(mux *http.ServeMux) {
 	mux.Handle("POST /slack/commands", a.verified(a.serveCommand))
 	mux.Handle("POST /slack/events", a.verified(a.serveEvent))
@@ -57,7 +58,7 @@ func (a *Adapter) serveCommand(w http.ResponseWriter, r *http.Request, body []by
 		return
 	}
 	if j, ok := commandJob(cmd); ok {
-		a.accept(w, j)
+		a.accept(w, r, j)
 		return
 	}
 	w.WriteHeader(http.StatusOK)
@@ -88,7 +89,7 @@ func (a *Adapter) serveEvent(w http.ResponseWriter, r *http.Request, body []byte
 		a.log.Info("event retried by Slack", "retry", n, "reason", r.Header.Get("X-Slack-Retry-Reason"))
 	}
 	if j, ok := eventJob(ev); ok {
-		a.accept(w, j)
+		a.accept(w, r, j)
 		return
 	}
 	w.WriteHeader(http.StatusOK)
@@ -106,18 +107,23 @@ func (a *Adapter) serveInteraction(w http.ResponseWriter, r *http.Request, body 
 		return
 	}
 	if j, ok := actionJob(cb); ok {
-		a.accept(w, j)
+		a.accept(w, r, j)
 		return
 	}
 	w.WriteHeader(http.StatusOK)
 }
 
-// accept queues j and answers 200 with an empty body, or 503 when the queue is full, so that
-// Slack retries an event later.
-func (a *Adapter) accept(w http.ResponseWriter, j job) {
-	if err := a.enqueue(j); errors.Is(err, errOverloaded) {
+// accept commits j and answers 200 with an empty body once it is committed; 503 when the bot
+// is starting, stopping or has too many replies waiting, and 500 when the commit failed, so
+// that Slack sends it again.
+func (a *Adapter) accept(w http.ResponseWriter, r *http.Request, j job) {
+	err := a.commit(r.Context(), j)
+	switch {
+	case errors.Is(err, errOverloaded) || errors.Is(err, errNotAccepting):
 		http.Error(w, "busy", http.StatusServiceUnavailable)
-		return
+	case err != nil:
+		http.Error(w, "not handled", http.StatusInternalServerError)
+	default:
+		w.WriteHeader(http.StatusOK)
 	}
-	w.WriteHeader(http.StatusOK)
 }
