@@ -27,14 +27,19 @@ func (s *faultyStore) Commit(ctx context.Context, t conversation.Turn, step func
 	return s.Store.Commit(ctx, t, step)
 }
 
-// withFaultyStore restarts h on a store that fails the next n commits.
-func withFaultyStore(h *harness, n int32) {
-	h.stop()
-	h.wrap = func(s conversation.Store) conversation.Store {
+// failing returns a store wrapper failing the next n commits.
+func failing(n int32) func(conversation.Store) conversation.Store {
+	return func(s conversation.Store) conversation.Store {
 		f := &faultyStore{Store: s}
 		f.fails.Store(n)
 		return f
 	}
+}
+
+// withFaultyStore restarts h on a store that fails the next n commits.
+func withFaultyStore(h *harness, n int32) {
+	h.stop()
+	h.wrap = failing(n)
 	h.start()
 }
 
@@ -89,6 +94,11 @@ func TestStopRightAfterAck_DeliveredOnNextStart(t *testing.T) {
 	if n := h.pending(); n != 1 {
 		t.Fatalf("after the 200, %d replies in the outbox; want the one committed", n)
 	}
+	// The stop comes while the first send waits out the Retry-After.
+	deadline := time.Now().Add(wait)
+	for h.slack.Calls("chat.postMessage") == 0 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
 	h.stop()
 	if msgs := h.slack.Messages(); len(msgs) != 0 {
 		t.Fatalf("sent before the stop:%s", summary(msgs))
@@ -111,11 +121,10 @@ func TestStopRightAfterAck_DeliveredOnNextStart(t *testing.T) {
 // In Socket Mode an envelope whose commit fails is not acknowledged, so that Slack sends it
 // again; the envelope sent again is acknowledged and answered once.
 func TestSocketMode_StoreFailureNotAcked(t *testing.T) {
-	h := newHarness(t, func(o *Options) {
+	h := newWrappedHarness(t, func(o *Options) {
 		o.SigningSecret = ""
 		o.AppToken = "xapp-test"
-	})
-	withFaultyStore(h, 1)
+	}, failing(1))
 	h.slack.WaitConnected(wait)
 	dm := slacktest.EventBody("EvSock", slacktest.DM("D1", "U1", "/help", "1700000000.000100"))
 	first := h.slack.SendEnvelope("events_api", dm)

@@ -57,7 +57,13 @@ func testEngine(t testing.TB) *conversation.Engine {
 // newHarness starts an adapter in HTTP mode; edit changes its options first.
 func newHarness(t *testing.T, edit func(*Options)) *harness {
 	t.Helper()
-	h := &harness{t: t, slack: slacktest.NewServer(t), engine: testEngine(t), db: filepath.Join(t.TempDir(), "bot.db")}
+	return newWrappedHarness(t, edit, nil)
+}
+
+// newWrappedHarness is newHarness with the store wrapped by wrap, if not nil.
+func newWrappedHarness(t *testing.T, edit func(*Options), wrap func(conversation.Store) conversation.Store) *harness {
+	t.Helper()
+	h := &harness{t: t, wrap: wrap, slack: slacktest.NewServer(t), engine: testEngine(t), db: filepath.Join(t.TempDir(), "bot.db")}
 	h.opts = Options{
 		BotToken:        "xoxb-test",
 		SigningSecret:   testSecret,
