@@ -47,15 +47,15 @@ type Options struct {
 	// Now is the clock request timestamps are checked against; nil means time.Now.
 	// A seam for hermetic tests.
 	Now func() time.Time
-	// Workers is how many messages are handled at once (locale lookups, and the
-	// conversation.Dispatcher's workers); zero means 8.
+	// Workers is how many replies are delivered at once; a person's always go through the
+	// same worker, in order. Zero means 8.
 	Workers int
-	// QueueSize is how many messages wait per worker before requests are refused with
-	// 503 (Slack retries them); zero means 64.
+	// QueueSize is how many committed replies wait per worker before new messages are
+	// refused with 503 (Slack sends them again); zero means 64.
 	QueueSize int
 	// FloodLimit and FloodWindow: a person sending more messages than this gets one "slow
-	// down" and is ignored until their pace drops (conversation.DispatcherOptions); zero
-	// means the dispatcher's defaults.
+	// down" and is ignored until their pace drops (conversation.FloodGuard); zero means 5
+	// in 10 seconds.
 	FloodLimit  int
 	FloodWindow time.Duration
 	// ChannelInterval paces replies in one channel; zero means one second, as Slack asks.
@@ -92,17 +92,25 @@ type Adapter struct {
 	socket *socketmode.Client // nil in HTTP mode
 	opts   Options
 	log    *slog.Logger
+	flood  *conversation.FloodGuard
 
 	self atomic.Pointer[slack.AuthTestResponse]
-	// queues feed the lookup of each person's locale (a Web API call, so never made while
-	// Slack waits for the HTTP answer); one person's messages share a queue, in order, and go
-	// on to dispatch, which commits and delivers them.
-	queues   []chan job
-	dispatch *conversation.Dispatcher
-	stop     chan struct{} // closed when Run ends; enqueue refuses then
-	stopped  sync.Once
-	pace     pacer
-	locales  localeCache
+	// accepting is set once the outbox left by an earlier run is delivered, and cleared when
+	// Run stops: messages are committed only in between, so that a reply is never sent both
+	// by that redelivery and by a worker.
+	accepting atomic.Bool
+	ready     chan struct{} // closed when accepting is first set
+	// Messages are spread over Workers by dialog. stripes[i] orders the commits of worker i's
+	// dialogs, so that one person's messages are committed and queued in order; queues[i]
+	// holds their replies for delivery, in commit order; slots[i] counts the room left in
+	// queues[i], taken before a commit so that queueing its reply never blocks.
+	stripes []sync.Mutex
+	queues  []chan conversation.Delivery
+	slots   []chan struct{}
+	stop    chan struct{} // closed when Run ends
+	stopped sync.Once
+	pace    pacer
+	locales localeCache
 }
 
 var _ conversation.Sender = (*Adapter)(nil)
@@ -148,6 +156,12 @@ func newAdapter(svc *conversation.Service, api api, opts Options) *Adapter {
 	if opts.QueueSize <= 0 {
 		opts.QueueSize = 64
 	}
+	if opts.FloodLimit <= 0 {
+		opts.FloodLimit = 5
+	}
+	if opts.FloodWindow <= 0 {
+		opts.FloodWindow = 10 * time.Second
+	}
 	if opts.ChannelInterval <= 0 {
 		opts.ChannelInterval = time.Second
 	}
@@ -162,27 +176,27 @@ func newAdapter(svc *conversation.Service, api api, opts Options) *Adapter {
 		api:     api,
 		opts:    opts,
 		log:     opts.Log.With("platform", Platform),
+		flood:   conversation.NewFloodGuard(opts.FloodLimit, opts.FloodWindow),
 		stop:    make(chan struct{}),
+		ready:   make(chan struct{}),
 		pace:    pacer{interval: opts.ChannelInterval},
 		locales: localeCache{ttl: opts.LocaleTTL},
 	}
-	a.queues = make([]chan job, opts.Workers)
+	a.stripes = make([]sync.Mutex, opts.Workers)
+	a.queues = make([]chan conversation.Delivery, opts.Workers)
+	a.slots = make([]chan struct{}, opts.Workers)
 	for i := range a.queues {
-		a.queues[i] = make(chan job, opts.QueueSize)
+		a.queues[i] = make(chan conversation.Delivery, opts.QueueSize)
+		a.slots[i] = make(chan struct{}, opts.QueueSize)
 	}
-	a.dispatch = conversation.NewDispatcher(svc, a, conversation.DispatcherOptions{
-		Workers:     opts.Workers,
-		QueueLen:    opts.QueueSize,
-		FloodLimit:  opts.FloodLimit,
-		FloodWindow: opts.FloodWindow,
-		Log:         opts.Log,
-	})
 	return a
 }
 
 // Run learns the bot's own identity (auth.test), sends the replies a crash left in the
-// outbox, and handles queued messages until ctx is done. In Socket Mode it also holds the
-// connection; in HTTP mode requests come through the handlers of Register. Call it once.
+// outbox, and then takes messages, delivering their replies, until ctx is done. In Socket
+// Mode it also holds the connection; in HTTP mode requests come through the handlers of
+// Register. Replies committed but not yet sent when it stops stay in the outbox for the next
+// start. Call it once.
 func (a *Adapter) Run(ctx context.Context) error {
 	defer a.stopped.Do(func() { close(a.stop) })
 	self, err := a.api.AuthTestContext(ctx)
@@ -194,86 +208,156 @@ func (a *Adapter) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
-	// The dispatcher first sends what a crash left in the outbox, then what is submitted.
-	wg.Go(func() { a.dispatch.Run(ctx, Platform) })
-	for _, q := range a.queues {
-		wg.Go(func() { a.work(ctx, q) })
-	}
+	wg.Go(func() {
+		// What an earlier run committed but did not send goes first, before any new
+		// message is taken (until then they are answered 503 and Slack sends them again).
+		if err := a.svc.Redeliver(ctx, Platform, a); err != nil && ctx.Err() == nil {
+			a.log.Error("deliver replies left from an earlier run", "err", err)
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		a.accepting.Store(true)
+		close(a.ready)
+		var workers sync.WaitGroup
+		for i := range a.queues {
+			workers.Go(func() { a.deliver(ctx, i) })
+		}
+		workers.Wait()
+	})
 	if a.socket != nil {
 		err = a.runSocket(ctx)
 	} else {
 		<-ctx.Done()
 		err = ctx.Err()
 	}
+	a.accepting.Store(false)
 	a.stopped.Do(func() { close(a.stop) })
 	cancel()
 	wg.Wait()
 	return err
 }
 
-// job is one inbound message waiting for a worker.
+// job is one inbound message, translated.
 type job struct {
 	team  string
 	in    conversation.Inbound
 	route route
 }
 
-var errOverloaded = errors.New("slack: too many messages waiting")
+var (
+	// errOverloaded: too many replies wait for delivery; the message is refused (503, or no
+	// Socket Mode ack) and Slack sends it again later.
+	errOverloaded = errors.New("slack: too many messages waiting")
+	// errNotAccepting: Run is starting (delivering an earlier run's outbox) or stopping.
+	errNotAccepting = errors.New("slack: not taking messages now")
+)
 
-// enqueue queues j on the worker of its dialog, so one person's messages stay in order. It
-// waits a little for room, never as long as Slack's 3-second limit.
-func (a *Adapter) enqueue(j job) error {
+// startWait is how long a message arriving while Run starts waits for it to take messages,
+// before it is refused with 503.
+const startWait = time.Second
+
+// worker returns the index of the worker of k's dialog.
+func (a *Adapter) worker(k conversation.Key) int {
+	h := fnv.New32a()
+	h.Write([]byte(k.String()))
+	return int(h.Sum32() % uint32(len(a.queues)))
+}
+
+// commit runs j through the conversation and commits it: the inbound id, the dialog change
+// and the reply (in the outbox) in one store transaction. Only then may Slack be told the
+// message was received. The reply is queued for delivery, which never happens here: the
+// only Web API call that can come before the commit is the person's first locale lookup,
+// bounded by localeWait. A nil error means the message is committed (or deliberately
+// ignored: the bot's own, a duplicate, a flood); any other error means nothing was
+// committed and Slack must send the message again.
+func (a *Adapter) commit(ctx context.Context, j job) error {
 	j.in.Key.Platform = Platform
 	j.in.Route = j.route.encode()
-	h := fnv.New32a()
-	h.Write([]byte(j.in.Key.String()))
-	q := a.queues[h.Sum32()%uint32(len(a.queues))]
-	select {
-	case <-a.stop:
-		return errOverloaded
-	default:
-	}
-	t := time.NewTimer(time.Second)
-	defer t.Stop()
-	select {
-	case q <- j:
-		return nil
-	case <-a.stop:
-		return errOverloaded
-	case <-t.C:
-		a.log.Warn("queue full; refusing a message")
-		return errOverloaded
-	}
-}
-
-// work looks up the locale of each job of q and submits it to the dispatcher, until ctx is
-// done.
-func (a *Adapter) work(ctx context.Context, q chan job) {
-	for {
+	if !a.accepting.Load() {
+		// Starting: the outbox of an earlier run is usually delivered in moments.
+		t := time.NewTimer(startWait)
+		defer t.Stop()
 		select {
+		case <-a.ready:
+		case <-a.stop:
+		case <-t.C:
 		case <-ctx.Done():
-			return
-		case j := <-q:
-			if ctx.Err() != nil {
-				return
-			}
-			a.submit(ctx, j)
+		}
+		if !a.accepting.Load() {
+			return errNotAccepting
 		}
 	}
-}
-
-func (a *Adapter) submit(ctx context.Context, j job) {
-	if self := a.self.Load(); self != nil && j.in.Key.User == self.UserID {
-		return // its own message: never answer itself
+	self := a.self.Load()
+	if j.in.Key.User == self.UserID {
+		return nil // its own message: never answer itself
 	}
 	var name string
 	j.in.Input.LangHint, name = a.locale(ctx, j.team, j.in.Key.User)
 	// For a handoff summary: the name users.info gave with the locale, and a mention.
 	j.in.Input.From = conversation.Person{Name: name, Reach: "<@" + j.in.Key.User + ">"}
-	if err := a.dispatch.Submit(ctx, j.in, nil); err != nil {
-		a.log.Warn("message dropped: stopping", "chat", j.in.Key.Chat, "err", err)
+	switch a.flood.Check(j.in.Key, a.opts.Now()) {
+	case conversation.FloodIgnore:
+		return nil
+	case conversation.FloodWarn:
+		j.in.Input = conversation.Input{Kind: conversation.InputFlooded, LangHint: j.in.Input.LangHint, From: j.in.Input.From}
+	}
+	i := a.worker(j.in.Key)
+	select {
+	case a.slots[i] <- struct{}{}:
+	default:
+		a.log.Warn("delivery queue full; refusing a message")
+		return errOverloaded
+	}
+	queued := false
+	defer func() {
+		if !queued {
+			<-a.slots[i]
+		}
+	}()
+	a.stripes[i].Lock()
+	defer a.stripes[i].Unlock()
+	d, err := a.svc.Handle(ctx, j.in)
+	var pe *conversation.PanicError
+	if errors.As(err, &pe) {
+		// Retrying would panic again: answer with an apology, which records the message as
+		// handled.
+		a.log.Error("panic while handling a message; answering with an apology", "update", j.in.InboundID, "panic", pe.Value, "stack", string(pe.Stack))
+		d, err = a.svc.Apologize(ctx, j.in)
+	}
+	switch {
+	case errors.Is(err, conversation.ErrDuplicate):
+		return nil
+	case err != nil:
+		a.log.Error("commit a message; it stays unacknowledged", "update", j.in.InboundID, "err", err)
+		return err
+	}
+	a.queues[i] <- d // a slot is held: never blocks
+	queued = true
+	return nil
+}
+
+// deliver sends the replies queued on worker i, in order, until ctx is done. A reply not
+// sent then stays in the outbox for the next start.
+func (a *Adapter) deliver(ctx context.Context, i int) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case d := <-a.queues[i]:
+			<-a.slots[i]
+			if err := a.svc.Deliver(ctx, a, d); err != nil && ctx.Err() == nil {
+				a.log.Error("deliver reply; it stays in the outbox", "delivery", d.ID, "err", err)
+			}
+		}
 	}
 }
+
+// localeWait bounds the users.info call made before committing the first message of a person
+// whose locale is not cached. Slack wants its answer within 3 seconds; this keeps the commit
+// and the answer well inside that even when the Web API is slow, and the answer is cached
+// (an hour, or a minute after a failure), so a person costs at most one such wait.
+const localeWait = 500 * time.Millisecond
 
 // locale returns the person's Slack locale and real name, or "" when they cannot be had.
 func (a *Adapter) locale(ctx context.Context, team, user string) (locale, name string) {
@@ -281,7 +365,7 @@ func (a *Adapter) locale(ctx context.Context, team, user string) (locale, name s
 	if e, ok := a.locales.get(key, a.opts.Now()); ok {
 		return e.locale, e.name
 	}
-	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, localeWait)
 	defer cancel()
 	u, err := a.api.GetUserInfoContext(ctx, user, slack.GetUserInfoOptionIncludeLocale(true))
 	if err != nil {

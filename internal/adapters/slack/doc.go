@@ -5,11 +5,20 @@
 // conversation.Delivery becomes a Web API call. The conversation core decides what to say.
 //
 // Caveats:
-//   - Every HTTP request is answered before any Web API call is made: the signature is
-//     checked, the work is queued and the request acknowledged. A bounded pool of workers
-//     then looks up the person's locale (users.info, cached) and hands the message to a
-//     conversation.Dispatcher, which commits the turn and sends the reply. One person's
-//     messages are handled in order (they always go to the same worker, in both stages).
+//   - Nothing acknowledged is lost: a message is committed (its id, the dialog change and the
+//     reply, in one store transaction of a millisecond or two) before the HTTP 200 or the
+//     Socket Mode ack. A failed commit answers 500 (or leaves the envelope unacknowledged), so
+//     Slack sends it again. Replies are delivered afterwards, from the outbox, by a bounded
+//     pool of workers; what is committed but not sent when the bot stops is sent at the next
+//     start, before any new message is taken (one arriving until then waits up to a second,
+//     then gets 503).
+//   - The answer never waits on sending a reply. The one Web API call that may come before
+//     it is users.info for a person whose locale is not cached (an hour; a minute after a
+//     failure), bounded to half a second; past that the message is committed without a
+//     locale and the language comes from the text or the default.
+//   - One person's messages are committed and answered in order, with one exception: two
+//     messages of a new person arriving within the first locale lookup may be committed in
+//     either order.
 //   - Events are deduplicated by event_id in the store, so Slack's retries are answered once,
 //     also across restarts. Slash commands and button presses carry no event id; they use
 //     trigger_id, which Slack makes unique per request.

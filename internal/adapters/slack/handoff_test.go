@@ -72,7 +72,7 @@ func TestFromAndHandoffRoute(t *testing.T) {
 	if !ok {
 		t.Fatal("the DM was not taken")
 	}
-	if err := a.enqueue(j); err != nil {
+	if err := a.commit(ctx, j); err != nil {
 		t.Fatal(err)
 	}
 	select {

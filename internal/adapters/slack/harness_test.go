@@ -31,6 +31,8 @@ type harness struct {
 	engine *conversation.Engine
 	db     string
 	opts   Options
+	// wrap, if set, wraps the store the service commits to, as a fault injector.
+	wrap func(conversation.Store) conversation.Store
 
 	store   *boltstore.Store
 	svc     *conversation.Service
@@ -55,7 +57,13 @@ func testEngine(t testing.TB) *conversation.Engine {
 // newHarness starts an adapter in HTTP mode; edit changes its options first.
 func newHarness(t *testing.T, edit func(*Options)) *harness {
 	t.Helper()
-	h := &harness{t: t, slack: slacktest.NewServer(t), engine: testEngine(t), db: filepath.Join(t.TempDir(), "bot.db")}
+	return newWrappedHarness(t, edit, nil)
+}
+
+// newWrappedHarness is newHarness with the store wrapped by wrap, if not nil.
+func newWrappedHarness(t *testing.T, edit func(*Options), wrap func(conversation.Store) conversation.Store) *harness {
+	t.Helper()
+	h := &harness{t: t, wrap: wrap, slack: slacktest.NewServer(t), engine: testEngine(t), db: filepath.Join(t.TempDir(), "bot.db")}
 	h.opts = Options{
 		BotToken:        "xoxb-test",
 		SigningSecret:   testSecret,
@@ -84,7 +92,11 @@ func (h *harness) start() {
 		t.Fatal(err)
 	}
 	h.store = store
-	h.svc = conversation.NewService(h.engine, store, nil)
+	var svcStore conversation.Store = store
+	if h.wrap != nil {
+		svcStore = h.wrap(store)
+	}
+	h.svc = conversation.NewService(h.engine, svcStore, nil)
 	a, err := New(h.svc, h.opts)
 	if err != nil {
 		t.Fatal(err)

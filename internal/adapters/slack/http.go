@@ -17,7 +17,8 @@ const maxBody = 1 << 20
 
 // Register adds the HTTP-mode endpoints to mux: POST /slack/commands, /slack/events and
 // /slack/interactions. Each checks the request's signature and timestamp before it parses
-// anything, queues the work and answers at once, without waiting on the Web API.
+// anything, commits the message (its id, the dialog change and the reply, in one store
+// transaction) and only then answers 200; the reply is delivered afterwards from the outbox.
 func (a *Adapter) Register(mux *http.ServeMux) {
 	mux.Handle("POST /slack/commands", a.verified(a.serveCommand))
 	mux.Handle("POST /slack/events", a.verified(a.serveEvent))
@@ -48,76 +49,113 @@ func (a *Adapter) verified(h func(http.ResponseWriter, *http.Request, []byte)) h
 }
 
 func (a *Adapter) serveCommand(w http.ResponseWriter, r *http.Request, body []byte) {
-	r = r.Clone(r.Context())
-	r.Body = io.NopCloser(bytes.NewReader(body))
-	r.Form, r.PostForm = nil, nil
+	j, ok, err := parseCommand(body)
+	switch {
+	case err != nil:
+		http.Error(w, "bad request", http.StatusBadRequest)
+	case ok:
+		a.accept(w, r, j)
+	default:
+		w.WriteHeader(http.StatusOK)
+	}
+}
+
+// parseCommand reads a slash command's form body. ok is false for one not for the bot.
+func parseCommand(body []byte) (j job, ok bool, err error) {
+	r, err := http.NewRequest(http.MethodPost, "/slack/commands", bytes.NewReader(body))
+	if err != nil {
+		return job{}, false, err
+	}
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	cmd, err := slack.SlashCommandParse(r)
 	if err != nil {
-		http.Error(w, "bad request", http.StatusBadRequest)
-		return
+		return job{}, false, err
 	}
-	if j, ok := commandJob(cmd); ok {
-		a.accept(w, j)
-		return
-	}
-	w.WriteHeader(http.StatusOK)
+	j, ok = commandJob(cmd)
+	return j, ok, nil
 }
 
 func (a *Adapter) serveEvent(w http.ResponseWriter, r *http.Request, body []byte) {
-	var outer struct {
-		Type      string `json:"type"`
-		Challenge string `json:"challenge"`
-	}
-	if err := json.Unmarshal(body, &outer); err != nil {
+	j, ok, challenge, err := parseEvent(body)
+	switch {
+	case err != nil:
 		http.Error(w, "bad request", http.StatusBadRequest)
 		return
-	}
-	if outer.Type == slackevents.URLVerification {
+	case challenge != nil:
 		w.Header().Set("Content-Type", "text/plain")
-		io.WriteString(w, outer.Challenge)
-		return
-	}
-	ev, err := slackevents.ParseEvent(body, slackevents.OptionNoVerifyToken())
-	if err != nil {
-		// An event type slack-go does not know: nothing for the bot.
-		a.log.Debug("unparsed event", "err", err)
-		w.WriteHeader(http.StatusOK)
+		io.WriteString(w, *challenge)
 		return
 	}
 	if n := r.Header.Get("X-Slack-Retry-Num"); n != "" {
 		a.log.Info("event retried by Slack", "retry", n, "reason", r.Header.Get("X-Slack-Retry-Reason"))
 	}
-	if j, ok := eventJob(ev); ok {
-		a.accept(w, j)
+	if ok {
+		a.accept(w, r, j)
 		return
 	}
 	w.WriteHeader(http.StatusOK)
+}
+
+// parseEvent reads an Events API body: a url_verification (its challenge is returned) or an
+// event_callback. ok is false for events not for the bot, and for event types slack-go does
+// not know.
+func parseEvent(body []byte) (j job, ok bool, challenge *string, err error) {
+	var outer struct {
+		Type      string `json:"type"`
+		Challenge string `json:"challenge"`
+	}
+	if err := json.Unmarshal(body, &outer); err != nil {
+		return job{}, false, nil, err
+	}
+	if outer.Type == slackevents.URLVerification {
+		return job{}, false, &outer.Challenge, nil
+	}
+	ev, err := slackevents.ParseEvent(body, slackevents.OptionNoVerifyToken())
+	if err != nil {
+		return job{}, false, nil, nil // nothing for the bot
+	}
+	j, ok = eventJob(ev)
+	return j, ok, nil, nil
 }
 
 func (a *Adapter) serveInteraction(w http.ResponseWriter, r *http.Request, body []byte) {
+	j, ok, err := parseInteraction(body)
+	switch {
+	case err != nil:
+		http.Error(w, "bad request", http.StatusBadRequest)
+	case ok:
+		a.accept(w, r, j)
+	default:
+		w.WriteHeader(http.StatusOK)
+	}
+}
+
+// parseInteraction reads an interaction's form body (payload=<JSON>). ok is false for
+// anything but a press on one of the bot's buttons.
+func parseInteraction(body []byte) (j job, ok bool, err error) {
 	form, err := url.ParseQuery(string(body))
 	if err != nil {
-		http.Error(w, "bad request", http.StatusBadRequest)
-		return
+		return job{}, false, err
 	}
 	var cb slack.InteractionCallback
 	if err := json.Unmarshal([]byte(form.Get("payload")), &cb); err != nil {
-		http.Error(w, "bad request", http.StatusBadRequest)
-		return
+		return job{}, false, err
 	}
-	if j, ok := actionJob(cb); ok {
-		a.accept(w, j)
-		return
-	}
-	w.WriteHeader(http.StatusOK)
+	j, ok = actionJob(cb)
+	return j, ok, nil
 }
 
-// accept queues j and answers 200 with an empty body, or 503 when the queue is full, so that
-// Slack retries an event later.
-func (a *Adapter) accept(w http.ResponseWriter, j job) {
-	if err := a.enqueue(j); errors.Is(err, errOverloaded) {
+// accept commits j and answers 200 with an empty body once it is committed; 503 when the bot
+// is starting, stopping or has too many replies waiting, and 500 when the commit failed, so
+// that Slack sends it again.
+func (a *Adapter) accept(w http.ResponseWriter, r *http.Request, j job) {
+	err := a.commit(r.Context(), j)
+	switch {
+	case errors.Is(err, errOverloaded) || errors.Is(err, errNotAccepting):
 		http.Error(w, "busy", http.StatusServiceUnavailable)
-		return
+	case err != nil:
+		http.Error(w, "not handled", http.StatusInternalServerError)
+	default:
+		w.WriteHeader(http.StatusOK)
 	}
-	w.WriteHeader(http.StatusOK)
 }

@@ -3,6 +3,7 @@ package slack
 import (
 	"context"
 	"fmt"
+	"sync"
 
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/slackevents"
@@ -10,13 +11,17 @@ import (
 )
 
 // runSocket holds the Socket Mode connection and handles its envelopes until ctx is done.
-// Every envelope is acknowledged once its work is queued; one that cannot be queued is left
-// unacknowledged, so that Slack sends it again.
+// An envelope is acknowledged once its message is committed; one that cannot be committed
+// is left unacknowledged, so that Slack sends it again. Envelopes are committed
+// concurrently, at most socketConcurrency at a time.
 func (a *Adapter) runSocket(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	errc := make(chan error, 1)
 	go func() { errc <- a.socket.RunContext(ctx) }()
+	var inflight sync.WaitGroup
+	defer inflight.Wait()
+	sem := make(chan struct{}, socketConcurrency)
 	for {
 		select {
 		case err := <-errc:
@@ -25,10 +30,22 @@ func (a *Adapter) runSocket(ctx context.Context) error {
 			}
 			return fmt.Errorf("slack socket mode: %w", err)
 		case evt := <-a.socket.Events:
-			a.onSocketEvent(ctx, evt)
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			inflight.Go(func() {
+				defer func() { <-sem }()
+				a.onSocketEvent(ctx, evt)
+			})
 		}
 	}
 }
+
+// socketConcurrency bounds the Socket Mode envelopes being committed at once; the next one
+// waits for room.
+const socketConcurrency = 32
 
 func (a *Adapter) onSocketEvent(ctx context.Context, evt socketmode.Event) {
 	var (
@@ -61,7 +78,7 @@ func (a *Adapter) onSocketEvent(ctx context.Context, evt socketmode.Event) {
 		return
 	}
 	if ok {
-		if err := a.enqueue(j); err != nil {
+		if err := a.commit(ctx, j); err != nil {
 			a.log.Warn("socket mode envelope not acknowledged", "err", err)
 			return
 		}

@@ -144,9 +144,13 @@ func addressedTo(text string, entities []tgbotapi.MessageEntity, replyTo *tgbota
 		}
 	}
 	if mention != nil {
-		before := strings.TrimSpace(string(utf16.Decode(units[:mention.Offset])))
-		after := strings.TrimSpace(string(utf16.Decode(units[mention.Offset+mention.Length:])))
-		text = strings.TrimSpace(before + " " + after)
+		// Cut at byte offsets of the text itself rather than re-encoding its UTF-16 form:
+		// that would turn each invalid byte into a three-byte U+FFFD.
+		start, ok1 := byteOffset(text, mention.Offset)
+		end, ok2 := byteOffset(text, mention.Offset+mention.Length)
+		if ok1 && ok2 {
+			text = strings.TrimSpace(strings.TrimSpace(text[:start]) + " " + strings.TrimSpace(text[end:]))
+		}
 	}
 	return text, addressed
 }
@@ -167,6 +171,23 @@ func person(u *tgbotapi.User) conversation.Person {
 func HandoffRoute(chat int64) (conversation.Key, []byte) {
 	b, _ := json.Marshal(route{Chat: chat, Group: chat < 0}) // cannot fail: plain fields
 	return conversation.Key{Platform: Platform, Chat: strconv.FormatInt(chat, 10)}, b
+}
+
+// byteOffset returns the byte offset in s of UTF-16 offset units, counting each invalid byte
+// as one unit as utf16.Encode([]rune(s)) does. ok is false if units falls inside a surrogate
+// pair or beyond s.
+func byteOffset(s string, units int) (int, bool) {
+	n := 0
+	for i, r := range s {
+		if n == units {
+			return i, true
+		}
+		if n > units {
+			return 0, false
+		}
+		n += utf16.RuneLen(r)
+	}
+	return len(s), n == units
 }
 
 func turn(u tgbotapi.Update, chat, user int64, r route) conversation.Turn {
