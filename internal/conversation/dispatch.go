@@ -47,13 +47,13 @@ type DispatcherOptions struct {
 // anyone else wait. Delivery is the caller's: each committed reply is handed to a deliver
 // function, which may send it at once or queue it with the platform's own pacing.
 type Dispatcher struct {
-	svc     *Service
-	deliver func(context.Context, Delivery)
-	opts    DispatcherOptions
+	svc       *Service
+	deliver   func(context.Context, Delivery)
+	opts      DispatcherOptions
 	seed      maphash.Seed
 	queues    []chan job
 	submitted atomic.Uint64
-	flood  *FloodGuard
+	flood     *FloodGuard
 }
 
 type job struct {
