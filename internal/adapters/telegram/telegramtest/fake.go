@@ -1,7 +1,8 @@
 // Package telegramtest is an in-process fake of the Telegram Bot API for tests: it speaks the
 // real wire protocol (form-encoded or JSON parameters in, {"ok": ..., "result": ...} out),
 // holds updates for getUpdates with long polling and offsets, records every call, and can
-// answer sendMessage with 429 Too Many Requests and retry_after as Telegram does.
+// answer sendMessage with 429 Too Many Requests and retry_after as Telegram does: on demand
+// (RateLimit) or whenever the bot sends faster than Telegram allows (EnforceLimits).
 //
 // Point the bot at it with Server.Endpoint, in the library's
 // "https://api.telegram.org/bot%s/%s" format.
@@ -81,6 +82,9 @@ type Server struct {
 	sent       []Message
 	limits     map[int64]*limit
 	violations []string
+	violated   int // sends before a retry_after ran out, all of them
+	tooMany    int // 429s answered
+	enforce    *enforcer
 	msgWaiters []chan struct{}
 	polling    int // getUpdates calls in flight
 }
@@ -167,6 +171,107 @@ func (s *Server) RateLimit(chat int64, times, retryAfter int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.limits[chat] = &limit{times: times, retryAfter: retryAfter}
+}
+
+// Limits are the sendMessage rates the fake enforces with EnforceLimits: token buckets, one
+// over all chats and one per chat. A zero rate is not enforced.
+type Limits struct {
+	Global      float64 // messages a second over all chats
+	GlobalBurst int     // at least 1
+	Chat        float64 // messages a second to one chat
+	ChatBurst   int     // at least 1
+}
+
+// TelegramLimits are Telegram's published limits for private chats, about 30 messages a
+// second overall and about one a second per chat, with small bursts (Telegram does not publish
+// its burst sizes; these allow a multi-part reply and a little jitter on the wire).
+func TelegramLimits() Limits {
+	return Limits{Global: 30, GlobalBurst: 5, Chat: 1, ChatBurst: 3}
+}
+
+// EnforceLimits makes sendMessage answer 429 Too Many Requests, with retry_after (whole
+// seconds, at least 1, as Telegram gives it), whenever a send exceeds l; a send to that chat
+// before its retry_after ran out is a violation, as with RateLimit. A refused send uses no
+// token.
+func (s *Server) EnforceLimits(l Limits) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := time.Now()
+	s.enforce = &enforcer{l: l, global: newBucket(l.Global, l.GlobalBurst, now), chats: map[int64]*bucket{}}
+}
+
+// TooMany returns how many 429 answers sendMessage gave.
+func (s *Server) TooMany() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.tooMany
+}
+
+// ViolationCount returns how many sends came before a retry_after ran out (Violations lists
+// only the first ten).
+func (s *Server) ViolationCount() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.violated
+}
+
+type enforcer struct {
+	l      Limits
+	global *bucket
+	chats  map[int64]*bucket
+}
+
+// take returns how long a send to chat at now must wait, or 0 after taking its tokens.
+func (e *enforcer) take(chat int64, now time.Time) time.Duration {
+	c := e.chats[chat]
+	if c == nil {
+		c = newBucket(e.l.Chat, e.l.ChatBurst, now)
+		e.chats[chat] = c
+	}
+	w := max(c.wait(now), e.global.wait(now))
+	if w > 0 {
+		return w
+	}
+	c.take()
+	e.global.take()
+	return 0
+}
+
+// bucket is a token bucket; a nil bucket (rate 0) never limits.
+type bucket struct {
+	rate   float64
+	burst  float64
+	tokens float64
+	last   time.Time
+}
+
+func newBucket(rate float64, burst int, now time.Time) *bucket {
+	if rate <= 0 {
+		return nil
+	}
+	b := float64(max(burst, 1))
+	return &bucket{rate: rate, burst: b, tokens: b, last: now}
+}
+
+// wait refills the bucket to now and returns how long until it holds a token.
+func (b *bucket) wait(now time.Time) time.Duration {
+	if b == nil {
+		return 0
+	}
+	if now.After(b.last) {
+		b.tokens = min(b.burst, b.tokens+now.Sub(b.last).Seconds()*b.rate)
+		b.last = now
+	}
+	if b.tokens >= 1 {
+		return 0
+	}
+	return time.Duration((1 - b.tokens) / b.rate * float64(time.Second))
+}
+
+func (b *bucket) take() {
+	if b != nil {
+		b.tokens--
+	}
 }
 
 // Violations lists (the first ten) sends that came before a retry_after ran out.
@@ -390,17 +495,31 @@ func (s *Server) sendMessage(w http.ResponseWriter, p url.Values) {
 	defer s.mu.Unlock()
 	if l := s.limits[chat]; l != nil {
 		if now.Before(l.until) {
+			s.violated++
 			if len(s.violations) < 10 {
 				s.violations = append(s.violations, fmt.Sprintf("chat %d: send %s before retry_after ran out", chat, l.until.Sub(now)))
 			}
 			retry := int(l.until.Sub(now)/time.Second) + 1
-			writeJSON(w, http.StatusTooManyRequests, tooMany(retry))
+			s.writeTooMany(w, retry)
 			return
 		}
 		if l.times > 0 {
 			l.times--
 			l.until = now.Add(time.Duration(l.retryAfter) * time.Second)
-			writeJSON(w, http.StatusTooManyRequests, tooMany(l.retryAfter))
+			s.writeTooMany(w, l.retryAfter)
+			return
+		}
+	}
+	if s.enforce != nil {
+		if wait := s.enforce.take(chat, now); wait > 0 {
+			retry := int((wait + time.Second - 1) / time.Second) // whole seconds, rounded up
+			l := s.limits[chat]
+			if l == nil {
+				l = &limit{}
+				s.limits[chat] = l
+			}
+			l.until = now.Add(time.Duration(retry) * time.Second)
+			s.writeTooMany(w, retry)
 			return
 		}
 	}
@@ -420,6 +539,12 @@ func (s *Server) sendMessage(w http.ResponseWriter, p url.Values) {
 		"text":       text,
 	}
 	writeJSON(w, http.StatusOK, response{OK: true, Result: result})
+}
+
+// writeTooMany answers 429; s.mu is held.
+func (s *Server) writeTooMany(w http.ResponseWriter, retryAfter int) {
+	s.tooMany++
+	writeJSON(w, http.StatusTooManyRequests, tooMany(retryAfter))
 }
 
 func tooMany(retryAfter int) response {

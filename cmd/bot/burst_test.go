@@ -1,0 +1,226 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/paydoctor/bot/internal/adapters/telegram/telegramtest"
+)
+
+// The burst of issue 7: after an announcement, this many people send /start at once, and the
+// bot answers them as fast as Telegram allows (about 30 messages a second) and no faster.
+const burstPeople = 300
+
+// burstResult is what one burst measured.
+type burstResult struct {
+	elapsed    time.Duration // from the updates' arrival to the last answer
+	messages   int           // sendMessage calls Telegram accepted
+	perPerson  map[int64]int // messages accepted per chat
+	tooMany    int           // 429s the fake answered
+	violations int           // sends before a retry_after ran out
+	peakRSS    int64         // the bot's VmHWM in bytes, read just before it is stopped
+	logs       string
+}
+
+// ideal is the time the burst takes at exactly Telegram's global rate.
+func (r burstResult) ideal(limits telegramtest.Limits) time.Duration {
+	return time.Duration(float64(r.messages) / limits.Global * float64(time.Second))
+}
+
+// runBurst starts binary on a new database against a fake enforcing limits, waits until it
+// polls, queues /start from people users at once, and waits until each has an answer.
+func runBurst(tb testing.TB, binary string, limits telegramtest.Limits, people int, extraEnv ...string) burstResult {
+	tb.Helper()
+	fake := telegramtest.NewServer(tb)
+	fake.EnforceLimits(limits)
+	env := append(os.Environ(),
+		"TELEGRAM_BOT_TOKEN="+telegramtest.Token,
+		"TELEGRAM_API_ENDPOINT="+fake.Endpoint(),
+		"BOT_DB="+filepath.Join(tb.TempDir(), "bot.db"),
+		"BOT_HTTP_ADDR=127.0.0.1:0",
+		"BOT_LANG=en",
+		"BOT_LOG_LEVEL=warn",
+	)
+	env = append(env, extraEnv...)
+	p := launch(tb, binary, env)
+	defer func() {
+		if p.cmd.ProcessState == nil {
+			_ = p.cmd.Process.Kill()
+		}
+	}()
+	deadline := time.Now().Add(20 * time.Second)
+	for fake.Polling() == 0 {
+		if time.Now().After(deadline) {
+			tb.Fatalf("the bot did not start polling within 20s:\n%s", p.logs())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+
+	start := time.Now()
+	for i := range people {
+		u := telegramtest.User{ID: int64(100000 + i), FirstName: fmt.Sprintf("P%d", i), Lang: "en"}
+		fake.AddUpdate(telegramtest.PrivateText(u, "/start"))
+	}
+	timeout := 3*time.Duration(float64(people)/limits.Global*float64(time.Second)) + 10*time.Second
+	deadline = time.Now().Add(timeout)
+	var last time.Time
+	for {
+		answered := map[int64]bool{}
+		for _, m := range fake.Messages() {
+			answered[m.ChatID] = true
+			if m.At.After(last) {
+				last = m.At
+			}
+		}
+		if len(answered) >= people {
+			break
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("after %s, %d of %d people answered\n%s", timeout, len(answered), people, p.logs())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	r := burstResult{elapsed: last.Sub(start), peakRSS: peakRSS(tb, p.cmd.Process.Pid)}
+
+	// Anything sent twice would go out within a second (the outbox is read every 5 s, but a
+	// duplicate from the dispatcher would be immediate).
+	time.Sleep(time.Second)
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		tb.Fatal(err)
+	}
+	if err := p.wait(15 * time.Second); err != nil {
+		tb.Fatalf("the bot did not stop cleanly on SIGTERM: %v\n%s", err, p.logs())
+	}
+	r.perPerson = map[int64]int{}
+	for _, m := range fake.Messages() {
+		r.perPerson[m.ChatID]++
+		r.messages++
+	}
+	r.tooMany, r.violations, r.logs = fake.TooMany(), fake.ViolationCount(), p.logs()
+	return r
+}
+
+// BenchmarkBurst300 runs the real binary against a fake Bot API enforcing Telegram's limits
+// (telegramtest.TelegramLimits) while 300 people send /start at once, and reports the time
+// until the last is answered, its ratio to the ideal time (messages / 30 per second; the
+// target is at most 1.2), the 429s the bot received, the sends before a retry_after ran out
+// (must be 0), and the bot's peak RSS (target: at most 64 MiB).
+//
+//	go test -run '^$' -bench '^BenchmarkBurst300$' -benchtime 1x -count 5 ./cmd/bot
+//
+// BURST_ENV adds environment variables to the bot's, separated by spaces (for example
+// BURST_ENV='GODEBUG=gctrace=1 GOMEMLIMIT=48MiB'); BURST_LOGS=1 prints the bot's output.
+func BenchmarkBurst300(b *testing.B) {
+	b.StopTimer()
+	binary := buildBinary(b)
+	limits := telegramtest.TelegramLimits()
+	extra := strings.Fields(os.Getenv("BURST_ENV"))
+	var secs, ratio, tooMany, violations, rss float64
+	n := 0
+	for range b.N {
+		r := runBurst(b, binary, limits, burstPeople, extra...)
+		if os.Getenv("BURST_LOGS") != "" {
+			b.Logf("bot output:\n%s", r.logs)
+		}
+		b.Logf("burst: %d messages in %s (ideal %s), %d 429s, %d violations, peak RSS %.1f MiB",
+			r.messages, r.elapsed.Round(time.Millisecond), r.ideal(limits), r.tooMany, r.violations, float64(r.peakRSS)/(1<<20))
+		secs += r.elapsed.Seconds()
+		ratio += r.elapsed.Seconds() / r.ideal(limits).Seconds()
+		tooMany += float64(r.tooMany)
+		violations += float64(r.violations)
+		rss = max(rss, float64(r.peakRSS)/(1<<20))
+		n++
+	}
+	f := float64(n)
+	b.ReportMetric(secs/f, "s")
+	b.ReportMetric(ratio/f, "x-ideal")
+	b.ReportMetric(tooMany/f, "429s")
+	b.ReportMetric(violations/f, "violations")
+	b.ReportMetric(rss, "peak-RSS-MiB")
+	b.ReportMetric(0, "ns/op") // the burst's time is "s"; ns/op would mix in starting the bot
+}
+
+// TestBurst_AnsweredOnceWithinTelegramsLimits: 300 people send /start at once to the real
+// binary behind a Bot API that enforces Telegram's limits; each is answered exactly once and
+// no send comes before a retry_after ran out. It takes about ten seconds (300 messages at 30
+// a second, the bot's own pacing); how fast is BenchmarkBurst300's business, not this test's.
+func TestBurst_AnsweredOnceWithinTelegramsLimits(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the binary through a 10-second burst; skipped with -short")
+	}
+	r := runBurst(t, buildBinary(t), telegramtest.TelegramLimits(), burstPeople)
+	t.Logf("%d messages in %s, %d 429s, %d violations, peak RSS %.1f MiB", r.messages, r.elapsed.Round(time.Millisecond), r.tooMany, r.violations, float64(r.peakRSS)/(1<<20))
+	if len(r.perPerson) != burstPeople {
+		t.Errorf("%d people got messages, want %d", len(r.perPerson), burstPeople)
+	}
+	for chat, n := range r.perPerson {
+		if n != 1 {
+			t.Errorf("chat %d got %d messages, want exactly one answer to /start", chat, n)
+		}
+	}
+	if r.violations != 0 {
+		t.Errorf("%d sends before a retry_after ran out", r.violations)
+	}
+	if t.Failed() {
+		t.Logf("bot output:\n%s", r.logs)
+	}
+}
+
+// buildBinary builds this command into a temporary directory.
+func buildBinary(tb testing.TB) string {
+	tb.Helper()
+	out := filepath.Join(tb.TempDir(), "bot")
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", out, ".")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		tb.Fatalf("go build: %v\n%s", err, b)
+	}
+	return out
+}
+
+// launch starts binary with env; the process is killed when the test ends if still running.
+func launch(tb testing.TB, binary string, env []string) *process {
+	tb.Helper()
+	p := &process{done: make(chan error, 1)}
+	p.cmd = exec.Command(binary)
+	p.cmd.Env = env
+	p.cmd.Stdout, p.cmd.Stderr = p, p
+	if err := p.cmd.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	go func() { p.done <- p.cmd.Wait() }()
+	tb.Cleanup(func() { _ = p.cmd.Process.Kill() })
+	return p
+}
+
+// peakRSS reads the peak resident set size (VmHWM) of process pid.
+func peakRSS(tb testing.TB, pid int) int64 {
+	tb.Helper()
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			if err != nil {
+				tb.Fatalf("VmHWM: %v", err)
+			}
+			return kb << 10
+		}
+	}
+	tb.Fatalf("no VmHWM in /proc/%d/status", pid)
+	return 0
+}
