@@ -28,6 +28,9 @@ type burstResult struct {
 	tooMany    int           // 429s the fake answered
 	violations int           // sends before a retry_after ran out
 	peakRSS    int64         // the bot's VmHWM in bytes, read just before it is stopped
+	rssAnon    int64         // of its RSS then: anonymous memory (heap, stacks)
+	rssFile    int64         // and mapped files (the binary, the bbolt file)
+	cpuBurst   time.Duration // CPU time the bot used during the burst
 	logs       string
 }
 
@@ -65,6 +68,7 @@ func runBurst(tb testing.TB, binary string, limits telegramtest.Limits, people i
 		time.Sleep(5 * time.Millisecond)
 	}
 
+	cpuStart := cpuTime(tb, p.cmd.Process.Pid)
 	start := time.Now()
 	for i := range people {
 		u := telegramtest.User{ID: int64(100000 + i), FirstName: fmt.Sprintf("P%d", i), Lang: "en"}
@@ -89,7 +93,9 @@ func runBurst(tb testing.TB, binary string, limits telegramtest.Limits, people i
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	r := burstResult{elapsed: last.Sub(start), peakRSS: peakRSS(tb, p.cmd.Process.Pid)}
+	mem := procStatus(tb, p.cmd.Process.Pid)
+	r := burstResult{elapsed: last.Sub(start), peakRSS: mem["VmHWM"], rssAnon: mem["RssAnon"], rssFile: mem["RssFile"],
+		cpuBurst: cpuTime(tb, p.cmd.Process.Pid) - cpuStart}
 
 	// Anything sent twice would go out within a second (the outbox is read every 5 s, but a
 	// duplicate from the dispatcher would be immediate).
@@ -118,7 +124,8 @@ func runBurst(tb testing.TB, binary string, limits telegramtest.Limits, people i
 //	go test -run '^$' -bench '^BenchmarkBurst300$' -benchtime 1x -count 5 ./cmd/bot
 //
 // BURST_ENV adds environment variables to the bot's, separated by spaces (for example
-// BURST_ENV='GODEBUG=gctrace=1 GOMEMLIMIT=48MiB'); BURST_LOGS=1 prints the bot's output.
+// BURST_ENV='GODEBUG=gctrace=1 GOMEMLIMIT=48MiB'); BURST_LOGS=file writes the bot's output
+// (of the last run) to file.
 func BenchmarkBurst300(b *testing.B) {
 	b.StopTimer()
 	binary := buildBinary(b)
@@ -128,16 +135,19 @@ func BenchmarkBurst300(b *testing.B) {
 	n := 0
 	for range b.N {
 		r := runBurst(b, binary, limits, burstPeople, extra...)
-		if os.Getenv("BURST_LOGS") != "" {
-			b.Logf("bot output:\n%s", r.logs)
+		if f := os.Getenv("BURST_LOGS"); f != "" {
+			if err := os.WriteFile(f, []byte(r.logs), 0o644); err != nil {
+				b.Fatal(err)
+			}
 		}
-		b.Logf("burst: %d messages in %s (ideal %s), %d 429s, %d violations, peak RSS %.1f MiB",
-			r.messages, r.elapsed.Round(time.Millisecond), r.ideal(limits), r.tooMany, r.violations, float64(r.peakRSS)/(1<<20))
+		b.Logf("burst: %d messages in %s (ideal %s), %d 429s, %d violations, peak RSS %.1f MiB (at the end: %.1f anonymous, %.1f files), CPU %s",
+			r.messages, r.elapsed.Round(time.Millisecond), r.ideal(limits), r.tooMany, r.violations,
+			mib(r.peakRSS), mib(r.rssAnon), mib(r.rssFile), r.cpuBurst)
 		secs += r.elapsed.Seconds()
 		ratio += r.elapsed.Seconds() / r.ideal(limits).Seconds()
 		tooMany += float64(r.tooMany)
 		violations += float64(r.violations)
-		rss = max(rss, float64(r.peakRSS)/(1<<20))
+		rss = max(rss, mib(r.peakRSS))
 		n++
 	}
 	f := float64(n)
@@ -158,7 +168,7 @@ func TestBurst_AnsweredOnceWithinTelegramsLimits(t *testing.T) {
 		t.Skip("runs the binary through a 10-second burst; skipped with -short")
 	}
 	r := runBurst(t, buildBinary(t), telegramtest.TelegramLimits(), burstPeople)
-	t.Logf("%d messages in %s, %d 429s, %d violations, peak RSS %.1f MiB", r.messages, r.elapsed.Round(time.Millisecond), r.tooMany, r.violations, float64(r.peakRSS)/(1<<20))
+	t.Logf("%d messages in %s, %d 429s, %d violations, peak RSS %.1f MiB", r.messages, r.elapsed.Round(time.Millisecond), r.tooMany, r.violations, mib(r.peakRSS))
 	if len(r.perPerson) != burstPeople {
 		t.Errorf("%d people got messages, want %d", len(r.perPerson), burstPeople)
 	}
@@ -174,6 +184,8 @@ func TestBurst_AnsweredOnceWithinTelegramsLimits(t *testing.T) {
 		t.Logf("bot output:\n%s", r.logs)
 	}
 }
+
+func mib(n int64) float64 { return float64(n) / (1 << 20) }
 
 // buildBinary builds this command into a temporary directory.
 func buildBinary(tb testing.TB) string {
@@ -203,24 +215,44 @@ func launch(tb testing.TB, binary string, env []string) *process {
 	return p
 }
 
-// peakRSS reads the peak resident set size (VmHWM) of process pid.
-func peakRSS(tb testing.TB, pid int) int64 {
+// procStatus reads the memory fields of /proc/PID/status (VmHWM, VmRSS, RssAnon, RssFile...)
+// in bytes.
+func procStatus(tb testing.TB, pid int) map[string]int64 {
 	tb.Helper()
 	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		tb.Fatal(err)
 	}
 	defer f.Close()
+	out := map[string]int64{}
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-			if err != nil {
-				tb.Fatalf("VmHWM: %v", err)
-			}
-			return kb << 10
+		k, v, ok := strings.Cut(sc.Text(), ":")
+		v, isKB := strings.CutSuffix(strings.TrimSpace(v), " kB")
+		if !ok || !isKB {
+			continue
+		}
+		if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+			out[k] = n << 10
 		}
 	}
-	tb.Fatalf("no VmHWM in /proc/%d/status", pid)
-	return 0
+	if out["VmHWM"] == 0 {
+		tb.Fatalf("no VmHWM in /proc/%d/status", pid)
+	}
+	return out
+}
+
+// cpuTime reads the user and system CPU time process pid used so far.
+func cpuTime(tb testing.TB, pid int) time.Duration {
+	tb.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	// The fields after the command name, which is in parentheses: utime and stime are the
+	// 12th and 13th, in clock ticks (100 a second on Linux).
+	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
+	u, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(u+st) * 10 * time.Millisecond
 }
