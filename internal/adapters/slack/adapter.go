@@ -75,19 +75,15 @@ type Options struct {
 type Metrics interface {
 	// MessageSent: Slack accepted a reply.
 	MessageSent()
-	// RateLimited: Slack answered 429; the call is made again after Retry-After.
+	// RateLimited: Slack answered 429; the call is made again after Retry-After. (Other
+	// failures are not retried here: the reply stays in the outbox for the next round.)
 	RateLimited()
-	// Retried: a call is made again after a failure other than a 429. The Slack adapter
-	// does not retry such calls itself (the reply stays in the outbox and goes out with the
-	// next delivery round), so it never calls it; it is here to match the Telegram adapter's.
-	Retried()
 }
 
 type noMetrics struct{}
 
 func (noMetrics) MessageSent() {}
 func (noMetrics) RateLimited() {}
-func (noMetrics) Retried()     {}
 
 // Adapter connects the conversation service to Slack. It is a conversation.Sender.
 type Adapter struct {

@@ -42,7 +42,6 @@ type sentCounter struct{ sent, limited atomic.Int64 }
 
 func (c *sentCounter) MessageSent() { c.sent.Add(1) }
 func (c *sentCounter) RateLimited() { c.limited.Add(1) }
-func (c *sentCounter) Retried()     {}
 
 // A DM's Input.From names the person (users.info's real name, fetched with the locale) with a
 // mention, and a delivery addressed by HandoffRoute is posted to that channel and counted.
