@@ -262,11 +262,15 @@ func TestLoad_RefusesNonEmptyAndIsAllOrNothing(t *testing.T) {
 		"bolt": func(t *testing.T) interface {
 			storemove.Loader
 			storemove.Dumper
-		} { return openBolt(t) },
+		} {
+			return openBolt(t)
+		},
 		"postgres": func(t *testing.T) interface {
 			storemove.Loader
 			storemove.Dumper
-		} { return openPG(t) },
+		} {
+			return openPG(t)
+		},
 	}
 	for name, open := range targets {
 		t.Run(name, func(t *testing.T) {
