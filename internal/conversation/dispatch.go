@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -16,6 +17,11 @@ import (
 // ErrStopped is passed to a submitted message's done function when the dispatcher stopped
 // before handling it: the platform should deliver it again.
 var ErrStopped = errors.New("dispatcher stopped before handling the message")
+
+// ErrEarlierFailed is passed to the done function of a message submitted while an earlier
+// message of the same person was waiting and then failed: handling it would put the person's
+// messages out of order, so it must come again after the failed one.
+var ErrEarlierFailed = errors.New("an earlier message of the same person failed")
 
 // DispatcherOptions configures a Dispatcher. The zero value works.
 type DispatcherOptions struct {
@@ -28,30 +34,39 @@ type DispatcherOptions struct {
 	// down" and the rest are ignored until the person's pace drops. Zero means 5 in 10 s.
 	FloodLimit  int
 	FloodWindow time.Duration
+	// Flood, if set, is used instead of a guard built from FloodLimit and FloodWindow.
+	Flood *FloodGuard
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	Log *slog.Logger
 }
 
 // Dispatcher runs inbound messages through a Service with bounded memory and goroutines: one
-// person's messages in order, different people's concurrently, and a person who floods the
-// bot slowed down without making anyone else wait.
+// person's messages in order, different people's concurrently (so that their commits share
+// the store's group commits), and a person who floods the bot slowed down without making
+// anyone else wait. Delivery is the caller's: each committed reply is handed to a deliver
+// function, which may send it at once or queue it with the platform's own pacing.
 type Dispatcher struct {
-	svc    *Service
-	sender Sender
-	opts   DispatcherOptions
-	seed   maphash.Seed
-	queues []chan job
-	flood  *FloodGuard
+	svc       *Service
+	deliver   func(context.Context, Delivery)
+	opts      DispatcherOptions
+	seed      maphash.Seed
+	queues    []chan job
+	submitted atomic.Uint64
+	flood     *FloodGuard
 }
 
 type job struct {
 	in   Inbound
 	done func(error)
+	seq  uint64 // submission order
 }
 
-// NewDispatcher returns a Dispatcher delivering replies through sender. Run starts it.
-func NewDispatcher(svc *Service, sender Sender, opts DispatcherOptions) *Dispatcher {
+// NewDispatcher returns a Dispatcher handing each committed reply to deliver, in the worker
+// that committed it, after the message's done function was called. deliver must eventually
+// call Service.Deliver (or leave the reply in the outbox for Service.Redeliver). Run starts
+// the dispatcher.
+func NewDispatcher(svc *Service, deliver func(context.Context, Delivery), opts DispatcherOptions) *Dispatcher {
 	if opts.Workers <= 0 {
 		opts.Workers = 16
 	}
@@ -70,12 +85,15 @@ func NewDispatcher(svc *Service, sender Sender, opts DispatcherOptions) *Dispatc
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
-	d := &Dispatcher{svc: svc, sender: sender, opts: opts, seed: maphash.MakeSeed()}
+	d := &Dispatcher{svc: svc, deliver: deliver, opts: opts, seed: maphash.MakeSeed()}
 	d.queues = make([]chan job, opts.Workers)
 	for i := range d.queues {
 		d.queues[i] = make(chan job, opts.QueueLen)
 	}
-	d.flood = NewFloodGuard(opts.FloodLimit, opts.FloodWindow)
+	d.flood = opts.Flood
+	if d.flood == nil {
+		d.flood = NewFloodGuard(opts.FloodLimit, opts.FloodWindow)
+	}
 	return d
 }
 
@@ -96,7 +114,7 @@ func (d *Dispatcher) Submit(ctx context.Context, in Inbound, done func(error)) e
 	}
 	q := d.queues[maphash.Comparable(d.seed, in.Key)%uint64(len(d.queues))]
 	select {
-	case q <- job{in: in, done: done}:
+	case q <- job{in: in, done: done, seq: d.submitted.Add(1)}:
 		return nil
 	case <-ctx.Done():
 		done(ErrStopped)
@@ -104,20 +122,13 @@ func (d *Dispatcher) Submit(ctx context.Context, in Inbound, done func(error)) e
 	}
 }
 
-// Run first delivers what an earlier run left in the outbox for platform, then handles
-// submitted messages, and every few seconds delivers what waits in the outbox, until ctx is
-// done. Messages in flight then are finished (within
-// stopTimeout); queued ones get ErrStopped.
-func (d *Dispatcher) Run(ctx context.Context, platform string) {
-	if err := d.svc.Redeliver(ctx, platform, d.sender); err != nil && ctx.Err() == nil {
-		d.opts.Log.Error("deliver replies left from an earlier run", "platform", platform, "err", err)
-	}
+// Run handles submitted messages until ctx is done. Messages in flight then are finished
+// (within stopTimeout); queued ones get ErrStopped.
+func (d *Dispatcher) Run(ctx context.Context) {
 	var wg sync.WaitGroup
 	for _, q := range d.queues {
 		wg.Go(func() { d.work(ctx, q) })
 	}
-	// Replies whose sending failed, and notices committed by other platforms' dialogs.
-	wg.Go(func() { d.svc.RedeliverEvery(ctx, platform, d.sender, 5*time.Second, d.opts.Log) })
 	wg.Wait()
 }
 
@@ -125,6 +136,9 @@ func (d *Dispatcher) Run(ctx context.Context, platform string) {
 const stopTimeout = 3 * time.Second
 
 func (d *Dispatcher) work(ctx context.Context, q chan job) {
+	// failed[k] is the last submission made when a message of k failed: k's messages up to
+	// it were submitted behind the failed one and fail too.
+	failed := map[Key]uint64{}
 	for {
 		// Checked first: select picks at random among ready cases, and a stopping dispatcher
 		// must not start on another queued message.
@@ -143,27 +157,39 @@ func (d *Dispatcher) work(ctx context.Context, q chan job) {
 		case j := <-q:
 			// A message taken is finished even while stopping, so that its reply goes out,
 			// but for no longer than stopTimeout once the stop began.
+			if last, ok := failed[j.in.Key]; ok {
+				if j.seq <= last {
+					j.done(ErrEarlierFailed)
+					continue
+				}
+				delete(failed, j.in.Key)
+			}
 			jobCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 			stopWatch := context.AfterFunc(ctx, func() { time.AfterFunc(stopTimeout, cancel) })
-			d.handle(jobCtx, j)
+			if !d.handle(jobCtx, j) {
+				failed[j.in.Key] = d.submitted.Load()
+			}
 			stopWatch()
 			cancel()
 		}
 	}
 }
 
-func (d *Dispatcher) handle(ctx context.Context, j job) {
+// handle commits j and hands its reply to deliver; it reports whether the message was
+// handled (a duplicate counts as handled).
+func (d *Dispatcher) handle(ctx context.Context, j job) (ok bool) {
 	log := d.opts.Log.With("platform", j.in.Key.Platform, "update", j.in.InboundID)
-	acknowledged := false
-	done := func(err error) { acknowledged = true; j.done(err) }
+	acknowledged, handled := false, false
+	done := func(err error) { acknowledged, handled = true, err == nil; j.done(err) }
 	defer func() {
-		// A panic outside the engine (in the store or the sender) must not take the process
+		// A panic outside the engine (in the store or in deliver) must not take the process
 		// down, nor leave the platform waiting for an answer about the update.
 		if p := recover(); p != nil {
 			log.Error("panic while handling an update", "panic", p, "stack", string(debug.Stack()))
 			if !acknowledged {
 				j.done(fmt.Errorf("panic: %v", p))
 			}
+			ok = handled
 		}
 	}()
 	delivery, err := d.svc.Handle(ctx, j.in)
@@ -174,17 +200,16 @@ func (d *Dispatcher) handle(ctx context.Context, j job) {
 	}
 	if errors.Is(err, ErrDuplicate) {
 		done(nil)
-		return
+		return true
 	}
 	if err != nil {
 		log.Error("handle update; it stays unacknowledged", "err", err)
 		done(err)
-		return
+		return false
 	}
 	done(nil)
-	if err := d.svc.Deliver(ctx, d.sender, delivery); err != nil {
-		log.Error("deliver reply; it stays in the outbox", "err", err)
-	}
+	d.deliver(ctx, delivery)
+	return true
 }
 
 // FloodVerdict is what a FloodGuard says of one message.

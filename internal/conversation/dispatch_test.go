@@ -2,6 +2,7 @@ package conversation_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -70,10 +71,16 @@ func newDispatcher(t *testing.T, wrap func(conversation.Store) conversation.Stor
 		s = wrap(store)
 	}
 	sender := newRecordingSender()
-	d := conversation.NewDispatcher(conversation.NewService(newEngine(t, "en"), s, nil), sender, opts)
+	svc := conversation.NewService(newEngine(t, "en"), s, nil)
+	deliver := func(ctx context.Context, d conversation.Delivery) {
+		if err := svc.Deliver(ctx, sender, d); err != nil {
+			t.Error(err)
+		}
+	}
+	d := conversation.NewDispatcher(svc, deliver, opts)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	go func() { d.Run(ctx, "test"); close(done) }()
+	go func() { d.Run(ctx); close(done) }()
 	stop := func() { cancel(); <-done; store.Close() }
 	t.Cleanup(stop)
 	return d, sender, stop
@@ -240,4 +247,60 @@ type slowStore struct {
 func (s slowStore) Commit(ctx context.Context, t conversation.Turn, step func(*conversation.Dialog) (conversation.Result, error)) (conversation.Delivery, error) {
 	<-s.release
 	return s.Store.Commit(ctx, t, step)
+}
+
+// failOnce fails the first commit of one inbound id, as a full disk would.
+type failOnce struct {
+	conversation.Store
+	id     string
+	failed *sync.Once
+}
+
+func (s failOnce) Commit(ctx context.Context, t conversation.Turn, step func(*conversation.Dialog) (conversation.Result, error)) (conversation.Delivery, error) {
+	fail := false
+	if t.InboundID == s.id {
+		s.failed.Do(func() { fail = true })
+	}
+	if fail {
+		return conversation.Delivery{}, fmt.Errorf("disk full")
+	}
+	return s.Store.Commit(ctx, t, step)
+}
+
+func TestDispatcher_AFailureKeepsThePersonsOrder(t *testing.T) {
+	blocked := make(chan struct{})
+	d, sender, _ := newDispatcher(t, func(s conversation.Store) conversation.Store {
+		return slowStore{Store: failOnce{Store: s, id: "1", failed: &sync.Once{}}, release: blocked}
+	}, conversation.DispatcherOptions{Workers: 1})
+	k := conversation.Key{Platform: "test", Chat: "o", User: "o"}
+	other := conversation.Key{Platform: "test", Chat: "x", User: "x"}
+	results := make([]chan error, 4)
+	for i := range results {
+		results[i] = make(chan error, 1)
+	}
+	ctx := context.Background()
+	d.Submit(ctx, text(k, "1", "/solution paypal"), func(err error) { results[0] <- err })
+	d.Submit(ctx, text(k, "2", "/solution virtual-card"), func(err error) { results[1] <- err })
+	d.Submit(ctx, text(other, "3", "/start"), func(err error) { results[2] <- err })
+	close(blocked)
+	if err := <-results[0]; err == nil {
+		t.Fatal("the failing commit reported success")
+	}
+	if err := <-results[1]; !errors.Is(err, conversation.ErrEarlierFailed) {
+		t.Errorf("the person's next message: %v, want ErrEarlierFailed (it must come again after the failed one)", err)
+	}
+	if err := <-results[2]; err != nil {
+		t.Errorf("another person's message failed too: %v", err)
+	}
+	// The platform sends both again, in order: now they are handled, in order.
+	d.Submit(ctx, text(k, "1", "/solution paypal"), func(err error) { results[3] <- err })
+	d.Submit(ctx, text(k, "2", "/solution virtual-card"), nil)
+	if err := <-results[3]; err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, sender, 3)
+	got := sender.of(k)
+	if len(got) != 2 || got[0].Solutions[0] != "paypal" || got[1].Solutions[0] != "virtual-card" {
+		t.Errorf("the person's replies: %+v", got)
+	}
 }

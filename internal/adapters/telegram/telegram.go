@@ -2,6 +2,7 @@ package telegram
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -92,13 +93,14 @@ type botAPI interface {
 
 // Bot serves one Telegram bot. It implements conversation.Sender.
 type Bot struct {
-	api   botAPI
-	svc   *conversation.Service
-	chats ChatMover
-	opts  Options
-	log   *slog.Logger
-	pacer *pacer
-	queue *queue
+	api      botAPI
+	svc      *conversation.Service
+	chats    ChatMover
+	opts     Options
+	log      *slog.Logger
+	pacer    *pacer
+	queue    *queue
+	dispatch *conversation.Dispatcher
 
 	self      atomic.Pointer[tgbotapi.User] // set by Run after getMe
 	chatLocks keyedMutex                    // webhook: one update per chat at a time
@@ -154,7 +156,7 @@ func withDefaults(opts Options) Options {
 
 func newBot(api botAPI, svc *conversation.Service, chats ChatMover, opts Options) *Bot {
 	opts = withDefaults(opts)
-	return &Bot{
+	b := &Bot{
 		api:   api,
 		svc:   svc,
 		chats: chats,
@@ -163,6 +165,8 @@ func newBot(api botAPI, svc *conversation.Service, chats ChatMover, opts Options
 		pacer: newPacer(opts.Pacing),
 		queue: newQueue(),
 	}
+	b.dispatch = conversation.NewDispatcher(svc, b.enqueue, conversation.DispatcherOptions{Flood: opts.Flood, Now: opts.Now, Log: b.log})
+	return b
 }
 
 // redeliverInterval is how often the outbox is checked for replies not yet sent.
@@ -222,6 +226,15 @@ func (b *Bot) Run(ctx context.Context) error {
 			<-done
 		}
 	}()
+
+	// Messages go through the dispatcher, which hands replies to the send queue: it stops
+	// before the queue is closed (defers run last first).
+	dispatching := make(chan struct{})
+	go func() {
+		defer close(dispatching)
+		b.dispatch.Run(ctx)
+	}()
+	defer func() { <-dispatching }()
 
 	// Replies whose sending failed, and handoff summaries committed by other platforms'
 	// dialogs, wait in the outbox; they go out within a few seconds.
@@ -347,15 +360,26 @@ func (b *Bot) poll(ctx context.Context) {
 			continue
 		}
 		wait = b.opts.RetryBackoff
-		for _, u := range updates {
+		// The batch is handled concurrently (ordered per person by the dispatcher); the
+		// offset confirms updates up to the first one that failed, which comes again.
+		results := make([]error, len(updates))
+		var handled sync.WaitGroup
+		for i, u := range updates {
 			if u.UpdateID < offset {
 				continue
 			}
-			if err := b.handleUpdate(ctx, u); err != nil {
+			handled.Add(1)
+			b.handleUpdate(ctx, u, func(err error) { results[i] = err; handled.Done() })
+		}
+		handled.Wait()
+		for i, u := range updates {
+			if u.UpdateID < offset {
+				continue
+			}
+			if err := results[i]; err != nil {
 				if ctx.Err() != nil {
 					return
 				}
-				// Not confirmed: the next getUpdates returns it again.
 				b.log.Error("handle update; will retry", "update_id", u.UpdateID, "err", b.scrub(err))
 				if sleep(ctx, b.opts.RetryBackoff) != nil {
 					return
@@ -390,55 +414,52 @@ func (b *Bot) getUpdates(ctx context.Context, offset int) ([]tgbotapi.Update, er
 	}
 }
 
-// handleUpdate commits what u asks for and queues the reply. An error means u was not
-// handled and must come again.
-func (b *Bot) handleUpdate(ctx context.Context, u tgbotapi.Update) error {
+// handleUpdate commits what u asks for: a message to a dialog through the dispatcher (one
+// person's in order, different people's concurrently, a flooding person slowed down), the
+// rest (a group migration, a note about someone else's button) at once. done is called
+// exactly once, when u is committed (nil) or not handled and must come again (the error).
+func (b *Bot) handleUpdate(ctx context.Context, u tgbotapi.Update, done func(error)) {
 	me := b.self.Load()
 	if me == nil {
-		return errNotRunning
+		done(errNotRunning)
+		return
 	}
 	a := translate(u, *me)
 	switch {
 	case a.move != nil:
 		n, err := b.chats.MoveChat(ctx, Platform, strconv.FormatInt(a.move.from, 10), strconv.FormatInt(a.move.to, 10))
-		if err != nil {
-			return err
+		if err == nil {
+			b.log.Info("group became a supergroup", "from", a.move.from, "to", a.move.to, "dialogs", n)
 		}
-		b.log.Info("group became a supergroup", "from", a.move.from, "to", a.move.to, "dialogs", n)
+		done(err)
 	case a.notice != nil:
 		n := *a.notice
 		b.push(n.chat, func(context.Context) { b.answerCallback(n.queryID, n.text, n.text != "") })
+		done(nil)
 	case a.in != nil:
-		switch b.opts.Flood.Check(a.in.Key, b.opts.Now()) {
-		case conversation.FloodIgnore:
-			return nil
-		case conversation.FloodWarn:
-			a.in.Input = conversation.Input{Kind: conversation.InputFlooded, LangHint: a.in.Input.LangHint}
-		}
-		d, err := b.svc.Handle(ctx, *a.in)
-		var pe *conversation.PanicError
-		if errors.As(err, &pe) {
-			// Retrying would panic again and hold up every update after it: answer with an
-			// apology, which also records the update as handled.
-			b.log.Error("panic while handling an update; answering with an apology", "update_id", u.UpdateID, "panic", pe.Value, "stack", string(pe.Stack))
-			d, err = b.svc.Apologize(ctx, *a.in)
-		}
-		if errors.Is(err, conversation.ErrDuplicate) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		queued := b.push(a.chat, func(ctx context.Context) {
-			if err := b.svc.Deliver(ctx, b, d); err != nil && ctx.Err() == nil {
-				b.log.Error("deliver reply", "delivery", d.ID, "err", b.scrub(err))
-			}
-		})
-		if !queued {
-			b.log.Warn("stopping: reply left in the outbox for the next start", "delivery", d.ID)
-		}
+		// On a stop, Submit reports ErrStopped through done.
+		b.dispatch.Submit(ctx, *a.in, done)
+	default:
+		done(nil)
 	}
-	return nil
+}
+
+// enqueue is the dispatcher's deliver: it queues a committed reply for its chat's sender,
+// which paces it and marks it delivered.
+func (b *Bot) enqueue(_ context.Context, d conversation.Delivery) {
+	var r route
+	if err := json.Unmarshal(d.Route, &r); err != nil {
+		b.log.Error("reply with an unreadable route; left in the outbox", "delivery", d.ID, "err", err)
+		return
+	}
+	queued := b.push(r.Chat, func(ctx context.Context) {
+		if err := b.svc.Deliver(ctx, b, d); err != nil && ctx.Err() == nil {
+			b.log.Error("deliver reply", "delivery", d.ID, "err", b.scrub(err))
+		}
+	})
+	if !queued {
+		b.log.Warn("stopping: reply left in the outbox for the next start", "delivery", d.ID)
+	}
 }
 
 // push queues job for chat's worker. A panic in job is logged and does not stop the worker;

@@ -150,17 +150,26 @@ func TestGroup_AnswersOnlyWhenAddressed(t *testing.T) {
 	if n := len(fake.Messages()); n != 3 {
 		t.Fatalf("%d messages in the group, want 3 (mention, command, reply)", n)
 	}
-	for i, want := range []map[string]any{mention, command, reply} {
-		id := want["message"].(map[string]any)["message_id"].(int)
-		if msgs[i].ReplyTo != id || msgs[i].ChatID != group.ID {
-			t.Errorf("answer %d quotes message %d in chat %d, want %d in %d", i, msgs[i].ReplyTo, msgs[i].ChatID, id, group.ID)
+	// Different people are answered concurrently, in any order: match answers by the
+	// message they quote.
+	answerTo := map[int]telegramtest.Message{}
+	for _, m := range msgs {
+		if m.ChatID != group.ID {
+			t.Errorf("an answer went to chat %d, want the group %d", m.ChatID, group.ID)
+		}
+		answerTo[m.ReplyTo] = m
+	}
+	id := func(u map[string]any) int { return u["message"].(map[string]any)["message_id"].(int) }
+	for name, u := range map[string]map[string]any{"mention": mention, "command": command, "reply": reply} {
+		if _, ok := answerTo[id(u)]; !ok {
+			t.Errorf("no answer quotes the %s (message %d)", name, id(u))
 		}
 	}
 	// The mention was taken out and the rest recognised: a diagnosis, not "not understood".
-	if got := plain(msgs[0]); !strings.Contains(got, h.text("en", kb.MsgRecognized)) {
+	if got := plain(answerTo[id(mention)]); !strings.Contains(got, h.text("en", kb.MsgRecognized)) {
 		t.Errorf("answer to the @mention: %q, want the recognised-error answer", got)
 	}
-	if got := plain(msgs[2]); !containsHan(got) {
+	if got := plain(answerTo[id(reply)]); !containsHan(got) {
 		t.Errorf("answer to li: %q, want Chinese", got)
 	}
 }

@@ -9,6 +9,8 @@ import (
 	"sync"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"github.com/paydoctor/bot/internal/conversation"
 )
 
 // errNotRunning: an update arrived while Run is not serving.
@@ -47,10 +49,12 @@ func (b *Bot) WebhookHandler() http.Handler {
 		// Telegram may send updates over several connections at once; one chat's are
 		// handled one at a time, so that its replies keep the order of its messages.
 		unlock := b.chatLocks.lock(updateChat(u))
-		err = b.handleUpdate(r.Context(), u)
+		result := make(chan error, 1)
+		b.handleUpdate(r.Context(), u, func(err error) { result <- err })
+		err = <-result
 		unlock()
 		switch {
-		case errors.Is(err, errNotRunning):
+		case errors.Is(err, errNotRunning), errors.Is(err, conversation.ErrStopped):
 			http.Error(w, "starting or stopping", http.StatusServiceUnavailable)
 		case err != nil:
 			b.log.Error("handle webhook update", "update_id", u.UpdateID, "err", b.scrub(err))

@@ -84,10 +84,16 @@ func Run(b *testing.B, open func(b *testing.B) conversation.Store) {
 	defer s.Close()
 	store := &timingStore{Store: s}
 	sender := &renderingSender{}
-	d := conversation.NewDispatcher(conversation.NewService(e, store, nil), sender, conversation.DispatcherOptions{FloodLimit: 1 << 30, Workers: 256, QueueLen: 8})
+	svc := conversation.NewService(e, store, nil)
+	deliver := func(ctx context.Context, d conversation.Delivery) {
+		if err := svc.Deliver(ctx, sender, d); err != nil {
+			b.Error(err)
+		}
+	}
+	d := conversation.NewDispatcher(svc, deliver, conversation.DispatcherOptions{FloodLimit: 1 << 30, Workers: 256, QueueLen: 8})
 	ctx, cancel := context.WithCancel(context.Background())
 	running := make(chan struct{})
-	go func() { d.Run(ctx, "bench"); close(running) }()
+	go func() { d.Run(ctx); close(running) }()
 	defer func() { cancel(); <-running }()
 
 	var sent atomic.Int64
