@@ -304,3 +304,28 @@ func TestParseFlags_Postgres(t *testing.T) {
 		}
 	}
 }
+
+// A replica started while PostgreSQL is unreachable waits for it instead of exiting, and
+// serves once it answers.
+func TestPostgres_StartsBeforeTheDatabase(t *testing.T) {
+	dsn := pgtest.FreshSchema(t)
+	px := newProxy(t, pgTarget(t, dsn))
+	px.cut()
+	defer func(d time.Duration) { openRetryEvery = d }(openRetryEvery)
+	openRetryEvery = 100 * time.Millisecond
+	fake := slacktest.NewServer(t)
+	addr := freeAddr(t)
+	logs, _ := startBot(t, map[string]string{
+		"SLACK_BOT_TOKEN":      "xoxb-pg",
+		"SLACK_SIGNING_SECRET": "s",
+		"SLACK_API_URL":        fake.URL,
+		"BOT_HTTP_ADDR":        addr,
+		"BOT_POSTGRES_URL":     throughProxy(t, dsn, px.addr),
+		"BOT_DB":               filepath.Join(t.TempDir(), "unused.db"),
+	})
+	eventually(t, "the bot says it is waiting for PostgreSQL", func() bool {
+		return strings.Contains(logs.String(), "postgres unreachable at start")
+	})
+	px.restore()
+	eventually(t, "/healthz answers 200", func() bool { code, _ := get(t, "http://"+addr+"/healthz"); return code == http.StatusOK })
+}
