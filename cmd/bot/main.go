@@ -175,7 +175,9 @@ func (m *Main) ParseFlags(args []string) error {
 	}
 	c := &m.Config
 	fs.StringVar(&c.DB, "db", m.env("BOT_DB", "paydoctor.db"), "bbolt database `file` (ignored with --postgres)")
-	fs.StringVar(&c.PostgresURL, "postgres", strings.TrimSpace(m.getenv("BOT_POSTGRES_URL")),
+	// No default from the environment here: --help prints defaults, and the URL may hold a
+	// password. BOT_POSTGRES_URL applies after parsing.
+	fs.StringVar(&c.PostgresURL, "postgres", "",
 		"PostgreSQL `URL` to use instead of --db (prefer BOT_POSTGRES_URL: a password here shows in ps)")
 	from := fs.String("from", "", "migrate-store: the `store` to read: bolt:FILE, postgres:URL or jsonl:FILE")
 	to := fs.String("to", "", "migrate-store: the empty `store` to write: bolt:FILE, postgres:URL or jsonl:FILE")
@@ -191,6 +193,9 @@ func (m *Main) ParseFlags(args []string) error {
 	since := fs.String("since", "", "stats: only the last `period`, such as 7d, 12h or 2w (default: everything)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if c.PostgresURL == "" {
+		c.PostgresURL = strings.TrimSpace(m.getenv("BOT_POSTGRES_URL"))
 	}
 	if c.Command == "backup" && fs.NArg() > 0 {
 		// bot backup OUT --db FILE: flags may follow the file name.

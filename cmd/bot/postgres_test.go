@@ -294,9 +294,12 @@ func TestParseFlags_Postgres(t *testing.T) {
 		t.Errorf("from %v to %v", m.Config.From, m.Config.To)
 	}
 	var stderr strings.Builder
-	m = NewMain(strings.NewReader(""), io.Discard, &stderr, env(nil))
+	m = NewMain(strings.NewReader(""), io.Discard, &stderr, env(map[string]string{"BOT_POSTGRES_URL": "postgres://bot:hunter2@db/x"}))
 	if err := m.ParseFlags([]string{"--help"}); !errors.Is(err, flag.ErrHelp) {
 		t.Fatal(err)
+	}
+	if strings.Contains(stderr.String(), "hunter2") {
+		t.Errorf("--help prints BOT_POSTGRES_URL's password:\n%s", stderr.String())
 	}
 	for _, want := range []string{"BOT_POSTGRES_URL", "--postgres", "migrate-store", "pg_dump", "--db is\nignored"} {
 		if !strings.Contains(stderr.String(), want) {

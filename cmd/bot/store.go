@@ -108,7 +108,8 @@ func (m *Main) parseEndpoint(s string) (endpoint, error) {
 			return endpoint{}, errors.New("jsonl: name the file, as in jsonl:paydoctor.jsonl")
 		}
 	default:
-		return endpoint{}, fmt.Errorf("%q: want bolt:FILE, postgres:URL (or postgres alone for BOT_POSTGRES_URL) or jsonl:FILE", s)
+		// Name only the part before ':', as the rest may be a URL with a password.
+		return endpoint{}, fmt.Errorf("%q: want bolt:FILE, postgres:URL (or postgres alone for BOT_POSTGRES_URL) or jsonl:FILE", kind+":...")
 	}
 	return endpoint{kind, addr}, nil
 }
