@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/paydoctor/bot/internal/adapters/slack/slacktest"
+	"github.com/paydoctor/bot/internal/adapters/telegram/telegramtest"
 	"github.com/paydoctor/bot/internal/store/pgtest"
 )
 
@@ -331,4 +332,48 @@ func TestPostgres_StartsBeforeTheDatabase(t *testing.T) {
 	})
 	px.restore()
 	eventually(t, "/healthz answers 200", func() bool { code, _ := get(t, "http://"+addr+"/healthz"); return code == http.StatusOK })
+}
+
+// Telegram long polling on PostgreSQL: while the database is unreachable the update is not
+// confirmed to Telegram and not answered; once it is back the update is answered, once.
+func TestPostgres_TelegramUpdateWaitsForTheDatabase(t *testing.T) {
+	dsn := pgtest.FreshSchema(t)
+	px := newProxy(t, pgTarget(t, dsn))
+	fake := telegramtest.NewServer(t)
+	addr := freeAddr(t)
+	base := "http://" + addr
+	startBot(t, map[string]string{
+		"TELEGRAM_BOT_TOKEN":    telegramtest.Token,
+		"TELEGRAM_API_ENDPOINT": fake.Endpoint(),
+		"BOT_HTTP_ADDR":         addr,
+		"BOT_POSTGRES_URL":      throughProxy(t, dsn, px.addr),
+		"BOT_DB":                filepath.Join(t.TempDir(), "unused.db"),
+		"BOT_LANG":              "en",
+	})
+	eventually(t, "/healthz answers 200", func() bool { code, _ := get(t, base+"/healthz"); return code == http.StatusOK })
+	ann := telegramtest.User{ID: 7, FirstName: "Ann", Lang: "en"}
+	fake.AddUpdate(telegramtest.PrivateText(ann, "/start"))
+	fake.WaitMessages(t, 1, 10*time.Second)
+
+	px.cut()
+	eventually(t, "/healthz says postgres is unreachable", func() bool {
+		code, body := get(t, base+"/healthz")
+		return code == http.StatusServiceUnavailable && strings.Contains(body, "postgres unreachable")
+	})
+	fake.AddUpdate(telegramtest.PrivateText(ann, "card_declined"))
+	time.Sleep(time.Second)
+	if n := len(fake.MessagesTo(ann.ID)); n != 1 {
+		t.Fatalf("%d answers while PostgreSQL was unreachable, want still 1", n)
+	}
+	if n := fake.Unconfirmed(); n == 0 {
+		t.Fatalf("the update was confirmed to Telegram while PostgreSQL was unreachable")
+	}
+
+	px.restore()
+	fake.WaitMessages(t, 2, 30*time.Second)
+	eventually(t, "every update is confirmed", func() bool { return fake.Unconfirmed() == 0 })
+	time.Sleep(300 * time.Millisecond)
+	if n := len(fake.MessagesTo(ann.ID)); n != 2 {
+		t.Fatalf("%d answers, want 2", n)
+	}
 }
