@@ -19,6 +19,7 @@ import (
 	"github.com/paydoctor/bot/internal/conversation"
 	"github.com/paydoctor/bot/internal/stats"
 	"github.com/paydoctor/bot/internal/store/boltstore"
+	"github.com/paydoctor/bot/internal/store/pgstore"
 )
 
 // The admin listener: a running bot holds bbolt's exclusive lock, so "bot stats" and
@@ -162,6 +163,15 @@ func (m *Main) events(ctx context.Context, since time.Time, fn func(conversation
 	path := "/events"
 	if !since.IsZero() {
 		path += "?since=" + since.UTC().Format(time.RFC3339Nano)
+	}
+	if m.Config.PostgresURL != "" {
+		// Every replica writes to PostgreSQL, and it allows readers alongside: read it.
+		s, err := pgstore.Open(ctx, m.Config.PostgresURL, pgstore.Options{})
+		if err != nil {
+			return err
+		}
+		defer s.Close()
+		return s.Events(ctx, since, fn)
 	}
 	resp, err := askBot(ctx, m.Config.Admin, path)
 	if errors.Is(err, errNoBot) {

@@ -50,11 +50,13 @@ func main() {
 
 // Config is everything the bot is configured with, from flags and the environment.
 type Config struct {
-	Command   string // "" (serve what is configured), "chat", "stats", "backup"
-	DB        string
-	Lang      string
-	KBDir     string
-	DialogTTL time.Duration
+	Command string // "" (serve what is configured), "chat", "stats", "backup", "migrate-store"
+	DB      string
+	// PostgresURL selects PostgreSQL instead of the bbolt file DB (BOT_POSTGRES_URL).
+	PostgresURL string
+	Lang        string
+	KBDir       string
+	DialogTTL   time.Duration
 
 	// HTTPAddr is where webhooks, /healthz and /metrics are served while serving a platform.
 	// Empty: defaultHTTPAddr.
@@ -75,6 +77,8 @@ type Config struct {
 	Since time.Duration
 	// backup: the file to write
 	Out string
+	// migrate-store: where from and where to
+	From, To endpoint
 
 	Telegram TelegramConfig
 	Slack    SlackConfig
@@ -105,10 +109,17 @@ Usage:
   bot chat [flags]               chat in this terminal (--json: one JSON object per line, for scripts)
   bot stats [--since 7d] [--json] [--db FILE]
                                  dialogs, diagnoses, solutions shown / worked / did not work, handoffs
-  bot backup [--db FILE] OUT     write a consistent copy of the database to OUT
+  bot backup [--db FILE] OUT     write a consistent copy of the bbolt database to OUT
+                                 (bbolt only; for PostgreSQL use pg_dump, see docs/postgres.md)
+  bot migrate-store --from STORE --to STORE
+                                 move dialogs, handled update ids, pending replies and events
+                                 into an empty store; STORE is bolt:FILE, postgres:URL (postgres
+                                 alone: BOT_POSTGRES_URL) or jsonl:FILE. Stop the bot(s) first.
   bot help                       this text
 
-stats and backup ask a running bot through BOT_ADMIN_ADDR; with none running they read the file.
+With BOT_POSTGRES_URL (or --postgres) set, serving, chat and stats use PostgreSQL and --db is
+ignored. Without it, stats and backup ask a running bot through BOT_ADMIN_ADDR; with none
+running they read the file.
 
 Flags:
 `
@@ -116,6 +127,8 @@ Flags:
 const envHelp = `
 Environment (flags win over the environment):
   BOT_DB                   bbolt database file (--db)                        default: paydoctor.db
+  BOT_POSTGRES_URL         use PostgreSQL instead of BOT_DB, for several replicas (--postgres):
+                           postgres://user@host:5432/db?search_path=bot      default: unset, bbolt
   BOT_LANG                 default language, zh-Hans or en (--lang)          default: zh-Hans
   BOT_KB_DIR               directory overriding the knowledge base (--kb): flow/flow.toml,
                            locales/active.<lang>.toml, phrases/<lang>.toml   default: built in
@@ -147,7 +160,7 @@ func (m *Main) ParseFlags(args []string) error {
 		m.Config.Command, args = args[0], args[1:]
 	}
 	switch m.Config.Command {
-	case "", "chat", "stats", "backup":
+	case "", "chat", "stats", "backup", "migrate-store":
 	case "help":
 		m.Config.Command, args = "", []string{"--help"}
 	default:
@@ -161,7 +174,13 @@ func (m *Main) ParseFlags(args []string) error {
 		io.WriteString(m.stderr, envHelp)
 	}
 	c := &m.Config
-	fs.StringVar(&c.DB, "db", m.env("BOT_DB", "paydoctor.db"), "bbolt database `file`")
+	fs.StringVar(&c.DB, "db", m.env("BOT_DB", "paydoctor.db"), "bbolt database `file` (ignored with --postgres)")
+	// No default from the environment here: --help prints defaults, and the URL may hold a
+	// password. BOT_POSTGRES_URL applies after parsing.
+	fs.StringVar(&c.PostgresURL, "postgres", "",
+		"PostgreSQL `URL` to use instead of --db (prefer BOT_POSTGRES_URL: a password here shows in ps)")
+	from := fs.String("from", "", "migrate-store: the `store` to read: bolt:FILE, postgres:URL or jsonl:FILE")
+	to := fs.String("to", "", "migrate-store: the empty `store` to write: bolt:FILE, postgres:URL or jsonl:FILE")
 	fs.StringVar(&c.Lang, "lang", m.env("BOT_LANG", "zh-Hans"), "default `language` (zh-Hans or en)")
 	fs.StringVar(&c.KBDir, "kb", m.env("BOT_KB_DIR", ""), "`directory` with knowledge-base files overriding the built-in ones")
 	ttl, err := time.ParseDuration(m.env("BOT_DIALOG_TTL", "720h"))
@@ -174,6 +193,9 @@ func (m *Main) ParseFlags(args []string) error {
 	since := fs.String("since", "", "stats: only the last `period`, such as 7d, 12h or 2w (default: everything)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if c.PostgresURL == "" {
+		c.PostgresURL = strings.TrimSpace(m.getenv("BOT_POSTGRES_URL"))
 	}
 	if c.Command == "backup" && fs.NArg() > 0 {
 		// bot backup OUT --db FILE: flags may follow the file name.
@@ -200,6 +222,20 @@ func (m *Main) ParseFlags(args []string) error {
 		return fmt.Errorf("unexpected argument %q (run bot --help)", c.Out)
 	case *since != "" && c.Command != "stats":
 		return errors.New("--since is for bot stats")
+	case (*from != "" || *to != "") && c.Command != "migrate-store":
+		return errors.New("--from and --to are for bot migrate-store")
+	case c.Command == "migrate-store" && (*from == "" || *to == ""):
+		return errors.New("migrate-store: name both stores, as in: bot migrate-store --from bolt:paydoctor.db --to postgres")
+	case c.Command == "backup" && c.PostgresURL != "":
+		return errors.New("backup copies the bbolt file, but BOT_POSTGRES_URL is set: back PostgreSQL up with pg_dump (docs/postgres.md), or unset it to back up --db")
+	}
+	if c.Command == "migrate-store" {
+		if c.From, err = m.parseEndpoint(*from); err != nil {
+			return fmt.Errorf("--from: %w", err)
+		}
+		if c.To, err = m.parseEndpoint(*to); err != nil {
+			return fmt.Errorf("--to: %w", err)
+		}
 	}
 
 	c.HTTPAddr = strings.TrimSpace(m.getenv("BOT_HTTP_ADDR"))
@@ -246,6 +282,8 @@ func (m *Main) Run(ctx context.Context) error {
 		return m.runStats(ctx)
 	case "backup":
 		return m.runBackup(ctx)
+	case "migrate-store":
+		return m.runMigrateStore(ctx)
 	}
 
 	k, err := m.loadKB()
@@ -268,7 +306,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	store, err := boltstore.Open(m.Config.DB, boltstore.Options{})
+	store, err := m.openStore(ctx, log, serving)
 	if err != nil {
 		return err
 	}
@@ -288,7 +326,7 @@ func (m *Main) Run(ctx context.Context) error {
 		chat := console.New(svc, console.Options{In: m.stdin, Out: m.stdout, JSON: m.Config.JSON, User: m.Config.User})
 		return chat.Run(ctx)
 	}
-	env := platformEnv{svc: svc, store: store, log: log, mux: http.NewServeMux(), metrics: metrics, health: newHealth(store)}
+	env := platformEnv{svc: svc, store: store, log: log, mux: http.NewServeMux(), metrics: metrics, health: newHealth(storeHealth{store, m.Config.PostgresURL != ""})}
 	var platforms []func(context.Context, platformEnv) error
 	if m.Config.Telegram.enabled() {
 		platforms = append(platforms, m.runTelegram)
@@ -306,7 +344,7 @@ func (m *Main) Run(ctx context.Context) error {
 // platformEnv is what a platform adapter is started with.
 type platformEnv struct {
 	svc   *conversation.Service
-	store *boltstore.Store
+	store servingStore
 	log   *slog.Logger
 	// mux is served on Config.HTTPAddr; adapters register their webhook handlers on it.
 	mux     *http.ServeMux
@@ -327,10 +365,14 @@ func (m *Main) serve(ctx context.Context, env platformEnv, platforms []func(cont
 		return fmt.Errorf("BOT_HTTP_ADDR %s: %w", addr, err)
 	}
 	srv := &http.Server{Addr: addr, Handler: env.mux, ReadHeaderTimeout: 10 * time.Second}
-	admin, err := m.listenAdmin(env.store, env.log)
-	if err != nil {
-		ln.Close()
-		return err
+	// The admin listener hands out the bbolt file a running bot holds locked; PostgreSQL
+	// needs none: stats read it directly, and pg_dump backs it up.
+	var admin *adminServer
+	if bolt, ok := env.store.(*boltstore.Store); ok {
+		if admin, err = m.listenAdmin(bolt, env.log); err != nil {
+			ln.Close()
+			return err
+		}
 	}
 
 	g, ctx := errgroup.WithContext(ctx)
@@ -360,7 +402,11 @@ func (m *Main) serve(ctx context.Context, env platformEnv, platforms []func(cont
 		}
 		return errors.Join(errs...)
 	})
-	env.log.Info("serving", "http", ln.Addr().String(), "admin", m.Config.Admin.String())
+	adminAddr := "off"
+	if admin != nil {
+		adminAddr = m.Config.Admin.String()
+	}
+	env.log.Info("serving", "http", ln.Addr().String(), "admin", adminAddr, "store", m.storeName())
 	return g.Wait()
 }
 

@@ -14,6 +14,7 @@ import (
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
 	"github.com/paydoctor/bot/internal/adapters/telegram"
+	"github.com/paydoctor/bot/internal/store/pgstore"
 )
 
 // TelegramConfig configures the Telegram adapter.
@@ -105,14 +106,19 @@ func checkSecret(s string) error {
 
 func (m *Main) runTelegram(ctx context.Context, env platformEnv) error {
 	c := m.Config.Telegram
-	b := telegram.New(env.svc, env.store, telegram.Options{
+	opts := telegram.Options{
 		Token:         c.Token,
 		APIEndpoint:   c.APIEndpoint,
 		WebhookURL:    c.WebhookURL,
 		WebhookSecret: c.WebhookSecret,
 		Log:           env.log,
 		Metrics:       env.metrics.platform(telegram.Platform),
-	})
+	}
+	// Replicas on one PostgreSQL elect the one that polls and sends.
+	if pg, ok := env.store.(*pgstore.Store); ok {
+		opts.Elector = pgElector{pg}
+	}
+	b := telegram.New(env.svc, env.store, opts)
 	if c.WebhookURL != "" {
 		env.mux.Handle(telegram.WebhookPath, b.WebhookHandler())
 	}
@@ -138,4 +144,15 @@ func telegramCheck(c TelegramConfig) func(context.Context) error {
 		}
 		return nil
 	}
+}
+
+// pgElector elects through PostgreSQL advisory locks (pgstore.Campaign).
+type pgElector struct{ s *pgstore.Store }
+
+func (e pgElector) Campaign(ctx context.Context, role string) (telegram.Role, error) {
+	l, err := e.s.Campaign(ctx, role)
+	if err != nil {
+		return nil, err
+	}
+	return l, nil
 }

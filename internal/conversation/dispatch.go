@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"runtime/debug"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -18,9 +17,9 @@ import (
 // before handling it: the platform should deliver it again.
 var ErrStopped = errors.New("dispatcher stopped before handling the message")
 
-// ErrEarlierFailed is passed to the done function of a message submitted while an earlier
-// message of the same person was waiting and then failed: handling it would put the person's
-// messages out of order, so it must come again after the failed one.
+// ErrEarlierFailed is passed to the done function of a message of a person whose earlier
+// message failed and has not come again yet: handling it would put the person's messages out
+// of order, so it must come again after the failed one.
 var ErrEarlierFailed = errors.New("an earlier message of the same person failed")
 
 // DispatcherOptions configures a Dispatcher. The zero value works.
@@ -47,20 +46,29 @@ type DispatcherOptions struct {
 // anyone else wait. Delivery is the caller's: each committed reply is handed to a deliver
 // function, which may send it at once or queue it with the platform's own pacing.
 type Dispatcher struct {
-	svc       *Service
-	deliver   func(context.Context, Delivery)
-	opts      DispatcherOptions
-	seed      maphash.Seed
-	queues    []chan job
-	submitted atomic.Uint64
-	flood     *FloodGuard
+	svc     *Service
+	deliver func(context.Context, Delivery)
+	opts    DispatcherOptions
+	seed    maphash.Seed
+	queues  []chan job
+	flood   *FloodGuard
 }
 
 type job struct {
 	in   Inbound
 	done func(error)
-	seq  uint64 // submission order
 }
+
+// failure is a person's message whose commit failed, which their later messages wait for.
+type failure struct {
+	inboundID string
+	at        time.Time
+}
+
+// failureHold is how long a person's messages wait for a failed one to come again. Platforms
+// resend within seconds (Telegram at the next poll, Slack within minutes, and only thrice);
+// after this the person is served again even if it never does.
+const failureHold = time.Minute
 
 // NewDispatcher returns a Dispatcher handing each committed reply to deliver, in the worker
 // that committed it, after the message's done function was called. deliver must eventually
@@ -114,7 +122,7 @@ func (d *Dispatcher) Submit(ctx context.Context, in Inbound, done func(error)) e
 	}
 	q := d.queues[maphash.Comparable(d.seed, in.Key)%uint64(len(d.queues))]
 	select {
-	case q <- job{in: in, done: done, seq: d.submitted.Add(1)}:
+	case q <- job{in: in, done: done}:
 		return nil
 	case <-ctx.Done():
 		done(ErrStopped)
@@ -136,9 +144,9 @@ func (d *Dispatcher) Run(ctx context.Context) {
 const stopTimeout = 3 * time.Second
 
 func (d *Dispatcher) work(ctx context.Context, q chan job) {
-	// failed[k] is the last submission made when a message of k failed: k's messages up to
-	// it were submitted behind the failed one and fail too.
-	failed := map[Key]uint64{}
+	// The people of this worker whose last message failed: their next messages fail too
+	// until the failed one comes again.
+	failed := map[Key]failure{}
 	for {
 		// Checked first: select picks at random among ready cases, and a stopping dispatcher
 		// must not start on another queued message.
@@ -157,8 +165,8 @@ func (d *Dispatcher) work(ctx context.Context, q chan job) {
 		case j := <-q:
 			// A message taken is finished even while stopping, so that its reply goes out,
 			// but for no longer than stopTimeout once the stop began.
-			if last, ok := failed[j.in.Key]; ok {
-				if j.seq <= last {
+			if f, ok := failed[j.in.Key]; ok {
+				if j.in.InboundID != f.inboundID && d.opts.Now().Sub(f.at) < failureHold {
 					j.done(ErrEarlierFailed)
 					continue
 				}
@@ -166,8 +174,8 @@ func (d *Dispatcher) work(ctx context.Context, q chan job) {
 			}
 			jobCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 			stopWatch := context.AfterFunc(ctx, func() { time.AfterFunc(stopTimeout, cancel) })
-			if !d.handle(jobCtx, j) {
-				failed[j.in.Key] = d.submitted.Load()
+			if !d.handle(jobCtx, j) && j.in.InboundID != "" {
+				failed[j.in.Key] = failure{inboundID: j.in.InboundID, at: d.opts.Now()}
 			}
 			stopWatch()
 			cancel()

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
+	"sync"
 	"time"
 )
 
@@ -27,6 +28,9 @@ type Service struct {
 	now     func() time.Time
 	handoff *HandoffTarget
 	observe Observer
+
+	mu      sync.Mutex
+	sending map[uint64]bool // deliveries this process is sending right now
 }
 
 // HandoffTarget is the chat where the humans who take over handoffs read the summaries,
@@ -61,7 +65,7 @@ func NewService(engine *Engine, store Store, now func() time.Time, opts ...Servi
 	if now == nil {
 		now = time.Now
 	}
-	s := &Service{engine: engine, store: store, now: now}
+	s := &Service{engine: engine, store: store, now: now, sending: map[uint64]bool{}}
 	for _, o := range opts {
 		o(s)
 	}
@@ -138,10 +142,32 @@ func (s *Service) Apologize(ctx context.Context, in Inbound) (Delivery, error) {
 // Deliver sends d and then removes it from the outbox. If sending fails the reply stays in
 // the outbox for Redeliver.
 func (s *Service) Deliver(ctx context.Context, sender Sender, d Delivery) error {
+	// A reply can be claimed again while this process is still sending it (a send waiting
+	// out a long 429 outlives its lease); one process never sends it twice at once.
+	if !s.startSending(d.ID) {
+		return nil
+	}
+	defer s.doneSending(d.ID)
 	if err := sender.Send(ctx, d); err != nil {
 		return err
 	}
 	return s.store.MarkDelivered(ctx, d.ID)
+}
+
+func (s *Service) startSending(id uint64) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.sending[id] {
+		return false
+	}
+	s.sending[id] = true
+	return true
+}
+
+func (s *Service) doneSending(id uint64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.sending, id)
 }
 
 // Redeliver sends the replies of platform waiting in the outbox, oldest first: those a crash

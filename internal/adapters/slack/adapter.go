@@ -47,6 +47,10 @@ type Options struct {
 	// Now is the clock request timestamps are checked against; nil means time.Now.
 	// A seam for hermetic tests.
 	Now func() time.Time
+	// RedeliverInterval is how often the outbox is checked for replies not yet sent: those
+	// whose sending failed, and handoff summaries from other platforms' dialogs. Zero means
+	// 5 s.
+	RedeliverInterval time.Duration
 	// Workers is how many replies are delivered at once; a person's always go through the
 	// same worker, in order. Zero means 8.
 	Workers int
@@ -71,19 +75,15 @@ type Options struct {
 type Metrics interface {
 	// MessageSent: Slack accepted a reply.
 	MessageSent()
-	// RateLimited: Slack answered 429; the call is made again after Retry-After.
+	// RateLimited: Slack answered 429; the call is made again after Retry-After. (Other
+	// failures are not retried here: the reply stays in the outbox for the next round.)
 	RateLimited()
-	// Retried: a call is made again after a failure other than a 429. The Slack adapter
-	// does not retry such calls itself (the reply stays in the outbox and goes out with the
-	// next delivery round), so it never calls it; it is here to match the Telegram adapter's.
-	Retried()
 }
 
 type noMetrics struct{}
 
 func (noMetrics) MessageSent() {}
 func (noMetrics) RateLimited() {}
-func (noMetrics) Retried()     {}
 
 // Adapter connects the conversation service to Slack. It is a conversation.Sender.
 type Adapter struct {
@@ -146,6 +146,9 @@ func New(svc *conversation.Service, opts Options) (*Adapter, error) {
 func newAdapter(svc *conversation.Service, api api, opts Options) *Adapter {
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
+	}
+	if opts.RedeliverInterval <= 0 {
+		opts.RedeliverInterval = 5 * time.Second
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
@@ -223,6 +226,9 @@ func (a *Adapter) Run(ctx context.Context) error {
 		for i := range a.queues {
 			workers.Go(func() { a.deliver(ctx, i) })
 		}
+		// Replies whose sending failed for a passing reason, those other replicas committed
+		// and could not send, and handoff summaries from other platforms' dialogs.
+		workers.Go(func() { a.svc.RedeliverEvery(ctx, Platform, a, a.opts.RedeliverInterval, a.log) })
 		workers.Wait()
 	})
 	if a.socket != nil {

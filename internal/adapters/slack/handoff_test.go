@@ -42,7 +42,6 @@ type sentCounter struct{ sent, limited atomic.Int64 }
 
 func (c *sentCounter) MessageSent() { c.sent.Add(1) }
 func (c *sentCounter) RateLimited() { c.limited.Add(1) }
-func (c *sentCounter) Retried()     {}
 
 // A DM's Input.From names the person (users.info's real name, fetched with the locale) with a
 // mention, and a delivery addressed by HandoffRoute is posted to that channel and counted.
@@ -103,4 +102,40 @@ func TestFromAndHandoffRoute(t *testing.T) {
 	if counts.sent.Load() < 1 {
 		t.Errorf("no message counted as sent")
 	}
+}
+
+// A handoff summary committed by another platform's dialog (a notice in the outbox for Slack)
+// is posted while the adapter runs, without waiting for a restart.
+func TestNoticeFromAnotherPlatformIsPosted(t *testing.T) {
+	store, err := boltstore.Open(filepath.Join(t.TempDir(), "bot.db"), boltstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	api := &namedAPI{}
+	a := newAdapter(conversation.NewService(testEngine(t), store, nil), api, Options{BotToken: "xoxb-test", SigningSecret: "s", RedeliverInterval: 50 * time.Millisecond})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+
+	key, route := HandoffRoute("C0HUMANS")
+	telegramDialog := conversation.Key{Platform: "telegram", Chat: "42", User: "42"}
+	_, err = store.Commit(context.Background(), conversation.Turn{Key: telegramDialog}, func(d *conversation.Dialog) (conversation.Result, error) {
+		return conversation.Result{Notices: []conversation.Notice{{Key: key, Route: route, Reply: conversation.Reply{Text: "Wei asks for a human"}}}}, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		api.mu.Lock()
+		posted := len(api.posts) > 0 && api.posts[0].channel == "C0HUMANS"
+		api.mu.Unlock()
+		if posted {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatal("the handoff summary was not posted to C0HUMANS")
 }

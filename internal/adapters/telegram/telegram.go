@@ -58,6 +58,12 @@ type Options struct {
 	DrainTimeout time.Duration
 	// RetryBackoff is the first wait after a network or server error; zero means 1s.
 	RetryBackoff time.Duration
+	// Elector, when several replicas share one database, elects the one replica that polls
+	// (Telegram allows one getUpdates consumer per token) and sends: every reply goes out
+	// through the elected sender, so adding replicas never multiplies the send rate. Other
+	// replicas still commit webhook updates; their replies wait in the outbox for the sender.
+	// Nil: this process is the only one.
+	Elector Elector
 	// Flood slows down a person who sends too much; nil means 5 messages in 10 s.
 	Flood *conversation.FloodGuard
 	// Now is the clock of the flood guard; nil means time.Now.
@@ -83,6 +89,21 @@ func (noMetrics) MessageSent() {}
 func (noMetrics) RateLimited() {}
 func (noMetrics) Retried()     {}
 
+// Elector hands out a role that one replica holds at a time.
+type Elector interface {
+	// Campaign blocks until this replica holds role, or ctx is done.
+	Campaign(ctx context.Context, role string) (Role, error)
+}
+
+// Role is held until Release, or until Lost is closed because the holder's claim broke.
+type Role interface {
+	Lost() <-chan struct{}
+	Release()
+}
+
+// electedInterval is how often the elected sender looks for replies other replicas committed.
+const electedInterval = 250 * time.Millisecond
+
 // botAPI is the part of the Bot API library the adapter uses.
 type botAPI interface {
 	GetMe() (tgbotapi.User, error)
@@ -103,6 +124,7 @@ type Bot struct {
 	dispatch *conversation.Dispatcher
 
 	self      atomic.Pointer[tgbotapi.User] // set by Run after getMe
+	sending   atomic.Bool                   // this replica sends (always, without an Elector)
 	chatLocks keyedMutex                    // webhook: one update per chat at a time
 	started   atomic.Bool                   // Run runs once
 }
@@ -176,7 +198,8 @@ const redeliverInterval = 5 * time.Second
 var ErrUnauthorized = errors.New("telegram: the bot token was refused (check TELEGRAM_BOT_TOKEN)")
 
 // Run serves the bot until ctx is done: it checks the token, sets the command menu, sends
-// replies left in the outbox, and then polls for updates or registers the webhook. After ctx
+// replies left in the outbox, and then polls for updates or registers the webhook. With an
+// Elector, only the elected replica polls and sends. After ctx
 // is done it stops taking updates, keeps sending queued replies for at most
 // Options.DrainTimeout, and returns nil. Run may be called once.
 func (b *Bot) Run(ctx context.Context) error {
@@ -193,15 +216,6 @@ func (b *Bot) Run(ctx context.Context) error {
 	}
 	b.log.Info("connected", "bot", me.UserName)
 	b.setCommands()
-
-	// Replies committed before a crash but never sent go first, in commit order, and before
-	// any new update is taken, so none is sent twice.
-	if err := b.svc.Redeliver(ctx, Platform, b); err != nil {
-		if ctx.Err() != nil {
-			return nil
-		}
-		return fmt.Errorf("telegram: redeliver outbox: %s", b.scrub(err))
-	}
 
 	sendCtx, stopSending := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopSending()
@@ -236,8 +250,25 @@ func (b *Bot) Run(ctx context.Context) error {
 	}()
 	defer func() { <-dispatching }()
 
-	// Replies whose sending failed, and handoff summaries committed by other platforms'
-	// dialogs, wait in the outbox; they go out within a few seconds.
+	if b.opts.Elector == nil {
+		return b.serveAlone(ctx, me)
+	}
+	return b.serveElected(ctx, me)
+}
+
+// serveAlone serves as the only replica: it sends what an earlier run left, then takes
+// updates, and delivers the outbox every few seconds (replies whose sending failed, handoff
+// summaries committed by other platforms' dialogs).
+func (b *Bot) serveAlone(ctx context.Context, me tgbotapi.User) error {
+	// Replies committed before a crash but never sent go first, in commit order, and before
+	// any new update is taken, so none is sent twice.
+	if err := b.svc.Redeliver(ctx, Platform, b); err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return fmt.Errorf("telegram: redeliver outbox: %s", b.scrub(err))
+	}
+	b.sending.Store(true)
 	redelivering := make(chan struct{})
 	go func() {
 		defer close(redelivering)
@@ -254,18 +285,78 @@ func (b *Bot) Run(ctx context.Context) error {
 			}
 			return err
 		}
-	} else if err := b.deleteWebhook(ctx); err != nil {
+		<-ctx.Done()
+		return nil
+	}
+	if err := b.deleteWebhook(ctx); err != nil {
 		if ctx.Err() != nil {
 			return nil
 		}
 		return err
 	}
-	if b.opts.WebhookURL != "" {
-		<-ctx.Done()
-		return nil
-	}
 	b.poll(ctx)
 	return nil
+}
+
+// serveElected serves as one of several replicas. With a webhook every replica commits the
+// updates it receives; the elected one alone polls (without a webhook) and sends, taking
+// replies from the outbox, and another takes over when it dies.
+func (b *Bot) serveElected(ctx context.Context, me tgbotapi.User) error {
+	if b.opts.WebhookURL != "" {
+		b.self.Store(&me)
+		if err := b.setWebhook(ctx); err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+	}
+	for ctx.Err() == nil {
+		role, err := b.opts.Elector.Campaign(ctx, "telegram-sender")
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("telegram: campaign for the sender role: %w", err)
+		}
+		b.log.Info("elected to poll and send")
+		b.lead(ctx, role, me)
+		role.Release()
+	}
+	return nil
+}
+
+// lead polls (without a webhook) and sends until ctx is done or role is lost.
+func (b *Bot) lead(ctx context.Context, role Role, me tgbotapi.User) {
+	leadCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	go func() {
+		select {
+		case <-role.Lost():
+			b.log.Warn("lost the sender role; another replica takes over")
+			stop()
+		case <-leadCtx.Done():
+		}
+	}()
+	b.sending.Store(true)
+	defer b.sending.Store(false)
+	var wg sync.WaitGroup
+	wg.Go(func() { b.svc.RedeliverEvery(leadCtx, Platform, b, electedInterval, b.log) })
+	if b.opts.WebhookURL == "" {
+		if err := b.deleteWebhook(leadCtx); err != nil {
+			if leadCtx.Err() == nil {
+				b.log.Error("deleteWebhook failed; not polling", "err", b.scrub(err))
+			}
+		} else {
+			b.self.Store(&me)
+			wg.Go(func() { b.poll(leadCtx) })
+		}
+	}
+	<-leadCtx.Done()
+	if b.opts.WebhookURL == "" {
+		b.self.Store(nil)
+	}
+	wg.Wait()
 }
 
 // retry calls f until it succeeds, fails for good, or ctx is done, waiting between tries.
@@ -445,8 +536,12 @@ func (b *Bot) handleUpdate(ctx context.Context, u tgbotapi.Update, done func(err
 }
 
 // enqueue is the dispatcher's deliver: it queues a committed reply for its chat's sender,
-// which paces it and marks it delivered.
+// which paces it and marks it delivered; on a replica that is not the elected sender it
+// leaves the reply in the outbox.
 func (b *Bot) enqueue(_ context.Context, d conversation.Delivery) {
+	if !b.sending.Load() {
+		return // another replica sends: it takes the reply from the outbox
+	}
 	var r route
 	if err := json.Unmarshal(d.Route, &r); err != nil {
 		b.log.Error("reply with an unreadable route; left in the outbox", "delivery", d.ID, "err", err)

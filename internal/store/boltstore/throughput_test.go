@@ -1,155 +1,31 @@
 package boltstore_test
 
 import (
-	"context"
-	"encoding/json"
-	"fmt"
 	"path/filepath"
-	"slices"
-	"sync"
-	"sync/atomic"
 	"testing"
-	"time"
 
-	bot "github.com/paydoctor/bot"
 	"github.com/paydoctor/bot/internal/conversation"
-	"github.com/paydoctor/bot/internal/kb"
+	"github.com/paydoctor/bot/internal/store/benchtest"
 	"github.com/paydoctor/bot/internal/store/boltstore"
 )
 
-// walk is what each simulated person sends, over and over: a diagnosis by buttons, a
-// solution that did not work, and free text.
-var walk = []conversation.Input{
-	{Kind: conversation.InputText, Text: "/start"},
-	{Kind: conversation.InputButton, Text: "a:what_happened:declined"},
-	{Kind: conversation.InputButton, Text: "a:card_type:unionpay"},
-	{Kind: conversation.InputButton, Text: "no:enable-cross-border"},
-	{Kind: conversation.InputText, Text: "我的卡显示 Your card was declined，怎么办？"},
-}
-
-// renderingSender stands for a platform adapter: it renders each reply to the wire format
-// (JSON, as the terminal chat's --json does) and wakes the person waiting for it with the
-// time the reply was ready.
-type renderingSender struct {
-	waiting sync.Map // conversation.Key -> chan time.Time
-	bytes   atomic.Int64
-}
-
-func (s *renderingSender) Send(_ context.Context, d conversation.Delivery) error {
-	b, err := json.Marshal(d.Reply)
-	if err != nil {
-		return err
-	}
-	s.bytes.Add(int64(len(b)))
-	if ch, ok := s.waiting.Load(d.Key); ok {
-		ch.(chan time.Time) <- time.Now()
-	}
-	return nil
-}
-
-// timingStore notes when handling of each message began: when a worker took it and asked the
-// store to commit it.
-type timingStore struct {
-	conversation.Store
-	began sync.Map // conversation.Key -> time.Time
-}
-
-func (s *timingStore) Commit(ctx context.Context, t conversation.Turn, step func(*conversation.Dialog) (conversation.Result, error)) (conversation.Delivery, error) {
-	s.began.Store(t.Key, time.Now())
-	return s.Store.Commit(ctx, t, step)
-}
-
-// BenchmarkThroughput pushes messages from 1,000 concurrent dialogs through the whole path:
-// platform-neutral input -> dispatcher -> engine -> bbolt commit with fsync -> rendering ->
-// outbox delete. Each person sends their next message when the reply to the last arrived.
+// BenchmarkThroughput runs the whole path (benchtest.Run: 1,000 concurrent dialogs through
+// the dispatcher, the engine, a commit with fsync, rendering and the outbox delete) on bbolt.
 // "batched" groups concurrent commits into one bbolt transaction; "per-message" commits each
-// on its own. It reports messages per second; p99-ms, the 99th percentile of the handling
-// time (from a worker taking a message to its reply being rendered); and p99-e2e-ms, which
-// adds the wait in the dispatcher's queue. With 1,000 people sending without pause the queue
-// is never empty, so the end-to-end figure is the number of people divided by the rate
-// (Little's law) and says more about the load than about the bot.
+// on its own. The PostgreSQL figure is BenchmarkThroughput/postgres in package pgstore.
 func BenchmarkThroughput(b *testing.B) {
 	for _, mode := range []struct {
 		name      string
 		unbatched bool
 	}{{"batched", false}, {"per-message", true}} {
-		b.Run(mode.name, func(b *testing.B) { benchmarkThroughput(b, mode.unbatched) })
-	}
-}
-
-func benchmarkThroughput(b *testing.B, unbatched bool) {
-	const people = 1000
-	k, err := kb.Load(bot.Data(), nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	e, err := conversation.NewEngine(k, "zh-Hans")
-	if err != nil {
-		b.Fatal(err)
-	}
-	bolt, err := boltstore.Open(filepath.Join(b.TempDir(), "bot.db"), boltstore.Options{Unbatched: unbatched})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer bolt.Close()
-	store := &timingStore{Store: bolt}
-	sender := &renderingSender{}
-	svc := conversation.NewService(e, store, nil)
-	deliver := func(ctx context.Context, d conversation.Delivery) {
-		if err := svc.Deliver(ctx, sender, d); err != nil {
-			b.Error(err)
-		}
-	}
-	d := conversation.NewDispatcher(svc, deliver, conversation.DispatcherOptions{FloodLimit: 1 << 30, Workers: 256, QueueLen: 8})
-	ctx, cancel := context.WithCancel(context.Background())
-	running := make(chan struct{})
-	go func() { d.Run(ctx); close(running) }()
-	defer func() { cancel(); <-running }()
-
-	var sent atomic.Int64
-	handling := make([][]time.Duration, people)
-	endToEnd := make([][]time.Duration, people)
-	var wg sync.WaitGroup
-	b.ResetTimer()
-	start := time.Now()
-	for p := range people {
-		key := conversation.Key{Platform: "bench", Chat: fmt.Sprint(p), User: fmt.Sprint(p)}
-		replied := make(chan time.Time, 1)
-		sender.waiting.Store(key, replied)
-		wg.Go(func() {
-			for step := 0; ; step++ {
-				n := sent.Add(1)
-				if n > int64(b.N) {
-					return
+		b.Run(mode.name, func(b *testing.B) {
+			benchtest.Run(b, func(b *testing.B) conversation.Store {
+				s, err := boltstore.Open(filepath.Join(b.TempDir(), "bot.db"), boltstore.Options{Unbatched: mode.unbatched})
+				if err != nil {
+					b.Fatal(err)
 				}
-				in := conversation.Inbound{Turn: conversation.Turn{Key: key, InboundID: fmt.Sprint(n)}, Input: walk[step%len(walk)]}
-				t0 := time.Now()
-				if err := d.Submit(ctx, in, nil); err != nil {
-					b.Error(err)
-					return
-				}
-				done := <-replied
-				began, _ := store.began.Load(key)
-				handling[p] = append(handling[p], done.Sub(began.(time.Time)))
-				endToEnd[p] = append(endToEnd[p], done.Sub(t0))
-			}
+				return s
+			})
 		})
 	}
-	wg.Wait()
-	elapsed := time.Since(start)
-	b.StopTimer()
-
-	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "msgs/s")
-	b.ReportMetric(p99(handling), "p99-ms")
-	b.ReportMetric(p99(endToEnd), "p99-e2e-ms")
-	b.ReportMetric(0, "ns/op") // the rate above is the figure; ns/op would mix in the setup
-}
-
-func p99(perPerson [][]time.Duration) float64 {
-	all := slices.Concat(perPerson...)
-	if len(all) == 0 {
-		return 0
-	}
-	slices.Sort(all)
-	return float64(all[len(all)*99/100].Microseconds()) / 1000
 }

@@ -33,7 +33,9 @@ type Options struct {
 	Now func() time.Time
 	// Lease is how long a sender holds the outbox rows it claimed (and the committer the row
 	// of the reply it is about to send) before another replica may send them. It must be
-	// longer than a send can take, 429 waits included. Zero means 30 s.
+	// longer than a send usually takes; a process never sends one reply twice at once, so a
+	// send waiting out a long 429 only risks a second replica taking it over, and only the
+	// elected sender sends Telegram replies. Zero means 10 s.
 	Lease time.Duration
 	// MaxConns caps the connection pool. Zero means the DSN's pool_max_conns if it sets one,
 	// else the larger of 8 and twice the number of CPUs: a commit mostly waits for the disk,
@@ -104,7 +106,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		return nil, wrapErr("open postgres "+target+": migrate", err)
 	}
 	if opts.Lease <= 0 {
-		opts.Lease = 30 * time.Second
+		opts.Lease = 10 * time.Second
 	}
 	return &Store{pool: pool, now: opts.Now, lease: opts.Lease, target: target, zero: zero, migrated: applied}, nil
 }
