@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
@@ -417,4 +419,86 @@ func countOver(fake *telegramtest.Server, users []telegramtest.User, n int) map[
 		}
 	}
 	return out
+}
+
+// With a webhook every replica receives updates and the elected one alone sends: an update
+// that reaches a replica that is not the sender is answered within about the sender's 250 ms
+// outbox interval, not after the 10 s lease its commit put on the reply; and Telegram's
+// redelivery of an update to another replica is refused as a duplicate, answered once.
+func TestReplicas_WebhookAnyReplicaAnswersPromptly(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary and runs three replicas on PostgreSQL; skipped with -short")
+	}
+	dsn := pgtest.FreshSchema(t)
+	binary := buildBot(t)
+	fake := telegramtest.NewServer(t)
+	const secret = "webhook-secret"
+	dir := t.TempDir()
+	var bases []string
+	var procs []*process
+	for i := range 3 {
+		addr := freeAddr(t)
+		bases = append(bases, "http://"+addr)
+		procs = append(procs, startProcess(t, binary, append(os.Environ(),
+			"BOT_POSTGRES_URL="+dsn,
+			"BOT_DB="+filepath.Join(dir, fmt.Sprintf("unused-%d.db", i)),
+			"BOT_HTTP_ADDR="+addr,
+			"BOT_ADMIN_ADDR=off",
+			"BOT_LANG=en",
+			"TELEGRAM_BOT_TOKEN="+telegramtest.Token,
+			"TELEGRAM_API_ENDPOINT="+fake.Endpoint(),
+			"TELEGRAM_WEBHOOK_URL=https://bot.example.com"+"/telegram/webhook",
+			"TELEGRAM_WEBHOOK_SECRET="+secret,
+		)))
+	}
+	defer func() {
+		if t.Failed() {
+			for i, p := range procs {
+				t.Logf("replica %d:\n%s", i, p.logs())
+			}
+		}
+	}()
+	post := func(base string, update map[string]any) int {
+		t.Helper()
+		b, err := json.Marshal(update)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req, err := http.NewRequest(http.MethodPost, base+"/telegram/webhook", bytes.NewReader(b))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-Telegram-Bot-Api-Secret-Token", secret)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return 0
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	// Each replica answers 503 until it serves; then one update per replica.
+	users := makeUsers(30000, len(bases))
+	for i, base := range bases {
+		u := telegramtest.PrivateText(users[i], "/start")
+		u["update_id"] = 500 + i
+		eventually(t, "replica serves the webhook", func() bool { return post(base, u) == http.StatusOK })
+	}
+	began := time.Now()
+	waitEach(t, fake, users, 1, 15*time.Second)
+	took := time.Since(began)
+	t.Logf("an update on each of the three replicas answered within %s", took.Round(time.Millisecond))
+	if took > 3*time.Second {
+		t.Errorf("answers took %s: a reply committed by a replica that does not send waited for its lease", took)
+	}
+	// Telegram redelivers update 500 to another replica: refused as a duplicate.
+	again := telegramtest.PrivateText(users[0], "/start")
+	again["update_id"] = 500
+	if code := post(bases[2], again); code != http.StatusOK {
+		t.Errorf("redelivered update: %d", code)
+	}
+	time.Sleep(time.Second)
+	if got := countOver(fake, users, 1); len(got) > 0 {
+		t.Errorf("answered more than once: %v", got)
+	}
 }
