@@ -139,6 +139,24 @@ func (s *Service) Apologize(ctx context.Context, in Inbound) (Delivery, error) {
 	})
 }
 
+// Unclaimer is a Store whose holds on replies (the lease Commit and Claim put on them) can
+// be given up before they run out.
+type Unclaimer interface {
+	// Unclaim gives up the hold on reply id, if any, so that any sender may Claim it now.
+	Unclaim(ctx context.Context, id uint64) error
+}
+
+// Leave is for a process that committed d but does not send its platform's replies (another
+// replica does): it gives up the hold Commit put on d, so that the sender claims it at its
+// next Redeliver instead of after the lease. With a store that is not an Unclaimer the hold
+// simply runs out.
+func (s *Service) Leave(ctx context.Context, d Delivery) error {
+	if u, ok := s.store.(Unclaimer); ok {
+		return u.Unclaim(ctx, d.ID)
+	}
+	return nil
+}
+
 // Deliver sends d and then removes it from the outbox. If sending fails the reply stays in
 // the outbox for Redeliver.
 func (s *Service) Deliver(ctx context.Context, sender Sender, d Delivery) error {

@@ -537,10 +537,15 @@ func (b *Bot) handleUpdate(ctx context.Context, u tgbotapi.Update, done func(err
 
 // enqueue is the dispatcher's deliver: it queues a committed reply for its chat's sender,
 // which paces it and marks it delivered; on a replica that is not the elected sender it
-// leaves the reply in the outbox.
-func (b *Bot) enqueue(_ context.Context, d conversation.Delivery) {
+// leaves the reply in the outbox, for the elected sender to take at once.
+func (b *Bot) enqueue(ctx context.Context, d conversation.Delivery) {
 	if !b.sending.Load() {
-		return // another replica sends: it takes the reply from the outbox
+		// Another replica sends: it takes the reply from the outbox, as soon as this one
+		// gives up the hold its commit put on it (else only once that lease runs out).
+		if err := b.svc.Leave(ctx, d); err != nil && ctx.Err() == nil {
+			b.log.Warn("reply left in the outbox held until its lease runs out", "delivery", d.ID, "err", b.scrub(err))
+		}
+		return
 	}
 	var r route
 	if err := json.Unmarshal(d.Route, &r); err != nil {

@@ -54,7 +54,10 @@ type Store struct {
 	migrated []int  // the migrations this Open applied, for tests
 }
 
-var _ conversation.Store = (*Store)(nil)
+var (
+	_ conversation.Store     = (*Store)(nil)
+	_ conversation.Unclaimer = (*Store)(nil)
+)
 
 // maxAttempts bounds how often Commit runs a transaction that PostgreSQL aborted with a
 // serialization failure or a deadlock.
@@ -397,6 +400,15 @@ func scanDeliveries(rows pgx.Rows, platform string) ([]conversation.Delivery, er
 		return nil
 	})
 	return out, err
+}
+
+// Unclaim implements conversation.Unclaimer: the reply id is claimable by any sender again.
+func (s *Store) Unclaim(ctx context.Context, id uint64) error {
+	if id > math.MaxInt64 {
+		return nil // never issued by a bigserial
+	}
+	_, err := s.pool.Exec(ctx, `UPDATE outbox SET claimed_until = NULL WHERE id = $1`, int64(id))
+	return wrapErr(fmt.Sprint("unclaim ", id), err)
 }
 
 // MarkDelivered implements conversation.Store. Marking an id that is not in the outbox, or no

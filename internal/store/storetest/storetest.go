@@ -378,6 +378,16 @@ func testClaim(t *testing.T, openStore func() conversation.Store, c *clock) {
 	if got, err := s.Claim(ctx, "telegram", 10); err != nil || len(got) != 0 {
 		t.Fatalf("Claim took %d replies their committer is about to send (err %v)", len(got), err)
 	}
+	// A committer that does not send (another replica does) gives its hold up: the reply is
+	// anyone's at once, the others stay held.
+	if u, ok := s.(conversation.Unclaimer); ok {
+		if err := u.Unclaim(ctx, ids[0]); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := s.Claim(ctx, "telegram", 10); err != nil || len(got) != 1 || got[0].ID != ids[0] {
+			t.Fatalf("Claim after Unclaim = %+v, %v; want only the reply given up", got, err)
+		}
+	}
 	// The committer died without sending: once the lease ran out they are anyone's.
 	c.Add(time.Hour)
 	first, err := s.Claim(ctx, "telegram", 2)
