@@ -29,8 +29,8 @@ type Service struct {
 	handoff *HandoffTarget
 	observe Observer
 
-	mu      sync.Mutex
-	sending map[uint64]bool // deliveries this process is sending right now
+	mu    sync.Mutex
+	taken map[uint64]bool // replies this process has queued or is sending (Take)
 }
 
 // HandoffTarget is the chat where the humans who take over handoffs read the summaries,
@@ -65,7 +65,7 @@ func NewService(engine *Engine, store Store, now func() time.Time, opts ...Servi
 	if now == nil {
 		now = time.Now
 	}
-	s := &Service{engine: engine, store: store, now: now, sending: map[uint64]bool{}}
+	s := &Service{engine: engine, store: store, now: now, taken: map[uint64]bool{}}
 	for _, o := range opts {
 		o(s)
 	}
@@ -157,35 +157,45 @@ func (s *Service) Leave(ctx context.Context, d Delivery) error {
 	return nil
 }
 
-// Deliver sends d and then removes it from the outbox. If sending fails the reply stays in
-// the outbox for Redeliver.
+// Deliver sends d and then removes it from the outbox, unless this process has taken it
+// already (it waits in an adapter's queue or is being sent). If sending fails the reply
+// stays in the outbox for Redeliver.
 func (s *Service) Deliver(ctx context.Context, sender Sender, d Delivery) error {
-	// A reply can be claimed again while this process is still sending it (a send waiting
-	// out a long 429 outlives its lease); one process never sends it twice at once.
-	if !s.startSending(d.ID) {
+	if !s.Take(d.ID) {
 		return nil
 	}
-	defer s.doneSending(d.ID)
+	return s.DeliverTaken(ctx, sender, d)
+}
+
+// Take marks reply id as this process's to send, from when an adapter queues it until
+// DeliverTaken (or Release) is done with it, and reports false if it was taken already. A
+// reply can wait in a queue, or in a send held up by a 429, longer than its lease in the
+// store; Take is what keeps Redeliver from claiming and sending it a second time meanwhile.
+func (s *Service) Take(id uint64) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.taken[id] {
+		return false
+	}
+	s.taken[id] = true
+	return true
+}
+
+// Release gives up a reply taken with Take without sending it (the adapter is stopping); it
+// stays in the outbox.
+func (s *Service) Release(id uint64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.taken, id)
+}
+
+// DeliverTaken sends a reply taken with Take, removes it from the outbox, and releases it.
+func (s *Service) DeliverTaken(ctx context.Context, sender Sender, d Delivery) error {
+	defer s.Release(d.ID)
 	if err := sender.Send(ctx, d); err != nil {
 		return err
 	}
 	return s.store.MarkDelivered(ctx, d.ID)
-}
-
-func (s *Service) startSending(id uint64) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.sending[id] {
-		return false
-	}
-	s.sending[id] = true
-	return true
-}
-
-func (s *Service) doneSending(id uint64) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.sending, id)
 }
 
 // Redeliver sends the replies of platform waiting in the outbox, oldest first: those a crash

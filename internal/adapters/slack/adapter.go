@@ -338,6 +338,7 @@ func (a *Adapter) commit(ctx context.Context, j job) error {
 		a.log.Error("commit a message; it stays unacknowledged", "update", j.in.InboundID, "err", err)
 		return err
 	}
+	a.svc.Take(d.ID) // just committed: nobody else has it
 	a.queues[i] <- d // a slot is held: never blocks
 	queued = true
 	return nil
@@ -352,7 +353,7 @@ func (a *Adapter) deliver(ctx context.Context, i int) {
 			return
 		case d := <-a.queues[i]:
 			<-a.slots[i]
-			if err := a.svc.Deliver(ctx, a, d); err != nil && ctx.Err() == nil {
+			if err := a.svc.DeliverTaken(ctx, a, d); err != nil && ctx.Err() == nil {
 				a.log.Error("deliver reply; it stays in the outbox", "delivery", d.ID, "err", err)
 			}
 		}

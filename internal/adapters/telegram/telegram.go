@@ -552,12 +552,16 @@ func (b *Bot) enqueue(ctx context.Context, d conversation.Delivery) {
 		b.log.Error("reply with an unreadable route; left in the outbox", "delivery", d.ID, "err", err)
 		return
 	}
+	if !b.svc.Take(d.ID) {
+		return // already queued or being sent here
+	}
 	queued := b.push(r.Chat, func(ctx context.Context) {
-		if err := b.svc.Deliver(ctx, b, d); err != nil && ctx.Err() == nil {
+		if err := b.svc.DeliverTaken(ctx, b, d); err != nil && ctx.Err() == nil {
 			b.log.Error("deliver reply", "delivery", d.ID, "err", b.scrub(err))
 		}
 	})
 	if !queued {
+		b.svc.Release(d.ID)
 		b.log.Warn("stopping: reply left in the outbox for the next start", "delivery", d.ID)
 	}
 }
