@@ -23,6 +23,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -67,6 +68,7 @@ type Store struct {
 	now       func() time.Time
 	unbatched bool
 	lease     time.Duration
+	writers   atomic.Int32 // write transactions asked for and not yet done
 
 	mu   sync.Mutex
 	held map[uint64]time.Time // outbox id -> held until
@@ -349,10 +351,13 @@ func (s *Store) Events(ctx context.Context, since time.Time, fn func(conversatio
 	})
 }
 
-// update runs fn in a write transaction: grouped with concurrent ones unless
-// Options.Unbatched.
+// update runs fn in a write transaction: grouped with concurrent ones unless it is the only
+// one or Options.Unbatched.
 func (s *Store) update(fn func(*bolt.Tx) error) error {
-	if s.unbatched {
+	defer s.writers.Add(-1)
+	// Alone, a write has no one to share its fsync with: waiting BatchDelay for company
+	// would only add latency to a quiet bot. Writes that arrive meanwhile are grouped.
+	if s.writers.Add(1) == 1 || s.unbatched {
 		return s.db.Update(fn)
 	}
 	return s.db.Batch(fn)
