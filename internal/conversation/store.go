@@ -85,7 +85,14 @@ type Store interface {
 // stage, the outcome, the pinned language, the attempts and the activity times.
 const DialogVersion = 2
 
+// dialogRecord is a record as MarshalDialog writes it: the version, then the dialog.
 type dialogRecord struct {
+	Version int    `json:"v"`
+	Dialog  Dialog `json:"d"`
+}
+
+// oldRecord reads a record of any version, keeping the dialog undecoded.
+type oldRecord struct {
 	Version int             `json:"v"`
 	Dialog  json.RawMessage `json:"d"`
 }
@@ -102,34 +109,35 @@ type dialogV1 struct {
 // MarshalDialog encodes d in the current version; stores use it so that every store reads
 // every other's records and old ones are migrated in one place.
 func MarshalDialog(d Dialog) ([]byte, error) {
-	body, err := json.Marshal(d)
-	if err != nil {
-		return nil, err
-	}
-	return json.Marshal(dialogRecord{Version: DialogVersion, Dialog: body})
+	return json.Marshal(dialogRecord{Version: DialogVersion, Dialog: d})
 }
 
-// UnmarshalDialog decodes a record of any version up to DialogVersion.
+// UnmarshalDialog decodes a record of any version up to DialogVersion. A current record, the
+// usual case, is decoded in one pass.
 func UnmarshalDialog(b []byte) (Dialog, error) {
 	var rec dialogRecord
-	if err := json.Unmarshal(b, &rec); err != nil {
+	if err := json.Unmarshal(b, &rec); err == nil && rec.Version == DialogVersion {
+		return rec.Dialog, nil
+	}
+	var old oldRecord
+	if err := json.Unmarshal(b, &old); err != nil {
 		return Dialog{}, fmt.Errorf("decode dialog: %w", err)
 	}
-	switch rec.Version {
+	switch old.Version {
 	case 1:
-		var old dialogV1
-		if err := json.Unmarshal(rec.Dialog, &old); err != nil {
+		var v1 dialogV1
+		if err := json.Unmarshal(old.Dialog, &v1); err != nil {
 			return Dialog{}, fmt.Errorf("decode dialog v1: %w", err)
 		}
-		return migrateV1(old), nil
+		return migrateV1(v1), nil
 	case DialogVersion:
 		var d Dialog
-		if err := json.Unmarshal(rec.Dialog, &d); err != nil {
-			return Dialog{}, fmt.Errorf("decode dialog v%d: %w", rec.Version, err)
+		if err := json.Unmarshal(old.Dialog, &d); err != nil {
+			return Dialog{}, fmt.Errorf("decode dialog v%d: %w", old.Version, err)
 		}
 		return d, nil
 	}
-	return Dialog{}, fmt.Errorf("%w: dialog version %d, this bot reads up to %d", ErrUnknownVersion, rec.Version, DialogVersion)
+	return Dialog{}, fmt.Errorf("%w: dialog version %d, this bot reads up to %d", ErrUnknownVersion, old.Version, DialogVersion)
 }
 
 func migrateV1(old dialogV1) Dialog {

@@ -92,6 +92,10 @@ type KB struct {
 	languages  []language.Tag
 	matcher    language.Matcher
 	localizers map[string]*i18n.Localizer
+	// fixed holds every required message rendered without data, per language and ID: most
+	// texts have no placeholders, and rendering one through go-i18n on every reply costs a
+	// template execution.
+	fixed      map[textKey]string
 	recognizer recognizer
 }
 
@@ -291,11 +295,18 @@ func (k *KB) Outcome(id string) (*Outcome, bool) {
 // IsSolution reports whether id is a solution ID.
 func (k *KB) IsSolution(id string) bool { return slices.Contains(k.Solutions, id) }
 
+type textKey struct{ lang, id string }
+
 // Text returns the message id in lang, filled in with data. Load has checked that every
 // message the flow needs exists in every language, so a miss here means a caller asked for
 // an ID outside the flow: the text falls back to the default language, then to the ID itself,
 // rather than failing a conversation.
 func (k *KB) Text(lang, id string, data map[string]any) string {
+	if data == nil {
+		if s, ok := k.fixed[textKey{lang, id}]; ok {
+			return s
+		}
+	}
 	l, ok := k.localizers[lang]
 	if !ok {
 		l = k.localizers[k.languages[0].String()]

@@ -278,6 +278,14 @@ func (k *KB) validateMessages(defined map[string]map[string]bool) error {
 	if len(problems) > 0 {
 		return fmt.Errorf("%w: %s", ErrInvalid, strings.Join(problems, "; "))
 	}
+	k.fixed = map[textKey]string{}
+	for _, lang := range k.Languages() {
+		for _, id := range k.requiredMessages() {
+			if s, err := k.localizers[lang].Localize(&i18n.LocalizeConfig{MessageID: id}); err == nil {
+				k.fixed[textKey{lang, id}] = s
+			}
+		}
+	}
 	return nil
 }
 
