@@ -353,12 +353,21 @@ func (a *Adapter) deliver(ctx context.Context, i int) {
 			return
 		case d := <-a.queues[i]:
 			<-a.slots[i]
-			if err := a.svc.DeliverTaken(ctx, a, d); err != nil && ctx.Err() == nil {
+			// A send under way when the adapter stops is finished (for a few seconds at
+			// most), so that it is also marked delivered and not sent again at the next start.
+			sendCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+			stopWatch := context.AfterFunc(ctx, func() { time.AfterFunc(stopGrace, cancel) })
+			if err := a.svc.DeliverTaken(sendCtx, a, d); err != nil && ctx.Err() == nil {
 				a.log.Error("deliver reply; it stays in the outbox", "delivery", d.ID, "err", err)
 			}
+			stopWatch()
+			cancel()
 		}
 	}
 }
+
+// stopGrace is how long a send under way may go on once the adapter is stopping.
+const stopGrace = 3 * time.Second
 
 // localeWait bounds the users.info call made before committing the first message of a person
 // whose locale is not cached. Slack wants its answer within 3 seconds; this keeps the commit
