@@ -8,10 +8,11 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/paydoctor/bot/internal/store/pgstore"
+	"github.com/paydoctor/bot/internal/store/pgtest"
 )
 
 func TestCampaign_OneLeaderAndTakeover(t *testing.T) {
-	dsn := freshSchema(t)
+	dsn := pgtest.FreshSchema(t)
 	a, b := open(t, dsn), open(t, dsn)
 	ctx := context.Background()
 	first, err := a.Campaign(ctx, "telegram-poller")
@@ -49,7 +50,7 @@ func TestCampaign_OneLeaderAndTakeover(t *testing.T) {
 }
 
 func TestCampaign_LostWhenTheSessionDies(t *testing.T) {
-	dsn := freshSchema(t)
+	dsn := pgtest.FreshSchema(t)
 	s := open(t, dsn)
 	ctx := context.Background()
 	l, err := s.Campaign(ctx, "poller")

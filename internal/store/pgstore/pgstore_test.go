@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -20,57 +19,9 @@ import (
 
 	"github.com/paydoctor/bot/internal/conversation"
 	"github.com/paydoctor/bot/internal/store/pgstore"
+	"github.com/paydoctor/bot/internal/store/pgtest"
 	"github.com/paydoctor/bot/internal/store/storetest"
 )
-
-// testDSN returns BOT_TEST_POSTGRES_DSN, or skips the test when it is unset.
-func testDSN(t testing.TB) string {
-	dsn := os.Getenv("BOT_TEST_POSTGRES_DSN")
-	if dsn == "" {
-		t.Skip("BOT_TEST_POSTGRES_DSN is not set, so the PostgreSQL tests do not run; " +
-			".ci/run sets it, or set it yourself, e.g. BOT_TEST_POSTGRES_DSN=postgres://postgres@127.0.0.1:5432/test")
-	}
-	return dsn
-}
-
-// freshSchema creates an empty schema, drops it when the test ends, and returns a DSN whose
-// search_path points into it, so tests run in parallel and repeatedly without meeting.
-func freshSchema(t testing.TB) string {
-	dsn := testDSN(t)
-	schema := "test_" + strings.ToLower(rand.Text()[:16])
-	exec(t, dsn, "CREATE SCHEMA "+schema)
-	t.Cleanup(func() { exec(t, dsn, "DROP SCHEMA "+schema+" CASCADE") })
-	return withParam(dsn, "search_path", schema)
-}
-
-// withParam adds a run-time parameter to a DSN in either of libpq's forms.
-func withParam(dsn, key, value string) string {
-	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
-		u, err := url.Parse(dsn)
-		if err != nil {
-			panic(err)
-		}
-		q := u.Query()
-		q.Set(key, value)
-		u.RawQuery = q.Encode()
-		return u.String()
-	}
-	return dsn + " " + key + "=" + value
-}
-
-// exec runs one statement on its own connection to dsn.
-func exec(t testing.TB, dsn, sql string, args ...any) {
-	t.Helper()
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, sql, args...); err != nil {
-		t.Fatalf("%s: %v", sql, err)
-	}
-}
 
 func open(t testing.TB, dsn string) *pgstore.Store {
 	t.Helper()
@@ -85,7 +36,7 @@ func open(t testing.TB, dsn string) *pgstore.Store {
 func TestStoreSuite(t *testing.T) {
 	t.Parallel()
 	storetest.Run(t, func(t *testing.T, now func() time.Time) func() conversation.Store {
-		dsn := freshSchema(t)
+		dsn := pgtest.FreshSchema(t)
 		return func() conversation.Store {
 			s, err := pgstore.Open(context.Background(), dsn, pgstore.Options{Now: now})
 			if err != nil {
@@ -102,7 +53,7 @@ func TestStoreSuite(t *testing.T) {
 // would also have failed its Open.)
 func TestOpen_ConcurrentReplicasMigrateOnce(t *testing.T) {
 	t.Parallel()
-	dsn := freshSchema(t)
+	dsn := pgtest.FreshSchema(t)
 	const replicas = 3
 	stores := make([]*pgstore.Store, replicas)
 	errs := make([]error, replicas)
@@ -154,7 +105,7 @@ func TestOpen_ConcurrentReplicasMigrateOnce(t *testing.T) {
 // increments were made.
 func TestCommit_TwoReplicasSerialize(t *testing.T) {
 	t.Parallel()
-	dsn := freshSchema(t)
+	dsn := pgtest.FreshSchema(t)
 	replicas := []*pgstore.Store{open(t, dsn), open(t, dsn)}
 	key := conversation.Key{Platform: "telegram", Chat: "-100", User: "42"}
 	const n = 50
@@ -206,7 +157,7 @@ func TestCommit_TwoReplicasSerialize(t *testing.T) {
 // retry landing elsewhere would: one handles it, the other is refused, one reply is queued.
 func TestCommit_DuplicateAcrossReplicas(t *testing.T) {
 	t.Parallel()
-	dsn := freshSchema(t)
+	dsn := pgtest.FreshSchema(t)
 	replicas := []*pgstore.Store{open(t, dsn), open(t, dsn)}
 	ctx := context.Background()
 	const rounds = 20
@@ -286,7 +237,7 @@ func TestOpen_BadDSNHidesPassword(t *testing.T) {
 func TestCommit_ConnectionLost(t *testing.T) {
 	t.Parallel()
 	app := "pgstore_test_" + strings.ToLower(rand.Text()[:8])
-	dsn := withParam(freshSchema(t), "application_name", app)
+	dsn := pgtest.WithParam(pgtest.FreshSchema(t), "application_name", app)
 	s := open(t, dsn)
 	ctx := context.Background()
 	key := conversation.Key{Platform: "telegram", Chat: "1", User: "1"}
@@ -297,7 +248,7 @@ func TestCommit_ConnectionLost(t *testing.T) {
 	if _, err := s.Commit(ctx, conversation.Turn{Key: key}, step); err != nil {
 		t.Fatal(err)
 	}
-	exec(t, testDSN(t), `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1`, app)
+	pgtest.Exec(t, pgtest.DSN(t), `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1`, app)
 	_, err := s.Commit(ctx, conversation.Turn{Key: key}, step)
 	if err != nil && !errors.Is(err, pgstore.ErrUnavailable) {
 		t.Errorf("commit on a killed connection: %v, want ErrUnavailable", err)
@@ -319,14 +270,14 @@ func TestCommit_ConnectionLost(t *testing.T) {
 func TestCommit_FailuresRollBack(t *testing.T) {
 	t.Parallel()
 	app := "pgstore_test_" + strings.ToLower(rand.Text()[:8])
-	dsn := withParam(freshSchema(t), "application_name", app)
+	dsn := pgtest.WithParam(pgtest.FreshSchema(t), "application_name", app)
 	s, err := pgstore.Open(context.Background(), dsn, pgstore.Options{MaxConns: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
 	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, testDSN(t))
+	conn, err := pgx.Connect(ctx, pgtest.DSN(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -376,17 +327,17 @@ func TestCommit_FailuresRollBack(t *testing.T) {
 // the transaction again, step included, and saves it once.
 func TestCommit_RetriesSerializationFailure(t *testing.T) {
 	t.Parallel()
-	dsn := freshSchema(t)
+	dsn := pgtest.FreshSchema(t)
 	s := open(t, dsn)
-	exec(t, dsn, `CREATE SEQUENCE fail_once`)
-	exec(t, dsn, `CREATE FUNCTION fail_once() RETURNS trigger LANGUAGE plpgsql AS $$
+	pgtest.Exec(t, dsn, `CREATE SEQUENCE fail_once`)
+	pgtest.Exec(t, dsn, `CREATE FUNCTION fail_once() RETURNS trigger LANGUAGE plpgsql AS $$
 		BEGIN
 			IF nextval('fail_once') = 1 THEN
 				RAISE EXCEPTION 'injected' USING ERRCODE = 'serialization_failure';
 			END IF;
 			RETURN NEW;
 		END $$`)
-	exec(t, dsn, `CREATE TRIGGER fail_once BEFORE INSERT ON outbox FOR EACH ROW EXECUTE FUNCTION fail_once()`)
+	pgtest.Exec(t, dsn, `CREATE TRIGGER fail_once BEFORE INSERT ON outbox FOR EACH ROW EXECUTE FUNCTION fail_once()`)
 	ctx := context.Background()
 	key := conversation.Key{Platform: "telegram", Chat: "1", User: "1"}
 	calls := 0
@@ -421,7 +372,7 @@ func TestCommit_RetriesSerializationFailure(t *testing.T) {
 // the clock seam stamping Created.
 func TestPending_ReturnsWhatCommitReturned(t *testing.T) {
 	t.Parallel()
-	dsn := freshSchema(t)
+	dsn := pgtest.FreshSchema(t)
 	at := time.Date(2026, 11, 26, 10, 0, 0, 123456789, time.UTC)
 	s, err := pgstore.Open(context.Background(), dsn, pgstore.Options{Now: func() time.Time { return at }})
 	if err != nil {
@@ -467,9 +418,9 @@ func TestPending_ReturnsWhatCommitReturned(t *testing.T) {
 
 func TestOpen_SchemaFromTheFuture(t *testing.T) {
 	t.Parallel()
-	dsn := freshSchema(t)
+	dsn := pgtest.FreshSchema(t)
 	open(t, dsn).Close()
-	exec(t, dsn, `INSERT INTO schema_migrations (version, name) VALUES (999, '0999_future')`)
+	pgtest.Exec(t, dsn, `INSERT INTO schema_migrations (version, name) VALUES (999, '0999_future')`)
 	s, err := pgstore.Open(context.Background(), dsn, pgstore.Options{})
 	if err == nil {
 		s.Close()
@@ -487,7 +438,7 @@ func TestCommit_MigratesVersion1(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dsn := freshSchema(t)
+	dsn := pgtest.FreshSchema(t)
 	s := open(t, dsn)
 	key := conversation.Key{Platform: "telegram", Chat: "5", User: "5"}
 	putRaw(t, dsn, key, v1)
@@ -507,7 +458,7 @@ func TestCommit_MigratesVersion1(t *testing.T) {
 
 func TestCommit_RecordFromTheFuture(t *testing.T) {
 	t.Parallel()
-	dsn := freshSchema(t)
+	dsn := pgtest.FreshSchema(t)
 	s := open(t, dsn)
 	key := conversation.Key{Platform: "console", Chat: "a", User: "a"}
 	putRaw(t, dsn, key, []byte(`{"v":99,"d":{}}`))
@@ -521,7 +472,7 @@ func TestCommit_RecordFromTheFuture(t *testing.T) {
 }
 
 func putRaw(t *testing.T, dsn string, k conversation.Key, record []byte) {
-	exec(t, dsn, `INSERT INTO dialogs (platform, chat, user_id, record, last_active) VALUES ($1, $2, $3, $4, now())`,
+	pgtest.Exec(t, dsn, `INSERT INTO dialogs (platform, chat, user_id, record, last_active) VALUES ($1, $2, $3, $4, now())`,
 		k.Platform, k.Chat, k.User, string(record))
 }
 
@@ -529,7 +480,7 @@ func putRaw(t *testing.T, dsn string, k conversation.Key, record []byte) {
 // and update, outbox insert) and the MarkDelivered after sending, over 1,000 dialogs round
 // robin, from parallel goroutines.
 func BenchmarkCommit(b *testing.B) {
-	dsn := freshSchema(b)
+	dsn := pgtest.FreshSchema(b)
 	par, conns := envInt("BENCH_PAR", 1), envInt("BENCH_CONNS", 0)
 	s, err := pgstore.Open(context.Background(), dsn, pgstore.Options{MaxConns: int32(conns)})
 	if err != nil {
