@@ -20,9 +20,9 @@ const maxBody = 1 << 20
 // anything, commits the message (its id, the dialog change and the reply, in one store
 // transaction) and only then answers 200; the reply is delivered afterwards from the outbox.
 func (a *Adapter) Register(mux *http.ServeMux) {
-	mux.Handle("POST /slack/commands", a.verified(a.serveCommand))
+	mux.Handle("POST /slack/commands", a.verified(a.serveParsed(parseCommand)))
 	mux.Handle("POST /slack/events", a.verified(a.serveEvent))
-	mux.Handle("POST /slack/interactions", a.verified(a.serveInteraction))
+	mux.Handle("POST /slack/interactions", a.verified(a.serveParsed(parseInteraction)))
 }
 
 // verified reads the body and calls h only if the request is signed with the signing
@@ -48,15 +48,19 @@ func (a *Adapter) verified(h func(http.ResponseWriter, *http.Request, []byte)) h
 	})
 }
 
-func (a *Adapter) serveCommand(w http.ResponseWriter, r *http.Request, body []byte) {
-	j, ok, err := parseCommand(body)
-	switch {
-	case err != nil:
-		http.Error(w, "bad request", http.StatusBadRequest)
-	case ok:
-		a.accept(w, r, j)
-	default:
-		w.WriteHeader(http.StatusOK)
+// serveParsed answers a verified request whose body parse reads: 400 if it cannot, 200 if
+// it holds nothing for the bot, and otherwise what accept answers.
+func (a *Adapter) serveParsed(parse func([]byte) (job, bool, error)) func(http.ResponseWriter, *http.Request, []byte) {
+	return func(w http.ResponseWriter, r *http.Request, body []byte) {
+		j, ok, err := parse(body)
+		switch {
+		case err != nil:
+			http.Error(w, "bad request", http.StatusBadRequest)
+		case ok:
+			a.accept(w, r, j)
+		default:
+			w.WriteHeader(http.StatusOK)
+		}
 	}
 }
 
@@ -116,18 +120,6 @@ func parseEvent(body []byte) (j job, ok bool, challenge *string, err error) {
 	}
 	j, ok = eventJob(ev)
 	return j, ok, nil, nil
-}
-
-func (a *Adapter) serveInteraction(w http.ResponseWriter, r *http.Request, body []byte) {
-	j, ok, err := parseInteraction(body)
-	switch {
-	case err != nil:
-		http.Error(w, "bad request", http.StatusBadRequest)
-	case ok:
-		a.accept(w, r, j)
-	default:
-		w.WriteHeader(http.StatusOK)
-	}
 }
 
 // parseInteraction reads an interaction's form body (payload=<JSON>). ok is false for
