@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"html"
 	"os"
@@ -31,7 +30,7 @@ func TestSIGKILL_MidBurst(t *testing.T) {
 		t.Skip("builds and kills the binary; skipped with -short")
 	}
 	const people = 60
-	binary := buildBot(t)
+	binary := buildBinary(t)
 	k, err := kb.Load(bot.Data(), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -66,7 +65,7 @@ func TestSIGKILL_MidBurst(t *testing.T) {
 		}
 	})
 
-	first := startProcess(t, binary, env)
+	first := launch(t, binary, env)
 	// Kill once some, but far from all, replies went out.
 	fake.WaitMessages(t, people*3/4, 20*time.Second)
 	if err := first.cmd.Process.Signal(syscall.SIGKILL); err != nil {
@@ -85,8 +84,8 @@ func TestSIGKILL_MidBurst(t *testing.T) {
 		t.Logf("%d replies committed but not yet sent at the kill", n)
 	}
 
-	second := startProcess(t, binary, env)
-	waitAnswered(t, fake, users, 20*time.Second)
+	second := launch(t, binary, env)
+	waitEach(t, fake, users, 2, 20*time.Second)
 	time.Sleep(300 * time.Millisecond) // anything sent twice shows up by now
 	if err := second.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
@@ -149,19 +148,6 @@ func pendingReplies(t *testing.T, db string) int {
 	return len(pending)
 }
 
-// buildBot builds this command into a temporary directory, once per test.
-func buildBot(t *testing.T) string {
-	t.Helper()
-	out := filepath.Join(t.TempDir(), "bot")
-	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", out, ".")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, b)
-	}
-	return out
-}
-
 // process is a running bot binary.
 type process struct {
 	cmd  *exec.Cmd
@@ -189,44 +175,5 @@ func (p *process) wait(timeout time.Duration) error {
 	case <-time.After(timeout):
 		_ = p.cmd.Process.Kill()
 		return fmt.Errorf("still running after %s", timeout)
-	}
-}
-
-func startProcess(t *testing.T, binary string, env []string) *process {
-	t.Helper()
-	p := &process{done: make(chan error, 1)}
-	p.cmd = exec.Command(binary)
-	p.cmd.Env = env
-	p.cmd.Stdout, p.cmd.Stderr = p, p
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { p.done <- p.cmd.Wait() }()
-	t.Cleanup(func() { _ = p.cmd.Process.Kill() }) // a no-op once it exited
-	return p
-}
-
-// waitAnswered waits until every user has at least two messages.
-func waitAnswered(t *testing.T, fake *telegramtest.Server, users []telegramtest.User, timeout time.Duration) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		missing := 0
-		count := map[int64]int{}
-		for _, m := range fake.Messages() {
-			count[m.ChatID]++
-		}
-		for _, u := range users {
-			if count[u.ID] < 2 {
-				missing++
-			}
-		}
-		if missing == 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("after %s, %d of %d people still lack an answer", timeout, missing, len(users))
-		}
-		time.Sleep(20 * time.Millisecond)
 	}
 }

@@ -111,7 +111,7 @@ func TestReplicas_ThreeOnOnePostgres(t *testing.T) {
 	}
 	dsn := pgtest.FreshSchema(t) // skips with a message when BOT_TEST_POSTGRES_DSN is unset
 	start := time.Now()
-	binary := buildBot(t)
+	binary := buildBinary(t)
 	t.Logf("built the binary in %s", time.Since(start).Round(time.Millisecond))
 
 	fake := telegramtest.NewServer(t)
@@ -154,7 +154,7 @@ func TestReplicas_ThreeOnOnePostgres(t *testing.T) {
 			"SLACK_SIGNING_SECRET="+secret,
 			"SLACK_API_URL="+slack.URL,
 		)
-		r.proc = startProcess(t, binary, env)
+		r.proc = launch(t, binary, env)
 	}
 	defer func() {
 		if t.Failed() {
@@ -430,7 +430,7 @@ func TestReplicas_WebhookAnyReplicaAnswersPromptly(t *testing.T) {
 		t.Skip("builds the binary and runs three replicas on PostgreSQL; skipped with -short")
 	}
 	dsn := pgtest.FreshSchema(t)
-	binary := buildBot(t)
+	binary := buildBinary(t)
 	fake := telegramtest.NewServer(t)
 	const secret = "webhook-secret"
 	dir := t.TempDir()
@@ -439,7 +439,7 @@ func TestReplicas_WebhookAnyReplicaAnswersPromptly(t *testing.T) {
 	for i := range 3 {
 		addr := freeAddr(t)
 		bases = append(bases, "http://"+addr)
-		procs = append(procs, startProcess(t, binary, append(os.Environ(),
+		procs = append(procs, launch(t, binary, append(os.Environ(),
 			"BOT_POSTGRES_URL="+dsn,
 			"BOT_DB="+filepath.Join(dir, fmt.Sprintf("unused-%d.db", i)),
 			"BOT_HTTP_ADDR="+addr,
