@@ -20,8 +20,8 @@ import (
 // Platform is the platform name of terminal dialogs.
 const Platform = "console"
 
-// maxLine bounds one input line; longer lines are cut by the engine anyway, but a line must
-// fit in the scanner's buffer to be read at all.
+// maxLine bounds what is kept of one input line; the rest of a longer line is read and
+// dropped (the engine reads only the first few kilobytes anyway).
 const maxLine = 1 << 20
 
 // Options configures a Chat.
@@ -62,22 +62,22 @@ func (c *Chat) Run(ctx context.Context) error {
 			return err
 		}
 	}
-	lines := bufio.NewScanner(c.opts.In)
-	lines.Buffer(make([]byte, 64*1024), maxLine)
+	in := bufio.NewReader(c.opts.In)
 	for {
 		if !c.opts.JSON {
 			fmt.Fprint(c.opts.Out, "> ")
 		}
-		if !lines.Scan() {
-			if errors.Is(lines.Err(), bufio.ErrTooLong) {
-				return fmt.Errorf("input line longer than %d bytes", maxLine)
+		raw, err := readLine(in, maxLine)
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				return nil
 			}
-			return lines.Err()
+			return err
 		}
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		line := strings.TrimSpace(lines.Text())
+		line := strings.TrimSpace(raw)
 		if line == "" {
 			continue
 		}
@@ -90,6 +90,28 @@ func (c *Chat) Run(ctx context.Context) error {
 		}
 		if err := c.handle(ctx, in); err != nil {
 			return err
+		}
+	}
+}
+
+// readLine returns the next line without its end, keeping at most limit bytes of it. At the
+// end of the input it returns the last line if there is one, then io.EOF.
+func readLine(r *bufio.Reader, limit int) (string, error) {
+	var line []byte
+	for {
+		chunk, err := r.ReadSlice('\n')
+		if len(line) < limit {
+			line = append(line, chunk[:min(len(chunk), limit-len(line))]...)
+		}
+		switch {
+		case err == nil:
+			return strings.TrimRight(string(line), "\r\n"), nil
+		case errors.Is(err, bufio.ErrBufferFull):
+			continue
+		case errors.Is(err, io.EOF) && len(line) > 0:
+			return string(line), nil
+		default:
+			return "", err
 		}
 	}
 }

@@ -113,3 +113,17 @@ func TestInteractive_NumbersAndResume(t *testing.T) {
 		t.Errorf("another user does not get a dialog of their own:\n%s", other)
 	}
 }
+
+// Lines longer than the console keeps (here 2 MiB of one line) are cut, not fatal: the chat
+// answers and goes on.
+func TestJSON_HugeLineIsCutNotFatal(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "bot.db")
+	input := strings.Repeat("x", 2<<20) + "\n/solution paypal\n"
+	replies := parseReplies(t, chat(t, path, console.Options{JSON: true, User: "big"}, input))
+	if len(replies) != 2 {
+		t.Fatalf("%d replies, want one for the huge line and one after it", len(replies))
+	}
+	if len(replies[1].Solutions) != 1 || replies[1].Solutions[0] != "paypal" {
+		t.Errorf("the line after the huge one: %+v", replies[1])
+	}
+}
