@@ -118,7 +118,7 @@ func (d *Dispatcher) Submit(ctx context.Context, in Inbound, done func(error)) e
 		done(nil)
 		return nil
 	case FloodWarn:
-		in.Input = Input{Kind: InputFlooded, LangHint: in.Input.LangHint}
+		in.Input = Input{Kind: InputFlooded, LangHint: in.Input.LangHint, From: in.Input.From}
 	}
 	q := d.queues[maphash.Comparable(d.seed, in.Key)%uint64(len(d.queues))]
 	select {
