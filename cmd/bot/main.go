@@ -57,6 +57,7 @@ type Config struct {
 	Lang        string
 	KBDir       string
 	DialogTTL   time.Duration
+	EventsTTL   time.Duration
 
 	// HTTPAddr is where webhooks, /healthz and /metrics are served while serving a platform.
 	// Empty: defaultHTTPAddr.
@@ -133,6 +134,8 @@ Environment (flags win over the environment):
   BOT_KB_DIR               directory overriding the knowledge base (--kb): flow/flow.toml,
                            locales/active.<lang>.toml, phrases/<lang>.toml   default: built in
   BOT_DIALOG_TTL           idle dialogs are deleted after this (--dialog-ttl) default: 720h
+  BOT_EVENTS_TTL           events behind bot stats are kept this long (--events-ttl); 0 keeps
+                           them forever                                      default: 4320h (180 days)
   BOT_HTTP_ADDR            listen address for webhooks, /healthz, /metrics   default: :8080
   BOT_ADMIN_ADDR           where a running bot answers stats and backup: a Unix socket path
                            (unix:PATH or /PATH), a loopback host:port, or off default: <BOT_DB>.admin.sock
@@ -188,6 +191,11 @@ func (m *Main) ParseFlags(args []string) error {
 		return fmt.Errorf("BOT_DIALOG_TTL: %w", err)
 	}
 	fs.DurationVar(&c.DialogTTL, "dialog-ttl", ttl, "delete dialogs idle for this long")
+	eventsTTL, err := time.ParseDuration(m.env("BOT_EVENTS_TTL", "4320h"))
+	if err != nil {
+		return fmt.Errorf("BOT_EVENTS_TTL: %w", err)
+	}
+	fs.DurationVar(&c.EventsTTL, "events-ttl", eventsTTL, "keep the events behind bot stats this long (0: forever)")
 	fs.StringVar(&c.User, "user", m.env("USER", "local"), "chat: whose dialog this is; the same name continues it")
 	fs.BoolVar(&c.JSON, "json", false, "chat: read and write one JSON object per line; stats: print JSON")
 	since := fs.String("since", "", "stats: only the last `period`, such as 7d, 12h or 2w (default: everything)")
@@ -209,6 +217,9 @@ func (m *Main) ParseFlags(args []string) error {
 	}
 	if c.DialogTTL <= 0 {
 		return fmt.Errorf("--dialog-ttl must be positive, got %s", c.DialogTTL)
+	}
+	if c.EventsTTL < 0 {
+		return fmt.Errorf("--events-ttl must not be negative, got %s", c.EventsTTL)
 	}
 	if *since != "" {
 		if c.Since, err = parsePeriod(*since); err != nil {
@@ -317,7 +328,7 @@ func (m *Main) Run(ctx context.Context) error {
 	sweepDone := make(chan struct{})
 	go func() {
 		defer close(sweepDone)
-		svc.SweepExpired(sweepCtx, time.Hour, m.Config.DialogTTL, 24*time.Hour, log)
+		svc.SweepExpired(sweepCtx, time.Hour, conversation.Retention{Dialogs: m.Config.DialogTTL, Inbound: 24 * time.Hour, Events: m.Config.EventsTTL}, log)
 	}()
 	// The sweeper must be gone before Close closes the store under it.
 	defer func() { stopSweep(); <-sweepDone }()

@@ -154,6 +154,8 @@ func TestParseFlags(t *testing.T) {
 		{"unknown command", []string{"frob"}, nil, `unknown command "frob"`},
 		{"stray argument", []string{"chat", "extra"}, nil, `unexpected argument "extra"`},
 		{"bad ttl", nil, map[string]string{"BOT_DIALOG_TTL": "soon"}, "BOT_DIALOG_TTL"},
+		{"bad events ttl", nil, map[string]string{"BOT_EVENTS_TTL": "a while"}, "BOT_EVENTS_TTL"},
+		{"negative events ttl", []string{"--events-ttl", "-1h"}, nil, "must not be negative"},
 		{"negative ttl", []string{"--dialog-ttl", "-1h"}, nil, "must be positive"},
 		{"defaults", nil, nil, ""},
 	}

@@ -232,14 +232,25 @@ func (s *Service) RedeliverEvery(ctx context.Context, platform string, sender Se
 	}
 }
 
-// SweepExpired deletes dialogs idle for longer than dialogTTL and forgets inbound ids older
-// than inboundTTL, once at the start and then every interval, until ctx is done.
-func (s *Service) SweepExpired(ctx context.Context, interval, dialogTTL, inboundTTL time.Duration, log *slog.Logger) {
+// Retention is how long a Service keeps what it stores.
+type Retention struct {
+	Dialogs time.Duration // since a dialog's last activity
+	Inbound time.Duration // since an update id was handled: longer than platforms redeliver
+	Events  time.Duration // the events statistics are made of; zero keeps them forever
+}
+
+// SweepExpired deletes what r says has been kept long enough, once at the start and then
+// every interval, until ctx is done.
+func (s *Service) SweepExpired(ctx context.Context, interval time.Duration, r Retention, log *slog.Logger) {
 	ticker := time.NewTicker(interval)
 	defer ticker.Stop()
 	for {
 		now := s.now()
-		n, err := s.store.Expire(ctx, now.Add(-dialogTTL), now.Add(-inboundTTL))
+		c := Cutoffs{IdleDialogs: now.Add(-r.Dialogs), Inbound: now.Add(-r.Inbound)}
+		if r.Events > 0 {
+			c.Events = now.Add(-r.Events)
+		}
+		n, err := s.store.Expire(ctx, c)
 		switch {
 		case err != nil && ctx.Err() == nil:
 			log.Error("expire idle dialogs", "err", err)

@@ -20,6 +20,13 @@ var (
 	ErrUnknownVersion = errors.New("record written by a newer version of the bot")
 )
 
+// Cutoffs tell Store.Expire what has been kept long enough.
+type Cutoffs struct {
+	IdleDialogs time.Time // dialogs last active before this go
+	Inbound     time.Time // inbound ids recorded before this are forgotten
+	Events      time.Time // events before this go; zero keeps them all
+}
+
 // Turn names what a Store commits for one inbound message.
 type Turn struct {
 	Key Key
@@ -72,9 +79,10 @@ type Store interface {
 	// group becomes a supergroup with a new id. It returns how many dialogs moved; a dialog
 	// already present under the new key is kept and the old one dropped.
 	MoveChat(ctx context.Context, platform, from, to string) (int, error)
-	// Expire deletes dialogs last active before idleBefore and inbound ids recorded before
-	// seenBefore. It returns how many dialogs it deleted.
-	Expire(ctx context.Context, idleBefore, seenBefore time.Time) (int, error)
+	// Expire deletes what is older than its cut-off in c: dialogs last active before
+	// c.IdleDialogs, inbound ids recorded before c.Inbound, and events before c.Events (all
+	// kept when c.Events is zero). It returns how many dialogs it deleted.
+	Expire(ctx context.Context, c Cutoffs) (int, error)
 	Close() error
 }
 

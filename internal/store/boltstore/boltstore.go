@@ -461,7 +461,8 @@ func (s *Store) MoveChat(ctx context.Context, platform, from, to string) (int, e
 }
 
 // Expire implements conversation.Store.
-func (s *Store) Expire(ctx context.Context, idleBefore, seenBefore time.Time) (int, error) {
+func (s *Store) Expire(ctx context.Context, c conversation.Cutoffs) (int, error) {
+	idleBefore, seenBefore := c.IdleDialogs, c.Inbound
 	// Find in a read transaction, delete in small write transactions: a sweep of many
 	// dialogs must not hold the writer, and with it every conversation, for long.
 	type stale struct{ key, value []byte }
@@ -530,7 +531,51 @@ func (s *Store) Expire(ctx context.Context, idleBefore, seenBefore time.Time) (i
 			return deleted, err
 		}
 	}
+	if !c.Events.IsZero() {
+		if err := s.expireEvents(ctx, c.Events); err != nil {
+			return deleted, err
+		}
+	}
 	return deleted, ctx.Err()
+}
+
+// expireEvents deletes events recorded before cutoff. Events are appended in commit order,
+// so the old ones are a run at the start of the bucket, deleted a chunk at a time.
+func (s *Store) expireEvents(ctx context.Context, cutoff time.Time) error {
+	const chunk = 1000
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		n := 0
+		err := s.db.Update(func(tx *bolt.Tx) error {
+			n = 0
+			b := tx.Bucket(eventsBucket)
+			if b == nil {
+				return nil
+			}
+			c := b.Cursor()
+			for k, v := c.First(); k != nil && n < chunk; k, v = c.First() {
+				var e struct {
+					At time.Time `json:"at"`
+				}
+				if err := json.Unmarshal(v, &e); err != nil {
+					return fmt.Errorf("event %d: %w", binary.BigEndian.Uint64(k), err)
+				}
+				if !e.At.Before(cutoff) {
+					return nil
+				}
+				if err := c.Delete(); err != nil {
+					return err
+				}
+				n++
+			}
+			return nil
+		})
+		if err != nil || n < chunk {
+			return err
+		}
+	}
 }
 
 func encodeID(id uint64) []byte { return binary.BigEndian.AppendUint64(nil, id) }

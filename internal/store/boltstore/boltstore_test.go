@@ -349,7 +349,7 @@ func TestExpire_SpaceIsReused(t *testing.T) {
 	fill(1)
 	afterFirst := size()
 	now = now.Add(60 * 24 * time.Hour)
-	if n, err := s.Expire(ctx, now.Add(-30*24*time.Hour), now); err != nil || n != 2000 {
+	if n, err := s.Expire(ctx, conversation.Cutoffs{IdleDialogs: now.Add(-30 * 24 * time.Hour), Inbound: now}); err != nil || n != 2000 {
 		t.Fatalf("Expire = %d, %v", n, err)
 	}
 	fill(2)

@@ -447,19 +447,29 @@ func (s *Store) MoveChat(ctx context.Context, platform, from, to string) (int, e
 }
 
 // Expire implements conversation.Store, in one statement. It uses the indexes on
-// dialogs.last_active and inbound.seen, so it does not scan every row.
-func (s *Store) Expire(ctx context.Context, idleBefore, seenBefore time.Time) (int, error) {
+// dialogs.last_active, inbound.seen and events.at, so it does not scan every row.
+func (s *Store) Expire(ctx context.Context, c conversation.Cutoffs) (int, error) {
 	var deleted int
 	err := s.pool.QueryRow(ctx, `WITH idle AS (
 			DELETE FROM dialogs WHERE last_active < $1 RETURNING 1
 		), seen AS (
 			DELETE FROM inbound WHERE seen < $2
+		), old_events AS (
+			DELETE FROM events WHERE $3::timestamptz IS NOT NULL AND at < $3
 		)
-		SELECT count(*) FROM idle`, idleBefore, seenBefore).Scan(&deleted)
+		SELECT count(*) FROM idle`, c.IdleDialogs, c.Inbound, nullTime(c.Events)).Scan(&deleted)
 	if err != nil {
 		return 0, wrapErr("expire", err)
 	}
 	return deleted, nil
+}
+
+// nullTime is t, or SQL NULL for the zero time.
+func nullTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
 }
 
 // retryable reports whether PostgreSQL aborted the transaction only because of its timing with

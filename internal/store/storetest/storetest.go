@@ -54,6 +54,7 @@ func Run(t *testing.T, newOpener Opener) {
 		{"ConcurrentCommitsSerialize", testConcurrent},
 		{"EventsAndNotices", testEventsAndNotices},
 		{"ClaimHoldsReplies", testClaim},
+		{"ExpireEvents", testExpireEvents},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -231,7 +232,7 @@ func testExpire(t *testing.T, openStore func() conversation.Store, _ *clock) {
 	if _, err := s.Commit(ctx, conversation.Turn{Key: fresh, InboundID: "fresh"}, set("en", "fresh", now.Add(-time.Hour))); err != nil {
 		t.Fatal(err)
 	}
-	n, err := s.Expire(ctx, now.Add(-30*24*time.Hour), time.Now().Add(time.Hour))
+	n, err := s.Expire(ctx, conversation.Cutoffs{IdleDialogs: now.Add(-30 * 24 * time.Hour), Inbound: time.Now().Add(time.Hour)})
 	if err != nil || n != 1 {
 		t.Fatalf("Expire = %d, %v; want 1 dialog", n, err)
 	}
@@ -412,5 +413,42 @@ func testClaim(t *testing.T, openStore func() conversation.Store, c *clock) {
 	s = open(t, openStore)
 	if pending, err := s.Pending(ctx, "telegram", 10); err != nil || len(pending) != 2 {
 		t.Errorf("Pending after a restart = %d, %v; want 2", len(pending), err)
+	}
+}
+
+func testExpireEvents(t *testing.T, openStore func() conversation.Store, _ *clock) {
+	s := open(t, openStore)
+	ctx := context.Background()
+	day := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := range 5 {
+		at := day.Add(time.Duration(i) * 24 * time.Hour)
+		_, err := s.Commit(ctx, conversation.Turn{Key: key, InboundID: fmt.Sprint("ev", i)}, func(d *conversation.Dialog) (conversation.Result, error) {
+			d.LastActive = time.Now()
+			return conversation.Result{Events: []conversation.Event{{Kind: conversation.EventShown, Solution: fmt.Sprint(i), At: at}}}, nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	count := func() (n int) {
+		if err := s.Events(ctx, time.Time{}, func(conversation.Event) error { n++; return nil }); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	// Without an events cut-off every event is kept.
+	if _, err := s.Expire(ctx, conversation.Cutoffs{IdleDialogs: day, Inbound: day}); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(); n != 5 {
+		t.Fatalf("%d events after an Expire without an events cut-off, want 5", n)
+	}
+	if _, err := s.Expire(ctx, conversation.Cutoffs{IdleDialogs: day, Inbound: day, Events: day.Add(2 * 24 * time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	var left []string
+	s.Events(ctx, time.Time{}, func(e conversation.Event) error { left = append(left, e.Solution); return nil })
+	if len(left) != 3 || left[0] != "2" {
+		t.Errorf("events left %v, want the last three (days 3 to 5)", left)
 	}
 }
