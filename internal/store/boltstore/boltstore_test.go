@@ -78,34 +78,15 @@ func TestOpen_ErrLocked(t *testing.T) {
 // TestCommit_MigratesVersion1 stores a dialog record in the version-1 encoding
 // (testdata/store/dialog-v1.json) and reads it through the store.
 func TestCommit_MigratesVersion1(t *testing.T) {
-	v1, err := os.ReadFile(filepath.Join("..", "..", "..", "testdata", "store", "dialog-v1.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	path := filepath.Join(t.TempDir(), "bot.db")
 	key := conversation.Key{Platform: "telegram", Chat: "5", User: "5"}
-	putRaw(t, path, key.String(), v1)
-
+	putRaw(t, path, key.String(), storetest.Version1Record(t))
 	s, err := boltstore.Open(path, boltstore.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	var got conversation.Dialog
-	_, err = s.Commit(context.Background(), conversation.Turn{Key: key}, func(d *conversation.Dialog) (conversation.Result, error) {
-		got = *d
-		return conversation.Result{}, nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got.Stage != conversation.StageSolving || got.Cause != "bank-verification" || got.Current != 1 ||
-		len(got.Plan) != 3 || got.Plan[1] != "payment-timing" || got.Lang != "en" || got.LastActive.Unix() != 1764150000 {
-		t.Errorf("migrated dialog = %+v", got)
-	}
-	if sol, _ := got.CurrentSolution(); sol != "payment-timing" {
-		t.Errorf("current solution %q", sol)
-	}
+	storetest.CheckVersion1Migrated(t, s, key)
 }
 
 func TestCommit_RecordFromTheFuture(t *testing.T) {

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -434,26 +433,11 @@ func TestOpen_SchemaFromTheFuture(t *testing.T) {
 // (testdata/store/dialog-v1.json) and reads it through the store.
 func TestCommit_MigratesVersion1(t *testing.T) {
 	t.Parallel()
-	v1, err := os.ReadFile(filepath.Join("..", "..", "..", "testdata", "store", "dialog-v1.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	dsn := pgtest.FreshSchema(t)
 	s := open(t, dsn)
 	key := conversation.Key{Platform: "telegram", Chat: "5", User: "5"}
-	putRaw(t, dsn, key, v1)
-	var got conversation.Dialog
-	_, err = s.Commit(context.Background(), conversation.Turn{Key: key}, func(d *conversation.Dialog) (conversation.Result, error) {
-		got = *d
-		return conversation.Result{}, nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got.Stage != conversation.StageSolving || got.Cause != "bank-verification" || got.Current != 1 ||
-		len(got.Plan) != 3 || got.Plan[1] != "payment-timing" || got.Lang != "en" || got.LastActive.Unix() != 1764150000 {
-		t.Errorf("migrated dialog = %+v", got)
-	}
+	putRaw(t, dsn, key, storetest.Version1Record(t))
+	storetest.CheckVersion1Migrated(t, s, key)
 }
 
 func TestCommit_RecordFromTheFuture(t *testing.T) {

@@ -6,6 +6,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -450,5 +452,31 @@ func testExpireEvents(t *testing.T, openStore func() conversation.Store, _ *cloc
 	s.Events(ctx, time.Time{}, func(e conversation.Event) error { left = append(left, e.Solution); return nil })
 	if len(left) != 3 || left[0] != "2" {
 		t.Errorf("events left %v, want the last three (days 3 to 5)", left)
+	}
+}
+
+// Version1Record returns testdata/store/dialog-v1.json, a dialog record in the first
+// encoding, for a store's test to put in its database as it is. The caller runs in a package
+// under internal/store.
+func Version1Record(t *testing.T) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "..", "..", "testdata", "store", "dialog-v1.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// CheckVersion1Migrated reads the dialog stored under k, put there as Version1Record, through
+// s and checks that it arrives migrated.
+func CheckVersion1Migrated(t *testing.T, s conversation.Store, k conversation.Key) {
+	t.Helper()
+	got := load(t, s, k)
+	if got.Stage != conversation.StageSolving || got.Cause != "bank-verification" || got.Current != 1 ||
+		len(got.Plan) != 3 || got.Plan[1] != "payment-timing" || got.Lang != "en" || got.LastActive.Unix() != 1764150000 {
+		t.Errorf("migrated dialog = %+v", got)
+	}
+	if sol, _ := got.CurrentSolution(); sol != "payment-timing" {
+		t.Errorf("current solution %q", sol)
 	}
 }
