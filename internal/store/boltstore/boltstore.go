@@ -160,9 +160,6 @@ func openChecked(path string, lockTimeout time.Duration, readOnly bool) (db *bol
 // Close closes the file, releasing its lock.
 func (s *Store) Close() error { return s.db.Close() }
 
-// Path returns the file's path.
-func (s *Store) Path() string { return s.db.Path() }
-
 // Ping reports whether the store can commit: it writes the time into a bucket of its own in a
 // write transaction of its own (with an fsync). Health checks call it.
 func (s *Store) Ping(ctx context.Context) error {
