@@ -23,7 +23,6 @@ import (
 	"os"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -51,8 +50,6 @@ type Options struct {
 	// Unbatched commits every message in a transaction (and fsync) of its own instead of
 	// grouping concurrent ones; for comparison in benchmarks.
 	Unbatched bool
-	// BatchDelay is how long a commit waits for others to join its group; zero means 2 ms.
-	BatchDelay time.Duration
 	// Lease is how long Claim, and Commit for its own reply, hold a reply for one sender
 	// before another may take it; zero means 30 s. Holds live in memory: a restarted
 	// process, the only one that can open the file, may send everything at once.
@@ -64,14 +61,14 @@ type Options struct {
 
 // Store is a conversation.Store on a bbolt file.
 type Store struct {
-	db        *bolt.DB
-	now       func() time.Time
-	unbatched bool
-	lease     time.Duration
-	writers   atomic.Int32 // write transactions asked for and not yet done
+	db     *bolt.DB
+	now    func() time.Time
+	lease  time.Duration
+	writes *groupCommit // nil when unbatched or read-only: each write is a transaction of its own
 
-	mu   sync.Mutex
-	held map[uint64]time.Time // outbox id -> held until
+	mu        sync.Mutex
+	held      map[uint64]time.Time // outbox id -> held until
+	delivered map[uint64]bool      // outbox ids delivered whose delete is not committed yet
 }
 
 var _ conversation.Store = (*Store)(nil)
@@ -95,7 +92,7 @@ func Open(path string, opts Options) (*Store, error) {
 		return nil, err
 	}
 	if opts.ReadOnly {
-		return &Store{db: db, now: opts.Now, unbatched: true, lease: opts.Lease, held: map[uint64]time.Time{}}, nil
+		return &Store{db: db, now: opts.Now, lease: opts.Lease, held: map[uint64]time.Time{}, delivered: map[uint64]bool{}}, nil
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
 		for _, name := range [][]byte{dialogsBucket, inboundBucket, outboxBucket, eventsBucket} {
@@ -109,14 +106,14 @@ func Open(path string, opts Options) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("open %s: create buckets: %w", path, err)
 	}
-	if opts.BatchDelay == 0 {
-		opts.BatchDelay = 2 * time.Millisecond
-	}
-	db.MaxBatchDelay = opts.BatchDelay
 	if opts.Lease <= 0 {
 		opts.Lease = 30 * time.Second
 	}
-	return &Store{db: db, now: opts.Now, unbatched: opts.Unbatched, lease: opts.Lease, held: map[uint64]time.Time{}}, nil
+	s := &Store{db: db, now: opts.Now, lease: opts.Lease, held: map[uint64]time.Time{}, delivered: map[uint64]bool{}}
+	if !opts.Unbatched {
+		s.writes = newGroupCommit(db)
+	}
+	return s, nil
 }
 
 // openChecked opens the file and reads every page once (bbolt's consistency check), so that a
@@ -157,8 +154,13 @@ func openChecked(path string, lockTimeout time.Duration, readOnly bool) (db *bol
 	return db, nil
 }
 
-// Close closes the file, releasing its lock.
-func (s *Store) Close() error { return s.db.Close() }
+// Close commits the writes already asked for, then closes the file, releasing its lock.
+func (s *Store) Close() error {
+	if s.writes != nil {
+		s.writes.close()
+	}
+	return s.db.Close()
+}
 
 // Ping reports whether the store can commit: it writes the time into a bucket of its own in a
 // write transaction of its own (with an fsync). Health checks call it.
@@ -203,7 +205,7 @@ type outboxEntry struct {
 // The step runs outside the write transaction, on the dialog read in a read transaction; the
 // write transaction checks that the stored record is still the one read and otherwise starts
 // over. Write transactions of concurrent commits are grouped into one bbolt commit (one
-// fsync) by DB.Batch, so the engine's work never holds up the writer.
+// fsync, see groupCommit), so the engine's work never holds up the writer.
 func (s *Store) Commit(ctx context.Context, t conversation.Turn, step func(*conversation.Dialog) (conversation.Result, error)) (conversation.Delivery, error) {
 	key := []byte(t.Key.String())
 	var inboundKey []byte
@@ -248,8 +250,8 @@ func (s *Store) Commit(ctx context.Context, t conversation.Turn, step func(*conv
 			}
 		}
 
-		// The function may run more than once (DB.Batch retries a batch one by one when one
-		// of its functions fails), so it sets every result afresh.
+		// The function may run more than once (a group in which one write fails runs again
+		// one by one), so it sets every result afresh.
 		var out conversation.Delivery
 		var conflict bool
 		err = s.update(func(tx *bolt.Tx) error {
@@ -348,16 +350,13 @@ func (s *Store) Events(ctx context.Context, since time.Time, fn func(conversatio
 	})
 }
 
-// update runs fn in a write transaction: grouped with concurrent ones unless it is the only
-// one or Options.Unbatched.
+// update runs fn in a write transaction, grouped with concurrent ones unless
+// Options.Unbatched. fn may run more than once.
 func (s *Store) update(fn func(*bolt.Tx) error) error {
-	defer s.writers.Add(-1)
-	// Alone, a write has no one to share its fsync with: waiting BatchDelay for company
-	// would only add latency to a quiet bot. Writes that arrive meanwhile are grouped.
-	if s.writers.Add(1) == 1 || s.unbatched {
+	if s.writes == nil {
 		return s.db.Update(fn)
 	}
-	return s.db.Batch(fn)
+	return s.writes.do(fn)
 }
 
 // Pending implements conversation.Store.
@@ -368,6 +367,9 @@ func (s *Store) Pending(ctx context.Context, platform string, limit int) ([]conv
 		for k, v := c.First(); k != nil && len(out) < limit; k, v = c.Next() {
 			if err := ctx.Err(); err != nil {
 				return err
+			}
+			if s.isDelivered(binary.BigEndian.Uint64(k)) {
+				continue
 			}
 			var e outboxEntry
 			if err := json.Unmarshal(v, &e); err != nil {
@@ -406,6 +408,12 @@ func (s *Store) Claim(ctx context.Context, platform string, limit int) ([]conver
 	return out, nil
 }
 
+func (s *Store) isDelivered(id uint64) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.delivered[id]
+}
+
 func (s *Store) hold(id uint64, now time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -413,15 +421,32 @@ func (s *Store) hold(id uint64, now time.Time) {
 }
 
 // MarkDelivered implements conversation.Store.
+//
+// With group commit it does not wait for the delete to be committed: the delete joins the
+// next group and the sender goes on to its next reply. From the moment it returns the reply
+// is gone from Pending and Claim. What a crash can do is the same as when it waited: a
+// reply sent but whose delete was not yet on disk is sent once more after a restart. If that
+// commit fails, the reply becomes pending again and is sent again.
 func (s *Store) MarkDelivered(ctx context.Context, id uint64) error {
-	defer func() {
-		s.mu.Lock()
-		delete(s.held, id)
-		s.mu.Unlock()
-	}()
-	return s.update(func(tx *bolt.Tx) error {
-		return tx.Bucket(outboxBucket).Delete(encodeID(id))
-	})
+	del := func(tx *bolt.Tx) error { return tx.Bucket(outboxBucket).Delete(encodeID(id)) }
+	if s.writes == nil {
+		defer s.release(id)
+		return s.db.Update(del)
+	}
+	s.mu.Lock()
+	s.delivered[id] = true
+	s.mu.Unlock()
+	s.writes.queueWrite(del, func(error) { s.release(id) })
+	return nil
+}
+
+// release forgets what this process holds of outbox entry id: its lease, and that it was
+// delivered (once its delete is committed, or failed and left the entry to send again).
+func (s *Store) release(id uint64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.held, id)
+	delete(s.delivered, id)
 }
 
 // MoveChat implements conversation.Store.
@@ -588,7 +613,8 @@ func decodeTime(b []byte) time.Time {
 
 // Dump implements storemove.Dumper: it calls fn with every dialog, inbound id, outbox entry
 // and event, in one read transaction (so as of one moment), dialogs first, each kind in key
-// order. Holds of the outbox (Claim's leases) are not records: they live in memory.
+// order, leaving out replies marked delivered whose delete is still on its way to the file.
+// Holds of the outbox (Claim's leases) are not records: they live in memory.
 func (s *Store) Dump(ctx context.Context, fn func(storemove.Record) error) error {
 	return s.db.View(func(tx *bolt.Tx) error {
 		each := func(bucket []byte, f func(k, v []byte) error) error {
@@ -624,6 +650,9 @@ func (s *Store) Dump(ctx context.Context, fn func(storemove.Record) error) error
 			return err
 		}
 		err = each(outboxBucket, func(k, v []byte) error {
+			if s.isDelivered(binary.BigEndian.Uint64(k)) {
+				return nil
+			}
 			var e struct {
 				Key     conversation.Key `json:"key"`
 				Route   []byte           `json:"route,omitempty"`

@@ -207,6 +207,15 @@ func testRestart(t *testing.T, openStore func() conversation.Store, _ *clock) {
 	if _, err := s.Commit(ctx, conversation.Turn{Key: key, InboundID: "55"}, set("zh-Hans", "amount", time.Now())); err != nil {
 		t.Fatal(err)
 	}
+	other := conversation.Key{Platform: "telegram", Chat: "56", User: "56"}
+	delivered, err := s.Commit(ctx, conversation.Turn{Key: other, InboundID: "56"}, set("en", "q", time.Now()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Marked delivered just before the stop: it must not be sent again after it.
+	if err := s.MarkDelivered(ctx, delivered.ID); err != nil {
+		t.Fatal(err)
+	}
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -217,8 +226,8 @@ func testRestart(t *testing.T, openStore func() conversation.Store, _ *clock) {
 	if _, err := s.Commit(ctx, conversation.Turn{Key: key, InboundID: "55"}, set("en", "x", time.Now())); !errors.Is(err, conversation.ErrDuplicate) {
 		t.Errorf("after reopening, an update handled before was handled again: %v", err)
 	}
-	if pending, _ := s.Pending(ctx, "telegram", 10); len(pending) != 1 {
-		t.Errorf("the undelivered reply did not survive the restart: %+v", pending)
+	if pending, _ := s.Pending(ctx, "telegram", 10); len(pending) != 1 || pending[0].Key != key {
+		t.Errorf("after the restart %+v are pending, want the undelivered reply to %v alone", pending, key)
 	}
 }
 
