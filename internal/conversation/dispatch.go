@@ -147,6 +147,12 @@ func (d *Dispatcher) work(ctx context.Context, q chan job) {
 	// The people of this worker whose last message failed: their next messages fail too
 	// until the failed one comes again.
 	failed := map[Key]failure{}
+	// A message taken is finished even while stopping, so that its reply goes out, but for
+	// no longer than stopTimeout once the stop began.
+	jobCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancel()
+	stopWatch := context.AfterFunc(ctx, func() { time.AfterFunc(stopTimeout, cancel) })
+	defer stopWatch()
 	for {
 		// Checked first: select picks at random among ready cases, and a stopping dispatcher
 		// must not start on another queued message.
@@ -163,8 +169,6 @@ func (d *Dispatcher) work(ctx context.Context, q chan job) {
 		select {
 		case <-ctx.Done():
 		case j := <-q:
-			// A message taken is finished even while stopping, so that its reply goes out,
-			// but for no longer than stopTimeout once the stop began.
 			if f, ok := failed[j.in.Key]; ok {
 				if j.in.InboundID != f.inboundID && d.opts.Now().Sub(f.at) < failureHold {
 					j.done(ErrEarlierFailed)
@@ -172,13 +176,9 @@ func (d *Dispatcher) work(ctx context.Context, q chan job) {
 				}
 				delete(failed, j.in.Key)
 			}
-			jobCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-			stopWatch := context.AfterFunc(ctx, func() { time.AfterFunc(stopTimeout, cancel) })
 			if !d.handle(jobCtx, j) && j.in.InboundID != "" {
 				failed[j.in.Key] = failure{inboundID: j.in.InboundID, at: d.opts.Now()}
 			}
-			stopWatch()
-			cancel()
 		}
 	}
 }
@@ -186,14 +186,15 @@ func (d *Dispatcher) work(ctx context.Context, q chan job) {
 // handle commits j and hands its reply to deliver; it reports whether the message was
 // handled (a duplicate counts as handled).
 func (d *Dispatcher) handle(ctx context.Context, j job) (ok bool) {
-	log := d.opts.Log.With("platform", j.in.Key.Platform, "update", j.in.InboundID)
+	// Built only when there is something to log: this runs for every message.
+	log := func() *slog.Logger { return d.opts.Log.With("platform", j.in.Key.Platform, "update", j.in.InboundID) }
 	acknowledged, handled := false, false
 	done := func(err error) { acknowledged, handled = true, err == nil; j.done(err) }
 	defer func() {
 		// A panic outside the engine (in the store or in deliver) must not take the process
 		// down, nor leave the platform waiting for an answer about the update.
 		if p := recover(); p != nil {
-			log.Error("panic while handling an update", "panic", p, "stack", string(debug.Stack()))
+			log().Error("panic while handling an update", "panic", p, "stack", string(debug.Stack()))
 			if !acknowledged {
 				j.done(fmt.Errorf("panic: %v", p))
 			}
@@ -203,7 +204,7 @@ func (d *Dispatcher) handle(ctx context.Context, j job) (ok bool) {
 	delivery, err := d.svc.Handle(ctx, j.in)
 	var pe *PanicError
 	if errors.As(err, &pe) {
-		log.Error("panic while handling an update; answering with an apology", "panic", pe.Value, "stack", string(pe.Stack))
+		log().Error("panic while handling an update; answering with an apology", "panic", pe.Value, "stack", string(pe.Stack))
 		delivery, err = d.svc.Apologize(ctx, j.in)
 	}
 	if errors.Is(err, ErrDuplicate) {
@@ -211,7 +212,7 @@ func (d *Dispatcher) handle(ctx context.Context, j job) (ok bool) {
 		return true
 	}
 	if err != nil {
-		log.Error("handle update; it stays unacknowledged", "err", err)
+		log().Error("handle update; it stays unacknowledged", "err", err)
 		done(err)
 		return false
 	}

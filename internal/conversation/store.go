@@ -59,9 +59,10 @@ type Store interface {
 	// and saves in one transaction the changed dialog, t.InboundID, the result's reply as an
 	// outbox entry, each of its notices as an outbox entry of its own, and its events. It
 	// returns the reply's delivery; the notices are delivered from the outbox by their
-	// platform (Pending). If t.InboundID was handled before it returns ErrDuplicate without
-	// calling step. If step returns an error nothing is saved. step may be called more than
-	// once if the store retries the transaction, so it must not have side effects.
+	// platform (Pending). If t.InboundID was handled before it returns ErrDuplicate and saves
+	// nothing (step may have run: a store may find the duplicate only when it writes). If
+	// step returns an error nothing is saved. step may be called more than once if the store
+	// retries the transaction, so it must not have side effects.
 	Commit(ctx context.Context, t Turn, step func(*Dialog) (Result, error)) (Delivery, error)
 	// Events calls fn for each event recorded at or after since, oldest first.
 	Events(ctx context.Context, since time.Time, fn func(Event) error) error

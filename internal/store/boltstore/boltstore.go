@@ -61,10 +61,11 @@ type Options struct {
 
 // Store is a conversation.Store on a bbolt file.
 type Store struct {
-	db     *bolt.DB
-	now    func() time.Time
-	lease  time.Duration
-	writes *groupCommit // nil when unbatched or read-only: each write is a transaction of its own
+	db      *bolt.DB
+	now     func() time.Time
+	lease   time.Duration
+	writes  *groupCommit // nil when unbatched or read-only: each write is a transaction of its own
+	dialogs *dialogCache
 
 	mu        sync.Mutex
 	held      map[uint64]time.Time // outbox id -> held until
@@ -92,7 +93,7 @@ func Open(path string, opts Options) (*Store, error) {
 		return nil, err
 	}
 	if opts.ReadOnly {
-		return &Store{db: db, now: opts.Now, lease: opts.Lease, held: map[uint64]time.Time{}, delivered: map[uint64]bool{}}, nil
+		return &Store{db: db, now: opts.Now, lease: opts.Lease, held: map[uint64]time.Time{}, delivered: map[uint64]bool{}, dialogs: newDialogCache()}, nil
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
 		for _, name := range [][]byte{dialogsBucket, inboundBucket, outboxBucket, eventsBucket} {
@@ -109,7 +110,7 @@ func Open(path string, opts Options) (*Store, error) {
 	if opts.Lease <= 0 {
 		opts.Lease = 30 * time.Second
 	}
-	s := &Store{db: db, now: opts.Now, lease: opts.Lease, held: map[uint64]time.Time{}, delivered: map[uint64]bool{}}
+	s := &Store{db: db, now: opts.Now, lease: opts.Lease, held: map[uint64]time.Time{}, delivered: map[uint64]bool{}, dialogs: newDialogCache()}
 	if !opts.Unbatched {
 		s.writes = newGroupCommit(db)
 	}
@@ -131,7 +132,7 @@ func openChecked(path string, lockTimeout time.Duration, readOnly bool) (db *bol
 			db, err = nil, damaged(p)
 		}
 	}()
-	db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: lockTimeout, ReadOnly: readOnly})
+	db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: lockTimeout, ReadOnly: readOnly, FreelistType: bolt.FreelistMapType})
 	switch {
 	case errors.Is(err, bolt.ErrTimeout):
 		return nil, fmt.Errorf("open %s: %w", path, conversation.ErrLocked)
@@ -202,37 +203,47 @@ type outboxEntry struct {
 
 // Commit implements conversation.Store.
 //
-// The step runs outside the write transaction, on the dialog read in a read transaction; the
-// write transaction checks that the stored record is still the one read and otherwise starts
-// over. Write transactions of concurrent commits are grouped into one bbolt commit (one
+// The step runs outside the write transaction, on the dialog read in a read transaction, or
+// kept from its last commit (dialogCache); the write transaction checks that the stored
+// record is still that one and otherwise starts over from the file. A duplicate inbound id
+// is found in the read transaction before the step, or, for a dialog kept from its last
+// commit, in the write transaction after it. Write transactions of concurrent commits are grouped into one bbolt commit (one
 // fsync, see groupCommit), so the engine's work never holds up the writer.
 func (s *Store) Commit(ctx context.Context, t conversation.Turn, step func(*conversation.Dialog) (conversation.Result, error)) (conversation.Delivery, error) {
-	key := []byte(t.Key.String())
+	skey := t.Key.String()
+	key := []byte(skey)
 	var inboundKey []byte
 	if t.InboundID != "" {
 		inboundKey = []byte(t.Key.Platform + ":" + t.InboundID)
 	}
-	for {
+	for attempt := 0; ; attempt++ {
 		if err := ctx.Err(); err != nil {
 			return conversation.Delivery{}, err
 		}
+		// An active dialog comes from the cache; the write transaction below checks that it
+		// is still what the file holds, and a retry reads the file.
 		var stored []byte
-		var duplicate bool
-		err := s.db.View(func(tx *bolt.Tx) error {
-			duplicate = inboundKey != nil && tx.Bucket(inboundBucket).Get(inboundKey) != nil
-			stored = bytes.Clone(tx.Bucket(dialogsBucket).Get(key))
-			return nil
-		})
-		if err != nil {
-			return conversation.Delivery{}, err
-		}
-		if duplicate {
-			return conversation.Delivery{}, conversation.ErrDuplicate
-		}
 		var d conversation.Dialog
-		if stored != nil {
-			if d, err = conversation.UnmarshalDialog(stored); err != nil {
-				return conversation.Delivery{}, fmt.Errorf("dialog %s: %w", t.Key, err)
+		var cached, duplicate bool
+		if attempt == 0 {
+			stored, d, cached = s.dialogs.get(skey)
+		}
+		if !cached {
+			err := s.db.View(func(tx *bolt.Tx) error {
+				duplicate = inboundKey != nil && tx.Bucket(inboundBucket).Get(inboundKey) != nil
+				stored = bytes.Clone(tx.Bucket(dialogsBucket).Get(key))
+				return nil
+			})
+			if err != nil {
+				return conversation.Delivery{}, err
+			}
+			if duplicate {
+				return conversation.Delivery{}, conversation.ErrDuplicate
+			}
+			if stored != nil {
+				if d, err = conversation.UnmarshalDialog(stored); err != nil {
+					return conversation.Delivery{}, fmt.Errorf("dialog %s: %w", t.Key, err)
+				}
 			}
 		}
 		res, err := step(&d)
@@ -246,6 +257,18 @@ func (s *Store) Commit(ctx context.Context, t conversation.Turn, step func(*conv
 		events := make([][]byte, len(res.Events))
 		for i, e := range res.Events {
 			if events[i], err = json.Marshal(e); err != nil {
+				return conversation.Delivery{}, err
+			}
+		}
+		// Everything is encoded here, in the caller's goroutine, so that the one writer
+		// goroutine only puts bytes.
+		now := s.now()
+		outgoing := make([][]byte, 1+len(res.Notices))
+		if outgoing[0], err = json.Marshal(outboxEntry{Key: t.Key, Route: t.Route, Reply: res.Reply, Created: now}); err != nil {
+			return conversation.Delivery{}, err
+		}
+		for i, n := range res.Notices {
+			if outgoing[1+i], err = json.Marshal(outboxEntry{Key: n.Key, Route: n.Route, Reply: n.Reply, Created: now}); err != nil {
 				return conversation.Delivery{}, err
 			}
 		}
@@ -266,7 +289,6 @@ func (s *Store) Commit(ctx context.Context, t conversation.Turn, step func(*conv
 				conflict = true
 				return nil
 			}
-			now := s.now()
 			if err := dialogs.Put(key, enc); err != nil {
 				return err
 			}
@@ -276,16 +298,22 @@ func (s *Store) Commit(ctx context.Context, t conversation.Turn, step func(*conv
 				}
 			}
 			outbox := tx.Bucket(outboxBucket)
-			id, err := putOutbox(outbox, outboxEntry{Key: t.Key, Route: t.Route, Reply: res.Reply, Created: now})
-			if err != nil {
-				return err
-			}
-			for _, n := range res.Notices {
-				if _, err := putOutbox(outbox, outboxEntry{Key: n.Key, Route: n.Route, Reply: n.Reply, Created: now}); err != nil {
+			outbox.FillPercent = 1
+			var id uint64
+			for i, entry := range outgoing {
+				seq, err := outbox.NextSequence()
+				if err != nil {
 					return err
+				}
+				if err := outbox.Put(encodeID(seq), entry); err != nil {
+					return err
+				}
+				if i == 0 {
+					id = seq
 				}
 			}
 			eventsB := tx.Bucket(eventsBucket)
+			eventsB.FillPercent = 1
 			for _, e := range events {
 				seq, err := eventsB.NextSequence()
 				if err != nil {
@@ -304,22 +332,12 @@ func (s *Store) Commit(ctx context.Context, t conversation.Turn, step func(*conv
 		case duplicate:
 			return conversation.Delivery{}, conversation.ErrDuplicate
 		case !conflict:
+			s.dialogs.put(skey, enc, d)
 			s.hold(out.ID, out.Created)
 			return out, nil
 		}
+		s.dialogs.forget(skey)
 	}
-}
-
-func putOutbox(outbox *bolt.Bucket, e outboxEntry) (uint64, error) {
-	id, err := outbox.NextSequence()
-	if err != nil {
-		return 0, err
-	}
-	b, err := json.Marshal(e)
-	if err != nil {
-		return 0, err
-	}
-	return id, outbox.Put(encodeID(id), b)
 }
 
 // Events implements conversation.Store. It reads every event recorded, in commit order:
@@ -479,6 +497,7 @@ func (s *Store) MoveChat(ctx context.Context, platform, from, to string) (int, e
 		}
 		return ctx.Err()
 	})
+	s.dialogs.clear()
 	return moved, err
 }
 
@@ -515,6 +534,7 @@ func (s *Store) Expire(ctx context.Context, c conversation.Cutoffs) (int, error)
 	}
 	const chunk = 500
 	deleted := 0
+	defer s.dialogs.clear()
 	for start := 0; start < len(dialogs); start += chunk {
 		part := dialogs[start:min(start+chunk, len(dialogs))]
 		n := 0
@@ -692,6 +712,7 @@ func splitKey(k string) (platform, chat, user string, ok bool) {
 // empty, in one write transaction. Outbox entries and events keep their numbers, and the
 // buckets' sequences continue after the largest.
 func (s *Store) Load(ctx context.Context, records iter.Seq2[storemove.Record, error]) error {
+	defer s.dialogs.clear()
 	return s.db.Update(func(tx *bolt.Tx) error {
 		for _, name := range [][]byte{dialogsBucket, inboundBucket, outboxBucket, eventsBucket} {
 			if k, _ := tx.Bucket(name).Cursor().First(); k != nil {
