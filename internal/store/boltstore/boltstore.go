@@ -192,15 +192,6 @@ func (s *Store) Backup(w io.Writer) (int64, error) {
 	return n, err
 }
 
-// outboxEntry is an outbox value. Dump and Load read and write the same JSON with the reply
-// left encoded.
-type outboxEntry struct {
-	Key     conversation.Key   `json:"key"`
-	Route   []byte             `json:"route,omitempty"`
-	Reply   conversation.Reply `json:"reply"`
-	Created time.Time          `json:"created"`
-}
-
 // Commit implements conversation.Store.
 //
 // The step runs outside the write transaction, on the dialog read in a read transaction, or
@@ -264,13 +255,9 @@ func (s *Store) Commit(ctx context.Context, t conversation.Turn, step func(*conv
 		// goroutine only puts bytes.
 		now := s.now()
 		outgoing := make([][]byte, 1+len(res.Notices))
-		if outgoing[0], err = json.Marshal(outboxEntry{Key: t.Key, Route: t.Route, Reply: res.Reply, Created: now}); err != nil {
-			return conversation.Delivery{}, err
-		}
+		outgoing[0] = appendOutboxEntry(nil, outboxEntry{Key: t.Key, Route: t.Route, Reply: res.Reply, Created: now})
 		for i, n := range res.Notices {
-			if outgoing[1+i], err = json.Marshal(outboxEntry{Key: n.Key, Route: n.Route, Reply: n.Reply, Created: now}); err != nil {
-				return conversation.Delivery{}, err
-			}
+			outgoing[1+i] = appendOutboxEntry(nil, outboxEntry{Key: n.Key, Route: n.Route, Reply: n.Reply, Created: now})
 		}
 
 		// The function may run more than once (a group in which one write fails runs again
@@ -389,8 +376,8 @@ func (s *Store) Pending(ctx context.Context, platform string, limit int) ([]conv
 			if s.isDelivered(binary.BigEndian.Uint64(k)) {
 				continue
 			}
-			var e outboxEntry
-			if err := json.Unmarshal(v, &e); err != nil {
+			e, err := decodeOutboxEntry(v)
+			if err != nil {
 				return fmt.Errorf("outbox entry %d: %w", binary.BigEndian.Uint64(k), err)
 			}
 			if e.Key.Platform != platform {
@@ -670,20 +657,15 @@ func (s *Store) Dump(ctx context.Context, fn func(storemove.Record) error) error
 			return err
 		}
 		err = each(outboxBucket, func(k, v []byte) error {
-			if s.isDelivered(binary.BigEndian.Uint64(k)) {
+			id := binary.BigEndian.Uint64(k)
+			if s.isDelivered(id) {
 				return nil
 			}
-			var e struct {
-				Key     conversation.Key `json:"key"`
-				Route   []byte           `json:"route,omitempty"`
-				Reply   json.RawMessage  `json:"reply"`
-				Created time.Time        `json:"created"`
+			r, err := outboxRecord(id, v)
+			if err != nil {
+				return fmt.Errorf("outbox entry %d: %w", id, err)
 			}
-			if err := json.Unmarshal(v, &e); err != nil {
-				return fmt.Errorf("outbox entry %d: %w", binary.BigEndian.Uint64(k), err)
-			}
-			return fn(storemove.Record{Kind: storemove.KindOutbox, Platform: e.Key.Platform, Chat: e.Key.Chat, User: e.Key.User,
-				Seq: binary.BigEndian.Uint64(k), Body: bytes.Clone(e.Reply), Route: e.Route, At: e.Created})
+			return fn(r)
 		})
 		if err != nil {
 			return err
