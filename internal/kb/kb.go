@@ -95,7 +95,9 @@ type KB struct {
 	// fixed holds every required message rendered without data, per language and ID: most
 	// texts have no placeholders, and rendering one through go-i18n on every reply costs a
 	// template execution.
-	fixed      map[textKey]string
+	fixed map[textKey]string
+	// templates holds the messages with placeholders that are plain fields, split at them.
+	templates  map[textKey]fieldTemplate
 	recognizer recognizer
 }
 
@@ -304,6 +306,10 @@ type textKey struct{ lang, id string }
 func (k *KB) Text(lang, id string, data map[string]any) string {
 	if data == nil {
 		if s, ok := k.fixed[textKey{lang, id}]; ok {
+			return s
+		}
+	} else if t, ok := k.templates[textKey{lang, id}]; ok {
+		if s, ok := t.fill(data); ok {
 			return s
 		}
 	}

@@ -148,3 +148,30 @@ func TestNormalize(t *testing.T) {
 		}
 	}
 }
+
+// Every message with fields renders the same through Text's split form as through go-i18n,
+// for the shipped texts and for an operator's text with a condition in it.
+func TestText_FieldsFilledLikeTheTemplate(t *testing.T) {
+	conditional, err := kb.Load(bot.Data(), os.DirFS(filepath.Join("..", "..", "testdata", "kb", "conditional-template")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		k        *kb.KB
+		lang, id string
+		data     map[string]any
+		want     string
+	}{
+		{load(t), "en", kb.MsgPlan, map[string]any{"Count": 3}, "I'll go through 3 things to try, most likely first."},
+		{load(t), "zh-Hans", kb.MsgSolutionHeading, map[string]any{"N": 2, "Total": 4, "Title": "PayPal"}, "办法 2/4:PayPal"},
+		{load(t), "en", kb.MsgDiagnosis, map[string]any{"Cause": "<b>&"}, "Likely cause: <b>&"},
+		{conditional, "en", kb.MsgPlan, map[string]any{"Count": 0}, "Nothing left to try."},
+		{conditional, "en", kb.MsgPlan, map[string]any{"Count": 2}, "I'll go through 2 things to try."},
+		{conditional, "en", kb.MsgDiagnosis, map[string]any{"Cause": "bank"}, "Likely cause: bank (bank)"},
+	}
+	for _, tc := range tests {
+		if got := tc.k.Text(tc.lang, tc.id, tc.data); got != tc.want {
+			t.Errorf("Text(%s, %s, %v) = %q, want %q", tc.lang, tc.id, tc.data, got, tc.want)
+		}
+	}
+}
