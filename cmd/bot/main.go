@@ -23,12 +23,14 @@ import (
 	slackadapter "github.com/paydoctor/bot/internal/adapters/slack"
 	"github.com/paydoctor/bot/internal/adapters/telegram"
 	"github.com/paydoctor/bot/internal/conversation"
+	"github.com/paydoctor/bot/internal/gctune"
 	"github.com/paydoctor/bot/internal/kb"
 	"github.com/paydoctor/bot/internal/store/boltstore"
 	"golang.org/x/sync/errgroup"
 )
 
 func main() {
+	gctune.Apply(os.Getenv)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	m := NewMain(os.Stdin, os.Stdout, os.Stderr, os.Getenv)

@@ -7,6 +7,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
+	"runtime/debug"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -15,6 +17,7 @@ import (
 
 	bot "github.com/paydoctor/bot"
 	"github.com/paydoctor/bot/internal/conversation"
+	"github.com/paydoctor/bot/internal/gctune"
 	"github.com/paydoctor/bot/internal/kb"
 )
 
@@ -72,6 +75,12 @@ func (s *timingStore) Commit(ctx context.Context, t conversation.Turn, step func
 // open returns an empty store; Run closes it.
 func Run(b *testing.B, open func(b *testing.B) conversation.Store) {
 	const people = 1000
+	// The bot runs with gctune's collector settings (cmd/bot applies them at start), and so
+	// does the benchmark, unless GOGC or GOMEMLIMIT say otherwise; the gogc figure tells.
+	percent, limit := debug.SetGCPercent(-1), debug.SetMemoryLimit(-1)
+	debug.SetGCPercent(percent)
+	gc := gctune.Apply(os.Getenv)
+	defer func() { debug.SetGCPercent(percent); debug.SetMemoryLimit(limit) }()
 	k, err := kb.Load(bot.Data(), nil)
 	if err != nil {
 		b.Fatal(err)
@@ -132,6 +141,7 @@ func Run(b *testing.B, open func(b *testing.B) conversation.Store) {
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "msgs/s")
 	b.ReportMetric(p99(handling), "p99-ms")
 	b.ReportMetric(p99(endToEnd), "p99-e2e-ms")
+	b.ReportMetric(float64(gc.Percent), "gogc")
 	b.ReportMetric(0, "ns/op") // the rate above is the figure; ns/op would mix in the setup
 }
 
