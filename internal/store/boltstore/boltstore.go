@@ -1,9 +1,10 @@
 // Package boltstore is the embedded conversation.Store: one bbolt file, nothing to install.
 //
-// The file holds three buckets: dialogs (key "platform:chat:user" to a versioned dialog
-// record), inbound (the platform update ids already handled, with when they were seen) and
-// outbox (replies committed but not yet delivered, keyed by a big-endian sequence number so
-// that iteration is commit order).
+// The file holds these buckets: dialogs (key "platform:chat:user" to a dialog record, see
+// dialogrecord.go), inbound (the platform update ids already handled, with when they were
+// seen), outbox (replies committed but not yet delivered, keyed by a big-endian sequence
+// number so that iteration is commit order; see outbox.go) and events (what statistics are
+// made of, in commit order).
 //
 // Caveats: bbolt takes an exclusive lock on the file, so only one process can open it; a
 // second one gets conversation.ErrLocked after Options.LockTimeout. Expire scans every dialog;
@@ -232,7 +233,7 @@ func (s *Store) Commit(ctx context.Context, t conversation.Turn, step func(*conv
 				return conversation.Delivery{}, conversation.ErrDuplicate
 			}
 			if stored != nil {
-				if d, err = conversation.UnmarshalDialog(stored); err != nil {
+				if d, err = decodeDialogRecord(stored); err != nil {
 					return conversation.Delivery{}, fmt.Errorf("dialog %s: %w", t.Key, err)
 				}
 			}
@@ -241,10 +242,7 @@ func (s *Store) Commit(ctx context.Context, t conversation.Turn, step func(*conv
 		if err != nil {
 			return conversation.Delivery{}, err
 		}
-		enc, err := conversation.MarshalDialog(d)
-		if err != nil {
-			return conversation.Delivery{}, err
-		}
+		enc := appendDialogRecord(nil, d)
 		events := make([][]byte, len(res.Events))
 		for i, e := range res.Events {
 			if events[i], err = json.Marshal(e); err != nil {
@@ -497,7 +495,7 @@ func (s *Store) Expire(ctx context.Context, c conversation.Cutoffs) (int, error)
 	var dialogs, inbound []stale
 	err := s.db.View(func(tx *bolt.Tx) error {
 		err := tx.Bucket(dialogsBucket).ForEach(func(k, v []byte) error {
-			d, err := conversation.UnmarshalDialog(v)
+			d, err := decodeDialogRecord(v)
 			if err != nil {
 				return fmt.Errorf("dialog %s: %w", k, err)
 			}
@@ -641,7 +639,11 @@ func (s *Store) Dump(ctx context.Context, fn func(storemove.Record) error) error
 			if !ok {
 				return fmt.Errorf("dialog key %q: not platform:chat:user", k)
 			}
-			return fn(storemove.Record{Kind: storemove.KindDialog, Platform: platform, Chat: chat, User: user, Body: bytes.Clone(v)})
+			body, err := dialogJSON(v)
+			if err != nil {
+				return fmt.Errorf("dialog %s: %w", k, err)
+			}
+			return fn(storemove.Record{Kind: storemove.KindDialog, Platform: platform, Chat: chat, User: user, Body: bytes.Clone(body)})
 		})
 		if err != nil {
 			return err

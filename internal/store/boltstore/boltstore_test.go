@@ -194,10 +194,7 @@ func prefill(b *testing.B, e *conversation.Engine, path string, n int) {
 	} {
 		d, _ = e.Step(d, in, now)
 	}
-	record, err := conversation.MarshalDialog(d)
-	if err != nil {
-		b.Fatal(err)
-	}
+	record := boltstore.EncodeDialog(nil, d)
 	s, err := boltstore.Open(path, boltstore.Options{}) // creates the buckets
 	if err != nil {
 		b.Fatal(err)

@@ -120,8 +120,8 @@ func decodeOutboxEntry(v []byte) (outboxEntry, error) {
 	return e, nil
 }
 
-// decoder reads what appendOutboxEntry wrote; after the first error every read returns
-// the zero value and failed stays set.
+// decoder reads what appendOutboxEntry and appendDialogRecord wrote; after the first error
+// every read returns the zero value and failed stays set.
 type decoder struct {
 	b      []byte
 	failed bool
@@ -135,6 +135,27 @@ func (d *decoder) uvarint() uint64 {
 	}
 	d.b = d.b[n:]
 	return v
+}
+
+func (d *decoder) byte() byte {
+	if d.failed || len(d.b) == 0 {
+		d.failed = true
+		return 0
+	}
+	c := d.b[0]
+	d.b = d.b[1:]
+	return c
+}
+
+// time reads what appendTime wrote, in UTC, as the JSON encoding reads it back.
+func (d *decoder) time() time.Time {
+	sec := d.varint()
+	nsec := d.uvarint()
+	if nsec >= uint64(time.Second) {
+		d.failed = true
+		return time.Time{}
+	}
+	return time.Unix(sec, int64(nsec)).UTC()
 }
 
 func (d *decoder) varint() int64 {

@@ -1,0 +1,116 @@
+package boltstore
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/paydoctor/bot/internal/conversation"
+)
+
+// Dialog records in the file.
+//
+// Commit writes a dialog in a binary form: dialogFormatBinary, then the fields of the
+// current conversation.Dialog (DialogVersion 2), strings length-prefixed. It is half the size
+// of the versioned JSON of conversation.MarshalDialog, and every message rewrites the page
+// that holds its dialog: with a thousand conversations going, dialogs were three fifths of
+// the pages each group commit wrote. A record that starts with '{' is that JSON (earlier
+// versions, Load, a migration's input) and is read through conversation.UnmarshalDialog,
+// which migrates old versions; Dump hands on every record as that JSON, which is what other
+// stores read.
+const dialogFormatBinary = 2
+
+var errDialogRecord = errors.New("unreadable dialog record")
+
+func appendDialogRecord(b []byte, d conversation.Dialog) []byte {
+	b = append(b, dialogFormatBinary)
+	b = appendString(b, d.Lang)
+	var pinned byte
+	if d.LangPinned {
+		pinned = 1
+	}
+	b = append(b, pinned)
+	b = binary.AppendVarint(b, int64(d.Stage))
+	b = appendString(b, d.Question)
+	b = appendString(b, d.Outcome)
+	b = appendString(b, d.Cause)
+	b = binary.AppendUvarint(b, uint64(len(d.Plan)))
+	for _, s := range d.Plan {
+		b = appendString(b, s)
+	}
+	b = binary.AppendVarint(b, int64(d.Current))
+	b = binary.AppendUvarint(b, uint64(len(d.Attempts)))
+	for _, a := range d.Attempts {
+		b = appendString(b, a.Solution)
+		b = appendString(b, string(a.Result))
+		b = appendTime(b, a.At)
+	}
+	b = appendTime(b, d.Started)
+	b = appendTime(b, d.LastActive)
+	return appendString(b, d.LastText)
+}
+
+// appendTime writes t's instant as seconds and nanoseconds since 1970, which also holds the
+// zero time (whose nanoseconds since 1970 do not fit in an int64).
+func appendTime(b []byte, t time.Time) []byte {
+	b = binary.AppendVarint(b, t.Unix())
+	return binary.AppendUvarint(b, uint64(t.Nanosecond()))
+}
+
+// decodeDialogRecord reads a record of either form.
+func decodeDialogRecord(v []byte) (conversation.Dialog, error) {
+	if len(v) > 0 && v[0] == '{' {
+		return conversation.UnmarshalDialog(v)
+	}
+	switch {
+	case len(v) == 0 || v[0] < dialogFormatBinary:
+		return conversation.Dialog{}, errDialogRecord
+	case v[0] > dialogFormatBinary:
+		return conversation.Dialog{}, fmt.Errorf("%w: dialog record format %d, this bot reads up to %d", conversation.ErrUnknownVersion, v[0], dialogFormatBinary)
+	}
+	r := decoder{b: v[1:]}
+	var d conversation.Dialog
+	d.Lang = r.string()
+	d.LangPinned = r.byte() == 1
+	d.Stage = conversation.Stage(r.varint())
+	d.Question = r.string()
+	d.Outcome = r.string()
+	d.Cause = r.string()
+	if n := r.count(); n > 0 {
+		d.Plan = make([]string, n)
+		for i := range d.Plan {
+			d.Plan[i] = r.string()
+		}
+	}
+	d.Current = int(r.varint())
+	if n := r.count(); n > 0 {
+		d.Attempts = make([]conversation.Attempt, n)
+		for i := range d.Attempts {
+			d.Attempts[i] = conversation.Attempt{Solution: r.string(), Result: conversation.Feedback(r.string()), At: r.time()}
+		}
+	}
+	d.Started = r.time()
+	d.LastActive = r.time()
+	d.LastText = r.string()
+	if r.failed || len(r.b) != 0 {
+		return conversation.Dialog{}, errDialogRecord
+	}
+	return d, nil
+}
+
+// dialogJSON is record as conversation.MarshalDialog's versioned JSON.
+func dialogJSON(record []byte) ([]byte, error) {
+	if len(record) > 0 && record[0] == '{' {
+		return record, nil
+	}
+	d, err := decodeDialogRecord(record)
+	if err != nil {
+		return nil, err
+	}
+	b, err := conversation.MarshalDialog(d)
+	if err != nil {
+		return nil, fmt.Errorf("encode dialog: %w", err)
+	}
+	return b, nil
+}

@@ -1,0 +1,4 @@
+package boltstore
+
+// EncodeDialog is the record Commit writes for a dialog, for tests that fill a file directly.
+var EncodeDialog = appendDialogRecord
