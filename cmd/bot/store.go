@@ -39,7 +39,7 @@ var openRetryEvery = 5 * time.Second
 // so replicas started before the database come up by themselves.
 func (m *Main) openStore(ctx context.Context, log *slog.Logger, serving bool) (servingStore, error) {
 	if m.Config.PostgresURL == "" {
-		return boltstore.Open(m.Config.DB, boltstore.Options{})
+		return boltstore.Open(m.Config.DB, boltstore.Options{Log: log})
 	}
 	for {
 		s, err := pgstore.Open(ctx, m.Config.PostgresURL, pgstore.Options{})

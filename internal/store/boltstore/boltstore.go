@@ -20,7 +20,7 @@ import (
 	"fmt"
 	"io"
 	"iter"
-	"math"
+	"log/slog"
 	"os"
 	"strings"
 	"sync"
@@ -58,6 +58,8 @@ type Options struct {
 	// ReadOnly opens the file for reading only, with a shared lock, as statistics and
 	// backups of a stopped bot do; the file must exist. Every method that writes fails.
 	ReadOnly bool
+	// Log receives what fails in the background (a delivered reply's delete); nil discards.
+	Log *slog.Logger
 }
 
 // Store is a conversation.Store on a bbolt file.
@@ -68,9 +70,19 @@ type Store struct {
 	writes  *groupCommit // nil when unbatched or read-only: each write is a transaction of its own
 	dialogs *dialogCache
 
-	mu        sync.Mutex
-	held      map[uint64]time.Time // outbox id -> held until
-	delivered map[uint64]bool      // outbox ids delivered whose delete is not committed yet
+	log *slog.Logger
+
+	mu   sync.Mutex
+	held map[uint64]time.Time // outbox id -> held until
+	// delivered marks outbox entries sent and being deleted, so that Pending and Dump leave
+	// them out while their read transaction may still see them. The value is the id of the
+	// write transaction that deleted the entry, 0 until it committed; a read transaction
+	// whose id is that or later no longer sees the entry, so a mark goes once no reader
+	// older than its delete is left.
+	delivered map[uint64]uint64
+	// readers holds the transaction id of each Pending and Dump in progress, 0 while it is
+	// not known yet (the transaction is being begun): such a reader keeps every mark.
+	readers map[*uint64]struct{}
 }
 
 var _ conversation.Store = (*Store)(nil)
@@ -93,8 +105,13 @@ func Open(path string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.DiscardHandler)
+	}
+	s := &Store{db: db, now: opts.Now, log: opts.Log, lease: opts.Lease, dialogs: newDialogCache(),
+		held: map[uint64]time.Time{}, delivered: map[uint64]uint64{}, readers: map[*uint64]struct{}{}}
 	if opts.ReadOnly {
-		return &Store{db: db, now: opts.Now, lease: opts.Lease, held: map[uint64]time.Time{}, delivered: map[uint64]bool{}, dialogs: newDialogCache()}, nil
+		return s, nil
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
 		for _, name := range [][]byte{dialogsBucket, inboundBucket, outboxBucket, eventsBucket} {
@@ -111,7 +128,7 @@ func Open(path string, opts Options) (*Store, error) {
 	if opts.Lease <= 0 {
 		opts.Lease = 30 * time.Second
 	}
-	s := &Store{db: db, now: opts.Now, lease: opts.Lease, held: map[uint64]time.Time{}, delivered: map[uint64]bool{}, dialogs: newDialogCache()}
+	s.lease = opts.Lease
 	if !opts.Unbatched {
 		s.writes = newGroupCommit(db)
 	}
@@ -262,6 +279,7 @@ func (s *Store) Commit(ctx context.Context, t conversation.Turn, step func(*conv
 		// one by one), so it sets every result afresh.
 		var out conversation.Delivery
 		var conflict bool
+		var held []uint64
 		err = s.update(func(tx *bolt.Tx) error {
 			out, conflict, duplicate = conversation.Delivery{}, false, false
 			inbound := tx.Bucket(inboundBucket)
@@ -295,6 +313,9 @@ func (s *Store) Commit(ctx context.Context, t conversation.Turn, step func(*conv
 				}
 				if i == 0 {
 					id = seq
+					// Held before the commit, so that no Claim finds it unheld in between.
+					s.hold(id, now)
+					held = append(held, id)
 				}
 			}
 			eventsB := tx.Bucket(eventsBucket)
@@ -311,6 +332,12 @@ func (s *Store) Commit(ctx context.Context, t conversation.Turn, step func(*conv
 			out = conversation.Delivery{ID: id, Key: t.Key, Route: t.Route, Reply: res.Reply, Created: now}
 			return nil
 		})
+		// A write that ran more than once held an id each time; only the committed one stays.
+		for _, id := range held {
+			if err != nil || duplicate || conflict || id != out.ID {
+				s.unhold(id)
+			}
+		}
 		switch {
 		case err != nil:
 			return conversation.Delivery{}, err
@@ -318,7 +345,6 @@ func (s *Store) Commit(ctx context.Context, t conversation.Turn, step func(*conv
 			return conversation.Delivery{}, conversation.ErrDuplicate
 		case !conflict:
 			s.dialogs.put(skey, enc, d)
-			s.hold(out.ID, out.Created)
 			return out, nil
 		}
 		s.dialogs.forget(skey)
@@ -365,56 +391,105 @@ func (s *Store) update(fn func(*bolt.Tx) error) error {
 // Pending implements conversation.Store.
 func (s *Store) Pending(ctx context.Context, platform string, limit int) ([]conversation.Delivery, error) {
 	var out []conversation.Delivery
-	err := s.db.View(func(tx *bolt.Tx) error {
-		c := tx.Bucket(outboxBucket).Cursor()
-		for k, v := c.First(); k != nil && len(out) < limit; k, v = c.Next() {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			if s.isDelivered(binary.BigEndian.Uint64(k)) {
-				continue
-			}
-			e, err := decodeOutboxEntry(v)
-			if err != nil {
-				return fmt.Errorf("outbox entry %d: %w", binary.BigEndian.Uint64(k), err)
-			}
-			if e.Key.Platform != platform {
-				continue
-			}
-			out = append(out, conversation.Delivery{ID: binary.BigEndian.Uint64(k), Key: e.Key, Route: e.Route, Reply: e.Reply, Created: e.Created})
-		}
-		return nil
+	err := s.scanOutbox(ctx, platform, func(d conversation.Delivery, _ int) bool {
+		out = append(out, d)
+		return len(out) < limit
 	})
 	return out, err
 }
 
 // Claim implements conversation.Store.
 func (s *Store) Claim(ctx context.Context, platform string, limit int) ([]conversation.Delivery, error) {
-	pending, err := s.Pending(ctx, platform, math.MaxInt)
-	if err != nil {
-		return nil, err
-	}
 	now := s.now()
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	var out []conversation.Delivery
-	for _, d := range pending {
-		if len(out) == limit {
-			break
-		}
-		if until, ok := s.held[d.ID]; ok && now.Before(until) {
-			continue
+	err := s.scanOutbox(ctx, platform, func(d conversation.Delivery, readTx int) bool {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		// Checked again under the lock that MarkDelivered and the commits' holds take: the
+		// reply may have been delivered, or held, since the scan read it.
+		if until, ok := s.held[d.ID]; (ok && now.Before(until)) || s.isDeliveredLocked(d.ID, readTx) {
+			return true
 		}
 		s.held[d.ID] = now.Add(s.lease)
 		out = append(out, d)
-	}
-	return out, nil
+		return len(out) < limit
+	})
+	return out, err
 }
 
-func (s *Store) isDelivered(id uint64) bool {
+// scanOutbox calls visit with the undelivered replies of platform, oldest first, and the id
+// of the read transaction they were read in, until visit returns false.
+func (s *Store) scanOutbox(ctx context.Context, platform string, visit func(d conversation.Delivery, readTx int) bool) error {
+	return s.view(func(tx *bolt.Tx) error {
+		c := tx.Bucket(outboxBucket).Cursor()
+		for k, v := c.First(); k != nil; k, v = c.Next() {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			id := binary.BigEndian.Uint64(k)
+			if s.isDelivered(id, tx.ID()) {
+				continue
+			}
+			e, err := decodeOutboxEntry(v)
+			if err != nil {
+				return fmt.Errorf("outbox entry %d: %w", id, err)
+			}
+			if e.Key.Platform != platform {
+				continue
+			}
+			if !visit(conversation.Delivery{ID: id, Key: e.Key, Route: e.Route, Reply: e.Reply, Created: e.Created}, tx.ID()) {
+				return nil
+			}
+		}
+		return nil
+	})
+}
+
+// view runs fn in a read transaction registered in s.readers, for the delivered marks.
+func (s *Store) view(fn func(*bolt.Tx) error) error {
+	reader := new(uint64)
+	s.mu.Lock()
+	s.readers[reader] = struct{}{}
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		delete(s.readers, reader)
+		for id, deletedIn := range s.delivered {
+			if deletedIn != 0 && !s.readerOlderThan(deletedIn) {
+				delete(s.delivered, id)
+			}
+		}
+	}()
+	return s.db.View(func(tx *bolt.Tx) error {
+		s.mu.Lock()
+		*reader = uint64(tx.ID())
+		s.mu.Unlock()
+		return fn(tx)
+	})
+}
+
+// readerOlderThan reports whether a registered reader may see the file as it was before
+// write transaction txid committed. s.mu is held.
+func (s *Store) readerOlderThan(txid uint64) bool {
+	for r := range s.readers {
+		if *r < txid {
+			return true
+		}
+	}
+	return false
+}
+
+// isDelivered reports whether outbox entry id, seen by read transaction readTx, was delivered.
+func (s *Store) isDelivered(id uint64, readTx int) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.delivered[id]
+	return s.isDeliveredLocked(id, readTx)
+}
+
+func (s *Store) isDeliveredLocked(id uint64, readTx int) bool {
+	deletedIn, ok := s.delivered[id]
+	return ok && (deletedIn == 0 || deletedIn > uint64(readTx))
 }
 
 func (s *Store) hold(id uint64, now time.Time) {
@@ -423,33 +498,58 @@ func (s *Store) hold(id uint64, now time.Time) {
 	s.held[id] = now.Add(s.lease)
 }
 
+func (s *Store) unhold(id uint64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.held, id)
+}
+
 // MarkDelivered implements conversation.Store.
 //
 // With group commit it does not wait for the delete to be committed: the delete joins the
 // next group and the sender goes on to its next reply. From the moment it returns the reply
 // is gone from Pending and Claim. What a crash can do is the same as when it waited: a
 // reply sent but whose delete was not yet on disk is sent once more after a restart. If that
-// commit fails, the reply becomes pending again and is sent again.
+// commit fails, the failure is logged and the reply becomes pending again, to be sent again.
 func (s *Store) MarkDelivered(ctx context.Context, id uint64) error {
-	del := func(tx *bolt.Tx) error { return tx.Bucket(outboxBucket).Delete(encodeID(id)) }
-	if s.writes == nil {
-		defer s.release(id)
-		return s.db.Update(del)
-	}
 	s.mu.Lock()
-	s.delivered[id] = true
+	s.delivered[id] = 0
 	s.mu.Unlock()
-	s.writes.queueWrite(del, func(error) { s.release(id) })
+	var deletedIn uint64
+	del := func(tx *bolt.Tx) error {
+		deletedIn = uint64(tx.ID())
+		return tx.Bucket(outboxBucket).Delete(encodeID(id))
+	}
+	if s.writes == nil {
+		err := s.db.Update(del)
+		s.deleted(id, deletedIn, err)
+		return err
+	}
+	done := func(err error) {
+		if err != nil {
+			s.log.Error("delete a delivered reply from the outbox; it will be sent again", "delivery", id, "err", err)
+		}
+		s.deleted(id, deletedIn, err)
+	}
+	if err := s.writes.queueWrite(del, done); err != nil {
+		s.deleted(id, 0, err)
+		return err
+	}
 	return nil
 }
 
-// release forgets what this process holds of outbox entry id: its lease, and that it was
-// delivered (once its delete is committed, or failed and left the entry to send again).
-func (s *Store) release(id uint64) {
+// deleted records how the delete of delivered outbox entry id ended: committed in write
+// transaction txid, or failed (err), which leaves the entry pending. Either way this process
+// holds it no longer.
+func (s *Store) deleted(id, txid uint64, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.held, id)
-	delete(s.delivered, id)
+	if err != nil || !s.readerOlderThan(txid) {
+		delete(s.delivered, id)
+		return
+	}
+	s.delivered[id] = txid
 }
 
 // MoveChat implements conversation.Store.
@@ -621,7 +721,7 @@ func decodeTime(b []byte) time.Time {
 // order, leaving out replies marked delivered whose delete is still on its way to the file.
 // Holds of the outbox (Claim's leases) are not records: they live in memory.
 func (s *Store) Dump(ctx context.Context, fn func(storemove.Record) error) error {
-	return s.db.View(func(tx *bolt.Tx) error {
+	return s.view(func(tx *bolt.Tx) error {
 		each := func(bucket []byte, f func(k, v []byte) error) error {
 			b := tx.Bucket(bucket)
 			if b == nil {
@@ -660,7 +760,7 @@ func (s *Store) Dump(ctx context.Context, fn func(storemove.Record) error) error
 		}
 		err = each(outboxBucket, func(k, v []byte) error {
 			id := binary.BigEndian.Uint64(k)
-			if s.isDelivered(id) {
+			if s.isDelivered(id, tx.ID()) {
 				return nil
 			}
 			r, err := outboxRecord(id, v)

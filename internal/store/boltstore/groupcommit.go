@@ -46,18 +46,20 @@ func newGroupCommit(db *bolt.DB) *groupCommit {
 // fails is undone and its writes run again one by one), so it must set its results afresh.
 func (g *groupCommit) do(fn func(*bolt.Tx) error) error {
 	result := make(chan error, 1)
-	g.queueWrite(fn, func(err error) { result <- err })
+	if err := g.queueWrite(fn, func(err error) { result <- err }); err != nil {
+		return err
+	}
 	return <-result
 }
 
 // queueWrite is do without the wait: done is called, on the writer's goroutine, with what do
-// would return.
-func (g *groupCommit) queueWrite(fn func(*bolt.Tx) error, done func(error)) {
+// would return. Once close was called it returns bolt.ErrDatabaseNotOpen and done is never
+// called.
+func (g *groupCommit) queueWrite(fn func(*bolt.Tx) error, done func(error)) error {
 	g.mu.Lock()
 	if g.closed {
 		g.mu.Unlock()
-		done(bolt.ErrDatabaseNotOpen)
-		return
+		return bolt.ErrDatabaseNotOpen
 	}
 	g.queue = append(g.queue, pendingWrite{fn: fn, done: done})
 	g.mu.Unlock()
@@ -65,6 +67,7 @@ func (g *groupCommit) queueWrite(fn func(*bolt.Tx) error, done func(error)) {
 	case g.wake <- struct{}{}:
 	default: // a signal is pending already; run will see this write with it
 	}
+	return nil
 }
 
 // close commits the writes queued so far and stops; later writes fail.

@@ -172,7 +172,9 @@ func TestGroupCommit_CloseCommitsQueuedWrites(t *testing.T) {
 	db, g := openGroupCommit(t)
 	done := make(chan error, 20)
 	for i := range cap(done) {
-		g.queueWrite(put(fmt.Sprint(i)), func(err error) { done <- err })
+		if err := g.queueWrite(put(fmt.Sprint(i)), func(err error) { done <- err }); err != nil {
+			t.Fatal(err)
+		}
 	}
 	g.close()
 	for range cap(done) {

@@ -56,6 +56,7 @@ func Run(t *testing.T, newOpener Opener) {
 		{"ConcurrentCommitsSerialize", testConcurrent},
 		{"EventsAndNotices", testEventsAndNotices},
 		{"ClaimHoldsReplies", testClaim},
+		{"ClaimWhileCommittingAndDelivering", testClaimWhileCommitting},
 		{"ExpireEvents", testExpireEvents},
 	}
 	for _, tc := range tests {
@@ -488,5 +489,54 @@ func CheckVersion1Migrated(t *testing.T, s conversation.Store, k conversation.Ke
 	}
 	if sol, _ := got.CurrentSolution(); sol != "payment-timing" {
 		t.Errorf("current solution %q", sol)
+	}
+}
+
+// A reply is never claimable while its committer holds it: not between its commit and its
+// hold, and not while its delete is on its way, even to a Claim that began reading before
+// that delete was done.
+func testClaimWhileCommitting(t *testing.T, openStore func() conversation.Store, _ *clock) {
+	s := open(t, openStore)
+	ctx := context.Background()
+	stop := make(chan struct{})
+	var claimed []conversation.Delivery
+	var claimer sync.WaitGroup
+	claimer.Go(func() {
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			got, err := s.Claim(ctx, "telegram", 100)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			claimed = append(claimed, got...)
+		}
+	})
+	var committers sync.WaitGroup
+	for c := range 8 {
+		committers.Go(func() {
+			k := conversation.Key{Platform: "telegram", Chat: fmt.Sprint(c), User: fmt.Sprint(c)}
+			for i := range 30 {
+				d, err := s.Commit(ctx, conversation.Turn{Key: k, InboundID: fmt.Sprint(c, "-", i)}, set("en", "q", time.Now()))
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if err := s.MarkDelivered(ctx, d.ID); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	committers.Wait()
+	close(stop)
+	claimer.Wait()
+	if len(claimed) > 0 {
+		t.Errorf("Claim returned %d replies held by their committer or already delivered, the first %+v", len(claimed), claimed[0])
 	}
 }
