@@ -97,7 +97,9 @@ type KB struct {
 	// template execution.
 	fixed map[textKey]string
 	// templates holds the messages with placeholders that are plain fields, split at them.
-	templates  map[textKey]fieldTemplate
+	templates map[textKey]fieldTemplate
+	// sources are the messages as the locale files define them, the last file's winning.
+	sources    map[textKey]*i18n.Message
 	recognizer recognizer
 }
 
@@ -218,6 +220,7 @@ func (k *KB) loadLocales(base, overlay fs.FS) (map[string]map[string]bool, error
 		return nil, err
 	}
 	ids := map[string]map[string]bool{}
+	k.sources = map[textKey]*i18n.Message{}
 	for _, f := range files {
 		b, err := fs.ReadFile(f.fsys, f.name)
 		if err != nil {
@@ -236,6 +239,7 @@ func (k *KB) loadLocales(base, overlay fs.FS) (map[string]map[string]bool, error
 		}
 		for _, m := range mf.Messages {
 			ids[tag][m.ID] = true
+			k.sources[textKey{tag, m.ID}] = m
 		}
 	}
 	if len(ids) == 0 {

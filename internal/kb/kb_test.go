@@ -167,7 +167,9 @@ func TestText_FieldsFilledLikeTheTemplate(t *testing.T) {
 		{load(t), "en", kb.MsgDiagnosis, map[string]any{"Cause": "<b>&"}, "Likely cause: <b>&"},
 		{conditional, "en", kb.MsgPlan, map[string]any{"Count": 0}, "Nothing left to try."},
 		{conditional, "en", kb.MsgPlan, map[string]any{"Count": 2}, "I'll go through 2 things to try."},
-		{conditional, "en", kb.MsgDiagnosis, map[string]any{"Cause": "bank"}, "Likely cause: bank (bank)"},
+		{conditional, "en", kb.MsgDiagnosis, map[string]any{"Cause": "bank"}, "Your bank blocks it."},
+		{conditional, "en", kb.MsgDiagnosis, map[string]any{"Cause": "card"}, "Likely cause: card (card)"},
+		{conditional, "en", kb.MsgSolutionHeading, map[string]any{"N": 1, "Total": 3, "Title": "PayPal"}, "#1/3:PayPal"},
 	}
 	for _, tc := range tests {
 		if got := tc.k.Text(tc.lang, tc.id, tc.data); got != tc.want {

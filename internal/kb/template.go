@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"text/template"
+	"text/template/parse"
 
 	"github.com/nicksnyder/go-i18n/v2/i18n"
 )
@@ -16,47 +18,57 @@ type fieldTemplate struct {
 	fields []string
 }
 
-// marker stands for field name in a render that finds where the fields are.
-func marker(name string) string { return "\x00" + name + "\x00" }
-
-// compileFieldTemplate finds the fields of message id by rendering it with a marker for
-// each of names, and checks the result against go-i18n with two other sets of values, one
-// of them empty (so a condition on a value is caught). It reports false when the message is
-// anything but text and fields; Text then goes on rendering it with go-i18n.
-func compileFieldTemplate(l *i18n.Localizer, id string, names []string) (fieldTemplate, bool) {
-	markers, values, empty := map[string]any{}, map[string]any{}, map[string]any{}
-	for i, name := range names {
-		markers[name] = marker(name)
-		values[name] = "v" + strconv.Itoa(i)
-		empty[name] = ""
+// compileFieldTemplate splits message m at its fields. It reports false when the message is
+// anything but text and plain fields (a condition, a function, other delimiters, plural
+// forms); Text then goes on rendering it with go-i18n. The split form is checked against
+// go-i18n's rendering (l, id) once, which must agree.
+func compileFieldTemplate(m *i18n.Message, l *i18n.Localizer, id string) (fieldTemplate, bool) {
+	if m == nil || m.LeftDelim != "" || m.RightDelim != "" || m.Zero != "" || m.One != "" || m.Two != "" || m.Few != "" || m.Many != "" {
+		return fieldTemplate{}, false
 	}
-	s, err := l.Localize(&i18n.LocalizeConfig{MessageID: id, TemplateData: markers})
+	tmpl, err := template.New(id).Parse(m.Other)
 	if err != nil {
 		return fieldTemplate{}, false
 	}
-	var t fieldTemplate
-	for {
-		before, rest, found := strings.Cut(s, "\x00")
-		if !found {
-			t.text = append(t.text, s)
-			break
+	t := fieldTemplate{text: []string{""}}
+	if tmpl.Tree != nil {
+		for _, node := range tmpl.Tree.Root.Nodes {
+			switch n := node.(type) {
+			case *parse.TextNode:
+				t.text[len(t.text)-1] += string(n.Text)
+			case *parse.ActionNode:
+				name, ok := plainField(n)
+				if !ok {
+					return fieldTemplate{}, false
+				}
+				t.fields = append(t.fields, name)
+				t.text = append(t.text, "")
+			default:
+				return fieldTemplate{}, false
+			}
 		}
-		name, after, found := strings.Cut(rest, "\x00")
-		if !found {
-			return fieldTemplate{}, false
-		}
-		t.text = append(t.text, before)
-		t.fields = append(t.fields, name)
-		s = after
 	}
-	for _, data := range []map[string]any{values, empty} {
-		want, err := l.Localize(&i18n.LocalizeConfig{MessageID: id, TemplateData: data})
-		got, ok := t.fill(data)
-		if err != nil || !ok || got != want {
-			return fieldTemplate{}, false
-		}
+	values := map[string]any{}
+	for i, name := range t.fields {
+		values[name] = "v" + strconv.Itoa(i)
+	}
+	want, err := l.Localize(&i18n.LocalizeConfig{MessageID: id, TemplateData: values})
+	if got, ok := t.fill(values); err != nil || !ok || got != want {
+		return fieldTemplate{}, false
 	}
 	return t, true
+}
+
+// plainField returns Name if n is exactly {{.Name}}.
+func plainField(n *parse.ActionNode) (string, bool) {
+	if len(n.Pipe.Decl) != 0 || len(n.Pipe.Cmds) != 1 || len(n.Pipe.Cmds[0].Args) != 1 {
+		return "", false
+	}
+	f, ok := n.Pipe.Cmds[0].Args[0].(*parse.FieldNode)
+	if !ok || len(f.Ident) != 1 {
+		return "", false
+	}
+	return f.Ident[0], true
 }
 
 // fill returns the message with data's values in its fields; false if data lacks one.

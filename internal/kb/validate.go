@@ -285,7 +285,7 @@ func (k *KB) validateMessages(defined map[string]map[string]bool) error {
 	k.templates = map[textKey]fieldTemplate{}
 	for _, lang := range k.Languages() {
 		for _, id := range k.requiredMessages() {
-			t, ok := compileFieldTemplate(k.localizers[lang], id, templateFields)
+			t, ok := compileFieldTemplate(k.sources[textKey{lang, id}], k.localizers[lang], id)
 			switch {
 			case ok && len(t.fields) == 0:
 				k.fixed[textKey{lang, id}] = t.text[0]

@@ -216,8 +216,9 @@ func (s *Store) Backup(w io.Writer) (int64, error) {
 // kept from its last commit (dialogCache); the write transaction checks that the stored
 // record is still that one and otherwise starts over from the file. A duplicate inbound id
 // is found in the read transaction before the step, or, for a dialog kept from its last
-// commit, in the write transaction after it. Write transactions of concurrent commits are grouped into one bbolt commit (one
-// fsync, see groupCommit), so the engine's work never holds up the writer.
+// commit, in the write transaction after it. Write transactions of concurrent commits are
+// grouped into one bbolt commit (one fsync, see groupCommit), so the engine's work never
+// holds up the writer.
 func (s *Store) Commit(ctx context.Context, t conversation.Turn, step func(*conversation.Dialog) (conversation.Result, error)) (conversation.Delivery, error) {
 	skey := t.Key.String()
 	key := []byte(skey)

@@ -7,9 +7,10 @@ import (
 	"github.com/paydoctor/bot/internal/conversation"
 )
 
-// dialogCacheSize bounds the dialogs kept decoded: more than are active at once in a burst,
-// a few megabytes at most.
-const dialogCacheSize = 10_000
+// dialogCacheSize bounds the dialogs kept decoded: more than are active at once in a burst.
+// An entry is about 600 bytes (the record and the decoded dialog), up to about 5 KB with the
+// longest last message kept for a handoff: 1-10 MB in all, well inside gctune's soft limit.
+const dialogCacheSize = 2048
 
 // dialogCache holds the last committed record of recently active dialogs, decoded, so that
 // the next message of an active conversation needs neither a read transaction nor a JSON

@@ -72,7 +72,13 @@ func decodeDialogRecord(v []byte) (conversation.Dialog, error) {
 	r := decoder{b: v[1:]}
 	var d conversation.Dialog
 	d.Lang = r.string()
-	d.LangPinned = r.byte() == 1
+	switch r.byte() {
+	case 0:
+	case 1:
+		d.LangPinned = true
+	default:
+		r.failed = true
+	}
 	d.Stage = conversation.Stage(r.varint())
 	d.Question = r.string()
 	d.Outcome = r.string()

@@ -70,7 +70,9 @@ func TestDialogRecord_RoundTrip(t *testing.T) {
 
 func TestDialogRecord_DamagedOrFromTheFuture(t *testing.T) {
 	good := appendDialogRecord(nil, sampleDialog())
-	for _, v := range [][]byte{nil, {0}, {1, 0}, good[:len(good)-1], append(good[:len(good):len(good)], 0)} {
+	pinnedTwo := appendDialogRecord(nil, conversation.Dialog{Lang: "en", LangPinned: true})
+	pinnedTwo[4] = 2 // format, length 2, "en", then the pinned byte
+	for _, v := range [][]byte{nil, {0}, {1, 0}, good[:len(good)-1], append(good[:len(good):len(good)], 0), pinnedTwo} {
 		if _, err := decodeDialogRecord(v); !errors.Is(err, errDialogRecord) {
 			t.Errorf("decodeDialogRecord(%x) = %v, want %v", v, err, errDialogRecord)
 		}

@@ -63,7 +63,7 @@ func appendOutboxEntry(b []byte, e outboxEntry) []byte {
 	b = appendString(b, e.Key.Chat)
 	b = appendString(b, e.Key.User)
 	b = appendString(b, string(e.Route))
-	b = binary.AppendVarint(b, e.Created.UnixNano())
+	b = appendTime(b, e.Created)
 	r := e.Reply
 	b = appendString(b, r.Text)
 	b = binary.AppendUvarint(b, uint64(len(r.Buttons)))
@@ -98,7 +98,7 @@ func decodeOutboxEntry(v []byte) (outboxEntry, error) {
 	if route := d.string(); route != "" {
 		e.Route = []byte(route)
 	}
-	e.Created = time.Unix(0, d.varint())
+	e.Created = d.time()
 	e.Reply.Text = d.string()
 	if n := d.count(); n > 0 {
 		e.Reply.Buttons = make([]conversation.Button, n)
@@ -147,7 +147,7 @@ func (d *decoder) byte() byte {
 	return c
 }
 
-// time reads what appendTime wrote, in UTC, as the JSON encoding reads it back.
+// time reads what appendTime wrote, in UTC.
 func (d *decoder) time() time.Time {
 	sec := d.varint()
 	nsec := d.uvarint()
@@ -179,8 +179,9 @@ func (d *decoder) string() string {
 	return s
 }
 
-// count reads a number of elements, each of which takes at least a byte, so a damaged
-// count cannot make the caller allocate more than the value's size.
+// count reads a number of elements, each of which takes at least a byte of the value, so a
+// damaged count is refused before the caller allocates for more elements than the value
+// could hold.
 func (d *decoder) count() int {
 	n := d.uvarint()
 	if d.failed || n > uint64(len(d.b)) {

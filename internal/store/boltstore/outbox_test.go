@@ -24,7 +24,7 @@ func sampleOutboxEntry() outboxEntry {
 			Solutions: []string{"paypal", "virtual-card"},
 			Lang:      "zh-Hans",
 		},
-		Created: time.Unix(1764150000, 123456789),
+		Created: time.Unix(1764150000, 123456789).UTC(),
 	}
 }
 
@@ -43,17 +43,13 @@ func TestOutboxEntry_RoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !got.Created.Equal(e.Created) {
-		t.Errorf("created %v, want %v", got.Created, e.Created)
-	}
-	got.Created = e.Created
 	if !reflect.DeepEqual(got, e) {
 		t.Errorf("round trip:\n got %+v\nwant %+v", got, e)
 	}
 
-	empty := outboxEntry{Key: conversation.Key{Platform: "telegram", Chat: "1", User: "2"}, Created: time.Unix(0, 0)}
-	if got, err := decodeOutboxEntry(appendOutboxEntry(nil, empty)); err != nil || !reflect.DeepEqual(got.Reply, empty.Reply) || got.Route != nil {
-		t.Errorf("an empty reply came back as %+v, %v", got, err)
+	empty := outboxEntry{Key: conversation.Key{Platform: "telegram", Chat: "1", User: "2"}}
+	if got, err := decodeOutboxEntry(appendOutboxEntry(nil, empty)); err != nil || !reflect.DeepEqual(got, empty) {
+		t.Errorf("an empty entry came back as %+v, %v", got, err)
 	}
 }
 
