@@ -135,6 +135,14 @@ func Open(path string, opts Options) (*Store, error) {
 	return s, nil
 }
 
+// pageSize is the page size of a new file (an existing one keeps the size it was made
+// with). bbolt writes every page changed by a commit with a write of its own, and on the disks
+// measured each scattered write costs about as much again at the fsync as its bytes do: with
+// 16 KiB pages, four times the operating system's, a group commit writes a quarter as many
+// pages, and BenchmarkThroughput gives about a tenth more messages a second. A lone message
+// pays for it, 0.3 ms more (docs/performance.md).
+const pageSize = 16 << 10
+
 // openChecked opens the file and reads every page once (bbolt's consistency check), so that a
 // damaged file is refused at start with a clear error instead of panicking in the middle of
 // a conversation. bbolt panics on some kinds of damage; those are errors here too.
@@ -150,7 +158,7 @@ func openChecked(path string, lockTimeout time.Duration, readOnly bool) (db *bol
 			db, err = nil, damaged(p)
 		}
 	}()
-	db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: lockTimeout, ReadOnly: readOnly, FreelistType: bolt.FreelistMapType})
+	db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: lockTimeout, ReadOnly: readOnly, FreelistType: bolt.FreelistMapType, PageSize: pageSize})
 	switch {
 	case errors.Is(err, bolt.ErrTimeout):
 		return nil, fmt.Errorf("open %s: %w", path, conversation.ErrLocked)

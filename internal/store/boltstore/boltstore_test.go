@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -230,7 +231,7 @@ func TestOpen_ErrDamaged(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			for _, page := range []int{0, 4096} {
+			for _, page := range []int{0, boltstore.PageSize} {
 				for i := page + 16; i < page+80; i++ {
 					b[i] ^= 0xff
 				}
@@ -238,8 +239,8 @@ func TestOpen_ErrDamaged(t *testing.T) {
 			return os.WriteFile(p, b, 0o600)
 		},
 		"truncated":            func(p string) error { return os.Truncate(p, 5000) },
-		"data pages garbled":   func(p string) error { return garble(p, 8192) },
-		"dialog pages garbled": func(p string) error { return garble(p, 4*4096) },
+		"data pages garbled":   func(p string) error { return garble(p, 2*boltstore.PageSize) },
+		"dialog pages garbled": func(p string) error { return garble(p, 4*boltstore.PageSize) },
 	}
 	for name, damage := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -317,12 +318,14 @@ func TestExpire_SpaceIsReused(t *testing.T) {
 		}
 		wg.Wait()
 	}
+	// The size bbolt has used, up to its highest page: what a backup copies. The file itself
+	// grows in steps of powers of two while it is small, so its size says little here.
 	size := func() int64 {
-		fi, err := os.Stat(path)
+		n, err := s.Backup(io.Discard)
 		if err != nil {
 			t.Fatal(err)
 		}
-		return fi.Size()
+		return n
 	}
 	fill(1)
 	afterFirst := size()
@@ -331,8 +334,11 @@ func TestExpire_SpaceIsReused(t *testing.T) {
 		t.Fatalf("Expire = %d, %v", n, err)
 	}
 	fill(2)
-	if grown := size(); grown > afterFirst*11/10 {
-		t.Errorf("the file grew from %d to %d bytes: the expired dialogs' space was not reused", afterFirst, grown)
+	// Without reuse the second 2,000 would take as much again. Some pages freed by Expire are
+	// still pending (a read transaction older than the delete may be open) while the new
+	// dialogs are written, so some growth is normal.
+	if grown := size(); grown > afterFirst*5/4 {
+		t.Errorf("the database grew from %d to %d bytes: the expired dialogs' space was not reused", afterFirst, grown)
 	}
 }
 
