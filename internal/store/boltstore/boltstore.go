@@ -400,6 +400,9 @@ func (s *Store) update(fn func(*bolt.Tx) error) error {
 // Pending implements conversation.Store.
 func (s *Store) Pending(ctx context.Context, platform string, limit int) ([]conversation.Delivery, error) {
 	var out []conversation.Delivery
+	if limit <= 0 {
+		return nil, nil
+	}
 	err := s.scanOutbox(ctx, platform, func(d conversation.Delivery, _ int) bool {
 		out = append(out, d)
 		return len(out) < limit
@@ -411,6 +414,9 @@ func (s *Store) Pending(ctx context.Context, platform string, limit int) ([]conv
 func (s *Store) Claim(ctx context.Context, platform string, limit int) ([]conversation.Delivery, error) {
 	now := s.now()
 	var out []conversation.Delivery
+	if limit <= 0 {
+		return nil, nil
+	}
 	err := s.scanOutbox(ctx, platform, func(d conversation.Delivery, readTx int) bool {
 		s.mu.Lock()
 		defer s.mu.Unlock()

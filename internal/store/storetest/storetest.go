@@ -180,6 +180,9 @@ func testOutbox(t *testing.T, openStore func() conversation.Store, _ *clock) {
 			t.Fatalf("delivery ids not increasing in commit order: %v", ids)
 		}
 	}
+	if none, err := s.Pending(ctx, "telegram", 0); err != nil || len(none) != 0 {
+		t.Errorf("Pending(telegram, 0) = %d replies, %v; want none", len(none), err)
+	}
 	pending, err := s.Pending(ctx, "telegram", 3)
 	if err != nil {
 		t.Fatal(err)
