@@ -111,9 +111,9 @@ func (g *groupCommit) run() {
 // transaction is rolled back and each write runs again in a transaction of its own, so that
 // only the failing one gets the error.
 func (g *groupCommit) commit(group []pendingWrite) {
-	err := g.db.Update(func(tx *bolt.Tx) error {
+	err := g.update(func(tx *bolt.Tx) error {
 		for _, w := range group {
-			if err := callWrite(w.fn, tx); err != nil {
+			if err := w.fn(tx); err != nil {
 				return err
 			}
 		}
@@ -126,17 +126,19 @@ func (g *groupCommit) commit(group []pendingWrite) {
 		return
 	}
 	for _, w := range group {
-		w.done(g.db.Update(func(tx *bolt.Tx) error { return callWrite(w.fn, tx) }))
+		w.done(g.update(w.fn))
 	}
 }
 
-// callWrite runs fn, turning a panic into an error: the writer goroutine serves every
-// conversation, and one bad write must not take it, or the process, down.
-func callWrite(fn func(*bolt.Tx) error, tx *bolt.Tx) (err error) {
+// update is DB.Update with a panic, in a write or in bbolt itself (which panics on some kinds
+// of damage), turned into an error: the writer goroutine serves every conversation, and one
+// bad write must not take it, or the process, down. DB.Update rolls the transaction back
+// before the panic reaches here.
+func (g *groupCommit) update(fn func(*bolt.Tx) error) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("panic in a write transaction: %v", p)
 		}
 	}()
-	return fn(tx)
+	return g.db.Update(fn)
 }
