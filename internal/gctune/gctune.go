@@ -3,10 +3,10 @@
 // The bot keeps little in memory (a few megabytes: the knowledge base, the dialogs of active
 // conversations) and allocates a lot per message (decoding updates, rendering, bbolt's
 // nodes), so with the runtime's default (GOGC=100) its small heap is collected dozens of
-// times a second under load: a fifth of the CPU of a message in BenchmarkThroughput.
-// Collecting when the heap has grown to five times what is live instead, under a soft
-// memory limit well inside the bot's memory budget, cuts that to a few percent and keeps the
-// peak RSS bounded all the same (docs/performance.md has both figures).
+// times a second under load: about a sixth of the CPU in BenchmarkThroughput's profile
+// (background marking and assists). Collecting when the heap has grown to five times what
+// is live instead, under a soft memory limit well inside the bot's memory budget, cuts that
+// to under a tenth and keeps the peak RSS bounded all the same (docs/performance.md).
 package gctune
 
 import (
@@ -22,23 +22,15 @@ const (
 	Limit = 48 << 20
 )
 
-// Settings is what Apply left in effect.
-type Settings struct {
-	Percent int   // -1: collection off, as GOGC=off
-	Limit   int64 // bytes
-	// FromEnv reports that the operator's GOGC or GOMEMLIMIT was left in effect.
-	FromEnv bool
-}
-
 // Apply sets Percent and Limit, unless the operator set GOGC or GOMEMLIMIT: the runtime read
-// those at start, and they win.
-func Apply(getenv func(string) string) Settings {
+// those at start, and they win. It returns the collector's target in effect (-1: off).
+func Apply(getenv func(string) string) (percent int) {
 	if getenv("GOGC") != "" || getenv("GOMEMLIMIT") != "" {
-		percent := debug.SetGCPercent(-1)
+		percent = debug.SetGCPercent(-1)
 		debug.SetGCPercent(percent)
-		return Settings{Percent: percent, Limit: debug.SetMemoryLimit(-1), FromEnv: true}
+		return percent
 	}
 	debug.SetGCPercent(Percent)
 	debug.SetMemoryLimit(Limit)
-	return Settings{Percent: Percent, Limit: Limit}
+	return Percent
 }

