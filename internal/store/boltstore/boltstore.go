@@ -67,7 +67,7 @@ type Store struct {
 	db      *bolt.DB
 	now     func() time.Time
 	lease   time.Duration
-	writes  *groupCommit // nil when unbatched or read-only: each write is a transaction of its own
+	writes  *journal // nil when unbatched or read-only: each write is a transaction of its own
 	dialogs *dialogCache
 
 	log *slog.Logger
@@ -111,7 +111,21 @@ func Open(path string, opts Options) (*Store, error) {
 	s := &Store{db: db, now: opts.Now, log: opts.Log, lease: opts.Lease, dialogs: newDialogCache(),
 		held: map[uint64]time.Time{}, delivered: map[uint64]uint64{}, readers: map[*uint64]struct{}{}}
 	if opts.ReadOnly {
-		return s, nil
+		pending, err := journalPending(db)
+		if err != nil || !pending {
+			return s, err
+		}
+		// A bot killed with changes in its journal: apply them, as its next start would, so
+		// that what is read is everything it answered.
+		db.Close()
+		rw, err := Open(path, Options{LockTimeout: opts.LockTimeout})
+		if err != nil {
+			return nil, err
+		}
+		if err := rw.Close(); err != nil {
+			return nil, err
+		}
+		return Open(path, opts)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
 		for _, name := range [][]byte{dialogsBucket, inboundBucket, outboxBucket, eventsBucket} {
@@ -129,8 +143,25 @@ func Open(path string, opts Options) (*Store, error) {
 		opts.Lease = 30 * time.Second
 	}
 	s.lease = opts.Lease
-	if !opts.Unbatched {
-		s.writes = newGroupCommit(db)
+	// Unbatched too: the journal a batched run left is applied before anything else.
+	j, err := openJournal(db)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	if opts.Unbatched {
+		if err := j.file.Close(); err != nil {
+			db.Close()
+			return nil, err
+		}
+	} else {
+		s.writes = j
+		s.writes.onCheckpoint = func(txid uint64, delivered []uint64) {
+			for _, id := range delivered {
+				s.deleted(id, txid, nil)
+			}
+		}
+		go j.run()
 	}
 	return s, nil
 }
@@ -182,12 +213,14 @@ func openChecked(path string, lockTimeout time.Duration, readOnly bool) (db *bol
 	return db, nil
 }
 
-// Close commits the writes already asked for, then closes the file, releasing its lock.
+// Close commits the writes already asked for, writes the journal into the file, then closes
+// the file, releasing its lock.
 func (s *Store) Close() error {
+	var err error
 	if s.writes != nil {
-		s.writes.close()
+		err = s.writes.close()
 	}
-	return s.db.Close()
+	return errors.Join(err, s.db.Close())
 }
 
 // Ping reports whether the store can commit: it writes the time into a bucket of its own in a
@@ -210,6 +243,9 @@ func (s *Store) Ping(ctx context.Context) error {
 // bbolt file that Open reads; restoring is putting it in place of the file while the bot is
 // stopped.
 func (s *Store) Backup(w io.Writer) (int64, error) {
+	if err := s.flush(); err != nil {
+		return 0, err
+	}
 	var n int64
 	err := s.db.View(func(tx *bolt.Tx) error {
 		var err error
@@ -230,10 +266,9 @@ func (s *Store) Backup(w io.Writer) (int64, error) {
 // holds up the writer.
 func (s *Store) Commit(ctx context.Context, t conversation.Turn, step func(*conversation.Dialog) (conversation.Result, error)) (conversation.Delivery, error) {
 	skey := t.Key.String()
-	key := []byte(skey)
-	var inboundKey []byte
+	var inboundKey string
 	if t.InboundID != "" {
-		inboundKey = []byte(t.Key.Platform + ":" + t.InboundID)
+		inboundKey = t.Key.Platform + ":" + t.InboundID
 	}
 	for attempt := 0; ; attempt++ {
 		if err := ctx.Err(); err != nil {
@@ -247,10 +282,19 @@ func (s *Store) Commit(ctx context.Context, t conversation.Turn, step func(*conv
 		if attempt == 0 {
 			stored, d, cached = s.dialogs.get(skey)
 		}
+		if !cached && s.writes != nil {
+			stored, cached = s.writes.pendingDialog(skey)
+			if cached && stored != nil {
+				var err error
+				if d, err = decodeDialogRecord(stored); err != nil {
+					return conversation.Delivery{}, fmt.Errorf("dialog %s: %w", t.Key, err)
+				}
+			}
+		}
 		if !cached {
 			err := s.db.View(func(tx *bolt.Tx) error {
-				duplicate = inboundKey != nil && tx.Bucket(inboundBucket).Get(inboundKey) != nil
-				stored = bytes.Clone(tx.Bucket(dialogsBucket).Get(key))
+				duplicate = inboundKey != "" && tx.Bucket(inboundBucket).Get([]byte(inboundKey)) != nil
+				stored = bytes.Clone(tx.Bucket(dialogsBucket).Get([]byte(skey)))
 				return nil
 			})
 			if err != nil {
@@ -290,35 +334,28 @@ func (s *Store) Commit(ctx context.Context, t conversation.Turn, step func(*conv
 		var out conversation.Delivery
 		var conflict bool
 		var held []uint64
-		err = s.update(func(tx *bolt.Tx) error {
+		err = s.update(func(w writeTx) error {
 			out, conflict, duplicate = conversation.Delivery{}, false, false
-			inbound := tx.Bucket(inboundBucket)
-			if inboundKey != nil && inbound.Get(inboundKey) != nil {
+			if inboundKey != "" && w.seen(inboundKey) {
 				duplicate = true
 				return nil
 			}
-			dialogs := tx.Bucket(dialogsBucket)
-			if !bytes.Equal(dialogs.Get(key), stored) {
+			if !bytes.Equal(w.dialog(skey), stored) {
 				conflict = true
 				return nil
 			}
-			if err := dialogs.Put(key, enc); err != nil {
+			if err := w.putDialog(skey, enc); err != nil {
 				return err
 			}
-			if inboundKey != nil {
-				if err := inbound.Put(inboundKey, encodeTime(now)); err != nil {
+			if inboundKey != "" {
+				if err := w.putInbound(inboundKey, now); err != nil {
 					return err
 				}
 			}
-			outbox := tx.Bucket(outboxBucket)
-			outbox.FillPercent = 1
 			var id uint64
 			for i, entry := range outgoing {
-				seq, err := outbox.NextSequence()
+				seq, err := w.addOutbox(entry)
 				if err != nil {
-					return err
-				}
-				if err := outbox.Put(encodeID(seq), entry); err != nil {
 					return err
 				}
 				if i == 0 {
@@ -328,14 +365,8 @@ func (s *Store) Commit(ctx context.Context, t conversation.Turn, step func(*conv
 					held = append(held, id)
 				}
 			}
-			eventsB := tx.Bucket(eventsBucket)
-			eventsB.FillPercent = 1
 			for _, e := range events {
-				seq, err := eventsB.NextSequence()
-				if err != nil {
-					return err
-				}
-				if err := eventsB.Put(encodeID(seq), e); err != nil {
+				if err := w.addEvent(e); err != nil {
 					return err
 				}
 			}
@@ -364,6 +395,9 @@ func (s *Store) Commit(ctx context.Context, t conversation.Turn, step func(*conv
 // Events implements conversation.Store. It reads every event recorded, in commit order:
 // statistics are read rarely, by an operator, and never on the path of a message.
 func (s *Store) Events(ctx context.Context, since time.Time, fn func(conversation.Event) error) error {
+	if err := s.flush(); err != nil {
+		return err
+	}
 	return s.db.View(func(tx *bolt.Tx) error {
 		b := tx.Bucket(eventsBucket)
 		if b == nil {
@@ -389,13 +423,31 @@ func (s *Store) Events(ctx context.Context, since time.Time, fn func(conversatio
 	})
 }
 
-// update runs fn in a write transaction, grouped with concurrent ones unless
-// Options.Unbatched. fn may run more than once.
-func (s *Store) update(fn func(*bolt.Tx) error) error {
+// update runs fn on a write: in the journal, grouped with concurrent ones, or unless
+// Options.Unbatched in a bbolt transaction of its own.
+func (s *Store) update(fn func(writeTx) error) error {
+	if s.writes == nil {
+		return s.db.Update(func(tx *bolt.Tx) error { return fn(boltTx{tx}) })
+	}
+	return s.writes.do(fn)
+}
+
+// updateFile runs fn in a bbolt write transaction, after the journal's changes are in the
+// file: for the writes that are not a message's (MoveChat, Expire, Load).
+func (s *Store) updateFile(fn func(*bolt.Tx) error) error {
 	if s.writes == nil {
 		return s.db.Update(fn)
 	}
-	return s.writes.do(fn)
+	return s.writes.direct(fn)
+}
+
+// flush brings the bbolt file up to date with every write answered so far, for the reads
+// that are not a message's (the outbox sweep, statistics, Dump, Backup).
+func (s *Store) flush() error {
+	if s.writes == nil {
+		return nil
+	}
+	return s.writes.direct(nil)
 }
 
 // Pending implements conversation.Store.
@@ -436,6 +488,9 @@ func (s *Store) Claim(ctx context.Context, platform string, limit int) ([]conver
 // scanOutbox calls visit with the undelivered replies of platform, oldest first, and the id
 // of the read transaction they were read in, until visit returns false.
 func (s *Store) scanOutbox(ctx context.Context, platform string, visit func(d conversation.Delivery, readTx int) bool) error {
+	if err := s.flush(); err != nil {
+		return err
+	}
 	return s.view(func(tx *bolt.Tx) error {
 		c := tx.Bucket(outboxBucket).Cursor()
 		for k, v := c.First(); k != nil; k, v = c.Next() {
@@ -522,36 +577,37 @@ func (s *Store) unhold(id uint64) {
 
 // MarkDelivered implements conversation.Store.
 //
-// With group commit it does not wait for the delete to be committed: the delete joins the
-// next group and the sender goes on to its next reply. From the moment it returns the reply
-// is gone from Pending and Claim. What a crash can do is the same as when it waited: a
-// reply sent but whose delete was not yet on disk is sent once more after a restart. If that
-// commit fails, the failure is logged and the reply becomes pending again, to be sent again.
+// With the journal it does not wait for the delete to be recorded: the delete joins the next
+// record and the sender goes on to its next reply. From the moment it returns the reply is
+// gone from Pending and Claim. What a crash can do is the same as when it waited: a reply
+// sent but whose delete was not yet on disk is sent once more after a restart. If the record
+// fails, the failure is logged and the reply becomes pending again, to be sent again. The
+// delete reaches the bbolt file with the next checkpoint, which ends the mark (journal's
+// onCheckpoint).
 func (s *Store) MarkDelivered(ctx context.Context, id uint64) error {
 	s.mu.Lock()
 	s.delivered[id] = 0
 	s.mu.Unlock()
-	var deletedIn uint64
-	del := func(tx *bolt.Tx) error {
-		deletedIn = uint64(tx.ID())
-		return tx.Bucket(outboxBucket).Delete(encodeID(id))
-	}
 	if s.writes == nil {
-		err := s.db.Update(del)
+		var deletedIn uint64
+		err := s.db.Update(func(tx *bolt.Tx) error {
+			deletedIn = uint64(tx.ID())
+			return boltTx{tx}.deleteOutbox(id)
+		})
 		s.deleted(id, deletedIn, err)
 		return err
 	}
 	done := func(err error) {
 		if err != nil {
 			s.log.Error("delete a delivered reply from the outbox; it will be sent again", "delivery", id, "err", err)
+			s.deleted(id, 0, err)
 		}
-		s.deleted(id, deletedIn, err)
 	}
-	if err := s.writes.queueWrite(del, done); err != nil {
+	err := s.writes.queueWrite(pendingWrite{change: func(w writeTx) error { return w.deleteOutbox(id) }, done: done})
+	if err != nil {
 		s.deleted(id, 0, err)
-		return err
 	}
-	return nil
+	return err
 }
 
 // deleted records how the delete of delivered outbox entry id ended: committed in write
@@ -574,7 +630,8 @@ func (s *Store) MoveChat(ctx context.Context, platform, from, to string) (int, e
 		return 0, nil
 	}
 	moved := 0
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.updateFile(func(tx *bolt.Tx) error {
+		moved = 0
 		dialogs := tx.Bucket(dialogsBucket)
 		prefix := []byte(conversation.Key{Platform: platform, Chat: from}.String())
 		type kv struct{ k, v []byte }
@@ -609,6 +666,9 @@ func (s *Store) Expire(ctx context.Context, c conversation.Cutoffs) (int, error)
 	// dialogs must not hold the writer, and with it every conversation, for long.
 	type stale struct{ key, value []byte }
 	var dialogs, inbound []stale
+	if err := s.flush(); err != nil {
+		return 0, err
+	}
 	err := s.db.View(func(tx *bolt.Tx) error {
 		err := tx.Bucket(dialogsBucket).ForEach(func(k, v []byte) error {
 			d, err := decodeDialogRecord(v)
@@ -639,7 +699,7 @@ func (s *Store) Expire(ctx context.Context, c conversation.Cutoffs) (int, error)
 	for start := 0; start < len(dialogs); start += chunk {
 		part := dialogs[start:min(start+chunk, len(dialogs))]
 		n := 0
-		err := s.db.Update(func(tx *bolt.Tx) error {
+		err := s.updateFile(func(tx *bolt.Tx) error {
 			n = 0
 			b := tx.Bucket(dialogsBucket)
 			for _, d := range part {
@@ -661,7 +721,7 @@ func (s *Store) Expire(ctx context.Context, c conversation.Cutoffs) (int, error)
 	}
 	for start := 0; start < len(inbound); start += chunk {
 		part := inbound[start:min(start+chunk, len(inbound))]
-		err := s.db.Update(func(tx *bolt.Tx) error {
+		err := s.updateFile(func(tx *bolt.Tx) error {
 			b := tx.Bucket(inboundBucket)
 			for _, in := range part {
 				if err := b.Delete(in.key); err != nil {
@@ -691,7 +751,7 @@ func (s *Store) expireEvents(ctx context.Context, cutoff time.Time) error {
 			return err
 		}
 		n := 0
-		err := s.db.Update(func(tx *bolt.Tx) error {
+		err := s.updateFile(func(tx *bolt.Tx) error {
 			n = 0
 			b := tx.Bucket(eventsBucket)
 			if b == nil {
@@ -737,6 +797,9 @@ func decodeTime(b []byte) time.Time {
 // order, leaving out replies marked delivered whose delete is still on its way to the file.
 // Holds of the outbox (Claim's leases) are not records: they live in memory.
 func (s *Store) Dump(ctx context.Context, fn func(storemove.Record) error) error {
+	if err := s.flush(); err != nil {
+		return err
+	}
 	return s.view(func(tx *bolt.Tx) error {
 		each := func(bucket []byte, f func(k, v []byte) error) error {
 			b := tx.Bucket(bucket)
@@ -813,7 +876,7 @@ func splitKey(k string) (platform, chat, user string, ok bool) {
 // buckets' sequences continue after the largest.
 func (s *Store) Load(ctx context.Context, records iter.Seq2[storemove.Record, error]) error {
 	defer s.dialogs.clear()
-	return s.db.Update(func(tx *bolt.Tx) error {
+	return s.updateFile(func(tx *bolt.Tx) error {
 		for _, name := range [][]byte{dialogsBucket, inboundBucket, outboxBucket, eventsBucket} {
 			if k, _ := tx.Bucket(name).Cursor().First(); k != nil {
 				return fmt.Errorf("%w: %s holds %s", storemove.ErrNotEmpty, s.db.Path(), name)

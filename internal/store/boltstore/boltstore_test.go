@@ -238,9 +238,15 @@ func TestOpen_ErrDamaged(t *testing.T) {
 			}
 			return os.WriteFile(p, b, 0o600)
 		},
-		"truncated":            func(p string) error { return os.Truncate(p, 5000) },
-		"data pages garbled":   func(p string) error { return garble(p, 2*boltstore.PageSize) },
-		"dialog pages garbled": func(p string) error { return garble(p, 4*boltstore.PageSize) },
+		"truncated":          func(p string) error { return os.Truncate(p, 5000) },
+		"data pages garbled": func(p string) error { return garble(p, 2*boltstore.PageSize) },
+		"dialog pages garbled": func(p string) error {
+			page, err := dialogsRoot(p)
+			if err != nil {
+				return err
+			}
+			return garble(p, page*boltstore.PageSize)
+		},
 	}
 	for name, damage := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -249,7 +255,8 @@ func TestOpen_ErrDamaged(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			for i := range 50 {
+			// Enough dialogs for a page of their own.
+			for i := range 300 {
 				k := conversation.Key{Platform: "t", Chat: strconv.Itoa(i), User: "u"}
 				if _, err := s.Commit(context.Background(), conversation.Turn{Key: k}, func(d *conversation.Dialog) (conversation.Result, error) {
 					d.Lang = "en"
@@ -275,6 +282,24 @@ func TestOpen_ErrDamaged(t *testing.T) {
 }
 
 // garble overwrites the file from offset on with a fixed pattern.
+// dialogsRoot returns the page number of the root of the dialogs bucket.
+func dialogsRoot(path string) (int, error) {
+	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true})
+	if err != nil {
+		return 0, err
+	}
+	defer db.Close()
+	var page int
+	err = db.View(func(tx *bolt.Tx) error {
+		page = int(tx.Bucket([]byte("dialogs")).Root())
+		return nil
+	})
+	if err == nil && page == 0 {
+		err = errors.New("the dialogs bucket is inline, in its parent's page")
+	}
+	return page, err
+}
+
 func garble(path string, from int) error {
 	b, err := os.ReadFile(path)
 	if err != nil {

@@ -1,0 +1,242 @@
+package boltstore
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"testing"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+func openTestJournal(t *testing.T) (*bolt.DB, *journal) {
+	t.Helper()
+	db, err := bolt.Open(filepath.Join(t.TempDir(), "j.db"), 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		for _, name := range [][]byte{dialogsBucket, inboundBucket, outboxBucket, eventsBucket} {
+			if _, err := tx.CreateBucket(name); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, err := openJournal(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go j.run()
+	t.Cleanup(func() {
+		j.close()
+		db.Close()
+	})
+	return db, j
+}
+
+func put(key string) func(writeTx) error {
+	return func(w writeTx) error { return w.putDialog(key, []byte("v")) }
+}
+
+// storedDialogs checkpoints and returns the keys of the dialogs bucket.
+func storedDialogs(t *testing.T, db *bolt.DB, j *journal) map[string]bool {
+	t.Helper()
+	if err := j.direct(nil); err != nil {
+		t.Fatal(err)
+	}
+	keys := map[string]bool{}
+	err := db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(dialogsBucket).ForEach(func(k, _ []byte) error { keys[string(k)] = true; return nil })
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return keys
+}
+
+// records counts the records of the journal's current generation.
+func records(t *testing.T, j *journal) int {
+	t.Helper()
+	n := 0
+	for off := int64(0); ; n++ {
+		body, ok, err := readRecord(j.file, off, j.id, j.gen)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !ok {
+			return n
+		}
+		off += recordHeader + int64(len(body))
+	}
+}
+
+// waitQueued waits until n writes wait for the writer.
+func waitQueued(j *journal, n int) {
+	for {
+		j.mu.Lock()
+		queued := len(j.queue)
+		j.mu.Unlock()
+		if queued == n {
+			return
+		}
+		runtime.Gosched()
+	}
+}
+
+// While the writer is busy, the writes that arrive wait for it and are then recorded
+// together, in one record with one fdatasync.
+func TestJournal_WritesWaitingForTheWriterShareOneRecord(t *testing.T) {
+	db, j := openTestJournal(t)
+	entered, release := make(chan struct{}), make(chan struct{})
+	var first sync.WaitGroup
+	first.Go(func() {
+		err := j.do(func(w writeTx) error {
+			close(entered)
+			<-release
+			return put("first")(w)
+		})
+		if err != nil {
+			t.Error(err)
+		}
+	})
+	<-entered
+
+	const waiting = 50
+	var writes sync.WaitGroup
+	for i := range waiting {
+		writes.Go(func() {
+			if err := j.do(put(fmt.Sprint(i))); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	waitQueued(j, waiting)
+	close(release)
+	first.Wait()
+	writes.Wait()
+
+	if got := records(t, j); got != 2 {
+		t.Errorf("the first write and %d waiting ones were recorded in %d records, want 2", waiting, got)
+	}
+	if got := len(storedDialogs(t, db, j)); got != waiting+1 {
+		t.Errorf("%d keys stored, want %d", got, waiting+1)
+	}
+}
+
+// A write that fails, or panics, gets its error and leaves no change; the others of its
+// group are recorded all the same, and the writer goes on.
+func TestJournal_AFailingWriteFailsAlone(t *testing.T) {
+	db, j := openTestJournal(t)
+	entered, release := make(chan struct{}), make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		j.do(func(writeTx) error { close(entered); <-release; return nil })
+	})
+	<-entered
+
+	refused := errors.New("refused")
+	results := make([]error, 6)
+	for i := range results {
+		wg.Go(func() {
+			switch i {
+			case 2:
+				results[i] = j.do(func(w writeTx) error { put("2")(w); return refused })
+			case 4:
+				results[i] = j.do(func(w writeTx) error { put("4")(w); panic("a bug") })
+			default:
+				results[i] = j.do(put(fmt.Sprint(i)))
+			}
+		})
+	}
+	waitQueued(j, len(results))
+	close(release)
+	wg.Wait()
+
+	keys := storedDialogs(t, db, j)
+	for i, err := range results {
+		switch i {
+		case 2:
+			if !errors.Is(err, refused) {
+				t.Errorf("write 2: %v, want its own error", err)
+			}
+		case 4:
+			if err == nil {
+				t.Error("the panicking write reported no error")
+			}
+		default:
+			if err != nil {
+				t.Errorf("write %d: %v", i, err)
+			}
+		}
+		if want := i != 2 && i != 4; keys[fmt.Sprint(i)] != want {
+			t.Errorf("key %d stored: %v, want %v", i, keys[fmt.Sprint(i)], want)
+		}
+	}
+	if err := j.do(put("after")); err != nil {
+		t.Errorf("a write after the failures: %v", err)
+	}
+}
+
+// A write sees what the writes before it in the same group changed.
+func TestJournal_AWriteSeesTheGroupsEarlierWrites(t *testing.T) {
+	_, j := openTestJournal(t)
+	entered, release := make(chan struct{}), make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() { j.do(func(writeTx) error { close(entered); <-release; return nil }) })
+	<-entered
+	seen := make([]string, 3)
+	for i := range seen {
+		wg.Go(func() {
+			err := j.do(func(w writeTx) error {
+				seen[i] = string(w.dialog("k"))
+				return w.putDialog("k", fmt.Append(w.dialog("k"), i))
+			})
+			if err != nil {
+				t.Error(err)
+			}
+		})
+		waitQueued(j, i+1) // in this order
+	}
+	close(release)
+	wg.Wait()
+	if want := []string{"", "0", "01"}; fmt.Sprint(seen) != fmt.Sprint(want) {
+		t.Errorf("the writes saw %q, want %q", seen, want)
+	}
+	if got, _ := j.pendingDialog("k"); string(got) != "012" {
+		t.Errorf("dialog k after the group: %q, want 012", got)
+	}
+}
+
+// close records and checkpoints what was queued before it; writes after it fail without
+// blocking.
+func TestJournal_CloseCommitsQueuedWrites(t *testing.T) {
+	db, j := openTestJournal(t)
+	done := make(chan error, 20)
+	for i := range cap(done) {
+		if err := j.queueWrite(pendingWrite{change: put(fmt.Sprint(i)), done: func(err error) { done <- err }}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := j.close(); err != nil {
+		t.Fatal(err)
+	}
+	for range cap(done) {
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}
+	n := 0
+	db.View(func(tx *bolt.Tx) error { n = tx.Bucket(dialogsBucket).Stats().KeyN; return nil })
+	if n != cap(done) {
+		t.Errorf("%d keys in the file after close, want %d", n, cap(done))
+	}
+	if err := j.do(put("late")); !errors.Is(err, bolt.ErrDatabaseNotOpen) {
+		t.Errorf("a write after close: %v, want %v", err, bolt.ErrDatabaseNotOpen)
+	}
+}
