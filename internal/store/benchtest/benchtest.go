@@ -99,7 +99,7 @@ func Run(b *testing.B, open func(b *testing.B) conversation.Store) {
 			b.Error(err)
 		}
 	}
-	d := conversation.NewDispatcher(svc, deliver, conversation.DispatcherOptions{FloodLimit: 1 << 30, Workers: 192, QueueLen: 8})
+	d := conversation.NewDispatcher(svc, deliver, conversation.DispatcherOptions{FloodLimit: 1 << 30, Workers: 96, QueueLen: 8})
 	ctx, cancel := context.WithCancel(context.Background())
 	running := make(chan struct{})
 	go func() { d.Run(ctx); close(running) }()

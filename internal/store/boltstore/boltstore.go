@@ -150,7 +150,7 @@ func Open(path string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	if opts.Unbatched {
-		if err := j.file.Close(); err != nil {
+		if err := j.closeFiles(); err != nil {
 			db.Close()
 			return nil, err
 		}

@@ -15,37 +15,50 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// The journal is the store's group commit. One goroutine takes every write that is waiting,
-// runs them on a groupTx, appends their changes to the journal file as one record with one
-// write and one fdatasync, and only then answers them. The changes are kept in memory (the
-// memtable) and written into the bbolt file by a checkpoint: one bbolt commit, with its
-// fsyncs, for thousands of messages.
+// The journal is the store's group commit. One goroutine, the writer, takes every write that
+// is waiting, runs them on a groupTx, appends their changes to a journal file as one record
+// with one write and one fdatasync, and only then answers them. The changes are kept in
+// memory (the memtable) and written into the bbolt file by a checkpoint: one bbolt commit,
+// with its fsyncs, for thousands of messages, run beside the writer.
 //
 // Why: a bbolt commit writes every B+tree page it changed, each with a write of its own,
 // and fsyncs twice. A group of 85 messages changed 35 pages of 16 KiB: 18 of them the
 // dialogs bucket, of which every leaf holds an active dialog, and the rest the tails of the
-// append-only buckets. On the disk measured that took 3.5 ms, most of a 4.8 ms cycle, for
-// 7 KB of changes a message. The same group is one 55 KB record in the journal.
+// append-only buckets. On the disk measured that took 3.5 ms, most of a 4.8 ms cycle. The
+// same group is one record of about 55 KB.
 //
-// Crash safety: a write is answered only after its record is on disk. A checkpoint writes
-// the memtable and a new generation number into the bbolt file in one bbolt transaction;
-// records carry the generation (and the file's journal id), so Open replays exactly the
-// records written since the last checkpoint that reached the disk and ignores older ones,
-// and a torn record fails its checksum and ends the replay.
+// Generations: the records written between two checkpoints are a generation, and go to one
+// of two files, alternately, so that the writer goes on in the other file while the
+// checkpoint of the last generation runs. The bbolt file holds the number of the first
+// generation it does not contain, written by the checkpoint in the same transaction as the
+// changes. Every record carries its generation and the bbolt file's journal id, under a
+// CRC-32C, so Open replays exactly the records not yet in the file, in order, and stops at a
+// torn one, at the end of what was written, or at a record of an older generation that
+// nothing overwrote.
 type journal struct {
-	db   *bolt.DB
-	file *os.File
-	id   uint64 // random, per bbolt file: a journal left beside another file is not replayed
-	gen  uint64 // records of this generation are the changes since the last checkpoint
-	size int64  // of the file, all of it written (zeros beyond the records)
-	end  int64  // where the next record goes
-	buf  []byte
+	db    *bolt.DB
+	files [2]*os.File
+	sizes [2]int64 // all of it written (zeros beyond the records)
+	id    uint64   // random, per bbolt file: a journal left beside another file is not replayed
+	gen   uint64   // the generation being written, to files[gen%2]
+	end   int64    // where its next record goes
+	buf   []byte
 
-	memMu sync.RWMutex // guards mem against Store.pendingDialog; the writer alone changes it
-	mem   *memtable
+	// memMu guards mem and flushing against Store.pendingDialog and the checkpoint; only
+	// the writer changes them.
+	memMu    sync.RWMutex
+	mem      *memtable // the changes of generation gen
+	flushing *memtable // those of generation gen-1 while its checkpoint has not succeeded
 
-	// onCheckpoint is told which delivered replies a checkpoint deleted from the file, and
-	// the checkpoint's bbolt transaction id.
+	inFlight   bool              // a checkpoint of flushing runs
+	checkpoint chan checkpointed // its result
+	flushes    []func(error)     // flushes answered when the checkpoint in flight ends
+	waiting    []func(error)     // flushes that need a checkpoint started after them
+	failed     error             // of the last checkpoint, while flushing waits for another
+	failedAt   time.Time
+
+	// onCheckpoint is told, on the writer's goroutine, which delivered replies a checkpoint
+	// deleted from the file, and the checkpoint's bbolt transaction id.
 	onCheckpoint func(txid uint64, delivered []uint64)
 
 	wake chan struct{} // a write was queued; holds at most one signal
@@ -58,8 +71,13 @@ type journal struct {
 	closeErr error // of the last checkpoint, at close
 }
 
+type checkpointed struct {
+	txid uint64
+	err  error
+}
+
 // pendingWrite is a commit's write (change), or a write straight to the bbolt file (direct,
-// after a checkpoint; a flush when fn is nil).
+// after a checkpoint; a flush when flush is set).
 type pendingWrite struct {
 	change func(writeTx) error
 	direct func(*bolt.Tx) error
@@ -71,11 +89,14 @@ const (
 	// maxGroup bounds how many writes share one record, and so how long the first write of
 	// a group waits for the last.
 	maxGroup = 1024
-	// checkpointBytes is how much journal is written before a checkpoint: at 20,000
-	// messages a second about one checkpoint every quarter of a second, whose bbolt commit
-	// takes a few percent of the writer's time, with a few MB in the memtable.
+	// checkpointBytes is how much journal a generation gets before its checkpoint starts:
+	// at 20,000 messages a second about four checkpoints a second, each a bbolt commit of
+	// 10-25 ms beside the writer, with a few MB in each memtable.
 	checkpointBytes = 4 << 20
-	// growBytes is how much the file grows at a time. It is grown by writing zeros and
+	// maxJournalBytes is how far a generation may grow while the last one's checkpoint is
+	// slow; beyond it the writer waits for the checkpoint, and if that failed, writes fail.
+	maxJournalBytes = 64 << 20
+	// growBytes is how much a file grows at a time. It is grown by writing zeros and
 	// fsynced, so that a record's fdatasync never has to write the file's size.
 	growBytes = 1 << 20
 
@@ -83,40 +104,54 @@ const (
 )
 
 var (
-	journalKey = []byte("journal") // in the meta bucket: id and generation
+	journalKey = []byte("journal") // in the meta bucket: id and the first generation to replay
 	crcTable   = crc32.MakeTable(crc32.Castagnoli)
 )
 
-func journalPath(dbPath string) string { return dbPath + ".journal" }
+// journalPaths are the journal's two files, beside the bbolt file.
+func journalPaths(dbPath string) [2]string {
+	return [2]string{dbPath + ".journal.0", dbPath + ".journal.1"}
+}
 
 // openJournal applies the journal beside the bbolt file to it. The caller starts run.
 func openJournal(db *bolt.DB) (*journal, error) {
-	j := &journal{db: db, mem: newMemtable(), wake: make(chan struct{}, 1), done: make(chan struct{})}
+	j := &journal{db: db, mem: newMemtable(), checkpoint: make(chan checkpointed, 1),
+		wake: make(chan struct{}, 1), done: make(chan struct{})}
 	var err error
 	if j.id, j.gen, err = journalState(db); err != nil {
 		return nil, err
 	}
-	if j.file, err = openJournalFile(journalPath(db.Path())); err != nil {
-		return nil, err
+	for i, path := range journalPaths(db.Path()) {
+		if j.files[i], err = openJournalFile(path); err == nil {
+			j.sizes[i], err = j.files[i].Seek(0, io.SeekEnd)
+		}
+		if err != nil {
+			j.closeFiles()
+			return nil, err
+		}
 	}
-	if j.size, err = j.file.Seek(0, io.SeekEnd); err != nil {
-		j.file.Close()
-		return nil, err
-	}
-	if err := j.replay(); err != nil {
-		j.file.Close()
-		return nil, err
+	for {
+		n, err := j.replay(j.gen)
+		if err != nil {
+			j.closeFiles()
+			return nil, err
+		}
+		if n == 0 {
+			break
+		}
+		j.gen++
 	}
 	// Always a new generation, so that no record written before this start can be read as
 	// one written after it.
-	if err := j.checkpoint(nil, true); err != nil {
-		j.file.Close()
-		return nil, fmt.Errorf("apply the journal %s: %w", j.file.Name(), err)
+	if err := j.checkpointNow(nil); err != nil {
+		j.closeFiles()
+		return nil, fmt.Errorf("apply the journal: %w", err)
 	}
 	return j, nil
 }
 
-// journalState reads the file's journal id and generation, giving a new file its id.
+// journalState reads the file's journal id and first generation to replay, giving a new
+// file its id.
 func journalState(db *bolt.DB) (id, gen uint64, err error) {
 	err = db.Update(func(tx *bolt.Tx) error {
 		meta, err := tx.CreateBucketIfNotExists(metaBucket)
@@ -152,15 +187,21 @@ func journalPending(db *bolt.DB) (bool, error) {
 	if err != nil || id == 0 {
 		return false, err
 	}
-	f, err := os.Open(journalPath(db.Path()))
-	if errors.Is(err, os.ErrNotExist) {
-		return false, nil
-	} else if err != nil {
-		return false, err
+	// Records of gen, or, if the bot was killed during a checkpoint, of the one after it.
+	for g := gen; g <= gen+1; g++ {
+		f, err := os.Open(journalPaths(db.Path())[g%2])
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		} else if err != nil {
+			return false, err
+		}
+		_, ok, err := readRecord(f, 0, id, g)
+		f.Close()
+		if ok || err != nil {
+			return ok, err
+		}
 	}
-	defer f.Close()
-	_, ok, err := readRecord(f, 0, id, gen)
-	return ok, err
+	return false, nil
 }
 
 func openJournalFile(path string) (*os.File, error) {
@@ -180,7 +221,17 @@ func openJournalFile(path string) (*os.File, error) {
 	return f, nil
 }
 
-// readRecord reads the record at off if it is one of this file's generation gen, intact.
+func (j *journal) closeFiles() error {
+	var errs []error
+	for _, f := range j.files {
+		if f != nil {
+			errs = append(errs, f.Close())
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// readRecord reads the record at off if it is one of generation gen of file id, intact.
 func readRecord(f *os.File, off int64, id, gen uint64) ([]byte, bool, error) {
 	var h [recordHeader]byte
 	if _, err := f.ReadAt(h[:], off); errors.Is(err, io.EOF) {
@@ -189,7 +240,7 @@ func readRecord(f *os.File, off int64, id, gen uint64) ([]byte, bool, error) {
 		return nil, false, err
 	}
 	n := binary.BigEndian.Uint32(h[16:])
-	if binary.BigEndian.Uint64(h[:]) != id || binary.BigEndian.Uint64(h[8:]) != gen || n > 1<<30 {
+	if binary.BigEndian.Uint64(h[:]) != id || binary.BigEndian.Uint64(h[8:]) != gen || n > maxJournalBytes {
 		return nil, false, nil
 	}
 	body := make([]byte, n)
@@ -205,16 +256,19 @@ func readRecord(f *os.File, off int64, id, gen uint64) ([]byte, bool, error) {
 	return body, true, nil
 }
 
-// replay reads the records of the current generation into the memtable.
-func (j *journal) replay() error {
-	for off := int64(0); ; {
-		body, ok, err := readRecord(j.file, off, j.id, j.gen)
+// replay reads the records of generation gen into the memtable and returns how many there
+// were.
+func (j *journal) replay(gen uint64) (int, error) {
+	f := j.files[gen%2]
+	n := 0
+	for off := int64(0); ; n++ {
+		body, ok, err := readRecord(f, off, j.id, gen)
 		if err != nil || !ok {
-			return err
+			return n, err
 		}
 		changes, err := decodeChanges(body)
 		if err != nil {
-			return fmt.Errorf("journal %s at %d: %w", j.file.Name(), off, err)
+			return n, fmt.Errorf("journal %s at %d: %w", f.Name(), off, err)
 		}
 		j.mem.apply(changes)
 		off += recordHeader + int64(len(body))
@@ -231,9 +285,10 @@ func (j *journal) do(fn func(writeTx) error) error {
 	return <-result
 }
 
-// direct runs fn in a bbolt write transaction of its own, after the writes queued before
-// it, in the checkpoint that writes the memtable. A nil fn only checkpoints: reads of the
-// bbolt file then see every write answered before.
+// direct runs fn in a bbolt write transaction, after the writes queued before it, in a
+// checkpoint that writes every memtable; the writer waits for it. A nil fn only flushes:
+// reads of the bbolt file then see every write answered before, and the writer goes on
+// meanwhile.
 func (j *journal) direct(fn func(*bolt.Tx) error) error {
 	result := make(chan error, 1)
 	if err := j.queueWrite(pendingWrite{direct: fn, flush: fn == nil, done: func(err error) { result <- err }}); err != nil {
@@ -264,8 +319,14 @@ func (j *journal) queueWrite(w pendingWrite) error {
 func (j *journal) pendingDialog(key string) ([]byte, bool) {
 	j.memMu.RLock()
 	defer j.memMu.RUnlock()
-	v, ok := j.mem.dialogs[key]
-	return v, ok
+	if v, ok := j.mem.dialogs[key]; ok {
+		return v, true
+	}
+	if j.flushing != nil {
+		v, ok := j.flushing.dialogs[key]
+		return v, ok
+	}
+	return nil, false
 }
 
 // close answers the writes queued so far, checkpoints, and stops; later writes fail.
@@ -278,7 +339,7 @@ func (j *journal) close() error {
 	default:
 	}
 	<-j.done
-	return errors.Join(j.closeErr, j.file.Close())
+	return errors.Join(j.closeErr, j.closeFiles())
 }
 
 func (j *journal) run() {
@@ -296,10 +357,15 @@ func (j *journal) run() {
 		j.mu.Unlock()
 		if n == 0 {
 			if closed {
-				j.closeErr = j.checkpoint(nil, false)
+				j.closeErr = j.checkpointNow(nil)
 				return
 			}
-			<-j.wake
+			select {
+			case <-j.wake:
+			case c := <-j.checkpoint:
+				j.checkpointEnded(c)
+				j.startCheckpoint()
+			}
 			continue
 		}
 		// Writes to the bbolt file go in their turn: the journal writes queued before one
@@ -313,19 +379,157 @@ func (j *journal) run() {
 				j.record(round[:i])
 			}
 			if i < len(round) {
-				w := round[i]
-				w.done(j.checkpoint(w.direct, !w.flush))
+				switch w := round[i]; {
+				case w.flush:
+					j.waiting = append(j.waiting, w.done)
+				default:
+					w.done(j.checkpointNow(w.direct))
+				}
 				i++
 			}
 			clear(round[:i]) // let the closures go
 			round = round[i:]
 		}
-		if j.end >= checkpointBytes {
-			// A failure is no write's: the memtable stays, and the next checkpoint, or the
-			// record that finds no room, tries again.
-			_ = j.checkpoint(nil, false)
+		select {
+		case c := <-j.checkpoint:
+			j.checkpointEnded(c)
+		default:
+		}
+		j.startCheckpoint()
+	}
+}
+
+// retryAfter is how long a failed checkpoint waits before it is tried again, so that a full
+// disk does not keep a core busy.
+const retryAfter = time.Second
+
+// startCheckpoint starts the checkpoint of the current generation if it is due (or a flush
+// waits for it) and none runs; one that failed is tried again first.
+func (j *journal) startCheckpoint() {
+	if j.inFlight {
+		return
+	}
+	if j.failed != nil && time.Since(j.failedAt) < retryAfter {
+		for _, done := range j.waiting {
+			done(j.failed)
+		}
+		j.waiting = nil
+		return
+	}
+	if j.flushing == nil {
+		if len(j.waiting) > 0 && j.mem.empty() && j.end == 0 {
+			for _, done := range j.waiting {
+				done(nil) // the file holds every write answered
+			}
+			j.waiting = nil
+			return
+		}
+		if len(j.waiting) == 0 && j.end < checkpointBytes {
+			return
+		}
+		j.nextGeneration()
+		j.flushes, j.waiting = j.waiting, nil
+	}
+	j.inFlight = true
+	m, gen := j.flushing, j.gen
+	go func() {
+		txid, err := j.write(m, gen, nil)
+		j.checkpoint <- checkpointed{txid, err}
+	}()
+}
+
+// nextGeneration moves the memtable to flushing and the writer to the other file.
+func (j *journal) nextGeneration() {
+	j.memMu.Lock()
+	j.flushing, j.mem = j.mem, newMemtable()
+	j.mem.outboxID, j.mem.eventID = j.flushing.outboxID, j.flushing.eventID
+	j.memMu.Unlock()
+	j.gen++
+	j.end = 0
+}
+
+// checkpointEnded takes the result of the checkpoint that ran beside the writer.
+func (j *journal) checkpointEnded(c checkpointed) {
+	j.inFlight = false
+	for _, done := range j.flushes {
+		done(c.err)
+	}
+	j.flushes = nil
+	if c.err != nil {
+		// Tried again later (startCheckpoint); the memtables and their records stay
+		// meanwhile. A flush cannot succeed before that.
+		for _, done := range j.waiting {
+			done(c.err)
+		}
+		j.waiting = nil
+		j.failed, j.failedAt = c.err, time.Now()
+		return
+	}
+	j.failed = nil
+	delivered := j.flushing.delivered
+	j.memMu.Lock()
+	j.flushing = nil
+	j.memMu.Unlock()
+	if j.onCheckpoint != nil {
+		j.onCheckpoint(c.txid, delivered)
+	}
+}
+
+// checkpointNow writes every memtable into the bbolt file, and fn after them, on the
+// writer's goroutine, and starts a new generation.
+func (j *journal) checkpointNow(fn func(*bolt.Tx) error) error {
+	if j.inFlight {
+		j.checkpointEnded(<-j.checkpoint)
+	}
+	if j.flushing != nil {
+		txid, err := j.write(j.flushing, j.gen, nil)
+		j.checkpointEnded(checkpointed{txid, err})
+		if err != nil {
+			return err
 		}
 	}
+	j.nextGeneration()
+	j.flushes, j.waiting = append(j.flushes, j.waiting...), nil
+	txid, err := j.write(j.flushing, j.gen, fn)
+	if err != nil && fn != nil {
+		// fn's own error, most likely (Load refuses a store that is not empty): the
+		// checkpoint goes on without it.
+		txid, cerr := j.write(j.flushing, j.gen, nil)
+		j.checkpointEnded(checkpointed{txid, cerr})
+		return err
+	}
+	if err == nil && fn != nil {
+		err = j.db.View(func(tx *bolt.Tx) error {
+			// Load sets the sequences of the buckets.
+			j.mem.outboxID = max(j.mem.outboxID, tx.Bucket(outboxBucket).Sequence())
+			j.mem.eventID = max(j.mem.eventID, tx.Bucket(eventsBucket).Sequence())
+			return nil
+		})
+	}
+	j.checkpointEnded(checkpointed{txid, err})
+	return err
+}
+
+// write writes m into the bbolt file, with fn after it, in one transaction that records gen
+// as the first generation the file does not contain.
+func (j *journal) write(m *memtable, gen uint64, fn func(*bolt.Tx) error) (txid uint64, err error) {
+	err = update(j.db, func(tx *bolt.Tx) error {
+		if err := m.writeTo(tx); err != nil {
+			return err
+		}
+		v := binary.BigEndian.AppendUint64(binary.BigEndian.AppendUint64(nil, j.id), gen)
+		if err := tx.Bucket(metaBucket).Put(journalKey, v); err != nil {
+			return err
+		}
+		if fn != nil {
+			if err := fn(tx); err != nil {
+				return err
+			}
+		}
+		txid = uint64(tx.ID())
+		return nil
+	})
+	return txid, err
 }
 
 // record runs a group of writes and appends their changes to the journal as one record.
@@ -337,7 +541,7 @@ func (j *journal) record(group []pendingWrite) {
 		}
 		return
 	}
-	g := &groupTx{mem: j.mem, view: view, dialogs: map[string][]byte{}, inbound: map[string]bool{}}
+	g := &groupTx{mem: j.mem, flushing: j.flushing, view: view, dialogs: map[string][]byte{}, inbound: map[string]bool{}}
 	errs := make([]error, len(group))
 	for i, w := range group {
 		errs[i] = g.run(w.change)
@@ -363,91 +567,57 @@ func (j *journal) record(group []pendingWrite) {
 	}
 }
 
-// append writes changes as one record and waits for it to be on disk.
+// append writes changes as one record of the current generation and waits for it to be on
+// disk.
 func (j *journal) append(changes []change) error {
 	b := append(j.buf[:0], make([]byte, recordHeader)...)
 	b = appendChanges(b, changes)
 	j.buf = b
-	if j.end > 0 && j.end+int64(len(b)) > max(j.size, checkpointBytes+growBytes) {
-		if err := j.checkpoint(nil, false); err != nil {
-			return fmt.Errorf("journal full, and its checkpoint failed: %w", err)
+	if j.end > 0 && j.end+int64(len(b)) > maxJournalBytes {
+		// The last checkpoint is slow, or failed: wait for it, and start this generation's.
+		if j.inFlight {
+			j.checkpointEnded(<-j.checkpoint)
+		}
+		j.startCheckpoint()
+		if j.end > 0 {
+			return fmt.Errorf("journal full, and its checkpoint failed: %w", j.failed)
 		}
 	}
 	binary.BigEndian.PutUint64(b, j.id)
 	binary.BigEndian.PutUint64(b[8:], j.gen)
 	binary.BigEndian.PutUint32(b[16:], uint32(len(b)-recordHeader))
 	binary.BigEndian.PutUint32(b[20:], crc32.Update(crc32.Checksum(b[:20], crcTable), crcTable, b[recordHeader:]))
+	f := j.files[j.gen%2]
 	if err := j.grow(j.end + int64(len(b))); err != nil {
 		return err
 	}
-	if _, err := j.file.WriteAt(b, j.end); err != nil {
+	if _, err := f.WriteAt(b, j.end); err != nil {
 		return fmt.Errorf("journal: %w", err)
 	}
-	if err := datasync(j.file); err != nil {
+	if err := datasync(f); err != nil {
 		return fmt.Errorf("journal: %w", err)
 	}
 	j.end += int64(len(b))
 	return nil
 }
 
-// grow makes the file at least size bytes long, with zeros, on disk.
+// grow makes the current file at least size bytes long, with zeros, on disk.
 func (j *journal) grow(size int64) error {
-	if size <= j.size {
+	i := j.gen % 2
+	if size <= j.sizes[i] {
 		return nil
 	}
 	newSize := (size + growBytes - 1) / growBytes * growBytes
 	zeros := make([]byte, growBytes)
-	for off := j.size; off < newSize; off += growBytes {
-		if _, err := j.file.WriteAt(zeros[:min(growBytes, newSize-off)], off); err != nil {
+	for off := j.sizes[i]; off < newSize; off += growBytes {
+		if _, err := j.files[i].WriteAt(zeros[:min(growBytes, newSize-off)], off); err != nil {
 			return fmt.Errorf("journal: %w", err)
 		}
 	}
-	if err := j.file.Sync(); err != nil {
+	if err := j.files[i].Sync(); err != nil {
 		return fmt.Errorf("journal: %w", err)
 	}
-	j.size = newSize
-	return nil
-}
-
-// checkpoint writes the memtable into the bbolt file, with fn after it, in one transaction
-// that also starts a new journal generation. Without a memtable to write or fn it does
-// nothing unless always is set.
-func (j *journal) checkpoint(fn func(*bolt.Tx) error, always bool) error {
-	if j.mem.empty() && fn == nil && !always && j.end == 0 {
-		return nil
-	}
-	var txid, outboxID, eventID uint64
-	gen := j.gen + 1
-	err := update(j.db, func(tx *bolt.Tx) error {
-		if err := j.mem.writeTo(tx); err != nil {
-			return err
-		}
-		v := binary.BigEndian.AppendUint64(binary.BigEndian.AppendUint64(nil, j.id), gen)
-		if err := tx.Bucket(metaBucket).Put(journalKey, v); err != nil {
-			return err
-		}
-		if fn != nil {
-			if err := fn(tx); err != nil {
-				return err
-			}
-		}
-		// Load sets the sequences of the buckets.
-		outboxID, eventID = tx.Bucket(outboxBucket).Sequence(), tx.Bucket(eventsBucket).Sequence()
-		txid = uint64(tx.ID())
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	j.memMu.Lock()
-	done := j.mem
-	j.mem = newMemtable()
-	j.mem.outboxID, j.mem.eventID = max(done.outboxID, outboxID), max(done.eventID, eventID)
-	j.memMu.Unlock()
-	j.gen, j.end = gen, 0
-	if j.onCheckpoint != nil {
-		j.onCheckpoint(txid, done.delivered)
-	}
+	j.sizes[i] = newSize
 	return nil
 }
 
@@ -468,12 +638,13 @@ func update(db *bolt.DB, fn func(*bolt.Tx) error) (err error) {
 // changes of the write running, those of the group's writes that succeeded, the memtable,
 // and the bbolt file, read in one read transaction per group.
 type groupTx struct {
-	mem     *memtable
-	view    *bolt.Tx
-	changes []change
-	written int // changes[:written] are those of writes that succeeded
-	dialogs map[string][]byte
-	inbound map[string]bool
+	mem      *memtable
+	flushing *memtable // nil when no checkpoint is due
+	view     *bolt.Tx
+	changes  []change
+	written  int // changes[:written] are those of writes that succeeded
+	dialogs  map[string][]byte
+	inbound  map[string]bool
 }
 
 // run runs a write. If it fails or panics its changes are dropped; the other writes of the
@@ -512,6 +683,11 @@ func (g *groupTx) dialog(key string) []byte {
 	if v, ok := g.mem.dialogs[key]; ok {
 		return v
 	}
+	if g.flushing != nil {
+		if v, ok := g.flushing.dialogs[key]; ok {
+			return v
+		}
+	}
 	return g.view.Bucket(dialogsBucket).Get([]byte(key))
 }
 
@@ -526,6 +702,11 @@ func (g *groupTx) seen(key string) bool {
 	}
 	if _, ok := g.mem.inbound[key]; ok {
 		return true
+	}
+	if g.flushing != nil {
+		if _, ok := g.flushing.inbound[key]; ok {
+			return true
+		}
 	}
 	return g.view.Bucket(inboundBucket).Get([]byte(key)) != nil
 }

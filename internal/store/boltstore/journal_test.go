@@ -65,7 +65,7 @@ func records(t *testing.T, j *journal) int {
 	t.Helper()
 	n := 0
 	for off := int64(0); ; n++ {
-		body, ok, err := readRecord(j.file, off, j.id, j.gen)
+		body, ok, err := readRecord(j.files[j.gen%2], off, j.id, j.gen)
 		if err != nil {
 			t.Fatal(err)
 		}
