@@ -128,7 +128,7 @@ func Open(path string, opts Options) (*Store, error) {
 		return Open(path, opts)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, name := range [][]byte{dialogsBucket, inboundBucket, outboxBucket, eventsBucket} {
+		for _, name := range [][]byte{dialogsBucket, inboundBucket, outboxBucket, eventsBucket, metaBucket} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return err
 			}
@@ -241,7 +241,7 @@ func (s *Store) Ping(ctx context.Context) error {
 // Backup writes a consistent copy of the whole file to w, in a read transaction: commits go
 // on meanwhile, and the copy is the database as of the moment Backup began. The copy is a
 // bbolt file that Open reads; restoring is putting it in place of the file while the bot is
-// stopped.
+// stopped, once Detach made it forget the journal it shares with the file it was copied from.
 func (s *Store) Backup(w io.Writer) (int64, error) {
 	if err := s.flush(); err != nil {
 		return 0, err

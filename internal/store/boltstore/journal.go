@@ -130,7 +130,7 @@ func openJournal(db *bolt.DB) (*journal, error) {
 			return nil, err
 		}
 	}
-	for {
+	for j.id != 0 {
 		n, err := j.replay(j.gen)
 		if err != nil {
 			j.closeFiles()
@@ -141,8 +141,15 @@ func openJournal(db *bolt.DB) (*journal, error) {
 		}
 		j.gen++
 	}
-	// Always a new generation, so that no record written before this start can be read as
-	// one written after it.
+	// A new id for every start: no record written before it can be read as one written
+	// after it, and a copy of the file made now (Backup, before Detach) matches no record
+	// of later starts.
+	var b [8]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		j.closeFiles()
+		return nil, err
+	}
+	j.id, j.gen = binary.BigEndian.Uint64(b[:]), 0
 	if err := j.checkpointNow(nil); err != nil {
 		j.closeFiles()
 		return nil, fmt.Errorf("apply the journal: %w", err)
@@ -150,33 +157,10 @@ func openJournal(db *bolt.DB) (*journal, error) {
 	return j, nil
 }
 
-// journalState reads the file's journal id and first generation to replay, giving a new
-// file its id.
+// journalState reads the file's journal id and the first generation to replay; zero when
+// the file has none (new, or detached).
 func journalState(db *bolt.DB) (id, gen uint64, err error) {
-	err = db.Update(func(tx *bolt.Tx) error {
-		meta, err := tx.CreateBucketIfNotExists(metaBucket)
-		if err != nil {
-			return err
-		}
-		if v := meta.Get(journalKey); len(v) == 16 {
-			id, gen = binary.BigEndian.Uint64(v), binary.BigEndian.Uint64(v[8:])
-			return nil
-		}
-		var b [8]byte
-		if _, err := rand.Read(b[:]); err != nil {
-			return err
-		}
-		id, gen = binary.BigEndian.Uint64(b[:]), 1
-		return meta.Put(journalKey, binary.BigEndian.AppendUint64(b[:], gen))
-	})
-	return id, gen, err
-}
-
-// journalPending reports whether the journal beside a file opened read-only holds changes
-// that the file does not: the bot that wrote them was stopped without closing the store.
-func journalPending(db *bolt.DB) (bool, error) {
-	var id, gen uint64
-	err := db.View(func(tx *bolt.Tx) error {
+	err = db.View(func(tx *bolt.Tx) error {
 		if meta := tx.Bucket(metaBucket); meta != nil {
 			if v := meta.Get(journalKey); len(v) == 16 {
 				id, gen = binary.BigEndian.Uint64(v), binary.BigEndian.Uint64(v[8:])
@@ -184,6 +168,30 @@ func journalPending(db *bolt.DB) (bool, error) {
 		}
 		return nil
 	})
+	return id, gen, err
+}
+
+// Detach makes the bbolt file at path, a copy made by Backup, forget its journal id, so that
+// no journal is ever replayed into it: the journal beside the file it replaces holds changes
+// made after the copy, of the same id. It needs the file for itself, as Open does.
+func Detach(path string) error {
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 2 * time.Second})
+	if err != nil {
+		return fmt.Errorf("detach %s: %w", path, err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		if meta := tx.Bucket(metaBucket); meta != nil {
+			return meta.Delete(journalKey)
+		}
+		return nil
+	})
+	return errors.Join(err, db.Close())
+}
+
+// journalPending reports whether the journal beside a file opened read-only holds changes
+// that the file does not: the bot that wrote them was stopped without closing the store.
+func journalPending(db *bolt.DB) (bool, error) {
+	id, gen, err := journalState(db)
 	if err != nil || id == 0 {
 		return false, err
 	}

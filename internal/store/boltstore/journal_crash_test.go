@@ -261,3 +261,31 @@ func TestJournal_ReadOnlyOpenAppliesTheJournal(t *testing.T) {
 		t.Errorf("read-only after a crash: dialog a %q, want %q", got, "answered")
 	}
 }
+
+// A copy made by Backup and detached (as bot backup does) is restored as it was: the journal
+// beside the file it replaces holds later changes and is not replayed into it.
+func TestJournal_RestoredBackupIsNotReplayedOnto(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "bot.db")
+	s := openStore(t, path, boltstore.Options{})
+	say(t, s, "a", "1", "before the backup")
+	backup := filepath.Join(dir, "backup.db")
+	f, err := os.Create(backup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Backup(f); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	if err := boltstore.Detach(backup); err != nil {
+		t.Fatal(err)
+	}
+	say(t, s, "a", "2", "after the backup")
+	restored := copyFiles(t, backup, path) // the bot killed, the backup put in its place
+
+	c := openStore(t, restored, boltstore.Options{})
+	if got := lastText(t, c, "a"); got != "before the backup" {
+		t.Errorf("restored backup: dialog a %q, want %q", got, "before the backup")
+	}
+}

@@ -18,7 +18,7 @@ func openTestJournal(t *testing.T) (*bolt.DB, *journal) {
 		t.Fatal(err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, name := range [][]byte{dialogsBucket, inboundBucket, outboxBucket, eventsBucket} {
+		for _, name := range [][]byte{dialogsBucket, inboundBucket, outboxBucket, eventsBucket, metaBucket} {
 			if _, err := tx.CreateBucket(name); err != nil {
 				return err
 			}
