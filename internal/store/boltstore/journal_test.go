@@ -3,15 +3,24 @@ package boltstore
 import (
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 )
 
 func openTestJournal(t *testing.T) (*bolt.DB, *journal) {
+	t.Helper()
+	return openTestJournalWith(t, func(*journal) {})
+}
+
+// openTestJournalWith opens a journal on a new file, lets set change it, and starts it.
+func openTestJournalWith(t *testing.T, set func(*journal)) (*bolt.DB, *journal) {
 	t.Helper()
 	db, err := bolt.Open(filepath.Join(t.TempDir(), "j.db"), 0o600, nil)
 	if err != nil {
@@ -32,6 +41,7 @@ func openTestJournal(t *testing.T) (*bolt.DB, *journal) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	set(j)
 	go j.run()
 	t.Cleanup(func() {
 		j.close()
@@ -238,5 +248,74 @@ func TestJournal_CloseCommitsQueuedWrites(t *testing.T) {
 	}
 	if err := j.do(put("late")); !errors.Is(err, bolt.ErrDatabaseNotOpen) {
 		t.Errorf("a write after close: %v, want %v", err, bolt.ErrDatabaseNotOpen)
+	}
+}
+
+// A write is answered only once the records before it are on disk, even one that changed
+// nothing (a duplicate found in a record not yet synced is no duplicate if that record is
+// lost).
+func TestJournal_AnswersWaitForTheSync(t *testing.T) {
+	release := make(chan struct{})
+	_, j := openTestJournalWith(t, func(j *journal) {
+		j.datasync = func(f *os.File) error { <-release; return datasync(f) }
+	})
+	first, second := make(chan error, 1), make(chan error, 1)
+	if err := j.queueWrite(pendingWrite{change: put("a"), done: func(err error) { first <- err }}); err != nil {
+		t.Fatal(err)
+	}
+	if err := j.queueWrite(pendingWrite{change: func(writeTx) error { return nil }, done: func(err error) { second <- err }}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-first:
+		t.Fatalf("a write was answered (%v) before its record was synced", err)
+	case err := <-second:
+		t.Fatalf("a write that changed nothing was answered (%v) before the record before it was synced", err)
+	case <-time.After(100 * time.Millisecond):
+	}
+	close(release)
+	for _, ch := range []chan error{first, second} {
+		if err := <-ch; err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+// A failed fdatasync fails the writes waiting for it and every later one: what the file holds
+// is no longer known. The store says so until it is opened again.
+func TestJournal_AFailedSyncFailsEveryLaterWrite(t *testing.T) {
+	disk := errors.New("input/output error")
+	failing := atomic.Bool{}
+	db, j := openTestJournalWith(t, func(j *journal) {
+		j.datasync = func(f *os.File) error {
+			if failing.Load() {
+				return disk
+			}
+			return datasync(f)
+		}
+	})
+	if err := j.do(put("before")); err != nil {
+		t.Fatal(err)
+	}
+	failing.Store(true)
+	if err := j.do(put("lost")); !errors.Is(err, disk) {
+		t.Errorf("the write whose sync failed: %v, want %v", err, disk)
+	}
+	failing.Store(false)
+	if err := j.do(put("after")); !errors.Is(err, disk) {
+		t.Errorf("a write after the failed sync: %v, want %v", err, disk)
+	}
+	if err := j.direct(nil); !errors.Is(err, disk) {
+		t.Errorf("a flush after the failed sync: %v, want %v", err, disk)
+	}
+	if err := j.close(); !errors.Is(err, disk) {
+		t.Errorf("close after the failed sync: %v, want %v", err, disk)
+	}
+	keys := map[string]bool{}
+	db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(dialogsBucket).ForEach(func(k, _ []byte) error { keys[string(k)] = true; return nil })
+	})
+	if keys["after"] {
+		t.Errorf("a write refused after the failed sync reached the file: %v", keys)
 	}
 }
