@@ -23,6 +23,10 @@ type Engine struct {
 	kb          *kb.KB
 	defaultLang string
 	handoff     bool
+	texts       map[string]*texts // per language the kb speaks
+	// han is the language text in Chinese characters is answered in, matched once here
+	// rather than per message; empty if the kb speaks no Chinese.
+	han string
 }
 
 // EngineOption configures NewEngine.
@@ -40,7 +44,11 @@ func NewEngine(k *kb.KB, defaultLang string, opts ...EngineOption) (*Engine, err
 	if !ok {
 		return nil, fmt.Errorf("default language %q: the knowledge base speaks only %s", defaultLang, strings.Join(k.Languages(), ", "))
 	}
-	e := &Engine{kb: k, defaultLang: lang}
+	e := &Engine{kb: k, defaultLang: lang, texts: map[string]*texts{}}
+	e.han, _ = k.MatchLanguage("zh-Hans")
+	for _, l := range k.Languages() {
+		e.texts[l] = newTexts(k, l)
+	}
 	for _, o := range opts {
 		o(e)
 	}
@@ -129,11 +137,9 @@ func (e *Engine) chooseLanguage(d *Dialog, in Input) {
 		d.Lang = lang
 		return
 	}
-	if in.Kind == InputText && containsHan(in.Text) {
-		if lang, ok := e.kb.MatchLanguage("zh-Hans"); ok {
-			d.Lang = lang
-			return
-		}
+	if in.Kind == InputText && e.han != "" && containsHan(in.Text) {
+		d.Lang = e.han
+		return
 	}
 	if d.Lang == "" {
 		d.Lang = e.defaultLang
@@ -162,10 +168,23 @@ type turn struct {
 }
 
 func (t turn) record(kind EventKind, solution string) {
+	if *t.events == nil {
+		// A step records at most three events (started; diagnosed or failed; shown).
+		*t.events = make([]Event, 0, 3)
+	}
 	*t.events = append(*t.events, Event{Kind: kind, Lang: t.d.Lang, Outcome: t.d.Outcome, Cause: t.d.Cause, Solution: solution, At: t.now})
 }
 
 func (t turn) text(id string, data map[string]any) string { return t.e.kb.Text(t.d.Lang, id, data) }
+
+// texts returns the fixed texts of the dialog's language. A dialog stored in a language the
+// kb no longer speaks gets those of the kb's default language, as kb.Text renders it.
+func (t turn) texts() *texts {
+	if ts, ok := t.e.texts[t.d.Lang]; ok {
+		return ts
+	}
+	return t.e.texts[t.e.kb.Languages()[0]]
+}
 
 func (t turn) dispatch(in Input) Reply {
 	switch in.Kind {
@@ -191,7 +210,7 @@ func (t turn) freeText(text string) Reply {
 		return t.command(text)
 	}
 	// A number picks a button of the current view, as the terminal chat numbers them.
-	if n, err := strconv.Atoi(text); err == nil {
+	if n, ok := number(text); ok {
 		if buttons := t.view().Buttons; n >= 1 && n <= len(buttons) {
 			return t.press(buttons[n-1].ID, "")
 		}
@@ -209,6 +228,16 @@ func (t turn) freeText(text string) Reply {
 		return t.withView()
 	}
 	return t.withView(t.text(kb.MsgNotUnderstood, nil))
+}
+
+// number parses text as strconv.Atoi does. Text that cannot be a number is turned down
+// first: Atoi's error would copy it, for almost every message.
+func number(text string) (int, bool) {
+	if text == "" || strings.ContainsFunc(text[1:], func(r rune) bool { return r < '0' || r > '9' }) {
+		return 0, false
+	}
+	n, err := strconv.Atoi(text)
+	return n, err == nil
 }
 
 func (t turn) command(text string) Reply {
@@ -419,15 +448,8 @@ func (t turn) diagnose(outcomeID, prefix string) Reply {
 	t.record(EventDiagnosed, "")
 	t.recordShown()
 
-	var diagnosis string
-	if o.Cause != "" {
-		diagnosis = t.text(kb.MsgDiagnosis, map[string]any{"Cause": t.text(kb.CauseTitle(o.Cause), nil)})
-	} else {
-		diagnosis = t.text(kb.MsgNoCause, nil)
-	}
 	r := t.view()
-	r.Text = join(prefix, diagnosis, t.text(kb.OutcomeText(o.ID), nil),
-		t.text(kb.MsgPlan, map[string]any{"Count": len(t.d.Plan)}), r.Text)
+	r.Text = join(prefix, t.texts().diagnoses[o.ID], r.Text)
 	r.Solutions = slices.Clone(t.d.Plan)
 	return r
 }
@@ -508,7 +530,7 @@ func (t turn) listSolutions() Reply {
 // withView answers with the given paragraphs followed by the dialog where it stands.
 func (t turn) withView(paragraphs ...string) Reply {
 	r := t.view()
-	r.Text = join(append(paragraphs, r.Text)...)
+	r.Text = join(join(paragraphs...), r.Text)
 	return r
 }
 
@@ -522,34 +544,28 @@ func (t turn) view() Reply {
 		if d.Stage == StageNew || qid == "" {
 			qid = t.e.kb.Start
 		}
-		q, ok := t.e.kb.Question(qid)
+		ts := t.texts()
+		q, ok := ts.questions[qid]
 		if !ok { // the flow changed under a stored dialog: start over rather than strand it
 			d.Stage, d.Question = StageAsking, t.e.kb.Start
-			q, _ = t.e.kb.Question(t.e.kb.Start)
+			q = ts.questions[t.e.kb.Start]
 		}
-		buttons := make([]Button, 0, len(q.Options))
-		for _, o := range q.Options {
-			buttons = append(buttons, Button{ID: AnswerButton(q.ID, o.ID), Label: t.text(kb.OptionLabel(q.ID, o.ID), nil)})
-		}
-		return Reply{Text: t.text(kb.QuestionText(q.ID), nil), Buttons: buttons}
+		// Replies are the caller's to change: each gets its own buttons.
+		return Reply{Text: q.Text, Buttons: slices.Clone(q.Buttons)}
 	case StageSolving:
 		sol, ok := d.CurrentSolution()
-		if !ok || !t.e.kb.IsSolution(sol) {
+		st, known := t.texts().solutions[sol]
+		if !ok || !known {
 			d.Stage = StageExhausted
 			return t.view()
 		}
-		title := t.text(kb.SolutionTitle(sol), nil)
-		heading := t.text(kb.MsgSolutionSingle, map[string]any{"Title": title})
+		heading := st.single
 		if len(d.Plan) > 1 {
-			heading = t.text(kb.MsgSolutionHeading, map[string]any{"N": d.Current + 1, "Total": len(d.Plan), "Title": title})
+			heading = t.text(kb.MsgSolutionHeading, map[string]any{"N": d.Current + 1, "Total": len(d.Plan), "Title": st.title})
 		}
 		return Reply{
-			Text: join(heading+"\n"+t.text(kb.SolutionSteps(sol), nil), t.text(kb.MsgAskWorked, nil)),
-			Buttons: []Button{
-				{ID: buttonWorkedPrefix + sol, Label: t.text(kb.MsgButtonWorked, nil)},
-				{ID: buttonFailedPrefix + sol, Label: t.text(kb.MsgButtonFailed, nil)},
-				{ID: ButtonAll, Label: t.text(kb.MsgButtonAll, nil)},
-			},
+			Text:      heading + st.tail,
+			Buttons:   slices.Clone(st.buttons),
 			Cause:     d.Cause,
 			Solutions: []string{sol},
 		}
@@ -572,14 +588,31 @@ func (t turn) view() Reply {
 	}
 }
 
+// join puts the non-empty paragraphs together, a blank line between them. One paragraph
+// comes back as it is, without a copy.
 func join(paragraphs ...string) string {
-	nonEmpty := paragraphs[:0:0]
+	const sep = "\n\n"
+	count, size, last := 0, 0, ""
 	for _, p := range paragraphs {
 		if p != "" {
-			nonEmpty = append(nonEmpty, p)
+			count, size, last = count+1, size+len(p), p
 		}
 	}
-	return strings.Join(nonEmpty, "\n\n")
+	if count <= 1 {
+		return last
+	}
+	var b strings.Builder
+	b.Grow(size + (count-1)*len(sep))
+	for _, p := range paragraphs {
+		if p == "" {
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteString(sep)
+		}
+		b.WriteString(p)
+	}
+	return b.String()
 }
 
 // HandoffSummary is what the humans' chat gets when someone asks for a human: who, where,

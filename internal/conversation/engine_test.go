@@ -390,3 +390,23 @@ func labels(bs []conversation.Button) string {
 }
 
 func utf8Valid(s string) bool { return strings.ToValidUTF8(s, "") == s }
+
+// BenchmarkStepButtons is one op per walk the throughput benchmark makes by buttons
+// (internal/store/benchtest): /start, a diagnosis in two presses, a solution that failed.
+func BenchmarkStepButtons(b *testing.B) {
+	e := newEngine(b, "zh-Hans")
+	now := time.Now()
+	walk := []conversation.Input{
+		{Kind: conversation.InputText, Text: "/start"},
+		{Kind: conversation.InputButton, Text: "a:what_happened:declined"},
+		{Kind: conversation.InputButton, Text: "a:card_type:unionpay"},
+		{Kind: conversation.InputButton, Text: "no:enable-cross-border"},
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		var d conversation.Dialog
+		for _, in := range walk {
+			d, _ = stepReply(e, d, in, now)
+		}
+	}
+}

@@ -90,6 +90,7 @@ type KB struct {
 	questions  map[string]*Question
 	outcomes   map[string]*Outcome
 	languages  []language.Tag
+	names      []string // languages as tags, which MatchLanguage returns without formatting them
 	matcher    language.Matcher
 	localizers map[string]*i18n.Localizer
 	// fixed holds every required message rendered without data, per language and ID: most
@@ -249,6 +250,10 @@ func (k *KB) loadLocales(base, overlay fs.FS) (map[string]map[string]bool, error
 	tags := bundle.LanguageTags()
 	sort.SliceStable(tags, func(i, j int) bool { return tags[i] == language.SimplifiedChinese })
 	k.languages = tags
+	k.names = make([]string, len(tags))
+	for i, t := range tags {
+		k.names[i] = t.String()
+	}
 	k.matcher = language.NewMatcher(tags)
 	k.localizers = make(map[string]*i18n.Localizer, len(tags))
 	for _, t := range tags {
@@ -259,13 +264,7 @@ func (k *KB) loadLocales(base, overlay fs.FS) (map[string]map[string]bool, error
 
 // Languages returns the BCP 47 tags of the languages the knowledge base speaks, the default
 // (Simplified Chinese) first.
-func (k *KB) Languages() []string {
-	out := make([]string, len(k.languages))
-	for i, t := range k.languages {
-		out[i] = t.String()
-	}
-	return out
-}
+func (k *KB) Languages() []string { return slices.Clone(k.names) }
 
 // MatchLanguage maps a language hint (a BCP 47 tag such as Telegram's "zh-hans" or Slack's
 // "en-US", or a short name such as "zh") to the closest language the knowledge base speaks.
@@ -283,7 +282,7 @@ func (k *KB) MatchLanguage(hint string) (string, bool) {
 	if confidence == language.No {
 		return "", false
 	}
-	return k.languages[index].String(), true
+	return k.names[index], true
 }
 
 // Question returns the question with the given ID.
@@ -291,6 +290,12 @@ func (k *KB) Question(id string) (*Question, bool) {
 	q, ok := k.questions[id]
 	return q, ok
 }
+
+// QuestionIDs returns the ID of every question, sorted.
+func (k *KB) QuestionIDs() []string { return sortedKeys(k.questions) }
+
+// OutcomeIDs returns the ID of every outcome, sorted.
+func (k *KB) OutcomeIDs() []string { return sortedKeys(k.outcomes) }
 
 // Outcome returns the outcome with the given ID.
 func (k *KB) Outcome(id string) (*Outcome, bool) {

@@ -16,6 +16,9 @@ import (
 type fieldTemplate struct {
 	text   []string // len(fields)+1 pieces of text, between the fields
 	fields []string
+	// size is the length of the text plus room for short values, so that fill mostly
+	// allocates once.
+	size int
 }
 
 // compileFieldTemplate splits message m at its fields. It reports false when the message is
@@ -48,6 +51,10 @@ func compileFieldTemplate(m *i18n.Message, l *i18n.Localizer, id string) (fieldT
 			}
 		}
 	}
+	for _, s := range t.text {
+		t.size += len(s)
+	}
+	t.size += 32 * len(t.fields)
 	values := map[string]any{}
 	for i, name := range t.fields {
 		values[name] = "v" + strconv.Itoa(i)
@@ -74,6 +81,7 @@ func plainField(n *parse.ActionNode) (string, bool) {
 // fill returns the message with data's values in its fields; false if data lacks one.
 func (t fieldTemplate) fill(data map[string]any) (string, bool) {
 	var b strings.Builder
+	b.Grow(t.size)
 	for i, name := range t.fields {
 		v, ok := data[name]
 		if !ok {
