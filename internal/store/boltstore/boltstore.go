@@ -347,6 +347,10 @@ func (s *Store) Commit(ctx context.Context, t conversation.Turn, step func(*conv
 			if err := w.putDialog(skey, enc); err != nil {
 				return err
 			}
+			// Here, where the writes are ordered: two commits of a dialog are answered
+			// together, and their callers may wake in either order. Should this write fail
+			// after all, the entry is ahead of the file, which costs the next commit a retry.
+			s.dialogs.put(skey, enc, d)
 			if inboundKey != "" {
 				if err := w.putInbound(inboundKey, now); err != nil {
 					return err
@@ -385,7 +389,6 @@ func (s *Store) Commit(ctx context.Context, t conversation.Turn, step func(*conv
 		case duplicate:
 			return conversation.Delivery{}, conversation.ErrDuplicate
 		case !conflict:
-			s.dialogs.put(skey, enc, d)
 			return out, nil
 		}
 		s.dialogs.forget(skey)
