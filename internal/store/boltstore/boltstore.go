@@ -261,9 +261,9 @@ func (s *Store) Backup(w io.Writer) (int64, error) {
 // kept from its last commit (dialogCache); the write transaction checks that the stored
 // record is still that one and otherwise starts over from the file. A duplicate inbound id
 // is found in the read transaction before the step, or, for a dialog kept from its last
-// commit, in the write transaction after it. Write transactions of concurrent commits are
-// grouped into one bbolt commit (one fsync, see groupCommit), so the engine's work never
-// holds up the writer.
+// commit, in the write after it. The writes of concurrent commits are grouped into one
+// journal record (one fdatasync, see journal), so the engine's work never holds up the
+// writer.
 func (s *Store) Commit(ctx context.Context, t conversation.Turn, step func(*conversation.Dialog) (conversation.Result, error)) (conversation.Delivery, error) {
 	skey := t.Key.String()
 	var inboundKey string
@@ -329,8 +329,7 @@ func (s *Store) Commit(ctx context.Context, t conversation.Turn, step func(*conv
 			outgoing[1+i] = appendOutboxEntry(nil, outboxEntry{Key: n.Key, Route: n.Route, Reply: n.Reply, Created: now})
 		}
 
-		// The function may run more than once (a group in which one write fails runs again
-		// one by one), so it sets every result afresh.
+		// Set by the write, which runs once per attempt.
 		var out conversation.Delivery
 		var conflict bool
 		var held []uint64

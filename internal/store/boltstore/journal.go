@@ -66,9 +66,10 @@ type journal struct {
 	// deleted from the file, and the checkpoint's bbolt transaction id.
 	onCheckpoint func(txid uint64, delivered []uint64)
 
-	datasync func(*os.File) error // a seam for tests of a failing disk
-	toSync   chan syncBatch       // the groups written, in order, for the syncer
-	unsynced sync.WaitGroup       // groups sent to the syncer and not yet answered
+	datasync func(*os.File) error // seams for tests of a failing disk
+	update   func(*bolt.DB, func(*bolt.Tx) error) error
+	toSync   chan syncBatch // the groups written, in order, for the syncer
+	unsynced sync.WaitGroup // groups sent to the syncer and not yet answered
 	brokenMu sync.Mutex
 	// broken is the error of a failed fdatasync: what the file holds is no longer known, so
 	// every later write fails, until a restart replays what reached the disk intact.
@@ -137,7 +138,7 @@ func journalPaths(dbPath string) [2]string {
 // openJournal applies the journal beside the bbolt file to it. The caller starts run.
 func openJournal(db *bolt.DB) (*journal, error) {
 	j := &journal{db: db, mem: newMemtable(), checkpoint: make(chan checkpointed, 1),
-		datasync: datasync, toSync: make(chan syncBatch, maxGroup), wake: make(chan struct{}, 1), done: make(chan struct{})}
+		datasync: datasync, update: update, toSync: make(chan syncBatch, maxGroup), wake: make(chan struct{}, 1), done: make(chan struct{})}
 	var err error
 	if j.id, j.gen, err = journalState(db); err != nil {
 		return nil, err
@@ -151,16 +152,17 @@ func openJournal(db *bolt.DB) (*journal, error) {
 			return nil, err
 		}
 	}
-	for j.id != 0 {
+	// The generation the file names may have no records (its checkpoint began, then failed,
+	// while the writer went on in the next), so the next one is read all the same.
+	for first := j.gen; j.id != 0; j.gen++ {
 		n, err := j.replay(j.gen)
 		if err != nil {
 			j.closeFiles()
 			return nil, err
 		}
-		if n == 0 {
+		if n == 0 && j.gen > first {
 			break
 		}
-		j.gen++
 	}
 	// A new id for every start: no record written before it can be read as one written
 	// after it, and a copy of the file made now (Backup, before Detach) matches no record
@@ -326,8 +328,9 @@ func (j *journal) direct(fn func(*bolt.Tx) error) error {
 	return <-result
 }
 
-// queueWrite queues w; w.done is called on the writer's goroutine. Once close was called it
-// returns bolt.ErrDatabaseNotOpen and w.done is never called.
+// queueWrite queues w; w.done is called on the writer's goroutine, or for a journal write on
+// the syncer's, once its record is on disk. Once close was called it returns
+// bolt.ErrDatabaseNotOpen and w.done is never called.
 func (j *journal) queueWrite(w pendingWrite) error {
 	j.mu.Lock()
 	if j.closed {
@@ -388,6 +391,7 @@ func (j *journal) run() {
 		j.mu.Unlock()
 		if n == 0 {
 			if closed {
+				j.unsynced.Wait() // answered before the files close, whatever the checkpoint does
 				j.closeErr = j.checkpointNow(nil)
 				return
 			}
@@ -519,8 +523,20 @@ func (j *journal) checkpointEnded(c checkpointed) {
 }
 
 // checkpointNow writes every memtable into the bbolt file, and fn after them, on the
-// writer's goroutine, and starts a new generation.
+// writer's goroutine, and starts a new generation. If it fails, the flushes waiting for a
+// checkpoint get its error.
 func (j *journal) checkpointNow(fn func(*bolt.Tx) error) error {
+	err := j.checkpointAll(fn)
+	if err != nil {
+		for _, done := range j.waiting {
+			done(err)
+		}
+		j.waiting = nil
+	}
+	return err
+}
+
+func (j *journal) checkpointAll(fn func(*bolt.Tx) error) error {
 	if j.inFlight {
 		j.checkpointEnded(<-j.checkpoint)
 	}
@@ -543,9 +559,10 @@ func (j *journal) checkpointNow(fn func(*bolt.Tx) error) error {
 		j.checkpointEnded(checkpointed{txid, cerr})
 		return err
 	}
-	if err == nil && fn != nil {
+	if err == nil {
+		// The ids go on from the file's: at Open the memtable starts from nothing, and Load
+		// sets the sequences.
 		err = j.db.View(func(tx *bolt.Tx) error {
-			// Load sets the sequences of the buckets.
 			j.mem.outboxID = max(j.mem.outboxID, tx.Bucket(outboxBucket).Sequence())
 			j.mem.eventID = max(j.mem.eventID, tx.Bucket(eventsBucket).Sequence())
 			return nil
@@ -558,7 +575,7 @@ func (j *journal) checkpointNow(fn func(*bolt.Tx) error) error {
 // write writes m into the bbolt file, with fn after it, in one transaction that records gen
 // as the first generation the file does not contain.
 func (j *journal) write(m *memtable, gen uint64, fn func(*bolt.Tx) error) (txid uint64, err error) {
-	err = update(j.db, func(tx *bolt.Tx) error {
+	err = j.update(j.db, func(tx *bolt.Tx) error {
 		if err := m.writeTo(tx); err != nil {
 			return err
 		}
@@ -680,6 +697,9 @@ func (j *journal) append(changes []change) error {
 	b := append(j.buf[:0], make([]byte, recordHeader)...)
 	b = appendChanges(b, changes)
 	j.buf = b
+	if len(b)-recordHeader > maxJournalBytes {
+		return fmt.Errorf("journal: a record of %d bytes is more than a replay reads", len(b))
+	}
 	if j.end > 0 && j.end+int64(len(b)) > maxJournalBytes {
 		// The last checkpoint is slow, or failed: wait for it, and start this generation's.
 		if j.inFlight {
@@ -687,7 +707,7 @@ func (j *journal) append(changes []change) error {
 		}
 		j.startCheckpoint()
 		if j.end > 0 {
-			return fmt.Errorf("journal full, and its checkpoint failed: %w", j.failed)
+			return fmt.Errorf("journal full, and its checkpoint failed: %w", cmp.Or(j.failed, j.brokenErr()))
 		}
 	}
 	binary.BigEndian.PutUint64(b, j.id)

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/paydoctor/bot/internal/conversation"
 	"github.com/paydoctor/bot/internal/store/boltstore"
@@ -287,5 +288,46 @@ func TestJournal_RestoredBackupIsNotReplayedOnto(t *testing.T) {
 	c := openStore(t, restored, boltstore.Options{})
 	if got := lastText(t, c, "a"); got != "before the backup" {
 		t.Errorf("restored backup: dialog a %q, want %q", got, "before the backup")
+	}
+}
+
+// Reply and event ids go on from the file's after a restart, clean or not: a new one must
+// never take the id, and the place, of one stored.
+func TestJournal_IDsGoOnAfterARestart(t *testing.T) {
+	for _, crash := range []bool{false, true} {
+		t.Run(fmt.Sprint("crash=", crash), func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "bot.db")
+			s, err := boltstore.Open(path, boltstore.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			last := say(t, s, "a", "1", "one")
+			last = say(t, s, "b", "2", "two")
+			if _, err := s.Pending(context.Background(), "t", 1); err != nil { // all in the file
+				t.Fatal(err)
+			}
+			reopen := path
+			if crash {
+				reopen = copyFiles(t, path)
+				defer s.Close()
+			} else if err := s.Close(); err != nil {
+				t.Fatal(err)
+			}
+			c := openStore(t, reopen, boltstore.Options{})
+			if d := say(t, c, "c", "3", "three"); d.ID <= last.ID {
+				t.Errorf("after a restart a reply got id %d, not after the last one, %d", d.ID, last.ID)
+			}
+			pending, err := c.Pending(context.Background(), "t", 10)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var events int
+			if err := c.Events(context.Background(), time.Time{}, func(conversation.Event) error { events++; return nil }); err != nil {
+				t.Fatal(err)
+			}
+			if len(pending) != 3 || events != 3 {
+				t.Errorf("after a restart: %d replies and %d events stored, want 3 and 3", len(pending), events)
+			}
+		})
 	}
 }

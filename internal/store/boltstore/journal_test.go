@@ -319,3 +319,55 @@ func TestJournal_AFailedSyncFailsEveryLaterWrite(t *testing.T) {
 		t.Errorf("a write refused after the failed sync reached the file: %v", keys)
 	}
 }
+
+// A checkpoint that fails after it began a generation leaves the file naming a generation
+// with no records while the writer goes on in the next: a restart replays that one too.
+func TestJournal_AFailedCheckpointLeavesNoGapInTheReplay(t *testing.T) {
+	failing := atomic.Bool{}
+	full := errors.New("no space left on device")
+	db, j := openTestJournalWith(t, func(j *journal) {
+		j.update = func(db *bolt.DB, fn func(*bolt.Tx) error) error {
+			if failing.Load() {
+				return full
+			}
+			return update(db, fn)
+		}
+	})
+	if err := j.do(put("before")); err != nil {
+		t.Fatal(err)
+	}
+	if err := j.direct(nil); err != nil {
+		t.Fatal(err)
+	}
+	failing.Store(true)
+	if err := j.direct(func(*bolt.Tx) error { return nil }); !errors.Is(err, full) {
+		t.Fatalf("a direct write with the disk full: %v, want %v", err, full)
+	}
+	if err := j.do(put("after")); err != nil {
+		t.Fatalf("a journal write after the failed checkpoint: %v", err)
+	}
+	// Killed now: the bbolt file and the journal as they are.
+	dir := t.TempDir()
+	crashed := filepath.Join(dir, "j.db")
+	for _, suffix := range []string{"", ".journal.0", ".journal.1"} {
+		b, err := os.ReadFile(db.Path() + suffix)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(crashed+suffix, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s, err := Open(crashed, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	keys := map[string]bool{}
+	s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(dialogsBucket).ForEach(func(k, _ []byte) error { keys[string(k)] = true; return nil })
+	})
+	if !keys["before"] || !keys["after"] {
+		t.Errorf("after the restart the file holds %v, want before and after", keys)
+	}
+}
