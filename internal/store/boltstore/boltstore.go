@@ -316,9 +316,7 @@ func (s *Store) Commit(ctx context.Context, t conversation.Turn, step func(*conv
 		enc := appendDialogRecord(nil, d)
 		events := make([][]byte, len(res.Events))
 		for i, e := range res.Events {
-			if events[i], err = json.Marshal(e); err != nil {
-				return conversation.Delivery{}, err
-			}
+			events[i] = appendEvent(nil, e)
 		}
 		// Everything is encoded here, in the caller's goroutine, so that the one writer
 		// goroutine only puts bytes.
@@ -410,8 +408,8 @@ func (s *Store) Events(ctx context.Context, since time.Time, fn func(conversatio
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			var e conversation.Event
-			if err := json.Unmarshal(v, &e); err != nil {
+			e, err := decodeEvent(v)
+			if err != nil {
 				return fmt.Errorf("event %d: %w", binary.BigEndian.Uint64(k), err)
 			}
 			if e.At.Before(since) {
@@ -761,10 +759,8 @@ func (s *Store) expireEvents(ctx context.Context, cutoff time.Time) error {
 			}
 			c := b.Cursor()
 			for k, v := c.First(); k != nil && n < chunk; k, v = c.First() {
-				var e struct {
-					At time.Time `json:"at"`
-				}
-				if err := json.Unmarshal(v, &e); err != nil {
+				e, err := decodeEvent(v)
+				if err != nil {
 					return fmt.Errorf("event %d: %w", binary.BigEndian.Uint64(k), err)
 				}
 				if !e.At.Before(cutoff) {
@@ -854,7 +850,11 @@ func (s *Store) Dump(ctx context.Context, fn func(storemove.Record) error) error
 			return err
 		}
 		return each(eventsBucket, func(k, v []byte) error {
-			return fn(storemove.Record{Kind: storemove.KindEvent, Seq: binary.BigEndian.Uint64(k), Body: bytes.Clone(v)})
+			body, err := eventJSON(v)
+			if err != nil {
+				return fmt.Errorf("event %d: %w", binary.BigEndian.Uint64(k), err)
+			}
+			return fn(storemove.Record{Kind: storemove.KindEvent, Seq: binary.BigEndian.Uint64(k), Body: bytes.Clone(body)})
 		})
 	})
 }
