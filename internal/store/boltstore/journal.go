@@ -28,15 +28,15 @@ import (
 // Why: a bbolt commit writes every B+tree page it changed, each with a write of its own,
 // and fsyncs twice. A group of 85 messages changed 35 pages of 16 KiB: 18 of them the
 // dialogs bucket, of which every leaf holds an active dialog, and the rest the tails of the
-// append-only buckets. On the disk measured that took 3.5 ms, most of a 4.8 ms cycle. The
-// same group is one record of about 55 KB.
+// append-only buckets. On the disk measured that took 3.5 ms, most of a 4.8 ms cycle. In the
+// journal a group is one record as long as its changes.
 //
 // Generations: the records written between two checkpoints are a generation, and go to one
 // of two files, alternately, so that the writer goes on in the other file while the
 // checkpoint of the last generation runs. A generation starts once every record of the last
-// is on disk, so a replay never finds a later generation's records after a gap. The bbolt file holds the number of the first
-// generation it does not contain, written by the checkpoint in the same transaction as the
-// changes. Every record carries its generation and the bbolt file's journal id, under a
+// is on disk, so a replay never finds a later generation's records after a gap. The bbolt
+// file holds the number of the first generation it does not contain, written by the
+// checkpoint in the same transaction as the changes. Every record carries its generation and the bbolt file's journal id, under a
 // CRC-32C, so Open replays exactly the records not yet in the file, in order, and stops at a
 // torn one, at the end of what was written, or at a record of an older generation that
 // nothing overwrote.
@@ -98,12 +98,11 @@ type checkpointed struct {
 	err  error
 }
 
-// pendingWrite is a commit's write (change), or a write straight to the bbolt file (direct,
-// after a checkpoint; a flush when flush is set).
+// pendingWrite is a commit's write (change), or else a write straight to the bbolt file
+// (direct, after a checkpoint), or else, with neither, a flush.
 type pendingWrite struct {
 	change func(writeTx) error
 	direct func(*bolt.Tx) error
-	flush  bool
 	done   func(error)
 }
 
@@ -138,7 +137,8 @@ func journalPaths(dbPath string) [2]string {
 // openJournal applies the journal beside the bbolt file to it. The caller starts run.
 func openJournal(db *bolt.DB) (*journal, error) {
 	j := &journal{db: db, mem: newMemtable(), checkpoint: make(chan checkpointed, 1),
-		datasync: datasync, update: update, toSync: make(chan syncBatch, maxGroup), wake: make(chan struct{}, 1), done: make(chan struct{})}
+		datasync: datasync, update: update, toSync: make(chan syncBatch, maxGroup),
+		wake: make(chan struct{}, 1), done: make(chan struct{})}
 	var err error
 	if j.id, j.gen, err = journalState(db); err != nil {
 		return nil, err
@@ -322,7 +322,7 @@ func (j *journal) do(fn func(writeTx) error) error {
 // meanwhile.
 func (j *journal) direct(fn func(*bolt.Tx) error) error {
 	result := make(chan error, 1)
-	if err := j.queueWrite(pendingWrite{direct: fn, flush: fn == nil, done: func(err error) { result <- err }}); err != nil {
+	if err := j.queueWrite(pendingWrite{direct: fn, done: func(err error) { result <- err }}); err != nil {
 		return err
 	}
 	return <-result
@@ -414,10 +414,9 @@ func (j *journal) run() {
 				j.record(round[:i])
 			}
 			if i < len(round) {
-				switch w := round[i]; {
-				case w.flush:
-					j.waiting = append(j.waiting, w.done)
-				default:
+				if w := round[i]; w.direct == nil {
+					j.waiting = append(j.waiting, w.done) // a flush
+				} else {
 					w.done(j.checkpointNow(w.direct))
 				}
 				i++
