@@ -170,9 +170,9 @@ func Open(path string, opts Options) (*Store, error) {
 // with). bbolt writes every page changed by a commit with a write of its own, and scattered
 // writes are slow to sync: on the disk measured, 156 scattered 4 KiB pages took 4 ms to
 // write and fsync, 156 contiguous ones 1.9 ms. With 16 KiB pages, four times the operating
-// system's, a group commit writes fewer, larger pages, and BenchmarkThroughput gives about a
-// tenth more messages a second. A lone message
-// pays for it, 0.3 ms more (docs/performance.md).
+// system's, a commit writes fewer, larger pages: when every group of messages was a bbolt
+// commit, BenchmarkThroughput gave about a tenth more messages a second (docs/performance.md).
+// Now the journal's checkpoints are the commits.
 const pageSize = 16 << 10
 
 // openChecked opens the file and reads every page once (bbolt's consistency check), so that a
