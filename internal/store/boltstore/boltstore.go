@@ -274,36 +274,35 @@ func (s *Store) Commit(ctx context.Context, t conversation.Turn, step func(*conv
 		if err := ctx.Err(); err != nil {
 			return conversation.Delivery{}, err
 		}
-		// An active dialog comes from the cache; the write transaction below checks that it
-		// is still what the file holds, and a retry reads the file.
+		// An active dialog comes from the cache, or else from the journal's memtable, or
+		// else from the file; the write below checks that it is still the latest, and a
+		// retry does not use the cache.
 		var stored []byte
 		var d conversation.Dialog
 		var cached, duplicate bool
 		if attempt == 0 {
 			stored, d, cached = s.dialogs.get(skey)
 		}
-		if !cached && s.writes != nil {
-			stored, cached = s.writes.pendingDialog(skey)
-			if cached && stored != nil {
-				var err error
-				if d, err = decodeDialogRecord(stored); err != nil {
-					return conversation.Delivery{}, fmt.Errorf("dialog %s: %w", t.Key, err)
+		if !cached {
+			var pending bool
+			if s.writes != nil {
+				stored, pending = s.writes.pendingDialog(skey)
+			}
+			if !pending {
+				err := s.db.View(func(tx *bolt.Tx) error {
+					duplicate = inboundKey != "" && tx.Bucket(inboundBucket).Get([]byte(inboundKey)) != nil
+					stored = bytes.Clone(tx.Bucket(dialogsBucket).Get([]byte(skey)))
+					return nil
+				})
+				if err != nil {
+					return conversation.Delivery{}, err
+				}
+				if duplicate {
+					return conversation.Delivery{}, conversation.ErrDuplicate
 				}
 			}
-		}
-		if !cached {
-			err := s.db.View(func(tx *bolt.Tx) error {
-				duplicate = inboundKey != "" && tx.Bucket(inboundBucket).Get([]byte(inboundKey)) != nil
-				stored = bytes.Clone(tx.Bucket(dialogsBucket).Get([]byte(skey)))
-				return nil
-			})
-			if err != nil {
-				return conversation.Delivery{}, err
-			}
-			if duplicate {
-				return conversation.Delivery{}, conversation.ErrDuplicate
-			}
 			if stored != nil {
+				var err error
 				if d, err = decodeDialogRecord(stored); err != nil {
 					return conversation.Delivery{}, fmt.Errorf("dialog %s: %w", t.Key, err)
 				}
@@ -330,9 +329,8 @@ func (s *Store) Commit(ctx context.Context, t conversation.Turn, step func(*conv
 		// Set by the write, which runs once per attempt.
 		var out conversation.Delivery
 		var conflict bool
-		var held []uint64
+		var held uint64
 		err = s.update(func(w writeTx) error {
-			out, conflict, duplicate = conversation.Delivery{}, false, false
 			if inboundKey != "" && w.seen(inboundKey) {
 				duplicate = true
 				return nil
@@ -363,7 +361,7 @@ func (s *Store) Commit(ctx context.Context, t conversation.Turn, step func(*conv
 					id = seq
 					// Held before the commit, so that no Claim finds it unheld in between.
 					s.hold(id, now)
-					held = append(held, id)
+					held = id
 				}
 			}
 			for _, e := range events {
@@ -374,11 +372,9 @@ func (s *Store) Commit(ctx context.Context, t conversation.Turn, step func(*conv
 			out = conversation.Delivery{ID: id, Key: t.Key, Route: t.Route, Reply: res.Reply, Created: now}
 			return nil
 		})
-		// A write that ran more than once held an id each time; only the committed one stays.
-		for _, id := range held {
-			if err != nil || duplicate || conflict || id != out.ID {
-				s.unhold(id)
-			}
+		// A write that failed after its hold leaves no reply to hold.
+		if held != 0 && err != nil {
+			s.unhold(held)
 		}
 		switch {
 		case err != nil:
