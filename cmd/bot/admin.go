@@ -236,11 +236,6 @@ func (m *Main) runBackup(ctx context.Context) error {
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}
-	if err == nil {
-		// Restored in place of the database, the copy must not take the journal beside it,
-		// which holds the changes made after the copy, for its own.
-		err = boltstore.Detach(tmp.Name())
-	}
 	if err != nil {
 		return fmt.Errorf("backup: %w", err)
 	}

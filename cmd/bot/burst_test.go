@@ -256,3 +256,65 @@ func cpuTime(tb testing.TB, pid int) time.Duration {
 	st, _ := strconv.ParseInt(f[12], 10, 64)
 	return time.Duration(u+st) * 10 * time.Millisecond
 }
+
+// BenchmarkDrain starts the real binary on a database whose outbox holds replies a crash
+// left, against a fake enforcing Telegram's limits, and reports how soon it takes updates
+// again (poll-s), its CPU per reply sent while it drains at Telegram's pace (target: at most
+// 0.3 ms), and its peak RSS (target: at most 64 MiB, with 20,000 replies waiting).
+//
+//	go test -run '^$' -bench '^BenchmarkDrain$' -benchtime 1x ./cmd/bot
+func BenchmarkDrain(b *testing.B) {
+	b.StopTimer()
+	binary := buildBinary(b)
+	for _, waiting := range []int{600, 20000} {
+		b.Run(fmt.Sprint(waiting, "-waiting"), func(b *testing.B) {
+			for range b.N {
+				users := make([]telegramtest.User, waiting)
+				for i := range users {
+					users[i] = telegramtest.User{ID: int64(300000 + i), FirstName: fmt.Sprintf("P%d", i), Lang: "en"}
+				}
+				db := filepath.Join(b.TempDir(), "bot.db")
+				prefillOutbox(b, db, users, 1)
+				fake := telegramtest.NewServer(b)
+				fake.EnforceLimits(telegramtest.TelegramLimits())
+				start := time.Now()
+				p := launch(b, binary, append(os.Environ(),
+					"TELEGRAM_BOT_TOKEN="+telegramtest.Token,
+					"TELEGRAM_API_ENDPOINT="+fake.Endpoint(),
+					"BOT_DB="+db,
+					"BOT_HTTP_ADDR=127.0.0.1:0",
+					"BOT_LOG_LEVEL=warn",
+				))
+				for fake.Polling() == 0 {
+					if time.Since(start) > 20*time.Second {
+						b.Fatalf("no getUpdates 20 s after the start:\n%s", p.logs())
+					}
+					time.Sleep(time.Millisecond)
+				}
+				poll := time.Since(start)
+				// Measured over 10 s of sending, from the first message on.
+				for len(fake.Messages()) == 0 {
+					time.Sleep(time.Millisecond)
+				}
+				cpu0, sent0 := cpuTime(b, p.cmd.Process.Pid), len(fake.Messages())
+				time.Sleep(10 * time.Second)
+				cpu, sent := cpuTime(b, p.cmd.Process.Pid)-cpu0, len(fake.Messages())-sent0
+				mem := procStatus(b, p.cmd.Process.Pid)
+				if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+					b.Fatal(err)
+				}
+				if err := p.wait(15 * time.Second); err != nil {
+					b.Fatalf("the bot did not stop on SIGTERM: %v", err)
+				}
+				perReply := cpu / time.Duration(max(sent, 1))
+				b.Logf("%d waiting: polling %s after the start; %d sent in 10 s with %s CPU (%s a reply); peak RSS %.1f MiB; %d 429s, %d violations",
+					waiting, poll.Round(time.Millisecond), sent, cpu, perReply, mib(mem["VmHWM"]), fake.TooMany(), fake.ViolationCount())
+				b.ReportMetric(poll.Seconds(), "poll-s")
+				b.ReportMetric(float64(perReply.Microseconds())/1000, "cpu-ms/reply")
+				b.ReportMetric(float64(sent)/10, "replies/s")
+				b.ReportMetric(mib(mem["VmHWM"]), "peak-RSS-MiB")
+				b.ReportMetric(0, "ns/op")
+			}
+		})
+	}
+}

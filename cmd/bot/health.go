@@ -2,29 +2,39 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/paydoctor/bot/internal/conversation"
 )
 
 // healthEvery is how often each platform's API is asked whether it knows the bot.
 const healthEvery = 30 * time.Second
 
-// pinger is a store that can tell whether it can commit (boltstore.Store).
+// healthProbeEvery is how often the store is made to commit (Store.Ping), so that a store
+// that stopped committing shows in /healthz within a few seconds even when nobody writes.
+const healthProbeEvery = 2 * time.Second
+
+// pinger is a store that can tell whether it can commit.
 type pinger interface {
 	Ping(ctx context.Context) error
 }
 
-// health serves /healthz: 200 when the store commits and each platform answered its last
-// check, 503 with the reasons otherwise. Platforms are checked in the background (watch), so
-// a probe never calls a platform's API.
+// health serves /healthz: 200 when the store's last commit worked and each platform answered
+// its last check, 503 with the reasons otherwise. The store's state is the outcome of the
+// latest commit, a person's message or the probe's, whichever came last: a failing store
+// turns /healthz red at its first failed commit, and green again at its first good one.
+// Platforms are checked in the background (watch), so a request to /healthz does no I/O.
 type health struct {
 	store pinger
 
 	mu     sync.Mutex
+	commit checkResult
 	checks map[string]checkResult
 }
 
@@ -36,7 +46,46 @@ type checkResult struct {
 var errNotChecked = fmt.Errorf("not checked yet")
 
 func newHealth(store pinger) *health {
-	return &health{store: store, checks: map[string]checkResult{}}
+	return &health{store: store, checks: map[string]checkResult{}, commit: checkResult{err: errNotChecked}}
+}
+
+// commitDone records how a message's commit ended; it is the service's Observer's. A
+// duplicate is a commit that worked; a panic in the engine or a message given up because the
+// bot is stopping says nothing about the store.
+func (h *health) commitDone(err error) {
+	var pe *conversation.PanicError
+	switch {
+	case errors.Is(err, conversation.ErrDuplicate):
+		err = nil
+	case errors.As(err, &pe), errors.Is(err, context.Canceled):
+		return
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.commit = checkResult{err: err, at: time.Now()}
+}
+
+// probe pings the store every interval until ctx is done.
+func (h *health) probe(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		pctx, cancel := context.WithTimeout(ctx, interval)
+		err := h.store.Ping(pctx)
+		cancel()
+		if ctx.Err() != nil {
+			return
+		}
+		if errors.Is(err, context.DeadlineExceeded) {
+			err = fmt.Errorf("no commit within %s", interval)
+		}
+		h.commitDone(err)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // watch runs check at once and then every interval until ctx is done, keeping the result
@@ -70,15 +119,13 @@ func (h *health) set(name string, err error) {
 func (h *health) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var lines []string
 	ok := true
-	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
-	defer cancel()
-	if err := h.store.Ping(ctx); err != nil {
-		ok = false
-		lines = append(lines, "store: "+err.Error())
-	} else {
-		lines = append(lines, "store: ok")
-	}
 	h.mu.Lock()
+	if c := h.commit; c.err != nil {
+		ok = false
+		lines = append(lines, "store: "+c.err.Error())
+	} else {
+		lines = append(lines, fmt.Sprintf("store: ok (committed %s ago)", time.Since(c.at).Round(time.Second)))
+	}
 	names := make([]string, 0, len(h.checks))
 	for name := range h.checks {
 		names = append(names, name)

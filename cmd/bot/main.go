@@ -20,12 +20,11 @@ import (
 
 	bot "github.com/paydoctor/bot"
 	"github.com/paydoctor/bot/internal/adapters/console"
-	slackadapter "github.com/paydoctor/bot/internal/adapters/slack"
-	"github.com/paydoctor/bot/internal/adapters/telegram"
 	"github.com/paydoctor/bot/internal/conversation"
 	"github.com/paydoctor/bot/internal/gctune"
 	"github.com/paydoctor/bot/internal/kb"
 	"github.com/paydoctor/bot/internal/store/boltstore"
+	"github.com/paydoctor/bot/internal/store/pgstore"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -186,7 +185,7 @@ func (m *Main) ParseFlags(args []string) error {
 		"PostgreSQL `URL` to use instead of --db (prefer BOT_POSTGRES_URL: a password here shows in ps)")
 	from := fs.String("from", "", "migrate-store: the `store` to read: bolt:FILE, postgres:URL or jsonl:FILE")
 	to := fs.String("to", "", "migrate-store: the empty `store` to write: bolt:FILE, postgres:URL or jsonl:FILE")
-	fs.StringVar(&c.Lang, "lang", m.env("BOT_LANG", "zh-Hans"), "default `language` (zh-Hans or en)")
+	fs.StringVar(&c.Lang, "lang", m.env("BOT_LANG", "zh-Hans"), "default `language`: one the knowledge base speaks, such as zh-Hans or en")
 	fs.StringVar(&c.KBDir, "kb", m.env("BOT_KB_DIR", ""), "`directory` with knowledge-base files overriding the built-in ones")
 	ttl, err := time.ParseDuration(m.env("BOT_DIALOG_TTL", "720h"))
 	if err != nil {
@@ -304,18 +303,13 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	serving := m.serving()
-	var engineOpts []conversation.EngineOption
-	var serviceOpts []conversation.ServiceOption
+	engineOpts := conversation.EngineOptions{Lang: m.Config.Lang}
+	var serviceOpts conversation.ServiceOptions
 	if target, ok := m.Config.Handoff.target(); ok && serving {
-		engineOpts = append(engineOpts, conversation.WithHandoff())
-		serviceOpts = append(serviceOpts, conversation.WithHandoffTarget(target))
+		engineOpts.Handoff = true
+		serviceOpts.Handoff = &target
 	}
-	var metrics *metrics
-	if serving {
-		metrics = newMetrics(time.Now)
-		serviceOpts = append(serviceOpts, conversation.WithObserver(metrics.observe))
-	}
-	engine, err := conversation.NewEngine(k, m.Config.Lang, engineOpts...)
+	engine, err := conversation.NewEngine(k, engineOpts)
 	if err != nil {
 		return err
 	}
@@ -324,7 +318,17 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	m.closers = append(m.closers, store)
-	svc := conversation.NewService(engine, store, nil, serviceOpts...)
+	var metrics *metrics
+	var health *health
+	if serving {
+		metrics = newMetrics(time.Now)
+		health = newHealth(storeHealth{store, m.Config.PostgresURL != ""})
+		serviceOpts.Observe = func(in conversation.Inbound, res conversation.Result, err error, took time.Duration) {
+			metrics.observe(in, res, err, took)
+			health.commitDone(err)
+		}
+	}
+	svc := conversation.NewService(engine, store, serviceOpts)
 
 	sweepCtx, stopSweep := context.WithCancel(ctx)
 	sweepDone := make(chan struct{})
@@ -336,29 +340,62 @@ func (m *Main) Run(ctx context.Context) error {
 	defer func() { stopSweep(); <-sweepDone }()
 
 	if !serving {
-		chat := console.New(svc, console.Options{In: m.stdin, Out: m.stdout, JSON: m.Config.JSON, User: m.Config.User})
-		return chat.Run(ctx)
+		return m.chat(ctx, svc, log)
 	}
-	env := platformEnv{svc: svc, store: store, log: log, mux: http.NewServeMux(), metrics: metrics, health: newHealth(storeHealth{store, m.Config.PostgresURL != ""})}
-	var platforms []func(context.Context, platformEnv) error
-	if m.Config.Telegram.enabled() {
-		platforms = append(platforms, m.runTelegram)
-		metrics.serve(telegram.Platform)
+	// One hub for every platform; with several replicas on PostgreSQL, one replica sends
+	// each platform's replies at a time.
+	hub := conversation.NewHub(svc, conversation.DispatcherOptions{Log: log})
+	var elector conversation.Elector
+	if pg, ok := store.(*pgstore.Store); ok {
+		elector = pgElector{pg}
 	}
-	if m.Config.Slack.enabled() {
-		platforms = append(platforms, m.runSlack)
-		metrics.serve(slackadapter.Platform)
+	env := platformEnv{hub: hub, kb: k, lang: engine.DefaultLang(), store: store, elector: elector, log: log, mux: http.NewServeMux(), metrics: metrics, health: health}
+	var platforms []func(context.Context) error
+	for _, p := range []struct {
+		enabled bool
+		setup   func(platformEnv) (func(context.Context) error, error)
+	}{
+		{m.Config.Telegram.enabled(), m.setupTelegram},
+		{m.Config.Slack.enabled(), m.setupSlack},
+	} {
+		if !p.enabled {
+			continue
+		}
+		run, err := p.setup(env)
+		if err != nil {
+			return err
+		}
+		platforms = append(platforms, run)
 	}
 	env.mux.Handle("GET /healthz", env.health)
 	env.mux.Handle("GET /metrics", metrics.handler())
 	return m.serve(ctx, env, platforms)
 }
 
-// platformEnv is what a platform adapter is started with.
+// chat runs the terminal chat: the console adapter on a hub of its own, without a flood
+// guard (its input may be a script), until the input ends.
+func (m *Main) chat(ctx context.Context, svc *conversation.Service, log *slog.Logger) error {
+	hub := conversation.NewHub(svc, conversation.DispatcherOptions{FloodLimit: -1, Workers: 1, Log: log})
+	chat := console.New(hub, console.Options{In: m.stdin, Out: m.stdout, JSON: m.Config.JSON, User: m.Config.User})
+	if _, err := hub.AddPlatform(conversation.OutboxOptions{Platform: console.Platform, Sender: chat, Log: log}); err != nil {
+		return err
+	}
+	hubCtx, stopHub := context.WithCancel(context.WithoutCancel(ctx))
+	hubDone := make(chan error, 1)
+	go func() { hubDone <- hub.Run(hubCtx) }()
+	err := chat.Run(ctx)
+	stopHub()
+	return errors.Join(err, <-hubDone)
+}
+
+// platformEnv is what a platform's setup is given.
 type platformEnv struct {
-	svc   *conversation.Service
-	store servingStore
-	log   *slog.Logger
+	hub     *conversation.Hub
+	kb      *kb.KB
+	lang    string // the default language, matched to the kb's (BOT_LANG)
+	store   servingStore
+	elector conversation.Elector // nil: this process is the only replica
+	log     *slog.Logger
 	// mux is served on Config.HTTPAddr; adapters register their webhook handlers on it.
 	mux     *http.ServeMux
 	metrics *metrics
@@ -366,9 +403,24 @@ type platformEnv struct {
 	health *health
 }
 
-// serve runs the platforms, the HTTP server (webhooks, /healthz, /metrics) and the admin
-// listener until ctx is done or one of them fails.
-func (m *Main) serve(ctx context.Context, env platformEnv, platforms []func(context.Context, platformEnv) error) error {
+// addOutbox adds the Outbox of an adapter's platform to the hub, with its limits, its
+// metrics and, among several replicas, the election of its one sender.
+func (env platformEnv) addOutbox(platform string, sender conversation.Sender, limits conversation.Limits) error {
+	env.metrics.serve(platform)
+	_, err := env.hub.AddPlatform(conversation.OutboxOptions{
+		Platform: platform,
+		Sender:   sender,
+		Limits:   limits,
+		Elector:  env.elector,
+		Metrics:  env.metrics.platform(platform),
+		Log:      env.log,
+	})
+	return err
+}
+
+// serve runs the hub, the platforms, the HTTP server (webhooks, /healthz, /metrics) and the
+// admin listener until ctx is done or one of them fails.
+func (m *Main) serve(ctx context.Context, env platformEnv, platforms []func(context.Context) error) error {
 	addr := m.Config.HTTPAddr
 	if addr == "" {
 		addr = defaultHTTPAddr
@@ -389,8 +441,10 @@ func (m *Main) serve(ctx context.Context, env platformEnv, platforms []func(cont
 	}
 
 	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return env.hub.Run(ctx) })
+	g.Go(func() error { env.health.probe(ctx, healthProbeEvery); return nil })
 	for _, run := range platforms {
-		g.Go(func() error { return run(ctx, env) })
+		g.Go(func() error { return run(ctx) })
 	}
 	servers := []*http.Server{srv}
 	listeners := []net.Listener{ln}

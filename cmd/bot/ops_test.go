@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -290,19 +291,47 @@ func TestSlack_RefusedTokenStopsTheBot(t *testing.T) {
 	}
 }
 
-func TestHealthz_StoreAndPlatforms(t *testing.T) {
-	store, err := boltstore.Open(filepath.Join(t.TempDir(), "bot.db"), boltstore.Options{})
-	if err != nil {
-		t.Fatal(err)
+// switchedStore is a pinger whose commits fail while down is set, as a full disk or an
+// unreachable database makes them.
+type switchedStore struct{ down atomic.Bool }
+
+func (s *switchedStore) Ping(context.Context) error {
+	if s.down.Load() {
+		return errors.New("write paydoctor.db: no space left on device")
 	}
+	return nil
+}
+
+func TestHealthz_StoreAndPlatforms(t *testing.T) {
+	store := &switchedStore{}
 	h := newHealth(store)
 	probe := func() (int, string) {
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/healthz", nil))
 		return rec.Code, rec.Body.String()
 	}
-	if code, body := probe(); code != http.StatusOK || !strings.Contains(body, "store: ok") {
-		t.Errorf("nothing to check: %d %q", code, body)
+	if code, body := probe(); code != http.StatusServiceUnavailable || !strings.Contains(body, "store: not checked yet") {
+		t.Errorf("before the first commit: %d %q", code, body)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go h.probe(ctx, 20*time.Millisecond)
+	eventuallyCode := func(want int, what string) string {
+		t.Helper()
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			code, body := probe()
+			if code == want {
+				return body
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: /healthz %d %q, want %d", what, code, body, want)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	if body := eventuallyCode(http.StatusOK, "store up"); !strings.Contains(body, "store: ok") {
+		t.Errorf("store up: %q", body)
 	}
 	h.set("telegram", errNotChecked)
 	if code, body := probe(); code != http.StatusServiceUnavailable || !strings.Contains(body, "telegram: not checked yet") {
@@ -314,12 +343,24 @@ func TestHealthz_StoreAndPlatforms(t *testing.T) {
 		t.Errorf("slack down: %d %q", code, body)
 	}
 	h.set("slack", nil)
-	if code, _ := probe(); code != http.StatusOK {
-		t.Errorf("all up: %d", code)
+	eventuallyCode(http.StatusOK, "all up")
+
+	// The store stops committing: the probe finds it within its interval, and a failed
+	// commit of a message says so at once; both recover by themselves.
+	store.down.Store(true)
+	if body := eventuallyCode(http.StatusServiceUnavailable, "store down"); !strings.Contains(body, "no space left on device") {
+		t.Errorf("store down: %q", body)
 	}
-	store.Close()
-	if code, body := probe(); code != http.StatusServiceUnavailable || !strings.Contains(body, "store:") {
-		t.Errorf("closed store: %d %q", code, body)
+	store.down.Store(false)
+	eventuallyCode(http.StatusOK, "store back")
+	cancel()
+	h.commitDone(errors.New("commit: database is unreachable"))
+	if code, body := probe(); code != http.StatusServiceUnavailable || !strings.Contains(body, "unreachable") {
+		t.Errorf("a failed commit: %d %q", code, body)
+	}
+	h.commitDone(conversation.ErrDuplicate)
+	if code, _ := probe(); code != http.StatusOK {
+		t.Errorf("a duplicate is a commit that worked: %d", code)
 	}
 }
 

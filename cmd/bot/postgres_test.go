@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"flag"
+	"html"
 	"io"
 	"net"
 	"net/http"
@@ -14,8 +15,10 @@ import (
 	"testing"
 	"time"
 
+	bot "github.com/paydoctor/bot"
 	"github.com/paydoctor/bot/internal/adapters/slack/slacktest"
 	"github.com/paydoctor/bot/internal/adapters/telegram/telegramtest"
+	"github.com/paydoctor/bot/internal/kb"
 	"github.com/paydoctor/bot/internal/store/pgtest"
 )
 
@@ -252,6 +255,9 @@ func TestMigrateStore_BoltToPostgresAndBack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if !strings.Contains(out, `"cause":"cross-border-restricted"`) {
+		t.Errorf("the dialog moved back does not go on where it stood: %s", out)
+	}
 	text, _, err = runMain(t, nil, "", "stats", "--db", back)
 	if err != nil || !strings.Contains(text, "dialogs started      1") {
 		t.Errorf("stats of the file moved back (%v):\n%s", err, text)
@@ -376,4 +382,94 @@ func TestPostgres_TelegramUpdateWaitsForTheDatabase(t *testing.T) {
 	if n := len(fake.MessagesTo(ann.ID)); n != 2 {
 		t.Fatalf("%d answers, want 2", n)
 	}
+}
+
+// PostgreSQL unreachable for 15 s while people write: /healthz turns 503 within 5 s of the
+// outage and 200 within 5 s of its end, and every message sent meanwhile is answered once
+// afterwards, in order, none of them with the flood notice (the poller offers the unconfirmed
+// updates again every second, which must not count as the person flooding).
+func TestPostgres_OutageWhilePeopleWrite(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a 15-second outage")
+	}
+	dsn := pgtest.FreshSchema(t)
+	px := newProxy(t, pgTarget(t, dsn))
+	fake := telegramtest.NewServer(t)
+	addr := freeAddr(t)
+	base := "http://" + addr
+	startBot(t, map[string]string{
+		"TELEGRAM_BOT_TOKEN":    telegramtest.Token,
+		"TELEGRAM_API_ENDPOINT": fake.Endpoint(),
+		"BOT_HTTP_ADDR":         addr,
+		"BOT_POSTGRES_URL":      throughProxy(t, dsn, px.addr),
+		"BOT_DB":                filepath.Join(t.TempDir(), "unused.db"),
+		"BOT_LANG":              "en",
+	})
+	healthz := func() int { code, _ := get(t, base+"/healthz"); return code }
+	eventually(t, "/healthz answers 200", func() bool { return healthz() == http.StatusOK })
+	people := []telegramtest.User{{ID: 71, FirstName: "Ann", Lang: "en"}, {ID: 72, FirstName: "Bo", Lang: "en"}, {ID: 73, FirstName: "Cy", Lang: "en"}}
+	for _, p := range people {
+		fake.AddUpdate(telegramtest.PrivateText(p, "/start"))
+	}
+	fake.WaitMessages(t, len(people), 10*time.Second)
+
+	px.cut()
+	cut := time.Now()
+	for healthz() != http.StatusServiceUnavailable {
+		if time.Since(cut) > 5*time.Second {
+			t.Fatal("/healthz still 200 5 s into the outage")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Logf("/healthz 503 %s after the outage began", time.Since(cut).Round(10*time.Millisecond))
+	solutions := []string{"paypal", "virtual-card", "choose-plan"}
+	for _, sol := range solutions {
+		for _, p := range people {
+			fake.AddUpdate(telegramtest.PrivateText(p, "/solution "+sol))
+		}
+		time.Sleep(4 * time.Second)
+	}
+	time.Sleep(15*time.Second - time.Since(cut))
+	if n := len(fake.Messages()); n != len(people) {
+		t.Fatalf("%d messages sent during the outage", n-len(people))
+	}
+
+	px.restore()
+	back := time.Now()
+	for healthz() != http.StatusOK {
+		if time.Since(back) > 5*time.Second {
+			t.Fatal("/healthz still 503 5 s after the outage ended")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Logf("/healthz 200 %s after the outage ended", time.Since(back).Round(10*time.Millisecond))
+	fake.WaitMessages(t, len(people)*(1+len(solutions)), 30*time.Second)
+	eventually(t, "every update is confirmed", func() bool { return fake.Unconfirmed() == 0 })
+	time.Sleep(500 * time.Millisecond)
+	for _, p := range people {
+		got := fake.MessagesTo(p.ID)
+		if len(got) != 1+len(solutions) {
+			t.Errorf("%s got %d answers, want %d", p.FirstName, len(got), 1+len(solutions))
+			continue
+		}
+		for i, sol := range solutions {
+			text := html.UnescapeString(got[1+i].Text)
+			if strings.Contains(text, "faster than I can answer") {
+				t.Errorf("%s's message %d was answered with the flood notice", p.FirstName, i+1)
+			}
+			if !strings.Contains(text, titleOf(t, sol)) {
+				t.Errorf("%s's answer %d is not about %s (order lost?): %q", p.FirstName, i+1, sol, text)
+			}
+		}
+	}
+}
+
+// titleOf is the English title of solution id, as replies show it.
+func titleOf(t *testing.T, id string) string {
+	t.Helper()
+	k, err := kb.Load(bot.Data(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k.Text("en", kb.SolutionTitle(id), nil)
 }

@@ -57,26 +57,33 @@ func slackConfigFromEnv(getenv func(string) string) (SlackConfig, error) {
 	return c, nil
 }
 
-func (m *Main) runSlack(ctx context.Context, env platformEnv) error {
+// setupSlack builds the Slack adapter, adds its Outbox to the hub and its endpoints to the
+// mux, and returns what runs it.
+func (m *Main) setupSlack(env platformEnv) (func(context.Context) error, error) {
 	c := m.Config.Slack
-	a, err := slackadapter.New(env.svc, slackadapter.Options{
+	a, err := slackadapter.New(env.hub, slackadapter.Options{
 		BotToken:      c.BotToken,
+		KB:            env.kb,
 		SigningSecret: c.SigningSecret,
 		AppToken:      c.AppToken,
 		APIURL:        c.APIURL,
 		Log:           env.log,
-		Metrics:       env.metrics.platform(slackadapter.Platform),
 	})
 	if err != nil {
-		return err
+		return nil, err
+	}
+	if err := env.addOutbox(slackadapter.Platform, a, a.Limits()); err != nil {
+		return nil, err
 	}
 	if c.SigningSecret != "" {
 		a.Register(env.mux)
 	}
-	watchCtx, stopWatch := context.WithCancel(ctx)
-	defer stopWatch()
-	go env.health.watch(watchCtx, slackadapter.Platform, healthEvery, slackCheck(c))
-	return refusedToken(a.Run(ctx))
+	return func(ctx context.Context) error {
+		watchCtx, stopWatch := context.WithCancel(ctx)
+		defer stopWatch()
+		go env.health.watch(watchCtx, slackadapter.Platform, healthEvery, slackCheck(c))
+		return refusedToken(a.Run(ctx))
+	}, nil
 }
 
 // slackCheck returns a health check calling auth.test.

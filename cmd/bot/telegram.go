@@ -14,6 +14,7 @@ import (
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
 	"github.com/paydoctor/bot/internal/adapters/telegram"
+	"github.com/paydoctor/bot/internal/conversation"
 	"github.com/paydoctor/bot/internal/store/pgstore"
 )
 
@@ -104,28 +105,32 @@ func checkSecret(s string) error {
 	return nil
 }
 
-func (m *Main) runTelegram(ctx context.Context, env platformEnv) error {
+// setupTelegram builds the Telegram adapter, adds its Outbox to the hub and its webhook to
+// the mux, and returns what runs it.
+func (m *Main) setupTelegram(env platformEnv) (func(context.Context) error, error) {
 	c := m.Config.Telegram
-	opts := telegram.Options{
+	b := telegram.New(env.hub, telegram.Options{
 		Token:         c.Token,
+		KB:            env.kb,
+		Lang:          env.lang,
 		APIEndpoint:   c.APIEndpoint,
 		WebhookURL:    c.WebhookURL,
 		WebhookSecret: c.WebhookSecret,
 		Log:           env.log,
-		Metrics:       env.metrics.platform(telegram.Platform),
+		Elector:       env.elector,
+	})
+	if err := env.addOutbox(telegram.Platform, b, b.Limits()); err != nil {
+		return nil, err
 	}
-	// Replicas on one PostgreSQL elect the one that polls and sends.
-	if pg, ok := env.store.(*pgstore.Store); ok {
-		opts.Elector = pgElector{pg}
-	}
-	b := telegram.New(env.svc, env.store, opts)
 	if c.WebhookURL != "" {
 		env.mux.Handle(telegram.WebhookPath, b.WebhookHandler())
 	}
-	watchCtx, stopWatch := context.WithCancel(ctx)
-	defer stopWatch()
-	go env.health.watch(watchCtx, telegram.Platform, healthEvery, telegramCheck(c))
-	return b.Run(ctx)
+	return func(ctx context.Context) error {
+		watchCtx, stopWatch := context.WithCancel(ctx)
+		defer stopWatch()
+		go env.health.watch(watchCtx, telegram.Platform, healthEvery, telegramCheck(c))
+		return b.Run(ctx)
+	}, nil
 }
 
 // telegramCheck returns a health check calling getMe, with its own client: the adapter's
@@ -149,7 +154,7 @@ func telegramCheck(c TelegramConfig) func(context.Context) error {
 // pgElector elects through PostgreSQL advisory locks (pgstore.Campaign).
 type pgElector struct{ s *pgstore.Store }
 
-func (e pgElector) Campaign(ctx context.Context, role string) (telegram.Role, error) {
+func (e pgElector) Campaign(ctx context.Context, role string) (conversation.Role, error) {
 	l, err := e.s.Campaign(ctx, role)
 	if err != nil {
 		return nil, err

@@ -3,13 +3,17 @@ package main
 import (
 	"bytes"
 	"context"
+	"html"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	bot "github.com/paydoctor/bot"
 	"github.com/paydoctor/bot/internal/adapters/telegram/telegramtest"
+	"github.com/paydoctor/bot/internal/kb"
 )
 
 func TestTelegramConfigFromEnv(t *testing.T) {
@@ -144,5 +148,40 @@ func TestTelegram_EndToEnd_Webhook(t *testing.T) {
 	}
 	if m := fake.WaitMessages(t, 1, 5*time.Second)[0]; m.ChatID != 42 {
 		t.Errorf("reply to %d", m.ChatID)
+	}
+}
+
+// A third language is one locale file: with BOT_KB_DIR holding only
+// locales/active.fr.toml, the bot answers in French after /lang fr, and Telegram gets a
+// French command menu for language_code fr.
+func TestTelegram_ThirdLanguageFromKBDir(t *testing.T) {
+	fake := telegramtest.NewServer(t)
+	dir := filepath.Join("..", "..", "testdata", "kb", "third-language")
+	env := map[string]string{
+		"BOT_DB":                filepath.Join(t.TempDir(), "bot.db"),
+		"BOT_HTTP_ADDR":         freeAddr(t),
+		"BOT_KB_DIR":            dir,
+		"TELEGRAM_BOT_TOKEN":    telegramtest.Token,
+		"TELEGRAM_API_ENDPOINT": fake.Endpoint(),
+	}
+	defer runBot(t, env)()
+	k, err := kb.Load(bot.Data(), os.DirFS(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := telegramtest.User{ID: 43, FirstName: "Amélie", Lang: "fr"}
+	fake.AddUpdate(telegramtest.PrivateText(u, "/lang fr"))
+	m := fake.WaitMessages(t, 1, 10*time.Second)[0]
+	if got := html.UnescapeString(m.Text); !strings.Contains(got, k.Text("fr", kb.MsgLangSwitched, nil)) {
+		t.Errorf("/lang fr answered %q, want the French %q", got, k.Text("fr", kb.MsgLangSwitched, nil))
+	}
+	var french []string
+	for _, c := range fake.Calls("setMyCommands") {
+		if c.Params.Get("language_code") == "fr" {
+			french = append(french, c.Params.Get("commands"))
+		}
+	}
+	if len(french) != 1 || !strings.Contains(french[0], k.CommandMenu("fr")[0].Description) {
+		t.Errorf("setMyCommands for language_code fr: %q, want the French menu", french)
 	}
 }

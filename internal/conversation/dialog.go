@@ -1,6 +1,7 @@
 package conversation
 
 import (
+	"slices"
 	"strings"
 	"time"
 )
@@ -58,7 +59,7 @@ const (
 	FeedbackFailed Feedback = "failed"
 )
 
-// Attempt records one solution shown and, once the person answers, its result.
+// Attempt records a solution shown and, once the person answers, their latest verdict on it.
 type Attempt struct {
 	Solution string    `json:"solution"`
 	Result   Feedback  `json:"result,omitempty"`
@@ -80,6 +81,10 @@ type Dialog struct {
 	Plan     []string `json:"plan,omitempty"`     // solutions to walk, most likely first
 	Current  int      `json:"current,omitempty"`  // index into Plan
 
+	// Attempts holds at most one entry per solution, in the order the solutions were first
+	// shown: showing a solution again, or a new verdict on it, updates its entry (the latest
+	// verdict wins; At is when it was last shown or answered). One entry per showing grew
+	// the record, rewritten on every message, and the handoff summary without bound.
 	Attempts []Attempt `json:"attempts,omitempty"`
 
 	Started    time.Time `json:"started"`
@@ -94,6 +99,57 @@ func (d *Dialog) CurrentSolution() (string, bool) {
 		return "", false
 	}
 	return d.Plan[d.Current], true
+}
+
+func (d *Dialog) attempt(sol string) *Attempt {
+	for i := range d.Attempts {
+		if d.Attempts[i].Solution == sol {
+			return &d.Attempts[i]
+		}
+	}
+	return nil
+}
+
+// noteShown records a showing of sol; a verdict given earlier stands until the next one.
+func (d *Dialog) noteShown(sol string, at time.Time) {
+	if a := d.attempt(sol); a != nil {
+		a.At = at
+		return
+	}
+	d.Attempts = append(d.Attempts, Attempt{Solution: sol, At: at})
+}
+
+// noteVerdict records what the person said about sol.
+func (d *Dialog) noteVerdict(sol string, r Feedback, at time.Time) {
+	if a := d.attempt(sol); a != nil {
+		a.Result, a.At = r, at
+		return
+	}
+	d.Attempts = append(d.Attempts, Attempt{Solution: sol, Result: r, At: at})
+}
+
+// compactAttempts returns a copy of as with one entry per solution. Dialogs stored by
+// earlier versions hold one entry per showing, possibly thousands: each solution keeps the
+// place of its first entry, its latest verdict and latest time.
+func compactAttempts(as []Attempt) []Attempt {
+	if len(as) == 0 {
+		return slices.Clone(as)
+	}
+	out := make([]Attempt, 0, len(as))
+	for _, a := range as {
+		i := slices.IndexFunc(out, func(o Attempt) bool { return o.Solution == a.Solution })
+		if i < 0 {
+			out = append(out, a)
+			continue
+		}
+		if a.Result != "" {
+			out[i].Result = a.Result
+		}
+		if a.At.After(out[i].At) {
+			out[i].At = a.At
+		}
+	}
+	return out
 }
 
 // InputKind tells what an inbound message is.

@@ -30,11 +30,13 @@ type DispatcherOptions struct {
 	// QueueLen is how many messages wait per worker before Submit blocks. Zero means 64.
 	QueueLen int
 	// FloodLimit messages within FloodWindow are answered; the next one gets a single "slow
-	// down" and the rest are ignored until the person's pace drops. Zero means 5 in 10 s.
+	// down" and the rest are ignored until the person's pace drops. Zero means 5 in 10 s; a
+	// negative FloodLimit turns the guard off (the terminal chat, whose input is a script).
 	FloodLimit  int
 	FloodWindow time.Duration
-	// Flood, if set, is used instead of a guard built from FloodLimit and FloodWindow.
-	Flood *FloodGuard
+	// Notify is told, after each commit, the platform of every reply it queued in the outbox
+	// (the person's, and a handoff summary's), so that platform's Outbox sends it now.
+	Notify func(platform string)
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	Log *slog.Logger
@@ -43,15 +45,14 @@ type DispatcherOptions struct {
 // Dispatcher runs inbound messages through a Service with bounded memory and goroutines: one
 // person's messages in order, different people's concurrently (so that their commits share
 // the store's group commits), and a person who floods the bot slowed down without making
-// anyone else wait. Delivery is the caller's: each committed reply is handed to a deliver
-// function, which may send it at once or queue it with the platform's own pacing.
+// anyone else wait. It is what every adapter hands its inbound messages to; the replies go
+// out through each platform's Outbox.
 type Dispatcher struct {
-	svc     *Service
-	deliver func(context.Context, Delivery)
-	opts    DispatcherOptions
-	seed    maphash.Seed
-	queues  []chan job
-	flood   *FloodGuard
+	svc    *Service
+	opts   DispatcherOptions
+	seed   maphash.Seed
+	queues []chan job
+	flood  *FloodGuard // nil: off
 }
 
 type job struct {
@@ -70,22 +71,22 @@ type failure struct {
 // after this the person is served again even if it never does.
 const failureHold = time.Minute
 
-// NewDispatcher returns a Dispatcher handing each committed reply to deliver, in the worker
-// that committed it, after the message's done function was called. deliver must eventually
-// call Service.Deliver (or leave the reply in the outbox for Service.Redeliver). Run starts
-// the dispatcher.
-func NewDispatcher(svc *Service, deliver func(context.Context, Delivery), opts DispatcherOptions) *Dispatcher {
+// NewDispatcher returns a Dispatcher committing through svc. Run starts it.
+func NewDispatcher(svc *Service, opts DispatcherOptions) *Dispatcher {
 	if opts.Workers <= 0 {
 		opts.Workers = 16
 	}
 	if opts.QueueLen <= 0 {
 		opts.QueueLen = 64
 	}
-	if opts.FloodLimit <= 0 {
+	if opts.FloodLimit == 0 {
 		opts.FloodLimit = 5
 	}
 	if opts.FloodWindow <= 0 {
 		opts.FloodWindow = 10 * time.Second
+	}
+	if opts.Notify == nil {
+		opts.Notify = func(string) {}
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
@@ -93,13 +94,12 @@ func NewDispatcher(svc *Service, deliver func(context.Context, Delivery), opts D
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
-	d := &Dispatcher{svc: svc, deliver: deliver, opts: opts, seed: maphash.MakeSeed()}
+	d := &Dispatcher{svc: svc, opts: opts, seed: maphash.MakeSeed()}
 	d.queues = make([]chan job, opts.Workers)
 	for i := range d.queues {
 		d.queues[i] = make(chan job, opts.QueueLen)
 	}
-	d.flood = opts.Flood
-	if d.flood == nil {
+	if opts.FloodLimit > 0 {
 		d.flood = NewFloodGuard(opts.FloodLimit, opts.FloodWindow)
 	}
 	return d
@@ -113,13 +113,6 @@ func (d *Dispatcher) Submit(ctx context.Context, in Inbound, done func(error)) e
 	if done == nil {
 		done = func(error) {}
 	}
-	switch d.flood.Check(in.Key, d.opts.Now()) {
-	case FloodIgnore:
-		done(nil)
-		return nil
-	case FloodWarn:
-		in.Input = Input{Kind: InputFlooded, LangHint: in.Input.LangHint, From: in.Input.From}
-	}
 	q := d.queues[maphash.Comparable(d.seed, in.Key)%uint64(len(d.queues))]
 	select {
 	case q <- job{in: in, done: done}:
@@ -128,6 +121,12 @@ func (d *Dispatcher) Submit(ctx context.Context, in Inbound, done func(error)) e
 		done(ErrStopped)
 		return ctx.Err()
 	}
+}
+
+// MoveChat re-keys the dialogs of a chat that changed its id (a Telegram group that became a
+// supergroup); see Store.MoveChat.
+func (d *Dispatcher) MoveChat(ctx context.Context, platform, from, to string) (int, error) {
+	return d.svc.store.MoveChat(ctx, platform, from, to)
 }
 
 // Run handles submitted messages until ctx is done. Messages in flight then are finished
@@ -147,8 +146,8 @@ func (d *Dispatcher) work(ctx context.Context, q chan job) {
 	// The people of this worker whose last message failed: their next messages fail too
 	// until the failed one comes again.
 	failed := map[Key]failure{}
-	// A message taken is finished even while stopping, so that its reply goes out, but for
-	// no longer than stopTimeout once the stop began.
+	// A message taken is finished even while stopping, so that its reply is committed, but
+	// for no longer than stopTimeout once the stop began.
 	jobCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancel()
 	stopWatch := context.AfterFunc(ctx, func() { time.AfterFunc(stopTimeout, cancel) })
@@ -183,16 +182,21 @@ func (d *Dispatcher) work(ctx context.Context, q chan job) {
 	}
 }
 
-// handle commits j and hands its reply to deliver; it reports whether the message was
-// handled (a duplicate counts as handled).
+// handle commits j and tells the outboxes of the replies it queued; it reports whether the
+// message was handled (a duplicate or a message ignored as flooding counts as handled).
+//
+// The flood guard is asked before the commit and told after it: a message counts toward
+// the person's pace only once it is committed, so that an update the platform delivers
+// again (a duplicate) or one whose commit failed (the store was down, it comes again) never
+// counts, and the person is not taken for a flood when the store comes back.
 func (d *Dispatcher) handle(ctx context.Context, j job) (ok bool) {
 	// Built only when there is something to log: this runs for every message.
 	log := func() *slog.Logger { return d.opts.Log.With("platform", j.in.Key.Platform, "update", j.in.InboundID) }
 	acknowledged, handled := false, false
 	done := func(err error) { acknowledged, handled = true, err == nil; j.done(err) }
 	defer func() {
-		// A panic outside the engine (in the store or in deliver) must not take the process
-		// down, nor leave the platform waiting for an answer about the update.
+		// A panic outside the engine (in the store) must not take the process down, nor
+		// leave the platform waiting for an answer about the update.
 		if p := recover(); p != nil {
 			log().Error("panic while handling an update", "panic", p, "stack", string(debug.Stack()))
 			if !acknowledged {
@@ -201,11 +205,24 @@ func (d *Dispatcher) handle(ctx context.Context, j job) (ok bool) {
 			ok = handled
 		}
 	}()
-	delivery, err := d.svc.Handle(ctx, j.in)
+	now := d.opts.Now()
+	verdict := FloodAllow
+	if d.flood != nil {
+		verdict = d.flood.Peek(j.in.Key, now)
+	}
+	in := j.in
+	switch verdict {
+	case FloodIgnore:
+		done(nil)
+		return true
+	case FloodWarn:
+		in.Input = Input{Kind: InputFlooded, LangHint: in.Input.LangHint, From: in.Input.From}
+	}
+	platforms, err := d.svc.handle(ctx, in)
 	var pe *PanicError
 	if errors.As(err, &pe) {
 		log().Error("panic while handling an update; answering with an apology", "panic", pe.Value, "stack", string(pe.Stack))
-		delivery, err = d.svc.Apologize(ctx, j.in)
+		platforms, err = d.svc.apologize(ctx, in)
 	}
 	if errors.Is(err, ErrDuplicate) {
 		done(nil)
@@ -216,8 +233,13 @@ func (d *Dispatcher) handle(ctx context.Context, j job) (ok bool) {
 		done(err)
 		return false
 	}
+	if d.flood != nil {
+		d.flood.Record(j.in.Key, now, verdict)
+	}
 	done(nil)
-	d.deliver(ctx, delivery)
+	for _, p := range platforms {
+		d.opts.Notify(p)
+	}
 	return true
 }
 
@@ -262,32 +284,65 @@ func NewFloodGuard(limit int, window time.Duration) *FloodGuard {
 	}
 }
 
-// Check records a message from k at now and says what to do with it.
-func (g *FloodGuard) Check(k Key, now time.Time) FloodVerdict {
+// Peek says what to do with a message from k at now, without counting it: Record counts it
+// once it is handled.
+func (g *FloodGuard) Peek(k Key, now time.Time) FloodVerdict {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	// Forget people quiet for a whole window, so the map holds only the active ones.
-	if now.Sub(g.lastSweep) > g.window {
-		for key, s := range g.people {
-			if now.Sub(s.last) > g.window {
-				delete(g.people, key)
-			}
-		}
-		g.lastSweep = now
+	g.sweep(now)
+	s, ok := g.people[k]
+	switch {
+	case !ok || s.limiter.TokensAt(now) >= 1:
+		return FloodAllow
+	case s.warned:
+		return FloodIgnore
 	}
+	return FloodWarn
+}
+
+// Record counts a handled message from k at now, which Peek answered with verdict.
+func (g *FloodGuard) Record(k Key, now time.Time, verdict FloodVerdict) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
 	s, ok := g.people[k]
 	if !ok {
 		s = &floodState{limiter: rate.NewLimiter(g.every, g.burst)}
 		g.people[k] = s
 	}
 	s.last = now
-	if s.limiter.AllowN(now, 1) {
+	switch verdict {
+	case FloodAllow:
+		s.limiter.AllowN(now, 1)
 		s.warned = false
-		return FloodAllow
+	case FloodWarn:
+		s.warned = true
 	}
-	if s.warned {
-		return FloodIgnore
+}
+
+// Check records a message from k at now and says what to do with it: Peek and Record in one.
+func (g *FloodGuard) Check(k Key, now time.Time) FloodVerdict {
+	v := g.Peek(k, now)
+	g.Record(k, now, v)
+	return v
+}
+
+// People reports how many people the guard holds a pace for.
+func (g *FloodGuard) People() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return len(g.people)
+}
+
+// sweep forgets people quiet for a whole window, so the map holds only the active ones.
+// g.mu is held.
+func (g *FloodGuard) sweep(now time.Time) {
+	if now.Sub(g.lastSweep) <= g.window {
+		return
 	}
-	s.warned = true
-	return FloodWarn
+	for key, s := range g.people {
+		if now.Sub(s.last) > g.window {
+			delete(g.people, key)
+		}
+	}
+	g.lastSweep = now
 }

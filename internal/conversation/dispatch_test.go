@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -60,7 +61,9 @@ func (s panickyStore) Commit(ctx context.Context, t conversation.Turn, step func
 	return s.Store.Commit(ctx, t, step)
 }
 
-func newDispatcher(t *testing.T, wrap func(conversation.Store) conversation.Store, opts conversation.DispatcherOptions) (*conversation.Dispatcher, *recordingSender, func()) {
+// newDispatcher runs a hub on a new bbolt file with a recording sender as the outbox of
+// platform "test".
+func newDispatcher(t *testing.T, wrap func(conversation.Store) conversation.Store, opts conversation.DispatcherOptions) (*conversation.Hub, *recordingSender, func()) {
 	t.Helper()
 	store, err := boltstore.Open(filepath.Join(t.TempDir(), "bot.db"), boltstore.Options{})
 	if err != nil {
@@ -71,19 +74,18 @@ func newDispatcher(t *testing.T, wrap func(conversation.Store) conversation.Stor
 		s = wrap(store)
 	}
 	sender := newRecordingSender()
-	svc := conversation.NewService(newEngine(t, "en"), s, nil)
-	deliver := func(ctx context.Context, d conversation.Delivery) {
-		if err := svc.Deliver(ctx, sender, d); err != nil {
-			t.Error(err)
-		}
+	svc := conversation.NewService(newEngine(t, "en"), s, conversation.ServiceOptions{})
+	hub := conversation.NewHub(svc, opts)
+	if _, err := hub.AddPlatform(conversation.OutboxOptions{Platform: "test", Sender: sender}); err != nil {
+		t.Fatal(err)
 	}
-	d := conversation.NewDispatcher(svc, deliver, opts)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	go func() { d.Run(ctx); close(done) }()
-	stop := func() { cancel(); <-done; store.Close() }
+	go func() { hub.Run(ctx); close(done) }()
+	var once sync.Once
+	stop := func() { once.Do(func() { cancel(); <-done; store.Close() }) }
 	t.Cleanup(stop)
-	return d, sender, stop
+	return hub, sender, stop
 }
 
 func text(k conversation.Key, id, s string) conversation.Inbound {
@@ -302,5 +304,66 @@ func TestDispatcher_AFailureKeepsThePersonsOrder(t *testing.T) {
 	got := sender.of(k)
 	if len(got) != 2 || got[0].Solutions[0] != "paypal" || got[1].Solutions[0] != "virtual-card" {
 		t.Errorf("the person's replies: %+v", got)
+	}
+}
+
+// flakyStore fails every commit while down is set, as a store that lost its disk or its
+// server does.
+type flakyStore struct {
+	conversation.Store
+	down *atomic.Bool
+}
+
+func (s flakyStore) Commit(ctx context.Context, t conversation.Turn, step func(*conversation.Dialog) (conversation.Result, error)) (conversation.Delivery, error) {
+	if s.down.Load() {
+		return conversation.Delivery{}, errors.New("store unreachable")
+	}
+	return s.Store.Commit(ctx, t, step)
+}
+
+// Redeliveries of an update (a platform retrying it, a poller re-submitting it through a
+// store outage) never count toward the flood limit: only committed first deliveries do.
+func TestDispatcher_FloodCountsOnlyCommittedFirstDeliveries(t *testing.T) {
+	var down atomic.Bool
+	down.Store(true)
+	d, sender, _ := newDispatcher(t, func(s conversation.Store) conversation.Store { return flakyStore{Store: s, down: &down} }, conversation.DispatcherOptions{Workers: 1})
+	ctx := context.Background()
+	k := conversation.Key{Platform: "test", Chat: "r", User: "r"}
+	submit := func(id, line string) error {
+		result := make(chan error, 1)
+		if err := d.Submit(ctx, text(k, id, line), func(err error) { result <- err }); err != nil {
+			t.Fatal(err)
+		}
+		return <-result
+	}
+	// The outage: the poller sends the same update again every second, a dozen times.
+	for range 12 {
+		if err := submit("u1", "/solution paypal"); err == nil {
+			t.Fatal("a commit succeeded while the store was down")
+		}
+	}
+	down.Store(false)
+	if err := submit("u1", "/solution paypal"); err != nil {
+		t.Fatal(err)
+	}
+	// Telegram delivers it again once more (the offset was not confirmed yet): a duplicate.
+	for range 5 {
+		if err := submit("u1", "/solution paypal"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 4 {
+		if err := submit(fmt.Sprint("u", i+2), "/solution virtual-card"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, sender, 5)
+	for i, r := range sender.of(k) {
+		if strings.Contains(r.Text, "faster than I can answer") {
+			t.Errorf("reply %d is the flood notice: retries and duplicates were counted as messages", i)
+		}
+	}
+	if got := sender.of(k); len(got) != 5 || got[0].Solutions[0] != "paypal" {
+		t.Errorf("got %d replies (want 5, the first for paypal): %+v", len(got), got)
 	}
 }

@@ -1,13 +1,18 @@
 // Package conversation is the core of the bot: the platform-neutral dialog, the engine that
-// moves it on, and the store contract that keeps it.
+// moves it on, the store contract that keeps it, and the one delivery path every platform
+// shares.
 //
 // An adapter turns a platform event into an Inbound (a Key naming the person and chat, the
-// Input, the platform's update id and an opaque Route) and calls Service.Handle. The engine's
-// Step is a pure function of (dialog, input, time) to (dialog, reply); the Store commits the
-// inbound id, the new dialog and the reply in one transaction, the reply going to an outbox
-// that the adapter drains through Service.Deliver. After a crash, Service.Redeliver sends
-// what was committed but not delivered, and the platform's redelivery of an update already
-// committed is refused with ErrDuplicate.
+// Input, the platform's update id and an opaque Route) and hands it to the Hub. The Hub's
+// Dispatcher commits one person's messages in order and different people's concurrently,
+// slowing down a person who floods the bot; the engine's Step is a pure function of (dialog,
+// input, time) to (dialog, reply); the Store commits the inbound id, the new dialog and the
+// reply in one transaction, the reply going to an outbox. Each platform's Outbox claims the
+// replies from the store in commit order and sends them through the adapter's Sender, paced
+// by the adapter's Limits, retrying passing failures and waiting out 429s, and marks them
+// delivered; after a crash it sends what was committed but not delivered, and the platform's
+// redelivery of an update already committed is refused with ErrDuplicate. docs/adapters.md
+// has the contract an adapter implements.
 //
 // Nothing here knows Telegram or Slack, does I/O other than through Store and Sender, or
 // keeps what people type: text is cleaned and card data redacted before the engine reads it,

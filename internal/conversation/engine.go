@@ -27,42 +27,64 @@ type Engine struct {
 	// han is the language text in Chinese characters is answered in, matched once here
 	// rather than per message; empty if the kb speaks no Chinese.
 	han string
+	// languages lists every language the kb speaks with the /lang command that picks it,
+	// the same in every reply: each language is named in itself.
+	languages string
 }
 
-// EngineOption configures NewEngine.
-type EngineOption func(*Engine)
+// EngineOptions configures NewEngine. The zero value works.
+type EngineOptions struct {
+	// Lang is the language (a BCP 47 tag such as "zh-Hans" or "en") spoken when neither the
+	// platform nor the text tells the person's; empty means the kb's default.
+	Lang string
+	// Handoff tells the engine that a human helper can be reached: /human and the "talk to a
+	// person" button then record a handoff (EventHandoff) and promise a human follow-up, and
+	// the dialog keeps its last free-text message, redacted, for the summary the humans get.
+	Handoff bool
+}
 
-// WithHandoff tells the engine that a human helper can be reached: /human and the "talk to a
-// person" button then record a handoff (EventHandoff) and promise a human follow-up, and the
-// dialog keeps its last free-text message, redacted, for the summary the humans get.
-func WithHandoff() EngineOption { return func(e *Engine) { e.handoff = true } }
-
-// NewEngine returns an engine answering from k, speaking defaultLang (a BCP 47 tag such as
-// "zh-Hans" or "en") when neither the platform nor the text tells the person's language.
-func NewEngine(k *kb.KB, defaultLang string, opts ...EngineOption) (*Engine, error) {
-	lang, ok := k.MatchLanguage(defaultLang)
-	if !ok {
-		return nil, fmt.Errorf("default language %q: the knowledge base speaks only %s", defaultLang, strings.Join(k.Languages(), ", "))
+// NewEngine returns an engine answering from k.
+func NewEngine(k *kb.KB, opts EngineOptions) (*Engine, error) {
+	lang := k.Languages()[0]
+	if opts.Lang != "" {
+		var ok bool
+		if lang, ok = k.MatchLanguage(opts.Lang); !ok {
+			return nil, fmt.Errorf("default language %q: the knowledge base speaks only %s", opts.Lang, strings.Join(k.Languages(), ", "))
+		}
 	}
-	e := &Engine{kb: k, defaultLang: lang, texts: map[string]*texts{}}
+	e := &Engine{kb: k, defaultLang: lang, handoff: opts.Handoff, texts: map[string]*texts{}}
 	e.han, _ = k.MatchLanguage("zh-Hans")
+	var langLines []string
 	for _, l := range k.Languages() {
 		e.texts[l] = newTexts(k, l)
+		langLines = append(langLines, "/lang "+shortTag(k, l)+" - "+k.LanguageName(l))
 	}
-	for _, o := range opts {
-		o(e)
-	}
+	e.languages = strings.Join(langLines, "\n")
 	return e, nil
 }
 
 // KB returns the knowledge base the engine answers from.
 func (e *Engine) KB() *kb.KB { return e.kb }
 
+// DefaultLang returns the language the engine speaks when nothing tells the person's: one
+// of KB().Languages().
+func (e *Engine) DefaultLang() string { return e.defaultLang }
+
+// shortTag is the shortest tag /lang takes for lang: its primary subtag ("zh" for zh-Hans)
+// unless that would pick another language the kb speaks.
+func shortTag(k *kb.KB, lang string) string {
+	base, _, _ := strings.Cut(lang, "-")
+	if l, ok := k.MatchLanguage(base); ok && l == lang {
+		return base
+	}
+	return lang
+}
+
 // Step is the conversation: given the stored dialog and one input at time now, it returns the
 // new dialog and the result: the reply and the events that happened. It has no side effects.
 func (e *Engine) Step(d Dialog, in Input, now time.Time) (Dialog, Result) {
 	d.Plan = slices.Clone(d.Plan)
-	d.Attempts = slices.Clone(d.Attempts)
+	d.Attempts = compactAttempts(d.Attempts)
 	isNew := d.Started.IsZero()
 	if isNew {
 		d.Started = now
@@ -250,9 +272,9 @@ func (t turn) command(text string) Reply {
 	case "help":
 		return t.withView(t.text(kb.MsgHelp, nil))
 	case "lang", "language":
-		lang, ok := t.e.matchLanguageArg(arg)
+		lang, ok := t.e.kb.LanguageByName(arg)
 		if !ok {
-			return t.withView(t.text(kb.MsgLangUsage, nil))
+			return t.withView(t.text(kb.MsgLangUsage, map[string]any{"Languages": t.e.languages}))
 		}
 		t.d.Lang, t.d.LangPinned = lang, true
 		return t.withView(t.text(kb.MsgLangSwitched, nil))
@@ -268,16 +290,6 @@ func (t turn) command(text string) Reply {
 		return t.human()
 	}
 	return t.withView(t.text(kb.MsgUnknownCommand, map[string]any{"Command": "/" + truncateRunes(name, 32)}))
-}
-
-func (e *Engine) matchLanguageArg(arg string) (string, bool) {
-	switch strings.ToLower(arg) {
-	case "中文", "chinese", "cn", "简体中文":
-		arg = "zh-Hans"
-	case "english", "英文", "英语":
-		arg = "en"
-	}
-	return e.kb.MatchLanguage(arg)
 }
 
 func truncateRunes(s string, n int) string {
@@ -491,7 +503,7 @@ func (t turn) failed() Reply {
 
 func (t turn) recordShown() {
 	sol, _ := t.d.CurrentSolution()
-	t.d.Attempts = append(t.d.Attempts, Attempt{Solution: sol, At: t.now})
+	t.d.noteShown(sol, t.now)
 	t.record(EventShown, sol)
 }
 
@@ -502,13 +514,7 @@ func (t turn) recordResult(r Feedback) {
 	} else {
 		t.record(EventFailed, sol)
 	}
-	for i := len(t.d.Attempts) - 1; i >= 0; i-- {
-		if a := &t.d.Attempts[i]; a.Solution == sol && a.Result == "" {
-			a.Result, a.At = r, t.now
-			return
-		}
-	}
-	t.d.Attempts = append(t.d.Attempts, Attempt{Solution: sol, Result: r, At: t.now})
+	t.d.noteVerdict(sol, r, t.now)
 }
 
 func (t turn) listSolutions() Reply {
@@ -637,7 +643,7 @@ func (e *Engine) HandoffSummary(d Dialog, from Person, platform string) Reply {
 		cause = e.kb.Text(lang, kb.CauseTitle(d.Cause), nil) + " [" + d.Cause + "]"
 	}
 	var tried []string
-	for _, a := range d.Attempts {
+	for _, a := range compactAttempts(d.Attempts) {
 		verdict := text(kb.MsgHandoffUnanswered)
 		switch a.Result {
 		case FeedbackWorked:

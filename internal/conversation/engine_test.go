@@ -24,7 +24,7 @@ func newEngine(t testing.TB, lang string) *conversation.Engine {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, err := conversation.NewEngine(k, lang)
+	e, err := conversation.NewEngine(k, conversation.EngineOptions{Lang: lang})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -211,7 +211,7 @@ func TestTranscripts(t *testing.T) {
 				if s.reply.Text == "" || (len(s.reply.Buttons) == 0 && s.d.Stage != conversation.StageResolved) {
 					t.Errorf("after %q: a reply without text or choices leaves the person stuck: %+v", s.in, s.reply)
 				}
-				if s.reply.Lang == "en" && hasHan(s.reply.Text+labels(s.reply.Buttons)) {
+				if s.reply.Lang == "en" && hasHan(withoutLanguageList(s.reply.Text)+labels(s.reply.Buttons)) {
 					t.Errorf("after %q: Chinese in an English reply: %q", s.in, s.reply.Text)
 				}
 				if strings.Contains(s.reply.Text, "4111") {
@@ -285,7 +285,7 @@ func TestStep_Language(t *testing.T) {
 	if d, _ := stepReply(enDefault, conversation.Dialog{}, conversation.Input{Kind: conversation.InputText, Text: "hi"}, time.Now()); d.Lang != "en" {
 		t.Errorf("BOT_LANG=en: got %q", d.Lang)
 	}
-	if _, err := conversation.NewEngine(e.KB(), "fr"); err == nil {
+	if _, err := conversation.NewEngine(e.KB(), conversation.EngineOptions{Lang: "fr"}); err == nil {
 		t.Error("NewEngine accepted a default language the knowledge base does not speak")
 	}
 }
@@ -381,6 +381,14 @@ func hasHan(s string) bool {
 	return false
 }
 
+// withoutLanguageList drops the lines of /lang's list of languages: each is named in itself,
+// so that someone who cannot read the current language still finds theirs.
+func withoutLanguageList(text string) string {
+	lines := strings.Split(text, "\n")
+	lines = slices.DeleteFunc(lines, func(l string) bool { return strings.HasPrefix(l, "/lang ") })
+	return strings.Join(lines, "\n")
+}
+
 func labels(bs []conversation.Button) string {
 	var s strings.Builder
 	for _, b := range bs {
@@ -408,5 +416,125 @@ func BenchmarkStepButtons(b *testing.B) {
 		for _, in := range walk {
 			d, _ = stepReply(e, d, in, now)
 		}
+	}
+}
+
+// TestStep_ThirdLanguage: a language added by a BOT_KB_DIR holding only its locale file is
+// picked by /lang with its tag or any of its names, and answered in.
+func TestStep_ThirdLanguage(t *testing.T) {
+	k, err := kb.Load(bot.Data(), os.DirFS(filepath.Join("..", "..", "testdata", "kb", "third-language")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := conversation.NewEngine(k, conversation.EngineOptions{Lang: "zh-Hans"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
+	text := func(s string) conversation.Input { return conversation.Input{Kind: conversation.InputText, Text: s} }
+	for _, cmd := range []string{"/lang fr", "/lang français", "/lang FRANCAIS", "/lang French", "/lang 法语"} {
+		t.Run(cmd, func(t *testing.T) {
+			d, r := stepReply(e, conversation.Dialog{}, text(cmd), now)
+			if d.Lang != "fr" || r.Lang != "fr" || !d.LangPinned {
+				t.Fatalf("dialog lang %q (pinned %v), reply lang %q; want fr", d.Lang, d.LangPinned, r.Lang)
+			}
+			if !strings.HasPrefix(r.Text, "D'accord, je parle français désormais.") {
+				t.Errorf("not switched in French: %q", r.Text)
+			}
+			d, r = stepReply(e, d, conversation.Input{Kind: conversation.InputButton, Text: "a:what_happened:wallet"}, now)
+			if r.Lang != "fr" || !strings.Contains(r.Text, "Cause probable : Alipay / WeChat Pay ne permettent pas de payer OpenAI") {
+				t.Errorf("diagnosis not in French: %q", r.Text)
+			}
+			if len(r.Buttons) == 0 || r.Buttons[0].Label != "✅ Cela a marché" {
+				t.Errorf("buttons not in French: %v", r.Buttons)
+			}
+			if d, _ = stepReply(e, d, text("/lang english"), now); d.Lang != "en" {
+				t.Errorf("/lang english from French: %q", d.Lang)
+			}
+		})
+	}
+	if d, _ := stepReply(e, conversation.Dialog{}, conversation.Input{Kind: conversation.InputText, Text: "/start", LangHint: "fr-FR"}, now); d.Lang != "fr" {
+		t.Errorf("Telegram's language_code fr-FR: dialog in %q", d.Lang)
+	}
+	_, r := stepReply(e, conversation.Dialog{}, text("/lang"), now)
+	for _, want := range []string{"/lang zh - 中文", "/lang en - English", "/lang fr - Français"} {
+		if !strings.Contains(r.Text, want) {
+			t.Errorf("/lang without a language does not list %q: %q", want, r.Text)
+		}
+	}
+}
+
+// A dialog keeps one entry per solution however often it is shown and answered, so that
+// its record and the handoff summary stay small.
+func TestStep_AttemptsBounded(t *testing.T) {
+	e := newEngine(t, "en")
+	now := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
+	var d conversation.Dialog
+	for i := range 1000 {
+		d, _ = stepReply(e, d, conversation.Input{Kind: conversation.InputText, Text: "/solution paypal"}, now)
+		verdict := "no:paypal"
+		if i%2 == 1 {
+			verdict = "ok:paypal"
+		}
+		var r conversation.Reply
+		d, r = stepReply(e, d, conversation.Input{Kind: conversation.InputButton, Text: verdict}, now)
+		if strings.HasPrefix(r.Text, "That menu is out of date") {
+			t.Fatalf("press %d: %s was refused as stale", i, verdict)
+		}
+		now = now.Add(time.Second)
+	}
+	if len(d.Attempts) > 8 {
+		t.Errorf("%d attempts after 1,000 presses, want at most one per solution", len(d.Attempts))
+	}
+	enc, err := conversation.MarshalDialog(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(enc) >= 2048 {
+		t.Errorf("encoded dialog is %d bytes, want under 2 KB", len(enc))
+	}
+	t.Logf("after 1,000 presses: %d attempts, %d bytes encoded", len(d.Attempts), len(enc))
+	var paypal []conversation.Attempt
+	for _, a := range d.Attempts {
+		if a.Solution == "paypal" {
+			paypal = append(paypal, a)
+		}
+	}
+	last := now.Add(-time.Second)
+	if len(paypal) != 1 || paypal[0].Result != conversation.FeedbackWorked || !paypal[0].At.Equal(last) {
+		t.Errorf("paypal's attempts %+v, want one with the last verdict (worked) at %v", paypal, last)
+	}
+	summary := e.HandoffSummary(d, conversation.Person{Name: "Ann"}, "telegram").Text
+	if n := strings.Count(summary, "paypal:"); n != 1 {
+		t.Errorf("the handoff summary names paypal %d times, want once:\n%s", n, summary)
+	}
+	if len(summary) > 1024 {
+		t.Errorf("handoff summary is %d bytes", len(summary))
+	}
+}
+
+// A dialog stored by an earlier version, with one attempt per showing, is compacted by the
+// next step, keeping each solution's first place and latest verdict.
+func TestStep_CompactsStoredAttempts(t *testing.T) {
+	e := newEngine(t, "en")
+	at := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
+	d := conversation.Dialog{Lang: "en", Stage: conversation.StageSolving, Plan: []string{"paypal"}, Started: at, LastActive: at}
+	for i := range 500 {
+		d.Attempts = append(d.Attempts,
+			conversation.Attempt{Solution: "virtual-card", Result: conversation.FeedbackFailed, At: at.Add(time.Duration(2*i) * time.Second)},
+			conversation.Attempt{Solution: "paypal", At: at.Add(time.Duration(2*i+1) * time.Second)})
+	}
+	d.Attempts[2].Result = conversation.FeedbackWorked
+	stored := slices.Clone(d.Attempts)
+	next, _ := stepReply(e, d, conversation.Input{Kind: conversation.InputText, Text: "/help"}, at.Add(time.Hour))
+	want := []conversation.Attempt{
+		{Solution: "virtual-card", Result: conversation.FeedbackFailed, At: at.Add(998 * time.Second)},
+		{Solution: "paypal", At: at.Add(999 * time.Second)},
+	}
+	if !slices.Equal(next.Attempts, want) {
+		t.Errorf("attempts %+v, want %+v", next.Attempts, want)
+	}
+	if !slices.Equal(d.Attempts, stored) {
+		t.Error("Step changed the caller's dialog")
 	}
 }

@@ -1,6 +1,7 @@
 package conversation_test
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -31,7 +32,8 @@ func FuzzStep(f *testing.F) {
 		text, hint string
 	}{
 		{1, "/start", "en"}, {1, "Your card was declined", ""}, {2, "a:what_happened:declined", ""},
-		{2, "ok:paypal", ""}, {3, "", "zh-hans"}, {1, "/lang", ""}, {1, "/solution ", ""}, {1, "\xff/\x00", "\xff"},
+		{2, "ok:paypal", ""}, {3, "", "zh-hans"}, {1, "/lang", ""}, {1, "/lang ＥＮＧＬＩＳＨ", ""}, {1, "/lang 中文", ""},
+		{1, "/solution ", ""}, {1, "\xff/\x00", "\xff"},
 	} {
 		for i := range dialogs {
 			f.Add(uint8(i), seed.kind, seed.text, seed.hint)
@@ -44,8 +46,11 @@ func FuzzStep(f *testing.F) {
 		if r.Text == "" || !utf8.ValidString(r.Text) {
 			t.Fatalf("reply %q to %+v", r.Text, in)
 		}
-		if r.Lang != "zh-Hans" && r.Lang != "en" || next.Lang != r.Lang {
+		if !slices.Contains(e.KB().Languages(), r.Lang) || next.Lang != r.Lang {
 			t.Fatalf("reply language %q, dialog %q", r.Lang, next.Lang)
+		}
+		if len(next.Attempts) > len(e.KB().Solutions) {
+			t.Fatalf("%d attempts, more than one per solution", len(next.Attempts))
 		}
 		if len(r.Buttons) == 0 && next.Stage != conversation.StageResolved && in.Kind != conversation.InputFlooded {
 			t.Fatalf("no way forward after %+v: %+v", in, r)

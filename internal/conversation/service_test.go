@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -43,7 +42,7 @@ func TestService_HandoffPostsASummary(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, err := conversation.NewEngine(k, "en", conversation.WithHandoff())
+	e, err := conversation.NewEngine(k, conversation.EngineOptions{Lang: "en", Handoff: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +52,7 @@ func TestService_HandoffPostsASummary(t *testing.T) {
 	}
 	defer store.Close()
 	humans := conversation.HandoffTarget{Key: conversation.Key{Platform: "telegram", Chat: "-100777"}, Route: []byte(`{"chat":-100777}`)}
-	svc := conversation.NewService(e, store, nil, conversation.WithHandoffTarget(humans))
+	svc := conversation.NewService(e, store, conversation.ServiceOptions{Handoff: &humans})
 	ctx := context.Background()
 	key := conversation.Key{Platform: "slack", Chat: "T1/D1", User: "U42"}
 	from := conversation.Person{Name: "Wang Fang", Reach: "<@U42>"}
@@ -127,7 +126,7 @@ func TestService_ObserverSeesEachHandle(t *testing.T) {
 		}
 		got = append(got, s)
 	}
-	svc := conversation.NewService(e, store, nil, conversation.WithObserver(observe))
+	svc := conversation.NewService(e, store, conversation.ServiceOptions{Observe: observe})
 	ctx := context.Background()
 	key := conversation.Key{Platform: "telegram", Chat: "1", User: "u"}
 	for _, step := range []struct{ id, line string }{{"1", "/start"}, {"2", "[a:what_happened:wallet]"}, {"2", "[a:what_happened:wallet]"}} {
@@ -166,54 +165,5 @@ func TestStep_FirstMessageStartsTheDialog(t *testing.T) {
 	}
 	if started != 2 { // the first message, and /start starting over
 		t.Errorf("%d started events, want 2", started)
-	}
-}
-
-// countingSender counts what it sends.
-type countingSender struct{ sent atomic.Int64 }
-
-func (c *countingSender) Send(context.Context, conversation.Delivery) error {
-	c.sent.Add(1)
-	return nil
-}
-
-// A reply an adapter queued (Take) and that waits longer than its lease is not sent a second
-// time by Redeliver meanwhile.
-func TestService_TakenRepliesAreNotRedelivered(t *testing.T) {
-	now := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
-	clock := func() time.Time { return now }
-	store, err := boltstore.Open(filepath.Join(t.TempDir(), "bot.db"), boltstore.Options{Now: clock, Lease: time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
-	svc := conversation.NewService(newEngine(t, "en"), store, clock)
-	ctx := context.Background()
-	d, err := svc.Handle(ctx, conversation.Inbound{Turn: conversation.Turn{Key: conversation.Key{Platform: "p", Chat: "c", User: "u"}}, Input: parseInput("/start")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !svc.Take(d.ID) {
-		t.Fatal("a fresh reply could not be taken")
-	}
-	if svc.Take(d.ID) {
-		t.Error("a reply was taken twice")
-	}
-	now = now.Add(time.Hour) // the store's lease ran out while the reply waited in a queue
-	var sender countingSender
-	if err := svc.Redeliver(ctx, "p", &sender); err != nil {
-		t.Fatal(err)
-	}
-	if n := sender.sent.Load(); n != 0 {
-		t.Fatalf("Redeliver sent a reply waiting in a queue (%d sends)", n)
-	}
-	if err := svc.DeliverTaken(ctx, &sender, d); err != nil {
-		t.Fatal(err)
-	}
-	if err := svc.Redeliver(ctx, "p", &sender); err != nil {
-		t.Fatal(err)
-	}
-	if n := sender.sent.Load(); n != 1 {
-		t.Errorf("%d sends, want exactly one", n)
 	}
 }

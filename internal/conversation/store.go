@@ -54,28 +54,37 @@ type Delivery struct {
 // Commit is the one atomic step of the bot: the inbound id, the dialog change and the reply
 // it produces are committed together or not at all, so a crash never leaves a dialog moved on
 // without its reply queued, or a reply queued for an update that will be handled again.
+//
+// What may happen twice: a reply sent but not yet marked delivered when the process dies is
+// claimed and sent again after the restart (at-least-once delivery, never lost). Nothing else.
 type Store interface {
 	// Commit loads the dialog of t.Key (the zero Dialog if there is none), calls step with it,
 	// and saves in one transaction the changed dialog, t.InboundID, the result's reply as an
 	// outbox entry, each of its notices as an outbox entry of its own, and its events. It
-	// returns the reply's delivery; the notices are delivered from the outbox by their
-	// platform (Pending). If t.InboundID was handled before it returns ErrDuplicate and saves
-	// nothing (step may have run: a store may find the duplicate only when it writes). If
-	// step returns an error nothing is saved. step may be called more than once if the store
-	// retries the transaction, so it must not have side effects.
+	// returns the reply's delivery, which waits in the outbox, held by nobody, for the
+	// platform's Outbox to Claim it. If t.InboundID was handled before it returns ErrDuplicate
+	// and saves nothing (step may have run: a store may find the duplicate only when it
+	// writes). If step returns an error nothing is saved. step may be called more than once if
+	// the store retries the transaction, so it must not have side effects.
 	Commit(ctx context.Context, t Turn, step func(*Dialog) (Result, error)) (Delivery, error)
+	// Ping commits a write through the same path Commit takes (the same writer, the same
+	// sync), so that it fails exactly when commits fail. Health checks call it.
+	Ping(ctx context.Context) error
 	// Events calls fn for each event recorded at or after since, oldest first.
 	Events(ctx context.Context, since time.Time, fn func(Event) error) error
-	// Pending returns up to limit undelivered replies of platform, oldest first.
+	// Pending returns up to limit undelivered replies of platform, oldest first, held or not.
 	Pending(ctx context.Context, platform string, limit int) ([]Delivery, error)
-	// Claim is Pending for a sender: it returns up to limit undelivered replies of platform,
-	// oldest first, that no other sender holds, and holds them for the caller for a while (a
-	// store-defined lease), so that two senders, in one process or in several replicas, never
-	// send the same reply at once. The reply Commit returns is held for its committer the same
-	// way. A reply held by a sender that died is claimable again once the lease ran out.
-	Claim(ctx context.Context, platform string, limit int) ([]Delivery, error)
-	// MarkDelivered removes a reply from the outbox.
-	MarkDelivered(ctx context.Context, id uint64) error
+	// Claim returns up to limit undelivered replies of platform with an ID greater than after,
+	// oldest first, that nobody holds (or whose hold ran out), and holds them for the caller
+	// for a store-defined lease, so that two senders, in one process or in several replicas,
+	// never send the same reply at once.
+	Claim(ctx context.Context, platform string, after uint64, limit int) ([]Delivery, error)
+	// Unclaim gives up the holds on ids, so that any sender may Claim them at once. Ids not
+	// held, or no longer in the outbox, are ignored.
+	Unclaim(ctx context.Context, ids ...uint64) error
+	// MarkDelivered removes the replies ids from the outbox, in one commit. Ids no longer in
+	// the outbox are ignored.
+	MarkDelivered(ctx context.Context, ids ...uint64) error
 	// MoveChat re-keys every dialog of chat from on platform to chat to, as when a Telegram
 	// group becomes a supergroup with a new id. It returns how many dialogs moved; a dialog
 	// already present under the new key is kept and the old one dropped.

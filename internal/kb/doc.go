@@ -8,6 +8,10 @@
 // and renderable in every language. A KB is immutable afterwards, so conversations never
 // meet a missing text or a dangling reference at run time.
 //
+// A language is its locale file alone: besides the conversation's texts it names itself
+// (MsgLangName, MsgLangNames, which /lang matches) and describes the platforms' command
+// menus (CommandMenu), so an overlay holding only locales/active.<tag>.toml adds one.
+//
 // Caveat: go-i18n reads nested TOML tables as dotted message IDs and treats a table with a
 // key such as "other", "one" or "description" as a plural message, so flow IDs must not use
 // those words.

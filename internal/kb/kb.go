@@ -92,6 +92,7 @@ type KB struct {
 	languages  []language.Tag
 	names      []string // languages as tags, which MatchLanguage returns without formatting them
 	matcher    language.Matcher
+	langNames  map[string]string // a language's names, normalized, to its tag (LanguageByName)
 	localizers map[string]*i18n.Localizer
 	// fixed holds every required message rendered without data, per language and ID: most
 	// texts have no placeholders, and rendering one through go-i18n on every reply costs a
@@ -149,6 +150,9 @@ func Load(base, overlay fs.FS) (*KB, error) {
 		return nil, err
 	}
 	if err := k.validateMessages(messageIDs); err != nil {
+		return nil, err
+	}
+	if err := k.indexLanguages(); err != nil {
 		return nil, err
 	}
 	if err := k.loadPhrases(base, overlay); err != nil {

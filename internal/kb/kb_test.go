@@ -51,6 +51,10 @@ func TestLoad_Broken(t *testing.T) {
 		{"missing-translation", `locale zh-Hans: message "question.card_type.crypto" is missing`},
 		{"bad-template", `locale en: message "bot.diagnosis"`},
 		{"phrase-unknown-outcome", `outcome "moon-phase" does not exist`},
+		{"incomplete-language", `locale de: message "command.start" is missing`},
+		{"lang-name-clash", `locale en: message "lang.names": "中文" is a name of zh-Hans too`},
+		{"lang-name-is-a-tag", `locale en: message "lang.names": "zh" is the tag of zh-Hans`},
+		{"command-description-too-long", `locale en: the description of /help must be one line of at most 256 characters`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.fixture, func(t *testing.T) {
@@ -78,6 +82,99 @@ func TestLoad_OverlayCorrectsText(t *testing.T) {
 	}
 	if k.Version != load(t).Version {
 		t.Error("an overlay without a flow file changed the flow version")
+	}
+}
+
+// TestLoad_ThirdLanguage: a language the shipped knowledge base does not speak is added by an
+// overlay holding only its locale file, and is then spoken like the shipped ones.
+func TestLoad_ThirdLanguage(t *testing.T) {
+	k, err := kb.Load(bot.Data(), os.DirFS(filepath.Join("..", "..", "testdata", "kb", "third-language")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := k.Languages(); !slices.Equal(got, []string{"zh-Hans", "en", "fr"}) {
+		t.Errorf("languages = %v, want [zh-Hans en fr]", got)
+	}
+	if got := k.Text("fr", kb.SolutionTitle("paypal"), nil); got != "Payer avec PayPal" {
+		t.Errorf("French text = %q", got)
+	}
+	if got := k.LanguageName("fr"); got != "Français" {
+		t.Errorf("LanguageName(fr) = %q", got)
+	}
+	for _, hint := range []string{"fr", "fr-CA"} {
+		if got, ok := k.MatchLanguage(hint); got != "fr" || !ok {
+			t.Errorf("MatchLanguage(%q) = %q, %v; want fr", hint, got, ok)
+		}
+	}
+	menu := k.CommandMenu("fr")
+	want := []kb.Command{
+		{Name: "start", Description: "Recommencer : qu'est-ce qui a échoué lors du paiement ?"},
+		{Name: "solutions", Description: "Lister toutes les solutions"},
+		{Name: "lang", Description: "Changer de langue : /lang fr, /lang en ou /lang 中文"},
+		{Name: "human", Description: "Parler à une personne"},
+		{Name: "help", Description: "Ce que fait ce bot"},
+	}
+	if !slices.Equal(menu, want) {
+		t.Errorf("CommandMenu(fr) = %v\nwant %v", menu, want)
+	}
+}
+
+func TestCommandMenu(t *testing.T) {
+	k := load(t)
+	for _, lang := range k.Languages() {
+		menu := k.CommandMenu(lang)
+		var names []string
+		for _, c := range menu {
+			names = append(names, c.Name)
+			if c.Description == "" || c.Description == kb.MsgCommandStart {
+				t.Errorf("%s: /%s has no description: %q", lang, c.Name, c.Description)
+			}
+		}
+		if !slices.Equal(names, []string{"start", "solutions", "lang", "human", "help"}) {
+			t.Errorf("%s: commands %v", lang, names)
+		}
+	}
+	if got := k.CommandMenu("en")[0].Description; got != "Start over: what went wrong with the payment?" {
+		t.Errorf("CommandMenu(en) starts with %q", got)
+	}
+	if got, want := k.CommandMenu("ru"), k.CommandMenu("zh-Hans"); !slices.Equal(got, want) {
+		t.Errorf("a language the kb does not speak: %v, want the default language's %v", got, want)
+	}
+}
+
+func TestLanguageByName(t *testing.T) {
+	k, err := kb.Load(bot.Data(), os.DirFS(filepath.Join("..", "..", "testdata", "kb", "third-language")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, want string
+		ok         bool
+	}{
+		{"中文", "zh-Hans", true},
+		{"简体中文", "zh-Hans", true},
+		{"Chinese", "zh-Hans", true},
+		{"cn", "zh-Hans", true},
+		{"zh", "zh-Hans", true},
+		{"zh-CN", "zh-Hans", true},
+		{"english", "en", true},
+		{"ＥＮＧＬＩＳＨ", "en", true},
+		{"英文", "en", true},
+		{"en", "en", true},
+		{"français", "fr", true},
+		{"Français", "fr", true},
+		{"francais", "fr", true},
+		{"法语", "fr", true},
+		{"fr", "fr", true},
+		{"klingon", "", false},
+		{"xx", "", false},
+		{"", "", false},
+	}
+	for _, tc := range tests {
+		got, ok := k.LanguageByName(tc.name)
+		if got != tc.want || ok != tc.ok {
+			t.Errorf("LanguageByName(%q) = %q, %v; want %q, %v", tc.name, got, ok, tc.want, tc.ok)
+		}
 	}
 }
 

@@ -18,7 +18,7 @@ const (
 	MsgStaleMenu        = "bot.stale_menu"
 	MsgUnsupportedMedia = "bot.unsupported_media"
 	MsgUnknownCommand   = "bot.unknown_command" // {{.Command}}
-	MsgLangUsage        = "bot.lang_usage"
+	MsgLangUsage        = "bot.lang_usage"      // {{.Languages}}
 	MsgLangSwitched     = "bot.lang_switched"
 	MsgSolutionUsage    = "bot.solution_usage" // {{.IDs}}
 	MsgCardDataWarning  = "bot.card_data_warning"
@@ -38,6 +38,7 @@ const (
 	MsgClarify          = "bot.clarify"
 	MsgSlowDown         = "bot.slow_down"
 	MsgHandoffSent      = "bot.handoff_sent"
+	MsgNotYourMenu      = "bot.not_your_menu" // a platform's note: a button of another person's menu, in a group
 
 	MsgHandoffSummary      = "handoff.summary" // {{.Who}} {{.Platform}} {{.Lang}} {{.Cause}} {{.Tried}} {{.Last}}
 	MsgHandoffNoCause      = "handoff.no_cause"
@@ -53,6 +54,19 @@ const (
 	MsgButtonAll     = "button.all"
 	MsgButtonRestart = "button.restart"
 	MsgButtonHuman   = "button.human"
+
+	// MsgLangName is the language's name in itself ("English", "简体中文"), as /lang lists it.
+	MsgLangName = "lang.name"
+	// MsgLangNames lists, comma-separated, the names /lang accepts for the language, in any
+	// language ("English, english, 英文"); its tag and MsgLangName are accepted too.
+	MsgLangNames = "lang.names"
+
+	// The descriptions of the commands in a platform's command menu (see CommandMenu).
+	MsgCommandStart     = "command.start"
+	MsgCommandSolutions = "command.solutions"
+	MsgCommandLang      = "command.lang"
+	MsgCommandHuman     = "command.human"
+	MsgCommandHelp      = "command.help"
 )
 
 var fixedMessages = []string{
@@ -64,6 +78,8 @@ var fixedMessages = []string{
 	MsgHandoffSummary, MsgHandoffNoCause, MsgHandoffNothingTried, MsgHandoffWorked, MsgHandoffFailed,
 	MsgHandoffUnanswered, MsgHandoffNoMessage,
 	MsgButtonWorked, MsgButtonFailed, MsgButtonAll, MsgButtonRestart, MsgButtonHuman,
+	MsgNotYourMenu, MsgLangName, MsgLangNames,
+	MsgCommandStart, MsgCommandSolutions, MsgCommandLang, MsgCommandHuman, MsgCommandHelp,
 }
 
 // Message IDs derived from flow IDs.
@@ -262,7 +278,7 @@ func (k *KB) requiredMessages() []string {
 // with the data the conversation gives it.
 func (k *KB) validateMessages(defined map[string]map[string]bool) error {
 	sample := map[string]any{"Command": "/x", "IDs": "a, b", "Cause": "c", "Count": 2, "N": 1, "Total": 2, "Title": "t",
-		"Who": "w", "Platform": "p", "Lang": "l", "Tried": "t", "Last": "m"}
+		"Who": "w", "Platform": "p", "Lang": "l", "Tried": "t", "Last": "m", "Languages": "/lang en - English"}
 	var problems []string
 	for _, lang := range k.Languages() {
 		for _, id := range k.requiredMessages() {

@@ -13,6 +13,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/paydoctor/bot/internal/conversation"
 )
@@ -34,28 +35,39 @@ type Options struct {
 	User string
 }
 
-// Chat is one terminal conversation.
-type Chat struct {
-	svc  *conversation.Service
-	opts Options
-	key  conversation.Key
-	// last holds the buttons of the last reply printed, so that "2" presses its second.
-	last []conversation.Button
+// inlet is where the chat hands what is typed: conversation.Hub.
+type inlet interface {
+	Submit(ctx context.Context, in conversation.Inbound, done func(error)) error
 }
 
-// New returns a Chat for opts.User.
-func New(svc *conversation.Service, opts Options) *Chat {
+// Chat is one terminal conversation, and the console platform's conversation.Sender: the
+// smallest adapter there is (docs/adapters.md). What is typed goes to the hub as an Inbound;
+// replies come back through the platform's Outbox to Send, which prints them.
+type Chat struct {
+	inlet inlet
+	opts  Options
+	key   conversation.Key
+
+	mu sync.Mutex
+	// last holds the buttons of the last reply printed, so that "2" presses its second.
+	last []conversation.Button
+	// waiting counts inputs whose reply is not printed yet; printed is signalled at each
+	// reply, so that the prompt comes after the answer.
+	waiting int
+	printed chan struct{}
+}
+
+// New returns a Chat for opts.User, handing input to hub.
+func New(hub inlet, opts Options) *Chat {
 	if opts.User == "" {
 		opts.User = "local"
 	}
-	return &Chat{svc: svc, opts: opts, key: conversation.Key{Platform: Platform, Chat: opts.User, User: opts.User}}
+	return &Chat{inlet: hub, opts: opts, key: conversation.Key{Platform: Platform, Chat: opts.User, User: opts.User}, printed: make(chan struct{}, 1)}
 }
 
-// Run talks until the input ends, "quit" or "exit" is typed, or ctx is done.
+// Run talks until the input ends, "quit" or "exit" is typed, or ctx is done. The hub must be
+// running.
 func (c *Chat) Run(ctx context.Context) error {
-	if err := c.svc.Redeliver(ctx, Platform, c); err != nil {
-		return err
-	}
 	if !c.opts.JSON {
 		// Interactive: greet a new user, or show a returning one where they left off.
 		if err := c.handle(ctx, conversation.Input{Kind: conversation.InputResume}); err != nil {
@@ -131,19 +143,46 @@ func (c *Chat) parse(line string) (conversation.Input, error) {
 		// Anything else that merely starts with "{" is text someone typed.
 	}
 	if !c.opts.JSON {
-		if n, err := strconv.Atoi(line); err == nil && n >= 1 && n <= len(c.last) {
-			return conversation.Input{Kind: conversation.InputButton, Text: c.last[n-1].ID}, nil
+		c.mu.Lock()
+		last := c.last
+		c.mu.Unlock()
+		if n, err := strconv.Atoi(line); err == nil && n >= 1 && n <= len(last) {
+			return conversation.Input{Kind: conversation.InputButton, Text: last[n-1].ID}, nil
 		}
 	}
 	return conversation.Input{Kind: conversation.InputText, Text: line}, nil
 }
 
+// handle commits one input and waits until its reply is printed.
 func (c *Chat) handle(ctx context.Context, in conversation.Input) error {
-	d, err := c.svc.Handle(ctx, conversation.Inbound{Turn: conversation.Turn{Key: c.key}, Input: in})
-	if err != nil {
+	c.mu.Lock()
+	c.waiting++
+	c.mu.Unlock()
+	committed := make(chan error, 1)
+	if err := c.inlet.Submit(ctx, conversation.Inbound{Turn: conversation.Turn{Key: c.key}, Input: in}, func(err error) { committed <- err }); err != nil {
 		return err
 	}
-	return c.svc.Deliver(ctx, c, d)
+	select {
+	case err := <-committed:
+		if err != nil {
+			return err
+		}
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	for {
+		c.mu.Lock()
+		done := c.waiting == 0
+		c.mu.Unlock()
+		if done {
+			return nil
+		}
+		select {
+		case <-c.printed:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 }
 
 // Send prints a reply. A reply committed for another terminal user but never printed (their
@@ -152,8 +191,26 @@ func (c *Chat) Send(_ context.Context, d conversation.Delivery) error {
 	if d.Key != c.key {
 		return nil
 	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	defer func() {
+		c.waiting = max(c.waiting-1, 0)
+		select {
+		case c.printed <- struct{}{}:
+		default:
+		}
+	}()
 	if c.opts.JSON {
-		b, err := json.Marshal(d.Reply)
+		// The format promises arrays, even empty; a reply read back from a store may hold
+		// nil slices.
+		r := d.Reply
+		if r.Buttons == nil {
+			r.Buttons = []conversation.Button{}
+		}
+		if r.Solutions == nil {
+			r.Solutions = []string{}
+		}
+		b, err := json.Marshal(r)
 		if err != nil {
 			return err
 		}

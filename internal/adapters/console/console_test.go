@@ -22,7 +22,7 @@ func chat(t *testing.T, path string, opts console.Options, input string) string 
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, err := conversation.NewEngine(k, "zh-Hans")
+	e, err := conversation.NewEngine(k, conversation.EngineOptions{Lang: "zh-Hans"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -33,7 +33,21 @@ func chat(t *testing.T, path string, opts console.Options, input string) string 
 	defer store.Close()
 	var out strings.Builder
 	opts.In, opts.Out = strings.NewReader(input), &out
-	if err := console.New(conversation.NewService(e, store, nil), opts).Run(context.Background()); err != nil {
+	// Wired as cmd/bot wires it: a hub without a flood guard, and the chat as the console
+	// platform's Sender.
+	hub := conversation.NewHub(conversation.NewService(e, store, conversation.ServiceOptions{}), conversation.DispatcherOptions{FloodLimit: -1})
+	c := console.New(hub, opts)
+	if _, err := hub.AddPlatform(conversation.OutboxOptions{Platform: console.Platform, Sender: c}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, stopHub := context.WithCancel(context.Background())
+	hubDone := make(chan error, 1)
+	go func() { hubDone <- hub.Run(ctx) }()
+	if err := c.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	stopHub()
+	if err := <-hubDone; err != nil {
 		t.Fatal(err)
 	}
 	return out.String()

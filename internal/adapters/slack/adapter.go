@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -12,6 +11,7 @@ import (
 	"time"
 
 	"github.com/paydoctor/bot/internal/conversation"
+	"github.com/paydoctor/bot/internal/kb"
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/socketmode"
 )
@@ -28,11 +28,13 @@ type api interface {
 	UpdateMessageContext(ctx context.Context, channelID, timestamp string, options ...slack.MsgOption) (string, string, string, error)
 }
 
-// Options configures an Adapter. BotToken, and SigningSecret or AppToken, are required; the
-// zero value of everything else works.
+// Options configures an Adapter. BotToken, KB, and SigningSecret or AppToken, are required;
+// the zero value of everything else works.
 type Options struct {
 	// BotToken is the bot's xoxb- token.
 	BotToken string
+	// KB is the knowledge base the bot answers from: its flow version goes into button values.
+	KB *kb.KB
 	// SigningSecret verifies HTTP requests (HTTP mode). Empty: the HTTP handlers refuse
 	// every request.
 	SigningSecret string
@@ -47,78 +49,43 @@ type Options struct {
 	// Now is the clock request timestamps are checked against; nil means time.Now.
 	// A seam for hermetic tests.
 	Now func() time.Time
-	// RedeliverInterval is how often the outbox is checked for replies not yet sent: those
-	// whose sending failed, and handoff summaries from other platforms' dialogs. Zero means
-	// 5 s.
-	RedeliverInterval time.Duration
-	// Workers is how many replies are delivered at once; a person's always go through the
-	// same worker, in order. Zero means 8.
-	Workers int
-	// QueueSize is how many committed replies wait per worker before new messages are
-	// refused with 503 (Slack sends them again); zero means 64.
-	QueueSize int
-	// FloodLimit and FloodWindow: a person sending more messages than this gets one "slow
-	// down" and is ignored until their pace drops (conversation.FloodGuard); zero means 5
-	// in 10 seconds.
-	FloodLimit  int
-	FloodWindow time.Duration
-	// ChannelInterval paces replies in one channel; zero means one second, as Slack asks.
-	ChannelInterval time.Duration
 	// LocaleTTL is how long a person's locale is cached; zero means an hour.
 	LocaleTTL time.Duration
-	// Metrics is told about messages sent, 429s and retries; nil counts nothing.
-	Metrics Metrics
 }
 
-// Metrics counts what the adapter sends, for the bot's /metrics. Its methods must be quick
-// and safe for concurrent use.
-type Metrics interface {
-	// MessageSent: Slack accepted a reply.
-	MessageSent()
-	// RateLimited: Slack answered 429; the call is made again after Retry-After. (Other
-	// failures are not retried here: the reply stays in the outbox for the next round.)
-	RateLimited()
+// inlet is where the adapter hands inbound messages: conversation.Hub.
+type inlet interface {
+	Submit(ctx context.Context, in conversation.Inbound, done func(error)) error
 }
 
-type noMetrics struct{}
-
-func (noMetrics) MessageSent() {}
-func (noMetrics) RateLimited() {}
-
-// Adapter connects the conversation service to Slack. It is a conversation.Sender.
+// Adapter connects Slack to the conversation hub: it turns requests and Socket Mode
+// envelopes into conversation.Inbound messages and sends replies (it is the platform's
+// conversation.Sender).
 type Adapter struct {
-	svc    *conversation.Service
+	inlet  inlet
 	api    api
 	socket *socketmode.Client // nil in HTTP mode
 	opts   Options
 	log    *slog.Logger
-	flood  *conversation.FloodGuard
 
-	self atomic.Pointer[slack.AuthTestResponse]
-	// accepting is set once the outbox left by an earlier run is delivered, and cleared when
-	// Run stops: messages are committed only in between, so that a reply is never sent both
-	// by that redelivery and by a worker.
-	accepting atomic.Bool
-	ready     chan struct{} // closed when accepting is first set
-	// Messages are spread over Workers by dialog. stripes[i] orders the commits of worker i's
-	// dialogs, so that one person's messages are committed and queued in order; queues[i]
-	// holds their replies for delivery, in commit order; slots[i] counts the room left in
-	// queues[i], taken before a commit so that queueing its reply never blocks.
-	stripes []sync.Mutex
-	queues  []chan conversation.Delivery
-	slots   []chan struct{}
-	stop    chan struct{} // closed when Run ends
-	stopped sync.Once
-	pace    pacer
+	// self is the bot's identity, set by Run; until then messages wait (startWait) and are
+	// then refused with 503, and Slack sends them again.
+	self    atomic.Pointer[slack.AuthTestResponse]
+	started chan struct{} // closed once self is first set
+	once    sync.Once
 	locales localeCache
 }
 
 var _ conversation.Sender = (*Adapter)(nil)
 
-// New returns an Adapter using the real Slack client. It does no I/O; Run connects.
-func New(svc *conversation.Service, opts Options) (*Adapter, error) {
+// New returns an Adapter using the real Slack client, handing messages to hub. It does no
+// I/O; Run connects.
+func New(hub inlet, opts Options) (*Adapter, error) {
 	if opts.BotToken == "" {
 		return nil, errors.New("slack: a bot token is required")
+	}
+	if opts.KB == nil {
+		return nil, errors.New("slack: a knowledge base is required")
 	}
 	if opts.SigningSecret == "" && opts.AppToken == "" {
 		return nil, errors.New("slack: a signing secret (HTTP mode) or an app token (Socket Mode) is required")
@@ -135,7 +102,7 @@ func New(svc *conversation.Service, opts Options) (*Adapter, error) {
 		clientOpts = append(clientOpts, slack.OptionAppLevelToken(opts.AppToken))
 	}
 	client := slack.New(opts.BotToken, clientOpts...)
-	a := newAdapter(svc, client, opts)
+	a := newAdapter(hub, client, opts)
 	if opts.AppToken != "" {
 		a.socket = socketmode.New(client)
 	}
@@ -143,105 +110,51 @@ func New(svc *conversation.Service, opts Options) (*Adapter, error) {
 }
 
 // newAdapter returns an Adapter calling api; tests pass their own.
-func newAdapter(svc *conversation.Service, api api, opts Options) *Adapter {
+func newAdapter(hub inlet, api api, opts Options) *Adapter {
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
-	}
-	if opts.RedeliverInterval <= 0 {
-		opts.RedeliverInterval = 5 * time.Second
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	if opts.Workers <= 0 {
-		opts.Workers = 8
-	}
-	if opts.QueueSize <= 0 {
-		opts.QueueSize = 64
-	}
-	if opts.FloodLimit <= 0 {
-		opts.FloodLimit = 5
-	}
-	if opts.FloodWindow <= 0 {
-		opts.FloodWindow = 10 * time.Second
-	}
-	if opts.ChannelInterval <= 0 {
-		opts.ChannelInterval = time.Second
-	}
 	if opts.LocaleTTL <= 0 {
 		opts.LocaleTTL = time.Hour
 	}
-	if opts.Metrics == nil {
-		opts.Metrics = noMetrics{}
-	}
-	a := &Adapter{
-		svc:     svc,
+	return &Adapter{
+		inlet:   hub,
 		api:     api,
 		opts:    opts,
 		log:     opts.Log.With("platform", Platform),
-		flood:   conversation.NewFloodGuard(opts.FloodLimit, opts.FloodWindow),
-		stop:    make(chan struct{}),
-		ready:   make(chan struct{}),
-		pace:    pacer{interval: opts.ChannelInterval},
 		locales: localeCache{ttl: opts.LocaleTTL},
+		started: make(chan struct{}),
 	}
-	a.stripes = make([]sync.Mutex, opts.Workers)
-	a.queues = make([]chan conversation.Delivery, opts.Workers)
-	a.slots = make([]chan struct{}, opts.Workers)
-	for i := range a.queues {
-		a.queues[i] = make(chan conversation.Delivery, opts.QueueSize)
-		a.slots[i] = make(chan struct{}, opts.QueueSize)
-	}
-	return a
 }
 
-// Run learns the bot's own identity (auth.test), sends the replies a crash left in the
-// outbox, and then takes messages, delivering their replies, until ctx is done. In Socket
-// Mode it also holds the connection; in HTTP mode requests come through the handlers of
-// Register. Replies committed but not yet sent when it stops stay in the outbox for the next
-// start. Call it once.
+// Limits are Slack's: about one message a second per channel, with short bursts allowed.
+func (a *Adapter) Limits() conversation.Limits {
+	return conversation.Limits{
+		Chat: func(conversation.Delivery) conversation.Rate {
+			return conversation.Rate{Every: time.Second, Burst: 3}
+		},
+	}
+}
+
+// Run learns the bot's own identity (auth.test) and then takes messages until ctx is done:
+// in Socket Mode it holds the connection; in HTTP mode requests come through the handlers of
+// Register. Replies go out through the platform's Outbox, not here. Call it once.
 func (a *Adapter) Run(ctx context.Context) error {
-	defer a.stopped.Do(func() { close(a.stop) })
 	self, err := a.api.AuthTestContext(ctx)
 	if err != nil {
 		return fmt.Errorf("slack auth.test: %w", err)
 	}
 	a.self.Store(self)
-	// Socket Mode may fail for good (a revoked token): the workers stop with it.
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		// What an earlier run committed but did not send goes first, before any new
-		// message is taken (until then they are answered 503 and Slack sends them again).
-		if err := a.svc.Redeliver(ctx, Platform, a); err != nil && ctx.Err() == nil {
-			a.log.Error("deliver replies left from an earlier run", "err", err)
-		}
-		if ctx.Err() != nil {
-			return
-		}
-		a.accepting.Store(true)
-		close(a.ready)
-		var workers sync.WaitGroup
-		for i := range a.queues {
-			workers.Go(func() { a.deliver(ctx, i) })
-		}
-		// Replies whose sending failed for a passing reason, those other replicas committed
-		// and could not send, and handoff summaries from other platforms' dialogs.
-		workers.Go(func() { a.svc.RedeliverEvery(ctx, Platform, a, a.opts.RedeliverInterval, a.log) })
-		workers.Wait()
-	})
+	a.once.Do(func() { close(a.started) })
+	defer a.self.Store(nil)
 	if a.socket != nil {
-		err = a.runSocket(ctx)
-	} else {
-		<-ctx.Done()
-		err = ctx.Err()
+		return a.runSocket(ctx)
 	}
-	a.accepting.Store(false)
-	a.stopped.Do(func() { close(a.stop) })
-	cancel()
-	wg.Wait()
-	return err
+	<-ctx.Done()
+	return ctx.Err()
 }
 
 // job is one inbound message, translated.
@@ -251,123 +164,62 @@ type job struct {
 	route route
 }
 
-var (
-	// errOverloaded: too many replies wait for delivery; the message is refused (503, or no
-	// Socket Mode ack) and Slack sends it again later.
-	errOverloaded = errors.New("slack: too many messages waiting")
-	// errNotAccepting: Run is starting (delivering an earlier run's outbox) or stopping.
-	errNotAccepting = errors.New("slack: not taking messages now")
-)
-
-// startWait is how long a message arriving while Run starts waits for it to take messages,
-// before it is refused with 503.
+// startWait is how long a message arriving while Run starts waits for it to learn who the
+// bot is, before it is refused with 503.
 const startWait = time.Second
 
-// worker returns the index of the worker of k's dialog.
-func (a *Adapter) worker(k conversation.Key) int {
-	h := fnv.New32a()
-	h.Write([]byte(k.String()))
-	return int(h.Sum32() % uint32(len(a.queues)))
-}
+// errNotAccepting: Run has not learnt who the bot is yet, or stopped.
+var errNotAccepting = errors.New("slack: not taking messages now")
 
-// commit runs j through the conversation and commits it: the inbound id, the dialog change
-// and the reply (in the outbox) in one store transaction. Only then may Slack be told the
-// message was received. The reply is queued for delivery, which never happens here: the
-// only Web API call that can come before the commit is the person's first locale lookup,
-// bounded by localeWait. A nil error means the message is committed (or deliberately
-// ignored: the bot's own, a duplicate, a flood); any other error means nothing was
-// committed and Slack must send the message again.
+// commitWait bounds how long a message waits for its commit. Slack wants an answer within 3
+// seconds; past this it is answered "not handled" and Slack sends it again (a commit that
+// lands meanwhile makes that a duplicate).
+const commitWait = 2500 * time.Millisecond
+
+// commit hands j to the hub and waits until it is committed: the inbound id, the dialog
+// change and the reply (in the outbox) in one store transaction. Only then may Slack be told
+// the message was received. The only Web API call that can come before the commit is the
+// person's first locale lookup, bounded by localeWait. A nil error means the message is
+// committed (or deliberately ignored: the bot's own, a duplicate, a flood); any other error
+// means Slack must send the message again.
 func (a *Adapter) commit(ctx context.Context, j job) error {
-	j.in.Key.Platform = Platform
-	j.in.Route = j.route.encode()
-	if !a.accepting.Load() {
-		// Starting: the outbox of an earlier run is usually delivered in moments.
+	self := a.self.Load()
+	if self == nil {
+		// Starting: auth.test usually answers in moments.
 		t := time.NewTimer(startWait)
 		defer t.Stop()
 		select {
-		case <-a.ready:
-		case <-a.stop:
+		case <-a.started:
 		case <-t.C:
 		case <-ctx.Done():
 		}
-		if !a.accepting.Load() {
-			return errNotAccepting
-		}
+		self = a.self.Load()
 	}
-	self := a.self.Load()
+	if self == nil {
+		return errNotAccepting
+	}
+	j.in.Key.Platform = Platform
+	j.in.Route = j.route.encode()
 	if j.in.Key.User == self.UserID {
 		return nil // its own message: never answer itself
 	}
+	ctx, cancel := context.WithTimeout(ctx, commitWait)
+	defer cancel()
 	var name string
 	j.in.Input.LangHint, name = a.locale(ctx, j.team, j.in.Key.User)
 	// For a handoff summary: the name users.info gave with the locale, and a mention.
 	j.in.Input.From = conversation.Person{Name: name, Reach: "<@" + j.in.Key.User + ">"}
-	switch a.flood.Check(j.in.Key, a.opts.Now()) {
-	case conversation.FloodIgnore:
-		return nil
-	case conversation.FloodWarn:
-		j.in.Input = conversation.Input{Kind: conversation.InputFlooded, LangHint: j.in.Input.LangHint, From: j.in.Input.From}
-	}
-	i := a.worker(j.in.Key)
-	select {
-	case a.slots[i] <- struct{}{}:
-	default:
-		a.log.Warn("delivery queue full; refusing a message")
-		return errOverloaded
-	}
-	queued := false
-	defer func() {
-		if !queued {
-			<-a.slots[i]
-		}
-	}()
-	a.stripes[i].Lock()
-	defer a.stripes[i].Unlock()
-	d, err := a.svc.Handle(ctx, j.in)
-	var pe *conversation.PanicError
-	if errors.As(err, &pe) {
-		// Retrying would panic again: answer with an apology, which records the message as
-		// handled.
-		a.log.Error("panic while handling a message; answering with an apology", "update", j.in.InboundID, "panic", pe.Value, "stack", string(pe.Stack))
-		d, err = a.svc.Apologize(ctx, j.in)
-	}
-	switch {
-	case errors.Is(err, conversation.ErrDuplicate):
-		return nil
-	case err != nil:
-		a.log.Error("commit a message; it stays unacknowledged", "update", j.in.InboundID, "err", err)
+	result := make(chan error, 1)
+	if err := a.inlet.Submit(ctx, j.in, func(err error) { result <- err }); err != nil {
 		return err
 	}
-	a.svc.Take(d.ID) // just committed: nobody else has it
-	a.queues[i] <- d // a slot is held: never blocks
-	queued = true
-	return nil
-}
-
-// deliver sends the replies queued on worker i, in order, until ctx is done. A reply not
-// sent then stays in the outbox for the next start.
-func (a *Adapter) deliver(ctx context.Context, i int) {
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case d := <-a.queues[i]:
-			<-a.slots[i]
-			// A send under way when the adapter stops is finished (for a few seconds at
-			// most), so that it is also marked delivered and not sent again at the next start.
-			sendCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-			stopWatch := context.AfterFunc(ctx, func() { time.AfterFunc(stopGrace, cancel) })
-			if err := a.svc.DeliverTaken(sendCtx, a, d); err != nil && ctx.Err() == nil {
-				a.log.Error("deliver reply; it stays in the outbox", "delivery", d.ID, "err", err)
-			}
-			stopWatch()
-			cancel()
-		}
+	select {
+	case err := <-result:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 }
-
-// stopGrace is how long a send under way may go on once the adapter is stopping.
-const stopGrace = 3 * time.Second
 
 // localeWait bounds the users.info call made before committing the first message of a person
 // whose locale is not cached. Slack wants its answer within 3 seconds; this keeps the commit
@@ -403,7 +255,7 @@ func (a *Adapter) locale(ctx context.Context, team, user string) (locale, name s
 	return u.Locale, name
 }
 
-// maxCached bounds the locale cache and the per-channel pacers.
+// maxCached bounds the locale cache.
 const maxCached = 10000
 
 // localeCache maps team/user to a locale until an expiry.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/paydoctor/bot/internal/adapters/slack/slacktest"
 	"github.com/paydoctor/bot/internal/conversation"
+	"github.com/paydoctor/bot/internal/store/boltstore"
 )
 
 const wait = 5 * time.Second
@@ -115,16 +116,16 @@ func TestMention_AnsweredOnceInThread(t *testing.T) {
 	}
 
 	h.restart()
+	// Each 200 comes after the commit (or the finding that it is a duplicate): once the new
+	// mention is answered, the retry has been handled.
 	h.mustPost("/slack/events", mention, "X-Slack-Retry-Num", "3", "X-Slack-Retry-Reason", "http_timeout")
-	// A new mention by the same person in the same channel goes to the same worker, after
-	// the retry: once it is answered, the retry has been handled.
 	h.mustPost("/slack/events", slacktest.EventBody("EvM2", slacktest.Mention("C1", "U1", "<@U0BOT>", "1700000000.000300", "1700000000.000100")))
-	msgs := h.slack.WaitMessages(2, wait)
+	h.slack.WaitMessages(2, wait)
 	time.Sleep(50 * time.Millisecond)
-	if msgs = h.slack.Messages(); len(msgs) != 2 {
+	if msgs := h.slack.Messages(); len(msgs) != 2 {
 		t.Fatalf("%d messages, want 2 (the retries answered once):%s", len(msgs), summary(msgs))
 	}
-	if msgs[1].ThreadTS != "1700000000.000100" {
+	if msgs := h.slack.Messages(); msgs[1].ThreadTS != "1700000000.000100" {
 		t.Fatalf("second answer in thread %q, want the mention's thread", msgs[1].ThreadTS)
 	}
 }
@@ -184,7 +185,7 @@ func TestForgedAndStale_Refused(t *testing.T) {
 
 // Its own messages, other bots', edits and deletions come back as events; none is answered.
 func TestOwnAndBotMessages_Ignored(t *testing.T) {
-	h := newHarness(t, func(o *Options) { o.Workers = 1 }) // one queue: the sentinel comes last
+	h := newHarness(t, nil)
 	own := slacktest.DM("D1", slacktest.BotUserID, "a reply of mine", "1700000000.000100")
 	ownBot := slacktest.DM("D1", slacktest.BotUserID, "a reply of mine", "1700000000.000101")
 	ownBot["bot_id"] = slacktest.BotID
@@ -204,6 +205,7 @@ func TestOwnAndBotMessages_Ignored(t *testing.T) {
 	for i, ev := range []map[string]any{own, ownBot, other, changed, deleted, mentionByBot, channelMsg} {
 		h.mustPost("/slack/events", slacktest.EventBody("EvIgnored"+string(rune('a'+i)), ev))
 	}
+	// Each 200 comes after the commit: the sentinel is committed after all of them.
 	h.mustPost("/slack/events", slacktest.EventBody("EvSentinel", slacktest.DM("D1", "U1", "hello", "1700000000.000200")))
 	h.slack.WaitMessages(1, wait)
 	time.Sleep(50 * time.Millisecond)
@@ -293,9 +295,11 @@ func TestButtonPress_ByAnotherPersonInThread(t *testing.T) {
 	}
 }
 
-// A 429 delays the reply by Retry-After; it is sent, once.
+// A 429 delays the reply by Retry-After; it is sent, once, and the Outbox counts the send
+// and the 429.
 func TestRateLimited_DelaysNotDrops(t *testing.T) {
-	h := newHarness(t, nil)
+	var counts countingMetrics
+	h := newHarness(t, func(h *harness) { h.metrics = &counts })
 	h.slack.RateLimit("chat.postMessage", 1)
 	start := time.Now()
 	h.mustPost("/slack/events", slacktest.EventBody("Ev1", slacktest.DM("D1", "U1", "hello", "1700000000.000100")))
@@ -307,28 +311,57 @@ func TestRateLimited_DelaysNotDrops(t *testing.T) {
 		t.Fatalf("chat.postMessage called %d times, want 2", n)
 	}
 	h.waitDelivered()
+	if counts.sent.Load() != 1 || counts.limited.Load() != 1 || counts.retried.Load() != 0 {
+		t.Errorf("counted %d sent, %d 429s, %d retries; want 1, 1, 0", counts.sent.Load(), counts.limited.Load(), counts.retried.Load())
+	}
 }
 
-// Replies in one channel are paced.
+// The limits the adapter declares are Slack's: about one message a second per channel, with
+// short bursts, and none over all channels.
+func TestLimits_OnePerSecondPerChannel(t *testing.T) {
+	l := newAdapter(nil, &stubAPI{}, Options{}).Limits()
+	if l.Global != (conversation.Rate{}) {
+		t.Errorf("global limit %+v, want none", l.Global)
+	}
+	if l.Chat == nil {
+		t.Fatal("no per-channel limit")
+	}
+	if r := l.Chat(conversation.Delivery{Key: conversation.Key{Platform: Platform, Chat: "T1/C1"}}); r != (conversation.Rate{Every: time.Second, Burst: 3}) {
+		t.Errorf("per channel %+v, want one a second, burst 3", r)
+	}
+}
+
+// Replies in one channel are paced by the Outbox at the adapter's limits: a burst of three,
+// then one a second; another channel does not wait for them.
 func TestPacedPerChannel(t *testing.T) {
-	const interval = 300 * time.Millisecond
-	h := newHarness(t, func(o *Options) { o.ChannelInterval = interval })
-	for i, user := range []string{"U1", "U2", "U3"} {
-		h.mustPost("/slack/events", slacktest.EventBody("Ev"+user, slacktest.Mention("C1", user, "<@U0BOT> hi", "1700000000.00010"+string(rune('0'+i)), "")))
+	h := newHarness(t, func(h *harness) {
+		limits := newAdapter(nil, &stubAPI{}, Options{}).Limits()
+		h.limits = &limits
+	})
+	users := []string{"U1", "U2", "U3", "U4"}
+	for i, user := range users {
+		h.mustPost("/slack/events", slacktest.EventBody("Ev"+user, slacktest.Mention("C1", user, "<@U0BOT> hi", "1700000000.00010"+strconv.Itoa(i), "")))
 	}
 	h.mustPost("/slack/events", slacktest.EventBody("EvOther", slacktest.Mention("C2", "U1", "<@U0BOT> hi", "1700000000.000200", "")))
-	msgs := h.slack.WaitMessages(4, wait)
+	msgs := h.slack.WaitMessages(len(users)+1, wait)
 	var inC1 []time.Time
+	var inC2 time.Time
 	for _, m := range msgs {
-		if m.Channel == "C1" {
+		switch m.Channel {
+		case "C1":
 			inC1 = append(inC1, m.At)
+		case "C2":
+			inC2 = m.At
 		}
 	}
-	if len(inC1) != 3 {
-		t.Fatalf("%d messages in C1, want 3", len(inC1))
+	if len(inC1) != len(users) || inC2.IsZero() {
+		t.Fatalf("messages:%s\nwant %d in C1 and one in C2", summary(msgs), len(users))
 	}
-	if d := inC1[2].Sub(inC1[0]); d < 2*interval-50*time.Millisecond {
-		t.Fatalf("three messages in C1 within %s, want them %s apart", d, interval)
+	if d := inC1[3].Sub(inC1[0]); d < 900*time.Millisecond {
+		t.Fatalf("four messages in C1 within %s, want the fourth a second after the burst", d)
+	}
+	if inC2.After(inC1[3]) {
+		t.Fatalf("the reply in C2 waited for C1's pace")
 	}
 }
 
@@ -345,13 +378,17 @@ func TestExpiredResponseURL_FallsBackToEphemeral(t *testing.T) {
 	}
 }
 
-// A reply committed but not sent before a crash is sent when the adapter starts.
+// A reply committed but not sent before a crash is sent when the bot starts again.
 func TestRedeliverOnStart(t *testing.T) {
 	h := newHarness(t, nil)
 	h.stop()
-	store, svc := h.reopen()
+	store, err := boltstore.Open(h.db, boltstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := conversation.NewService(h.engine, store, conversation.ServiceOptions{})
 	r := route{Mode: modePost, Channel: "D9"}
-	_, err := svc.Handle(t.Context(), conversation.Inbound{
+	_, err = svc.Handle(t.Context(), conversation.Inbound{
 		Turn:  conversation.Turn{Key: conversation.Key{Platform: Platform, Chat: "T0TEAM/D9", User: "U9"}, InboundID: "event:EvCrash", Route: r.encode()},
 		Input: conversation.Input{Kind: conversation.InputText, Text: "hi"},
 	})
@@ -363,6 +400,7 @@ func TestRedeliverOnStart(t *testing.T) {
 	if m := h.slack.WaitMessages(1, wait)[0]; m.Channel != "D9" {
 		t.Fatalf("redelivered %+v, want to D9", m)
 	}
+	h.waitDelivered()
 }
 
 // The HTTP answer never waits on the Web API: with Slack making the bot wait two seconds,
@@ -382,9 +420,11 @@ func TestAck_DoesNotWaitForWebAPI(t *testing.T) {
 	}
 }
 
-// One person's messages are answered in the order they came, while others' go on in parallel.
+// One person's messages are answered in the order they came, while others' go on in parallel;
+// a reply Slack rate-limits is not overtaken by the ones after it.
 func TestOnePersonInOrder(t *testing.T) {
 	h := newHarness(t, nil)
+	h.slack.RateLimit("chat.postMessage", 1)
 	texts := []string{"/solution paypal", "/solution virtual-card", "/solutions", "/solution choose-plan", "/help", "/solution payment-timing"}
 	for i, text := range texts {
 		h.mustPost("/slack/events", slacktest.EventBody("EvO"+strconv.Itoa(i), slacktest.DM("D1", "U1", text, "1700000000.00010"+strconv.Itoa(i))))
@@ -408,26 +448,40 @@ func TestOnePersonInOrder(t *testing.T) {
 }
 
 // A person who floods the bot gets one "slow down" and is then ignored for a while; the
-// dispatcher decides, the adapter delivers.
+// hub's dispatcher decides, after deduplication: Slack's retries of an event never count.
 func TestFlood_SlowDownOnce(t *testing.T) {
-	h := newHarness(t, func(o *Options) { o.FloodLimit, o.FloodWindow = 2, time.Minute })
-	for i := range 4 {
+	h := newHarness(t, func(h *harness) { h.flood, h.floodWindow = 2, time.Minute })
+	first := slacktest.EventBody("EvFl0", slacktest.DM("D1", "U1", "/help", "1700000000.000100"))
+	h.mustPost("/slack/events", first)
+	for i := range 3 {
+		h.mustPost("/slack/events", first, "X-Slack-Retry-Num", strconv.Itoa(i+1), "X-Slack-Retry-Reason", "http_timeout")
+	}
+	for i := 1; i < 4; i++ {
 		h.mustPost("/slack/events", slacktest.EventBody("EvFl"+strconv.Itoa(i), slacktest.DM("D1", "U1", "/help", "1700000000.00010"+strconv.Itoa(i))))
 	}
-	// Another person is not slowed down; once they are answered, U1's four were handled.
+	// Another person is not slowed down.
 	h.mustPost("/slack/events", slacktest.EventBody("EvOther", slacktest.DM("D2", "U2", "/help", "1700000000.000200")))
-	msgs := h.slack.WaitMessages(4, wait)
+	h.slack.WaitMessages(4, wait)
+	h.waitDelivered()
 	time.Sleep(100 * time.Millisecond)
-	var toU1 []string
-	for _, m := range h.slack.Messages() {
-		if m.Channel == "D1" {
+	msgs := h.slack.Messages()
+	var toU1, toU2 []string
+	for _, m := range msgs {
+		switch m.Channel {
+		case "D1":
 			toU1 = append(toU1, m.BlockText)
+		case "D2":
+			toU2 = append(toU2, m.BlockText)
 		}
 	}
 	d := &dialog{e: h.engine}
 	help := d.step(conversation.Input{Kind: conversation.InputText, Text: "/help"})
+	again := d.step(conversation.Input{Kind: conversation.InputText, Text: "/help"})
 	slow := d.step(conversation.Input{Kind: conversation.InputFlooded})
-	if len(toU1) != 3 || toU1[0] != shown(help) || toU1[2] != shown(slow) {
+	if len(toU1) != 3 || toU1[0] != shown(help) || toU1[1] != shown(again) || toU1[2] != shown(slow) {
 		t.Fatalf("U1 got %d answers:%s\nwant two answers and one slow-down", len(toU1), summary(msgs))
+	}
+	if len(toU2) != 1 || toU2[0] != shown(help) {
+		t.Fatalf("U2 got %d answers:%s\nwant one", len(toU2), summary(msgs))
 	}
 }

@@ -1,30 +1,35 @@
 // Package slack is the Slack adapter: a slash command, direct messages and @mentions in
 // channels, with Block Kit buttons, over the signed HTTP Events API or Socket Mode.
 //
-// It translates and nothing else: a Slack request becomes a conversation.Inbound, and a
-// conversation.Delivery becomes a Web API call. The conversation core decides what to say.
+// It translates and sends, nothing else. A Slack request or Socket Mode envelope becomes a
+// conversation.Inbound handed to the hub (conversation.Hub.Submit); a conversation.Delivery
+// becomes one Web API call (Adapter.Send, the platform's conversation.Sender). The core does
+// the rest: the engine decides what to say, the hub's dispatcher commits one person's
+// messages in order and slows down floods, and the platform's conversation.Outbox sends the
+// replies in commit order per chat, paced by the limits the adapter declares (Limits: about
+// one a second per channel, bursts of three), retries failures and 429s, and sends after a
+// restart what was committed but not sent.
 //
 // Caveats:
-//   - Nothing acknowledged is lost: a message is committed (its id, the dialog change and the
-//     reply, in one store transaction of a millisecond or two) before the HTTP 200 or the
-//     Socket Mode ack. A failed commit answers 500 (or leaves the envelope unacknowledged), so
-//     Slack sends it again. Replies are delivered afterwards, from the outbox, by a bounded
-//     pool of workers; what is committed but not sent when the bot stops is sent at the next
-//     start, before any new message is taken (one arriving until then waits up to a second,
-//     then gets 503).
+//   - Nothing acknowledged is lost: the HTTP 200 or the Socket Mode ack comes only once the
+//     hub has committed the message (its id, the dialog change and the reply, in one store
+//     transaction). A failed commit answers 500 (or leaves the envelope unacknowledged), so
+//     Slack sends it again; a bot starting, stopping, or unable to commit within 2.5 s answers
+//     503.
 //   - The answer never waits on sending a reply. The one Web API call that may come before
 //     it is users.info for a person whose locale is not cached (an hour; a minute after a
 //     failure), bounded to half a second; past that the message is committed without a
 //     locale and the language comes from the text or the default.
-//   - One person's messages are committed and answered in order, with one exception: two
-//     messages of a new person arriving within the first locale lookup may be committed in
-//     either order.
+//   - One person's messages are committed and answered in the order they reach the hub, with
+//     one exception: two messages of a new person arriving within the first locale lookup
+//     may be committed in either order.
 //   - Events are deduplicated by event_id in the store, so Slack's retries are answered once,
-//     also across restarts. Slash commands and button presses carry no event id; they use
-//     trigger_id, which Slack makes unique per request.
-//   - A reply that Slack rate-limits waits for Retry-After and is sent again; it is never
-//     dropped. Replies are paced to about one a second per channel.
-//   - A reply that Slack refuses for good (the channel is gone, the response_url expired) is
-//     logged and taken out of the outbox, so that it does not block the ones after it.
+//     also across restarts, and never count toward the flood limit. Slash commands and button
+//     presses carry no event id; they use trigger_id, which Slack makes unique per request.
+//   - Send neither waits nor retries: a 429 is returned as a *conversation.RetryAfterError
+//     with Slack's Retry-After, a refusal for good (the channel is gone, an expired
+//     response_url whose chat.postEphemeral fallback is refused too) wraps
+//     conversation.ErrUndeliverable, so that the Outbox logs it and drops it rather than
+//     blocking the replies after it, and any other failure is retried by the Outbox.
 //   - Message text, tokens and the signing secret are never logged.
 package slack

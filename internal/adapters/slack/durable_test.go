@@ -43,15 +43,6 @@ func withFaultyStore(h *harness, n int32) {
 	h.start()
 }
 
-func (h *harness) pending() int {
-	h.t.Helper()
-	p, err := h.store.Pending(h.t.Context(), Platform, 100)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	return len(p)
-}
-
 // A message whose commit fails is answered 500, so that Slack sends it again, and gets no
 // reply; Slack's retry, once the store works again, is answered once.
 func TestStoreFailure_500ThenRetryAnsweredOnce(t *testing.T) {
@@ -88,7 +79,7 @@ func TestStoreFailure_500ThenRetryAnsweredOnce(t *testing.T) {
 // A message acknowledged just before the bot stops is not lost: its reply, committed before
 // the 200, is sent at the next start, once.
 func TestStopRightAfterAck_DeliveredOnNextStart(t *testing.T) {
-	h := newHarness(t, nil)
+	h := newHarness(t, func(h *harness) { h.drain = 100 * time.Millisecond })
 	h.slack.RateLimit("chat.postMessage", 30) // the first send waits; the bot stops meanwhile
 	h.mustPost("/slack/events", slacktest.EventBody("EvStop", slacktest.DM("D1", "U1", "/help", "1700000000.000100")))
 	if n := h.pending(); n != 1 {
@@ -121,10 +112,11 @@ func TestStopRightAfterAck_DeliveredOnNextStart(t *testing.T) {
 // In Socket Mode an envelope whose commit fails is not acknowledged, so that Slack sends it
 // again; the envelope sent again is acknowledged and answered once.
 func TestSocketMode_StoreFailureNotAcked(t *testing.T) {
-	h := newWrappedHarness(t, func(o *Options) {
-		o.SigningSecret = ""
-		o.AppToken = "xapp-test"
-	}, failing(1))
+	h := newHarness(t, func(h *harness) {
+		h.opts.SigningSecret = ""
+		h.opts.AppToken = "xapp-test"
+		h.wrap = failing(1)
+	})
 	h.slack.WaitConnected(wait)
 	dm := slacktest.EventBody("EvSock", slacktest.DM("D1", "U1", "/help", "1700000000.000100"))
 	first := h.slack.SendEnvelope("events_api", dm)

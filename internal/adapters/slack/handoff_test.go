@@ -4,7 +4,6 @@ import (
 	"context"
 	"path/filepath"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -38,13 +37,8 @@ func (n *namedAPI) PostMessageContext(_ context.Context, channel string, opts ..
 	return "", "1.1", nil
 }
 
-type sentCounter struct{ sent, limited atomic.Int64 }
-
-func (c *sentCounter) MessageSent() { c.sent.Add(1) }
-func (c *sentCounter) RateLimited() { c.limited.Add(1) }
-
 // A DM's Input.From names the person (users.info's real name, fetched with the locale) with a
-// mention, and a delivery addressed by HandoffRoute is posted to that channel and counted.
+// mention, and a delivery addressed by HandoffRoute is posted to that channel.
 func TestFromAndHandoffRoute(t *testing.T) {
 	store, err := boltstore.Open(filepath.Join(t.TempDir(), "bot.db"), boltstore.Options{})
 	if err != nil {
@@ -52,15 +46,20 @@ func TestFromAndHandoffRoute(t *testing.T) {
 	}
 	defer store.Close()
 	seen := make(chan conversation.Person, 1)
-	svc := conversation.NewService(testEngine(t), store, nil, conversation.WithObserver(
-		func(in conversation.Inbound, _ conversation.Result, _ error, _ time.Duration) { seen <- in.Input.From }))
+	svc := conversation.NewService(testEngine(t), store, conversation.ServiceOptions{
+		Observe: func(in conversation.Inbound, _ conversation.Result, _ error, _ time.Duration) { seen <- in.Input.From },
+	})
+	hub := conversation.NewHub(svc, conversation.DispatcherOptions{})
 	api := &namedAPI{}
-	var counts sentCounter
-	a := newAdapter(svc, api, Options{BotToken: "xoxb-test", SigningSecret: "s", Metrics: &counts})
+	a := newAdapter(hub, api, Options{BotToken: "xoxb-test", SigningSecret: "s", KB: testKB(t)})
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- a.Run(ctx) }()
-	defer func() { cancel(); <-done }()
+	var running sync.WaitGroup
+	running.Go(func() { hub.Run(ctx) })
+	running.Go(func() { a.Run(ctx) })
+	defer func() { cancel(); running.Wait() }()
+	for a.self.Load() == nil {
+		time.Sleep(time.Millisecond)
+	}
 
 	ev := slackevents.EventsAPIEvent{
 		TeamID:     "T1",
@@ -99,43 +98,23 @@ func TestFromAndHandoffRoute(t *testing.T) {
 	if !found {
 		t.Errorf("no summary posted to C0HUMANS: %+v", api.posts)
 	}
-	if counts.sent.Load() < 1 {
-		t.Errorf("no message counted as sent")
-	}
 }
 
 // A handoff summary committed by another platform's dialog (a notice in the outbox for Slack)
-// is posted while the adapter runs, without waiting for a restart.
+// is posted while the bot runs, without waiting for a restart.
 func TestNoticeFromAnotherPlatformIsPosted(t *testing.T) {
-	store, err := boltstore.Open(filepath.Join(t.TempDir(), "bot.db"), boltstore.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
-	api := &namedAPI{}
-	a := newAdapter(conversation.NewService(testEngine(t), store, nil), api, Options{BotToken: "xoxb-test", SigningSecret: "s", RedeliverInterval: 50 * time.Millisecond})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- a.Run(ctx) }()
-	defer func() { cancel(); <-done }()
-
+	h := newHarness(t, nil)
 	key, route := HandoffRoute("C0HUMANS")
 	telegramDialog := conversation.Key{Platform: "telegram", Chat: "42", User: "42"}
-	_, err = store.Commit(context.Background(), conversation.Turn{Key: telegramDialog}, func(d *conversation.Dialog) (conversation.Result, error) {
+	_, err := h.store.Commit(context.Background(), conversation.Turn{Key: telegramDialog}, func(d *conversation.Dialog) (conversation.Result, error) {
 		return conversation.Result{Notices: []conversation.Notice{{Key: key, Route: route, Reply: conversation.Reply{Text: "Wei asks for a human"}}}}, nil
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) {
-		api.mu.Lock()
-		posted := len(api.posts) > 0 && api.posts[0].channel == "C0HUMANS"
-		api.mu.Unlock()
-		if posted {
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
+	m := h.slack.WaitMessages(1, wait)[0]
+	if m.Method != "chat.postMessage" || m.Channel != "C0HUMANS" || m.Text != "Wei asks for a human" {
+		t.Fatalf("posted %+v, want the summary in C0HUMANS", m)
 	}
-	t.Fatal("the handoff summary was not posted to C0HUMANS")
+	h.waitDelivered()
 }

@@ -2,7 +2,6 @@ package slack
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -10,6 +9,8 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 	"unicode"
@@ -24,66 +25,78 @@ import (
 const testSecret = "test-signing-secret"
 
 // harness is an adapter on a real bbolt file, talking to a fake Slack, serving its HTTP
-// endpoints on a test server.
+// endpoints on a test server, with the hub and the Outbox cmd/bot gives it.
 type harness struct {
 	t      *testing.T
 	slack  *slacktest.Server
+	kb     *kb.KB
 	engine *conversation.Engine
 	db     string
 	opts   Options
 	// wrap, if set, wraps the store the service commits to, as a fault injector.
 	wrap func(conversation.Store) conversation.Store
+	// limits are the Outbox's; nil: none, so that tests not about pacing are not slowed by
+	// Slack's.
+	limits *conversation.Limits
+	// metrics are the Outbox's; nil counts nothing.
+	metrics conversation.DeliveryMetrics
+	// flood and floodWindow are the dispatcher's; zero flood: more than tests send.
+	flood       int
+	floodWindow time.Duration
+	// drain is the Outbox's Drain; zero: the default.
+	drain time.Duration
 
 	store   *boltstore.Store
-	svc     *conversation.Service
+	hub     *conversation.Hub
 	adapter *Adapter
 	http    *httptest.Server
 	stop    func()
 }
 
-func testEngine(t testing.TB) *conversation.Engine {
+var loadKB = sync.OnceValues(func() (*kb.KB, error) { return kb.Load(bot.Data(), nil) })
+
+func testKB(t testing.TB) *kb.KB {
 	t.Helper()
-	k, err := kb.Load(bot.Data(), nil)
+	k, err := loadKB()
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, err := conversation.NewEngine(k, "zh-Hans")
+	return k
+}
+
+func testEngine(t testing.TB) *conversation.Engine {
+	t.Helper()
+	e, err := conversation.NewEngine(testKB(t), conversation.EngineOptions{Lang: "zh-Hans"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return e
 }
 
-// newHarness starts an adapter in HTTP mode; edit changes its options first.
-func newHarness(t *testing.T, edit func(*Options)) *harness {
+// newHarness starts an adapter in HTTP mode; edit changes the harness (its options, limits,
+// store wrapper...) first.
+func newHarness(t *testing.T, edit func(*harness)) *harness {
 	t.Helper()
-	return newWrappedHarness(t, edit, nil)
-}
-
-// newWrappedHarness is newHarness with the store wrapped by wrap, if not nil.
-func newWrappedHarness(t *testing.T, edit func(*Options), wrap func(conversation.Store) conversation.Store) *harness {
-	t.Helper()
-	h := &harness{t: t, wrap: wrap, slack: slacktest.NewServer(t), engine: testEngine(t), db: filepath.Join(t.TempDir(), "bot.db")}
+	h := &harness{t: t, slack: slacktest.NewServer(t), kb: testKB(t), engine: testEngine(t), db: filepath.Join(t.TempDir(), "bot.db")}
 	h.opts = Options{
-		BotToken:        "xoxb-test",
-		SigningSecret:   testSecret,
-		ChannelInterval: 10 * time.Millisecond,
-		FloodLimit:      1000, // tests press and type faster than people
-		FloodWindow:     time.Second,
-		Log:             slog.New(slog.NewTextHandler(io.Discard, nil)),
+		BotToken:      "xoxb-test",
+		KB:            h.kb,
+		SigningSecret: testSecret,
+		APIURL:        h.slack.URL,
+		Log:           slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
 	if testing.Verbose() {
 		h.opts.Log = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	h.opts.APIURL = h.slack.URL
 	if edit != nil {
-		edit(&h.opts)
+		edit(h)
 	}
 	h.start()
 	return h
 }
 
-// start opens the store and runs the adapter; restart stops and starts them again.
+// start opens the store, builds the hub and the adapter on it as cmd/bot does, and runs
+// them; stop stops them and closes the store.
 func (h *harness) start() {
 	t := h.t
 	t.Helper()
@@ -96,27 +109,57 @@ func (h *harness) start() {
 	if h.wrap != nil {
 		svcStore = h.wrap(store)
 	}
-	h.svc = conversation.NewService(h.engine, svcStore, nil)
-	a, err := New(h.svc, h.opts)
+	svc := conversation.NewService(h.engine, svcStore, conversation.ServiceOptions{})
+	flood := h.flood
+	if flood == 0 {
+		flood = 1000 // tests press and type faster than people
+	}
+	h.hub = conversation.NewHub(svc, conversation.DispatcherOptions{FloodLimit: flood, FloodWindow: h.floodWindow, Log: h.opts.Log})
+	a, err := New(h.hub, h.opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	h.adapter = a
+	limits := conversation.Limits{}
+	if h.limits != nil {
+		limits = *h.limits
+	}
+	if _, err := h.hub.AddPlatform(conversation.OutboxOptions{
+		Platform: Platform, Sender: a, Limits: limits, Metrics: h.metrics,
+		Backoff: 50 * time.Millisecond, Rescan: 100 * time.Millisecond, Drain: h.drain, Log: h.opts.Log,
+	}); err != nil {
+		t.Fatal(err)
+	}
 	mux := http.NewServeMux()
 	a.Register(mux)
 	h.http = httptest.NewServer(mux)
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- a.Run(ctx) }()
+	done := make(chan error, 2)
+	go func() { done <- h.hub.Run(ctx) }()
+	go func() {
+		if err := a.Run(ctx); err != nil && ctx.Err() == nil {
+			done <- err
+			return
+		}
+		done <- nil
+	}()
 	stopped := false
 	h.stop = func() {
+		t.Helper()
 		if stopped {
 			return
 		}
 		stopped = true
 		cancel()
-		if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
-			t.Errorf("Run: %v", err)
+		for range 2 {
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Errorf("Run: %v", err)
+				}
+			case <-time.After(5 * time.Second):
+				t.Fatal("Run did not return within 5s of cancel")
+			}
 		}
 		h.http.Close()
 		if err := store.Close(); err != nil {
@@ -124,6 +167,14 @@ func (h *harness) start() {
 		}
 	}
 	t.Cleanup(h.stop)
+	// Serving once Run knows who the bot is; until then requests get 503.
+	deadline := time.Now().Add(5 * time.Second)
+	for a.self.Load() == nil {
+		if time.Now().After(deadline) {
+			t.Fatal("the adapter did not start serving within 5s")
+		}
+		time.Sleep(time.Millisecond)
+	}
 }
 
 func (h *harness) restart() {
@@ -160,6 +211,32 @@ func (h *harness) mustPost(path string, body []byte, header ...string) {
 	}
 }
 
+// pending is how many replies the outbox holds.
+func (h *harness) pending() int {
+	h.t.Helper()
+	p, err := h.store.Pending(h.t.Context(), Platform, 100)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return len(p)
+}
+
+// waitDelivered waits until the outbox is empty.
+func (h *harness) waitDelivered() {
+	h.t.Helper()
+	deadline := time.Now().Add(wait)
+	for {
+		n := h.pending()
+		if n == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			h.t.Fatalf("outbox still holds %d replies", n)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
 // dialog replays the conversation with the engine, to know what each reply must say.
 type dialog struct {
 	e *conversation.Engine
@@ -170,6 +247,12 @@ func (d *dialog) step(in conversation.Input) conversation.Reply {
 	next, res := d.e.Step(d.d, in, time.Now())
 	d.d = next
 	return res.Reply
+}
+
+// lastButton returns the id of button i of m, as the engine knows it.
+func (d *dialog) lastButton(i int, m slacktest.Message) string {
+	_, id, _ := parseValue(m.Buttons[i].Value)
+	return id
 }
 
 // shown is how a reply's text appears in the section blocks.
@@ -193,16 +276,6 @@ func (w testWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// reopen opens the store of a stopped harness directly.
-func (h *harness) reopen() (*boltstore.Store, *conversation.Service) {
-	h.t.Helper()
-	store, err := boltstore.Open(h.db, boltstore.Options{})
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	return store, conversation.NewService(h.engine, store, nil)
-}
-
 // summary is msgs, one line each, for failure messages.
 func summary(msgs []slacktest.Message) string {
 	var b strings.Builder
@@ -213,27 +286,9 @@ func summary(msgs []slacktest.Message) string {
 	return b.String()
 }
 
-// waitDelivered waits until the outbox is empty.
-func (h *harness) waitDelivered() {
-	h.t.Helper()
-	deadline := time.Now().Add(wait)
-	for {
-		p, err := h.store.Pending(h.t.Context(), Platform, 10)
-		if err != nil {
-			h.t.Fatal(err)
-		}
-		if len(p) == 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			h.t.Fatalf("outbox still holds %d replies", len(p))
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
+// countingMetrics counts what the Outbox reports.
+type countingMetrics struct{ sent, limited, retried atomic.Int64 }
 
-// lastButton returns the id of button i of m, as the engine knows it.
-func (d *dialog) lastButton(i int, m slacktest.Message) string {
-	_, id, _ := parseValue(m.Buttons[i].Value)
-	return id
-}
+func (m *countingMetrics) MessageSent() { m.sent.Add(1) }
+func (m *countingMetrics) RateLimited() { m.limited.Add(1) }
+func (m *countingMetrics) Retried()     { m.retried.Add(1) }

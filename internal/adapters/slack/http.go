@@ -2,6 +2,7 @@ package slack
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -10,6 +11,8 @@ import (
 
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/slackevents"
+
+	"github.com/paydoctor/bot/internal/conversation"
 )
 
 // maxBody bounds a request body; Slack's are a few kilobytes.
@@ -138,12 +141,12 @@ func parseInteraction(body []byte) (j job, ok bool, err error) {
 }
 
 // accept commits j and answers 200 with an empty body once it is committed; 503 when the bot
-// is starting, stopping or has too many replies waiting, and 500 when the commit failed, so
+// is starting, stopping or too busy to commit it in time, and 500 when the commit failed, so
 // that Slack sends it again.
 func (a *Adapter) accept(w http.ResponseWriter, r *http.Request, j job) {
 	err := a.commit(r.Context(), j)
 	switch {
-	case errors.Is(err, errOverloaded) || errors.Is(err, errNotAccepting):
+	case errors.Is(err, errNotAccepting), errors.Is(err, conversation.ErrStopped), errors.Is(err, context.DeadlineExceeded):
 		http.Error(w, "busy", http.StatusServiceUnavailable)
 	case err != nil:
 		http.Error(w, "not handled", http.StatusInternalServerError)

@@ -3,47 +3,43 @@ package slack
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/paydoctor/bot/internal/conversation"
 	"github.com/slack-go/slack"
-	"golang.org/x/time/rate"
 )
 
 // maxFallbackText bounds the plain-text fallback of a message (notifications, screen readers).
 const maxFallbackText = 3000
 
-// Send delivers one reply where its route says. A rate-limited call waits for Retry-After and
-// is tried again until ctx is done. A reply Slack refuses for good is logged and reported as
-// sent, so that it leaves the outbox; other failures return an error and it stays there.
+// Send delivers one reply where its route says (conversation.Sender). A 429 is returned as a
+// *conversation.RetryAfterError; a refusal that sending again will not fix wraps
+// conversation.ErrUndeliverable; other failures are returned as they are, to be retried.
 func (a *Adapter) Send(ctx context.Context, d conversation.Delivery) error {
 	r, err := decodeRoute(d.Route)
 	if err != nil {
-		a.log.Error("undeliverable reply: bad route", "delivery", d.ID, "err", err)
-		return nil
+		return fmt.Errorf("%w: bad route: %v", conversation.ErrUndeliverable, err)
 	}
-	version := a.svc.Engine().KB().Version
 	msg := []slack.MsgOption{
 		slack.MsgOptionText(truncate(escape(d.Reply.Text), maxFallbackText), false),
-		slack.MsgOptionBlocks(blocks(d.Reply, version, d.Key.User)...),
+		slack.MsgOptionBlocks(blocks(d.Reply, a.opts.KB.Version, d.Key.User)...),
 	}
-	err = a.call(ctx, r.Channel, func() error { return a.send(ctx, r, msg) })
+	err = a.send(ctx, r, msg)
 	if err != nil && r.Mode == modeRespond && r.Channel != "" && r.User != "" && permanent(err) {
 		// The response_url expired (30 minutes, five uses): show it to the person directly.
 		a.log.Warn("response_url refused; posting ephemeral", "chat", d.Key.Chat, "err", err)
-		err = a.call(ctx, r.Channel, func() error {
-			_, err := a.api.PostEphemeralContext(ctx, r.Channel, r.User, msg...)
-			return err
-		})
+		_, err = a.api.PostEphemeralContext(ctx, r.Channel, r.User, msg...)
 	}
-	if err != nil && permanent(err) {
-		a.log.Error("slack refused a reply; dropping it", "chat", d.Key.Chat, "mode", r.Mode, "delivery", d.ID, "err", err)
+	var limited *slack.RateLimitedError
+	switch {
+	case err == nil:
 		return nil
-	}
-	if err == nil {
-		a.opts.Metrics.MessageSent()
+	case errors.As(err, &limited):
+		return &conversation.RetryAfterError{After: max(limited.RetryAfter, time.Second), Err: err}
+	case permanent(err):
+		return fmt.Errorf("%w: %s reply in %s: %v", conversation.ErrUndeliverable, r.Mode, d.Key.Chat, err)
 	}
 	return err
 }
@@ -80,31 +76,6 @@ func (a *Adapter) send(ctx context.Context, r route, msg []slack.MsgOption) erro
 
 var errUnknownMode = errors.New("slack: unknown route mode")
 
-// call runs f paced for channel, and again after the wait Slack asks for as long as it
-// answers with a rate limit, until ctx is done.
-func (a *Adapter) call(ctx context.Context, channel string, f func() error) error {
-	for {
-		if err := a.pace.wait(ctx, channel); err != nil {
-			return err
-		}
-		err := f()
-		var limited *slack.RateLimitedError
-		if !errors.As(err, &limited) {
-			return err
-		}
-		wait := max(limited.RetryAfter, time.Second)
-		a.log.Warn("rate limited; retrying", "channel", channel, "retry_after", wait)
-		a.opts.Metrics.RateLimited()
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return ctx.Err()
-		case <-t.C:
-		}
-	}
-}
-
 // permanent reports whether Slack refused a call for a reason that retrying will not fix.
 func permanent(err error) bool {
 	if errors.Is(err, errUnknownMode) {
@@ -119,33 +90,4 @@ func permanent(err error) bool {
 		return status.Code >= 400 && status.Code < 500 && status.Code != http.StatusTooManyRequests
 	}
 	return false
-}
-
-// pacer spaces calls to one channel by interval.
-type pacer struct {
-	interval time.Duration
-	mu       sync.Mutex
-	m        map[string]*rate.Limiter
-}
-
-func (p *pacer) wait(ctx context.Context, channel string) error {
-	p.mu.Lock()
-	if p.m == nil {
-		p.m = make(map[string]*rate.Limiter)
-	}
-	l, ok := p.m[channel]
-	if !ok {
-		if len(p.m) >= maxCached {
-			// Drop the idle ones: a full limiter is the same as a new one.
-			for k, l := range p.m {
-				if l.Tokens() >= 1 {
-					delete(p.m, k)
-				}
-			}
-		}
-		l = rate.NewLimiter(rate.Every(p.interval), 1)
-		p.m[channel] = l
-	}
-	p.mu.Unlock()
-	return l.Wait(ctx)
 }

@@ -1,22 +1,20 @@
 package slack
 
 import (
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/paydoctor/bot/internal/adapters/slack/slacktest"
 	"github.com/paydoctor/bot/internal/conversation"
-	"github.com/paydoctor/bot/internal/store/boltstore"
 )
 
 // In Socket Mode every envelope is acknowledged and handled as over HTTP: a DM, a slash
 // command, a button press, and an event retried in a second envelope answered once.
 func TestSocketMode_EnvelopesAckedAndAnswered(t *testing.T) {
-	h := newHarness(t, func(o *Options) {
-		o.SigningSecret = ""
-		o.AppToken = "xapp-test"
+	h := newHarness(t, func(h *harness) {
+		h.opts.SigningSecret = ""
+		h.opts.AppToken = "xapp-test"
 	})
 	h.slack.WaitConnected(wait)
 	h.slack.SetLocale("U1", "en-US")
@@ -54,12 +52,8 @@ func TestSocketMode_EnvelopesAckedAndAnswered(t *testing.T) {
 // A token Slack refuses ends Run with an error instead of retrying for ever.
 func TestSocketMode_RefusedTokenEndsRun(t *testing.T) {
 	fake := slacktest.NewServer(t)
-	store, err := boltstore.Open(filepath.Join(t.TempDir(), "bot.db"), boltstore.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
-	a, err := New(conversation.NewService(testEngine(t), store, nil), Options{BotToken: "xoxb-test", AppToken: "xoxb-not-an-app-token", APIURL: fake.URL})
+	// Nothing is taken before the connection opens: no hub is needed.
+	a, err := New(nil, Options{BotToken: "xoxb-test", KB: testKB(t), AppToken: "xoxb-not-an-app-token", APIURL: fake.URL})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,5 +66,26 @@ func TestSocketMode_RefusedTokenEndsRun(t *testing.T) {
 		}
 	case <-time.After(wait):
 		t.Fatal("Run still running with a refused token")
+	}
+}
+
+// New refuses options without what the adapter cannot work without, rather than failing at
+// the first message.
+func TestNew_RequiredOptions(t *testing.T) {
+	k := testKB(t)
+	for _, tc := range []struct {
+		name string
+		opts Options
+	}{
+		{"no bot token", Options{KB: k, SigningSecret: "s"}},
+		{"no knowledge base", Options{BotToken: "xoxb-test", SigningSecret: "s"}},
+		{"neither signing secret nor app token", Options{BotToken: "xoxb-test", KB: k}},
+	} {
+		if _, err := New(nil, tc.opts); err == nil {
+			t.Errorf("%s: New accepted the options", tc.name)
+		}
+	}
+	if _, err := New(nil, Options{BotToken: "xoxb-test", KB: k, AppToken: "xapp-test"}); err != nil {
+		t.Errorf("Socket Mode options refused: %v", err)
 	}
 }

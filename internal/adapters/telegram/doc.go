@@ -16,11 +16,12 @@
 //   - setWebhook's secret_token, missing from v5.5.1's WebhookConfig, goes through
 //     MakeRequest.
 //
-// Replies are sent by a bounded pool of workers, in order per chat, paced under Telegram's
-// limits (about 30 messages a second overall, about one a second per chat, 20 a minute per
-// group). A chat waiting out a 429 holds one worker while it waits. A 429 makes that chat wait retry_after before the same message is sent again; a reply
-// is never dropped because of it. Replies that could not be sent before shutdown stay in the
-// store's outbox and are sent at the next start.
+// The adapter translates and sends, nothing else: updates become conversation.Inbound
+// messages handed to the hub, and Send delivers one reply, returning a 429 as a
+// conversation.RetryAfterError and a refusal for good as conversation.ErrUndeliverable.
+// Ordering per chat, pacing under Telegram's limits (Limits: about 30 messages a second
+// overall, one a second per chat, 20 a minute per group), retries and the outbox are the
+// core's (conversation.Outbox).
 //
 // Groups: the bot answers a message only when it @mentions the bot (entity offsets are UTF-16
 // units), replies to one of the bot's messages, or is a command addressed to the bot
@@ -36,7 +37,8 @@
 //
 // Caveats: a getUpdates call in flight at shutdown is abandoned rather than cancelled (the
 // library takes no context); its updates are not confirmed, so they come again at the next
-// start. A message split into parts may be sent again in full if the bot stops between parts.
+// start. A reply split into several messages is sent again in full if a later part is rate
+// limited or the bot stops between parts.
 // Edited messages and channel posts are not answered.
 //
 // Nothing people write, and not the token, is ever logged: errors from the HTTP client carry

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/paydoctor/bot/internal/adapters/telegram/telegramtest"
+	"github.com/paydoctor/bot/internal/conversation"
 )
 
 // memElector hands one role to one campaigner at a time, as pgstore's advisory lock does
@@ -19,7 +20,7 @@ func newMemElector() *memElector {
 	return e
 }
 
-func (e *memElector) Campaign(ctx context.Context, role string) (Role, error) {
+func (e *memElector) Campaign(ctx context.Context, role string) (conversation.Role, error) {
 	select {
 	case <-e.token:
 		return &memRole{e: e, lost: make(chan struct{})}, nil
@@ -42,18 +43,18 @@ func (r *memRole) Release()              { r.once.Do(func() { r.e.token <- struc
 func TestElected_OnePollerAndTakeover(t *testing.T) {
 	fake := telegramtest.NewServer(t)
 	opts := testOptions(fake)
-	elector := newMemElector()
-	opts.Elector = elector
+	opts.Elector = newMemElector()
 	h := newHarness(t, fake, "", opts)
-	second := New(h.svc, h.store, opts)
-
-	runA, stopA := context.WithCancel(context.Background())
-	doneA := make(chan error, 1)
-	go func() { doneA <- h.bot.Run(runA) }()
-	runB, stopB := context.WithCancel(context.Background())
-	doneB := make(chan error, 1)
-	go func() { doneB <- second.Run(runB) }()
-
+	opts.KB, opts.Log = h.kb, h.bot.opts.Log
+	replicas := []*Bot{h.bot, New(h.hub, opts)} // two replicas' adapters; one hub sends for both
+	h.startHub()
+	stops := make([]context.CancelFunc, len(replicas))
+	dones := make([]chan error, len(replicas))
+	for i, b := range replicas {
+		ctx, cancel := context.WithCancel(context.Background())
+		stops[i], dones[i] = cancel, make(chan error, 1)
+		go func() { dones[i] <- b.Run(ctx) }()
+	}
 	fake.AddUpdate(telegramtest.PrivateText(alice, "/start"))
 	fake.WaitMessages(t, 1, 5*time.Second)
 	for range 20 {
@@ -62,17 +63,21 @@ func TestElected_OnePollerAndTakeover(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	aLeads := h.bot.sending.Load()
-	if aLeads == second.sending.Load() {
-		t.Fatalf("sending: A %v, B %v; want exactly one", aLeads, second.sending.Load())
+	polling := -1
+	for i, b := range replicas {
+		if b.self.Load() != nil {
+			if polling >= 0 {
+				t.Fatal("both replicas poll")
+			}
+			polling = i
+		}
 	}
-	// Stop the leader; the other replica takes the role and answers what comes next.
-	stopLeader, leaderDone, stopOther, otherDone := stopA, doneA, stopB, doneB
-	if !aLeads {
-		stopLeader, leaderDone, stopOther, otherDone = stopB, doneB, stopA, doneA
+	if polling < 0 {
+		t.Fatal("no replica polls")
 	}
-	stopLeader()
-	if err := <-leaderDone; err != nil {
+	// Stop the poller; the other replica takes the role and answers what comes next.
+	stops[polling]()
+	if err := <-dones[polling]; err != nil {
 		t.Fatal(err)
 	}
 	fake.AddUpdate(telegramtest.PrivateText(bob, "/start"))
@@ -84,8 +89,9 @@ func TestElected_OnePollerAndTakeover(t *testing.T) {
 	if len(fake.MessagesTo(bob.ID)) != 1 {
 		t.Error("the update after the takeover was not answered")
 	}
-	stopOther()
-	if err := <-otherDone; err != nil {
+	other := 1 - polling
+	stops[other]()
+	if err := <-dones[other]; err != nil {
 		t.Error(err)
 	}
 }

@@ -18,18 +18,28 @@ import (
 	"github.com/paydoctor/bot/internal/store/boltstore"
 )
 
-// harness runs a Bot against a fake Bot API and a real bbolt file.
+// harness runs a Bot against a fake Bot API and a real bbolt file, with the hub and the
+// Outbox cmd/bot gives it.
 type harness struct {
 	t      *testing.T
 	fake   *telegramtest.Server
 	dbPath string
 	kb     *kb.KB
 	store  *boltstore.Store
-	svc    *conversation.Service
+	engine *conversation.Engine
+	hub    *conversation.Hub
 	bot    *Bot
 	logs   *syncBuffer
-	cancel context.CancelFunc
-	done   chan error
+	// limits are the Outbox's; nil: none, so that tests not about pacing are not slowed by
+	// Telegram's.
+	limits  *conversation.Limits
+	metrics conversation.DeliveryMetrics
+	flood   int           // the dispatcher's FloodLimit; zero: the default
+	drain   time.Duration // the Outbox's Drain; zero: the default
+	ctx     context.Context
+	cancel  context.CancelFunc
+	done    chan error
+	running int // goroutines sending to done
 }
 
 type syncBuffer struct {
@@ -60,27 +70,25 @@ func testKB(t testing.TB) *kb.KB {
 	return k
 }
 
-// testOptions are fast settings for tests: short long polls and backoffs, and pacing well
-// above Telegram's so that tests not about pacing are not slowed by it.
+// testOptions are fast settings for tests: short long polls and backoffs.
 func testOptions(fake *telegramtest.Server) Options {
 	return Options{
 		Token:        telegramtest.Token,
 		APIEndpoint:  fake.Endpoint(),
 		PollTimeout:  time.Second,
 		RetryBackoff: 50 * time.Millisecond,
-		Pacing:       Pacing{Global: 1000, GlobalBurst: 100, Chat: 100, ChatBurst: 10, Group: 100, GroupBurst: 10},
 	}
 }
 
-// newHarness opens the store at dbPath (a new file in t.TempDir() if empty) and builds the
-// bot; start runs it.
+// newHarness opens the store at dbPath (a new file in t.TempDir() if empty); start builds
+// the bot on it and runs it.
 func newHarness(t *testing.T, fake *telegramtest.Server, dbPath string, opts Options) *harness {
 	t.Helper()
 	if dbPath == "" {
 		dbPath = filepath.Join(t.TempDir(), "bot.db")
 	}
 	k := testKB(t)
-	engine, err := conversation.NewEngine(k, "zh-Hans")
+	engine, err := conversation.NewEngine(k, conversation.EngineOptions{Lang: "zh-Hans"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,10 +96,10 @@ func newHarness(t *testing.T, fake *telegramtest.Server, dbPath string, opts Opt
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &harness{t: t, fake: fake, dbPath: dbPath, kb: k, store: store, logs: &syncBuffer{}}
-	h.svc = conversation.NewService(engine, store, nil)
+	h := &harness{t: t, fake: fake, dbPath: dbPath, kb: k, store: store, engine: engine, logs: &syncBuffer{}}
+	opts.KB = k
 	opts.Log = slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	h.bot = New(h.svc, store, opts)
+	h.build(store, opts)
 	t.Cleanup(func() {
 		h.stop()
 		if strings.Contains(h.logs.String(), telegramtest.Token) {
@@ -101,25 +109,50 @@ func newHarness(t *testing.T, fake *telegramtest.Server, dbPath string, opts Opt
 	return h
 }
 
+// build makes the hub and the bot on store, as cmd/bot does.
+func (h *harness) build(store conversation.Store, opts Options) {
+	svc := conversation.NewService(h.engine, store, conversation.ServiceOptions{})
+	h.hub = conversation.NewHub(svc, conversation.DispatcherOptions{FloodLimit: h.flood, Log: opts.Log})
+	h.bot = New(h.hub, opts)
+}
+
+// start runs the hub and the bot.
 func (h *harness) start() *harness {
-	ctx, cancel := context.WithCancel(context.Background())
-	h.cancel, h.done = cancel, make(chan error, 1)
-	go func() { h.done <- h.bot.Run(ctx) }()
+	h.startHub()
+	h.running++
+	go func() { h.done <- h.bot.Run(h.ctx) }()
 	return h
 }
 
-// stop cancels Run, checks it returns within 5 s, and closes the store.
+// startHub runs the hub alone, with the Outbox of the harness's bot.
+func (h *harness) startHub() {
+	limits := conversation.Limits{}
+	if h.limits != nil {
+		limits = *h.limits
+	}
+	if _, err := h.hub.AddPlatform(conversation.OutboxOptions{Platform: Platform, Sender: h.bot, Limits: limits, Metrics: h.metrics, Backoff: 50 * time.Millisecond, Rescan: 100 * time.Millisecond, Drain: h.drain, Log: h.bot.opts.Log}); err != nil {
+		h.t.Fatal(err)
+	}
+	h.ctx, h.cancel = context.WithCancel(context.Background())
+	h.done = make(chan error, 2)
+	h.running = 1
+	go func() { h.done <- h.hub.Run(h.ctx) }()
+}
+
+// stop cancels Run, checks the bot and the hub return within 5 s, and closes the store.
 func (h *harness) stop() {
 	h.t.Helper()
 	if h.cancel != nil {
 		h.cancel()
-		select {
-		case err := <-h.done:
-			if err != nil {
-				h.t.Errorf("Run: %v", err)
+		for range h.running {
+			select {
+			case err := <-h.done:
+				if err != nil {
+					h.t.Errorf("Run: %v", err)
+				}
+			case <-time.After(5 * time.Second):
+				h.t.Fatal("Run did not return within 5s of cancel")
 			}
-		case <-time.After(5 * time.Second):
-			h.t.Fatal("Run did not return within 5s of cancel")
 		}
 		h.cancel = nil
 	}

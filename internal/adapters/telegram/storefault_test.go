@@ -55,9 +55,8 @@ func withFaultyStore(h *harness, opts Options, ids ...int) *faultyStore {
 	for _, id := range ids {
 		f.failOnce[strconv.Itoa(id)] = true
 	}
-	h.svc = conversation.NewService(h.svc.Engine(), f, nil)
-	opts.Log = h.bot.opts.Log
-	h.bot = New(h.svc, f, opts)
+	opts.KB, opts.Log = h.kb, h.bot.opts.Log
+	h.build(f, opts)
 	return f
 }
 

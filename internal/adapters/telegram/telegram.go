@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -17,6 +16,7 @@ import (
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
 	"github.com/paydoctor/bot/internal/conversation"
+	"github.com/paydoctor/bot/internal/kb"
 )
 
 // Platform is the platform name of Telegram dialogs.
@@ -25,15 +25,16 @@ const Platform = "telegram"
 // WebhookPath is where the webhook handler is served.
 const WebhookPath = "/telegram/webhook"
 
-// ChatMover re-keys the dialogs of a chat; conversation.Store implements it.
-type ChatMover interface {
-	MoveChat(ctx context.Context, platform, from, to string) (int, error)
-}
-
-// Options configures a Bot. Only Token is required; the zero value of every other field
+// Options configures a Bot. Token and KB are required; the zero value of every other field
 // works.
 type Options struct {
 	Token string
+	// KB is the knowledge base the bot answers from: its flow version goes into button data,
+	// and its texts into the command menus and the adapter's notes.
+	KB *kb.KB
+	// Lang is the language of the default command menu and of notes to people whose
+	// language_code the kb does not speak (BOT_LANG); empty means the kb's default.
+	Lang string
 	// APIEndpoint is the Bot API URL in the library's format, with %s for the token and the
 	// method; empty means tgbotapi.APIEndpoint (https://api.telegram.org/bot%s/%s).
 	APIEndpoint string
@@ -49,60 +50,16 @@ type Options struct {
 	HTTPClient *http.Client
 	// PollTimeout is getUpdates' long-poll timeout; zero means 30s.
 	PollTimeout time.Duration
-	// Pacing bounds the send rate; the zero value means Telegram's published limits.
-	Pacing Pacing
-	// Workers bounds how many chats are sent to at once; zero means 32.
-	Workers int
-	// DrainTimeout is how long Run keeps sending queued replies after its context is done;
-	// what is left stays in the outbox for the next start. Zero means 3s.
-	DrainTimeout time.Duration
 	// RetryBackoff is the first wait after a network or server error; zero means 1s.
 	RetryBackoff time.Duration
 	// Elector, when several replicas share one database, elects the one replica that polls
-	// (Telegram allows one getUpdates consumer per token) and sends: every reply goes out
-	// through the elected sender, so adding replicas never multiplies the send rate. Other
-	// replicas still commit webhook updates; their replies wait in the outbox for the sender.
-	// Nil: this process is the only one.
-	Elector Elector
-	// Flood slows down a person who sends too much; nil means 5 messages in 10 s.
-	Flood *conversation.FloodGuard
-	// Now is the clock of the flood guard; nil means time.Now.
-	Now func() time.Time
-	// Metrics is told about messages sent, 429s and retries; nil counts nothing.
-	Metrics Metrics
+	// (Telegram allows one getUpdates consumer per token). With a webhook every replica takes
+	// the updates it is sent. Nil: this process is the only one.
+	Elector conversation.Elector
 }
 
-// Metrics counts what the adapter sends, for the bot's /metrics. Its methods must be quick
-// and safe for concurrent use.
-type Metrics interface {
-	// MessageSent: Telegram accepted a message.
-	MessageSent()
-	// RateLimited: Telegram answered 429 Too Many Requests; the call is made again later.
-	RateLimited()
-	// Retried: a call failed with a network or server error and is made again.
-	Retried()
-}
-
-type noMetrics struct{}
-
-func (noMetrics) MessageSent() {}
-func (noMetrics) RateLimited() {}
-func (noMetrics) Retried()     {}
-
-// Elector hands out a role that one replica holds at a time.
-type Elector interface {
-	// Campaign blocks until this replica holds role, or ctx is done.
-	Campaign(ctx context.Context, role string) (Role, error)
-}
-
-// Role is held until Release, or until Lost is closed because the holder's claim broke.
-type Role interface {
-	Lost() <-chan struct{}
-	Release()
-}
-
-// electedInterval is how often the elected sender looks for replies other replicas committed.
-const electedInterval = 250 * time.Millisecond
+// electedRole is the role of the replica that polls.
+const electedRole = "telegram-poller"
 
 // botAPI is the part of the Bot API library the adapter uses.
 type botAPI interface {
@@ -112,28 +69,30 @@ type botAPI interface {
 	MakeRequest(endpoint string, params tgbotapi.Params) (*tgbotapi.APIResponse, error)
 }
 
-// Bot serves one Telegram bot. It implements conversation.Sender.
+// inlet is where the adapter hands what updates ask for: conversation.Hub.
+type inlet interface {
+	Submit(ctx context.Context, in conversation.Inbound, done func(error)) error
+	MoveChat(ctx context.Context, platform, from, to string) (int, error)
+}
+
+// Bot serves one Telegram bot: it turns updates into conversation.Inbound messages for the
+// hub, and sends replies (it is the platform's conversation.Sender).
 type Bot struct {
-	api      botAPI
-	svc      *conversation.Service
-	chats    ChatMover
-	opts     Options
-	log      *slog.Logger
-	pacer    *pacer
-	queue    *queue
-	dispatch *conversation.Dispatcher
+	api   botAPI
+	inlet inlet
+	opts  Options
+	log   *slog.Logger
 
 	self      atomic.Pointer[tgbotapi.User] // set by Run after getMe
-	sending   atomic.Bool                   // this replica sends (always, without an Elector)
 	chatLocks keyedMutex                    // webhook: one update per chat at a time
 	started   atomic.Bool                   // Run runs once
 }
 
 var _ conversation.Sender = (*Bot)(nil)
 
-// New returns a Bot talking to the Bot API with opts.Token. It does no I/O; Run checks the
-// token.
-func New(svc *conversation.Service, chats ChatMover, opts Options) *Bot {
+// New returns a Bot talking to the Bot API with opts.Token, handing updates to hub. It does
+// no I/O; Run checks the token.
+func New(hub inlet, opts Options) *Bot {
 	if opts.APIEndpoint == "" {
 		opts.APIEndpoint = tgbotapi.APIEndpoint
 	}
@@ -145,7 +104,7 @@ func New(svc *conversation.Service, chats ChatMover, opts Options) *Bot {
 	// Not tgbotapi.NewBotAPIWithClient: it calls getMe in the constructor.
 	api := &tgbotapi.BotAPI{Token: opts.Token, Client: client, Buffer: 100}
 	api.SetAPIEndpoint(opts.APIEndpoint)
-	return newBot(api, svc, chats, opts)
+	return newBot(api, hub, opts)
 }
 
 func withDefaults(opts Options) Options {
@@ -155,58 +114,45 @@ func withDefaults(opts Options) Options {
 	if opts.PollTimeout <= 0 {
 		opts.PollTimeout = 30 * time.Second
 	}
-	if opts.Workers <= 0 {
-		opts.Workers = 32
-	}
-	if opts.DrainTimeout <= 0 {
-		opts.DrainTimeout = 3 * time.Second
-	}
 	if opts.RetryBackoff <= 0 {
 		opts.RetryBackoff = time.Second
-	}
-	if opts.Flood == nil {
-		opts.Flood = conversation.NewFloodGuard(5, 10*time.Second)
-	}
-	if opts.Now == nil {
-		opts.Now = time.Now
-	}
-	if opts.Metrics == nil {
-		opts.Metrics = noMetrics{}
 	}
 	return opts
 }
 
-func newBot(api botAPI, svc *conversation.Service, chats ChatMover, opts Options) *Bot {
+func newBot(api botAPI, hub inlet, opts Options) *Bot {
 	opts = withDefaults(opts)
-	b := &Bot{
-		api:   api,
-		svc:   svc,
-		chats: chats,
-		opts:  opts,
-		log:   opts.Log.With("platform", Platform),
-		pacer: newPacer(opts.Pacing),
-		queue: newQueue(),
-	}
-	b.dispatch = conversation.NewDispatcher(svc, b.enqueue, conversation.DispatcherOptions{Flood: opts.Flood, Now: opts.Now, Log: b.log})
-	return b
+	return &Bot{api: api, inlet: hub, opts: opts, log: opts.Log.With("platform", Platform)}
 }
 
-// redeliverInterval is how often the outbox is checked for replies not yet sent.
-const redeliverInterval = 5 * time.Second
+// Limits are Telegram's published limits: about 30 messages a second over all chats, one a
+// second in a private chat and 20 a minute in a group. Telegram publishes no burst: a burst
+// of 30 drew 429s from a server allowing bursts of 5 (BenchmarkBurst300 in cmd/bot), and one
+// of 3 costs a tenth of a second.
+func (b *Bot) Limits() conversation.Limits {
+	return conversation.Limits{
+		Global: conversation.Rate{Every: time.Second / 30, Burst: 3},
+		Chat: func(d conversation.Delivery) conversation.Rate {
+			var r route
+			if json.Unmarshal(d.Route, &r) == nil && r.Group {
+				return conversation.Rate{Every: 3 * time.Second, Burst: 3}
+			}
+			return conversation.Rate{Every: time.Second, Burst: 3}
+		},
+	}
+}
 
 // ErrUnauthorized: Telegram refused the token.
 var ErrUnauthorized = errors.New("telegram: the bot token was refused (check TELEGRAM_BOT_TOKEN)")
 
-// Run serves the bot until ctx is done: it checks the token, sets the command menu, sends
-// replies left in the outbox, and then polls for updates or registers the webhook. With an
-// Elector, only the elected replica polls and sends. After ctx
-// is done it stops taking updates, keeps sending queued replies for at most
-// Options.DrainTimeout, and returns nil. Run may be called once.
+// Run serves the bot until ctx is done: it checks the token, sets the command menus, and
+// then polls for updates or registers the webhook; with an Elector and no webhook, only the
+// elected replica polls. Replies go out through the platform's Outbox, not here. Run may be
+// called once.
 func (b *Bot) Run(ctx context.Context) error {
 	if !b.started.CompareAndSwap(false, true) {
 		return errors.New("telegram: Run called twice; make a new Bot")
 	}
-
 	me, err := b.getMe(ctx)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -216,69 +162,11 @@ func (b *Bot) Run(ctx context.Context) error {
 	}
 	b.log.Info("connected", "bot", me.UserName)
 	b.setCommands()
+	defer b.self.Store(nil)
 
-	sendCtx, stopSending := context.WithCancel(context.WithoutCancel(ctx))
-	defer stopSending()
-	var workers sync.WaitGroup
-	for range b.opts.Workers {
-		workers.Add(1)
-		go func() {
-			defer workers.Done()
-			b.queue.work(sendCtx)
-		}()
-	}
-	defer func() {
-		b.self.Store(nil)
-		b.queue.close()
-		done := make(chan struct{})
-		go func() { workers.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(b.opts.DrainTimeout):
-			b.log.Warn("shutdown: replies still queued are left in the outbox for the next start")
-			stopSending()
-			<-done
-		}
-	}()
-
-	// Messages go through the dispatcher, which hands replies to the send queue: it stops
-	// before the queue is closed (defers run last first).
-	dispatching := make(chan struct{})
-	go func() {
-		defer close(dispatching)
-		b.dispatch.Run(ctx)
-	}()
-	defer func() { <-dispatching }()
-
-	if b.opts.Elector == nil {
-		return b.serveAlone(ctx, me)
-	}
-	return b.serveElected(ctx, me)
-}
-
-// serveAlone serves as the only replica: it sends what an earlier run left, then takes
-// updates, and delivers the outbox every few seconds (replies whose sending failed, handoff
-// summaries committed by other platforms' dialogs).
-func (b *Bot) serveAlone(ctx context.Context, me tgbotapi.User) error {
-	// Replies committed before a crash but never sent go first, in commit order, and before
-	// any new update is taken, so none is sent twice.
-	if err := b.svc.Redeliver(ctx, Platform, b); err != nil {
-		if ctx.Err() != nil {
-			return nil
-		}
-		return fmt.Errorf("telegram: redeliver outbox: %s", b.scrub(err))
-	}
-	b.sending.Store(true)
-	redelivering := make(chan struct{})
-	go func() {
-		defer close(redelivering)
-		b.svc.RedeliverEvery(ctx, Platform, b, redeliverInterval, b.log)
-	}()
-	defer func() { <-redelivering }()
-
-	// From here on updates are taken (the webhook handler answers 503 before).
-	b.self.Store(&me)
 	if b.opts.WebhookURL != "" {
+		// From here on updates are taken (the webhook handler answers 503 before).
+		b.self.Store(&me)
 		if err := b.setWebhook(ctx); err != nil {
 			if ctx.Err() != nil {
 				return nil
@@ -288,75 +176,49 @@ func (b *Bot) serveAlone(ctx context.Context, me tgbotapi.User) error {
 		<-ctx.Done()
 		return nil
 	}
+	if b.opts.Elector == nil {
+		return b.pollAlone(ctx, me)
+	}
+	for ctx.Err() == nil {
+		role, err := b.opts.Elector.Campaign(ctx, electedRole)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("telegram: campaign for the poller role: %w", err)
+		}
+		b.log.Info("elected to poll")
+		leadCtx, stop := context.WithCancel(ctx)
+		go func() {
+			select {
+			case <-role.Lost():
+				b.log.Warn("lost the poller role; another replica takes over")
+				stop()
+			case <-leadCtx.Done():
+			}
+		}()
+		err = b.pollAlone(leadCtx, me)
+		stop()
+		role.Release()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// pollAlone switches the bot to getUpdates and polls until ctx is done.
+func (b *Bot) pollAlone(ctx context.Context, me tgbotapi.User) error {
 	if err := b.deleteWebhook(ctx); err != nil {
 		if ctx.Err() != nil {
 			return nil
 		}
 		return err
 	}
+	b.self.Store(&me)
+	defer b.self.Store(nil)
 	b.poll(ctx)
 	return nil
-}
-
-// serveElected serves as one of several replicas. With a webhook every replica commits the
-// updates it receives; the elected one alone polls (without a webhook) and sends, taking
-// replies from the outbox, and another takes over when it dies.
-func (b *Bot) serveElected(ctx context.Context, me tgbotapi.User) error {
-	if b.opts.WebhookURL != "" {
-		b.self.Store(&me)
-		if err := b.setWebhook(ctx); err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			return err
-		}
-	}
-	for ctx.Err() == nil {
-		role, err := b.opts.Elector.Campaign(ctx, "telegram-sender")
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			return fmt.Errorf("telegram: campaign for the sender role: %w", err)
-		}
-		b.log.Info("elected to poll and send")
-		b.lead(ctx, role, me)
-		role.Release()
-	}
-	return nil
-}
-
-// lead polls (without a webhook) and sends until ctx is done or role is lost.
-func (b *Bot) lead(ctx context.Context, role Role, me tgbotapi.User) {
-	leadCtx, stop := context.WithCancel(ctx)
-	defer stop()
-	go func() {
-		select {
-		case <-role.Lost():
-			b.log.Warn("lost the sender role; another replica takes over")
-			stop()
-		case <-leadCtx.Done():
-		}
-	}()
-	b.sending.Store(true)
-	defer b.sending.Store(false)
-	var wg sync.WaitGroup
-	wg.Go(func() { b.svc.RedeliverEvery(leadCtx, Platform, b, electedInterval, b.log) })
-	if b.opts.WebhookURL == "" {
-		if err := b.deleteWebhook(leadCtx); err != nil {
-			if leadCtx.Err() == nil {
-				b.log.Error("deleteWebhook failed; not polling", "err", b.scrub(err))
-			}
-		} else {
-			b.self.Store(&me)
-			wg.Go(func() { b.poll(leadCtx) })
-		}
-	}
-	<-leadCtx.Done()
-	if b.opts.WebhookURL == "" {
-		b.self.Store(nil)
-	}
-	wg.Wait()
 }
 
 // retry calls f until it succeeds, fails for good, or ctx is done, waiting between tries.
@@ -370,7 +232,6 @@ func (b *Bot) retry(ctx context.Context, what string, f func() error) error {
 		var apiErr *tgbotapi.Error
 		switch {
 		case errors.As(err, &apiErr) && apiErr.RetryAfter > 0:
-			b.opts.Metrics.RateLimited()
 			if err := sleep(ctx, time.Duration(apiErr.RetryAfter)*time.Second); err != nil {
 				return err
 			}
@@ -381,7 +242,6 @@ func (b *Bot) retry(ctx context.Context, what string, f func() error) error {
 			return fmt.Errorf("telegram: %s: %s", what, apiErr.Message)
 		}
 		b.log.Warn("telegram request failed; retrying", "call", what, "err", b.scrub(err), "in", wait)
-		b.opts.Metrics.Retried()
 		if err := sleep(ctx, wait); err != nil {
 			return err
 		}
@@ -439,10 +299,8 @@ func (b *Bot) poll(ctx context.Context) {
 			d := wait
 			if errors.As(err, &apiErr) && apiErr.RetryAfter > 0 {
 				d = time.Duration(apiErr.RetryAfter) * time.Second
-				b.opts.Metrics.RateLimited()
 			} else {
 				wait = min(2*wait, 30*time.Second)
-				b.opts.Metrics.Retried()
 			}
 			b.log.Warn("getUpdates failed; retrying", "err", b.scrub(err), "in", d)
 			if sleep(ctx, d) != nil {
@@ -505,10 +363,10 @@ func (b *Bot) getUpdates(ctx context.Context, offset int) ([]tgbotapi.Update, er
 	}
 }
 
-// handleUpdate commits what u asks for: a message to a dialog through the dispatcher (one
-// person's in order, different people's concurrently, a flooding person slowed down), the
-// rest (a group migration, a note about someone else's button) at once. done is called
-// exactly once, when u is committed (nil) or not handled and must come again (the error).
+// handleUpdate hands what u asks for to the hub: a message to a dialog (committed in the
+// person's order, a flooding person slowed down), a group migration; a note about someone
+// else's button is answered at once. done is called exactly once, when u is committed (nil)
+// or not handled and must come again (the error).
 func (b *Bot) handleUpdate(ctx context.Context, u tgbotapi.Update, done func(error)) {
 	me := b.self.Load()
 	if me == nil {
@@ -518,65 +376,32 @@ func (b *Bot) handleUpdate(ctx context.Context, u tgbotapi.Update, done func(err
 	a := translate(u, *me)
 	switch {
 	case a.move != nil:
-		n, err := b.chats.MoveChat(ctx, Platform, strconv.FormatInt(a.move.from, 10), strconv.FormatInt(a.move.to, 10))
+		n, err := b.inlet.MoveChat(ctx, Platform, strconv.FormatInt(a.move.from, 10), strconv.FormatInt(a.move.to, 10))
 		if err == nil {
 			b.log.Info("group became a supergroup", "from", a.move.from, "to", a.move.to, "dialogs", n)
 		}
 		done(err)
 	case a.notice != nil:
 		n := *a.notice
-		b.push(n.chat, func(context.Context) { b.answerCallback(n.queryID, n.text, n.text != "") })
+		text := ""
+		if n.notYourMenu {
+			lang, ok := b.opts.KB.MatchLanguage(n.lang)
+			if !ok {
+				lang = b.opts.Lang
+			}
+			// Text renders an empty or unknown language in the kb's default.
+			text = b.opts.KB.Text(lang, kb.MsgNotYourMenu, nil)
+		}
+		// Best effort and off the update's path: a press can no longer be answered after
+		// about 15 s anyway.
+		go b.answerCallback(n.queryID, text, text != "")
 		done(nil)
 	case a.in != nil:
 		// On a stop, Submit reports ErrStopped through done.
-		b.dispatch.Submit(ctx, *a.in, done)
+		b.inlet.Submit(ctx, *a.in, done)
 	default:
 		done(nil)
 	}
-}
-
-// enqueue is the dispatcher's deliver: it queues a committed reply for its chat's sender,
-// which paces it and marks it delivered; on a replica that is not the elected sender it
-// leaves the reply in the outbox, for the elected sender to take at once.
-func (b *Bot) enqueue(ctx context.Context, d conversation.Delivery) {
-	if !b.sending.Load() {
-		// Another replica sends: it takes the reply from the outbox, as soon as this one
-		// gives up the hold its commit put on it (else only once that lease runs out).
-		if err := b.svc.Leave(ctx, d); err != nil && ctx.Err() == nil {
-			b.log.Warn("reply left in the outbox held until its lease runs out", "delivery", d.ID, "err", b.scrub(err))
-		}
-		return
-	}
-	var r route
-	if err := json.Unmarshal(d.Route, &r); err != nil {
-		b.log.Error("reply with an unreadable route; left in the outbox", "delivery", d.ID, "err", err)
-		return
-	}
-	if !b.svc.Take(d.ID) {
-		return // already queued or being sent here
-	}
-	queued := b.push(r.Chat, func(ctx context.Context) {
-		if err := b.svc.DeliverTaken(ctx, b, d); err != nil && ctx.Err() == nil {
-			b.log.Error("deliver reply", "delivery", d.ID, "err", b.scrub(err))
-		}
-	})
-	if !queued {
-		b.svc.Release(d.ID)
-		b.log.Warn("stopping: reply left in the outbox for the next start", "delivery", d.ID)
-	}
-}
-
-// push queues job for chat's worker. A panic in job is logged and does not stop the worker;
-// the reply it was sending stays in the outbox.
-func (b *Bot) push(chat int64, job func(context.Context)) bool {
-	return b.queue.push(chat, func(ctx context.Context) {
-		defer func() {
-			if p := recover(); p != nil {
-				b.log.Error("panic while sending", "chat", chat, "panic", p, "stack", string(debug.Stack()))
-			}
-		}()
-		job(ctx)
-	})
 }
 
 // answerCallback stops the spinner on a pressed button. It is best effort: a query older

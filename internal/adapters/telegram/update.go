@@ -22,11 +22,12 @@ type action struct {
 
 type chatMove struct{ from, to int64 }
 
-// notice answers a button press with a short alert, or none if text is empty, and changes no
-// dialog.
+// notice answers a button press, and changes no dialog: with the note that the menu is
+// someone else's, in lang, or with nothing.
 type notice struct {
-	chat          int64
-	queryID, text string
+	queryID     string
+	notYourMenu bool
+	lang        string // the presser's language_code
 }
 
 // route is where a reply goes, stored with it in the outbox. The JSON names are short and
@@ -210,7 +211,7 @@ func translateCallback(u tgbotapi.Update) action {
 	group := isGroup(q.Message.Chat)
 	version, owner, button := parseCallbackData(q.Data)
 	if group && owner != 0 && owner != q.From.ID {
-		return action{notice: &notice{chat: chat, queryID: q.ID, text: notYourMenu(q.From.LanguageCode)}}
+		return action{notice: &notice{queryID: q.ID, notYourMenu: true, lang: q.From.LanguageCode}}
 	}
 	r := route{Chat: chat, Callback: q.ID, Group: group}
 	if group {
@@ -218,13 +219,4 @@ func translateCallback(u tgbotapi.Update) action {
 	}
 	input := conversation.Input{Kind: conversation.InputButton, Text: button, FlowVersion: version, LangHint: q.From.LanguageCode, From: person(q.From)}
 	return action{chat: chat, in: &conversation.Inbound{Turn: turn(u, chat, q.From.ID, r), Input: input}}
-}
-
-// notYourMenu is the note for someone pressing a button of another person's menu in a group.
-// It is the only text of the adapter's own: the knowledge base has no platform notes.
-func notYourMenu(lang string) string {
-	if strings.HasPrefix(strings.ToLower(lang), "zh") {
-		return "这是别人的菜单。@我 或回复我的消息，开始你自己的对话。"
-	}
-	return "This menu belongs to someone else. Mention me or reply to me to start your own."
 }

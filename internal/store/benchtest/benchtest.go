@@ -74,8 +74,8 @@ func (s *timingStore) Commit(ctx context.Context, t conversation.Turn, step func
 }
 
 // Run pushes messages from 1,000 concurrent dialogs through the whole path: platform-neutral
-// input -> conversation.Dispatcher -> engine -> the store open returns (a commit) ->
-// rendering -> outbox delete. Each person sends their next message when the reply to the
+// input -> conversation.Hub (dispatcher -> engine -> the store open returns, a commit ->
+// the platform's Outbox: claim -> rendering -> outbox delete, in batches). Each person sends their next message when the reply to the
 // last arrived. It reports messages per second; p99-ms, the 99th percentile of the handling
 // time (from a worker taking a message to its reply being rendered); and p99-e2e-ms, which
 // adds the wait in the dispatcher's queue. With 1,000 people sending without pause the queue
@@ -95,7 +95,7 @@ func Run(b *testing.B, open func(b *testing.B) conversation.Store) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	e, err := conversation.NewEngine(k, "zh-Hans")
+	e, err := conversation.NewEngine(k, conversation.EngineOptions{Lang: "zh-Hans"})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -109,16 +109,13 @@ func Run(b *testing.B, open func(b *testing.B) conversation.Store) {
 	}
 	store := &timingStore{Store: s, people: byKey}
 	sender := &renderingSender{people: byKey}
-	svc := conversation.NewService(e, store, nil)
-	deliver := func(ctx context.Context, d conversation.Delivery) {
-		if err := svc.Deliver(ctx, sender, d); err != nil {
-			b.Error(err)
-		}
+	hub := conversation.NewHub(conversation.NewService(e, store, conversation.ServiceOptions{}), conversation.DispatcherOptions{FloodLimit: -1, Workers: 96, QueueLen: 8})
+	if _, err := hub.AddPlatform(conversation.OutboxOptions{Platform: "bench", Sender: sender}); err != nil {
+		b.Fatal(err)
 	}
-	d := conversation.NewDispatcher(svc, deliver, conversation.DispatcherOptions{FloodLimit: 1 << 30, Workers: 96, QueueLen: 8})
 	ctx, cancel := context.WithCancel(context.Background())
 	running := make(chan struct{})
-	go func() { d.Run(ctx); close(running) }()
+	go func() { hub.Run(ctx); close(running) }()
 	defer func() { cancel(); <-running }()
 
 	var sent atomic.Int64
@@ -137,7 +134,7 @@ func Run(b *testing.B, open func(b *testing.B) conversation.Store) {
 				}
 				in := conversation.Inbound{Turn: conversation.Turn{Key: key, InboundID: strconv.FormatInt(n, 10)}, Input: walk[step%len(walk)]}
 				t0 := time.Now()
-				if err := d.Submit(ctx, in, nil); err != nil {
+				if err := hub.Submit(ctx, in, nil); err != nil {
 					b.Error(err)
 					return
 				}

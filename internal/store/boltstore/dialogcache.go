@@ -8,16 +8,13 @@ import (
 )
 
 // dialogCacheSize bounds the dialogs kept decoded: more than are active at once in a burst.
-// An entry is about 600 bytes (the record and the decoded dialog), up to about 5 KB with the
-// longest last message kept for a handoff: 1-10 MB in all, well inside gctune's soft limit.
+// An entry is about 600 bytes, up to about 5 KB with a handoff's last message: 1-10 MB.
 const dialogCacheSize = 2048
 
 // dialogCache holds the last committed record of recently active dialogs, decoded, so that
-// the next message of an active conversation needs neither a read transaction nor a JSON
-// decode (together an eighth of the CPU of a message under load). It is only a guess:
-// Commit's write transaction still compares the stored record with the one the step started
-// from, so a stale entry costs a retry, never a lost update. Only this process can write the
-// file (bbolt's lock), so entries go stale only in races within it.
+// the next message of an active conversation needs neither a read transaction nor a decode.
+// It is only a guess: Commit's write transaction still compares the stored record with the
+// one the step started from, so a stale entry costs a retry, never a lost update.
 type dialogCache struct {
 	mu      sync.Mutex
 	entries map[string]cachedDialog

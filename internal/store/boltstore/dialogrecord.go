@@ -4,21 +4,16 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/paydoctor/bot/internal/conversation"
 )
 
-// Dialog records in the file.
-//
-// Commit writes a dialog in a binary form: dialogFormatBinary, then the fields of the
-// current conversation.Dialog (DialogVersion 2), strings length-prefixed. It is half the size
-// of the versioned JSON of conversation.MarshalDialog, and every message rewrites the page
-// that holds its dialog: with a thousand conversations going, not rewriting dialogs at all
-// would make BenchmarkThroughput 15-25% faster, more than any other part of a commit. A record that starts with '{' is that JSON (earlier
-// versions, Load, a migration's input) and is read through conversation.UnmarshalDialog,
-// which migrates old versions; Dump hands on every record as that JSON, which is what other
-// stores read.
+// Commit writes a dialog record in a binary form: dialogFormatBinary, then the fields of the
+// current conversation.Dialog (DialogVersion 2), half the size of the versioned JSON of
+// conversation.MarshalDialog (every message rewrites the page holding its dialog). A record
+// that starts with '{' is that JSON (earlier versions, Load) and is read through
+// conversation.UnmarshalDialog, which migrates old versions; Dump hands on every record as
+// that JSON, which other stores read.
 const dialogFormatBinary = 2
 
 var errDialogRecord = errors.New("unreadable dialog record")
@@ -49,13 +44,6 @@ func appendDialogRecord(b []byte, d conversation.Dialog) []byte {
 	b = appendTime(b, d.Started)
 	b = appendTime(b, d.LastActive)
 	return appendString(b, d.LastText)
-}
-
-// appendTime writes t's instant as seconds and nanoseconds since 1970, which also holds the
-// zero time (whose nanoseconds since 1970 do not fit in an int64).
-func appendTime(b []byte, t time.Time) []byte {
-	b = binary.AppendVarint(b, t.Unix())
-	return binary.AppendUvarint(b, uint64(t.Nanosecond()))
 }
 
 // decodeDialogRecord reads a record of either form.

@@ -1,11 +1,15 @@
 package boltstore
 
 import (
-	"bytes"
+	"context"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"math"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 
 	"github.com/paydoctor/bot/internal/conversation"
 	"github.com/paydoctor/bot/internal/storemove"
@@ -13,9 +17,8 @@ import (
 
 // outboxEntry is an outbox value.
 //
-// Commit writes it in a binary form (outboxFormatBinary, then each field length-prefixed):
-// encoding JSON took a twentieth of the CPU of a message. Values that start with '{' are
-// JSON, as earlier versions and Load write them; both are read.
+// It is stored in a binary form (outboxFormatBinary, then each field). Values that start with
+// '{' are JSON, as earlier versions wrote them, and are still read.
 type outboxEntry struct {
 	Key     conversation.Key   `json:"key"`
 	Route   []byte             `json:"route,omitempty"`
@@ -28,33 +31,15 @@ const outboxFormatBinary = 1
 var errOutboxEntry = errors.New("unreadable outbox entry")
 
 // outboxRecord is outbox entry id, stored as v, as a storemove record, with the reply as
-// JSON. A JSON entry's reply is passed on as stored.
+// JSON.
 func outboxRecord(id uint64, v []byte) (storemove.Record, error) {
-	var e outboxEntry
-	var reply []byte
-	if len(v) > 0 && v[0] == '{' {
-		var raw struct {
-			Key     conversation.Key `json:"key"`
-			Route   []byte           `json:"route,omitempty"`
-			Reply   json.RawMessage  `json:"reply"`
-			Created time.Time        `json:"created"`
-		}
-		if err := json.Unmarshal(v, &raw); err != nil {
-			return storemove.Record{}, err
-		}
-		e = outboxEntry{Key: raw.Key, Route: raw.Route, Created: raw.Created}
-		reply = bytes.Clone(raw.Reply)
-	} else {
-		var err error
-		if e, err = decodeOutboxEntry(v); err != nil {
-			return storemove.Record{}, err
-		}
-		if reply, err = json.Marshal(e.Reply); err != nil {
-			return storemove.Record{}, err
-		}
+	e, err := decodeOutboxEntry(v)
+	if err != nil {
+		return storemove.Record{}, err
 	}
+	reply, err := json.Marshal(e.Reply)
 	return storemove.Record{Kind: storemove.KindOutbox, Platform: e.Key.Platform, Chat: e.Key.Chat, User: e.Key.User,
-		Seq: id, Body: reply, Route: e.Route, At: e.Created}, nil
+		Seq: id, Body: reply, Route: e.Route, At: e.Created}, err
 }
 
 func appendOutboxEntry(b []byte, e outboxEntry) []byte {
@@ -77,11 +62,6 @@ func appendOutboxEntry(b []byte, e outboxEntry) []byte {
 		b = appendString(b, s)
 	}
 	return appendString(b, r.Lang)
-}
-
-func appendString(b []byte, s string) []byte {
-	b = binary.AppendUvarint(b, uint64(len(s)))
-	return append(b, s...)
 }
 
 func decodeOutboxEntry(v []byte) (outboxEntry, error) {
@@ -120,73 +100,105 @@ func decodeOutboxEntry(v []byte) (outboxEntry, error) {
 	return e, nil
 }
 
-// decoder reads what appendOutboxEntry and appendDialogRecord wrote; after the first error
-// every read returns the zero value and failed stays set.
-type decoder struct {
-	b      []byte
-	failed bool
+// Pending implements conversation.Store.
+func (s *Store) Pending(ctx context.Context, platform string, limit int) ([]conversation.Delivery, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	var out []conversation.Delivery
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return scanOutbox(ctx, tx, platform, 0, nil, func(d conversation.Delivery) bool {
+			out = append(out, d)
+			return len(out) < limit
+		})
+	})
+	return out, err
 }
 
-func (d *decoder) uvarint() uint64 {
-	v, n := binary.Uvarint(d.b)
-	if n <= 0 {
-		d.failed = true
-		return 0
+// Claim implements conversation.Store. Holds live in memory, for Options.Lease.
+func (s *Store) Claim(ctx context.Context, platform string, after uint64, limit int) ([]conversation.Delivery, error) {
+	if limit <= 0 || after == math.MaxUint64 {
+		return nil, nil
 	}
-	d.b = d.b[n:]
-	return v
+	// s.mu is held from before the read begins until the holds are taken: MarkDelivered
+	// releases its holds only after its delete committed, so a reply this read still sees
+	// after that commit is held, and skipped, until the scan is done.
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	for id, until := range s.held {
+		if !now.Before(until) {
+			delete(s.held, id)
+		}
+	}
+	var out []conversation.Delivery
+	err := s.db.View(func(tx *bolt.Tx) error {
+		held := func(id uint64) bool { _, ok := s.held[id]; return ok }
+		return scanOutbox(ctx, tx, platform, after+1, held, func(d conversation.Delivery) bool {
+			out = append(out, d)
+			return len(out) < limit
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range out {
+		s.held[d.ID] = now.Add(s.lease)
+	}
+	return out, nil
 }
 
-func (d *decoder) byte() byte {
-	if d.failed || len(d.b) == 0 {
-		d.failed = true
-		return 0
+// Unclaim implements conversation.Store.
+func (s *Store) Unclaim(ctx context.Context, ids ...uint64) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, id := range ids {
+		delete(s.held, id)
 	}
-	c := d.b[0]
-	d.b = d.b[1:]
-	return c
+	return nil
 }
 
-// time reads what appendTime wrote, in UTC.
-func (d *decoder) time() time.Time {
-	sec := d.varint()
-	nsec := d.uvarint()
-	if nsec >= uint64(time.Second) {
-		d.failed = true
-		return time.Time{}
+// MarkDelivered implements conversation.Store: the deletes are one write through the writer,
+// shared with concurrent ones, and it returns once they are durable. If the commit fails,
+// nothing changed, holds included.
+func (s *Store) MarkDelivered(ctx context.Context, ids ...uint64) error {
+	if len(ids) == 0 {
+		return nil
 	}
-	return time.Unix(sec, int64(nsec)).UTC()
+	err := s.update(ctx, func(tx *bolt.Tx) error {
+		b := tx.Bucket(outboxBucket)
+		for _, id := range ids {
+			if err := b.Delete(encodeID(id)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return s.Unclaim(ctx, ids...)
 }
 
-func (d *decoder) varint() int64 {
-	v, n := binary.Varint(d.b)
-	if n <= 0 {
-		d.failed = true
-		return 0
+// scanOutbox calls visit with the undelivered replies of platform from id from on, oldest
+// first, until visit returns false.
+func scanOutbox(ctx context.Context, tx *bolt.Tx, platform string, from uint64, skip func(id uint64) bool, visit func(conversation.Delivery) bool) error {
+	c := tx.Bucket(outboxBucket).Cursor()
+	for k, v := c.Seek(encodeID(from)); k != nil; k, v = c.Next() {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		id := binary.BigEndian.Uint64(k)
+		if skip != nil && skip(id) {
+			continue // without decoding: a sender's rescan passes over all it holds
+		}
+		e, err := decodeOutboxEntry(v)
+		if err != nil {
+			return fmt.Errorf("outbox entry %d: %w", id, err)
+		}
+		if e.Key.Platform == platform && !visit(conversation.Delivery{ID: id, Key: e.Key, Route: e.Route, Reply: e.Reply, Created: e.Created}) {
+			return nil
+		}
 	}
-	d.b = d.b[n:]
-	return v
-}
-
-func (d *decoder) string() string {
-	n := d.uvarint()
-	if d.failed || n > uint64(len(d.b)) {
-		d.failed = true
-		return ""
-	}
-	s := string(d.b[:n])
-	d.b = d.b[n:]
-	return s
-}
-
-// count reads a number of elements, each of which takes at least a byte of the value, so a
-// damaged count is refused before the caller allocates for more elements than the value
-// could hold.
-func (d *decoder) count() int {
-	n := d.uvarint()
-	if d.failed || n > uint64(len(d.b)) {
-		d.failed = true
-		return 0
-	}
-	return int(n)
+	return nil
 }

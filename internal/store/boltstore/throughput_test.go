@@ -15,14 +15,17 @@ import (
 // on its own. The PostgreSQL figure is BenchmarkThroughput/postgres in package pgstore.
 func BenchmarkThroughput(b *testing.B) {
 	for _, mode := range []struct {
-		name      string
-		unbatched bool
+		name  string
+		alone bool
 	}{{"batched", false}, {"per-message", true}} {
 		b.Run(mode.name, func(b *testing.B) {
 			benchtest.Run(b, func(b *testing.B) conversation.Store {
-				s, err := boltstore.Open(filepath.Join(b.TempDir(), "bot.db"), boltstore.Options{Unbatched: mode.unbatched})
+				s, err := boltstore.Open(filepath.Join(b.TempDir(), "bot.db"), boltstore.Options{})
 				if err != nil {
 					b.Fatal(err)
+				}
+				if mode.alone {
+					boltstore.CommitEachAlone(s)
 				}
 				return s
 			})

@@ -2,10 +2,11 @@
 // replicas of the bot on one database. bbolt (package boltstore) stays the default for one
 // machine.
 //
-// The schema has three tables: dialogs (one row per platform, chat and user, holding the
-// versioned record of conversation.MarshalDialog and its last_active time), inbound (the
-// platform update ids already handled, with when they were seen) and outbox (replies
-// committed but not yet delivered, with a bigserial id). Numbered migrations are embedded
+// The schema's tables: dialogs (one row per platform, chat and user, holding the versioned
+// record of conversation.MarshalDialog and its last_active time), inbound (the platform
+// update ids already handled, with when they were seen), outbox (replies committed but not
+// yet delivered, with a bigserial id and the time until which a sender holds them), events,
+// and ping (one row, which Ping rewrites). Numbered migrations are embedded
 // (migrations/NNNN_name.sql) and applied by Open in one transaction under an advisory lock
 // keyed by the schema, and recorded in schema_migrations, so replicas may start together.
 //
@@ -20,9 +21,10 @@
 // Caveats:
 //   - Outbox ids come from a sequence, so they increase in the order rows were inserted.
 //     For one person that is commit order (the row lock orders the inserts); across people,
-//     a transaction that took a smaller id may commit after one that took a larger id, so a
-//     reader must not use "the largest id seen" as a cursor: Pending always starts from the
-//     oldest row left, and MarkDelivered deletes.
+//     a transaction that took a smaller id may commit after one that took a larger id, so
+//     Claim with after set to the largest id seen may pass over another person's reply that
+//     committed late: a sender must also claim from 0 now and then. (It never passes over a
+//     reply for a later one of the same person.) Pending starts from the oldest row left.
 //   - Timestamps are stored with microsecond precision; Commit truncates its clock to that,
 //     so Delivery.Created equals what Pending returns later.
 //   - Errors never contain the DSN. Those caused by an unreachable database or a broken

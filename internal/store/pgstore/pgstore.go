@@ -31,11 +31,10 @@ type Options struct {
 	// Now is the clock used to stamp inbound ids and outbox entries; nil means time.Now.
 	// A seam for hermetic tests.
 	Now func() time.Time
-	// Lease is how long a sender holds the outbox rows it claimed (and the committer the row
-	// of the reply it is about to send) before another replica may send them. It must be
-	// longer than a send usually takes; a process never sends one reply twice at once, so a
-	// send waiting out a long 429 only risks a second replica taking it over, and only the
-	// elected sender sends Telegram replies. Zero means 10 s.
+	// Lease is how long a sender holds the outbox rows it claimed before another replica may
+	// send them. It must be longer than a send usually takes; a process never sends one reply
+	// twice at once, so a send waiting out a long 429 only risks a second replica taking it
+	// over, and only the elected sender sends Telegram replies. Zero means 10 s.
 	Lease time.Duration
 	// MaxConns caps the connection pool. Zero means the DSN's pool_max_conns if it sets one,
 	// else the larger of 16 and four times the number of CPUs: a commit mostly waits for the
@@ -56,10 +55,7 @@ type Store struct {
 	migrated []int  // the migrations this Open applied, for tests
 }
 
-var (
-	_ conversation.Store     = (*Store)(nil)
-	_ conversation.Unclaimer = (*Store)(nil)
-)
+var _ conversation.Store = (*Store)(nil)
 
 // maxAttempts bounds how often Commit runs a transaction that PostgreSQL aborted with a
 // serialization failure or a deadlock.
@@ -122,9 +118,11 @@ func (s *Store) Close() error {
 	return nil
 }
 
-// Ping checks that the database answers, for health checks.
+// Ping commits a write (the time, into the one row of table ping), so that it fails when
+// commits fail, not only when the server does not answer.
 func (s *Store) Ping(ctx context.Context) error {
-	return wrapErr("ping postgres "+s.target, s.pool.Ping(ctx))
+	_, err := s.pool.Exec(ctx, `INSERT INTO ping (id, at) VALUES (1, now()) ON CONFLICT (id) DO UPDATE SET at = excluded.at`)
+	return wrapErr("ping postgres "+s.target, err)
 }
 
 const (
@@ -134,7 +132,7 @@ const (
 	sqlLock     = `SELECT record FROM dialogs WHERE platform = $1 AND chat = $2 AND user_id = $3 FOR UPDATE`
 	sqlCreate   = `INSERT INTO dialogs (platform, chat, user_id, record, last_active) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`
 	sqlSave     = `UPDATE dialogs SET record = $4, last_active = $5 WHERE platform = $1 AND chat = $2 AND user_id = $3`
-	sqlQueue    = `INSERT INTO outbox (platform, chat, user_id, route, reply, created, claimed_until) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`
+	sqlQueue    = `INSERT INTO outbox (platform, chat, user_id, route, reply, created) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`
 	sqlEvent    = `INSERT INTO events (at, body) VALUES ($1, $2)`
 	sqlEvents   = `SELECT body FROM events WHERE at >= $1 ORDER BY id`
 )
@@ -268,14 +266,13 @@ func (s *Store) commit(ctx context.Context, t conversation.Turn, step func(*conv
 	// Round trip 2: save the dialog, queue the reply, commit.
 	b = pgx.Batch{}
 	b.Queue(sqlSave, k.Platform, k.Chat, k.User, enc, d.LastActive)
-	b.Queue(sqlQueue, k.Platform, k.Chat, k.User, t.Route, encReply, now, now.Add(s.lease))
+	b.Queue(sqlQueue, k.Platform, k.Chat, k.User, t.Route, encReply, now)
 	for _, n := range res.Notices {
 		encNotice, err := json.Marshal(n.Reply)
 		if err != nil {
 			return conversation.Delivery{}, stepError{fmt.Errorf("encode notice for %s: %w", n.Key, err)}
 		}
-		// Notices go to another chat, usually on another platform, whose sender claims them.
-		b.Queue(sqlQueue, n.Key.Platform, n.Key.Chat, n.Key.User, n.Route, encNotice, now, nil)
+		b.Queue(sqlQueue, n.Key.Platform, n.Key.Chat, n.Key.User, n.Route, encNotice, now)
 	}
 	for _, e := range res.Events {
 		encEvent, err := json.Marshal(e)
@@ -364,19 +361,20 @@ func (s *Store) Pending(ctx context.Context, platform string, limit int) ([]conv
 	return out, nil
 }
 
-// Claim implements conversation.Store: rows held by nobody, or whose lease ran out, are
-// taken with FOR UPDATE SKIP LOCKED, so concurrent claims by several replicas get disjoint
-// rows, and held until now+Options.Lease.
-func (s *Store) Claim(ctx context.Context, platform string, limit int) ([]conversation.Delivery, error) {
-	if limit <= 0 {
+// Claim implements conversation.Store: rows after after held by nobody, or whose lease ran
+// out, are taken with FOR UPDATE SKIP LOCKED, so concurrent claims by several replicas get
+// disjoint rows, and held until now+Options.Lease. See the package's caveat on ids as a
+// cursor.
+func (s *Store) Claim(ctx context.Context, platform string, after uint64, limit int) ([]conversation.Delivery, error) {
+	if limit <= 0 || after >= math.MaxInt64 {
 		return nil, nil
 	}
 	now := s.now()
 	rows, _ := s.pool.Query(ctx, `UPDATE outbox SET claimed_until = $3
 		WHERE id IN (SELECT id FROM outbox
-			WHERE platform = $1 AND (claimed_until IS NULL OR claimed_until < $4)
+			WHERE platform = $1 AND id > $5 AND (claimed_until IS NULL OR claimed_until < $4)
 			ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED)
-		RETURNING id, chat, user_id, route, reply, created`, platform, limit, now.Add(s.lease), now)
+		RETURNING id, chat, user_id, route, reply, created`, platform, limit, now.Add(s.lease), now, int64(after))
 	out, err := scanDeliveries(rows, platform)
 	if err != nil {
 		return nil, wrapErr("claim "+platform, err)
@@ -404,23 +402,36 @@ func scanDeliveries(rows pgx.Rows, platform string) ([]conversation.Delivery, er
 	return out, err
 }
 
-// Unclaim implements conversation.Unclaimer: the reply id is claimable by any sender again.
-func (s *Store) Unclaim(ctx context.Context, id uint64) error {
-	if id > math.MaxInt64 {
-		return nil // never issued by a bigserial
+// Unclaim implements conversation.Store, in one statement.
+func (s *Store) Unclaim(ctx context.Context, ids ...uint64) error {
+	rows := rowIDs(ids)
+	if len(rows) == 0 {
+		return nil
 	}
-	_, err := s.pool.Exec(ctx, `UPDATE outbox SET claimed_until = NULL WHERE id = $1`, int64(id))
-	return wrapErr(fmt.Sprint("unclaim ", id), err)
+	_, err := s.pool.Exec(ctx, `UPDATE outbox SET claimed_until = NULL WHERE id = ANY($1)`, rows)
+	return wrapErr(fmt.Sprintf("unclaim %d replies", len(rows)), err)
 }
 
-// MarkDelivered implements conversation.Store. Marking an id that is not in the outbox, or no
-// longer, does nothing.
-func (s *Store) MarkDelivered(ctx context.Context, id uint64) error {
-	if id > math.MaxInt64 {
-		return nil // never issued by a bigserial
+// MarkDelivered implements conversation.Store, in one statement. Ids not in the outbox, or no
+// longer, are ignored.
+func (s *Store) MarkDelivered(ctx context.Context, ids ...uint64) error {
+	rows := rowIDs(ids)
+	if len(rows) == 0 {
+		return nil
 	}
-	_, err := s.pool.Exec(ctx, `DELETE FROM outbox WHERE id = $1`, int64(id))
-	return wrapErr(fmt.Sprint("mark delivered ", id), err)
+	_, err := s.pool.Exec(ctx, `DELETE FROM outbox WHERE id = ANY($1)`, rows)
+	return wrapErr(fmt.Sprintf("mark %d replies delivered", len(rows)), err)
+}
+
+// rowIDs are the ids a bigserial may have issued, as PostgreSQL's bigint.
+func rowIDs(ids []uint64) []int64 {
+	rows := make([]int64, 0, len(ids))
+	for _, id := range ids {
+		if id <= math.MaxInt64 {
+			rows = append(rows, int64(id))
+		}
+	}
+	return rows
 }
 
 // MoveChat implements conversation.Store, in one statement. Moving a chat onto itself does

@@ -74,8 +74,8 @@ func TestOpen_ConcurrentReplicasMigrateOnce(t *testing.T) {
 		defer stores[i].Close()
 		if m := pgstore.Migrated(stores[i]); len(m) > 0 {
 			applied++
-			if !slices.Equal(m, []int{1, 2, 3}) {
-				t.Errorf("replica %d applied %v, want [1 2 3]", i, m)
+			if !slices.Equal(m, []int{1, 2, 3, 4}) {
+				t.Errorf("replica %d applied %v, want [1 2 3 4]", i, m)
 			}
 		}
 	}
@@ -90,8 +90,8 @@ func TestOpen_ConcurrentReplicasMigrateOnce(t *testing.T) {
 	defer conn.Close(ctx)
 	rows, _ := conn.Query(ctx, `SELECT version FROM schema_migrations ORDER BY version`)
 	versions, err := pgx.CollectRows(rows, pgx.RowTo[int])
-	if err != nil || !slices.Equal(versions, []int{1, 2, 3}) {
-		t.Errorf("schema_migrations = %v, %v; want [1 2 3]", versions, err)
+	if err != nil || !slices.Equal(versions, []int{1, 2, 3, 4}) {
+		t.Errorf("schema_migrations = %v, %v; want [1 2 3 4]", versions, err)
 	}
 	// A later start finds nothing to do.
 	if m := pgstore.Migrated(open(t, dsn)); len(m) != 0 {
@@ -504,4 +504,67 @@ func envInt(name string, def int) int {
 		return v
 	}
 	return def
+}
+
+// TestPing_FailsWhileWritesFail: Ping is a commit, so it fails while the server answers but
+// refuses writes (here: the role's sessions made read-only), as commits do, and recovers
+// with them.
+func TestPing_FailsWhileWritesFail(t *testing.T) {
+	t.Parallel()
+	admin := pgtest.DSN(t)
+	suffix := strings.ToLower(rand.Text()[:8])
+	role, app := "pgstore_ping_"+suffix, "pgstore_test_"+suffix
+	pgtest.Exec(t, admin, "CREATE ROLE "+role+" LOGIN SUPERUSER")
+	t.Cleanup(func() {
+		pgtest.Exec(t, admin, "DROP OWNED BY "+role)
+		pgtest.Exec(t, admin, "DROP ROLE "+role)
+	})
+	dsn := pgtest.WithParam(pgtest.WithParam(pgtest.FreshSchema(t), "user", role), "application_name", app)
+	s := open(t, dsn)
+	ctx := context.Background()
+	if err := s.Ping(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// New sessions of the role are read-only; the store's present ones are ended.
+	readOnly := func(on bool) {
+		if on {
+			pgtest.Exec(t, admin, "ALTER ROLE "+role+" SET default_transaction_read_only = on")
+		} else {
+			pgtest.Exec(t, admin, "ALTER ROLE "+role+" RESET default_transaction_read_only")
+		}
+		pgtest.Exec(t, admin, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1`, app)
+	}
+	// retry gives a broken connection, dropped from the pool at its first use, a second go.
+	retry := func(f func() error) (err error) {
+		for range 3 {
+			if err = f(); err == nil {
+				break
+			}
+		}
+		return err
+	}
+	readOnly(true)
+	key := conversation.Key{Platform: "telegram", Chat: "1", User: "1"}
+	commit := func() error {
+		_, err := s.Commit(ctx, conversation.Turn{Key: key}, func(d *conversation.Dialog) (conversation.Result, error) {
+			d.Current++
+			return conversation.Result{}, nil
+		})
+		return err
+	}
+	if err := retry(commit); err == nil {
+		t.Fatal("a commit succeeded on read-only sessions")
+	}
+	if err := retry(func() error { return s.Ping(ctx) }); err == nil {
+		t.Error("Ping succeeded while commits fail")
+	} else {
+		t.Logf("Ping: %v", err)
+	}
+	readOnly(false)
+	if err := retry(func() error { return s.Ping(ctx) }); err != nil {
+		t.Errorf("Ping once writes work again: %v", err)
+	}
+	if err := commit(); err != nil {
+		t.Errorf("commit once writes work again: %v", err)
+	}
 }

@@ -55,9 +55,13 @@ func Run(t *testing.T, newOpener Opener) {
 		{"MoveChat", testMoveChat},
 		{"ConcurrentCommitsSerialize", testConcurrent},
 		{"EventsAndNotices", testEventsAndNotices},
-		{"ClaimHoldsReplies", testClaim},
-		{"ClaimWhileCommittingAndDelivering", testClaimWhileCommitting},
 		{"ExpireEvents", testExpireEvents},
+		{"Ping", testPing},
+		{"CommitLeavesTheReplyUnheld", testCommitUnheld},
+		{"ClaimHoldsReplies", testClaim},
+		{"ClaimAfter", testClaimAfter},
+		{"MarkDeliveredSeveral", testMarkDeliveredSeveral},
+		{"SendersNeverShareAReply", testSenders},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -380,58 +384,6 @@ func testEventsAndNotices(t *testing.T, openStore func() conversation.Store, _ *
 	})
 }
 
-func testClaim(t *testing.T, openStore func() conversation.Store, c *clock) {
-	ctx := context.Background()
-	s := openStore()
-	var ids []uint64
-	for i := range 3 {
-		k := conversation.Key{Platform: "telegram", Chat: fmt.Sprint(i), User: "u"}
-		d, err := s.Commit(ctx, conversation.Turn{Key: k}, set("en", "q", c.Now()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		ids = append(ids, d.ID)
-	}
-	if got, err := s.Claim(ctx, "telegram", 10); err != nil || len(got) != 0 {
-		t.Fatalf("Claim took %d replies their committer is about to send (err %v)", len(got), err)
-	}
-	// A committer that does not send (another replica does) gives its hold up: the reply is
-	// anyone's at once, the others stay held.
-	if u, ok := s.(conversation.Unclaimer); ok {
-		if err := u.Unclaim(ctx, ids[0]); err != nil {
-			t.Fatal(err)
-		}
-		if got, err := s.Claim(ctx, "telegram", 10); err != nil || len(got) != 1 || got[0].ID != ids[0] {
-			t.Fatalf("Claim after Unclaim = %+v, %v; want only the reply given up", got, err)
-		}
-	}
-	// The committer died without sending: once the lease ran out they are anyone's.
-	c.Add(time.Hour)
-	first, err := s.Claim(ctx, "telegram", 2)
-	if err != nil || len(first) != 2 || first[0].ID != ids[0] || first[1].ID != ids[1] {
-		t.Fatalf("Claim(2) = %+v, %v; want the two oldest", first, err)
-	}
-	second, err := s.Claim(ctx, "telegram", 10)
-	if err != nil || len(second) != 1 || second[0].ID != ids[2] {
-		t.Fatalf("a second Claim = %+v, %v; want only the one the first did not hold", second, err)
-	}
-	if err := s.MarkDelivered(ctx, ids[0]); err != nil {
-		t.Fatal(err)
-	}
-	c.Add(time.Hour)
-	third, err := s.Claim(ctx, "telegram", 10)
-	if err != nil || len(third) != 2 || third[0].ID != ids[1] {
-		t.Errorf("after the leases ran out: %+v, %v; want the two undelivered", third, err)
-	}
-	// A restarted process may send what the dead one held only after the lease, in a store
-	// shared by replicas; a store only one process can open may hand it over at once.
-	s.Close()
-	s = open(t, openStore)
-	if pending, err := s.Pending(ctx, "telegram", 10); err != nil || len(pending) != 2 {
-		t.Errorf("Pending after a restart = %d, %v; want 2", len(pending), err)
-	}
-}
-
 func testExpireEvents(t *testing.T, openStore func() conversation.Store, _ *clock) {
 	s := open(t, openStore)
 	ctx := context.Background()
@@ -492,54 +444,5 @@ func CheckVersion1Migrated(t *testing.T, s conversation.Store, k conversation.Ke
 	}
 	if sol, _ := got.CurrentSolution(); sol != "payment-timing" {
 		t.Errorf("current solution %q", sol)
-	}
-}
-
-// A reply is never claimable while its committer holds it: not between its commit and its
-// hold, and not while its delete is on its way, even to a Claim that began reading before
-// that delete was done.
-func testClaimWhileCommitting(t *testing.T, openStore func() conversation.Store, _ *clock) {
-	s := open(t, openStore)
-	ctx := context.Background()
-	stop := make(chan struct{})
-	var claimed []conversation.Delivery
-	var claimer sync.WaitGroup
-	claimer.Go(func() {
-		for {
-			select {
-			case <-stop:
-				return
-			default:
-			}
-			got, err := s.Claim(ctx, "telegram", 100)
-			if err != nil {
-				t.Error(err)
-				return
-			}
-			claimed = append(claimed, got...)
-		}
-	})
-	var committers sync.WaitGroup
-	for c := range 8 {
-		committers.Go(func() {
-			k := conversation.Key{Platform: "telegram", Chat: fmt.Sprint(c), User: fmt.Sprint(c)}
-			for i := range 30 {
-				d, err := s.Commit(ctx, conversation.Turn{Key: k, InboundID: fmt.Sprint(c, "-", i)}, set("en", "q", time.Now()))
-				if err != nil {
-					t.Error(err)
-					return
-				}
-				if err := s.MarkDelivered(ctx, d.ID); err != nil {
-					t.Error(err)
-					return
-				}
-			}
-		})
-	}
-	committers.Wait()
-	close(stop)
-	claimer.Wait()
-	if len(claimed) > 0 {
-		t.Errorf("Claim returned %d replies held by their committer or already delivered, the first %+v", len(claimed), claimed[0])
 	}
 }
