@@ -37,7 +37,7 @@ const leaderCheckInterval = time.Second
 // a second. The role is a session-level advisory lock on a connection of its own, outside the
 // pool, so that it is held exactly as long as that connection lives.
 func (s *Store) Campaign(ctx context.Context, name string) (*Leadership, error) {
-	key := lockKey(name)
+	key := s.lockKey(name)
 	for {
 		conn, err := pgx.ConnectConfig(ctx, s.pool.Config().ConnConfig.Copy())
 		if err == nil {
@@ -90,8 +90,8 @@ func (s *Store) lead(conn *pgx.Conn, key int64) *Leadership {
 
 // lockKey maps a role name to an advisory lock key; the prefix keeps the bot's keys apart from
 // other applications' on the same database.
-func lockKey(name string) int64 {
+func (s *Store) lockKey(name string) int64 {
 	h := fnv.New64a()
-	h.Write([]byte("paydoctor/role/" + name))
+	h.Write([]byte("paydoctor/role/" + s.schema + "/" + name))
 	return int64(h.Sum64())
 }

@@ -65,7 +65,7 @@ func TestCampaign_LostWhenTheSessionDies(t *testing.T) {
 	defer admin.Close(ctx)
 	// What a replica's death looks like to the database: its session ends. Only the session
 	// holding this role's lock: the database is shared with other tests.
-	key := uint64(pgstore.LockKey("poller"))
+	key := uint64(pgstore.LockKey(s, "poller"))
 	tag, err := admin.Exec(ctx, `SELECT pg_terminate_backend(pid) FROM pg_locks
 		WHERE locktype = 'advisory' AND objsubid = 1 AND classid::bigint = $1 AND objid::bigint = $2`,
 		int64(key>>32), int64(key&0xffffffff))
@@ -85,4 +85,21 @@ func TestCampaign_LostWhenTheSessionDies(t *testing.T) {
 		t.Fatalf("the role was not free after the leader died: %v", err)
 	}
 	again.Release()
+}
+
+// Two deployments in one database, each in its own schema, elect their leaders apart.
+func TestCampaign_RolesArePerSchema(t *testing.T) {
+	a, b := open(t, pgtest.FreshSchema(t)), open(t, pgtest.FreshSchema(t))
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	first, err := a.Campaign(ctx, "telegram-poller")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.Release()
+	second, err := b.Campaign(ctx, "telegram-poller")
+	if err != nil {
+		t.Fatalf("the other schema's replica could not take its own role: %v", err)
+	}
+	second.Release()
 }

@@ -51,6 +51,7 @@ type Store struct {
 	now      func() time.Time
 	lease    time.Duration
 	target   string // host:port/database, for messages; never the DSN, which may hold a password
+	schema   string // the schema the tables are in, which roles are elected within
 	zero     []byte // MarshalDialog of the zero Dialog: what a new dialog row holds until step ran
 	migrated []int  // the migrations this Open applied, for tests
 }
@@ -106,10 +107,17 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		pool.Close()
 		return nil, wrapErr("open postgres "+target+": migrate", err)
 	}
+	// Roles are per schema: two deployments in one database (search_path=staging and
+	// search_path=prod) elect their leaders apart.
+	var schema string
+	if err := pool.QueryRow(ctx, `SELECT current_schema()`).Scan(&schema); err != nil {
+		pool.Close()
+		return nil, wrapErr("open postgres "+target, err)
+	}
 	if opts.Lease <= 0 {
 		opts.Lease = 10 * time.Second
 	}
-	return &Store{pool: pool, now: opts.Now, lease: opts.Lease, target: target, zero: zero, migrated: applied}, nil
+	return &Store{pool: pool, now: opts.Now, lease: opts.Lease, target: target, schema: schema, zero: zero, migrated: applied}, nil
 }
 
 // Close closes every connection of the pool, waiting for those in use to be returned.
