@@ -12,46 +12,38 @@ import (
 
 // Commit implements conversation.Store.
 //
-// The step runs outside the write transaction, on the dialog read in a read transaction, or
-// kept from its last commit (dialogCache); the write transaction checks that the stored
-// record is still that one and otherwise Commit starts over from the file. A duplicate
-// inbound id is found in the read transaction before the step or, for a dialog kept from its
-// last commit, in the write transaction after it. The write transaction is shared with the
-// concurrent ones (writer), so the engine's work never holds up the writer.
+// The step runs outside the write transaction, on the dialog read in a read transaction; the
+// write transaction checks that the stored record is still that one and otherwise Commit
+// starts over. A duplicate inbound id is found in the read transaction before the step, or
+// in the write transaction after it. The write transaction is shared with the concurrent
+// ones (writer), so the engine's work never holds up the writer.
 func (s *Store) Commit(ctx context.Context, t conversation.Turn, step func(*conversation.Dialog) (conversation.Result, error)) (conversation.Delivery, error) {
-	skey := t.Key.String()
-	key := []byte(skey)
+	key := []byte(t.Key.String())
 	var inboundKey []byte
 	if t.InboundID != "" {
 		inboundKey = []byte(t.Key.Platform + ":" + t.InboundID)
 	}
-	for attempt := 0; ; attempt++ {
+	for {
 		if err := ctx.Err(); err != nil {
 			return conversation.Delivery{}, err
 		}
-		// An active dialog comes from the cache, on the first attempt only.
 		var stored []byte
 		var d conversation.Dialog
-		var cached, duplicate bool
-		if attempt == 0 {
-			stored, d, cached = s.dialogs.get(skey)
+		var duplicate bool
+		err := s.db.View(func(tx *bolt.Tx) error {
+			duplicate = inboundKey != nil && tx.Bucket(inboundBucket).Get(inboundKey) != nil
+			stored = bytes.Clone(tx.Bucket(dialogsBucket).Get(key))
+			return nil
+		})
+		if err != nil {
+			return conversation.Delivery{}, err
 		}
-		if !cached {
-			err := s.db.View(func(tx *bolt.Tx) error {
-				duplicate = inboundKey != nil && tx.Bucket(inboundBucket).Get(inboundKey) != nil
-				stored = bytes.Clone(tx.Bucket(dialogsBucket).Get(key))
-				return nil
-			})
-			if err != nil {
-				return conversation.Delivery{}, err
-			}
-			if duplicate {
-				return conversation.Delivery{}, conversation.ErrDuplicate
-			}
-			if stored != nil {
-				if d, err = decodeDialogRecord(stored); err != nil {
-					return conversation.Delivery{}, fmt.Errorf("dialog %s: %w", t.Key, err)
-				}
+		if duplicate {
+			return conversation.Delivery{}, conversation.ErrDuplicate
+		}
+		if stored != nil {
+			if d, err = decodeDialogRecord(stored); err != nil {
+				return conversation.Delivery{}, fmt.Errorf("dialog %s: %w", t.Key, err)
 			}
 		}
 		res, err := step(&d)
@@ -107,10 +99,6 @@ func (s *Store) Commit(ctx context.Context, t conversation.Turn, step func(*conv
 					return err
 				}
 			}
-			// Here, where the writes are ordered: two commits of a dialog are answered
-			// together, and their callers may wake in either order. Should the commit fail
-			// after all, the entry is ahead of the file, which costs the next commit a retry.
-			s.dialogs.put(skey, enc, d)
 			return nil
 		})
 		switch {
@@ -121,6 +109,5 @@ func (s *Store) Commit(ctx context.Context, t conversation.Turn, step func(*conv
 		case !conflict:
 			return conversation.Delivery{ID: id, Key: t.Key, Route: t.Route, Reply: res.Reply, Created: now}, nil
 		}
-		s.dialogs.forget(skey)
 	}
 }

@@ -100,7 +100,6 @@ func (s *Store) Load(ctx context.Context, records iter.Seq2[storemove.Record, er
 	if s.writer == nil {
 		return berrors.ErrDatabaseReadOnly
 	}
-	defer s.dialogs.clear()
 	return update(s.db, func(tx *bolt.Tx) error {
 		for _, name := range [][]byte{dialogsBucket, inboundBucket, outboxBucket, eventsBucket} {
 			if k, _ := tx.Bucket(name).Cursor().First(); k != nil {

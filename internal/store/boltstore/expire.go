@@ -17,7 +17,6 @@ func (s *Store) MoveChat(ctx context.Context, platform, from, to string) (int, e
 	if from == to {
 		return 0, nil
 	}
-	defer s.dialogs.clear()
 	moved := 0
 	err := s.update(ctx, func(tx *bolt.Tx) error {
 		moved = 0
@@ -80,7 +79,6 @@ func (s *Store) Expire(ctx context.Context, c conversation.Cutoffs) (int, error)
 	if err != nil {
 		return 0, err
 	}
-	defer s.dialogs.clear()
 	deleted, err := s.deleteRecords(ctx, dialogsBucket, dialogs)
 	if err != nil {
 		return deleted, err

@@ -50,7 +50,6 @@ type Store struct {
 	now     func() time.Time
 	lease   time.Duration
 	writer  *writer // nil when read-only
-	dialogs *dialogCache
 
 	// mu guards held; Claim holds it for the whole of its read (see Claim).
 	mu   sync.Mutex
@@ -95,7 +94,7 @@ func Open(path string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{db: db, now: opts.Now, lease: opts.Lease, dialogs: newDialogCache(), held: map[uint64]time.Time{}}
+	s := &Store{db: db, now: opts.Now, lease: opts.Lease, held: map[uint64]time.Time{}}
 	if opts.ReadOnly {
 		return s, nil
 	}
