@@ -46,10 +46,10 @@ type Options struct {
 
 // Store is a conversation.Store on a bbolt file.
 type Store struct {
-	db      *bolt.DB
-	now     func() time.Time
-	lease   time.Duration
-	writer  *writer // nil when read-only
+	db     *bolt.DB
+	now    func() time.Time
+	lease  time.Duration
+	writer *writer // nil when read-only
 
 	// mu guards held; Claim holds it for the whole of its read (see Claim).
 	mu   sync.Mutex
