@@ -74,7 +74,7 @@ const (
 	// markBatch is how many sent replies make the marker commit at once; fewer wait for
 	// markDelay, so that a reply sent at a platform's pace does not cost a commit of its own.
 	markBatch = 256
-	markDelay = 50 * time.Millisecond
+	markDelay = 100 * time.Millisecond
 	// maxBackoff bounds the wait after failures in a row.
 	maxBackoff = time.Minute
 )
