@@ -197,7 +197,7 @@ func TestReplicas_ThreeOnOnePostgres(t *testing.T) {
 			t.Errorf("replica %s called getUpdates %d times, but %s holds the role", r.name, polls, leader.name)
 		}
 	}
-	if !strings.Contains(leader.proc.logs(), "elected to poll") {
+	if !strings.Contains(leader.proc.logs(), `"role":"telegram-poller"`) {
 		t.Errorf("the polling replica %s did not log that it was elected", leader.name)
 	}
 

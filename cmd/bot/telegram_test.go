@@ -107,6 +107,10 @@ func TestTelegram_EndToEnd_Polling(t *testing.T) {
 	if got := fake.WaitMessages(t, 2, 10*time.Second); len(got) != 2 || len(got[1].Buttons()) == 0 {
 		t.Errorf("after restart: %+v", got)
 	}
+	// The bbolt file is the whole database: no journal beside it.
+	if extra, _ := filepath.Glob(env["BOT_DB"] + ".journal*"); len(extra) > 0 {
+		t.Errorf("files beside the database after serving: %v", extra)
+	}
 }
 
 func TestTelegram_EndToEnd_Webhook(t *testing.T) {

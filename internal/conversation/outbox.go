@@ -125,29 +125,10 @@ func (o *Outbox) Run(ctx context.Context) error {
 		o.serve(ctx)
 		return nil
 	}
-	for ctx.Err() == nil {
-		role, err := o.opts.Elector.Campaign(ctx, "sender:"+o.opts.Platform)
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			return fmt.Errorf("%s: campaign for the sender role: %w", o.opts.Platform, err)
-		}
-		o.log.Info("elected to send")
-		leadCtx, stop := context.WithCancel(ctx)
-		go func() {
-			select {
-			case <-role.Lost():
-				o.log.Warn("lost the sender role; another replica takes over")
-				stop()
-			case <-leadCtx.Done():
-			}
-		}()
-		o.serve(leadCtx)
-		stop()
-		role.Release()
-	}
-	return nil
+	return RunElected(ctx, o.opts.Elector, "sender:"+o.opts.Platform, o.log, func(ctx context.Context) error {
+		o.serve(ctx)
+		return nil
+	})
 }
 
 // chatLane is one chat's replies held in memory, in commit order, with its pace.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 )
 
@@ -65,6 +66,38 @@ type Elector interface {
 type Role interface {
 	Lost() <-chan struct{}
 	Release()
+}
+
+// RunElected runs serve whenever this replica holds role, campaigning again each time the
+// role is lost, until ctx is done (nil) or serve or a campaign fails. serve's context ends
+// when the role is lost. log is told when the role is won and lost.
+func RunElected(ctx context.Context, e Elector, role string, log *slog.Logger, serve func(context.Context) error) error {
+	for ctx.Err() == nil {
+		held, err := e.Campaign(ctx, role)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("campaign for the role %s: %w", role, err)
+		}
+		log.Info("elected", "role", role)
+		leadCtx, stop := context.WithCancel(ctx)
+		go func() {
+			select {
+			case <-held.Lost():
+				log.Warn("lost the role; another replica takes over", "role", role)
+				stop()
+			case <-leadCtx.Done():
+			}
+		}()
+		err = serve(leadCtx)
+		stop()
+		held.Release()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // DeliveryMetrics counts what an Outbox sends, for /metrics. Its methods must be quick and

@@ -179,32 +179,9 @@ func (b *Bot) Run(ctx context.Context) error {
 	if b.opts.Elector == nil {
 		return b.pollAlone(ctx, me)
 	}
-	for ctx.Err() == nil {
-		role, err := b.opts.Elector.Campaign(ctx, electedRole)
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			return fmt.Errorf("telegram: campaign for the poller role: %w", err)
-		}
-		b.log.Info("elected to poll")
-		leadCtx, stop := context.WithCancel(ctx)
-		go func() {
-			select {
-			case <-role.Lost():
-				b.log.Warn("lost the poller role; another replica takes over")
-				stop()
-			case <-leadCtx.Done():
-			}
-		}()
-		err = b.pollAlone(leadCtx, me)
-		stop()
-		role.Release()
-		if err != nil {
-			return err
-		}
-	}
-	return nil
+	return conversation.RunElected(ctx, b.opts.Elector, electedRole, b.log, func(ctx context.Context) error {
+		return b.pollAlone(ctx, me)
+	})
 }
 
 // pollAlone switches the bot to getUpdates and polls until ctx is done.
