@@ -18,8 +18,9 @@ import (
 
 // HandoffConfig is where /human posts its summary: at most one of the two is set.
 type HandoffConfig struct {
-	TelegramChat int64  // BOT_HANDOFF_TELEGRAM_CHAT; 0: none
-	SlackChannel string // BOT_HANDOFF_SLACK_CHANNEL; "": none
+	TelegramChat   int64  // BOT_HANDOFF_TELEGRAM_CHAT; 0: none
+	TelegramThread int    // its forum topic (chat_id/thread_id); 0: none
+	SlackChannel   string // BOT_HANDOFF_SLACK_CHANNEL; "": none
 }
 
 // target returns the conversation.HandoffTarget, addressed the way the target platform's
@@ -27,7 +28,7 @@ type HandoffConfig struct {
 func (c HandoffConfig) target() (conversation.HandoffTarget, bool) {
 	switch {
 	case c.TelegramChat != 0:
-		key, route := telegram.HandoffRoute(c.TelegramChat)
+		key, route := telegram.HandoffRoute(c.TelegramChat, c.TelegramThread)
 		return conversation.HandoffTarget{Key: key, Route: route}, true
 	case c.SlackChannel != "":
 		key, route := slackadapter.HandoffRoute(c.SlackChannel)
@@ -46,10 +47,19 @@ func handoffConfigFromEnv(getenv func(string) string, tg TelegramConfig, sl Slac
 		return c, errors.New("BOT_HANDOFF_TELEGRAM_CHAT and BOT_HANDOFF_SLACK_CHANNEL are both set: summaries go to one place, set only one")
 	}
 	if tgChat != "" {
-		id, err := strconv.ParseInt(tgChat, 10, 64)
-		if err != nil || id == 0 {
-			return c, fmt.Errorf("BOT_HANDOFF_TELEGRAM_CHAT %q: want a Telegram chat id, an integer such as -1001234567890 (a group) or 123456789 (a person)", tgChat)
+		chat, topic, hasTopic := strings.Cut(tgChat, "/")
+		id, err := strconv.ParseInt(chat, 10, 64)
+		thread := 0
+		if err == nil && hasTopic {
+			thread, err = strconv.Atoi(topic)
+			if thread <= 0 {
+				err = errors.New("not a topic")
+			}
 		}
+		if err != nil || id == 0 {
+			return c, fmt.Errorf("BOT_HANDOFF_TELEGRAM_CHAT %q: want a Telegram chat id, an integer such as -1001234567890 (a group) or 123456789 (a person), optionally with a forum topic's thread id, as in -1001234567890/42", tgChat)
+		}
+		c.TelegramThread = thread
 		if !tg.enabled() {
 			return c, errors.New("BOT_HANDOFF_TELEGRAM_CHAT is set but TELEGRAM_BOT_TOKEN is not: the summaries are posted by the bot's Telegram account")
 		}

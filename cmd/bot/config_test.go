@@ -34,6 +34,9 @@ func TestParseFlags_OperationsConfig(t *testing.T) {
 	}{
 		{"telegram handoff", nil, with(tg, "BOT_HANDOFF_TELEGRAM_CHAT", "-1001234567890"), ""},
 		{"telegram handoff not a number", nil, with(tg, "BOT_HANDOFF_TELEGRAM_CHAT", "@helpers"), "want a Telegram chat id"},
+		{"telegram handoff in a topic", nil, with(tg, "BOT_HANDOFF_TELEGRAM_CHAT", "-1001234567890/42"), ""},
+		{"telegram handoff topic not a number", nil, with(tg, "BOT_HANDOFF_TELEGRAM_CHAT", "-1001234567890/general"), "forum topic"},
+		{"telegram handoff topic zero", nil, with(tg, "BOT_HANDOFF_TELEGRAM_CHAT", "-1001234567890/0"), "forum topic"},
 		{"telegram handoff without telegram", nil, with(sl, "BOT_HANDOFF_TELEGRAM_CHAT", "-100"), "TELEGRAM_BOT_TOKEN is not"},
 		{"slack handoff", nil, with(sl, "BOT_HANDOFF_SLACK_CHANNEL", "C0123ABCD"), ""},
 		{"slack handoff by name", nil, with(sl, "BOT_HANDOFF_SLACK_CHANNEL", "#payments-help"), "want a channel id"},

@@ -143,7 +143,8 @@ Environment (flags win over the environment):
   BOT_LOG_FORMAT           text or json                                      default: text on a terminal, else json
   BOT_LOG_LEVEL            debug, info, warn or error                        default: info when serving, else warn
 
-  BOT_HANDOFF_TELEGRAM_CHAT  Telegram chat id (e.g. -1001234567890) where /human posts a summary
+  BOT_HANDOFF_TELEGRAM_CHAT  Telegram chat id (e.g. -1001234567890, or -1001234567890/42 for a
+                           forum topic) where /human posts a summary
   BOT_HANDOFF_SLACK_CHANNEL  Slack channel id (e.g. C0123ABCD) where /human posts a summary
                            unset: /human points people to OpenAI support
 

@@ -268,7 +268,7 @@ func (t turn) command(text string) Reply {
 	arg = strings.TrimSpace(arg)
 	switch strings.ToLower(name) {
 	case "start":
-		return t.start()
+		return t.deepLink(arg)
 	case "help":
 		return t.withView(t.text(kb.MsgHelp, nil))
 	case "lang", "language":
@@ -290,6 +290,31 @@ func (t turn) command(text string) Reply {
 		return t.human()
 	}
 	return t.withView(t.text(kb.MsgUnknownCommand, map[string]any{"Command": "/" + truncateRunes(name, 32)}))
+}
+
+// deepLink starts over at the place a /start payload names, as Telegram's
+// t.me/<bot>?start=<payload> links send it: solution-<id> opens that solution, cause-<id>
+// that cause's diagnosis, lang-<tag> starts in that language. Anything else, a payload the
+// bot does not know included, is a plain /start.
+func (t turn) deepLink(payload string) Reply {
+	kind, id, _ := strings.Cut(strings.ToLower(payload), "-")
+	switch kind {
+	case "solution":
+		if t.e.kb.IsSolution(id) {
+			t.start()
+			return t.open(id, "")
+		}
+	case "cause":
+		if outcome, ok := t.e.kb.CauseOutcome(id); ok {
+			t.start()
+			return t.diagnose(outcome, "")
+		}
+	case "lang":
+		if lang, ok := t.e.kb.LanguageByName(id); ok {
+			t.d.Lang, t.d.LangPinned = lang, true
+		}
+	}
+	return t.start()
 }
 
 func truncateRunes(s string, n int) string {

@@ -538,3 +538,41 @@ func TestStep_CompactsStoredAttempts(t *testing.T) {
 		t.Error("Step changed the caller's dialog")
 	}
 }
+
+// Deep links (t.me/<bot>?start=<payload>, which Telegram sends as "/start <payload>") open
+// the place they name; a payload the bot does not know is a plain start.
+func TestStep_DeepLinks(t *testing.T) {
+	e := newEngine(t, "zh-Hans")
+	for _, tc := range []struct {
+		payload   string
+		lang      string
+		cause     string
+		solutions []string
+		greeting  bool
+	}{
+		{payload: "solution-paypal", lang: "zh-Hans", solutions: []string{"paypal"}},
+		{payload: "solution-PayPal", lang: "zh-Hans", solutions: []string{"paypal"}},
+		{payload: "cause-bank-verification", lang: "zh-Hans", cause: "bank-verification", solutions: []string{"enable-cross-border"}},
+		{payload: "lang-en", lang: "en", greeting: true},
+		{payload: "solution-nope", lang: "zh-Hans", greeting: true},
+		{payload: "cause-", lang: "zh-Hans", greeting: true},
+		{payload: "lang-xx", lang: "zh-Hans", greeting: true},
+		{payload: "ref_12345", lang: "zh-Hans", greeting: true},
+	} {
+		t.Run(tc.payload, func(t *testing.T) {
+			d, r := stepReply(e, conversation.Dialog{}, parseInput("/start "+tc.payload), time.Now())
+			if r.Lang != tc.lang || d.Lang != tc.lang {
+				t.Errorf("language %q (dialog %q), want %q", r.Lang, d.Lang, tc.lang)
+			}
+			if r.Cause != tc.cause {
+				t.Errorf("cause %q, want %q", r.Cause, tc.cause)
+			}
+			if len(tc.solutions) > 0 && (len(r.Solutions) == 0 || r.Solutions[0] != tc.solutions[0]) {
+				t.Errorf("solutions %v, want %v first", r.Solutions, tc.solutions)
+			}
+			if greeting := strings.Contains(r.Text, e.KB().Text(tc.lang, kb.MsgGreeting, nil)); greeting != tc.greeting {
+				t.Errorf("greeting shown: %v, want %v:\n%s", greeting, tc.greeting, r.Text)
+			}
+		})
+	}
+}

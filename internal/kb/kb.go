@@ -87,13 +87,15 @@ type KB struct {
 	// LastResort is the solution offered when every other one failed.
 	LastResort string
 
-	questions  map[string]*Question
-	outcomes   map[string]*Outcome
-	languages  []language.Tag
-	names      []string // languages as tags, which MatchLanguage returns without formatting them
-	matcher    language.Matcher
-	langNames  map[string]string // a language's names, normalized, to its tag (LanguageByName)
-	localizers map[string]*i18n.Localizer
+	questions map[string]*Question
+	outcomes  map[string]*Outcome
+	// causeOutcome is the first outcome of each cause in the flow file, for deep links.
+	causeOutcome map[string]string
+	languages    []language.Tag
+	names        []string // languages as tags, which MatchLanguage returns without formatting them
+	matcher      language.Matcher
+	langNames    map[string]string // a language's names, normalized, to its tag (LanguageByName)
+	localizers   map[string]*i18n.Localizer
 	// fixed holds every required message rendered without data, per language and ID: most
 	// texts have no placeholders, and rendering one through go-i18n on every reply costs a
 	// template execution.
@@ -120,13 +122,14 @@ func Load(base, overlay fs.FS) (*KB, error) {
 	}
 	sum := sha256.Sum256(flowBytes)
 	k := &KB{
-		Version:    hex.EncodeToString(sum[:4]),
-		Start:      f.Start,
-		Causes:     f.Causes,
-		Solutions:  f.Solutions,
-		LastResort: f.LastResort,
-		questions:  make(map[string]*Question, len(f.Questions)),
-		outcomes:   make(map[string]*Outcome, len(f.Outcomes)),
+		Version:      hex.EncodeToString(sum[:4]),
+		Start:        f.Start,
+		Causes:       f.Causes,
+		Solutions:    f.Solutions,
+		LastResort:   f.LastResort,
+		questions:    make(map[string]*Question, len(f.Questions)),
+		outcomes:     make(map[string]*Outcome, len(f.Outcomes)),
+		causeOutcome: map[string]string{},
 	}
 	for i := range f.Questions {
 		q := &f.Questions[i]
@@ -141,6 +144,9 @@ func Load(base, overlay fs.FS) (*KB, error) {
 			return nil, fmt.Errorf("%w: %s: outcome %q defined twice", ErrInvalid, flowName, o.ID)
 		}
 		k.outcomes[o.ID] = o
+		if _, ok := k.causeOutcome[o.Cause]; !ok && o.Cause != "" {
+			k.causeOutcome[o.Cause] = o.ID
+		}
 	}
 	if err := k.validateFlow(); err != nil {
 		return nil, fmt.Errorf("%w: %s: %v", ErrInvalid, flowName, err)
@@ -309,6 +315,13 @@ func (k *KB) Outcome(id string) (*Outcome, bool) {
 
 // IsSolution reports whether id is a solution ID.
 func (k *KB) IsSolution(id string) bool { return slices.Contains(k.Solutions, id) }
+
+// CauseOutcome returns the outcome a link to cause opens: the first of the flow file's
+// outcomes with that cause.
+func (k *KB) CauseOutcome(cause string) (string, bool) {
+	id, ok := k.causeOutcome[cause]
+	return id, ok
+}
 
 type textKey struct{ lang, id string }
 

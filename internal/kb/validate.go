@@ -38,7 +38,8 @@ const (
 	MsgClarify          = "bot.clarify"
 	MsgSlowDown         = "bot.slow_down"
 	MsgHandoffSent      = "bot.handoff_sent"
-	MsgNotYourMenu      = "bot.not_your_menu" // a platform's note: a button of another person's menu, in a group
+	MsgNotYourMenu      = "bot.not_your_menu"    // a platform's note: a button of another person's menu, in a group
+	MsgAnonymousAdmins  = "bot.anonymous_admins" // a platform's note: a group's anonymous admins share one dialog
 
 	MsgHandoffSummary      = "handoff.summary" // {{.Who}} {{.Platform}} {{.Lang}} {{.Cause}} {{.Tried}} {{.Last}}
 	MsgHandoffNoCause      = "handoff.no_cause"
@@ -78,7 +79,7 @@ var fixedMessages = []string{
 	MsgHandoffSummary, MsgHandoffNoCause, MsgHandoffNothingTried, MsgHandoffWorked, MsgHandoffFailed,
 	MsgHandoffUnanswered, MsgHandoffNoMessage,
 	MsgButtonWorked, MsgButtonFailed, MsgButtonAll, MsgButtonRestart, MsgButtonHuman,
-	MsgNotYourMenu, MsgLangName, MsgLangNames,
+	MsgNotYourMenu, MsgAnonymousAdmins, MsgLangName, MsgLangNames,
 	MsgCommandStart, MsgCommandSolutions, MsgCommandLang, MsgCommandHuman, MsgCommandHelp,
 }
 

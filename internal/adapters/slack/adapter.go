@@ -26,6 +26,8 @@ type api interface {
 	PostMessageContext(ctx context.Context, channelID string, options ...slack.MsgOption) (string, string, error)
 	PostEphemeralContext(ctx context.Context, channelID, userID string, options ...slack.MsgOption) (string, error)
 	UpdateMessageContext(ctx context.Context, channelID, timestamp string, options ...slack.MsgOption) (string, string, string, error)
+	PublishViewContext(ctx context.Context, req slack.PublishViewContextRequest) (*slack.ViewResponse, error)
+	OpenConversationContext(ctx context.Context, params *slack.OpenConversationParameters) (*slack.Channel, bool, bool, error)
 }
 
 // Options configures an Adapter. BotToken, KB, and SigningSecret or AppToken, are required;
@@ -51,6 +53,10 @@ type Options struct {
 	Now func() time.Time
 	// LocaleTTL is how long a person's locale is cached; zero means an hour.
 	LocaleTTL time.Duration
+	// Lang is the language of the App Home and of notes (which no dialog's language applies
+	// to) for a person whose Slack locale the knowledge base does not speak; empty means the
+	// knowledge base's default.
+	Lang string
 }
 
 // inlet is where the adapter hands inbound messages: conversation.Hub.
@@ -74,6 +80,8 @@ type Adapter struct {
 	started chan struct{} // closed once self is first set
 	once    sync.Once
 	locales localeCache
+	dms     dmCache
+	notes   background
 }
 
 var _ conversation.Sender = (*Adapter)(nil)
@@ -120,13 +128,15 @@ func newAdapter(hub inlet, api api, opts Options) *Adapter {
 	if opts.LocaleTTL <= 0 {
 		opts.LocaleTTL = time.Hour
 	}
+	log := opts.Log.With("platform", Platform)
 	return &Adapter{
 		inlet:   hub,
 		api:     api,
 		opts:    opts,
-		log:     opts.Log.With("platform", Platform),
+		log:     log,
 		locales: localeCache{ttl: opts.LocaleTTL},
 		started: make(chan struct{}),
+		notes:   background{log: log, sem: make(chan struct{}, maxNotes)},
 	}
 }
 
@@ -147,6 +157,8 @@ func (a *Adapter) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("slack auth.test: %w", err)
 	}
+	a.notes.start(ctx)
+	defer a.notes.stop() // after self is cleared: nothing is started once stop waits
 	a.self.Store(self)
 	a.once.Do(func() { close(a.started) })
 	defer a.self.Store(nil)
@@ -157,9 +169,12 @@ func (a *Adapter) Run(ctx context.Context) error {
 	return ctx.Err()
 }
 
-// job is one inbound message, translated.
+// job is one inbound payload, translated: most are a message to commit (jobCommit).
 type job struct {
-	team  string
+	kind jobKind
+	team string
+	// user is who the job is for, in jobs that carry no message (in is empty).
+	user  string
 	in    conversation.Inbound
 	route route
 }
@@ -183,20 +198,9 @@ const commitWait = 2500 * time.Millisecond
 // committed (or deliberately ignored: the bot's own, a duplicate, a flood); any other error
 // means Slack must send the message again.
 func (a *Adapter) commit(ctx context.Context, j job) error {
-	self := a.self.Load()
-	if self == nil {
-		// Starting: auth.test usually answers in moments.
-		t := time.NewTimer(startWait)
-		defer t.Stop()
-		select {
-		case <-a.started:
-		case <-t.C:
-		case <-ctx.Done():
-		}
-		self = a.self.Load()
-	}
-	if self == nil {
-		return errNotAccepting
+	self, err := a.ready(ctx)
+	if err != nil {
+		return err
 	}
 	j.in.Key.Platform = Platform
 	j.in.Route = j.route.encode()
@@ -219,6 +223,66 @@ func (a *Adapter) commit(ctx context.Context, j job) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// ready returns who the bot is, waiting up to startWait while Run learns it; errNotAccepting
+// when it does not know (starting, or stopped).
+func (a *Adapter) ready(ctx context.Context) (*slack.AuthTestResponse, error) {
+	self := a.self.Load()
+	if self == nil {
+		// Starting: auth.test usually answers in moments.
+		t := time.NewTimer(startWait)
+		defer t.Stop()
+		select {
+		case <-a.started:
+		case <-t.C:
+		case <-ctx.Done():
+		}
+		self = a.self.Load()
+	}
+	if self == nil {
+		return nil, errNotAccepting
+	}
+	return self, nil
+}
+
+// handle does what j asks: commits its message (jobCommit, jobHomePress), or starts a note
+// or a home view, which are sent after the answer to Slack and never committed. A nil error
+// means Slack may be told the payload was received.
+func (a *Adapter) handle(ctx context.Context, j job) error {
+	switch j.kind {
+	case jobCommit:
+		return a.commit(ctx, j)
+	case jobHomePress:
+		return a.commitHomePress(ctx, j)
+	case jobNotYourMenu:
+		return a.later(ctx, "not-your-menu note", func(ctx context.Context) error { return a.notYourMenu(ctx, j) })
+	case jobHome:
+		return a.later(ctx, "views.publish", func(ctx context.Context) error { return a.publishHome(ctx, j.team, j.user) })
+	}
+	return nil
+}
+
+// later runs send after the answer to Slack, when the adapter is running. It is best effort:
+// a failure is logged, not retried.
+func (a *Adapter) later(ctx context.Context, what string, send func(context.Context) error) error {
+	if _, err := a.ready(ctx); err != nil {
+		return err
+	}
+	a.notes.spawn(what, send)
+	return nil
+}
+
+// language is the language of the knowledge base matching a person's Slack locale, else
+// Options.Lang, else the knowledge base's default.
+func (a *Adapter) language(locale string) string {
+	if lang, ok := a.opts.KB.MatchLanguage(locale); ok {
+		return lang
+	}
+	if lang, ok := a.opts.KB.MatchLanguage(a.opts.Lang); ok {
+		return lang
+	}
+	return a.opts.KB.Languages()[0]
 }
 
 // localeWait bounds the users.info call made before committing the first message of a person

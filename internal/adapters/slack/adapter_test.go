@@ -279,22 +279,6 @@ func TestButtonPress_EphemeralAndStale(t *testing.T) {
 	}
 }
 
-// In a channel thread, someone else pressing a button of U1's answer gets an answer of their
-// own in the thread; U1's message is left alone.
-func TestButtonPress_ByAnotherPersonInThread(t *testing.T) {
-	h := newHarness(t, nil)
-	h.mustPost("/slack/events", slacktest.EventBody("Ev1", slacktest.Mention("C1", "U1", "<@U0BOT>", "1700000000.000100", "")))
-	first := h.slack.WaitMessages(1, wait)[0]
-	h.mustPost("/slack/interactions", slacktest.PressBody(slacktest.Press{Channel: "C1", User: "U2", TriggerID: "t2", Message: first, Button: first.Buttons[0]}))
-	m := h.slack.WaitMessages(2, wait)[1]
-	if m.Method != "chat.postMessage" || m.ThreadTS != "1700000000.000100" {
-		t.Fatalf("press by U2 answered %+v, want a new message in the thread", m)
-	}
-	if m.Buttons[0].BlockID != "pd|U2|1" {
-		t.Fatalf("U2's answer has block %q", m.Buttons[0].BlockID)
-	}
-}
-
 // A 429 delays the reply by Retry-After; it is sent, once, and the Outbox counts the send
 // and the 429.
 func TestRateLimited_DelaysNotDrops(t *testing.T) {

@@ -140,11 +140,11 @@ func parseInteraction(body []byte) (j job, ok bool, err error) {
 	return j, ok, nil
 }
 
-// accept commits j and answers 200 with an empty body once it is committed; 503 when the bot
-// is starting, stopping or too busy to commit it in time, and 500 when the commit failed, so
-// that Slack sends it again.
+// accept commits j and answers 200 with an empty body once it is committed (or, for a note
+// or a home view, once it is started); 503 when the bot is starting, stopping or too busy to
+// commit it in time, and 500 when the commit failed, so that Slack sends it again.
 func (a *Adapter) accept(w http.ResponseWriter, r *http.Request, j job) {
-	err := a.commit(r.Context(), j)
+	err := a.handle(r.Context(), j)
 	switch {
 	case errors.Is(err, errNotAccepting), errors.Is(err, conversation.ErrStopped), errors.Is(err, context.DeadlineExceeded):
 		http.Error(w, "busy", http.StatusServiceUnavailable)

@@ -12,6 +12,24 @@ import (
 // The translations from Slack's payloads to jobs, shared by HTTP and Socket Mode. Each
 // returns false when the payload is not for the bot (bots, edits, other subtypes).
 
+// jobKind tells what the adapter does with a job.
+type jobKind int
+
+const (
+	// jobCommit: hand in to the hub; the reply goes where route says.
+	jobCommit jobKind = iota
+	// jobNotYourMenu: someone pressed a button of another person's menu. Nothing is
+	// committed; user is told privately (chat.postEphemeral in route.Channel, in
+	// route.Thread if set) that the menu is someone else's.
+	jobNotYourMenu
+	// jobHome: user opened the App Home's Home tab; nothing is committed, the home view is
+	// published for them (views.publish).
+	jobHome
+	// jobHomePress: a button of the App Home. The adapter opens user's DM with the bot
+	// (conversations.open), then commits in there, keyed and routed as a DM message.
+	jobHomePress
+)
+
 func chatID(team, channel string) string { return team + "/" + channel }
 
 // commandJob: a slash command, answered ephemerally through its response_url.
@@ -61,6 +79,12 @@ func eventJob(ev slackevents.EventsAPIEvent) (job, bool) {
 	}
 	inbound := "event:" + cb.EventID
 	switch e := ev.InnerEvent.Data.(type) {
+	case *slackevents.AppHomeOpenedEvent:
+		// Opened the Messages tab, or the About tab: nothing to do.
+		if e.Tab != "home" || e.User == "" {
+			return job{}, false
+		}
+		return job{kind: jobHome, team: ev.TeamID, user: e.User}, true
 	case *slackevents.AppMentionEvent:
 		if e.BotID != "" || e.User == "" || e.Edited != nil {
 			return job{}, false
@@ -78,10 +102,17 @@ func eventJob(ev slackevents.EventsAPIEvent) (job, bool) {
 			route: route{Mode: modePost, Channel: e.Channel, Thread: thread},
 		}, true
 	case *slackevents.MessageEvent:
+		// Only DMs: in channels the bot answers @mentions, which come as app_mention (and
+		// the app subscribes to message.im only), so a message is never answered twice.
 		if e.ChannelType != "im" || e.BotID != "" || e.User == "" {
 			return job{}, false
 		}
-		if e.SubType != "" && e.SubType != "file_share" {
+		switch e.SubType {
+		case "", "file_share":
+		case "thread_broadcast":
+			// A thread reply also sent to the conversation: the person's own message, sent
+			// once, as one event (the root's message_changed that may follow is ignored).
+		default:
 			return job{}, false // message_changed, message_deleted, bot_message, joins...
 		}
 		if strings.TrimSpace(e.Text) == "" && !messageHasFiles(e) && e.SubType != "file_share" {
@@ -121,7 +152,8 @@ func stripMentions(text string) string {
 	return strings.TrimSpace(mentionRE.ReplaceAllString(text, ""))
 }
 
-// actionJob: a press on one of the bot's buttons (block_actions).
+// actionJob: a press on one of the bot's buttons (block_actions): on a message (a menu of
+// the presser's, or of someone else's) or on the App Home.
 func actionJob(cb slack.InteractionCallback) (job, bool) {
 	if cb.Type != slack.InteractionTypeBlockActions || cb.User.ID == "" {
 		return job{}, false
@@ -140,23 +172,39 @@ func actionJob(cb slack.InteractionCallback) (job, bool) {
 	if !ok {
 		return job{}, false
 	}
+	user := cb.User.ID
+	if cb.Container.Type == "view" || cb.View.Type != "" {
+		// A view has no channel to answer in: only the Home tab's buttons are the bot's.
+		if cb.View.Type != slack.VTHomeTab {
+			return job{}, false
+		}
+		return homePressJob(cb.Team.ID, user, triggerID(cb.TriggerID), version, id)
+	}
 	channel := cb.Container.ChannelID
 	if channel == "" {
 		channel = cb.Channel.ID
 	}
-	user := cb.User.ID
 	var r route
-	switch {
+	switch owner := blockOwner(action.BlockID); {
 	case cb.Container.IsEphemeral || channel == "":
 		if cb.ResponseURL == "" {
 			return job{}, false
 		}
 		r = route{Mode: modeRespond, Replace: true, ResponseURL: cb.ResponseURL, Channel: channel, User: user}
-	case blockOwner(action.BlockID) == user:
+	case owner == user:
 		r = route{Mode: modeUpdate, Channel: channel, TS: cb.Container.MessageTs}
+	case owner != "":
+		// A button of another person's menu: it must not start or move the presser's
+		// dialog, nor post in the channel. They are told privately, in the thread the
+		// menu is in.
+		thread := cb.Container.ThreadTs
+		if thread == "" {
+			thread = cb.Message.ThreadTimestamp
+		}
+		return job{kind: jobNotYourMenu, team: cb.Team.ID, user: user, route: route{Channel: channel, Thread: thread, User: user}}, true
 	default:
-		// Someone pressed a button of another person's answer: they get their own, in the
-		// thread, and the other person's message stays as it is.
+		// A button of a message rendered for nobody in particular: the presser gets an
+		// answer of their own, in the thread, and the message stays as it is.
 		thread := cb.Container.ThreadTs
 		if thread == "" {
 			thread = cb.Message.ThreadTimestamp
@@ -173,6 +221,29 @@ func actionJob(cb slack.InteractionCallback) (job, bool) {
 			Input: conversation.Input{Kind: conversation.InputButton, Text: id, FlowVersion: version},
 		},
 		route: r,
+	}, true
+}
+
+// homePressJob: a button of the App Home (see homeView). The dialog's chat, the person's
+// DM with the bot, is filled in by the adapter once conversations.open names it.
+func homePressJob(team, user, inbound, version, id string) (job, bool) {
+	var in conversation.Input
+	if sol, ok := strings.CutPrefix(id, homeSolutionPrefix); ok && sol != "" {
+		// The engine's "open a solution" button id is its own; the command opens the same.
+		in = conversation.Input{Kind: conversation.InputText, Text: "/solution " + sol}
+	} else if id == conversation.ButtonRestart {
+		in = conversation.Input{Kind: conversation.InputButton, Text: id, FlowVersion: version}
+	} else {
+		return job{}, false
+	}
+	return job{
+		kind: jobHomePress,
+		team: team,
+		user: user,
+		in: conversation.Inbound{
+			Turn:  conversation.Turn{Key: conversation.Key{User: user}, InboundID: inbound},
+			Input: in,
+		},
 	}, true
 }
 

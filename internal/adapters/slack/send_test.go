@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -45,6 +46,16 @@ func (s *stubAPI) PostEphemeralContext(context.Context, string, string, ...slack
 
 func (s *stubAPI) UpdateMessageContext(context.Context, string, string, ...slack.MsgOption) (string, string, string, error) {
 	return "", "", "", s.record("chat.update")
+}
+
+func (s *stubAPI) PublishViewContext(context.Context, slack.PublishViewContextRequest) (*slack.ViewResponse, error) {
+	return &slack.ViewResponse{}, s.record("views.publish")
+}
+
+func (s *stubAPI) OpenConversationContext(_ context.Context, p *slack.OpenConversationParameters) (*slack.Channel, bool, bool, error) {
+	ch := &slack.Channel{}
+	ch.ID = "D" + strings.Join(p.Users, "")
+	return ch, false, false, s.record("conversations.open")
 }
 
 // Send tells the Outbox what to do with a failure: a refusal sending again will not fix

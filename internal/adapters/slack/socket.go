@@ -78,7 +78,7 @@ func (a *Adapter) onSocketEvent(ctx context.Context, evt socketmode.Event) {
 		return
 	}
 	if ok {
-		if err := a.commit(ctx, j); err != nil {
+		if err := a.handle(ctx, j); err != nil {
 			a.log.Warn("socket mode envelope not acknowledged", "err", err)
 			return
 		}

@@ -4,7 +4,9 @@
 // It uses github.com/go-telegram-bot-api/telegram-bot-api/v5 (v5.5.1) for the wire format but
 // not its conveniences that are unsafe in a long-running bot:
 //
-//   - Updates come from its own loop over GetUpdates, not GetUpdatesChan. An update is
+//   - Updates come from its own getUpdates loop (through Request), not GetUpdatesChan, and
+//     are decoded twice: by the library, and for the fields v5.5.1 lacks (forum topics'
+//     message_thread_id, which replies are sent back to through MakeRequest). An update is
 //     confirmed (by the offset of the next getUpdates call) only after the conversation store
 //     committed it, together with its update_id, in one transaction; so after a restart
 //     Telegram sends again what was not committed, and what was committed is refused by the

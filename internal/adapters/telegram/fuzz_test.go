@@ -45,8 +45,8 @@ func FuzzTranslate(f *testing.F) {
 	f.Add([]byte(`{"update_id":1,"message":{"message_id":1,"from":{"id":1},"chat":{"id":-1,"type":"group"},"text":"@paydoctor_bot","entities":[{"type":"mention","offset":0,"length":14},{"type":"mention","offset":-3,"length":99}]}}`))
 	f.Add([]byte(`{"update_id":2,"callback_query":{"id":"q","from":{"id":1},"data":"\u0000|-1|x"}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		var u tgbotapi.Update
-		if json.Unmarshal(data, &u) != nil {
+		u, err := decodeUpdate(data)
+		if err != nil {
 			return
 		}
 		a := translate(u, fuzzMe)

@@ -23,9 +23,9 @@ const maxCallbackData = 64
 const staleVersion = "?"
 
 // callbackData encodes a button as "<flow version>|<button id>", or in groups
-// "<flow version>|<owner>|<button id>", where owner is the user whose dialog the button
-// moves. The owner is dropped if the data would not fit in 64 bytes. ok is false if even the
-// short form does not fit.
+// "<flow version>|<owner>|<button id>", where owner is the user (or, for its anonymous
+// admins, the group) whose dialog the button moves. The owner is dropped if the data would
+// not fit in 64 bytes. ok is false if even the short form does not fit.
 func callbackData(version string, owner int64, button string) (string, bool) {
 	if owner != 0 {
 		if s := version + "|" + strconv.FormatInt(owner, 10) + "|" + button; len(s) <= maxCallbackData {
@@ -43,7 +43,7 @@ func parseCallbackData(data string) (version string, owner int64, button string)
 		return staleVersion, 0, data
 	}
 	if o, b, ok := strings.Cut(rest, "|"); ok && b != "" {
-		if id, err := strconv.ParseInt(o, 10, 64); err == nil && id > 0 {
+		if id, err := strconv.ParseInt(o, 10, 64); err == nil && id != 0 { // a group (its anonymous admins) is negative
 			return version, id, b
 		}
 	}

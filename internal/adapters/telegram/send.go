@@ -6,11 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
 	"github.com/paydoctor/bot/internal/conversation"
+	"github.com/paydoctor/bot/internal/kb"
 )
 
 // Send delivers one reply (conversation.Sender): it answers the button press it answers, if
@@ -27,30 +29,34 @@ func (b *Bot) Send(ctx context.Context, d conversation.Delivery) error {
 	if r.Callback != "" {
 		b.answerCallback(r.Callback, "", false)
 	}
-	msgs, dropped := render(r, d.Reply, b.opts.KB.Version)
+	reply := d.Reply
+	if r.Anonymous {
+		reply.Text = strings.TrimSpace(reply.Text + "\n\n" + b.opts.KB.Text(reply.Lang, kb.MsgAnonymousAdmins, nil))
+	}
+	msgs, dropped := render(r, reply, b.opts.KB.Version)
 	if len(dropped) > 0 {
 		b.log.Error("buttons whose IDs do not fit in callback_data were left out", "buttons", dropped)
 	}
 	for _, m := range msgs {
-		if err := b.sendMessage(ctx, m); err != nil {
+		if err := b.sendMessage(ctx, m, r.Thread); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// sendMessage sends one message, following a group's move to a supergroup, and classifies
-// what Telegram answered.
-func (b *Bot) sendMessage(ctx context.Context, m tgbotapi.MessageConfig) error {
+// sendMessage sends one message, into forum topic thread if not 0, following a group's move
+// to a supergroup, and classifies what Telegram answered.
+func (b *Bot) sendMessage(ctx context.Context, m tgbotapi.MessageConfig, thread int) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	_, err := b.api.Request(m)
+	err := b.send(m, thread)
 	var apiErr *tgbotapi.Error
 	if errors.As(err, &apiErr) && apiErr.MigrateToChatID != 0 {
 		// The group became a supergroup; its dialogs move when the update saying so arrives.
 		m.ChatID = apiErr.MigrateToChatID
-		_, err = b.api.Request(m)
+		err = b.send(m, thread)
 	}
 	switch {
 	case err == nil:
@@ -63,4 +69,23 @@ func (b *Bot) sendMessage(ctx context.Context, m tgbotapi.MessageConfig) error {
 	// Network errors and 5xx: Telegram may come back. The client's errors carry the URL,
 	// and the token is part of it.
 	return errors.New(b.scrub(err))
+}
+
+// send calls sendMessage with m's parameters and message_thread_id, which v5.5.1's
+// MessageConfig lacks: a reply goes to the topic the person wrote in even when the message it
+// quotes was deleted meanwhile (Telegram would then file it under General).
+func (b *Bot) send(m tgbotapi.MessageConfig, thread int) error {
+	p := tgbotapi.Params{}
+	p.AddFirstValid("chat_id", m.ChatID)
+	p.AddNonEmpty("text", m.Text)
+	p.AddNonEmpty("parse_mode", m.ParseMode)
+	p.AddBool("disable_web_page_preview", m.DisableWebPagePreview)
+	p.AddNonZero("reply_to_message_id", m.ReplyToMessageID)
+	p.AddBool("allow_sending_without_reply", m.AllowSendingWithoutReply)
+	p.AddNonZero("message_thread_id", thread)
+	if err := p.AddInterface("reply_markup", m.ReplyMarkup); err != nil {
+		return fmt.Errorf("%w: reply markup: %v", conversation.ErrUndeliverable, err)
+	}
+	_, err := b.api.MakeRequest("sendMessage", p)
+	return err
 }

@@ -64,7 +64,6 @@ const electedRole = "telegram-poller"
 // botAPI is the part of the Bot API library the adapter uses.
 type botAPI interface {
 	GetMe() (tgbotapi.User, error)
-	GetUpdates(config tgbotapi.UpdateConfig) ([]tgbotapi.Update, error)
 	Request(c tgbotapi.Chattable) (*tgbotapi.APIResponse, error)
 	MakeRequest(endpoint string, params tgbotapi.Params) (*tgbotapi.APIResponse, error)
 }
@@ -319,18 +318,37 @@ func (b *Bot) poll(ctx context.Context) {
 
 // getUpdates calls getUpdates, returning as soon as ctx is done. The library takes no
 // context, so a call in flight then is left to finish on its own; its updates are not
-// confirmed and come again at the next start.
-func (b *Bot) getUpdates(ctx context.Context, offset int) ([]tgbotapi.Update, error) {
+// confirmed and come again at the next start. An update that cannot be decoded comes back
+// as the zero update with only its id, and is confirmed without being handled.
+func (b *Bot) getUpdates(ctx context.Context, offset int) ([]update, error) {
 	type result struct {
-		updates []tgbotapi.Update
+		updates []update
 		err     error
 	}
 	ch := make(chan result, 1)
 	go func() {
 		cfg := tgbotapi.UpdateConfig{Offset: offset, Limit: 100, Timeout: int(b.opts.PollTimeout / time.Second)}
 		cfg.AllowedUpdates = []string{"message", "callback_query"}
-		u, err := b.api.GetUpdates(cfg)
-		ch <- result{u, err}
+		resp, err := b.api.Request(cfg)
+		if err != nil {
+			ch <- result{nil, err}
+			return
+		}
+		var raws []json.RawMessage
+		if err := json.Unmarshal(resp.Result, &raws); err != nil {
+			ch <- result{nil, fmt.Errorf("getUpdates: %w", err)}
+			return
+		}
+		updates := make([]update, 0, len(raws))
+		for _, raw := range raws {
+			u, err := decodeUpdate(raw)
+			if err != nil {
+				u = update{Update: tgbotapi.Update{UpdateID: undecodableID(raw)}}
+				b.log.Warn("update the library cannot decode; confirmed and ignored", "update_id", u.UpdateID, "err", err)
+			}
+			updates = append(updates, u)
+		}
+		ch <- result{updates, nil}
 	}()
 	select {
 	case <-ctx.Done():
@@ -340,17 +358,38 @@ func (b *Bot) getUpdates(ctx context.Context, offset int) ([]tgbotapi.Update, er
 	}
 }
 
+// undecodableID is the update_id of an update that does not decode as a whole, or -1.
+func undecodableID(raw []byte) int {
+	var id struct {
+		UpdateID *int `json:"update_id"`
+	}
+	if json.Unmarshal(raw, &id) != nil || id.UpdateID == nil {
+		return -1
+	}
+	return *id.UpdateID
+}
+
 // handleUpdate hands what u asks for to the hub: a message to a dialog (committed in the
 // person's order, a flooding person slowed down), a group migration; a note about someone
 // else's button is answered at once. done is called exactly once, when u is committed (nil)
 // or not handled and must come again (the error).
-func (b *Bot) handleUpdate(ctx context.Context, u tgbotapi.Update, done func(error)) {
+func (b *Bot) handleUpdate(ctx context.Context, u update, done func(error)) {
 	me := b.self.Load()
 	if me == nil {
 		done(errNotRunning)
 		return
 	}
 	a := translate(u, *me)
+	if a.adminOnly != nil {
+		admin, err := b.isAdmin(a.chat, a.adminOnly.user)
+		if err != nil {
+			done(err) // Telegram will offer the press again
+			return
+		}
+		if !admin {
+			a.in, a.notice = nil, a.adminOnly.otherwise
+		}
+	}
 	switch {
 	case a.move != nil:
 		n, err := b.inlet.MoveChat(ctx, Platform, strconv.FormatInt(a.move.from, 10), strconv.FormatInt(a.move.to, 10))
@@ -379,6 +418,25 @@ func (b *Bot) handleUpdate(ctx context.Context, u tgbotapi.Update, done func(err
 	default:
 		done(nil)
 	}
+}
+
+// isAdmin asks Telegram whether user is an administrator of chat.
+func (b *Bot) isAdmin(chat, user int64) (bool, error) {
+	resp, err := b.api.MakeRequest("getChatMember", tgbotapi.Params{"chat_id": strconv.FormatInt(chat, 10), "user_id": strconv.FormatInt(user, 10)})
+	if err != nil {
+		var apiErr *tgbotapi.Error
+		if errors.As(err, &apiErr) && apiErr.Code >= 400 && apiErr.Code < 500 && apiErr.RetryAfter == 0 {
+			return false, nil // not a member, or the chat is gone
+		}
+		return false, fmt.Errorf("getChatMember: %s", b.scrub(err))
+	}
+	var member struct {
+		Status string `json:"status"`
+	}
+	if err := json.Unmarshal(resp.Result, &member); err != nil {
+		return false, fmt.Errorf("getChatMember: %w", err)
+	}
+	return member.Status == "creator" || member.Status == "administrator", nil
 }
 
 // answerCallback stops the spinner on a pressed button. It is best effort: a query older

@@ -19,15 +19,15 @@ func botUser() tgbotapi.User {
 	return tgbotapi.User{ID: telegramtest.BotID, IsBot: true, UserName: telegramtest.BotUserName}
 }
 
-func mustUpdate(t *testing.T, u map[string]any) tgbotapi.Update {
+func mustUpdate(t *testing.T, u map[string]any) update {
 	t.Helper()
 	u["update_id"] = 1
 	b, err := json.Marshal(u)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out tgbotapi.Update
-	if err := json.Unmarshal(b, &out); err != nil {
+	out, err := decodeUpdate(b)
+	if err != nil {
 		t.Fatal(err)
 	}
 	return out
@@ -178,14 +178,17 @@ func TestTranslate_FillsFrom(t *testing.T) {
 }
 
 func TestHandoffRoute(t *testing.T) {
-	for _, chat := range []int64{-1001234567890, 777} {
-		key, raw := HandoffRoute(chat)
+	for _, tc := range []struct {
+		chat   int64
+		thread int
+	}{{-1001234567890, 0}, {777, 0}, {-1001234567890, 42}} {
+		key, raw := HandoffRoute(tc.chat, tc.thread)
 		var r route
 		if err := json.Unmarshal(raw, &r); err != nil {
 			t.Fatal(err)
 		}
-		if key.Platform != Platform || key.Chat != strconv.FormatInt(chat, 10) || r.Chat != chat || r.Group != (chat < 0) {
-			t.Errorf("HandoffRoute(%d) = %+v, %+v", chat, key, r)
+		if key.Platform != Platform || key.Chat != strconv.FormatInt(tc.chat, 10) || r.Chat != tc.chat || r.Thread != tc.thread || r.Group != (tc.chat < 0) {
+			t.Errorf("HandoffRoute(%d, %d) = %+v, %+v", tc.chat, tc.thread, key, r)
 		}
 	}
 }

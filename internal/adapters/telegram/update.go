@@ -18,6 +18,14 @@ type action struct {
 	chat   int64 // the chat of in, where its reply goes
 	move   *chatMove
 	notice *notice
+	// adminOnly, when set, makes in stand only if its user is an admin of the chat;
+	// otherwise the notice is given instead.
+	adminOnly *adminCheck
+}
+
+type adminCheck struct {
+	user      int64
+	otherwise *notice
 }
 
 type chatMove struct{ from, to int64 }
@@ -34,16 +42,72 @@ type notice struct {
 // stable: replies in the outbox survive upgrades.
 type route struct {
 	Chat     int64  `json:"c"`
+	Thread   int    `json:"t,omitempty"` // forum topic (message_thread_id) the reply goes to
 	ReplyTo  int    `json:"r,omitempty"` // message to quote (groups)
 	Callback string `json:"q,omitempty"` // callback query to answer
 	Group    bool   `json:"g,omitempty"` // a group or supergroup: paced at 20 a minute
 	Owner    int64  `json:"o,omitempty"` // groups: whose dialog the buttons move
+	// Anonymous: the person is the group's anonymous admins, who share one dialog (Owner is
+	// the group itself); the reply says so.
+	Anonymous bool `json:"a,omitempty"`
 }
+
+// update is an update as the adapter reads it: the library's decoding, and what v5.5.1 of the
+// library does not decode.
+type update struct {
+	tgbotapi.Update
+	// thread is the forum topic (message_thread_id) of the update's message, or of the
+	// message its button is on; 0 outside forum topics.
+	thread int
+}
+
+// topicMessage holds the fields of a message that v5.5.1 lacks.
+type topicMessage struct {
+	MessageThreadID int  `json:"message_thread_id"`
+	IsTopicMessage  bool `json:"is_topic_message"`
+}
+
+func (m *topicMessage) topic() int {
+	if m == nil || !m.IsTopicMessage {
+		return 0 // replies in a non-forum supergroup have a thread id too, not a topic
+	}
+	return m.MessageThreadID
+}
+
+// decodeUpdate reads one update as the Bot API sends it.
+func decodeUpdate(raw []byte) (update, error) {
+	var u update
+	if err := json.Unmarshal(raw, &u.Update); err != nil {
+		return update{}, err
+	}
+	var extra struct {
+		Message       *topicMessage `json:"message"`
+		CallbackQuery *struct {
+			Message *topicMessage `json:"message"`
+		} `json:"callback_query"`
+	}
+	if err := json.Unmarshal(raw, &extra); err != nil {
+		return update{}, err
+	}
+	u.thread = extra.Message.topic()
+	if extra.CallbackQuery != nil {
+		u.thread = extra.CallbackQuery.Message.topic()
+	}
+	return u, nil
+}
+
+// Telegram's service accounts: 777000 forwards a linked channel's posts into its discussion
+// group; 1087968824 (GroupAnonymousBot) sends for a group's anonymous admins; 136817688
+// (Channel_Bot) sends for people posting as one of their channels.
+const (
+	telegramServiceUser = 777000
+	groupAnonymousBot   = 1087968824
+)
 
 func isGroup(c *tgbotapi.Chat) bool { return c.Type == "group" || c.Type == "supergroup" }
 
 // translate turns an update into an action. me is the bot itself.
-func translate(u tgbotapi.Update, me tgbotapi.User) action {
+func translate(u update, me tgbotapi.User) action {
 	switch {
 	case u.Message != nil:
 		return translateMessage(u, me)
@@ -54,7 +118,7 @@ func translate(u tgbotapi.Update, me tgbotapi.User) action {
 	return action{}
 }
 
-func translateMessage(u tgbotapi.Update, me tgbotapi.User) action {
+func translateMessage(u update, me tgbotapi.User) action {
 	m := u.Message
 	if m.Chat == nil {
 		return action{}
@@ -65,12 +129,20 @@ func translateMessage(u tgbotapi.Update, me tgbotapi.User) action {
 	case m.MigrateFromChatID != 0: // the same move, seen from the new supergroup
 		return action{move: &chatMove{from: m.MigrateFromChatID, to: m.Chat.ID}}
 	}
-	if m.From == nil || m.From.IsBot {
-		// Other bots, and anonymous group admins (sent as GroupAnonymousBot): no person to
-		// keep a dialog for.
+	// Who is writing: a person, the group's anonymous admins, or nobody to answer (a
+	// channel's post forwarded into its discussion group, someone posting as a channel,
+	// Telegram's service account, another bot).
+	anonymous := m.SenderChat != nil && m.SenderChat.ID == m.Chat.ID
+	switch {
+	case m.IsAutomaticForward, m.SenderChat != nil && !anonymous, m.From == nil, m.From.ID == telegramServiceUser:
+		return action{}
+	case m.From.IsBot && !anonymous:
 		return action{}
 	}
 	group := isGroup(m.Chat)
+	if anonymous && !group {
+		return action{}
+	}
 	if !group && m.Chat.Type != "private" {
 		return action{}
 	}
@@ -79,6 +151,13 @@ func translateMessage(u tgbotapi.Update, me tgbotapi.User) action {
 		text, entities = m.Caption, m.CaptionEntities
 	}
 	input := conversation.Input{Kind: conversation.InputText, LangHint: m.From.LanguageCode, From: person(m.From)}
+	sender := m.From.ID
+	if anonymous {
+		// One dialog for all of them, keyed to the group: Telegram does not say which admin
+		// wrote.
+		sender = m.Chat.ID
+		input.LangHint, input.From = "", conversation.Person{Name: m.Chat.Title}
+	}
 	switch {
 	case text != "":
 	case hasMedia(m):
@@ -99,11 +178,11 @@ func translateMessage(u tgbotapi.Update, me tgbotapi.User) action {
 			input.Kind = conversation.InputResume
 		}
 	}
-	r := route{Chat: m.Chat.ID, Group: group}
+	r := route{Chat: m.Chat.ID, Thread: u.thread, Group: group, Anonymous: anonymous}
 	if group {
-		r.ReplyTo, r.Owner = m.MessageID, m.From.ID
+		r.ReplyTo, r.Owner = m.MessageID, sender
 	}
-	return action{chat: m.Chat.ID, in: &conversation.Inbound{Turn: turn(u, m.Chat.ID, m.From.ID, r), Input: input}}
+	return action{chat: m.Chat.ID, in: &conversation.Inbound{Turn: turn(u, m.Chat.ID, sender, r), Input: input}}
 }
 
 func hasMedia(m *tgbotapi.Message) bool {
@@ -167,10 +246,10 @@ func person(u *tgbotapi.User) conversation.Person {
 }
 
 // HandoffRoute addresses handoff summaries to chat (a private chat, group or channel id, as
-// BOT_HANDOFF_TELEGRAM_CHAT gives it), in the form Send reads: the key and the route of a
-// conversation.HandoffTarget.
-func HandoffRoute(chat int64) (conversation.Key, []byte) {
-	b, _ := json.Marshal(route{Chat: chat, Group: chat < 0}) // cannot fail: plain fields
+// BOT_HANDOFF_TELEGRAM_CHAT gives it) and, in a forum, its topic thread (0: none), in the
+// form Send reads: the key and the route of a conversation.HandoffTarget.
+func HandoffRoute(chat int64, thread int) (conversation.Key, []byte) {
+	b, _ := json.Marshal(route{Chat: chat, Thread: thread, Group: chat < 0}) // cannot fail: plain fields
 	return conversation.Key{Platform: Platform, Chat: strconv.FormatInt(chat, 10)}, b
 }
 
@@ -191,7 +270,7 @@ func byteOffset(s string, units int) (int, bool) {
 	return len(s), n == units
 }
 
-func turn(u tgbotapi.Update, chat, user int64, r route) conversation.Turn {
+func turn(u update, chat, user int64, r route) conversation.Turn {
 	b, _ := json.Marshal(r) // cannot fail: plain fields
 	return conversation.Turn{
 		Key:       conversation.Key{Platform: Platform, Chat: strconv.FormatInt(chat, 10), User: strconv.FormatInt(user, 10)},
@@ -200,7 +279,7 @@ func turn(u tgbotapi.Update, chat, user int64, r route) conversation.Turn {
 	}
 }
 
-func translateCallback(u tgbotapi.Update) action {
+func translateCallback(u update) action {
 	q := u.CallbackQuery
 	if q.From == nil || q.Message == nil || q.Message.Chat == nil {
 		// A button on an inline-mode message, or too old to carry its message: nothing to
@@ -210,13 +289,25 @@ func translateCallback(u tgbotapi.Update) action {
 	chat := q.Message.Chat.ID
 	group := isGroup(q.Message.Chat)
 	version, owner, button := parseCallbackData(q.Data)
-	if group && owner != 0 && owner != q.From.ID {
-		return action{notice: &notice{queryID: q.ID, notYourMenu: true, lang: q.From.LanguageCode}}
+	notYours := &notice{queryID: q.ID, notYourMenu: true, lang: q.From.LanguageCode}
+	// The anonymous admins' menu is owned by the group; a press on it shows who pressed, who
+	// must be one of the admins (handleUpdate asks Telegram).
+	anonymous := group && owner == chat
+	if group && owner != 0 && owner != q.From.ID && !anonymous {
+		return action{notice: notYours}
 	}
-	r := route{Chat: chat, Callback: q.ID, Group: group}
+	r := route{Chat: chat, Thread: u.thread, Callback: q.ID, Group: group, Anonymous: anonymous}
+	sender := q.From.ID
 	if group {
-		r.ReplyTo, r.Owner = q.Message.MessageID, q.From.ID
+		if anonymous {
+			sender = chat
+		}
+		r.ReplyTo, r.Owner = q.Message.MessageID, sender
 	}
 	input := conversation.Input{Kind: conversation.InputButton, Text: button, FlowVersion: version, LangHint: q.From.LanguageCode, From: person(q.From)}
-	return action{chat: chat, in: &conversation.Inbound{Turn: turn(u, chat, q.From.ID, r), Input: input}}
+	a := action{chat: chat, in: &conversation.Inbound{Turn: turn(u, chat, sender, r), Input: input}}
+	if anonymous {
+		a.adminOnly = &adminCheck{user: q.From.ID, otherwise: notYours}
+	}
+	return a
 }

@@ -2,13 +2,10 @@ package telegram
 
 import (
 	"crypto/subtle"
-	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
 	"sync"
-
-	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
 	"github.com/paydoctor/bot/internal/conversation"
 )
@@ -40,10 +37,11 @@ func (b *Bot) WebhookHandler() http.Handler {
 			http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
 			return
 		}
-		var u tgbotapi.Update
-		if err := json.Unmarshal(body, &u); err != nil {
-			// Sending it again will not help; say so without retries.
-			http.Error(w, "not an update", http.StatusBadRequest)
+		u, err := decodeUpdate(body)
+		if err != nil {
+			// Sending it again will not help, and Telegram would: acknowledge it.
+			b.log.Warn("webhook update the library cannot decode; acknowledged and ignored", "update_id", undecodableID(body), "err", err)
+			w.WriteHeader(http.StatusOK)
 			return
 		}
 		// Telegram may send updates over several connections at once; one chat's are
@@ -66,7 +64,7 @@ func (b *Bot) WebhookHandler() http.Handler {
 }
 
 // updateChat returns the chat an update belongs to, or 0.
-func updateChat(u tgbotapi.Update) int64 {
+func updateChat(u update) int64 {
 	switch {
 	case u.Message != nil && u.Message.Chat != nil:
 		return u.Message.Chat.ID

@@ -125,3 +125,76 @@ func PressPayload(p Press) []byte {
 func PressBody(p Press) []byte {
 	return []byte(url.Values{"payload": {string(PressPayload(p))}}.Encode())
 }
+
+// ThreadBroadcast is a message event of subtype thread_broadcast: user replied text in the
+// thread threadTS of channel (of channelType: "im", "channel"...) and ticked "Also send to
+// #channel" (or "to direct message"), as message ts. Root is the thread's first message, as
+// Slack includes it.
+func ThreadBroadcast(channel, channelType, user, text, ts, threadTS string) map[string]any {
+	return map[string]any{
+		"type": "message", "subtype": "thread_broadcast", "channel": channel, "channel_type": channelType,
+		"user": user, "text": text, "ts": ts, "thread_ts": threadTS, "event_ts": ts, "client_msg_id": "cm-" + ts,
+		"root": map[string]any{
+			"type": "message", "user": user, "text": "the thread's first message", "ts": threadTS, "thread_ts": threadTS,
+			"reply_count": 1, "reply_users_count": 1, "latest_reply": ts, "reply_users": []string{user}, "is_locked": false,
+		},
+	}
+}
+
+// AppHomeOpened is an app_home_opened event: user opened tab ("home", "messages" or
+// "about") of the App Home, whose DM with the bot is channel. A Home tab published before
+// comes along as view.
+func AppHomeOpened(user, channel, tab string, published bool) map[string]any {
+	e := map[string]any{"type": "app_home_opened", "user": user, "channel": channel, "tab": tab, "event_ts": "1700000000.000900"}
+	if published {
+		e["view"] = map[string]any{
+			"id": HomeViewID, "team_id": Team, "type": "home", "blocks": []any{}, "private_metadata": "", "callback_id": "",
+			"hash": "1700000000.00000000", "clear_on_close": false, "notify_on_close": false, "root_view_id": HomeViewID,
+			"app_id": "A0APP", "external_id": "", "app_installed_team_id": Team, "bot_id": BotID,
+		}
+	}
+	return e
+}
+
+// HomePress is a block_actions interaction from the App Home: user pressed button of the
+// Home tab view whose blocks are Blocks (as published; may be empty). It has a view and no
+// channel, message or response_url.
+type HomePress struct {
+	Team, User, TriggerID string
+	Button                Button
+	Blocks                json.RawMessage
+}
+
+// HomePressPayload is p as the JSON payload of a block_actions interaction.
+func HomePressPayload(p HomePress) []byte {
+	if p.Team == "" {
+		p.Team = Team
+	}
+	blocks := p.Blocks
+	if len(blocks) == 0 {
+		blocks = json.RawMessage("[]")
+	}
+	b, _ := json.Marshal(map[string]any{
+		"type": "block_actions", "team": map[string]any{"id": p.Team, "domain": "test"},
+		"user":       map[string]any{"id": p.User, "username": p.User, "name": p.User, "team_id": p.Team},
+		"api_app_id": "A0APP", "token": "verification-token-unused",
+		"container":  map[string]any{"type": "view", "view_id": HomeViewID},
+		"trigger_id": p.TriggerID, "enterprise": nil, "is_enterprise_install": false,
+		"view": map[string]any{
+			"id": HomeViewID, "team_id": p.Team, "type": "home", "blocks": blocks, "private_metadata": "", "callback_id": "",
+			"state": map[string]any{"values": map[string]any{}}, "hash": "1700000000.00000000", "clear_on_close": false,
+			"notify_on_close": false, "root_view_id": HomeViewID, "previous_view_id": nil, "app_id": "A0APP",
+			"external_id": "", "bot_id": BotID, "app_installed_team_id": p.Team,
+		},
+		"actions": []map[string]any{{
+			"type": "button", "action_id": p.Button.ActionID, "block_id": p.Button.BlockID, "value": p.Button.Value,
+			"text": map[string]any{"type": "plain_text", "text": p.Button.Text, "emoji": true}, "action_ts": "1700000001.000002",
+		}},
+	})
+	return b
+}
+
+// HomePressBody is p as the form Slack posts to the interactivity URL.
+func HomePressBody(p HomePress) []byte {
+	return []byte(url.Values{"payload": {string(HomePressPayload(p))}}.Encode())
+}

@@ -1,8 +1,9 @@
 // Package slacktest is an in-process fake of the parts of Slack the bot talks to: the Web API
 // methods it calls (auth.test, users.info, chat.postMessage, chat.postEphemeral, chat.update,
-// apps.connections.open), response_url endpoints and a Socket Mode websocket. It records every
-// message the bot sends, can answer with 429 rate limits, and builds signed requests as Slack
-// sends them. The adapter's tests and the bot's end-to-end tests share it.
+// views.publish, conversations.open, apps.connections.open), response_url endpoints and a
+// Socket Mode websocket. It records every message and view the bot sends, can answer with
+// 429 rate limits, and builds signed requests as Slack sends them. The adapter's tests and the
+// bot's end-to-end tests share it.
 package slacktest
 
 import (
@@ -25,6 +26,8 @@ const (
 	Team      = "T0TEAM"
 	BotUserID = "U0BOT"
 	BotID     = "B0BOT"
+	// HomeViewID is the id of every Home tab view the fake stores.
+	HomeViewID = "V0HOME"
 )
 
 // Message is one message the bot sent.
@@ -49,6 +52,21 @@ type Message struct {
 	At              time.Time
 }
 
+// View is a view the bot published with views.publish.
+type View struct {
+	// UserID is whose Home tab it is.
+	UserID string
+	// Type is the view's type, "home" for a Home tab.
+	Type string
+	// BlockText is the text of the section blocks, one line each; Buttons the buttons of
+	// the actions blocks, in order.
+	BlockText string
+	Buttons   []Button
+	// Blocks is the view's blocks as the bot sent them (JSON).
+	Blocks json.RawMessage
+	At     time.Time
+}
+
 // Button is a Block Kit button of a Message.
 type Button struct {
 	ActionID, BlockID, Value, Text string
@@ -65,6 +83,9 @@ type Server struct {
 	mu        sync.Mutex
 	changed   chan struct{} // closed and replaced whenever something is recorded
 	messages  []Message
+	views     []View
+	dms       map[string]string // user -> their DM with the bot
+	opened    []string          // users conversations.open was called for
 	calls     map[string]int
 	locales   map[string]string
 	limited   map[string][]int // method -> Retry-After seconds of the next answers
@@ -86,6 +107,7 @@ func NewServer(t testing.TB) *Server {
 		locales: make(map[string]string),
 		limited: make(map[string][]int),
 		expired: make(map[string]bool),
+		dms:     make(map[string]string),
 		acks:    make(map[string]bool),
 	}
 	mux := http.NewServeMux()
@@ -116,6 +138,62 @@ func (s *Server) SetLocale(user, locale string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.locales[user] = locale
+}
+
+// DMChannel is the id of user's DM with the bot, as conversations.open answers it: "D" +
+// user unless SetDM said otherwise.
+func (s *Server) DMChannel(user string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.dmChannel(user)
+}
+
+func (s *Server) dmChannel(user string) string {
+	if ch, ok := s.dms[user]; ok {
+		return ch
+	}
+	return "D" + user
+}
+
+// SetDM makes conversations.open answer channel for user's DM with the bot.
+func (s *Server) SetDM(user, channel string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.dms[user] = channel
+}
+
+// Opened returns the users conversations.open was called for, in order.
+func (s *Server) Opened() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.opened...)
+}
+
+// Views returns the views published so far, in order.
+func (s *Server) Views() []View {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]View(nil), s.views...)
+}
+
+// WaitViews waits until at least n views were published and returns them all; it fails the
+// test after timeout.
+func (s *Server) WaitViews(n int, timeout time.Duration) []View {
+	s.t.Helper()
+	ok := s.wait(timeout, func() bool { return len(s.views) >= n })
+	views := s.Views()
+	if !ok {
+		s.t.Fatalf("slacktest: %d views after %s, want %d: %+v", len(views), timeout, n, views)
+	}
+	return views
+}
+
+// WaitCalls waits until method was called at least n times, failing the test after timeout.
+func (s *Server) WaitCalls(method string, n int, timeout time.Duration) {
+	s.t.Helper()
+	if !s.wait(timeout, func() bool { return s.calls[method] >= n }) {
+		s.t.Fatalf("slacktest: %s called %d times after %s, want %d", method, s.Calls(method), timeout, n)
+	}
 }
 
 // RateLimit makes the next call of method (such as "chat.postMessage", or "response_url")
@@ -260,9 +338,70 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		s.record(m)
 		s.mu.Unlock()
 		writeJSON(w, map[string]any{"ok": true, "channel": m.Channel, "ts": m.TS, "message_ts": m.TS})
+	case "conversations.open":
+		// Only 1:1 DMs with the bot: users is one user (Slack also takes a comma-separated
+		// list for a group DM, or channel to resume one).
+		users := r.PostForm.Get("users")
+		switch {
+		case users == "" && r.PostForm.Get("channel") == "":
+			writeJSON(w, map[string]any{"ok": false, "error": "users_list_not_supplied"})
+			return
+		case users == "" || strings.Contains(users, ","):
+			writeJSON(w, map[string]any{"ok": false, "error": "method_not_supported_for_channel_type"})
+			return
+		}
+		s.mu.Lock()
+		s.opened = append(s.opened, users)
+		ch := s.dmChannel(users)
+		s.notify()
+		s.mu.Unlock()
+		writeJSON(w, map[string]any{"ok": true, "no_op": true, "already_open": true, "channel": map[string]any{"id": ch}})
+	case "views.publish":
+		s.servePublish(w, r)
 	default:
 		writeJSON(w, map[string]any{"ok": false, "error": "unknown_method"})
 	}
+}
+
+// servePublish answers views.publish: user_id and view (a JSON object, or a form field
+// holding it encoded, as Slack takes both), answered with the view as Slack stores it.
+func (s *Server) servePublish(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		UserID string          `json:"user_id"`
+		View   json.RawMessage `json:"view"`
+	}
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
+		if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+			writeJSON(w, map[string]any{"ok": false, "error": "invalid_json"})
+			return
+		}
+	} else {
+		req.UserID, req.View = r.PostForm.Get("user_id"), json.RawMessage(r.PostForm.Get("view"))
+	}
+	var view struct {
+		Type   string          `json:"type"`
+		Blocks json.RawMessage `json:"blocks"`
+	}
+	if req.UserID == "" || json.Unmarshal(req.View, &view) != nil || view.Type != "home" {
+		writeJSON(w, map[string]any{"ok": false, "error": "invalid_arguments"})
+		return
+	}
+	var blocks []json.RawMessage
+	if json.Unmarshal(view.Blocks, &blocks) != nil || len(blocks) == 0 || len(blocks) > 100 {
+		writeJSON(w, map[string]any{"ok": false, "error": "invalid_blocks"})
+		return
+	}
+	v := View{UserID: req.UserID, Type: view.Type, Blocks: view.Blocks}
+	v.BlockText, v.Buttons = parseBlocks(string(view.Blocks))
+	s.mu.Lock()
+	v.At = time.Now()
+	s.views = append(s.views, v)
+	s.notify()
+	s.mu.Unlock()
+	writeJSON(w, map[string]any{"ok": true, "view": map[string]any{
+		"id": HomeViewID, "team_id": Team, "type": view.Type, "blocks": view.Blocks, "hash": "1700000000.00000000",
+		"app_id": "A0APP", "bot_id": BotID, "root_view_id": HomeViewID, "private_metadata": "", "callback_id": "", "external_id": "",
+	}})
 }
 
 // record adds m; s.mu must be held.

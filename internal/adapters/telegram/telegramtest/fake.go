@@ -50,6 +50,7 @@ type Button struct {
 type Message struct {
 	MessageID int
 	ChatID    int64
+	Thread    int    // the forum topic it was filed in; 0: General, or not a forum
 	Text      string // as sent, with the parse mode's escaping
 	ParseMode string
 	ReplyTo   int
@@ -87,7 +88,19 @@ type Server struct {
 	enforce    *enforcer
 	msgWaiters []chan struct{}
 	polling    int // getUpdates calls in flight
+	// People's messages in forum topics (chat and message id to message_thread_id), those
+	// deleted since, and chat members' statuses (getChatMember; "member" when not set).
+	topics  map[chatMessage]int
+	deleted map[chatMessage]bool
+	members map[chatMember]string
 }
+
+type chatMessage struct {
+	chat int64
+	id   int
+}
+
+type chatMember struct{ chat, user int64 }
 
 type limit struct {
 	times      int // how many more sends get a 429
@@ -97,7 +110,8 @@ type limit struct {
 
 // NewServer starts a fake Bot API, closed when the test ends.
 func NewServer(t testing.TB) *Server {
-	s := &Server{nextUpdate: 100000, nextMsg: 1, wake: make(chan struct{}), closing: make(chan struct{}), limits: map[int64]*limit{}, all: map[int]json.RawMessage{}}
+	s := &Server{nextUpdate: 100000, nextMsg: 1, wake: make(chan struct{}), closing: make(chan struct{}), limits: map[int64]*limit{}, all: map[int]json.RawMessage{},
+		topics: map[chatMessage]int{}, deleted: map[chatMessage]bool{}, members: map[chatMember]string{}}
 	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
 	t.Cleanup(func() {
 		close(s.closing)
@@ -125,11 +139,40 @@ func (s *Server) AddUpdate(update map[string]any) int {
 		panic(err)
 	}
 	s.all[id] = b
+	var m struct {
+		Message *struct {
+			MessageID       int  `json:"message_id"`
+			MessageThreadID int  `json:"message_thread_id"`
+			IsTopicMessage  bool `json:"is_topic_message"`
+			Chat            struct {
+				ID int64 `json:"id"`
+			} `json:"chat"`
+		} `json:"message"`
+	}
+	if json.Unmarshal(b, &m) == nil && m.Message != nil && m.Message.IsTopicMessage {
+		s.topics[chatMessage{m.Message.Chat.ID, m.Message.MessageID}] = m.Message.MessageThreadID
+	}
 	s.updates = append(s.updates, b)
 	s.ids = append(s.ids, id)
 	close(s.wake)
 	s.wake = make(chan struct{})
 	return id
+}
+
+// DeleteMessage deletes message id of chat, as its author, an admin or an anti-spam bot does:
+// a reply quoting it afterwards is filed as Telegram files it (see sendMessage).
+func (s *Server) DeleteMessage(chat int64, id int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.deleted[chatMessage{chat, id}] = true
+}
+
+// SetMember sets what getChatMember says of user in chat: "creator", "administrator",
+// "member", "left"...
+func (s *Server) SetMember(chat, user int64, status string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.members[chatMember{chat, user}] = status
 }
 
 // Requeue offers the update with id again, as Telegram does with an update whose
@@ -375,6 +418,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.getUpdates(w, r, params)
 	case "sendMessage":
 		s.sendMessage(w, params)
+	case "getChatMember":
+		s.getChatMember(w, params)
 	case "answerCallbackQuery", "setMyCommands", "setWebhook", "deleteWebhook":
 		if method == "answerCallbackQuery" && params.Get("callback_query_id") == "" {
 			writeJSON(w, http.StatusBadRequest, response{ErrorCode: 400, Description: "Bad Request: query is too old and response timeout expired or query ID is invalid"})
@@ -524,7 +569,20 @@ func (s *Server) sendMessage(w http.ResponseWriter, p url.Values) {
 		}
 	}
 	replyTo, _ := strconv.Atoi(p.Get("reply_to_message_id"))
-	msg := Message{MessageID: s.nextMsg, ChatID: chat, Text: text, ParseMode: p.Get("parse_mode"), ReplyTo: replyTo, Keyboard: markup.InlineKeyboard, At: now}
+	// The topic: message_thread_id, else the quoted message's, else General (0). A quoted
+	// message that was deleted files the reply under General, or refuses it without
+	// allow_sending_without_reply.
+	thread, _ := strconv.Atoi(p.Get("message_thread_id"))
+	if quoted := (chatMessage{chat, replyTo}); replyTo != 0 && s.deleted[quoted] {
+		if p.Get("allow_sending_without_reply") != "true" {
+			writeJSON(w, http.StatusBadRequest, response{ErrorCode: 400, Description: "Bad Request: message to be replied not found"})
+			return
+		}
+		replyTo = 0
+	} else if thread == 0 && replyTo != 0 {
+		thread = s.topics[quoted]
+	}
+	msg := Message{MessageID: s.nextMsg, ChatID: chat, Thread: thread, Text: text, ParseMode: p.Get("parse_mode"), ReplyTo: replyTo, Keyboard: markup.InlineKeyboard, At: now}
 	s.nextMsg++
 	s.sent = append(s.sent, msg)
 	for _, ch := range s.msgWaiters {
@@ -539,6 +597,24 @@ func (s *Server) sendMessage(w http.ResponseWriter, p url.Values) {
 		"text":       text,
 	}
 	writeJSON(w, http.StatusOK, response{OK: true, Result: result})
+}
+
+func (s *Server) getChatMember(w http.ResponseWriter, p url.Values) {
+	chat, err1 := strconv.ParseInt(p.Get("chat_id"), 10, 64)
+	user, err2 := strconv.ParseInt(p.Get("user_id"), 10, 64)
+	if err1 != nil || err2 != nil {
+		writeJSON(w, http.StatusBadRequest, response{ErrorCode: 400, Description: "Bad Request: invalid user_id specified"})
+		return
+	}
+	s.mu.Lock()
+	status, ok := s.members[chatMember{chat, user}]
+	s.mu.Unlock()
+	if !ok {
+		status = "member"
+	}
+	writeJSON(w, http.StatusOK, response{OK: true, Result: map[string]any{
+		"status": status, "user": map[string]any{"id": user, "is_bot": false, "first_name": "Member"},
+	}})
 }
 
 // writeTooMany answers 429; s.mu is held.

@@ -1,6 +1,7 @@
 package telegramtest
 
 import (
+	"strconv"
 	"sync/atomic"
 	"time"
 	"unicode/utf16"
@@ -87,6 +88,68 @@ func GroupText(g Group, u User, text string, replyTo map[string]any, extra ...En
 	return message(u, g.json(), f)
 }
 
+// TopicText is GroupText in a forum topic: the message carries the topic's
+// message_thread_id and is_topic_message, as Telegram sends them in a supergroup with topics.
+func TopicText(g Group, thread int, u User, text string, replyTo map[string]any, extra ...Entity) map[string]any {
+	up := GroupText(g, u, text, replyTo, extra...)
+	m := up["message"].(map[string]any)
+	m["message_thread_id"], m["is_topic_message"] = thread, true
+	return up
+}
+
+// Channel is a channel, linked to a discussion group or posted as.
+type Channel struct {
+	ID    int64
+	Title string
+}
+
+func (c Channel) json() map[string]any {
+	return map[string]any{"id": c.ID, "title": c.Title, "type": "channel"}
+}
+
+// The service accounts Telegram sends these messages as.
+var (
+	telegramService   = map[string]any{"id": 777000, "is_bot": false, "first_name": "Telegram"}
+	groupAnonymousBot = map[string]any{"id": 1087968824, "is_bot": true, "first_name": "Group", "username": "GroupAnonymousBot"}
+	channelBot        = map[string]any{"id": 136817688, "is_bot": true, "first_name": "Channel", "username": "Channel_Bot"}
+)
+
+func serviceMessage(from map[string]any, g Group, senderChat map[string]any, f map[string]any) map[string]any {
+	m := map[string]any{
+		"message_id":  NextMessageID(),
+		"from":        from,
+		"sender_chat": senderChat,
+		"chat":        g.json(),
+		"date":        time.Now().Unix(),
+	}
+	for k, v := range f {
+		m[k] = v
+	}
+	return map[string]any{"message": m}
+}
+
+// AutomaticForward is a post of channel c, forwarded by Telegram into its linked discussion
+// group g: from the service account 777000, with sender_chat and is_automatic_forward.
+func AutomaticForward(g Group, c Channel, text string) map[string]any {
+	f := textFields(text, nil)
+	f["is_automatic_forward"] = true
+	f["forward_from_chat"] = c.json()
+	f["forward_from_message_id"] = 42
+	f["forward_date"] = time.Now().Unix()
+	return serviceMessage(telegramService, g, c.json(), f)
+}
+
+// AsChannel is a message someone posts in group g as their channel c.
+func AsChannel(g Group, c Channel, text string) map[string]any {
+	return serviceMessage(channelBot, g, c.json(), textFields(text, nil))
+}
+
+// AnonymousAdmin is a message an anonymous admin of group g sends: from GroupAnonymousBot,
+// with the group itself as sender_chat.
+func AnonymousAdmin(g Group, text string, extra ...Entity) map[string]any {
+	return serviceMessage(groupAnonymousBot, g, g.json(), textFields(text, extra))
+}
+
 // BotMessage is a message of the bot in a chat, as reply_to_message carries it.
 func BotMessage(chat map[string]any, messageID int, text string) map[string]any {
 	return map[string]any{
@@ -143,6 +206,14 @@ func Callback(u User, chat map[string]any, msgID int, data string) map[string]an
 	}}
 }
 
+// TopicCallback is Callback on a message of the bot in forum topic thread.
+func TopicCallback(u User, chat map[string]any, thread, msgID int, data string) map[string]any {
+	up := Callback(u, chat, msgID, data)
+	m := up["callback_query"].(map[string]any)["message"].(map[string]any)
+	m["message_thread_id"], m["is_topic_message"] = thread, true
+	return up
+}
+
 func textFields(text string, extra []Entity) map[string]any {
 	var entities []map[string]any
 	units := utf16.Encode([]rune(text))
@@ -181,3 +252,6 @@ func textFields(text string, extra []Entity) map[string]any {
 func isWordUnit(c uint16, command bool) bool {
 	return c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || (command && c == '@')
 }
+
+// FormatID formats a chat or user id as callback data and keys carry it.
+func FormatID(id int64) string { return strconv.FormatInt(id, 10) }
