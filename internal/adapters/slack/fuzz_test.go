@@ -78,10 +78,23 @@ func FuzzParseEvent(f *testing.F) {
 	f.Add([]byte(`{"type":"event_callback","team_id":"T1","event_id":"Ev4","event":{"type":"message","channel_type":"im","user":"U1","text":"\ud800 x","channel":"D1","subtype":"file_share"}}`))
 	f.Add([]byte(`{"type":"event_callback","event_id":"Ev5","event":{"type":"app_mention","user":"U1","text":"<@U0BOT> <@W1|x>","channel":"C1","files":[{}]}}`))
 	f.Add([]byte(`{"type":"event_callback","event":null}`))
+	f.Add(slacktest.EventBody("Ev6", slacktest.ThreadBroadcast("D1", "im", "U1", "支付失败", "1700000000.000200", "1700000000.000100")))
+	f.Add(slacktest.EventBody("Ev7", slacktest.AppHomeOpened("U1", "D1", "home", true)))
+	f.Add(slacktest.EventBody("Ev8", slacktest.AppHomeOpened("U1", "D1", "messages", false)))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		j, ok, challenge, err := parseEvent(body)
 		if err != nil || challenge != nil || !ok {
 			return
+		}
+		switch j.kind {
+		case jobHome:
+			if j.user == "" || j.in.Key != (conversation.Key{}) {
+				t.Fatalf("a home view for nobody, or with a message: %+v", j)
+			}
+			return
+		case jobCommit:
+		default:
+			t.Fatalf("an event became job kind %d", j.kind)
 		}
 		checkJob(t, j, innerText(body), "event:")
 		if j.in.InboundID == "" {
@@ -112,10 +125,36 @@ func FuzzParseInteraction(f *testing.F) {
 	f.Add([]byte(`payload={"type":"block_actions","user":{"id":"U1"},"container":{"is_ephemeral":true},"response_url":"x","actions":[{"action_id":"pd:0","value":"|"}]}`))
 	f.Add([]byte(`payload=%7B%7D`))
 	f.Add([]byte(`payload=`))
+	for _, id := range []string{"restart", "solution:paypal", "solution:", "a:what_happened:declined"} {
+		b := slacktest.Button{ActionID: actionPrefix + "home:0", BlockID: homeBlockPrefix + "start", Value: "v1|" + id}
+		f.Add(slacktest.HomePressBody(slacktest.HomePress{User: "U1", TriggerID: "t3", Button: b}))
+	}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		j, ok, err := parseInteraction(body)
 		if err != nil || !ok {
 			return
+		}
+		switch j.kind {
+		case jobNotYourMenu:
+			// Nothing to commit: a note to the presser where the menu is.
+			if j.user == "" || j.route.Channel == "" || j.route.User != j.user || j.in.Key != (conversation.Key{}) {
+				t.Fatalf("a note with nobody or nowhere to tell, or with a message: %+v", j)
+			}
+			return
+		case jobHomePress:
+			// The chat (the DM) and the route are filled in once conversations.open answers.
+			in := j.in.Input
+			if j.user == "" || j.in.Key.User != j.user || j.in.Key.Chat != "" || !strings.HasPrefix(j.in.InboundID, "trigger:") && j.in.InboundID != "" {
+				t.Fatalf("a home press %+v", j)
+			}
+			if !(in.Kind == conversation.InputButton && in.Text == conversation.ButtonRestart) &&
+				!(in.Kind == conversation.InputText && strings.HasPrefix(in.Text, "/solution ") && len(in.Text) > len("/solution ")) {
+				t.Fatalf("a home press became %+v", in)
+			}
+			return
+		case jobCommit:
+		default:
+			t.Fatalf("an interaction became job kind %d", j.kind)
 		}
 		if j.in.Input.Kind != conversation.InputButton {
 			t.Fatalf("a press became %v", j.in.Input.Kind)
