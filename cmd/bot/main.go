@@ -131,7 +131,8 @@ Environment (flags win over the environment):
   BOT_DB                   bbolt database file (--db)                        default: paydoctor.db
   BOT_POSTGRES_URL         use PostgreSQL instead of BOT_DB, for several replicas (--postgres):
                            postgres://user@host:5432/db?search_path=bot      default: unset, bbolt
-  BOT_LANG                 default language, zh-Hans or en (--lang)          default: zh-Hans
+  BOT_LANG                 default language, one the knowledge base speaks   default: zh-Hans
+                           (zh-Hans, en, or one added in BOT_KB_DIR) (--lang)
   BOT_KB_DIR               directory overriding the knowledge base (--kb): flow/flow.toml,
                            locales/active.<lang>.toml, phrases/<lang>.toml   default: built in
   BOT_DIALOG_TTL           idle dialogs are deleted after this (--dialog-ttl) default: 720h
