@@ -24,9 +24,10 @@ type Engine struct {
 	defaultLang string
 	handoff     bool
 	texts       map[string]*texts // per language the kb speaks
-	// han is the language text in Chinese characters is answered in, matched once here
-	// rather than per message; empty if the kb speaks no Chinese.
-	han string
+	// han is the language text in Chinese characters is answered in, and latin the one a
+	// sentence in Latin letters is, matched once here rather than per message; empty if the
+	// kb speaks no Chinese (no English).
+	han, latin string
 	// languages lists every language the kb speaks with the /lang command that picks it,
 	// the same in every reply: each language is named in itself.
 	languages string
@@ -54,6 +55,7 @@ func NewEngine(k *kb.KB, opts EngineOptions) (*Engine, error) {
 	}
 	e := &Engine{kb: k, defaultLang: lang, handoff: opts.Handoff, texts: map[string]*texts{}}
 	e.han, _ = k.MatchLanguage("zh-Hans")
+	e.latin, _ = k.MatchLanguage("en")
 	var langLines []string
 	for _, l := range k.Languages() {
 		e.texts[l] = newTexts(k, l)
@@ -151,21 +153,54 @@ func cleanText(s string) (string, bool) {
 	return strings.TrimSpace(s), found
 }
 
+// chooseLanguage sets the dialog's language, unless /lang pinned it: the language the person
+// writes in (Han script: Chinese; a sentence in Latin letters: English), else the
+// platform's hint (their app's language, for presses, commands and short texts such as a
+// pasted decline code), else the language the dialog has, else the default. Many Chinese
+// developers run an English UI: what they write tells more than their settings.
 func (e *Engine) chooseLanguage(d *Dialog, in Input) {
 	if d.LangPinned {
 		return
+	}
+	if in.Kind == InputText && !strings.HasPrefix(in.Text, "/") {
+		if e.han != "" && containsHan(in.Text) {
+			d.Lang = e.han
+			return
+		}
+		if e.latin != "" && latinWords(in.Text) >= minLatinSentence {
+			d.Lang = e.latin
+			return
+		}
 	}
 	if lang, ok := e.kb.MatchLanguage(in.LangHint); ok {
 		d.Lang = lang
 		return
 	}
-	if in.Kind == InputText && e.han != "" && containsHan(in.Text) {
-		d.Lang = e.han
-		return
-	}
 	if d.Lang == "" {
 		d.Lang = e.defaultLang
 	}
+}
+
+// minLatinSentence is how many words in Latin letters make a text English: fewer is a code,
+// a name or an error pasted as it was shown ("card_declined", "do_not_honor"), which says
+// nothing about the person's language.
+const minLatinSentence = 3
+
+// latinWords counts the words of two or more Latin letters in s; an identifier such as
+// do_not_honor is one word.
+func latinWords(s string) int {
+	n, run := 0, 0
+	for _, r := range s + " " {
+		if unicode.In(r, unicode.Latin) && unicode.IsLetter(r) || r == '_' && run > 0 {
+			run++
+			continue
+		}
+		if run >= 2 {
+			n++
+		}
+		run = 0
+	}
+	return n
 }
 
 func containsHan(s string) bool {

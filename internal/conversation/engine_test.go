@@ -576,3 +576,32 @@ func TestStep_DeepLinks(t *testing.T) {
 		})
 	}
 }
+
+// What a person writes decides the language before their app's: a Chinese developer with an
+// English Telegram who writes Chinese is answered in Chinese, and an English sentence in the
+// terminal (no hint) in English; a pasted code says nothing, so the hint or the dialog's
+// language stands.
+func TestStep_LanguageFollowsTheTextFirst(t *testing.T) {
+	e := newEngine(t, "zh-Hans")
+	for _, tc := range []struct {
+		name, hint, dialog, text, want string
+	}{
+		{"Chinese text, English app", "en", "", "我的卡被拒绝了", "zh-Hans"},
+		{"English sentence, Chinese app", "zh-hans", "", "my card was declined again", "en"},
+		{"English sentence, no hint", "", "", "my card was declined again", "en"},
+		{"a code, no hint", "", "", "card_declined", "zh-Hans"},
+		{"a code, English app", "en", "", "do_not_honor", "en"},
+		{"a code in a Chinese dialog", "", "zh-Hans", "do_not_honor", "zh-Hans"},
+		{"two words keep the dialog's", "", "zh-Hans", "incorrect zip", "zh-Hans"},
+		{"a command follows the app", "en", "", "/solutions", "en"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in := parseInput(tc.text)
+			in.LangHint = tc.hint
+			_, r := stepReply(e, conversation.Dialog{Lang: tc.dialog}, in, time.Now())
+			if r.Lang != tc.want {
+				t.Errorf("answered in %q, want %q", r.Lang, tc.want)
+			}
+		})
+	}
+}
