@@ -272,7 +272,7 @@ func (t turn) freeText(text string) Reply {
 			return t.press(buttons[n-1].ID, "")
 		}
 	}
-	if matches := t.e.kb.Recognize(text); len(matches) > 0 {
+	if matches := t.relevant(t.e.kb.Recognize(text)); len(matches) > 0 {
 		if near := t.closeMatches(matches); len(near) > 1 {
 			return t.clarify(near)
 		}
@@ -458,9 +458,24 @@ func (t turn) recognized(target kb.Target) Reply {
 		return t.diagnose(target.Outcome, prefix)
 	case target.Solution != "":
 		return t.open(target.Solution, "")
+	case target.Action == kb.ActionWorked:
+		return t.worked()
+	case target.Action == kb.ActionFailed:
+		return t.failed()
 	default:
 		return t.listSolutions()
 	}
+}
+
+// relevant leaves out of matches what a person's words about a solution ("that worked",
+// "still declined") mean when no solution is in front of them: then the other cues decide.
+func (t turn) relevant(matches []kb.Match) []kb.Match {
+	if _, solving := t.d.CurrentSolution(); solving && t.d.Stage == StageSolving {
+		return matches
+	}
+	return slices.DeleteFunc(matches, func(m kb.Match) bool {
+		return m.Action == kb.ActionWorked || m.Action == kb.ActionFailed
+	})
 }
 
 // closeMatches returns the targets that score nearly as well as the best one (within a fifth),
@@ -504,6 +519,14 @@ func (t turn) clarify(targets []kb.Target) Reply {
 			buttons = append(buttons, Button{ID: buttonOutcomePrefix + target.Outcome, Label: t.text(kb.OutcomeChoice(target.Outcome), nil)})
 		case target.Solution != "":
 			buttons = append(buttons, Button{ID: buttonOpenPrefix + target.Solution, Label: t.text(kb.SolutionTitle(target.Solution), nil)})
+		case target.Action == kb.ActionWorked, target.Action == kb.ActionFailed:
+			// relevant kept these only while a solution is shown.
+			sol, _ := t.d.CurrentSolution()
+			if target.Action == kb.ActionWorked {
+				buttons = append(buttons, Button{ID: buttonWorkedPrefix + sol, Label: t.text(kb.MsgButtonWorked, nil)})
+			} else {
+				buttons = append(buttons, Button{ID: buttonFailedPrefix + sol, Label: t.text(kb.MsgButtonFailed, nil)})
+			}
 		default:
 			buttons = append(buttons, Button{ID: ButtonAll, Label: t.text(kb.MsgButtonAll, nil)})
 		}

@@ -605,3 +605,34 @@ func TestStep_LanguageFollowsTheTextFirst(t *testing.T) {
 		})
 	}
 }
+
+// While a solution is shown, what people write about it counts as the buttons would: "still
+// declined" moves on, "that worked, thanks" ends it; before any solution, the same words are
+// ordinary cues ("declined").
+func TestStep_FeedbackInWords(t *testing.T) {
+	e := newEngine(t, "en")
+	solving, _ := stepReply(e, conversation.Dialog{}, parseInput("/solution paypal"), time.Now())
+	for _, tc := range []struct {
+		name, text string
+		dialog     conversation.Dialog
+		want       conversation.EventKind
+	}{
+		{"failed", "still declined, same error", solving, conversation.EventFailed},
+		{"tried already", "I already tried that", solving, conversation.EventFailed},
+		{"worked", "that worked, thanks!", solving, conversation.EventWorked},
+		{"zh failed", "试过了，还是不行", solving, conversation.EventFailed},
+		{"zh worked", "可以了，付款成功", solving, conversation.EventWorked},
+		{"not solving yet", "still declined", conversation.Dialog{}, conversation.EventDiagnosed},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, res := e.Step(tc.dialog, parseInput(tc.text), time.Now())
+			var kinds []conversation.EventKind
+			for _, ev := range res.Events {
+				kinds = append(kinds, ev.Kind)
+			}
+			if !slices.Contains(kinds, tc.want) {
+				t.Errorf("events %v, want %v among them; reply:\n%s", kinds, tc.want, res.Reply.Text)
+			}
+		})
+	}
+}

@@ -27,9 +27,13 @@ const (
 	phrasesDir = "phrases"
 )
 
-// Actions an option or a phrase can lead to besides a question or an outcome.
+// Actions an option or a phrase can lead to besides a question or an outcome. The feedback
+// actions are for phrases only: what a person writes about the solution in front of them
+// ("that worked", "still declined").
 const (
 	ActionListSolutions = "list_solutions"
+	ActionWorked        = "worked"
+	ActionFailed        = "failed"
 )
 
 // Option is one answer to a question. Exactly one of Next, Outcome and Action is set.

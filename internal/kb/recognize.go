@@ -111,7 +111,7 @@ func (k *KB) checkTarget(t Target) error {
 		if !slices.Contains(k.Solutions, t.Solution) {
 			return fmt.Errorf("solution %q does not exist", t.Solution)
 		}
-	case t.Action != ActionListSolutions:
+	case t.Action != ActionListSolutions && t.Action != ActionWorked && t.Action != ActionFailed:
 		return fmt.Errorf("unknown action %q", t.Action)
 	}
 	return nil
