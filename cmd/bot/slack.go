@@ -64,6 +64,7 @@ func (m *Main) setupSlack(env platformEnv) (func(context.Context) error, error) 
 	a, err := slackadapter.New(env.hub, slackadapter.Options{
 		BotToken:      c.BotToken,
 		KB:            env.kb,
+		Lang:          env.lang,
 		SigningSecret: c.SigningSecret,
 		AppToken:      c.AppToken,
 		APIURL:        c.APIURL,

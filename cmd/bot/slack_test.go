@@ -224,7 +224,7 @@ func TestSlackManifests(t *testing.T) {
 	common := []string{
 		"command: /paydoctor", "- commands", "- chat:write", "- app_mentions:read", "- im:history",
 		"- im:read", "- im:write", "- users:read", "- app_mention", "- message.im", "is_enabled: true",
-		"messages_tab_enabled: true",
+		"messages_tab_enabled: true", "home_tab_enabled: true", "- app_home_opened",
 	}
 	for file, extra := range map[string][]string{
 		"slack-manifest.yaml":        {"socket_mode_enabled: false", "/slack/commands", "/slack/events", "/slack/interactions"},

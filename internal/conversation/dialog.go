@@ -223,6 +223,9 @@ const (
 	ButtonHuman         = "human"
 )
 
+// OpenButton is the ID of the button opening solution directly, valid at any time.
+func OpenButton(solution string) string { return buttonOpenPrefix + solution }
+
 // AnswerButton is the ID of option of question.
 func AnswerButton(question, option string) string {
 	return buttonAnswerPrefix + question + ":" + option

@@ -40,6 +40,9 @@ const (
 	MsgHandoffSent      = "bot.handoff_sent"
 	MsgNotYourMenu      = "bot.not_your_menu"    // a platform's note: a button of another person's menu, in a group
 	MsgAnonymousAdmins  = "bot.anonymous_admins" // a platform's note: a group's anonymous admins share one dialog
+	MsgSlackNotYourMenu = "slack.not_your_menu"  // Slack's note: a button of another person's menu
+	MsgHomeStart        = "home.start"           // Slack's App Home: the button starting a diagnosis
+	MsgHomeHint         = "home.hint"            // Slack's App Home: where the conversation goes on
 
 	MsgHandoffSummary      = "handoff.summary" // {{.Who}} {{.Platform}} {{.Lang}} {{.Cause}} {{.Tried}} {{.Last}}
 	MsgHandoffNoCause      = "handoff.no_cause"
@@ -79,7 +82,7 @@ var fixedMessages = []string{
 	MsgHandoffSummary, MsgHandoffNoCause, MsgHandoffNothingTried, MsgHandoffWorked, MsgHandoffFailed,
 	MsgHandoffUnanswered, MsgHandoffNoMessage,
 	MsgButtonWorked, MsgButtonFailed, MsgButtonAll, MsgButtonRestart, MsgButtonHuman,
-	MsgNotYourMenu, MsgAnonymousAdmins, MsgLangName, MsgLangNames,
+	MsgNotYourMenu, MsgAnonymousAdmins, MsgSlackNotYourMenu, MsgHomeStart, MsgHomeHint, MsgLangName, MsgLangNames,
 	MsgCommandStart, MsgCommandSolutions, MsgCommandLang, MsgCommandHuman, MsgCommandHelp,
 }
 

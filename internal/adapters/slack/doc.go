@@ -1,5 +1,6 @@
 // Package slack is the Slack adapter: a slash command, direct messages and @mentions in
-// channels, with Block Kit buttons, over the signed HTTP Events API or Socket Mode.
+// channels, with Block Kit buttons, and the App Home's Home tab, over the signed HTTP Events
+// API or Socket Mode.
 //
 // It translates and sends, nothing else. A Slack request or Socket Mode envelope becomes a
 // conversation.Inbound handed to the hub (conversation.Hub.Submit); a conversation.Delivery
@@ -31,5 +32,12 @@
 //     response_url whose chat.postEphemeral fallback is refused too) wraps
 //     conversation.ErrUndeliverable, so that the Outbox logs it and drops it rather than
 //     blocking the replies after it, and any other failure is retried by the Outbox.
+//   - Two things are sent by the adapter itself, not committed and not through the Outbox,
+//     because they are no dialog's reply: the private note to someone pressing a button of
+//     another person's menu (chat.postEphemeral; their dialog is neither started nor moved),
+//     and the Home tab (views.publish on app_home_opened). Both go out after Slack's answer,
+//     best effort, at most maxNotes at a time. A press on the Home tab is a dialog's input: the
+//     adapter opens the person's DM with the bot (conversations.open) and commits the press
+//     there, keyed and answered like a DM message.
 //   - Message text, tokens and the signing secret are never logged.
 package slack

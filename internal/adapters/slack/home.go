@@ -22,18 +22,19 @@ const (
 	// msgHomeIntro says what the bot does, at the top of the Home tab.
 	msgHomeIntro = kb.MsgGreeting
 	// msgHomeStart labels the Home tab's button starting a diagnosis.
-	msgHomeStart = kb.MsgButtonRestart
+	msgHomeStart = kb.MsgHomeStart
 	// msgHomeSolutions heads the Home tab's solution buttons.
 	msgHomeSolutions = kb.MsgAllSolutions
 	// msgNotYourMenu tells someone that the menu they pressed is another person's.
-	msgNotYourMenu = kb.MsgNotYourMenu
+	msgNotYourMenu = kb.MsgSlackNotYourMenu
+	// msgHomeHint says where the conversation goes on, at the foot of the Home tab.
+	msgHomeHint = kb.MsgHomeHint
 )
 
 // Block Kit identifiers of the home view. Its buttons' values are "<flow version>|<id>" like
-// those of messages: id is conversation.ButtonRestart, or homeSolutionPrefix + a solution.
+// those of messages: conversation.ButtonRestart, or conversation.OpenButton of a solution.
 const (
-	homeBlockPrefix    = "pdhome|"
-	homeSolutionPrefix = "solution:"
+	homeBlockPrefix = "pdhome|"
 	// maxViewBlocks is Block Kit's limit for a view.
 	maxViewBlocks = 100
 )
@@ -57,12 +58,13 @@ func homeView(k *kb.KB, lang string) slack.HomeTabViewRequest {
 	section(k.Text(lang, msgHomeSolutions, nil))
 	var elems []slack.BlockElement
 	for i, sol := range k.Solutions {
-		elems = append(elems, button(actionPrefix+"home:"+strconv.Itoa(i), homeSolutionPrefix+sol, k.Text(lang, kb.SolutionTitle(sol), nil)))
+		elems = append(elems, button(actionPrefix+"home:"+strconv.Itoa(i), conversation.OpenButton(sol), k.Text(lang, kb.SolutionTitle(sol), nil)))
 		if len(elems) == maxActionsBlock || i == len(k.Solutions)-1 {
 			blocks = append(blocks, slack.NewActionBlock(homeBlockPrefix+"solutions|"+strconv.Itoa(len(blocks)), elems...))
 			elems = nil
 		}
 	}
+	section(k.Text(lang, msgHomeHint, nil))
 	if len(blocks) > maxViewBlocks {
 		blocks = blocks[:maxViewBlocks]
 	}

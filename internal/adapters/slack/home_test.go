@@ -112,7 +112,7 @@ func TestButtonPress_BystanderGetsEphemeralNote(t *testing.T) {
 		t.Fatalf("bystander's press answered %d %q, want 200", code, body)
 	}
 	note := h.slack.WaitMessages(2, wait)[1]
-	wantText := h.kb.Text("en", kb.MsgNotYourMenu, nil)
+	wantText := h.kb.Text("en", kb.MsgSlackNotYourMenu, nil)
 	if note.Method != "chat.postEphemeral" || note.Channel != "C1" || note.User != "U2" || note.ThreadTS != "1700000000.000100" || note.Text != escape(wantText) {
 		t.Fatalf("bystander got %+v, want an ephemeral %q to U2 in C1's thread", note, wantText)
 	}
@@ -145,16 +145,19 @@ func checkHome(t *testing.T, k *kb.KB, v slacktest.View, user, lang string) {
 	if intro := escape(k.Text(lang, kb.MsgGreeting, nil)); !strings.Contains(v.BlockText, intro) {
 		t.Errorf("home text %q lacks the introduction in %s", v.BlockText, lang)
 	}
+	if hint := escape(k.Text(lang, kb.MsgHomeHint, nil)); !strings.Contains(v.BlockText, hint) {
+		t.Errorf("home text %q lacks where the conversation goes on, in %s", v.BlockText, lang)
+	}
 	if len(v.Buttons) != 1+len(k.Solutions) || len(k.Solutions) != 8 {
 		t.Fatalf("home buttons %+v, want the start and 8 solutions", v.Buttons)
 	}
-	if b := v.Buttons[0]; b.Value != k.Version+"|"+conversation.ButtonRestart || b.Text != k.Text(lang, kb.MsgButtonRestart, nil) {
+	if b := v.Buttons[0]; b.Value != k.Version+"|"+conversation.ButtonRestart || b.Text != k.Text(lang, kb.MsgHomeStart, nil) {
 		t.Errorf("start button %+v", b)
 	}
 	ids := map[string]bool{}
 	for i, sol := range k.Solutions {
 		b := v.Buttons[1+i]
-		if b.Value != k.Version+"|"+homeSolutionPrefix+sol || b.Text != k.Text(lang, kb.SolutionTitle(sol), nil) {
+		if b.Value != k.Version+"|"+conversation.OpenButton(sol) || b.Text != k.Text(lang, kb.SolutionTitle(sol), nil) {
 			t.Errorf("solution button %d = %+v, want %s titled in %s", i, b, sol, lang)
 		}
 		if !strings.HasPrefix(b.ActionID, actionPrefix) || ids[b.ActionID] {
@@ -277,7 +280,7 @@ func TestSocketMode_HomeAndBystander(t *testing.T) {
 	menu := h.slack.WaitMessages(1, wait)[0]
 	h.slack.WaitAck(h.slack.SendEnvelope("interactive", slacktest.PressPayload(slacktest.Press{Channel: "C1", User: "U2", TriggerID: "ts1", Message: menu, Button: menu.Buttons[0]})), wait)
 	note := h.slack.WaitMessages(2, wait)[1]
-	if note.Method != "chat.postEphemeral" || note.User != "U2" || note.ThreadTS != menu.ThreadTS || note.Text != escape(h.kb.Text("zh-Hans", kb.MsgNotYourMenu, nil)) {
+	if note.Method != "chat.postEphemeral" || note.User != "U2" || note.ThreadTS != menu.ThreadTS || note.Text != escape(h.kb.Text("zh-Hans", kb.MsgSlackNotYourMenu, nil)) {
 		t.Fatalf("bystander got %+v", note)
 	}
 }

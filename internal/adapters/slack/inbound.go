@@ -227,15 +227,10 @@ func actionJob(cb slack.InteractionCallback) (job, bool) {
 // homePressJob: a button of the App Home (see homeView). The dialog's chat, the person's
 // DM with the bot, is filled in by the adapter once conversations.open names it.
 func homePressJob(team, user, inbound, version, id string) (job, bool) {
-	var in conversation.Input
-	if sol, ok := strings.CutPrefix(id, homeSolutionPrefix); ok && sol != "" {
-		// The engine's "open a solution" button id is its own; the command opens the same.
-		in = conversation.Input{Kind: conversation.InputText, Text: "/solution " + sol}
-	} else if id == conversation.ButtonRestart {
-		in = conversation.Input{Kind: conversation.InputButton, Text: id, FlowVersion: version}
-	} else {
+	if id != conversation.ButtonRestart && !strings.HasPrefix(id, conversation.OpenButton("")) {
 		return job{}, false
 	}
+	in := conversation.Input{Kind: conversation.InputButton, Text: id, FlowVersion: version}
 	return job{
 		kind: jobHomePress,
 		team: team,
