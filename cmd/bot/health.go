@@ -25,17 +25,19 @@ type pinger interface {
 	Ping(ctx context.Context) error
 }
 
-// health serves /healthz: 200 when the store's last commit worked and each platform answered
-// its last check, 503 with the reasons otherwise. The store's state is the outcome of the
-// latest commit, a person's message or the probe's, whichever came last: a failing store
-// turns /healthz red at its first failed commit, and green again at its first good one.
-// Platforms are checked in the background (watch), so a request to /healthz does no I/O.
+// health serves /healthz: 200 when the store commits and each platform answered its last
+// check, 503 with the reasons otherwise. The store is failing while the probe's last commit
+// (Store.Ping, every healthProbeEvery, through the path messages take) failed, or while a
+// person's message failed to commit within the last messageFailureHold: a full disk may
+// still take the probe's small write and refuse the messages' larger ones. Platforms are
+// checked in the background (watch), so a request to /healthz does no I/O.
 type health struct {
 	store pinger
 
-	mu     sync.Mutex
-	commit checkResult
-	checks map[string]checkResult
+	mu         sync.Mutex
+	probed     checkResult // the probe's last commit
+	messageErr checkResult // the last failed commit of a message, if any
+	checks     map[string]checkResult
 }
 
 type checkResult struct {
@@ -43,10 +45,14 @@ type checkResult struct {
 	at  time.Time
 }
 
+// messageFailureHold is how long a failed commit of a message keeps /healthz at 503 when no
+// later message commit worked.
+const messageFailureHold = 10 * time.Second
+
 var errNotChecked = fmt.Errorf("not checked yet")
 
 func newHealth(store pinger) *health {
-	return &health{store: store, checks: map[string]checkResult{}, commit: checkResult{err: errNotChecked}}
+	return &health{store: store, checks: map[string]checkResult{}, probed: checkResult{err: errNotChecked}}
 }
 
 // commitDone records how a message's commit ended; it is the service's Observer's. A
@@ -62,7 +68,7 @@ func (h *health) commitDone(err error) {
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.commit = checkResult{err: err, at: time.Now()}
+	h.messageErr = checkResult{err: err, at: time.Now()}
 }
 
 // probe pings the store every interval until ctx is done.
@@ -79,7 +85,9 @@ func (h *health) probe(ctx context.Context, interval time.Duration) {
 		if errors.Is(err, context.DeadlineExceeded) {
 			err = fmt.Errorf("no commit within %s", interval)
 		}
-		h.commitDone(err)
+		h.mu.Lock()
+		h.probed = checkResult{err: err, at: time.Now()}
+		h.mu.Unlock()
 		select {
 		case <-ctx.Done():
 			return
@@ -120,11 +128,15 @@ func (h *health) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var lines []string
 	ok := true
 	h.mu.Lock()
-	if c := h.commit; c.err != nil {
+	switch p, m := h.probed, h.messageErr; {
+	case p.err != nil:
 		ok = false
-		lines = append(lines, "store: "+c.err.Error())
-	} else {
-		lines = append(lines, fmt.Sprintf("store: ok (committed %s ago)", time.Since(c.at).Round(time.Second)))
+		lines = append(lines, "store: "+p.err.Error())
+	case m.err != nil && time.Since(m.at) < messageFailureHold:
+		ok = false
+		lines = append(lines, "store: a message's commit failed "+time.Since(m.at).Round(time.Second).String()+" ago: "+m.err.Error())
+	default:
+		lines = append(lines, fmt.Sprintf("store: ok (committed %s ago)", time.Since(p.at).Round(time.Second)))
 	}
 	names := make([]string, 0, len(h.checks))
 	for name := range h.checks {

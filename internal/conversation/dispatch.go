@@ -53,6 +53,16 @@ type Dispatcher struct {
 	seed   maphash.Seed
 	queues []chan job
 	flood  *FloodGuard // nil: off
+
+	// Stopping: closed is set and stopping closed when Run's context is done, so that Submit
+	// refuses; once the Submits already past that check have returned (submitting), drained
+	// is closed and the workers answer what is left in their queues with ErrStopped. So every
+	// message submitted gets its done call.
+	mu         sync.RWMutex
+	closed     bool
+	stopping   chan struct{}
+	submitting sync.WaitGroup
+	drained    chan struct{}
 }
 
 type job struct {
@@ -94,7 +104,7 @@ func NewDispatcher(svc *Service, opts DispatcherOptions) *Dispatcher {
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
-	d := &Dispatcher{svc: svc, opts: opts, seed: maphash.MakeSeed()}
+	d := &Dispatcher{svc: svc, opts: opts, seed: maphash.MakeSeed(), stopping: make(chan struct{}), drained: make(chan struct{})}
 	d.queues = make([]chan job, opts.Workers)
 	for i := range d.queues {
 		d.queues[i] = make(chan job, opts.QueueLen)
@@ -105,18 +115,31 @@ func NewDispatcher(svc *Service, opts DispatcherOptions) *Dispatcher {
 	return d
 }
 
-// Submit queues in for handling. done, if not nil, is called once the message is committed
-// (nil), found to be a duplicate or ignored as flooding (nil), failed (the error: the
-// platform should deliver it again), or dropped because the dispatcher stopped (ErrStopped).
-// Submit blocks while the person's worker queue is full, until ctx is done.
+// Submit queues in for handling. done, if not nil, is called exactly once: when the message
+// is committed (nil), found to be a duplicate or ignored as flooding (nil), failed (the
+// error: the platform should deliver it again), or dropped because the dispatcher stopped or
+// ctx ended first (ErrStopped). Submit blocks while the person's worker queue is full, until
+// ctx is done or the dispatcher stops.
 func (d *Dispatcher) Submit(ctx context.Context, in Inbound, done func(error)) error {
 	if done == nil {
 		done = func(error) {}
 	}
+	d.mu.RLock()
+	if d.closed {
+		d.mu.RUnlock()
+		done(ErrStopped)
+		return ErrStopped
+	}
+	d.submitting.Add(1)
+	d.mu.RUnlock()
+	defer d.submitting.Done()
 	q := d.queues[maphash.Comparable(d.seed, in.Key)%uint64(len(d.queues))]
 	select {
 	case q <- job{in: in, done: done}:
-		return nil
+		return nil // if the dispatcher is stopping, a worker answers it ErrStopped
+	case <-d.stopping:
+		done(ErrStopped)
+		return ErrStopped
 	case <-ctx.Done():
 		done(ErrStopped)
 		return ctx.Err()
@@ -136,6 +159,13 @@ func (d *Dispatcher) Run(ctx context.Context) {
 	for _, q := range d.queues {
 		wg.Go(func() { d.work(ctx, q) })
 	}
+	<-ctx.Done()
+	d.mu.Lock()
+	d.closed = true
+	close(d.stopping)
+	d.mu.Unlock()
+	d.submitting.Wait()
+	close(d.drained)
 	wg.Wait()
 }
 
@@ -156,14 +186,8 @@ func (d *Dispatcher) work(ctx context.Context, q chan job) {
 		// Checked first: select picks at random among ready cases, and a stopping dispatcher
 		// must not start on another queued message.
 		if ctx.Err() != nil {
-			for {
-				select {
-				case j := <-q:
-					j.done(ErrStopped)
-				default:
-					return
-				}
-			}
+			d.refuse(q)
+			return
 		}
 		select {
 		case <-ctx.Done():
@@ -177,6 +201,25 @@ func (d *Dispatcher) work(ctx context.Context, q chan job) {
 			}
 			if !d.handle(jobCtx, j) && j.in.InboundID != "" {
 				failed[j.in.Key] = failure{inboundID: j.in.InboundID, at: d.opts.Now()}
+			}
+		}
+	}
+}
+
+// refuse answers ErrStopped to what q holds and what Submits still put in it, until none can.
+func (d *Dispatcher) refuse(q chan job) {
+	for {
+		select {
+		case j := <-q:
+			j.done(ErrStopped)
+		case <-d.drained:
+			for {
+				select {
+				case j := <-q:
+					j.done(ErrStopped)
+				default:
+					return
+				}
 			}
 		}
 	}
@@ -205,7 +248,10 @@ func (d *Dispatcher) handle(ctx context.Context, j job) (ok bool) {
 			ok = handled
 		}
 	}()
-	now := d.opts.Now()
+	now := j.in.At
+	if now.IsZero() {
+		now = d.opts.Now()
+	}
 	verdict := FloodAllow
 	if d.flood != nil {
 		verdict = d.flood.Peek(j.in.Key, now)

@@ -367,3 +367,65 @@ func TestDispatcher_FloodCountsOnlyCommittedFirstDeliveries(t *testing.T) {
 		t.Errorf("got %d replies (want 5, the first for paypal): %+v", len(got), got)
 	}
 }
+
+// A message submitted while the dispatcher stops, or after, is answered ErrStopped: every
+// Submit gets its done call, so a poller waiting for its batch never hangs on shutdown.
+func TestDispatcher_EverySubmitAnsweredAroundTheStop(t *testing.T) {
+	d, _, stop := newDispatcher(t, nil, conversation.DispatcherOptions{Workers: 2, QueueLen: 1, FloodLimit: -1})
+	var answered atomic.Int64
+	var submitters sync.WaitGroup
+	for i := range 200 {
+		submitters.Go(func() {
+			k := conversation.Key{Platform: "test", Chat: fmt.Sprint(i % 7), User: fmt.Sprint(i % 7)}
+			d.Submit(context.Background(), text(k, fmt.Sprint(i), "/help"), func(error) { answered.Add(1) })
+		})
+		if i == 100 {
+			go stop()
+		}
+	}
+	submitters.Wait()
+	stop()
+	if n := answered.Load(); n != 200 {
+		t.Errorf("%d of 200 submitted messages got their done call", n)
+	}
+	late := make(chan error, 1)
+	d.Submit(context.Background(), text(conversation.Key{Platform: "test", Chat: "z", User: "z"}, "late", "/help"), func(err error) { late <- err })
+	select {
+	case err := <-late:
+		if !errors.Is(err, conversation.ErrStopped) {
+			t.Errorf("a message after the stop: %v, want ErrStopped", err)
+		}
+	case <-time.After(time.Second):
+		t.Error("a message submitted after the stop never got its done call")
+	}
+}
+
+// Messages a person wrote slowly during an outage, handled in one burst once the store is
+// back, are paced by when they were sent: none is taken for a flood.
+func TestDispatcher_FloodPacedBySendingTime(t *testing.T) {
+	var down atomic.Bool
+	down.Store(true)
+	d, sender, _ := newDispatcher(t, func(s conversation.Store) conversation.Store { return flakyStore{Store: s, down: &down} }, conversation.DispatcherOptions{Workers: 1})
+	k := conversation.Key{Platform: "test", Chat: "slow", User: "slow"}
+	sent := time.Now().Add(-time.Minute)
+	var ins []conversation.Inbound
+	for i := range 8 {
+		in := text(k, fmt.Sprint("s", i), "/solution paypal")
+		in.At = sent.Add(time.Duration(i) * 3 * time.Second) // one every 3 s: slower than 5 in 10 s
+		ins = append(ins, in)
+	}
+	down.Store(false) // the outage is over: all eight come at once
+	for _, in := range ins {
+		result := make(chan error, 1)
+		d.Submit(context.Background(), in, func(err error) { result <- err })
+		if err := <-result; err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, sender, 8)
+	for i, r := range sender.of(k) {
+		if strings.Contains(r.Text, "faster than I can answer") {
+			t.Errorf("message %d, sent 3 s after the one before, was taken for a flood", i)
+		}
+	}
+}

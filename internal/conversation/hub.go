@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"sync"
-
-	"golang.org/x/sync/errgroup"
 )
 
 // Hub is the one delivery path of the bot, for every platform: a Dispatcher that commits
@@ -58,18 +56,18 @@ func (h *Hub) notify(platform string) {
 // Run runs the dispatcher and the outboxes until ctx is done. Stopping, the dispatcher
 // finishes the messages in flight first, so that their replies are committed, and then the
 // outboxes send what they can within their Drain; the rest waits in the store for the next
-// start. It returns the first failure of an Outbox's Elector.
-func (h *Hub) Run(ctx context.Context) error {
+// start.
+func (h *Hub) Run(ctx context.Context) {
 	h.mu.Lock()
 	h.started = true
 	h.mu.Unlock()
 	outboxCtx, stopOutboxes := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopOutboxes()
-	g, gctx := errgroup.WithContext(outboxCtx)
+	var outboxes sync.WaitGroup
 	for _, o := range h.outboxes {
-		g.Go(func() error { return o.Run(gctx) })
+		outboxes.Go(func() { o.Run(outboxCtx) })
 	}
 	h.Dispatcher.Run(ctx)
 	stopOutboxes()
-	return g.Wait()
+	outboxes.Wait()
 }

@@ -118,14 +118,13 @@ func (o *Outbox) Notify() {
 }
 
 // Run sends until ctx is done, then goes on for at most Options.Drain with what it holds,
-// and gives back what it could not send. With an Elector it sends only while elected. It
-// returns an error only when the Elector fails.
-func (o *Outbox) Run(ctx context.Context) error {
+// and gives back what it could not send. With an Elector it sends only while elected.
+func (o *Outbox) Run(ctx context.Context) {
 	if o.opts.Elector == nil {
 		o.serve(ctx)
-		return nil
+		return
 	}
-	return RunElected(ctx, o.opts.Elector, "sender:"+o.opts.Platform, o.log, func(ctx context.Context) error {
+	RunElected(ctx, o.opts.Elector, "sender:"+o.opts.Platform, o.log, func(ctx context.Context) error {
 		o.serve(ctx)
 		return nil
 	})
@@ -188,33 +187,50 @@ func (o *Outbox) serve(ctx context.Context) {
 	}
 	o.running.Store(r)
 	defer o.running.Store(nil)
-	// Sends in flight when ctx is done go on, for Drain at most.
+	// Sends in flight when ctx is done go on, for Drain at most; not at all when the sender
+	// role was lost, since another replica may be sending already.
 	sendCtx, stopSending := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopSending()
-	stopDrain := context.AfterFunc(ctx, func() { time.AfterFunc(o.opts.Drain, stopSending) })
+	stopDrain := context.AfterFunc(ctx, func() {
+		if errors.Is(context.Cause(ctx), errRoleLost) {
+			stopSending()
+			return
+		}
+		time.AfterFunc(o.opts.Drain, stopSending)
+	})
 	defer stopDrain()
 
 	var workers sync.WaitGroup
 	for range o.opts.Senders {
 		workers.Go(func() { r.work(sendCtx) })
 	}
+	// The marker stops after the workers, so that what they sent last is marked too.
+	markCtx, stopMarking := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopMarking()
 	marked := make(chan struct{})
-	go func() { defer close(marked); r.mark(sendCtx) }()
+	go func() { defer close(marked); r.mark(markCtx) }()
 
 	r.claimUntil(ctx)
-	// Draining: what is held goes out, and what was committed meanwhile too, until nothing
-	// is left or the time is up.
-	for sendCtx.Err() == nil && !r.idle(sendCtx) {
+	// Draining: what is held goes out, and nothing more is claimed, until nothing is held or
+	// the time is up.
+	for sendCtx.Err() == nil && r.holding() {
 		select {
 		case <-sendCtx.Done():
-		case <-o.wake:
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
 	stopSending()
 	workers.Wait()
+	stopMarking()
 	<-marked
 	r.giveBack()
+}
+
+// holding reports whether r holds replies: to send, or sent and not yet marked delivered.
+func (r *outboxRun) holding() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.held) > 0
 }
 
 // keepUnmarked hands what r sent and could not mark to the next serve.
@@ -243,9 +259,14 @@ func (r *outboxRun) claimUntil(ctx context.Context) {
 		case err != nil:
 			failures++
 			r.o.log.Warn("read the outbox; trying again", "err", err, "failures", failures)
-			if sleep(ctx, backoff(r.o.opts.Backoff, failures)) != nil {
-				return
+			// A commit's Notify cuts the wait short: the store works again for it.
+			t := time.NewTimer(backoff(r.o.opts.Backoff, failures))
+			select {
+			case <-ctx.Done():
+			case <-t.C:
+			case <-r.o.wake:
 			}
+			t.Stop()
 			continue
 		case more:
 			failures = 0
@@ -263,16 +284,6 @@ func (r *outboxRun) claimUntil(ctx context.Context) {
 			r.mu.Unlock()
 		}
 	}
-}
-
-// idle claims what is waiting and reports whether nothing is held any more.
-func (r *outboxRun) idle(ctx context.Context) bool {
-	if _, err := r.fill(ctx); err != nil {
-		return false
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return len(r.held) == 0
 }
 
 // fill claims as many replies as there is room for into their chats' lanes. It reports

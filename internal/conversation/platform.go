@@ -68,30 +68,44 @@ type Role interface {
 	Release()
 }
 
+// errRoleLost is the cause of the end of serve's context in RunElected when the role was
+// lost: another replica may be doing the work already, so serve stops at once.
+var errRoleLost = errors.New("the role was lost")
+
 // RunElected runs serve whenever this replica holds role, campaigning again each time the
-// role is lost, until ctx is done (nil) or serve or a campaign fails. serve's context ends
-// when the role is lost. log is told when the role is won and lost.
+// role is lost, until ctx is done (nil) or serve fails (its error). serve's context ends when
+// the role is lost. A campaign that fails (the database unreachable) is tried again, with a
+// doubling wait up to a minute: a replica never stops competing for its roles. log is told
+// when the role is won and lost.
 func RunElected(ctx context.Context, e Elector, role string, log *slog.Logger, serve func(context.Context) error) error {
+	failures := 0
 	for ctx.Err() == nil {
 		held, err := e.Campaign(ctx, role)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil
 			}
-			return fmt.Errorf("campaign for the role %s: %w", role, err)
+			failures++
+			wait := backoff(time.Second, failures)
+			log.Error("campaign for a role; trying again", "role", role, "err", err, "in", wait)
+			if sleep(ctx, wait) != nil {
+				return nil
+			}
+			continue
 		}
+		failures = 0
 		log.Info("elected", "role", role)
-		leadCtx, stop := context.WithCancel(ctx)
+		leadCtx, stop := context.WithCancelCause(ctx)
 		go func() {
 			select {
 			case <-held.Lost():
 				log.Warn("lost the role; another replica takes over", "role", role)
-				stop()
+				stop(errRoleLost)
 			case <-leadCtx.Done():
 			}
 		}()
 		err = serve(leadCtx)
-		stop()
+		stop(nil)
 		held.Release()
 		if err != nil {
 			return err

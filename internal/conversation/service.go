@@ -13,6 +13,10 @@ import (
 type Inbound struct {
 	Turn
 	Input Input
+	// At is when the person sent it, as the platform says; zero means now. The flood guard
+	// paces people by it, so that messages held up by an outage and handled in one burst
+	// afterwards are not taken for a flood.
+	At time.Time
 }
 
 // Service runs inbound messages through the engine and the store.

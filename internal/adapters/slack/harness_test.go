@@ -135,7 +135,7 @@ func (h *harness) start() {
 	h.http = httptest.NewServer(mux)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 2)
-	go func() { done <- h.hub.Run(ctx) }()
+	go func() { h.hub.Run(ctx); done <- nil }()
 	go func() {
 		if err := a.Run(ctx); err != nil && ctx.Err() == nil {
 			done <- err

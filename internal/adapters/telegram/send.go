@@ -63,6 +63,10 @@ func (b *Bot) sendMessage(ctx context.Context, m tgbotapi.MessageConfig, thread 
 		return nil
 	case errors.As(err, &apiErr) && apiErr.RetryAfter > 0:
 		return &conversation.RetryAfterError{After: time.Duration(apiErr.RetryAfter) * time.Second, Err: errors.New(apiErr.Message)}
+	case errors.As(err, &apiErr) && (apiErr.Code == http.StatusUnauthorized || apiErr.Code == http.StatusNotFound):
+		// The token was revoked or the endpoint is wrong: no reply is at fault, and dropping
+		// them all would lose every answer waiting. /healthz says so (getMe); they wait.
+		return fmt.Errorf("telegram refused the bot (%d): %s", apiErr.Code, apiErr.Message)
 	case errors.As(err, &apiErr) && apiErr.Code >= 400 && apiErr.Code < http.StatusInternalServerError && apiErr.Code != http.StatusTooManyRequests:
 		return fmt.Errorf("%w: chat %d: %s", conversation.ErrUndeliverable, m.ChatID, apiErr.Message)
 	}

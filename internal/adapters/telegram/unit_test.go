@@ -2,6 +2,8 @@ package telegram
 
 import (
 	"encoding/json"
+	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"sync"
@@ -190,5 +192,21 @@ func TestHandoffRoute(t *testing.T) {
 		if key.Platform != Platform || key.Chat != strconv.FormatInt(tc.chat, 10) || r.Chat != tc.chat || r.Thread != tc.thread || r.Group != (tc.chat < 0) {
 			t.Errorf("HandoffRoute(%d, %d) = %+v, %+v", tc.chat, tc.thread, key, r)
 		}
+	}
+}
+
+// A token Telegram no longer accepts is not the reply's fault: Send reports a passing error,
+// so the reply waits for the operator instead of being dropped with every other.
+func TestSend_RefusedTokenKeepsTheReply(t *testing.T) {
+	fake := telegramtest.NewServer(t)
+	opts := testOptions(fake)
+	opts.Token = "999:revoked"
+	h := newHarness(t, fake, "", opts)
+	err := h.bot.Send(t.Context(), conversation.Delivery{ID: 1, Route: []byte(`{"c":111}`), Reply: conversation.Reply{Text: "hello"}})
+	if err == nil || errors.Is(err, conversation.ErrUndeliverable) {
+		t.Errorf("Send with a refused token: %v, want a passing error", err)
+	}
+	if strings.Contains(fmt.Sprint(err), "999:revoked") {
+		t.Errorf("the token is in the error: %v", err)
 	}
 }

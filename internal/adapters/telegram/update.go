@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf16"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
@@ -182,7 +183,15 @@ func translateMessage(u update, me tgbotapi.User) action {
 	if group {
 		r.ReplyTo, r.Owner = m.MessageID, sender
 	}
-	return action{chat: m.Chat.ID, in: &conversation.Inbound{Turn: turn(u, m.Chat.ID, sender, r), Input: input}}
+	return action{chat: m.Chat.ID, in: &conversation.Inbound{Turn: turn(u, m.Chat.ID, sender, r), Input: input, At: sentAt(m.Date)}}
+}
+
+// sentAt is a message's date (Unix seconds, from Telegram's clock), or zero if it has none.
+func sentAt(date int) time.Time {
+	if date <= 0 {
+		return time.Time{}
+	}
+	return time.Unix(int64(date), 0)
 }
 
 func hasMedia(m *tgbotapi.Message) bool {

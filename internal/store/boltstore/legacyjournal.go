@@ -78,8 +78,10 @@ func applyLegacyJournal(db *bolt.DB, log *slog.Logger) error {
 		}
 		if len(state) == 16 {
 			id, first := binary.BigEndian.Uint64(state), binary.BigEndian.Uint64(state[8:])
-			if present == 0 {
-				log.Warn("the database names journal files that are missing: what they held beyond its last checkpoint is lost", "files", paths)
+			if files[first%2] == nil {
+				// Opening without it would lose, silently, what it held beyond the last
+				// checkpoint, and apply the next generation over the gap.
+				return fmt.Errorf("%w: the journal file %s the database names is missing: put the journal files back beside it, or restore the database from a backup", conversation.ErrDamaged, paths[first%2])
 			}
 			torn := false
 			for gen := first; ; gen++ {

@@ -274,8 +274,8 @@ func TestOpen_DamagedJournalIsRefused(t *testing.T) {
 }
 
 // Journal files beside a file that does not name them (another database's, or a restored
-// backup's neighbours) are not applied, only removed. A file that names missing journal
-// files opens as it is.
+// backup's neighbours) are not applied, only removed. A file that names journal files that
+// are missing is refused as damaged: opening it would lose what they held, silently.
 func TestOpen_JournalOfAnotherFileIsNotApplied(t *testing.T) {
 	path, _ := copyFixture(t, "killed")
 	other := filepath.Join(t.TempDir(), "other.db")
@@ -294,9 +294,8 @@ func TestOpen_JournalOfAnotherFileIsNotApplied(t *testing.T) {
 	for _, suffix := range []string{".journal.0", ".journal.1"} {
 		os.Remove(path + suffix)
 	}
-	s = mustOpen(t, path, Options{})
-	if got := storedDialog(t, s, "0").LastText; got != "message 15 from 0" {
-		t.Errorf("dialog of 0: %q, want the file's own, %q", got, "message 15 from 0")
+	if _, err := Open(path, Options{}); !errors.Is(err, conversation.ErrDamaged) || !strings.Contains(err.Error(), ".journal.") {
+		t.Errorf("open with its journal deleted: %v, want ErrDamaged naming the journal file", err)
 	}
 }
 

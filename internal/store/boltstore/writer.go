@@ -43,8 +43,9 @@ func newWriter(db *bolt.DB) *writer {
 }
 
 // do runs fn in a transaction shared with the writes queued at the same time and returns
-// fn's error, or the commit's once the commit is durable. fn may run more than once (when
-// another write of its group fails). A write whose ctx is done before its turn is not run.
+// fn's error, or the commit's once the commit is durable, or ctx's error if ctx ends first
+// (the write may then still commit). fn may run more than once (when another write of its
+// group fails). A write whose ctx is done before its turn is not run.
 func (w *writer) do(ctx context.Context, fn func(*bolt.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -61,7 +62,15 @@ func (w *writer) do(ctx context.Context, fn func(*bolt.Tx) error) error {
 	case w.wake <- struct{}{}:
 	default: // a signal is pending already; run will see this write with it
 	}
-	return <-result
+	// A disk that stalls must not hold the caller past its deadline: a health probe then
+	// reports the stall. The write may still commit; a message's platform sends it again and
+	// finds it a duplicate, a delivered mark is marked again.
+	select {
+	case err := <-result:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // close commits the writes queued so far and stops; later writes fail.
