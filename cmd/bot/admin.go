@@ -3,6 +3,8 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,10 +15,13 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/paydoctor/bot/internal/conversation"
+	"github.com/paydoctor/bot/internal/dashboard"
 	"github.com/paydoctor/bot/internal/stats"
 	"github.com/paydoctor/bot/internal/store/boltstore"
 	"github.com/paydoctor/bot/internal/store/pgstore"
@@ -24,10 +29,107 @@ import (
 
 // The admin listener: a running bot holds bbolt's exclusive lock, so "bot stats" and
 // "bot backup" ask it over BOT_ADMIN_ADDR (a Unix socket or loopback, never the public
-// BOT_HTTP_ADDR) for the events and a copy of the file:
+// BOT_HTTP_ADDR) for the events and a copy of the file, and operators open its dashboard:
 //
 //	GET /events?since=RFC3339   one JSON event per line, oldest first
 //	GET /backup                 the database file, as of the moment of the request
+//	GET /dashboard?since=7d     the figures of bot stats as a page with charts (&lang=en)
+//
+// With BOT_ADMIN_TOKEN set, every request must carry it (Authorization: Bearer TOKEN), and
+// BOT_ADMIN_ADDR may then be a TCP address that is not loopback.
+
+// minAdminToken is the shortest BOT_ADMIN_TOKEN accepted, in bytes.
+const minAdminToken = 16
+
+// adminAddrFromEnv reads BOT_ADMIN_ADDR as parseAdminAddr does, and BOT_ADMIN_TOKEN: an
+// address that is not loopback is accepted only with a token.
+func adminAddrFromEnv(getenv func(string) string, db string) (AdminAddr, error) {
+	s := strings.TrimSpace(getenv("BOT_ADMIN_ADDR"))
+	token := adminToken(getenv)
+	if token != "" && len(token) < minAdminToken {
+		return AdminAddr{}, fmt.Errorf("BOT_ADMIN_TOKEN is %d characters long; use at least %d, such as the output of: openssl rand -hex 32", len(token), minAdminToken)
+	}
+	a, err := parseAdminAddr(s, db)
+	if err == nil {
+		return a, nil
+	}
+	host, port, serr := net.SplitHostPort(s)
+	if serr != nil || strings.HasPrefix(s, "unix:") {
+		return AdminAddr{}, err
+	}
+	if _, perr := strconv.ParseUint(port, 10, 16); perr != nil {
+		return AdminAddr{}, fmt.Errorf("%q: bad port", s)
+	}
+	if token == "" {
+		if host == "" {
+			host = "every interface"
+		}
+		return AdminAddr{}, fmt.Errorf("%q is not a loopback address (it listens on %s): the admin listener hands out the whole database, so it listens there only with BOT_ADMIN_TOKEN set, required on every request as Authorization: Bearer TOKEN; or use a Unix socket or 127.0.0.1", s, host)
+	}
+	return AdminAddr{Network: "tcp", Addr: s}, nil
+}
+
+// adminToken is BOT_ADMIN_TOKEN: when set, the admin listener requires it and "bot stats" and
+// "bot backup" send it.
+func adminToken(getenv func(string) string) string {
+	return strings.TrimSpace(getenv("BOT_ADMIN_TOKEN"))
+}
+
+// adminHandler serves the admin endpoints of store, behind the token when there is one.
+func (m *Main) adminHandler(store *boltstore.Store, log *slog.Logger) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /events", func(w http.ResponseWriter, r *http.Request) {
+		var since time.Time
+		if s := r.URL.Query().Get("since"); s != "" {
+			var err error
+			if since, err = time.Parse(time.RFC3339Nano, s); err != nil {
+				http.Error(w, "since: "+err.Error(), http.StatusBadRequest)
+				return
+			}
+		}
+		w.Header().Set("Content-Type", "application/x-ndjson")
+		bw := bufio.NewWriter(w)
+		enc := json.NewEncoder(bw)
+		err := store.Events(r.Context(), since, func(e conversation.Event) error { return enc.Encode(e) })
+		if err != nil {
+			log.Error("admin: read events", "err", err)
+			return // the client sees a cut stream without the trailer
+		}
+		bw.WriteString(eventsTrailer + "\n")
+		bw.Flush()
+	})
+	mux.HandleFunc("GET /backup", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/octet-stream")
+		n, err := store.Backup(w)
+		if err != nil {
+			log.Error("admin: backup", "err", err, "bytes", n)
+			return
+		}
+		log.Info("admin: backup sent", "bytes", n)
+	})
+	// The same events and the same computation as "bot stats": stats.Compute over Events.
+	mux.Handle("GET /dashboard", &dashboard.Handler{Events: store.Events, Lang: m.Config.Lang, Period: parsePeriod})
+	if token := adminToken(m.getenv); token != "" {
+		return requireToken(token, mux)
+	}
+	return mux
+}
+
+// requireToken lets through only requests with "Authorization: Bearer token".
+func requireToken(token string, next http.Handler) http.Handler {
+	want := sha256.Sum256([]byte(token))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		scheme, got, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+		// Hashes of equal length: the comparison takes the same time whatever was sent.
+		sum := sha256.Sum256([]byte(strings.TrimSpace(got)))
+		if !strings.EqualFold(scheme, "Bearer") || subtle.ConstantTimeCompare(sum[:], want[:]) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="paydoctor admin"`)
+			http.Error(w, "this admin listener needs BOT_ADMIN_TOKEN, as Authorization: Bearer TOKEN", http.StatusUnauthorized)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
 
 type adminServer struct {
 	srv *http.Server
@@ -57,36 +159,7 @@ func (m *Main) listenAdmin(store *boltstore.Store, log *slog.Logger) (*adminServ
 			return nil, fmt.Errorf("BOT_ADMIN_ADDR %s: %w", a, err)
 		}
 	}
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /events", func(w http.ResponseWriter, r *http.Request) {
-		var since time.Time
-		if s := r.URL.Query().Get("since"); s != "" {
-			if since, err = time.Parse(time.RFC3339Nano, s); err != nil {
-				http.Error(w, "since: "+err.Error(), http.StatusBadRequest)
-				return
-			}
-		}
-		w.Header().Set("Content-Type", "application/x-ndjson")
-		bw := bufio.NewWriter(w)
-		enc := json.NewEncoder(bw)
-		err := store.Events(r.Context(), since, func(e conversation.Event) error { return enc.Encode(e) })
-		if err != nil {
-			log.Error("admin: read events", "err", err)
-			return // the client sees a cut stream without the trailer
-		}
-		bw.WriteString(eventsTrailer + "\n")
-		bw.Flush()
-	})
-	mux.HandleFunc("GET /backup", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/octet-stream")
-		n, err := store.Backup(w)
-		if err != nil {
-			log.Error("admin: backup", "err", err, "bytes", n)
-			return
-		}
-		log.Info("admin: backup sent", "bytes", n)
-	})
-	return &adminServer{srv: &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}, ln: ln}, nil
+	return &adminServer{srv: &http.Server{Handler: m.adminHandler(store, log), ReadHeaderTimeout: 10 * time.Second}, ln: ln}, nil
 }
 
 // eventsTrailer ends a complete /events stream, so that a cut one is not taken for all.
@@ -107,13 +180,17 @@ var errNoBot = errors.New("no bot is running")
 
 // askBot makes a GET request to the running bot's admin listener. It returns errNoBot when
 // nothing listens there.
-func askBot(ctx context.Context, a AdminAddr, path string) (*http.Response, error) {
+// With token set it is sent as the bearer token.
+func askBot(ctx context.Context, a AdminAddr, token, path string) (*http.Response, error) {
 	if a.Network == "" {
 		return nil, errNoBot
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://admin"+path, nil)
 	if err != nil {
 		return nil, err
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	resp, err := adminClient(a).Do(req)
 	if err != nil {
@@ -125,6 +202,9 @@ func askBot(ctx context.Context, a AdminAddr, path string) (*http.Response, erro
 	if resp.StatusCode != http.StatusOK {
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
 		resp.Body.Close()
+		if resp.StatusCode == http.StatusUnauthorized {
+			return nil, fmt.Errorf("BOT_ADMIN_ADDR %s: the bot refused the request (%s): run this with the BOT_ADMIN_TOKEN the bot has", a, resp.Status)
+		}
 		return nil, fmt.Errorf("BOT_ADMIN_ADDR %s: %s: %s", a, resp.Status, b)
 	}
 	return resp, nil
@@ -173,7 +253,7 @@ func (m *Main) events(ctx context.Context, since time.Time, fn func(conversation
 		defer s.Close()
 		return s.Events(ctx, since, fn)
 	}
-	resp, err := askBot(ctx, m.Config.Admin, path)
+	resp, err := askBot(ctx, m.Config.Admin, adminToken(m.getenv), path)
 	if errors.Is(err, errNoBot) {
 		s, err := m.openStopped()
 		if err != nil {
@@ -257,7 +337,7 @@ func (m *Main) runBackup(ctx context.Context) error {
 
 // copyDB copies the database from the running bot to w; errNoBot if none runs.
 func (m *Main) copyDB(ctx context.Context, w io.Writer) (int64, error) {
-	resp, err := askBot(ctx, m.Config.Admin, "/backup")
+	resp, err := askBot(ctx, m.Config.Admin, adminToken(m.getenv), "/backup")
 	if err != nil {
 		return 0, err
 	}

@@ -139,8 +139,12 @@ Environment (flags win over the environment):
   BOT_EVENTS_TTL           events behind bot stats are kept this long (--events-ttl); 0 keeps
                            them forever                                      default: 4320h (180 days)
   BOT_HTTP_ADDR            listen address for webhooks, /healthz, /metrics   default: :8080
-  BOT_ADMIN_ADDR           where a running bot answers stats and backup: a Unix socket path
-                           (unix:PATH or /PATH), a loopback host:port, or off default: <BOT_DB>.admin.sock
+  BOT_ADMIN_ADDR           where a running bot answers stats, backup and /dashboard: a Unix socket
+                           path (unix:PATH or /PATH), a loopback host:port, another host:port
+                           with a token (see below), or off                  default: <BOT_DB>.admin.sock
+  BOT_ADMIN_TOKEN          bearer token every admin request must then carry (Authorization:
+                           Bearer ...); needed for a BOT_ADMIN_ADDR that is not loopback;
+                           16+ characters                                    default: unset
   BOT_LOG_FORMAT           text or json                                      default: text on a terminal, else json
   BOT_LOG_LEVEL            debug, info, warn or error                        default: info when serving, else warn
 
@@ -258,7 +262,7 @@ func (m *Main) ParseFlags(args []string) error {
 			return fmt.Errorf("BOT_HTTP_ADDR %q: want host:port or :port, such as :8080", c.HTTPAddr)
 		}
 	}
-	if c.Admin, err = parseAdminAddr(m.getenv("BOT_ADMIN_ADDR"), c.DB); err != nil {
+	if c.Admin, err = adminAddrFromEnv(m.getenv, c.DB); err != nil {
 		return fmt.Errorf("BOT_ADMIN_ADDR: %w", err)
 	}
 	if c.Telegram, err = telegramConfigFromEnv(m.getenv); err != nil {
@@ -383,11 +387,12 @@ func (m *Main) chat(ctx context.Context, svc *conversation.Service, log *slog.Lo
 		return err
 	}
 	hubCtx, stopHub := context.WithCancel(context.WithoutCancel(ctx))
-	hubDone := make(chan error, 1)
-	go func() { hubDone <- hub.Run(hubCtx) }()
+	hubDone := make(chan struct{})
+	go func() { hub.Run(hubCtx); close(hubDone) }()
 	err := chat.Run(ctx)
 	stopHub()
-	return errors.Join(err, <-hubDone)
+	<-hubDone
+	return err
 }
 
 // platformEnv is what a platform's setup is given.
@@ -442,8 +447,14 @@ func (m *Main) serve(ctx context.Context, env platformEnv, platforms []func(cont
 		}
 	}
 
+	// The hub stops last: first the adapters stop taking updates and the HTTP server its
+	// requests, each waiting for the commits it asked for; then the dispatcher and the
+	// outboxes, which send what they can.
+	hubCtx, stopHub := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopHub()
+	hubDone := make(chan struct{})
+	go func() { env.hub.Run(hubCtx); close(hubDone) }()
 	g, ctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return env.hub.Run(ctx) })
 	g.Go(func() error { env.health.probe(ctx, healthProbeEvery); return nil })
 	for _, run := range platforms {
 		g.Go(func() error { return run(ctx) })
@@ -476,7 +487,10 @@ func (m *Main) serve(ctx context.Context, env platformEnv, platforms []func(cont
 		adminAddr = m.Config.Admin.String()
 	}
 	env.log.Info("serving", "http", ln.Addr().String(), "admin", adminAddr, "store", m.storeName())
-	return g.Wait()
+	err = g.Wait()
+	stopHub()
+	<-hubDone
+	return err
 }
 
 func (m *Main) loadKB() (*kb.KB, error) {

@@ -226,8 +226,9 @@ type turn struct {
 
 func (t turn) record(kind EventKind, solution string) {
 	if *t.events == nil {
-		// A step records at most three events (started; diagnosed or failed; shown).
-		*t.events = make([]Event, 0, 3)
+		// A step records at most four events (what free text became; started; diagnosed or
+		// failed; shown).
+		*t.events = make([]Event, 0, 4)
 	}
 	*t.events = append(*t.events, Event{Kind: kind, Lang: t.d.Lang, Outcome: t.d.Outcome, Cause: t.d.Cause, Solution: solution, At: t.now})
 }
@@ -274,10 +275,13 @@ func (t turn) freeText(text string) Reply {
 	}
 	if matches := t.relevant(t.e.kb.Recognize(text)); len(matches) > 0 {
 		if near := t.closeMatches(matches); len(near) > 1 {
+			t.record(EventClarified, "")
 			return t.clarify(near)
 		}
+		t.record(EventRecognized, "")
 		return t.recognized(matches[0].Target)
 	}
+	t.record(EventNotUnderstood, "")
 	if t.d.Stage == StageNew {
 		return t.start()
 	}

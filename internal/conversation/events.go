@@ -12,6 +12,11 @@ const (
 	EventWorked    EventKind = "worked"    // the person said a solution worked
 	EventFailed    EventKind = "failed"    // the person said a solution did not work
 	EventHandoff   EventKind = "handoff"   // the person asked for a human
+
+	// What became of free text (not commands, not numbers picking a choice).
+	EventRecognized    EventKind = "recognized"     // it led to one target
+	EventClarified     EventKind = "clarified"      // it matched several closely: the bot asked which
+	EventNotUnderstood EventKind = "not_understood" // it matched nothing the bot could act on
 )
 
 // Event is one thing that happened in a dialog. It holds IDs only, never what people typed.

@@ -1,7 +1,8 @@
 // Package stats adds up the events dialogs record (conversation.Event) into the figures a
 // community needs to improve the knowledge base: dialogs started, diagnoses by cause, and per
 // solution how often it was shown, worked and did not work, per platform and language, plus
-// handoffs to humans. "bot stats" prints them.
+// handoffs to humans. "bot stats" prints them, and the admin listener's dashboard draws them
+// (internal/dashboard): both from one Report, so the page and "bot stats --json" agree.
 //
 // Events carry IDs only, never what people typed, so neither does a report.
 package stats
@@ -60,6 +61,37 @@ type Solution struct {
 	Failed int    `json:"failed"`
 }
 
+// Day is the figures of one day, UTC.
+type Day struct {
+	Date string `json:"date"` // 2006-01-02
+	Totals
+	// Causes counts the day's diagnoses by cause ID, as Report.Causes does.
+	Causes []Count `json:"causes"`
+}
+
+// Handoff is one request for a human (EventHandoff).
+type Handoff struct {
+	At       time.Time `json:"at"`
+	Platform string    `json:"platform"`
+	Lang     string    `json:"lang"`
+	Outcome  string    `json:"outcome,omitempty"`
+	Cause    string    `json:"cause,omitempty"`
+}
+
+// MaxHandoffs is how many handoffs a Report lists, the newest; Totals.Handoffs counts them
+// all.
+const MaxHandoffs = 100
+
+// FreeText is what the recogniser made of the free text people sent.
+type FreeText struct {
+	Recognized    int `json:"recognized"`
+	Clarified     int `json:"clarified"`
+	NotUnderstood int `json:"not_understood"`
+}
+
+// Total is how many free texts the recogniser handled.
+func (f FreeText) Total() int { return f.Recognized + f.Clarified + f.NotUnderstood }
+
 // Group is the totals of one platform or one language.
 type Group struct {
 	Name string `json:"name"`
@@ -77,6 +109,11 @@ type Report struct {
 	Solutions []Solution `json:"solutions"`
 	Platforms []Group    `json:"platforms"`
 	Languages []Group    `json:"languages"`
+	// Days are the days with events, oldest first; Daily fills in the others.
+	Days []Day `json:"days"`
+	// Handoffs are the requests for a human, newest first, at most MaxHandoffs.
+	Handoffs []Handoff `json:"handoffs"`
+	FreeText FreeText  `json:"free_text"`
 }
 
 // Builder adds events up into a Report. The zero value is ready to use.
@@ -87,21 +124,53 @@ type Builder struct {
 	solutions map[string]*Solution
 	platforms map[string]*Totals
 	languages map[string]*Totals
+	days      map[string]*day
+	handoffs  []Handoff
+	freeText  FreeText
 }
+
+type day struct {
+	totals Totals
+	causes map[string]int
+}
+
+// dayOf is the UTC date of t, as Day.Date has it.
+func dayOf(t time.Time) string { return t.UTC().Format(time.DateOnly) }
 
 // Add counts one event.
 func (b *Builder) Add(e conversation.Event) {
 	if b.causes == nil {
 		b.causes, b.outcomes = map[string]int{}, map[string]int{}
 		b.solutions, b.platforms, b.languages = map[string]*Solution{}, map[string]*Totals{}, map[string]*Totals{}
+		b.days = map[string]*day{}
+	}
+	switch e.Kind {
+	case conversation.EventRecognized:
+		b.freeText.Recognized++
+		return
+	case conversation.EventClarified:
+		b.freeText.Clarified++
+		return
+	case conversation.EventNotUnderstood:
+		b.freeText.NotUnderstood++
+		return
 	}
 	b.totals.add(e)
 	group(b.platforms, e.Platform).add(e)
 	group(b.languages, e.Lang).add(e)
+	d := b.days[dayOf(e.At)]
+	if d == nil {
+		d = &day{causes: map[string]int{}}
+		b.days[dayOf(e.At)] = d
+	}
+	d.totals.add(e)
 	switch e.Kind {
+	case conversation.EventHandoff:
+		b.handoffs = append(b.handoffs, Handoff{At: e.At, Platform: e.Platform, Lang: e.Lang, Outcome: e.Outcome, Cause: e.Cause})
 	case conversation.EventDiagnosed:
 		b.causes[e.Cause]++
 		b.outcomes[e.Outcome]++
+		d.causes[e.Cause]++
 	case conversation.EventShown, conversation.EventWorked, conversation.EventFailed:
 		s := b.solutions[e.Solution]
 		if s == nil {
@@ -132,7 +201,19 @@ func group(m map[string]*Totals, name string) *Totals {
 // ID.
 func (b *Builder) Report(since time.Time) Report {
 	r := Report{Since: since, Totals: b.totals, Causes: counts(b.causes), Outcomes: counts(b.outcomes),
-		Solutions: []Solution{}, Platforms: groups(b.platforms), Languages: groups(b.languages)}
+		Solutions: []Solution{}, Platforms: groups(b.platforms), Languages: groups(b.languages),
+		Days: []Day{}, Handoffs: slices.Clone(b.handoffs), FreeText: b.freeText}
+	for date, d := range b.days {
+		r.Days = append(r.Days, Day{Date: date, Totals: d.totals, Causes: counts(d.causes)})
+	}
+	slices.SortFunc(r.Days, func(a, b Day) int { return cmp.Compare(a.Date, b.Date) })
+	if r.Handoffs == nil {
+		r.Handoffs = []Handoff{}
+	}
+	slices.SortStableFunc(r.Handoffs, func(a, b Handoff) int { return b.At.Compare(a.At) })
+	if len(r.Handoffs) > MaxHandoffs {
+		r.Handoffs = r.Handoffs[:MaxHandoffs]
+	}
 	for _, s := range b.solutions {
 		r.Solutions = append(r.Solutions, *s)
 	}
@@ -140,6 +221,29 @@ func (b *Builder) Report(since time.Time) Report {
 		return cmp.Or(cmp.Compare(b.Shown, a.Shown), cmp.Compare(b.Worked, a.Worked), cmp.Compare(a.ID, b.ID))
 	})
 	return r
+}
+
+// Daily returns one Day for each UTC date from first's to last's, oldest first: the Day of
+// r.Days for a date that has one, an empty Day otherwise.
+func (r Report) Daily(first, last time.Time) []Day {
+	have := make(map[string]Day, len(r.Days))
+	for _, d := range r.Days {
+		have[d.Date] = d
+	}
+	var out []Day
+	end := dayOf(last)
+	for t := first.UTC(); ; t = t.AddDate(0, 0, 1) {
+		date := dayOf(t)
+		if date > end {
+			break
+		}
+		d, ok := have[date]
+		if !ok {
+			d = Day{Date: date, Causes: []Count{}}
+		}
+		out = append(out, d)
+	}
+	return out
 }
 
 func counts(m map[string]int) []Count {
@@ -220,6 +324,16 @@ func (r Report) WriteText(w io.Writer) error {
 	}
 	if err := tw.Flush(); err != nil {
 		return err
+	}
+
+	if f := r.FreeText; f.Total() > 0 {
+		section(w, "Free text")
+		p("recognised\t%d\n", f.Recognized)
+		p("clarified\t%d\t%s\n", f.Clarified, rate(f.Clarified, f.Total()))
+		p("not understood\t%d\n", f.NotUnderstood)
+		if err := tw.Flush(); err != nil {
+			return err
+		}
 	}
 
 	for _, g := range []struct {

@@ -6,6 +6,8 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -190,5 +192,99 @@ func TestReport_Golden(t *testing.T) {
 		if !bytes.Equal(got.Bytes(), want) {
 			t.Errorf("%s differs; got:\n%s", path, got.String())
 		}
+	}
+}
+
+// The per-day figures add up to the totals, and Daily fills the days between with zeros.
+func TestCompute_Days(t *testing.T) {
+	r, err := stats.Compute(source, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []stats.Day{
+		{Date: "2025-03-01", Totals: stats.Totals{Started: 2, Diagnosed: 2, Shown: 4, Worked: 1, Failed: 3, Handoffs: 1},
+			Causes: []stats.Count{{ID: "account-settings", Count: 1}, {ID: "cross-border-restricted", Count: 1}}},
+		{Date: "2025-03-03", Totals: stats.Totals{Started: 1, Diagnosed: 1, Shown: 1}, Causes: []stats.Count{{ID: "", Count: 1}}},
+	}
+	if !reflect.DeepEqual(r.Days, want) {
+		t.Errorf("days %+v, want %+v", r.Days, want)
+	}
+	var sum stats.Totals
+	for _, d := range r.Days {
+		sum.Started += d.Started
+		sum.Diagnosed += d.Diagnosed
+		sum.Shown += d.Shown
+		sum.Worked += d.Worked
+		sum.Failed += d.Failed
+		sum.Handoffs += d.Handoffs
+	}
+	if sum != r.Totals {
+		t.Errorf("the days add up to %+v, the totals are %+v", sum, r.Totals)
+	}
+
+	daily := r.Daily(t0.Add(-24*time.Hour), t0.Add(3*24*time.Hour))
+	var dates []string
+	for _, d := range daily {
+		dates = append(dates, d.Date)
+	}
+	if want := []string{"2025-02-28", "2025-03-01", "2025-03-02", "2025-03-03", "2025-03-04"}; !slices.Equal(dates, want) {
+		t.Fatalf("Daily dates %v, want %v", dates, want)
+	}
+	if daily[1].Started != 2 || daily[3].Started != 1 || daily[0].Started != 0 || daily[2].Diagnosed != 0 || daily[2].Causes == nil {
+		t.Errorf("Daily %+v", daily)
+	}
+	// A day in the middle of the last one: still that date, once.
+	if d := r.Daily(t0, t0.Add(time.Hour)); len(d) != 1 || d[0].Date != "2025-03-01" {
+		t.Errorf("Daily of one day: %+v", d)
+	}
+}
+
+// Handoffs are listed newest first, at most MaxHandoffs of them; free text is counted apart.
+func TestCompute_HandoffsAndFreeText(t *testing.T) {
+	var events []conversation.Event
+	for i := range stats.MaxHandoffs + 5 {
+		events = append(events, ev(i, handoff, "telegram", "en", "account", "account-settings", ""))
+	}
+	events = append(events,
+		ev(1, conversation.EventRecognized, "slack", "en", "", "", ""),
+		ev(2, conversation.EventRecognized, "slack", "en", "", "", ""),
+		ev(3, conversation.EventClarified, "slack", "en", "", "", ""),
+		ev(4, conversation.EventNotUnderstood, "slack", "en", "", "", ""),
+	)
+	r, err := stats.Compute(func(since time.Time, fn func(conversation.Event) error) error {
+		for _, e := range events {
+			if err := fn(e); err != nil {
+				return err
+			}
+		}
+		return nil
+	}, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Totals.Handoffs != stats.MaxHandoffs+5 || len(r.Handoffs) != stats.MaxHandoffs {
+		t.Fatalf("%d handoffs counted, %d listed", r.Totals.Handoffs, len(r.Handoffs))
+	}
+	if newest := t0.Add(time.Duration(stats.MaxHandoffs+4) * time.Minute); !r.Handoffs[0].At.Equal(newest) ||
+		r.Handoffs[0].Cause != "account-settings" || r.Handoffs[0].Platform != "telegram" {
+		t.Errorf("first handoff %+v, want the newest, at %v", r.Handoffs[0], newest)
+	}
+	for i := 1; i < len(r.Handoffs); i++ {
+		if r.Handoffs[i].At.After(r.Handoffs[i-1].At) {
+			t.Fatalf("handoffs not newest first at %d", i)
+		}
+	}
+	if want := (stats.FreeText{Recognized: 2, Clarified: 1, NotUnderstood: 1}); r.FreeText != want || r.FreeText.Total() != 4 {
+		t.Errorf("free text %+v, want %+v", r.FreeText, want)
+	}
+	if r.Totals.Started != 0 || len(r.Platforms) != 1 {
+		t.Errorf("free-text events counted as dialog events: %+v %+v", r.Totals, r.Platforms)
+	}
+	var text bytes.Buffer
+	if err := r.WriteText(&text); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(text.Bytes(), []byte("clarified")) {
+		t.Errorf("text report without the free text:\n%s", text.String())
 	}
 }
