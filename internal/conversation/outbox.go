@@ -125,9 +125,29 @@ func (o *Outbox) Run(ctx context.Context) {
 		return
 	}
 	RunElected(ctx, o.opts.Elector, "sender:"+o.opts.Platform, o.log, func(ctx context.Context) error {
+		o.releaseStaleHolds(ctx)
 		o.serve(ctx)
 		return nil
 	})
+}
+
+// releaseStaleHolds gives up, at the start of a term as the platform's one sender, the holds
+// a past term left on the oldest replies (its sender died, or could not give them back with
+// the database unreachable): held, they would let a person's newer replies overtake them
+// until their lease ran out. The holds are on the oldest replies, since senders claim
+// oldest first; a few windows' worth are looked at.
+func (o *Outbox) releaseStaleHolds(ctx context.Context) {
+	pending, err := o.store.Pending(ctx, o.opts.Platform, 2*o.opts.Window)
+	if err != nil || len(pending) == 0 {
+		return // the holds run out by themselves
+	}
+	ids := make([]uint64, len(pending))
+	for i, d := range pending {
+		ids[i] = d.ID
+	}
+	if err := o.store.Unclaim(ctx, ids...); err != nil {
+		o.log.Warn("give up the holds of a past term; they run out by themselves", "err", err)
+	}
 }
 
 // chatLane is one chat's replies held in memory, in commit order, with its pace.
@@ -279,7 +299,12 @@ func (r *outboxRun) claimUntil(ctx context.Context) {
 		case <-r.o.wake:
 		case <-ticker.C:
 			r.mu.Lock()
-			r.rewind = true
+			// While chats were passed over for a full lane, a pass from the start would only
+			// claim and give back their backlog again; the first of their lanes to empty
+			// starts it.
+			if len(r.skipped) == 0 {
+				r.rewind = true
+			}
 			r.forgetIdle(time.Now())
 			r.mu.Unlock()
 		}

@@ -52,6 +52,18 @@ func (m *memOutbox) Claim(_ context.Context, platform string, after uint64, limi
 	return out, nil
 }
 
+func (m *memOutbox) Pending(_ context.Context, platform string, limit int) ([]conversation.Delivery, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []conversation.Delivery
+	for id := uint64(1); id <= m.next && len(out) < limit; id++ {
+		if d, ok := m.entries[id]; ok && d.Key.Platform == platform {
+			out = append(out, d)
+		}
+	}
+	return out, nil
+}
+
 func (m *memOutbox) Unclaim(_ context.Context, ids ...uint64) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -428,5 +440,23 @@ func TestOutbox_SentButUnmarkedSurvivesALostRole(t *testing.T) {
 	eventually(t, "the five marked", func() bool { return store.waiting() == 0 })
 	if n := sender.sent.Load(); n != 5 {
 		t.Errorf("%d sends for 5 replies: the new term sent again what the last one could not mark", n)
+	}
+}
+
+// A sender elected anew gives up the holds a past term left (its sender died, or could not
+// give them back), so that a person's newer reply does not overtake an older one still held.
+func TestOutbox_NewTermReleasesStaleHolds(t *testing.T) {
+	store := newMemOutbox()
+	store.add("c", 0)
+	store.add("c", 1)
+	// A past term claimed the first reply and died holding it.
+	if got, _ := store.Claim(context.Background(), "test", 0, 1); len(got) != 1 {
+		t.Fatal("could not claim the first reply")
+	}
+	sender := newChatSender(nil)
+	runOutbox(t, conversation.NewOutbox(store, conversation.OutboxOptions{Platform: "test", Sender: sender, Elector: &flakyRole{}}))
+	eventually(t, "both sent", func() bool { return store.waiting() == 0 })
+	if got := sender.of("c"); !slices.Equal(got, []int{0, 1}) {
+		t.Errorf("the chat got %v, want [0 1]: the newer reply overtook the one a past term held", got)
 	}
 }
