@@ -2,7 +2,9 @@ package slack
 
 import (
 	"regexp"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/paydoctor/bot/internal/conversation"
 	"github.com/slack-go/slack"
@@ -98,6 +100,7 @@ func eventJob(ev slackevents.EventsAPIEvent) (job, bool) {
 			in: conversation.Inbound{
 				Turn:  conversation.Turn{Key: conversation.Key{Chat: chatID(ev.TeamID, e.Channel), User: e.User}, InboundID: inbound},
 				Input: messageInput(stripMentions(e.Text), len(e.Files) > 0, true),
+				At:    tsTime(e.TimeStamp),
 			},
 			route: route{Mode: modePost, Channel: e.Channel, Thread: thread},
 		}, true
@@ -123,11 +126,24 @@ func eventJob(ev slackevents.EventsAPIEvent) (job, bool) {
 			in: conversation.Inbound{
 				Turn:  conversation.Turn{Key: conversation.Key{Chat: chatID(ev.TeamID, e.Channel), User: e.User}, InboundID: inbound},
 				Input: messageInput(e.Text, messageHasFiles(e) || e.SubType == "file_share", false),
+				At:    tsTime(e.TimeStamp),
 			},
 			route: route{Mode: modePost, Channel: e.Channel, Thread: e.ThreadTimeStamp},
 		}, true
 	}
 	return job{}, false
+}
+
+// tsTime is when a message with Slack timestamp ts ("1700000000.000100", seconds on Slack's
+// clock) was sent, or zero if ts is not one.
+func tsTime(ts string) time.Time {
+	sec, frac, _ := strings.Cut(ts, ".")
+	s, err := strconv.ParseInt(sec, 10, 64)
+	if err != nil || s <= 0 {
+		return time.Time{}
+	}
+	us, _ := strconv.ParseInt(frac, 10, 64) // microseconds, or 0
+	return time.Unix(s, us*int64(time.Microsecond))
 }
 
 // messageInput: text is text; a file without text is unsupported; an empty @mention asks

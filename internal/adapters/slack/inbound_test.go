@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/paydoctor/bot/internal/conversation"
@@ -90,5 +91,20 @@ func TestBlocks_Limits(t *testing.T) {
 	}
 	if !strings.HasSuffix(text.String(), "&lt;&amp;&gt;") {
 		t.Error("mrkdwn not escaped")
+	}
+}
+
+// Messages carry when Slack says they were sent, which the flood guard paces people by.
+func TestTsTime(t *testing.T) {
+	for ts, want := range map[string]time.Time{
+		"1700000000.000100": time.Unix(1700000000, 100*int64(time.Microsecond)),
+		"1700000000":        time.Unix(1700000000, 0),
+		"":                  {},
+		"not a ts":          {},
+		"-5.1":              {},
+	} {
+		if got := tsTime(ts); !got.Equal(want) {
+			t.Errorf("tsTime(%q) = %v, want %v", ts, got, want)
+		}
 	}
 }
