@@ -192,6 +192,13 @@ func (d *Dispatcher) work(ctx context.Context, q chan job) {
 		select {
 		case <-ctx.Done():
 		case j := <-q:
+			// Forget the failures of people who never came back (Slack gives up after
+			// three tries): the map holds those of the last failureHold only.
+			for k, f := range failed {
+				if d.opts.Now().Sub(f.at) >= failureHold {
+					delete(failed, k)
+				}
+			}
 			if f, ok := failed[j.in.Key]; ok {
 				if j.in.InboundID != f.inboundID && d.opts.Now().Sub(f.at) < failureHold {
 					j.done(ErrEarlierFailed)
@@ -363,20 +370,6 @@ func (g *FloodGuard) Record(k Key, now time.Time, verdict FloodVerdict) {
 	case FloodWarn:
 		s.warned = true
 	}
-}
-
-// Check records a message from k at now and says what to do with it: Peek and Record in one.
-func (g *FloodGuard) Check(k Key, now time.Time) FloodVerdict {
-	v := g.Peek(k, now)
-	g.Record(k, now, v)
-	return v
-}
-
-// People reports how many people the guard holds a pace for.
-func (g *FloodGuard) People() int {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return len(g.people)
 }
 
 // sweep forgets people quiet for a whole window, so the map holds only the active ones.

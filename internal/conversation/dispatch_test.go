@@ -429,3 +429,23 @@ func TestDispatcher_FloodPacedBySendingTime(t *testing.T) {
 		}
 	}
 }
+
+// The flood guard holds only the people active within its window: 100,000 people who each
+// wrote once are forgotten a window later.
+func TestFloodGuard_ForgetsQuietPeople(t *testing.T) {
+	g := conversation.NewFloodGuard(5, 10*time.Second)
+	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	for i := range 100_000 {
+		k := conversation.Key{Platform: "test", Chat: fmt.Sprint(i), User: fmt.Sprint(i)}
+		g.Record(k, now, g.Peek(k, now))
+	}
+	if n := conversation.People(g); n != 100_000 {
+		t.Fatalf("%d people held, want 100000 right after they wrote", n)
+	}
+	later := now.Add(11 * time.Second)
+	k := conversation.Key{Platform: "test", Chat: "new", User: "new"}
+	g.Record(k, later, g.Peek(k, later))
+	if n := conversation.People(g); n != 1 {
+		t.Errorf("%d people held a window later, want only the one who just wrote", n)
+	}
+}

@@ -10,3 +10,10 @@ func Held(o *Outbox) int {
 	defer r.mu.Unlock()
 	return len(r.held)
 }
+
+// People reports how many people g holds a pace for.
+func People(g *FloodGuard) int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return len(g.people)
+}
