@@ -340,14 +340,14 @@ func TestPostgres_StartsBeforeTheDatabase(t *testing.T) {
 	eventually(t, "/healthz answers 200", func() bool { code, _ := get(t, "http://"+addr+"/healthz"); return code == http.StatusOK })
 }
 
-// Telegram long polling on PostgreSQL: while the database is unreachable the update is not
-// confirmed to Telegram and not answered; once it is back the update is answered, once.
-func TestPostgres_TelegramUpdateWaitsForTheDatabase(t *testing.T) {
+// telegramOnProxiedPostgres starts the bot polling the fake Bot API it returns, on a fresh
+// PostgreSQL schema reached through the proxy it returns; base is its HTTP address.
+func telegramOnProxiedPostgres(t *testing.T) (px *proxy, fake *telegramtest.Server, base string) {
+	t.Helper()
 	dsn := pgtest.FreshSchema(t)
-	px := newProxy(t, pgTarget(t, dsn))
-	fake := telegramtest.NewServer(t)
+	px = newProxy(t, pgTarget(t, dsn))
+	fake = telegramtest.NewServer(t)
 	addr := freeAddr(t)
-	base := "http://" + addr
 	startBot(t, map[string]string{
 		"TELEGRAM_BOT_TOKEN":    telegramtest.Token,
 		"TELEGRAM_API_ENDPOINT": fake.Endpoint(),
@@ -356,6 +356,13 @@ func TestPostgres_TelegramUpdateWaitsForTheDatabase(t *testing.T) {
 		"BOT_DB":                filepath.Join(t.TempDir(), "unused.db"),
 		"BOT_LANG":              "en",
 	})
+	return px, fake, "http://" + addr
+}
+
+// Telegram long polling on PostgreSQL: while the database is unreachable the update is not
+// confirmed to Telegram and not answered; once it is back the update is answered, once.
+func TestPostgres_TelegramUpdateWaitsForTheDatabase(t *testing.T) {
+	px, fake, base := telegramOnProxiedPostgres(t)
 	eventually(t, "/healthz answers 200", func() bool { code, _ := get(t, base+"/healthz"); return code == http.StatusOK })
 	ann := telegramtest.User{ID: 7, FirstName: "Ann", Lang: "en"}
 	fake.AddUpdate(telegramtest.PrivateText(ann, "/start"))
@@ -392,19 +399,7 @@ func TestPostgres_OutageWhilePeopleWrite(t *testing.T) {
 	if testing.Short() {
 		t.Skip("a 15-second outage")
 	}
-	dsn := pgtest.FreshSchema(t)
-	px := newProxy(t, pgTarget(t, dsn))
-	fake := telegramtest.NewServer(t)
-	addr := freeAddr(t)
-	base := "http://" + addr
-	startBot(t, map[string]string{
-		"TELEGRAM_BOT_TOKEN":    telegramtest.Token,
-		"TELEGRAM_API_ENDPOINT": fake.Endpoint(),
-		"BOT_HTTP_ADDR":         addr,
-		"BOT_POSTGRES_URL":      throughProxy(t, dsn, px.addr),
-		"BOT_DB":                filepath.Join(t.TempDir(), "unused.db"),
-		"BOT_LANG":              "en",
-	})
+	px, fake, base := telegramOnProxiedPostgres(t)
 	healthz := func() int { code, _ := get(t, base+"/healthz"); return code }
 	eventually(t, "/healthz answers 200", func() bool { return healthz() == http.StatusOK })
 	people := []telegramtest.User{{ID: 71, FirstName: "Ann", Lang: "en"}, {ID: 72, FirstName: "Bo", Lang: "en"}, {ID: 73, FirstName: "Cy", Lang: "en"}}
