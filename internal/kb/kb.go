@@ -109,6 +109,10 @@ type KB struct {
 	// sources are the messages as the locale files define them, the last file's winning.
 	sources    map[textKey]*i18n.Message
 	recognizer recognizer
+	// codes is the exact table of Stripe codes (phrases/stripe.toml), and codePhrases the
+	// phrases it added, checked against all others once every file is read.
+	codes       []stripeCode
+	codePhrases []codePhrase
 }
 
 // Load reads the knowledge base from base, with the files of overlay (if not nil) taking

@@ -61,7 +61,8 @@ func (k *KB) loadPhrases(base, overlay fs.FS) error {
 			return fmt.Errorf("read %s: %w", f, err)
 		}
 		var doc struct {
-			Intents []intent `toml:"intent"`
+			Intents []intent     `toml:"intent"`
+			Codes   []stripeCode `toml:"code"`
 		}
 		if _, err := toml.Decode(string(b), &doc); err != nil {
 			return fmt.Errorf("%w: %s: %v", ErrInvalid, f, err)
@@ -78,19 +79,34 @@ func (k *KB) loadPhrases(base, overlay fs.FS) error {
 				if n == "" {
 					return fmt.Errorf("%w: %s: intent %d: phrase %q is empty once normalized", ErrInvalid, f, i+1, p)
 				}
-				// The same phrase in two files (say "paypal" in en and zh-Hans) is one cue.
-				if slices.ContainsFunc(k.recognizer.phrases, func(p phrase) bool { return p.text == n && p.target == in.Target }) {
-					continue
-				}
-				p := phrase{text: n, han: hanSetOf(n), weight: scale(weigh(n), in.Weight), target: in.Target}
-				if p.han == 0 {
-					p.words = k.recognizer.vocab.split(n)
-				}
-				k.recognizer.phrases = append(k.recognizer.phrases, p)
+				k.addPhrase(n, in.Weight, in.Target, false)
+			}
+		}
+		for _, c := range doc.Codes {
+			if err := k.addCode(f, c); err != nil {
+				return fmt.Errorf("%w: %s: %v", ErrInvalid, f, err)
 			}
 		}
 	}
-	return nil
+	return k.checkCodes()
+}
+
+// addPhrase adds a normalized phrase of t, its weight scaled by by. The same phrase in two
+// files (say "paypal" in en and zh-Hans) is one cue: the first one's weight stands, unless
+// raise is set (a code of the exact table), when the greater one does.
+func (k *KB) addPhrase(n string, by float64, t Target, raise bool) {
+	w := scale(weigh(n), by)
+	if i := slices.IndexFunc(k.recognizer.phrases, func(p phrase) bool { return p.text == n && p.target == t }); i >= 0 {
+		if raise {
+			k.recognizer.phrases[i].weight = max(k.recognizer.phrases[i].weight, w)
+		}
+		return
+	}
+	p := phrase{text: n, han: hanSetOf(n), weight: w, target: t}
+	if p.han == 0 {
+		p.words = k.recognizer.vocab.split(n)
+	}
+	k.recognizer.phrases = append(k.recognizer.phrases, p)
 }
 
 func (k *KB) checkTarget(t Target) error {

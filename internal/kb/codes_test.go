@@ -1,0 +1,188 @@
+package kb
+
+import (
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	bot "github.com/paydoctor/bot"
+)
+
+// documentedDeclineCodes is the "Card decline codes" table of
+// https://docs.stripe.com/declines/codes (50 codes), kept here as the evidence the table is
+// checked against: when Stripe adds a code, this list is what changes.
+var documentedDeclineCodes = []string{
+	"authentication_required", "authentication_not_handled", "approve_with_id", "call_issuer",
+	"card_not_supported", "card_velocity_exceeded", "currency_not_supported", "do_not_honor",
+	"do_not_try_again", "duplicate_transaction", "expired_card", "fraudulent", "generic_decline",
+	"incorrect_address", "incorrect_cvc", "incorrect_number", "incorrect_pin", "incorrect_zip",
+	"insufficient_funds", "invalid_account", "invalid_amount", "invalid_cvc",
+	"invalid_expiry_month", "invalid_expiry_year", "invalid_number", "invalid_pin",
+	"issuer_not_available", "lost_card", "merchant_blacklist", "new_account_information_available",
+	"no_action_taken", "not_permitted", "offline_pin_required", "online_or_offline_pin_required",
+	"pickup_card", "pin_try_exceeded", "processing_error", "reenter_transaction", "restricted_card",
+	"revocation_of_all_authorizations", "revocation_of_authorization", "security_violation",
+	"service_not_allowed", "stolen_card", "stop_payment_order", "testmode_decline",
+	"transaction_not_allowed", "try_again_later", "withdrawal_count_limit_exceeded",
+	"mobile_device_authentication_required",
+}
+
+// leftOut are documented codes the table omits on purpose: no real checkout returns them.
+var leftOut = []string{"testmode_decline"}
+
+func loadShipped(t *testing.T) *KB {
+	t.Helper()
+	k, err := Load(bot.Data(), nil)
+	if err != nil {
+		t.Fatalf("the shipped knowledge base is invalid: %v", err)
+	}
+	return k
+}
+
+func TestStripeCodes_CoverTheDocs(t *testing.T) {
+	k := loadShipped(t)
+	if len(documentedDeclineCodes) != 50 {
+		t.Fatalf("the evidence list has %d codes, the docs 50", len(documentedDeclineCodes))
+	}
+	have := map[string]bool{}
+	for _, c := range k.codes {
+		have[c.Code] = true
+	}
+	for _, code := range documentedDeclineCodes {
+		if !have[code] && !slices.Contains(leftOut, code) {
+			t.Errorf("decline code %s is documented but not in phrases/stripe.toml", code)
+		}
+	}
+	for _, code := range leftOut {
+		if have[code] {
+			t.Errorf("%s is listed as left out but is in the table", code)
+		}
+	}
+}
+
+func TestStripeCodes_Recognised(t *testing.T) {
+	k := loadShipped(t)
+	if len(k.codes) == 0 {
+		t.Fatal("no Stripe codes loaded")
+	}
+	best := func(text string) Target {
+		m := k.Recognize(text)
+		if len(m) == 0 {
+			return Target{}
+		}
+		return m[0].Target
+	}
+	for _, c := range k.codes {
+		texts := []string{
+			c.Code,
+			"Stripe says: " + c.Code,
+			"支付失败，提示 " + c.Code + "，怎么办",
+			// The code wins over the generic message it usually comes with.
+			"Your card was declined. decline_code: " + c.Code,
+			strings.ReplaceAll(c.Code, "_", " "),
+		}
+		// Not only first: clear of the generic decline by more than the fifth within which
+		// the bot would ask a clarifying question instead.
+		for _, text := range texts[:4] {
+			if m := k.Recognize(text); len(m) > 1 && m[1].Score*5 >= m[0].Score*4 {
+				t.Errorf("%s: %q is a close call: %v", c.Code, text, m)
+			}
+		}
+		texts = append(texts, c.En...)
+		texts = append(texts, c.Zh...)
+		for _, text := range texts {
+			if got := best(text); got != c.Target {
+				t.Errorf("%s: %q -> %s, want %s (matches %v)", c.Code, text, targetKey(got), targetKey(c.Target), k.Recognize(text))
+			}
+		}
+	}
+}
+
+func TestStripeCodes_SourcesAreStripeDocs(t *testing.T) {
+	k := loadShipped(t)
+	for _, c := range k.codes {
+		if !strings.HasPrefix(c.Source, "https://docs.stripe.com/") {
+			t.Errorf("%s: source %q is not Stripe's documentation", c.Code, c.Source)
+		}
+	}
+}
+
+func TestStripeCodes_Invalid(t *testing.T) {
+	tests := []struct{ name, file, want string }{
+		{"unknown target", `
+[[code]]
+code = "do_not_honor_x"
+outcome = "moon-phase"
+source = "https://docs.stripe.com/declines/codes"`, `code "do_not_honor_x": outcome "moon-phase" does not exist`},
+		{"no target", `
+[[code]]
+code = "x_code"
+source = "https://docs.stripe.com/declines/codes"`, `code "x_code": needs exactly one of outcome, solution or action`},
+		{"twice", `
+[[code]]
+code = "x_code"
+outcome = "peak-timeout"
+source = "https://docs.stripe.com/declines/codes"
+[[code]]
+code = "x_code"
+outcome = "peak-timeout"
+source = "https://docs.stripe.com/declines/codes"`, `code "x_code": listed twice`},
+		{"not a code", `
+[[code]]
+code = "Do Not Honor"
+outcome = "cross-border"
+source = "https://docs.stripe.com/declines/codes"`, `code "Do Not Honor": want lower-case letters`},
+		{"no source", `
+[[code]]
+code = "x_code"
+outcome = "cross-border"`, `code "x_code": source "" is not a https:// address`},
+		{"code of another target", `
+[[code]]
+code = "insufficient_funds_2"
+outcome = "cross-border"
+en = ["Your card has insufficient funds."]
+source = "https://docs.stripe.com/declines/codes"`, `code "insufficient_funds_2": "your card has insufficient funds" leads to outcome cross-border, but a phrase or another code leads it to outcome amount-limit`},
+		{"message of two targets", `
+[[code]]
+code = "x_one"
+outcome = "cross-border"
+zh = ["某条消息"]
+source = "https://docs.stripe.com/declines/codes"
+[[code]]
+code = "x_two"
+outcome = "peak-timeout"
+zh = ["某条消息"]
+source = "https://docs.stripe.com/declines/codes"`, `"某条消息" leads to`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			overlay := fstest.MapFS{"phrases/extra.toml": {Data: []byte(tc.file)}}
+			_, err := Load(bot.Data(), overlay)
+			if !errors.Is(err, ErrInvalid) {
+				t.Fatalf("err = %v, want ErrInvalid", err)
+			}
+			if !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "phrases/extra.toml") {
+				t.Errorf("err = %v\nwant it to name the file and say %s", err, tc.want)
+			}
+		})
+	}
+}
+
+// An overlay can add a code, and the code then outweighs a message of another target.
+func TestStripeCodes_OverlayAddsCode(t *testing.T) {
+	overlay := fstest.MapFS{"phrases/extra.toml": {Data: []byte(`
+[[code]]
+code = "brand_new_code"
+outcome = "amount-limit"
+source = "https://docs.stripe.com/declines/codes"`)}}
+	k, err := Load(bot.Data(), overlay)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := k.Recognize("Your card was declined: brand_new_code")
+	if len(m) == 0 || m[0].Outcome != "amount-limit" {
+		t.Errorf("got %v, want amount-limit first", m)
+	}
+}
