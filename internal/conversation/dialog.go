@@ -91,6 +91,19 @@ type Dialog struct {
 	LastActive time.Time `json:"last_active"`
 
 	LastText string `json:"last_text,omitempty"`
+
+	// Handoff is set while the person talks with the human helpers through the bot.
+	Handoff *Handoff `json:"handoff,omitempty"`
+}
+
+// Handoff is a person's open conversation with the human helpers: their messages go to the
+// helpers' chat, and the helpers' replies come back to where they asked from.
+type Handoff struct {
+	Opened   time.Time `json:"opened"`
+	Answered time.Time `json:"answered,omitzero"` // a helper's first reply; zero: none yet
+	// Route is where the person asked from, as their platform's adapter reads routes: the
+	// helpers' replies are sent there.
+	Route []byte `json:"route,omitempty"`
 }
 
 // CurrentSolution returns the solution being shown, if the dialog is walking a plan.
@@ -167,6 +180,12 @@ const (
 	// InputFlooded stands for a message that came too soon after many others: the answer asks
 	// the person to slow down and leaves the dialog where it is.
 	InputFlooded
+	// InputHelperReply is a helper's answer, written in the helpers' chat in reply to the
+	// person's handoff; Input.Text is what they wrote, Input.From the helper. The turn's Key
+	// is the person's dialog, its ReplyKey the helpers' chat.
+	InputHelperReply
+	// InputHelperDone is a helper closing the person's handoff (/done).
+	InputHelperDone
 )
 
 // Input is one platform-neutral inbound message.
@@ -181,6 +200,8 @@ type Input struct {
 	FlowVersion string
 	// From is who sent it, as far as the platform tells; used only in a handoff summary.
 	From Person
+	// Ref names the dialog to the helpers of a handoff (its Key); the Service sets it.
+	Ref string
 }
 
 // Person is how the humans taking over a handoff can recognise and reach someone.
@@ -221,6 +242,9 @@ const (
 	ButtonAll           = "all"
 	ButtonRestart       = "restart"
 	ButtonHuman         = "human"
+	ButtonBackToBot     = "bot"        // ends a handoff
+	ButtonHelpedYes     = "helped:yes" // after a handoff: the helpers solved it
+	ButtonHelpedNo      = "helped:no"  // after a handoff: they did not
 )
 
 // OpenButton is the ID of the button opening solution directly, valid at any time.

@@ -23,7 +23,10 @@ type Engine struct {
 	kb          *kb.KB
 	defaultLang string
 	handoff     bool
-	texts       map[string]*texts // per language the kb speaks
+	// handoffTTL and handoffSignature: see EngineOptions.
+	handoffTTL       time.Duration
+	handoffSignature string
+	texts            map[string]*texts // per language the kb speaks
 	// han is the language text in Chinese characters is answered in, and latin the one a
 	// sentence in Latin letters is, matched once here rather than per message; empty if the
 	// kb speaks no Chinese (no English).
@@ -35,6 +38,11 @@ type Engine struct {
 
 // EngineOptions configures NewEngine. The zero value works.
 type EngineOptions struct {
+	// HandoffTTL is how long a handoff stays open without being closed; zero means 72 hours.
+	HandoffTTL time.Duration
+	// HandoffSignature is how a helper's answer is signed to the person: empty means the
+	// helper's first name (a helper without one signs as the support team).
+	HandoffSignature string
 	// Lang is the language (a BCP 47 tag such as "zh-Hans" or "en") spoken when neither the
 	// platform nor the text tells the person's; empty means the kb's default.
 	Lang string
@@ -53,7 +61,10 @@ func NewEngine(k *kb.KB, opts EngineOptions) (*Engine, error) {
 			return nil, fmt.Errorf("default language %q: the knowledge base speaks only %s", opts.Lang, strings.Join(k.Languages(), ", "))
 		}
 	}
-	e := &Engine{kb: k, defaultLang: lang, handoff: opts.Handoff, texts: map[string]*texts{}}
+	if opts.HandoffTTL <= 0 {
+		opts.HandoffTTL = defaultHandoffTTL
+	}
+	e := &Engine{kb: k, defaultLang: lang, handoff: opts.Handoff, handoffTTL: opts.HandoffTTL, handoffSignature: opts.HandoffSignature, texts: map[string]*texts{}}
 	e.han, _ = k.MatchLanguage("zh-Hans")
 	e.latin, _ = k.MatchLanguage("en")
 	var langLines []string
@@ -93,25 +104,42 @@ func (e *Engine) Step(d Dialog, in Input, now time.Time) (Dialog, Result) {
 	}
 	d.LastActive = now
 
+	var events []Event
+	var notices []Notice
+	if in.Kind == InputHelperReply || in.Kind == InputHelperDone {
+		// A helper's message: the person's dialog changes only in its handoff, and the reply,
+		// if any, is for the helpers' chat.
+		in.Text, _ = cleanText(in.Text)
+		t := turn{e: e, d: &d, now: now, events: &events, notices: &notices}
+		r, _ := t.handoff(in)
+		r.Lang = e.defaultLang
+		r.Buttons, r.Solutions = []Button{}, []string{}
+		return d, Result{Reply: r, Events: events, Notices: notices}
+	}
+
 	var cardData bool
 	if in.Kind == InputText || in.Kind == InputButton {
 		in.Text, cardData = cleanText(in.Text)
 	}
 	e.chooseLanguage(&d, in)
 
-	var events []Event
-	t := turn{e: e, d: &d, now: now, cardData: cardData, events: &events}
+	t := turn{e: e, d: &d, now: now, cardData: cardData, events: &events, notices: &notices}
 	if e.handoff && in.Kind == InputText && in.Text != "" && !strings.HasPrefix(in.Text, "/") {
 		d.LastText = truncateRunes(in.Text, maxLastText)
 	}
-	r := t.dispatch(in)
+	r, handled := t.handoff(in)
+	if !handled {
+		note := r.Text
+		r = t.dispatch(in)
+		r.Text = join(note, r.Text)
+	}
 	// A dialog that begins with free text (a pasted error) or a button goes straight on
 	// without start(): it is a dialog started all the same.
 	if isNew && !slices.ContainsFunc(events, func(e Event) bool { return e.Kind == EventStarted }) {
 		events = slices.Insert(events, 0, Event{Kind: EventStarted, Lang: d.Lang, At: now})
 	}
 	if cardData {
-		r.Text = e.kb.Text(d.Lang, kb.MsgCardDataWarning, nil) + "\n\n" + r.Text
+		r.Text = join(e.kb.Text(d.Lang, kb.MsgCardDataWarning, nil), r.Text)
 	}
 	r.Lang = d.Lang
 	if r.Buttons == nil {
@@ -120,7 +148,7 @@ func (e *Engine) Step(d Dialog, in Input, now time.Time) (Dialog, Result) {
 	if r.Solutions == nil {
 		r.Solutions = []string{}
 	}
-	return d, Result{Reply: r, Events: events}
+	return d, Result{Reply: r, Events: events, Notices: notices}
 }
 
 // maxLastText bounds the message a handoff summary quotes.
@@ -222,6 +250,7 @@ type turn struct {
 	// nothing else needs no "I don't understand" on top of the warning.
 	cardData bool
 	events   *[]Event
+	notices  *[]Notice // to other chats: the helpers', or the person's from a helper's turn
 }
 
 func (t turn) record(kind EventKind, solution string) {
@@ -374,6 +403,10 @@ func (t turn) press(id, flowVersion string) Reply {
 		return t.start()
 	case id == ButtonHuman:
 		return t.human()
+	case id == ButtonBackToBot:
+		return t.withView()
+	case id == ButtonHelpedYes, id == ButtonHelpedNo:
+		return t.helped(id == ButtonHelpedYes)
 	case strings.HasPrefix(id, buttonOpenPrefix):
 		sol := strings.TrimPrefix(id, buttonOpenPrefix)
 		if !t.e.kb.IsSolution(sol) {
@@ -408,8 +441,7 @@ func (t turn) human() Reply {
 	if !t.e.handoff {
 		return t.open(t.e.kb.LastResort, t.text(kb.MsgHumanUnavailable, nil))
 	}
-	t.record(EventHandoff, "")
-	return t.withView(t.text(kb.MsgHandoffSent, nil))
+	return t.openHandoff()
 }
 
 func (t turn) stale() Reply { return t.withView(t.text(kb.MsgStaleMenu, nil)) }
@@ -711,7 +743,7 @@ func join(paragraphs ...string) string {
 // HandoffSummary is what the humans' chat gets when someone asks for a human: who, where,
 // in which language, the cause diagnosed, the solutions tried with their outcomes, and their
 // last message (redacted when it was stored), in the bot's default language.
-func (e *Engine) HandoffSummary(d Dialog, from Person, platform string) Reply {
+func (e *Engine) HandoffSummary(d Dialog, from Person, platform, ref string) Reply {
 	lang := e.defaultLang
 	text := func(id string) string { return e.kb.Text(lang, id, nil) }
 
@@ -751,5 +783,6 @@ func (e *Engine) HandoffSummary(d Dialog, from Person, platform string) Reply {
 	summary := e.kb.Text(lang, kb.MsgHandoffSummary, map[string]any{
 		"Who": who, "Platform": platform, "Lang": d.Lang, "Cause": cause, "Tried": triedText, "Last": last,
 	})
+	summary = join(summary, e.kb.Text(lang, kb.MsgHandoffHow, map[string]any{"Ref": ref}))
 	return Reply{Text: summary, Buttons: []Button{}, Cause: d.Cause, Solutions: []string{}, Lang: lang}
 }

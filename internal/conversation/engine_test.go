@@ -504,7 +504,7 @@ func TestStep_AttemptsBounded(t *testing.T) {
 	if len(paypal) != 1 || paypal[0].Result != conversation.FeedbackWorked || !paypal[0].At.Equal(last) {
 		t.Errorf("paypal's attempts %+v, want one with the last verdict (worked) at %v", paypal, last)
 	}
-	summary := e.HandoffSummary(d, conversation.Person{Name: "Ann"}, "telegram").Text
+	summary := e.HandoffSummary(d, conversation.Person{Name: "Ann"}, "telegram", "telegram:1:1").Text
 	if n := strings.Count(summary, "paypal:"); n != 1 {
 		t.Errorf("the handoff summary names paypal %d times, want once:\n%s", n, summary)
 	}

@@ -13,6 +13,13 @@ const (
 	EventFailed    EventKind = "failed"    // the person said a solution did not work
 	EventHandoff   EventKind = "handoff"   // the person asked for a human
 
+	// The handoff's course: a helper's first answer, its end (a helper's /done, the person
+	// back to the bot, or BOT_HANDOFF_TTL), and the person's verdict afterwards.
+	EventHandoffAnswered EventKind = "handoff_answered"
+	EventHandoffClosed   EventKind = "handoff_closed"
+	EventHandoffSolved   EventKind = "handoff_solved"
+	EventHandoffUnsolved EventKind = "handoff_unsolved"
+
 	// What became of free text (not commands, not numbers picking a choice).
 	EventRecognized    EventKind = "recognized"     // it led to one target
 	EventClarified     EventKind = "clarified"      // it matched several closely: the bot asked which
@@ -36,7 +43,18 @@ type Notice struct {
 	Key   Key
 	Route []byte
 	Reply Reply
+	// To, when Key is zero, says who it is for; the Service addresses it: the helpers' chat
+	// (its HandoffTarget), or the person whose dialog it is (Key from the turn, Route given).
+	To Audience
 }
+
+// Audience is who a Notice the engine makes is for.
+type Audience int
+
+const (
+	ToHelpers Audience = iota + 1
+	ToPerson
+)
 
 // Result is what handling one input produced, committed in one transaction: the reply, the
 // events to record and the notices to send elsewhere.

@@ -75,6 +75,7 @@ func (s *Service) handle(ctx context.Context, in Inbound) ([]string, error) {
 func (s *Service) commit(ctx context.Context, in Inbound, delivery *Delivery) ([]string, error) {
 	now := s.opts.Now()
 	start := time.Now()
+	in.Input.Ref = in.Key.String()
 	var committed Result
 	d, err := s.store.Commit(ctx, in.Turn, func(d *Dialog) (r Result, err error) {
 		defer func() {
@@ -86,13 +87,18 @@ func (s *Service) commit(ctx context.Context, in Inbound, delivery *Delivery) ([
 		for i := range res.Events {
 			res.Events[i].Platform = in.Key.Platform
 			if res.Events[i].Kind == EventHandoff && s.opts.Handoff != nil {
+				if next.Handoff != nil {
+					// Where the helpers' answers go: where the person asked from.
+					next.Handoff.Route = in.Route
+				}
 				res.Notices = append(res.Notices, Notice{
 					Key:   s.opts.Handoff.Key,
 					Route: s.opts.Handoff.Route,
-					Reply: s.engine.HandoffSummary(next, in.Input.From, in.Key.Platform),
+					Reply: s.engine.HandoffSummary(next, in.Input.From, in.Key.Platform, in.Input.Ref),
 				})
 			}
 		}
+		res.Notices = s.address(in, res.Notices)
 		*d = next
 		committed = res
 		return res, nil
@@ -109,12 +115,35 @@ func (s *Service) commit(ctx context.Context, in Inbound, delivery *Delivery) ([
 	if delivery != nil {
 		*delivery = d
 	}
-	return replyPlatforms(in.Key.Platform, committed.Notices), nil
+	platforms := replyPlatforms(committed.Notices)
+	if !committed.Reply.Empty() && !slices.Contains(platforms, in.Replier().Platform) {
+		platforms = append(platforms, in.Replier().Platform)
+	}
+	return platforms, nil
 }
 
-// replyPlatforms lists platform and those of the notices, once each.
-func replyPlatforms(platform string, notices []Notice) []string {
-	platforms := []string{platform}
+// address gives the notices the engine made for "the helpers" or "the person" their chat:
+// the handoff target, or in's dialog. Without a handoff target the helpers' are dropped.
+func (s *Service) address(in Inbound, notices []Notice) []Notice {
+	out := notices[:0]
+	for _, n := range notices {
+		switch {
+		case n.Key != (Key{}):
+		case n.To == ToHelpers && s.opts.Handoff != nil:
+			n.Key, n.Route = s.opts.Handoff.Key, s.opts.Handoff.Route
+		case n.To == ToPerson:
+			n.Key = in.Key
+		default:
+			continue
+		}
+		out = append(out, n)
+	}
+	return out
+}
+
+// replyPlatforms lists the platforms of notices, once each.
+func replyPlatforms(notices []Notice) []string {
+	var platforms []string
 	for _, n := range notices {
 		if !slices.Contains(platforms, n.Key.Platform) {
 			platforms = append(platforms, n.Key.Platform)
@@ -142,7 +171,7 @@ func (s *Service) apologize(ctx context.Context, in Inbound) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	return []string{in.Key.Platform}, nil
+	return []string{in.Replier().Platform}, nil
 }
 
 // Retention is how long a Service keeps what it stores.

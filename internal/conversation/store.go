@@ -37,7 +37,22 @@ type Turn struct {
 	// Route tells the adapter where the reply goes (chat, thread, message to quote). It is
 	// opaque to the core and stored with the reply in the outbox.
 	Route []byte
+	// ReplyKey, when set, is the chat the reply goes to instead of Key's: a helper's answer
+	// changes the person's dialog (Key) and is acknowledged in the helpers' chat, maybe on
+	// another platform.
+	ReplyKey Key
 }
+
+// Replier is the key of the chat t's reply goes to.
+func (t Turn) Replier() Key {
+	if t.ReplyKey != (Key{}) {
+		return t.ReplyKey
+	}
+	return t.Key
+}
+
+// Empty reports whether r says nothing: a step that only passes a message on (a handoff).
+func (r Reply) Empty() bool { return r.Text == "" && len(r.Buttons) == 0 }
 
 // Delivery is a reply waiting in the outbox, or delivered from it.
 type Delivery struct {
@@ -60,9 +75,10 @@ type Delivery struct {
 type Store interface {
 	// Commit loads the dialog of t.Key (the zero Dialog if there is none), calls step with it,
 	// and saves in one transaction the changed dialog, t.InboundID, the result's reply as an
-	// outbox entry, each of its notices as an outbox entry of its own, and its events. It
-	// returns the reply's delivery, which waits in the outbox, held by nobody, for the
-	// platform's Outbox to Claim it. If t.InboundID was handled before it returns ErrDuplicate
+	// outbox entry for t.Replier(), each of its notices as an outbox entry of its own, and
+	// its events. It returns the reply's delivery, which waits in the outbox, held by nobody,
+	// for the platform's Outbox to Claim it; a reply with no text and no buttons is not
+	// queued (the zero Delivery is returned). If t.InboundID was handled before it returns ErrDuplicate
 	// and saves nothing (step may have run: a store may find the duplicate only when it
 	// writes). If step returns an error nothing is saved. step may be called more than once if
 	// the store retries the transaction, so it must not have side effects.

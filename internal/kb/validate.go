@@ -51,7 +51,22 @@ const (
 	MsgHandoffFailed       = "handoff.failed"
 	MsgHandoffUnanswered   = "handoff.unanswered"
 	MsgHandoffNoMessage    = "handoff.no_message"
-	MsgSorry               = "bot.sorry"
+	// The two-way handoff: the summary's instructions, the relayed messages and the end.
+	MsgHandoffHow            = "handoff.how"         // {{.Ref}}
+	MsgHandoffFromHelper     = "handoff.from_helper" // {{.Who}} {{.Text}}
+	MsgHandoffFromPerson     = "handoff.from_person" // {{.Who}} {{.Text}} {{.Ref}}
+	MsgHandoffPersonLeft     = "handoff.person_left" // {{.Who}} {{.Ref}}
+	MsgHandoffClosed         = "handoff.closed"
+	MsgHandoffExpired        = "handoff.expired"
+	MsgHandoffExpiredHelpers = "handoff.expired_helpers" // {{.Who}} {{.Ref}}
+	MsgHandoffNotOpen        = "handoff.not_open"
+	MsgHandoffOpenNote       = "handoff.open_note"
+	MsgHandoffSupportTeam    = "handoff.support_team"
+	MsgHandoffThanks         = "handoff.thanks"
+	MsgButtonBackToBot       = "button.back_to_bot"
+	MsgButtonHelpedYes       = "button.helped_yes"
+	MsgButtonHelpedNo        = "button.helped_no"
+	MsgSorry                 = "bot.sorry"
 
 	MsgButtonWorked  = "button.worked"
 	MsgButtonFailed  = "button.failed"
@@ -81,6 +96,9 @@ var fixedMessages = []string{
 	MsgExhausted, MsgAllSolutions, MsgClarify, MsgSlowDown, MsgSorry, MsgHandoffSent,
 	MsgHandoffSummary, MsgHandoffNoCause, MsgHandoffNothingTried, MsgHandoffWorked, MsgHandoffFailed,
 	MsgHandoffUnanswered, MsgHandoffNoMessage,
+	MsgHandoffHow, MsgHandoffFromHelper, MsgHandoffFromPerson, MsgHandoffPersonLeft, MsgHandoffClosed,
+	MsgHandoffExpired, MsgHandoffExpiredHelpers, MsgHandoffNotOpen, MsgHandoffOpenNote,
+	MsgHandoffSupportTeam, MsgHandoffThanks, MsgButtonBackToBot, MsgButtonHelpedYes, MsgButtonHelpedNo,
 	MsgButtonWorked, MsgButtonFailed, MsgButtonAll, MsgButtonRestart, MsgButtonHuman,
 	MsgNotYourMenu, MsgAnonymousAdmins, MsgSlackNotYourMenu, MsgHomeStart, MsgHomeHint, MsgLangName, MsgLangNames,
 	MsgCommandStart, MsgCommandSolutions, MsgCommandLang, MsgCommandHuman, MsgCommandHelp,

@@ -217,7 +217,7 @@ func TestRoundTrip_BoltPostgresBolt(t *testing.T) {
 			d, err := s.Commit(ctx, conversation.Turn{Key: conversation.Key{Platform: "telegram", Chat: "7", User: "7"}, InboundID: "new"},
 				func(d *conversation.Dialog) (conversation.Result, error) {
 					seen = *d
-					return conversation.Result{}, nil
+					return conversation.Result{Reply: conversation.Reply{Text: "new"}}, nil
 				})
 			if err != nil {
 				t.Fatal(err)

@@ -54,10 +54,13 @@ func (s *Store) Commit(ctx context.Context, t conversation.Turn, step func(*conv
 		// puts bytes.
 		enc := appendDialogRecord(nil, d)
 		now := s.now()
-		outgoing := make([][]byte, 1+len(res.Notices))
-		outgoing[0] = appendOutboxEntry(nil, outboxEntry{Key: t.Key, Route: t.Route, Reply: res.Reply, Created: now})
-		for i, n := range res.Notices {
-			outgoing[1+i] = appendOutboxEntry(nil, outboxEntry{Key: n.Key, Route: n.Route, Reply: n.Reply, Created: now})
+		var outgoing [][]byte
+		hasReply := !res.Reply.Empty()
+		if hasReply {
+			outgoing = append(outgoing, appendOutboxEntry(nil, outboxEntry{Key: t.Replier(), Route: t.Route, Reply: res.Reply, Created: now}))
+		}
+		for _, n := range res.Notices {
+			outgoing = append(outgoing, appendOutboxEntry(nil, outboxEntry{Key: n.Key, Route: n.Route, Reply: n.Reply, Created: now}))
 		}
 		events := make([][]byte, len(res.Events))
 		for i, e := range res.Events {
@@ -90,7 +93,7 @@ func (s *Store) Commit(ctx context.Context, t conversation.Turn, step func(*conv
 				if err != nil {
 					return err
 				}
-				if i == 0 {
+				if i == 0 && hasReply {
 					id = seq
 				}
 			}
@@ -106,8 +109,10 @@ func (s *Store) Commit(ctx context.Context, t conversation.Turn, step func(*conv
 			return conversation.Delivery{}, err
 		case duplicate:
 			return conversation.Delivery{}, conversation.ErrDuplicate
+		case !conflict && !hasReply:
+			return conversation.Delivery{}, nil
 		case !conflict:
-			return conversation.Delivery{ID: id, Key: t.Key, Route: t.Route, Reply: res.Reply, Created: now}, nil
+			return conversation.Delivery{ID: id, Key: t.Replier(), Route: t.Route, Reply: res.Reply, Created: now}, nil
 		}
 	}
 }

@@ -9,12 +9,13 @@ import (
 )
 
 // Commit writes a dialog record in a binary form: dialogFormatBinary, then the fields of the
-// current conversation.Dialog (DialogVersion 2), half the size of the versioned JSON of
+// current conversation.Dialog (DialogVersion 2; format 3 adds the open handoff at the end,
+// format 2 records are still read), half the size of the versioned JSON of
 // conversation.MarshalDialog (every message rewrites the page holding its dialog). A record
 // that starts with '{' is that JSON (earlier versions, Load) and is read through
 // conversation.UnmarshalDialog, which migrates old versions; Dump hands on every record as
 // that JSON, which other stores read.
-const dialogFormatBinary = 2
+const dialogFormatBinary = 3
 
 var errDialogRecord = errors.New("unreadable dialog record")
 
@@ -43,7 +44,14 @@ func appendDialogRecord(b []byte, d conversation.Dialog) []byte {
 	}
 	b = appendTime(b, d.Started)
 	b = appendTime(b, d.LastActive)
-	return appendString(b, d.LastText)
+	b = appendString(b, d.LastText)
+	if d.Handoff == nil {
+		return append(b, 0)
+	}
+	b = append(b, 1)
+	b = appendTime(b, d.Handoff.Opened)
+	b = appendTime(b, d.Handoff.Answered)
+	return appendString(b, string(d.Handoff.Route))
 }
 
 // decodeDialogRecord reads a record of either form.
@@ -52,7 +60,7 @@ func decodeDialogRecord(v []byte) (conversation.Dialog, error) {
 		return conversation.UnmarshalDialog(v)
 	}
 	switch {
-	case len(v) == 0 || v[0] < dialogFormatBinary:
+	case len(v) == 0 || v[0] < 2:
 		return conversation.Dialog{}, errDialogRecord
 	case v[0] > dialogFormatBinary:
 		return conversation.Dialog{}, fmt.Errorf("%w: dialog record format %d, this bot reads up to %d", conversation.ErrUnknownVersion, v[0], dialogFormatBinary)
@@ -87,6 +95,15 @@ func decodeDialogRecord(v []byte) (conversation.Dialog, error) {
 	d.Started = r.time()
 	d.LastActive = r.time()
 	d.LastText = r.string()
+	if v[0] >= 3 {
+		switch r.byte() {
+		case 0:
+		case 1:
+			d.Handoff = &conversation.Handoff{Opened: r.time(), Answered: r.time(), Route: []byte(r.string())}
+		default:
+			r.failed = true
+		}
+	}
 	if r.failed || len(r.b) != 0 {
 		return conversation.Dialog{}, errDialogRecord
 	}

@@ -27,6 +27,7 @@ func sampleDialog() conversation.Dialog {
 		Started:    at.Add(-time.Hour),
 		LastActive: at.Add(time.Minute),
 		LastText:   "银行卡 **** 说不支持",
+		Handoff:    &conversation.Handoff{Opened: at.Add(2 * time.Minute), Answered: at.Add(3 * time.Minute), Route: []byte(`{"c":111}`)},
 	}
 }
 

@@ -274,7 +274,10 @@ func (s *Store) commit(ctx context.Context, t conversation.Turn, step func(*conv
 	// Round trip 2: save the dialog, queue the reply, commit.
 	b = pgx.Batch{}
 	b.Queue(sqlSave, k.Platform, k.Chat, k.User, enc, d.LastActive)
-	b.Queue(sqlQueue, k.Platform, k.Chat, k.User, t.Route, encReply, now)
+	hasReply, to := !reply.Empty(), t.Replier()
+	if hasReply {
+		b.Queue(sqlQueue, to.Platform, to.Chat, to.User, t.Route, encReply, now)
+	}
 	for _, n := range res.Notices {
 		encNotice, err := json.Marshal(n.Reply)
 		if err != nil {
@@ -297,8 +300,10 @@ func (s *Store) commit(ctx context.Context, t conversation.Turn, step func(*conv
 			return 0, err
 		}
 		var id int64
-		if err := br.QueryRow().Scan(&id); err != nil {
-			return 0, err
+		if hasReply {
+			if err := br.QueryRow().Scan(&id); err != nil {
+				return 0, err
+			}
 		}
 		for range res.Notices {
 			var noticeID int64
@@ -324,7 +329,10 @@ func (s *Store) commit(ctx context.Context, t conversation.Turn, step func(*conv
 		return conversation.Delivery{}, err
 	}
 	inTx = false
-	return conversation.Delivery{ID: uint64(id), Key: k, Route: t.Route, Reply: reply, Created: now}, nil
+	if !hasReply {
+		return conversation.Delivery{}, nil
+	}
+	return conversation.Delivery{ID: uint64(id), Key: to, Route: t.Route, Reply: reply, Created: now}, nil
 }
 
 // querier is what create needs of a connection.

@@ -62,6 +62,7 @@ func Run(t *testing.T, newOpener Opener) {
 		{"ClaimAfter", testClaimAfter},
 		{"MarkDeliveredSeveral", testMarkDeliveredSeveral},
 		{"SendersNeverShareAReply", testSenders},
+		{"ReplyElsewhereOrNone", testReplyElsewhereOrNone},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -444,5 +445,46 @@ func CheckVersion1Migrated(t *testing.T, s conversation.Store, k conversation.Ke
 	}
 	if sol, _ := got.CurrentSolution(); sol != "payment-timing" {
 		t.Errorf("current solution %q", sol)
+	}
+}
+
+// testReplyElsewhereOrNone: a turn's ReplyKey sends its reply to another chat (a helper's
+// answer changes the person's dialog and is acknowledged in the helpers' chat, maybe on
+// another platform); an empty reply queues nothing, while the dialog and the notices commit.
+func testReplyElsewhereOrNone(t *testing.T, openStore func() conversation.Store, _ *clock) {
+	s := open(t, openStore)
+	ctx := context.Background()
+	person := conversation.Key{Platform: "telegram", Chat: "7", User: "7"}
+	helpers := conversation.Key{Platform: "slack", Chat: "T1/C9", User: "U5"}
+	d, err := s.Commit(ctx, conversation.Turn{Key: person, InboundID: "h1", ReplyKey: helpers, Route: []byte(`{"m":"post"}`)}, func(d *conversation.Dialog) (conversation.Result, error) {
+		d.Current = 3
+		return conversation.Result{Reply: conversation.Reply{Text: "not open any more"}}, nil
+	})
+	if err != nil || d.Key != helpers {
+		t.Fatalf("Commit with a ReplyKey = %+v, %v; want the reply keyed to the helpers' chat", d, err)
+	}
+	if p, _ := s.Pending(ctx, "slack", 10); len(p) != 1 || p[0].Key != helpers || string(p[0].Route) != `{"m":"post"}` {
+		t.Errorf("the helpers' platform holds %+v", p)
+	}
+	d, err = s.Commit(ctx, conversation.Turn{Key: person, InboundID: "h2", ReplyKey: helpers}, func(d *conversation.Dialog) (conversation.Result, error) {
+		d.Current = 4
+		return conversation.Result{Notices: []conversation.Notice{{Key: person, Route: []byte(`{"c":7}`), Reply: conversation.Reply{Text: "from a helper"}}}}, nil
+	})
+	if err != nil || d.ID != 0 {
+		t.Fatalf("Commit with an empty reply = %+v, %v; want nothing queued for it", d, err)
+	}
+	if p, _ := s.Pending(ctx, "slack", 10); len(p) != 1 {
+		t.Errorf("an empty reply was queued: %+v", p)
+	}
+	if p, _ := s.Pending(ctx, "telegram", 10); len(p) != 1 || p[0].Reply.Text != "from a helper" {
+		t.Errorf("the notice to the person: %+v", p)
+	}
+	var got conversation.Dialog
+	s.Commit(ctx, conversation.Turn{Key: person}, func(d *conversation.Dialog) (conversation.Result, error) {
+		got = *d
+		return conversation.Result{}, nil
+	})
+	if got.Current != 4 {
+		t.Errorf("the dialog after a turn with an empty reply: %+v", got)
 	}
 }

@@ -1,0 +1,134 @@
+package conversation
+
+import (
+	"strings"
+	"time"
+
+	"github.com/paydoctor/bot/internal/kb"
+)
+
+// The two-way handoff. /human opens one (human); while it is open the person's free text
+// goes to the helpers' chat instead of the flow, and a helper's reply there (an
+// InputHelperReply on the person's dialog) comes back to the person, until a helper's /done,
+// the person's /start or "back to the bot", or the handoff's time to live ends it. Commands
+// and buttons keep working meanwhile.
+
+// defaultHandoffTTL is how long a handoff stays open without being closed.
+const defaultHandoffTTL = 72 * time.Hour
+
+// handoff handles in when it concerns a handoff: a helper's input, or the person's while one
+// is open. It reports false for everything the flow handles as usual.
+func (t turn) handoff(in Input) (Reply, bool) {
+	h := t.d.Handoff
+	helper := in.Kind == InputHelperReply || in.Kind == InputHelperDone
+	if h != nil && t.now.Sub(h.Opened) > t.e.handoffTTL {
+		t.closeHandoff()
+		t.toHelpers(kb.MsgHandoffExpiredHelpers, map[string]any{"Who": t.who(in), "Ref": in.Ref})
+		if helper {
+			return Reply{Text: t.helperText(kb.MsgHandoffNotOpen, nil)}, true
+		}
+		// The person goes on with the flow, told first.
+		return Reply{Text: t.text(kb.MsgHandoffExpired, nil)}, false
+	}
+	switch {
+	case helper && h == nil:
+		return Reply{Text: t.helperText(kb.MsgHandoffNotOpen, nil)}, true
+	case in.Kind == InputHelperReply:
+		if h.Answered.IsZero() {
+			h.Answered = t.now
+			t.record(EventHandoffAnswered, "")
+		}
+		signature := t.e.handoffSignature
+		if signature == "" {
+			signature, _, _ = strings.Cut(strings.TrimSpace(in.From.Name), " ")
+		}
+		if signature == "" {
+			signature = t.text(kb.MsgHandoffSupportTeam, nil)
+		}
+		t.toPerson(h, Reply{
+			Text:    t.text(kb.MsgHandoffFromHelper, map[string]any{"Who": signature, "Text": in.Text}),
+			Buttons: []Button{t.backToBot()},
+		})
+		return Reply{}, true
+	case in.Kind == InputHelperDone:
+		t.closeHandoff()
+		t.toPerson(h, Reply{Text: t.text(kb.MsgHandoffClosed, nil), Buttons: []Button{
+			{ID: ButtonHelpedYes, Label: t.text(kb.MsgButtonHelpedYes, nil)},
+			{ID: ButtonHelpedNo, Label: t.text(kb.MsgButtonHelpedNo, nil)},
+		}})
+		return Reply{}, true
+	case h == nil:
+		return Reply{}, false
+	case in.Kind == InputText && (in.Text == "/start" || strings.HasPrefix(in.Text, "/start ") || strings.HasPrefix(in.Text, "/start@")),
+		in.Kind == InputButton && in.Text == ButtonBackToBot:
+		t.closeHandoff()
+		t.toHelpers(kb.MsgHandoffPersonLeft, map[string]any{"Who": t.who(in), "Ref": in.Ref})
+		return Reply{}, false
+	case in.Kind == InputText && in.Text != "" && !strings.HasPrefix(in.Text, "/"):
+		t.toHelpers(kb.MsgHandoffFromPerson, map[string]any{"Who": t.who(in), "Text": in.Text, "Ref": in.Ref})
+		return Reply{}, true
+	}
+	return Reply{}, false
+}
+
+// openHandoff records that the person asked for a human: the Service posts the summary and
+// fills in where to answer them (Handoff.Route).
+func (t turn) openHandoff() Reply {
+	t.d.Handoff = &Handoff{Opened: t.now}
+	t.record(EventHandoff, "")
+	r := t.withView(t.text(kb.MsgHandoffSent, nil), t.text(kb.MsgHandoffOpenNote, nil))
+	r.Buttons = append([]Button{t.backToBot()}, r.Buttons...)
+	return r
+}
+
+func (t turn) closeHandoff() {
+	t.d.Handoff = nil
+	t.record(EventHandoffClosed, "")
+}
+
+// helped records the person's verdict on a handoff that ended.
+func (t turn) helped(solved bool) Reply {
+	if solved {
+		t.record(EventHandoffSolved, "")
+	} else {
+		t.record(EventHandoffUnsolved, "")
+	}
+	return t.withView(t.text(kb.MsgHandoffThanks, nil))
+}
+
+func (t turn) backToBot() Button {
+	return Button{ID: ButtonBackToBot, Label: t.text(kb.MsgButtonBackToBot, nil)}
+}
+
+// toPerson adds a notice to the person, where they asked from, in their language.
+func (t turn) toPerson(h *Handoff, r Reply) {
+	r.Lang = t.d.Lang
+	if r.Buttons == nil {
+		r.Buttons = []Button{}
+	}
+	r.Solutions = []string{}
+	*t.notices = append(*t.notices, Notice{To: ToPerson, Route: h.Route, Reply: r})
+}
+
+// toHelpers adds a notice to the helpers' chat, in the bot's default language.
+func (t turn) toHelpers(id string, data map[string]any) {
+	*t.notices = append(*t.notices, Notice{To: ToHelpers, Reply: Reply{
+		Text: t.helperText(id, data), Buttons: []Button{}, Solutions: []string{}, Lang: t.e.defaultLang,
+	}})
+}
+
+// helperText is a text for the helpers, in the bot's default language.
+func (t turn) helperText(id string, data map[string]any) string {
+	return t.e.kb.Text(t.e.defaultLang, id, data)
+}
+
+// who names the person to the helpers.
+func (t turn) who(in Input) string {
+	if in.Kind == InputHelperReply || in.Kind == InputHelperDone {
+		return in.Ref
+	}
+	if name := strings.TrimSpace(in.From.Name); name != "" {
+		return name
+	}
+	return in.Ref
+}

@@ -1,0 +1,122 @@
+package conversation_test
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	bot "github.com/paydoctor/bot"
+	"github.com/paydoctor/bot/internal/conversation"
+	"github.com/paydoctor/bot/internal/kb"
+)
+
+// The two-way handoff, step by step through the engine: what goes to the helpers, what to
+// the person, and what each step records.
+func TestStep_TwoWayHandoff(t *testing.T) {
+	k, err := kb.Load(bot.Data(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := conversation.NewEngine(k, conversation.EngineOptions{Lang: "en", Handoff: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	ann := conversation.Person{Name: "Ann Lee"}
+	helper := conversation.Person{Name: "Mei Chen"}
+	step := func(d conversation.Dialog, in conversation.Input) (conversation.Dialog, conversation.Result) {
+		t.Helper()
+		in.Ref = "telegram:1:1"
+		now = now.Add(time.Minute)
+		return e.Step(d, in, now)
+	}
+	kinds := func(res conversation.Result) []conversation.EventKind {
+		var ks []conversation.EventKind
+		for _, ev := range res.Events {
+			ks = append(ks, ev.Kind)
+		}
+		return ks
+	}
+	person := func(text string) conversation.Input {
+		in := parseInput(text)
+		in.From = ann
+		return in
+	}
+	answer := func(text string) conversation.Input {
+		return conversation.Input{Kind: conversation.InputHelperReply, Text: text, From: helper}
+	}
+
+	d, res := step(conversation.Dialog{}, person("/human"))
+	if d.Handoff == nil || !slices.Contains(kinds(res), conversation.EventHandoff) || res.Reply.Buttons[0].ID != conversation.ButtonBackToBot {
+		t.Fatalf("/human: handoff %+v, events %v, buttons %+v", d.Handoff, kinds(res), res.Reply.Buttons)
+	}
+
+	// The person writes: it goes to the helpers, and the person gets no reply.
+	d, res = step(d, person("still declined"))
+	if !res.Reply.Empty() || len(res.Notices) != 1 || res.Notices[0].To != conversation.ToHelpers {
+		t.Fatalf("the person's message: reply %+v, notices %+v", res.Reply, res.Notices)
+	}
+	if n := res.Notices[0].Reply.Text; !strings.Contains(n, "Ann Lee") || !strings.Contains(n, "still declined") || !strings.Contains(n, "telegram:1:1") {
+		t.Errorf("relayed to the helpers: %q", n)
+	}
+	// Card data never reaches the helpers; the person is told to delete it.
+	d, res = step(d, person("my card 4111 1111 1111 1111 cvv 123"))
+	if len(res.Notices) != 1 || strings.Contains(res.Notices[0].Reply.Text, "4111") || strings.Contains(res.Notices[0].Reply.Text, "123") {
+		t.Errorf("card data relayed: %+v", res.Notices)
+	}
+	if !strings.Contains(res.Reply.Text, k.Text("en", kb.MsgCardDataWarning, nil)) {
+		t.Errorf("the person is not warned about the card data: %q", res.Reply.Text)
+	}
+
+	// A helper answers, twice: the person gets both, signed with the first name; the first
+	// counts as the handoff answered.
+	d, res = step(d, answer("Please call your bank's hotline."))
+	if !res.Reply.Empty() || len(res.Notices) != 1 || res.Notices[0].To != conversation.ToPerson || !slices.Contains(kinds(res), conversation.EventHandoffAnswered) {
+		t.Fatalf("a helper's answer: reply %+v, notices %+v, events %v", res.Reply, res.Notices, kinds(res))
+	}
+	if n := res.Notices[0].Reply; !strings.Contains(n.Text, "Mei") || strings.Contains(n.Text, "Chen") || !strings.Contains(n.Text, "hotline") || n.Lang != "en" {
+		t.Errorf("relayed to the person: %+v", n)
+	}
+	d, res = step(d, answer("Then try again."))
+	if slices.Contains(kinds(res), conversation.EventHandoffAnswered) || len(res.Notices) != 1 {
+		t.Errorf("a second answer: events %v, notices %d", kinds(res), len(res.Notices))
+	}
+
+	// Commands still work, and the handoff stays open.
+	d, res = step(d, person("/solutions"))
+	if d.Handoff == nil || res.Reply.Empty() || len(res.Notices) != 0 {
+		t.Errorf("/solutions during a handoff: handoff %+v, reply %q, notices %d", d.Handoff, res.Reply.Text, len(res.Notices))
+	}
+
+	// A helper closes it: the person is asked whether it is solved, and answers.
+	d, res = step(d, conversation.Input{Kind: conversation.InputHelperDone, From: helper})
+	if d.Handoff != nil || len(res.Notices) != 1 || len(res.Notices[0].Reply.Buttons) != 2 || !slices.Contains(kinds(res), conversation.EventHandoffClosed) {
+		t.Fatalf("/done: handoff %+v, notices %+v, events %v", d.Handoff, res.Notices, kinds(res))
+	}
+	d, res = step(d, conversation.Input{Kind: conversation.InputButton, Text: conversation.ButtonHelpedYes})
+	if !slices.Contains(kinds(res), conversation.EventHandoffSolved) {
+		t.Errorf("the person's verdict: events %v", kinds(res))
+	}
+	// Once closed, a helper's reply relays nothing and says so to the helper.
+	d, res = step(d, answer("anything else?"))
+	if res.Reply.Empty() || len(res.Notices) != 0 {
+		t.Errorf("an answer after the end: reply %q, notices %+v", res.Reply.Text, res.Notices)
+	}
+
+	// Back to the bot by the person's own /start: the helpers are told.
+	d, _ = step(d, person("/human"))
+	d, res = step(d, person("/start"))
+	if d.Handoff != nil || len(res.Notices) != 1 || res.Notices[0].To != conversation.ToHelpers || !strings.Contains(res.Reply.Text, k.Text("en", kb.MsgGreeting, nil)) {
+		t.Errorf("/start during a handoff: handoff %+v, notices %+v, reply %q", d.Handoff, res.Notices, res.Reply.Text)
+	}
+
+	// A handoff nobody answers expires: the person's next message says so and goes on with
+	// the flow.
+	d, _ = step(d, person("/human"))
+	now = now.Add(73 * time.Hour)
+	d, res = step(d, person("card_declined"))
+	if d.Handoff != nil || !strings.Contains(res.Reply.Text, k.Text("en", kb.MsgHandoffExpired, nil)) || res.Reply.Cause != "cross-border-restricted" {
+		t.Errorf("after the TTL: handoff %+v, reply %q (cause %q)", d.Handoff, res.Reply.Text, res.Reply.Cause)
+	}
+}
