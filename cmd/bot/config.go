@@ -21,6 +21,11 @@ type HandoffConfig struct {
 	TelegramChat   int64  // BOT_HANDOFF_TELEGRAM_CHAT; 0: none
 	TelegramThread int    // its forum topic (chat_id/thread_id); 0: none
 	SlackChannel   string // BOT_HANDOFF_SLACK_CHANNEL; "": none
+	// TTL is how long a handoff stays open (BOT_HANDOFF_TTL); zero: the engine's default.
+	TTL time.Duration
+	// Signature signs the helpers' answers to the person (BOT_HANDOFF_SIGNATURE): empty,
+	// the helper's first name.
+	Signature string
 }
 
 // target returns the conversation.HandoffTarget, addressed the way the target platform's
@@ -65,6 +70,14 @@ func handoffConfigFromEnv(getenv func(string) string, tg TelegramConfig, sl Slac
 		}
 		c.TelegramChat = id
 	}
+	if ttl := strings.TrimSpace(getenv("BOT_HANDOFF_TTL")); ttl != "" {
+		d, err := time.ParseDuration(ttl)
+		if err != nil || d <= 0 {
+			return c, fmt.Errorf("BOT_HANDOFF_TTL %q: want a duration such as 72h", ttl)
+		}
+		c.TTL = d
+	}
+	c.Signature = strings.TrimSpace(getenv("BOT_HANDOFF_SIGNATURE"))
 	if slChannel != "" {
 		if !slackChannelID.MatchString(slChannel) {
 			return c, fmt.Errorf("BOT_HANDOFF_SLACK_CHANNEL %q: want a channel id such as C0123ABCD or G0123ABCD (in Slack: the channel's details, at the bottom), not its name", slChannel)

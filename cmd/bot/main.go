@@ -152,6 +152,9 @@ Environment (flags win over the environment):
                            forum topic) where /human posts a summary
   BOT_HANDOFF_SLACK_CHANNEL  Slack channel id (e.g. C0123ABCD) where /human posts a summary
                            unset: /human points people to OpenAI support
+  BOT_HANDOFF_TTL          how long a handoff stays open unanswered or unclosed default: 72h
+  BOT_HANDOFF_SIGNATURE    how the helpers' answers are signed: empty for the helper's first
+                           name, or anonymous for "Support team"             default: first name
 
   TELEGRAM_BOT_TOKEN       serve Telegram with this token (from @BotFather)
   TELEGRAM_API_ENDPOINT    Bot API URL, token and method as %s               default: https://api.telegram.org/bot%s/%s
@@ -309,7 +312,7 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	serving := m.serving()
-	engineOpts := conversation.EngineOptions{Lang: m.Config.Lang}
+	engineOpts := conversation.EngineOptions{Lang: m.Config.Lang, HandoffTTL: m.Config.Handoff.TTL, HandoffSignature: m.Config.Handoff.Signature}
 	var serviceOpts conversation.ServiceOptions
 	if target, ok := m.Config.Handoff.target(); ok && serving {
 		engineOpts.Handoff = true

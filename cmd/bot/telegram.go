@@ -113,6 +113,7 @@ func (m *Main) setupTelegram(env platformEnv) (func(context.Context) error, erro
 		Token:         c.Token,
 		KB:            env.kb,
 		Lang:          env.lang,
+		HandoffChat:   m.Config.Handoff.TelegramChat,
 		APIEndpoint:   c.APIEndpoint,
 		WebhookURL:    c.WebhookURL,
 		WebhookSecret: c.WebhookSecret,

@@ -19,6 +19,31 @@ type Key struct {
 // and chat come first.
 func (k Key) String() string { return k.Platform + ":" + k.Chat + ":" + k.User }
 
+// ParseKey reads what Key.String wrote. Platform names hold no ':' and the user id is the
+// last field; a chat id may hold one.
+func ParseKey(s string) (Key, bool) {
+	platform, rest, ok := strings.Cut(s, ":")
+	i := strings.LastIndexByte(rest, ':')
+	if !ok || platform == "" || i <= 0 || i == len(rest)-1 {
+		return Key{}, false
+	}
+	return Key{Platform: platform, Chat: rest[:i], User: rest[i+1:]}, true
+}
+
+// refPrefix starts the line of a handoff's messages to the helpers that names the person's
+// dialog; a helper's reply to such a message is an answer to that person.
+const refPrefix = "ref: "
+
+// HandoffRef finds the dialog a message to the helpers names: its last "ref: <key>" line.
+func HandoffRef(text string) (Key, bool) {
+	i := strings.LastIndex(text, refPrefix)
+	if i < 0 {
+		return Key{}, false
+	}
+	ref, _, _ := strings.Cut(text[i+len(refPrefix):], "\n")
+	return ParseKey(strings.TrimSpace(ref))
+}
+
 // Stage is where a dialog is.
 type Stage int
 

@@ -41,7 +41,8 @@ type EngineOptions struct {
 	// HandoffTTL is how long a handoff stays open without being closed; zero means 72 hours.
 	HandoffTTL time.Duration
 	// HandoffSignature is how a helper's answer is signed to the person: empty means the
-	// helper's first name (a helper without one signs as the support team).
+	// helper's first name (a helper without one signs as the support team), and
+	// AnonymousSignature the support team always.
 	HandoffSignature string
 	// Lang is the language (a BCP 47 tag such as "zh-Hans" or "en") spoken when neither the
 	// platform nor the text tells the person's; empty means the kb's default.
@@ -783,6 +784,6 @@ func (e *Engine) HandoffSummary(d Dialog, from Person, platform, ref string) Rep
 	summary := e.kb.Text(lang, kb.MsgHandoffSummary, map[string]any{
 		"Who": who, "Platform": platform, "Lang": d.Lang, "Cause": cause, "Tried": triedText, "Last": last,
 	})
-	summary = join(summary, e.kb.Text(lang, kb.MsgHandoffHow, map[string]any{"Ref": ref}))
+	summary = join(summary, e.kb.Text(lang, kb.MsgHandoffHow, nil)+"\n"+refPrefix+ref)
 	return Reply{Text: summary, Buttons: []Button{}, Cause: d.Cause, Solutions: []string{}, Lang: lang}
 }

@@ -13,6 +13,10 @@ import (
 // the person's /start or "back to the bot", or the handoff's time to live ends it. Commands
 // and buttons keep working meanwhile.
 
+// AnonymousSignature as EngineOptions.HandoffSignature signs every helper's answer as the
+// support team, in the person's language.
+const AnonymousSignature = "anonymous"
+
 // defaultHandoffTTL is how long a handoff stays open without being closed.
 const defaultHandoffTTL = 72 * time.Hour
 
@@ -23,7 +27,7 @@ func (t turn) handoff(in Input) (Reply, bool) {
 	helper := in.Kind == InputHelperReply || in.Kind == InputHelperDone
 	if h != nil && t.now.Sub(h.Opened) > t.e.handoffTTL {
 		t.closeHandoff()
-		t.toHelpers(kb.MsgHandoffExpiredHelpers, map[string]any{"Who": t.who(in), "Ref": in.Ref})
+		t.toHelpers(kb.MsgHandoffExpiredHelpers, map[string]any{"Who": t.who(in)}, in.Ref)
 		if helper {
 			return Reply{Text: t.helperText(kb.MsgHandoffNotOpen, nil)}, true
 		}
@@ -42,7 +46,7 @@ func (t turn) handoff(in Input) (Reply, bool) {
 		if signature == "" {
 			signature, _, _ = strings.Cut(strings.TrimSpace(in.From.Name), " ")
 		}
-		if signature == "" {
+		if signature == "" || signature == AnonymousSignature {
 			signature = t.text(kb.MsgHandoffSupportTeam, nil)
 		}
 		t.toPerson(h, Reply{
@@ -62,10 +66,10 @@ func (t turn) handoff(in Input) (Reply, bool) {
 	case in.Kind == InputText && (in.Text == "/start" || strings.HasPrefix(in.Text, "/start ") || strings.HasPrefix(in.Text, "/start@")),
 		in.Kind == InputButton && in.Text == ButtonBackToBot:
 		t.closeHandoff()
-		t.toHelpers(kb.MsgHandoffPersonLeft, map[string]any{"Who": t.who(in), "Ref": in.Ref})
+		t.toHelpers(kb.MsgHandoffPersonLeft, map[string]any{"Who": t.who(in)}, in.Ref)
 		return Reply{}, false
 	case in.Kind == InputText && in.Text != "" && !strings.HasPrefix(in.Text, "/"):
-		t.toHelpers(kb.MsgHandoffFromPerson, map[string]any{"Who": t.who(in), "Text": in.Text, "Ref": in.Ref})
+		t.toHelpers(kb.MsgHandoffFromPerson, map[string]any{"Who": t.who(in), "Text": in.Text}, in.Ref)
 		return Reply{}, true
 	}
 	return Reply{}, false
@@ -110,10 +114,11 @@ func (t turn) toPerson(h *Handoff, r Reply) {
 	*t.notices = append(*t.notices, Notice{To: ToPerson, Route: h.Route, Reply: r})
 }
 
-// toHelpers adds a notice to the helpers' chat, in the bot's default language.
-func (t turn) toHelpers(id string, data map[string]any) {
+// toHelpers adds a notice to the helpers' chat, in the bot's default language, ending with
+// the line naming the person's dialog (ref), which a helper's reply to it answers.
+func (t turn) toHelpers(id string, data map[string]any, ref string) {
 	*t.notices = append(*t.notices, Notice{To: ToHelpers, Reply: Reply{
-		Text: t.helperText(id, data), Buttons: []Button{}, Solutions: []string{}, Lang: t.e.defaultLang,
+		Text: t.helperText(id, data) + "\n" + refPrefix + ref, Buttons: []Button{}, Solutions: []string{}, Lang: t.e.defaultLang,
 	}})
 }
 

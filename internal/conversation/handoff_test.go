@@ -120,3 +120,23 @@ func TestStep_TwoWayHandoff(t *testing.T) {
 		t.Errorf("after the TTL: handoff %+v, reply %q (cause %q)", d.Handoff, res.Reply.Text, res.Reply.Cause)
 	}
 }
+
+// The line naming a person's dialog in the helpers' messages is read back exactly, also for
+// a Slack chat id holding a ':'.
+func TestHandoffRef(t *testing.T) {
+	for _, k := range []conversation.Key{
+		{Platform: "telegram", Chat: "-1001234567890", User: "42"},
+		{Platform: "slack", Chat: "T1/D9", User: "U42"},
+		{Platform: "slack", Chat: "E1:T1/C9", User: "U42"},
+	} {
+		text := "🙋 someone asks for a human helper\nref: not-a-key\n...\nref: " + k.String()
+		if got, ok := conversation.HandoffRef(text); !ok || got != k {
+			t.Errorf("HandoffRef of %v = %v, %v", k, got, ok)
+		}
+	}
+	for _, text := range []string{"no ref here", "ref: ", "ref: telegram", "ref: telegram:1:", "ref: :1:2"} {
+		if k, ok := conversation.HandoffRef(text); ok {
+			t.Errorf("HandoffRef(%q) = %v, want none", text, k)
+		}
+	}
+}

@@ -52,13 +52,13 @@ const (
 	MsgHandoffUnanswered   = "handoff.unanswered"
 	MsgHandoffNoMessage    = "handoff.no_message"
 	// The two-way handoff: the summary's instructions, the relayed messages and the end.
-	MsgHandoffHow            = "handoff.how"         // {{.Ref}}
+	MsgHandoffHow            = "handoff.how"
 	MsgHandoffFromHelper     = "handoff.from_helper" // {{.Who}} {{.Text}}
-	MsgHandoffFromPerson     = "handoff.from_person" // {{.Who}} {{.Text}} {{.Ref}}
-	MsgHandoffPersonLeft     = "handoff.person_left" // {{.Who}} {{.Ref}}
+	MsgHandoffFromPerson     = "handoff.from_person" // {{.Who}} {{.Text}}
+	MsgHandoffPersonLeft     = "handoff.person_left" // {{.Who}}
 	MsgHandoffClosed         = "handoff.closed"
 	MsgHandoffExpired        = "handoff.expired"
-	MsgHandoffExpiredHelpers = "handoff.expired_helpers" // {{.Who}} {{.Ref}}
+	MsgHandoffExpiredHelpers = "handoff.expired_helpers" // {{.Who}}
 	MsgHandoffNotOpen        = "handoff.not_open"
 	MsgHandoffOpenNote       = "handoff.open_note"
 	MsgHandoffSupportTeam    = "handoff.support_team"

@@ -52,6 +52,9 @@ type Options struct {
 	PollTimeout time.Duration
 	// RetryBackoff is the first wait after a network or server error; zero means 1s.
 	RetryBackoff time.Duration
+	// HandoffChat is the helpers' chat (BOT_HANDOFF_TELEGRAM_CHAT): a member's reply there to
+	// one of the bot's handoff messages is an answer to that person. Zero: none.
+	HandoffChat int64
 	// Elector, when several replicas share one database, elects the one replica that polls
 	// (Telegram allows one getUpdates consumer per token). With a webhook every replica takes
 	// the updates it is sent. Nil: this process is the only one.
@@ -377,6 +380,10 @@ func (b *Bot) handleUpdate(ctx context.Context, u update, done func(error)) {
 	me := b.self.Load()
 	if me == nil {
 		done(errNotRunning)
+		return
+	}
+	if in, ok := b.helperAnswer(u, *me); ok {
+		b.inlet.Submit(ctx, *in, done)
 		return
 	}
 	a := translate(u, *me)

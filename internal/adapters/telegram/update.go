@@ -280,12 +280,17 @@ func byteOffset(s string, units int) (int, bool) {
 }
 
 func turn(u update, chat, user int64, r route) conversation.Turn {
-	b, _ := json.Marshal(r) // cannot fail: plain fields
 	return conversation.Turn{
 		Key:       conversation.Key{Platform: Platform, Chat: strconv.FormatInt(chat, 10), User: strconv.FormatInt(user, 10)},
 		InboundID: strconv.Itoa(u.UpdateID),
-		Route:     b,
+		Route:     mustRoute(r),
 	}
+}
+
+// mustRoute encodes r, which cannot fail: plain fields.
+func mustRoute(r route) []byte {
+	b, _ := json.Marshal(r)
+	return b
 }
 
 func translateCallback(u update) action {

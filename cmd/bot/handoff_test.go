@@ -1,0 +1,111 @@
+package main
+
+import (
+	"html"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	bot "github.com/paydoctor/bot"
+	"github.com/paydoctor/bot/internal/adapters/telegram/telegramtest"
+	"github.com/paydoctor/bot/internal/kb"
+)
+
+// The two-way handoff on Telegram, end to end through the fake Bot API: a person's /human
+// reaches the helpers' group; a helper's reply to the summary reaches the person, signed;
+// the person's answer reaches the helpers (card data removed); a restart in the middle loses
+// nothing; a reply quoting the summary from another chat relays nothing; /done returns the
+// person to the bot.
+func TestHandoff_TwoWayOnTelegram(t *testing.T) {
+	k, err := kb.Load(bot.Data(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fake := telegramtest.NewServer(t)
+	const humansID = -1009990001
+	humans := telegramtest.Group{ID: humansID, Title: "PayDoctor helpers", Super: true}
+	elsewhere := telegramtest.Group{ID: -1009990002, Title: "Some other group", Super: true}
+	env := map[string]string{
+		"BOT_DB":                    filepath.Join(t.TempDir(), "bot.db"),
+		"BOT_HTTP_ADDR":             freeAddr(t),
+		"BOT_LANG":                  "en",
+		"BOT_HANDOFF_TELEGRAM_CHAT": strconv.Itoa(humansID),
+		"TELEGRAM_BOT_TOKEN":        telegramtest.Token,
+		"TELEGRAM_API_ENDPOINT":     fake.Endpoint(),
+	}
+	stop := runBot(t, env)
+	ann := telegramtest.User{ID: 4101, FirstName: "Ann", Lang: "en"}
+	mei := telegramtest.User{ID: 4201, FirstName: "Mei", Username: "mei_helps", Lang: "en"}
+	plainText := func(m telegramtest.Message) string { return html.UnescapeString(m.Text) }
+	waitTo := func(chat int64, n int) []telegramtest.Message {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for len(fake.MessagesTo(chat)) < n {
+			if time.Now().After(deadline) {
+				t.Fatalf("%d messages to %d, want %d: %+v", len(fake.MessagesTo(chat)), chat, n, fake.MessagesTo(chat))
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		return fake.MessagesTo(chat)
+	}
+	// A helper's reply to one of the bot's messages in a group.
+	replyTo := func(g telegramtest.Group, m telegramtest.Message, from telegramtest.User, text string) {
+		quoted := telegramtest.BotMessage(telegramtest.GroupChat(g), m.MessageID, plainText(m))
+		fake.AddUpdate(telegramtest.GroupText(g, from, text, quoted))
+	}
+
+	fake.AddUpdate(telegramtest.PrivateText(ann, "/human"))
+	summary := waitTo(humansID, 1)[0]
+	if !strings.Contains(plainText(summary), "ref: telegram:4101:4101") || !strings.Contains(plainText(summary), k.Text("en", kb.MsgHandoffHow, nil)) {
+		t.Fatalf("the summary does not say how to answer:\n%s", plainText(summary))
+	}
+	waitTo(ann.ID, 1)
+
+	replyTo(humans, summary, mei, "Hi Ann, which bank issued your card?")
+	got := waitTo(ann.ID, 2)[1]
+	if text := plainText(got); !strings.Contains(text, "Mei") || strings.Contains(text, "mei_helps") || !strings.Contains(text, "which bank issued your card?") {
+		t.Errorf("the helper's answer reached Ann as %q", text)
+	}
+
+	fake.AddUpdate(telegramtest.PrivateText(ann, "ICBC, card 4111 1111 1111 1111"))
+	relayed := waitTo(humansID, 2)[1]
+	if text := plainText(relayed); !strings.Contains(text, "ICBC") || strings.Contains(text, "4111") || !strings.Contains(text, "ref: telegram:4101:4101") {
+		t.Errorf("Ann's answer reached the helpers as %q", text)
+	}
+
+	// A restart in the middle of the conversation.
+	stop()
+	stop = runBot(t, env)
+	defer func() { stop() }()
+	replyTo(humans, relayed, mei, "Please call ICBC and ask them to enable online cross-border payments.")
+	if text := plainText(waitTo(ann.ID, 4)[3]); !strings.Contains(text, "call ICBC") {
+		t.Errorf("after the restart, the helper's answer reached Ann as %q", text)
+	}
+
+	// Someone in another group quoting the summary relays nothing.
+	replyTo(elsewhere, summary, telegramtest.User{ID: 4301, FirstName: "Eve", Lang: "en"}, "I am not a helper")
+	time.Sleep(500 * time.Millisecond)
+	for _, m := range fake.MessagesTo(ann.ID) {
+		if strings.Contains(plainText(m), "not a helper") {
+			t.Error("a reply from outside the helpers' group reached Ann")
+		}
+	}
+
+	// /done: Ann is asked whether it was solved, and is back with the bot.
+	replyTo(humans, summary, mei, "/done")
+	closed := waitTo(ann.ID, 5)[4]
+	if !strings.Contains(plainText(closed), k.Text("en", kb.MsgHandoffClosed, nil)) || len(closed.Buttons()) != 2 {
+		t.Errorf("after /done Ann got %q with %d buttons", plainText(closed), len(closed.Buttons()))
+	}
+	fake.AddUpdate(telegramtest.PrivateText(ann, "card_declined"))
+	if text := plainText(waitTo(ann.ID, 6)[5]); !strings.Contains(text, k.Text("en", kb.CauseTitle("cross-border-restricted"), nil)) {
+		t.Errorf("back with the bot, card_declined got %q", text)
+	}
+	// A reply after the end gets "not open any more" in the helpers' group.
+	replyTo(humans, summary, mei, "Anything else?")
+	if text := plainText(waitTo(humansID, 3)[2]); !strings.Contains(text, k.Text("en", kb.MsgHandoffNotOpen, nil)) {
+		t.Errorf("a reply after /done got %q", text)
+	}
+}
