@@ -35,6 +35,8 @@ type Event struct {
 	Cause    string    `json:"cause,omitempty"`
 	Solution string    `json:"solution,omitempty"`
 	At       time.Time `json:"at"`
+	// Wait, on handoff_answered, is how long the person waited for a helper's first answer.
+	Wait time.Duration `json:"wait,omitempty"`
 }
 
 // Notice is a message to a chat other than the dialog's own, committed with the dialog

@@ -41,6 +41,7 @@ func (t turn) handoff(in Input) (Reply, bool) {
 		if h.Answered.IsZero() {
 			h.Answered = t.now
 			t.record(EventHandoffAnswered, "")
+			(*t.events)[len(*t.events)-1].Wait = t.now.Sub(h.Opened)
 		}
 		signature := t.e.handoffSignature
 		if signature == "" {

@@ -113,7 +113,20 @@ type Report struct {
 	Days []Day `json:"days"`
 	// Handoffs are the requests for a human, newest first, at most MaxHandoffs.
 	Handoffs []Handoff `json:"handoffs"`
-	FreeText FreeText  `json:"free_text"`
+	// HandoffCourse is what became of them once helpers could answer through the bot.
+	HandoffCourse HandoffCourse `json:"handoff_course"`
+	FreeText      FreeText      `json:"free_text"`
+}
+
+// HandoffCourse is what became of the handoffs: answered by a helper, closed (by a helper,
+// by the person, or by time), and the person's verdict afterwards; and how long people
+// waited for a first answer, the median.
+type HandoffCourse struct {
+	Answered                 int     `json:"answered"`
+	Closed                   int     `json:"closed"`
+	Solved                   int     `json:"solved"`
+	Unsolved                 int     `json:"unsolved"`
+	MedianFirstAnswerSeconds float64 `json:"median_first_answer_seconds"`
 }
 
 // Builder adds events up into a Report. The zero value is ready to use.
@@ -126,6 +139,8 @@ type Builder struct {
 	languages map[string]*Totals
 	days      map[string]*day
 	handoffs  []Handoff
+	course    HandoffCourse
+	waits     []time.Duration
 	freeText  FreeText
 }
 
@@ -150,6 +165,19 @@ func (b *Builder) Add(e conversation.Event) {
 		return
 	case conversation.EventClarified:
 		b.freeText.Clarified++
+		return
+	case conversation.EventHandoffAnswered:
+		b.course.Answered++
+		b.waits = append(b.waits, e.Wait)
+		return
+	case conversation.EventHandoffClosed:
+		b.course.Closed++
+		return
+	case conversation.EventHandoffSolved:
+		b.course.Solved++
+		return
+	case conversation.EventHandoffUnsolved:
+		b.course.Unsolved++
 		return
 	case conversation.EventNotUnderstood:
 		b.freeText.NotUnderstood++
@@ -202,7 +230,11 @@ func group(m map[string]*Totals, name string) *Totals {
 func (b *Builder) Report(since time.Time) Report {
 	r := Report{Since: since, Totals: b.totals, Causes: counts(b.causes), Outcomes: counts(b.outcomes),
 		Solutions: []Solution{}, Platforms: groups(b.platforms), Languages: groups(b.languages),
-		Days: []Day{}, Handoffs: slices.Clone(b.handoffs), FreeText: b.freeText}
+		Days: []Day{}, Handoffs: slices.Clone(b.handoffs), HandoffCourse: b.course, FreeText: b.freeText}
+	if len(b.waits) > 0 {
+		waits := slices.Sorted(slices.Values(b.waits))
+		r.HandoffCourse.MedianFirstAnswerSeconds = waits[len(waits)/2].Seconds()
+	}
 	for date, d := range b.days {
 		r.Days = append(r.Days, Day{Date: date, Totals: d.totals, Causes: counts(d.causes)})
 	}
@@ -300,6 +332,11 @@ func (r Report) WriteText(w io.Writer) error {
 	p("  worked\t%d\t%s\n", r.Totals.Worked, rate(r.Totals.Worked, r.Totals.Worked+r.Totals.Failed))
 	p("  did not work\t%d\n", r.Totals.Failed)
 	p("handoffs to a human\t%d\n", r.Totals.Handoffs)
+	if c := r.HandoffCourse; c.Answered+c.Closed > 0 {
+		p("  answered by a helper\t%d\tmedian first answer %s\n", c.Answered, time.Duration(c.MedianFirstAnswerSeconds*float64(time.Second)).Round(time.Second))
+		p("  closed\t%d\n", c.Closed)
+		p("  solved, the person said\t%d\t%s\n", c.Solved, rate(c.Solved, c.Solved+c.Unsolved))
+	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}

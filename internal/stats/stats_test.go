@@ -51,10 +51,20 @@ var script = []conversation.Event{
 	ev(12, shown, "slack", "en", "account", "account-settings", "contact-support"),
 	ev(13, failed, "slack", "en", "account", "account-settings", "contact-support"),
 	ev(14, handoff, "slack", "en", "account", "account-settings", ""),
+	answered(20, 6*time.Minute),
+	ev(30, conversation.EventHandoffClosed, "slack", "en", "account", "account-settings", ""),
+	ev(31, conversation.EventHandoffSolved, "slack", "en", "account", "account-settings", ""),
 
 	ev(2*24*60, started, "telegram", "en", "", "", ""),
 	ev(2*24*60+1, diagnosed, "telegram", "en", "amount-limit", "", ""),
 	ev(2*24*60+1, shown, "telegram", "en", "amount-limit", "", "choose-plan"),
+}
+
+// answered is a helper's first answer, minutes after t0, after the person waited wait.
+func answered(minutes int, wait time.Duration) conversation.Event {
+	e := ev(minutes, conversation.EventHandoffAnswered, "slack", "en", "account", "account-settings", "")
+	e.Wait = wait
+	return e
 }
 
 // source serves script as a store would: events at or after since, oldest first.

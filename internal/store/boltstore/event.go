@@ -16,8 +16,8 @@ import (
 // Events are stored in a binary form (eventFormatBinary, then each field), less than half the
 // size of their JSON: they are kept for months (BOT_EVENTS_TTL). Values that start with '{'
 // are JSON, as earlier versions and Load write them; both are read, and Dump hands every
-// event on as JSON.
-const eventFormatBinary = 1
+// event on as JSON. Format 2 adds Wait at the end; format 1 is still read.
+const eventFormatBinary = 2
 
 var errEvent = errors.New("unreadable event")
 
@@ -29,7 +29,8 @@ func appendEvent(b []byte, e conversation.Event) []byte {
 	b = appendString(b, e.Outcome)
 	b = appendString(b, e.Cause)
 	b = appendString(b, e.Solution)
-	return appendTime(b, e.At)
+	b = appendTime(b, e.At)
+	return binary.AppendVarint(b, int64(e.Wait))
 }
 
 // decodeEvent reads an event of either form.
@@ -39,7 +40,7 @@ func decodeEvent(v []byte) (conversation.Event, error) {
 		err := json.Unmarshal(v, &e)
 		return e, err
 	}
-	if len(v) == 0 || v[0] != eventFormatBinary {
+	if len(v) == 0 || v[0] < 1 || v[0] > eventFormatBinary {
 		return e, errEvent
 	}
 	d := decoder{b: v[1:]}
@@ -50,6 +51,9 @@ func decodeEvent(v []byte) (conversation.Event, error) {
 	e.Cause = d.string()
 	e.Solution = d.string()
 	e.At = d.time()
+	if v[0] >= 2 {
+		e.Wait = time.Duration(d.varint())
+	}
 	if d.failed || len(d.b) != 0 {
 		return conversation.Event{}, errEvent
 	}
