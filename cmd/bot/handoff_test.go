@@ -2,6 +2,7 @@ package main
 
 import (
 	"html"
+	"net/http"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	bot "github.com/paydoctor/bot"
+	"github.com/paydoctor/bot/internal/adapters/slack/slacktest"
 	"github.com/paydoctor/bot/internal/adapters/telegram/telegramtest"
 	"github.com/paydoctor/bot/internal/kb"
 )
@@ -107,5 +109,83 @@ func TestHandoff_TwoWayOnTelegram(t *testing.T) {
 	replyTo(humans, summary, mei, "Anything else?")
 	if text := plainText(waitTo(humansID, 3)[2]); !strings.Contains(text, k.Text("en", kb.MsgHandoffNotOpen, nil)) {
 		t.Errorf("a reply after /done got %q", text)
+	}
+}
+
+// Helpers on another platform: a Telegram user's /human reaches the helpers' Slack channel;
+// a helper's reply in the summary's thread reaches the user on Telegram; the user's answer
+// reaches the channel, card data removed; "done" in the thread returns the user to the bot.
+func TestHandoff_TelegramPersonSlackHelpers(t *testing.T) {
+	k, err := kb.Load(bot.Data(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tg := telegramtest.NewServer(t)
+	sl := slacktest.NewServer(t)
+	sl.SetName("U0LI", "Li Wei")
+	const secret, channel = "handoff-secret", "C0HELP"
+	addr := freeAddr(t)
+	base := "http://" + addr
+	defer runBot(t, map[string]string{
+		"BOT_DB":                    filepath.Join(t.TempDir(), "bot.db"),
+		"BOT_HTTP_ADDR":             addr,
+		"BOT_LANG":                  "en",
+		"BOT_HANDOFF_SLACK_CHANNEL": channel,
+		"TELEGRAM_BOT_TOKEN":        telegramtest.Token,
+		"TELEGRAM_API_ENDPOINT":     tg.Endpoint(),
+		"SLACK_BOT_TOKEN":           "xoxb-handoff",
+		"SLACK_SIGNING_SECRET":      secret,
+		"SLACK_API_URL":             sl.URL,
+	})()
+	waitServing(t, base)
+	ann := telegramtest.User{ID: 4102, FirstName: "Ann", Lang: "en"}
+	helperSays := func(eventID, text, ts, thread string) {
+		t.Helper()
+		body := slacktest.EventBody(eventID, slacktest.ThreadReply(channel, "channel", "U0LI", text, ts, thread))
+		resp, err := http.DefaultClient.Do(slacktest.NewRequest(base+"/slack/events", secret, time.Now(), body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("the helper's event answered %d", resp.StatusCode)
+		}
+	}
+
+	tg.AddUpdate(telegramtest.PrivateText(ann, "/human"))
+	summary := sl.WaitMessages(1, 10*time.Second)[0]
+	if summary.Channel != channel || !strings.Contains(summary.Text, "ref: telegram:4102:4102") {
+		t.Fatalf("the summary reached Slack as %+v", summary)
+	}
+
+	helperSays("EvH1", "Hi Ann, which bank issued your card?", "1700000100.000100", summary.TS)
+	deadline := time.Now().Add(10 * time.Second)
+	for len(tg.MessagesTo(ann.ID)) < 2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the Slack helper's answer never reached Ann: %+v", tg.MessagesTo(ann.ID))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if text := html.UnescapeString(tg.MessagesTo(ann.ID)[1].Text); !strings.Contains(text, "Li") || strings.Contains(text, "Wei") || !strings.Contains(text, "which bank") {
+		t.Errorf("the helper's answer reached Ann as %q", text)
+	}
+
+	tg.AddUpdate(telegramtest.PrivateText(ann, "ICBC, card number 4111 1111 1111 1111"))
+	relayed := sl.WaitMessages(2, 10*time.Second)[1]
+	if relayed.Channel != channel || !strings.Contains(relayed.Text, "ICBC") || strings.Contains(relayed.Text, "4111") {
+		t.Errorf("Ann's answer reached Slack as %+v", relayed)
+	}
+
+	// Ann was told to delete the card number (her third message from the bot).
+	helperSays("EvH2", "done", "1700000100.000200", summary.TS)
+	deadline = time.Now().Add(10 * time.Second)
+	for len(tg.MessagesTo(ann.ID)) < 4 {
+		if time.Now().After(deadline) {
+			t.Fatal("\"done\" in the thread never reached Ann")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if closed := tg.MessagesTo(ann.ID)[3]; !strings.Contains(html.UnescapeString(closed.Text), k.Text("en", kb.MsgHandoffClosed, nil)) || len(closed.Buttons()) != 2 {
+		t.Errorf("after done Ann got %q", closed.Text)
 	}
 }

@@ -62,13 +62,14 @@ func slackConfigFromEnv(getenv func(string) string) (SlackConfig, error) {
 func (m *Main) setupSlack(env platformEnv) (func(context.Context) error, error) {
 	c := m.Config.Slack
 	a, err := slackadapter.New(env.hub, slackadapter.Options{
-		BotToken:      c.BotToken,
-		KB:            env.kb,
-		Lang:          env.lang,
-		SigningSecret: c.SigningSecret,
-		AppToken:      c.AppToken,
-		APIURL:        c.APIURL,
-		Log:           env.log,
+		BotToken:       c.BotToken,
+		KB:             env.kb,
+		Lang:           env.lang,
+		HandoffChannel: m.Config.Handoff.SlackChannel,
+		SigningSecret:  c.SigningSecret,
+		AppToken:       c.AppToken,
+		APIURL:         c.APIURL,
+		Log:            env.log,
 	})
 	if err != nil {
 		return nil, err

@@ -225,6 +225,7 @@ func TestSlackManifests(t *testing.T) {
 		"command: /paydoctor", "- commands", "- chat:write", "- app_mentions:read", "- im:history",
 		"- im:read", "- im:write", "- users:read", "- app_mention", "- message.im", "is_enabled: true",
 		"messages_tab_enabled: true", "home_tab_enabled: true", "- app_home_opened",
+		"- channels:history", "- groups:history", "- message.channels", "- message.groups",
 	}
 	for file, extra := range map[string][]string{
 		"slack-manifest.yaml":        {"socket_mode_enabled: false", "/slack/commands", "/slack/events", "/slack/interactions"},

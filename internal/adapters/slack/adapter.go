@@ -28,6 +28,7 @@ type api interface {
 	UpdateMessageContext(ctx context.Context, channelID, timestamp string, options ...slack.MsgOption) (string, string, string, error)
 	PublishViewContext(ctx context.Context, req slack.PublishViewContextRequest) (*slack.ViewResponse, error)
 	OpenConversationContext(ctx context.Context, params *slack.OpenConversationParameters) (*slack.Channel, bool, bool, error)
+	GetConversationRepliesContext(ctx context.Context, params *slack.GetConversationRepliesParameters) ([]slack.Message, bool, string, error)
 }
 
 // Options configures an Adapter. BotToken, KB, and SigningSecret or AppToken, are required;
@@ -57,6 +58,10 @@ type Options struct {
 	// to) for a person whose Slack locale the knowledge base does not speak; empty means the
 	// knowledge base's default.
 	Lang string
+	// HandoffChannel is the helpers' channel (BOT_HANDOFF_SLACK_CHANNEL, the channel of
+	// HandoffRoute): a person's reply in the thread of one of the bot's handoff messages
+	// there is a helper's answer to the person the message is about. Empty: none is relayed.
+	HandoffChannel string
 }
 
 // inlet is where the adapter hands inbound messages: conversation.Hub.
@@ -81,6 +86,7 @@ type Adapter struct {
 	once    sync.Once
 	locales localeCache
 	dms     dmCache
+	threads threadCache
 	notes   background
 }
 
@@ -173,10 +179,13 @@ func (a *Adapter) Run(ctx context.Context) error {
 type job struct {
 	kind jobKind
 	team string
-	// user is who the job is for, in jobs that carry no message (in is empty).
-	user  string
-	in    conversation.Inbound
-	route route
+	// user is who the job is for, in jobs that carry no message (in is empty), and the
+	// helper who wrote a jobHelper.
+	user string
+	// threadReply: an @mention written in a thread, not as its first message.
+	threadReply bool
+	in          conversation.Inbound
+	route       route
 }
 
 // startWait is how long a message arriving while Run starts waits for it to learn who the
@@ -213,8 +222,13 @@ func (a *Adapter) commit(ctx context.Context, j job) error {
 	j.in.Input.LangHint, name = a.locale(ctx, j.team, j.in.Key.User)
 	// For a handoff summary: the name users.info gave with the locale, and a mention.
 	j.in.Input.From = conversation.Person{Name: name, Reach: "<@" + j.in.Key.User + ">"}
+	return a.submit(ctx, j.in)
+}
+
+// submit hands in to the hub and waits until it is committed, or ctx is done.
+func (a *Adapter) submit(ctx context.Context, in conversation.Inbound) error {
 	result := make(chan error, 1)
-	if err := a.inlet.Submit(ctx, j.in, func(err error) { result <- err }); err != nil {
+	if err := a.inlet.Submit(ctx, in, func(err error) { result <- err }); err != nil {
 		return err
 	}
 	select {
@@ -252,7 +266,12 @@ func (a *Adapter) ready(ctx context.Context) (*slack.AuthTestResponse, error) {
 func (a *Adapter) handle(ctx context.Context, j job) error {
 	switch j.kind {
 	case jobCommit:
+		if skip, err := a.handoffMention(ctx, j); skip || err != nil {
+			return err
+		}
 		return a.commit(ctx, j)
+	case jobHelper:
+		return a.commitHelper(ctx, j)
 	case jobHomePress:
 		return a.commitHomePress(ctx, j)
 	case jobNotYourMenu:

@@ -39,5 +39,10 @@
 //     best effort, at most maxNotes at a time. A press on the Home tab is a dialog's input: the
 //     adapter opens the person's DM with the bot (conversations.open) and commits the press
 //     there, keyed and answered like a DM message.
+//   - Helpers answer a handoff in the thread of its summary in Options.HandoffChannel: a
+//     person's thread reply there is committed on the dialog the thread's first message names
+//     ("ref: <key>", read with conversations.replies once per thread, or remembered from
+//     posting it), acknowledged in the thread (Turn.ReplyKey); "done" alone closes it. That
+//     lookup is the other Web API call that can come before a commit, bounded to a second.
 //   - Message text, tokens and the signing secret are never logged.
 package slack

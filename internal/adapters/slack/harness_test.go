@@ -45,6 +45,9 @@ type harness struct {
 	floodWindow time.Duration
 	// drain is the Outbox's Drain; zero: the default.
 	drain time.Duration
+	// handoffChannel, if set, is the helpers' channel: the Service's HandoffTarget and the
+	// adapter's Options.HandoffChannel, as cmd/bot sets them from BOT_HANDOFF_SLACK_CHANNEL.
+	handoffChannel string
 
 	store   *boltstore.Store
 	hub     *conversation.Hub
@@ -109,7 +112,13 @@ func (h *harness) start() {
 	if h.wrap != nil {
 		svcStore = h.wrap(store)
 	}
-	svc := conversation.NewService(h.engine, svcStore, conversation.ServiceOptions{})
+	var svcOpts conversation.ServiceOptions
+	if h.handoffChannel != "" {
+		key, route := HandoffRoute(h.handoffChannel)
+		svcOpts.Handoff = &conversation.HandoffTarget{Key: key, Route: route}
+		h.opts.HandoffChannel = h.handoffChannel
+	}
+	svc := conversation.NewService(h.engine, svcStore, svcOpts)
 	flood := h.flood
 	if flood == 0 {
 		flood = 1000 // tests press and type faster than people

@@ -30,6 +30,9 @@ const (
 	// jobHomePress: a button of the App Home. The adapter opens user's DM with the bot
 	// (conversations.open), then commits in there, keyed and routed as a DM message.
 	jobHomePress
+	// jobHelper: a thread reply in a channel, maybe a helper's answer in the thread of a
+	// handoff (see commitHelper); user wrote it, route posts in the thread.
+	jobHelper
 )
 
 func chatID(team, channel string) string { return team + "/" + channel }
@@ -96,7 +99,8 @@ func eventJob(ev slackevents.EventsAPIEvent) (job, bool) {
 			thread = e.TimeStamp
 		}
 		return job{
-			team: ev.TeamID,
+			team:        ev.TeamID,
+			threadReply: e.ThreadTimeStamp != "" && e.ThreadTimeStamp != e.TimeStamp,
 			in: conversation.Inbound{
 				Turn:  conversation.Turn{Key: conversation.Key{Chat: chatID(ev.TeamID, e.Channel), User: e.User}, InboundID: inbound},
 				Input: messageInput(stripMentions(e.Text), len(e.Files) > 0, true),
@@ -105,9 +109,13 @@ func eventJob(ev slackevents.EventsAPIEvent) (job, bool) {
 			route: route{Mode: modePost, Channel: e.Channel, Thread: thread},
 		}, true
 	case *slackevents.MessageEvent:
-		// Only DMs: in channels the bot answers @mentions, which come as app_mention (and
-		// the app subscribes to message.im only), so a message is never answered twice.
-		if e.ChannelType != "im" || e.BotID != "" || e.User == "" {
+		// In channels the bot answers @mentions, which come as app_mention, so a message
+		// is never answered twice; a thread reply there may be a helper's answer to a
+		// handoff.
+		if e.ChannelType != "im" {
+			return helperJob(ev.TeamID, inbound, e)
+		}
+		if e.BotID != "" || e.User == "" {
 			return job{}, false
 		}
 		switch e.SubType {

@@ -26,7 +26,10 @@ func (a *Adapter) Send(ctx context.Context, d conversation.Delivery) error {
 		slack.MsgOptionText(truncate(escape(d.Reply.Text), maxFallbackText), false),
 		slack.MsgOptionBlocks(blocks(d.Reply, a.opts.KB.Version, d.Key.User)...),
 	}
-	err = a.send(ctx, r, msg)
+	ts, err := a.send(ctx, r, msg)
+	if err == nil {
+		a.rememberPosted(r, ts, d.Reply)
+	}
 	if err != nil && r.Mode == modeRespond && r.Channel != "" && r.User != "" && permanent(err) {
 		// The response_url expired (30 minutes, five uses): show it to the person directly.
 		a.log.Warn("response_url refused; posting ephemeral", "chat", d.Key.Chat, "err", err)
@@ -51,17 +54,18 @@ func HandoffRoute(channel string) (conversation.Key, []byte) {
 	return conversation.Key{Platform: Platform, Chat: channel}, route{Mode: modePost, Channel: channel}.encode()
 }
 
-func (a *Adapter) send(ctx context.Context, r route, msg []slack.MsgOption) error {
+// send makes the call r says; ts is the new message's, for a post.
+func (a *Adapter) send(ctx context.Context, r route, msg []slack.MsgOption) (ts string, err error) {
 	switch r.Mode {
 	case modePost:
 		if r.Thread != "" {
 			msg = append(msg, slack.MsgOptionTS(r.Thread))
 		}
-		_, _, err := a.api.PostMessageContext(ctx, r.Channel, msg...)
-		return err
+		_, ts, err := a.api.PostMessageContext(ctx, r.Channel, msg...)
+		return ts, err
 	case modeUpdate:
 		_, _, _, err := a.api.UpdateMessageContext(ctx, r.Channel, r.TS, msg...)
-		return err
+		return "", err
 	case modeRespond:
 		if r.Replace {
 			msg = append(msg, slack.MsgOptionReplaceOriginal(r.ResponseURL))
@@ -69,9 +73,9 @@ func (a *Adapter) send(ctx context.Context, r route, msg []slack.MsgOption) erro
 			msg = append(msg, slack.MsgOptionResponseURL(r.ResponseURL, slack.ResponseTypeEphemeral))
 		}
 		_, _, err := a.api.PostMessageContext(ctx, "", msg...)
-		return err
+		return "", err
 	}
-	return errUnknownMode
+	return "", errUnknownMode
 }
 
 var errUnknownMode = errors.New("slack: unknown route mode")

@@ -58,6 +58,10 @@ func (s *stubAPI) OpenConversationContext(_ context.Context, p *slack.OpenConver
 	return ch, false, false, s.record("conversations.open")
 }
 
+func (s *stubAPI) GetConversationRepliesContext(context.Context, *slack.GetConversationRepliesParameters) ([]slack.Message, bool, string, error) {
+	return nil, false, "", s.record("conversations.replies")
+}
+
 // Send tells the Outbox what to do with a failure: a refusal sending again will not fix
 // wraps conversation.ErrUndeliverable (the reply leaves the outbox, so that it does not block
 // the ones after it); a passing one (5xx, network) is returned as it is, to be sent again.

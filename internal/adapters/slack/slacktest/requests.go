@@ -126,6 +126,25 @@ func PressBody(p Press) []byte {
 	return []byte(url.Values{"payload": {string(PressPayload(p))}}.Encode())
 }
 
+// ThreadReply is a message event in a channel (message.channels; channelType "channel", or
+// "group" for a private channel): user replied text in the thread threadTS of channel, as
+// message ts.
+func ThreadReply(channel, channelType, user, text, ts, threadTS string) map[string]any {
+	return map[string]any{
+		"type": "message", "channel": channel, "channel_type": channelType, "user": user, "text": text,
+		"ts": ts, "thread_ts": threadTS, "event_ts": ts, "client_msg_id": "cm-" + ts, "team": Team,
+	}
+}
+
+// ChannelMessage is a top-level message event in a channel (message.channels, or
+// message.groups with channelType "group").
+func ChannelMessage(channel, channelType, user, text, ts string) map[string]any {
+	return map[string]any{
+		"type": "message", "channel": channel, "channel_type": channelType, "user": user, "text": text,
+		"ts": ts, "event_ts": ts, "client_msg_id": "cm-" + ts, "team": Team,
+	}
+}
+
 // ThreadBroadcast is a message event of subtype thread_broadcast: user replied text in the
 // thread threadTS of channel (of channelType: "im", "channel"...) and ticked "Also send to
 // #channel" (or "to direct message"), as message ts. Root is the thread's first message, as

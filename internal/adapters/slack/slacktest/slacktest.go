@@ -1,9 +1,9 @@
 // Package slacktest is an in-process fake of the parts of Slack the bot talks to: the Web API
 // methods it calls (auth.test, users.info, chat.postMessage, chat.postEphemeral, chat.update,
-// views.publish, conversations.open, apps.connections.open), response_url endpoints and a
-// Socket Mode websocket. It records every message and view the bot sends, can answer with
-// 429 rate limits, and builds signed requests as Slack sends them. The adapter's tests and the
-// bot's end-to-end tests share it.
+// views.publish, conversations.open, conversations.replies, apps.connections.open),
+// response_url endpoints and a Socket Mode websocket. It records every message and view the
+// bot sends, can answer with 429 rate limits, and builds signed requests as Slack sends them.
+// The adapter's tests and the bot's end-to-end tests share it.
 package slacktest
 
 import (
@@ -35,7 +35,7 @@ type Message struct {
 	// Method is "chat.postMessage", "chat.postEphemeral", "chat.update" or "response_url".
 	Method  string
 	Channel string
-	// User is the recipient of chat.postEphemeral.
+	// User is the recipient of chat.postEphemeral, or who wrote a message recorded with Said.
 	User     string
 	ThreadTS string
 	// TS is the message updated by chat.update, or the ts given to a new message.
@@ -50,6 +50,7 @@ type Message struct {
 	ResponseType    string
 	ReplaceOriginal bool
 	At              time.Time
+	blocks          string // as sent, for conversations.replies
 }
 
 // View is a view the bot published with views.publish.
@@ -88,6 +89,8 @@ type Server struct {
 	opened    []string          // users conversations.open was called for
 	calls     map[string]int
 	locales   map[string]string
+	names     map[string]string
+	said      []Message        // people's messages, recorded with Said
 	limited   map[string][]int // method -> Retry-After seconds of the next answers
 	expired   map[string]bool  // response_url ids that answer 404
 	nextTS    int
@@ -105,6 +108,7 @@ func NewServer(t testing.TB) *Server {
 		changed: make(chan struct{}),
 		calls:   make(map[string]int),
 		locales: make(map[string]string),
+		names:   make(map[string]string),
 		limited: make(map[string][]int),
 		expired: make(map[string]bool),
 		dms:     make(map[string]string),
@@ -138,6 +142,21 @@ func (s *Server) SetLocale(user, locale string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.locales[user] = locale
+}
+
+// SetName makes users.info report name as user's real name.
+func (s *Server) SetName(user, name string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.names[user] = name
+}
+
+// Said records that user wrote text in channel as message ts (in thread threadTS if not
+// empty), for conversations.replies; the event itself is the test's to send.
+func (s *Server) Said(channel, user, text, ts, threadTS string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.said = append(s.said, Message{Method: "said", Channel: channel, User: user, Text: text, TS: ts, ThreadTS: threadTS, At: time.Now()})
 }
 
 // DMChannel is the id of user's DM with the bot, as conversations.open answers it: "D" +
@@ -309,9 +328,13 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	case "users.info":
 		user := r.PostForm.Get("user")
 		s.mu.Lock()
-		locale := s.locales[user]
+		locale, name := s.locales[user], s.names[user]
 		s.mu.Unlock()
 		u := map[string]any{"id": user, "name": strings.ToLower(user)}
+		if name != "" {
+			u["real_name"] = name
+			u["profile"] = map[string]any{"real_name": name, "display_name": name}
+		}
 		if r.PostForm.Get("include_locale") == "true" && locale != "" {
 			u["locale"] = locale
 		}
@@ -328,7 +351,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 			writeJSON(w, map[string]any{"ok": false, "error": "channel_not_found"})
 			return
 		}
-		m := Message{Method: method, Channel: f.Get("channel"), User: f.Get("user"), ThreadTS: f.Get("thread_ts"), TS: f.Get("ts"), Text: f.Get("text")}
+		m := Message{Method: method, Channel: f.Get("channel"), User: f.Get("user"), ThreadTS: f.Get("thread_ts"), TS: f.Get("ts"), Text: f.Get("text"), blocks: f.Get("blocks")}
 		m.BlockText, m.Buttons = parseBlocks(f.Get("blocks"))
 		s.mu.Lock()
 		if m.TS == "" {
@@ -358,9 +381,96 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, map[string]any{"ok": true, "no_op": true, "already_open": true, "channel": map[string]any{"id": ch}})
 	case "views.publish":
 		s.servePublish(w, r)
+	case "conversations.replies":
+		s.serveReplies(w, r)
 	default:
 		writeJSON(w, map[string]any{"ok": false, "error": "unknown_method"})
 	}
+}
+
+// serveReplies answers conversations.replies: the thread of message ts in channel, its first
+// message first, then its replies, at most limit (default 1000) of them, as Slack answers
+// it. The bot's messages come from chat.postMessage (user BotUserID, bot_id BotID), people's
+// from Said.
+func (s *Server) serveReplies(w http.ResponseWriter, r *http.Request) {
+	channel, ts := r.PostForm.Get("channel"), r.PostForm.Get("ts")
+	if channel == "" {
+		writeJSON(w, map[string]any{"ok": false, "error": "channel_not_found"})
+		return
+	}
+	if ts == "" {
+		writeJSON(w, map[string]any{"ok": false, "error": "invalid_arguments"})
+		return
+	}
+	limit := 1000
+	if n, err := strconv.Atoi(r.PostForm.Get("limit")); err == nil && n > 0 {
+		limit = n
+	}
+	s.mu.Lock()
+	var all []Message
+	for _, m := range s.messages {
+		if m.Method == "chat.postMessage" && m.Channel == channel {
+			m.User = ""
+			all = append(all, m)
+		}
+	}
+	for _, m := range s.said {
+		if m.Channel == channel {
+			all = append(all, m)
+		}
+	}
+	s.mu.Unlock()
+	var parent *Message
+	var replies []Message
+	for i, m := range all {
+		switch {
+		case m.TS == ts:
+			parent = &all[i]
+		case m.ThreadTS == ts:
+			replies = append(replies, m)
+		}
+	}
+	if parent == nil {
+		writeJSON(w, map[string]any{"ok": false, "error": "thread_not_found"})
+		return
+	}
+	if parent.ThreadTS != "" && parent.ThreadTS != parent.TS {
+		// A reply: Slack answers its thread.
+		replies = nil
+	}
+	thread := append([]Message{*parent}, replies...)
+	hasMore := len(thread) > limit
+	if hasMore {
+		thread = thread[:limit]
+	}
+	parentUser := parent.User
+	if parentUser == "" {
+		parentUser = BotUserID
+	}
+	msgs := make([]map[string]any, 0, len(thread))
+	for i, m := range thread {
+		js := map[string]any{"type": "message", "ts": m.TS, "text": m.Text}
+		if m.User == "" {
+			js["user"], js["bot_id"] = BotUserID, BotID
+			if m.blocks != "" {
+				js["blocks"] = json.RawMessage(m.blocks)
+			}
+		} else {
+			js["user"] = m.User
+		}
+		switch {
+		case i == 0 && len(replies) > 0:
+			js["thread_ts"], js["reply_count"] = m.TS, len(replies)
+		case i > 0 || m.ThreadTS != "":
+			js["thread_ts"], js["parent_user_id"] = m.ThreadTS, parentUser
+		}
+		msgs = append(msgs, js)
+	}
+	resp := map[string]any{"ok": true, "messages": msgs, "has_more": hasMore}
+	if hasMore {
+		resp["response_metadata"] = map[string]any{"next_cursor": "bmV4dA=="}
+	}
+	writeJSON(w, resp)
 }
 
 // servePublish answers views.publish: user_id and view (a JSON object, or a form field
