@@ -76,6 +76,9 @@ func TestHandoff_TwoWayOnTelegram(t *testing.T) {
 	if text := plainText(relayed); !strings.Contains(text, "ICBC") || strings.Contains(text, "4111") || !strings.Contains(text, "ref: telegram:4101:4101") {
 		t.Errorf("Ann's answer reached the helpers as %q", text)
 	}
+	if relayed.ReplyTo == 0 {
+		t.Error("Ann's answer does not quote the helper's message it answers")
+	}
 
 	// A restart in the middle of the conversation.
 	stop()
@@ -114,7 +117,7 @@ func TestHandoff_TwoWayOnTelegram(t *testing.T) {
 
 // Helpers on another platform: a Telegram user's /human reaches the helpers' Slack channel;
 // a helper's reply in the summary's thread reaches the user on Telegram; the user's answer
-// reaches the channel, card data removed; "done" in the thread returns the user to the bot.
+// reaches that thread, card data removed; "done" in the thread returns the user to the bot.
 func TestHandoff_TelegramPersonSlackHelpers(t *testing.T) {
 	k, err := kb.Load(bot.Data(), nil)
 	if err != nil {
@@ -172,8 +175,8 @@ func TestHandoff_TelegramPersonSlackHelpers(t *testing.T) {
 
 	tg.AddUpdate(telegramtest.PrivateText(ann, "ICBC, card number 4111 1111 1111 1111"))
 	relayed := sl.WaitMessages(2, 10*time.Second)[1]
-	if relayed.Channel != channel || !strings.Contains(relayed.Text, "ICBC") || strings.Contains(relayed.Text, "4111") {
-		t.Errorf("Ann's answer reached Slack as %+v", relayed)
+	if relayed.Channel != channel || relayed.ThreadTS != summary.TS || !strings.Contains(relayed.Text, "ICBC") || strings.Contains(relayed.Text, "4111") {
+		t.Errorf("Ann's answer reached Slack as %+v, want it in the summary's thread", relayed)
 	}
 
 	// Ann was told to delete the card number (her third message from the bot).

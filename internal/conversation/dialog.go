@@ -129,6 +129,11 @@ type Handoff struct {
 	// Route is where the person asked from, as their platform's adapter reads routes: the
 	// helpers' replies are sent there.
 	Route []byte `json:"route,omitempty"`
+	// HelpersKey and HelpersRoute are where the last helper answered (their chat, and the
+	// message or thread they answered in): the person's messages go there, so that the
+	// conversation stays in one thread. Unset until a helper answers: the helpers' chat.
+	HelpersKey   Key    `json:"helpers_key,omitzero"`
+	HelpersRoute []byte `json:"helpers_route,omitempty"`
 }
 
 // CurrentSolution returns the solution being shown, if the dialog is walking a plan.

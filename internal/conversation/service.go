@@ -83,7 +83,11 @@ func (s *Service) commit(ctx context.Context, in Inbound, delivery *Delivery) ([
 				err = &PanicError{Value: p, Stack: debug.Stack()}
 			}
 		}()
+		prev := *d
 		next, res := s.engine.Step(*d, in.Input, now)
+		if in.Input.Kind == InputHelperReply && next.Handoff != nil {
+			next.Handoff.HelpersKey, next.Handoff.HelpersRoute = in.Replier(), in.Route
+		}
 		for i := range res.Events {
 			res.Events[i].Platform = in.Key.Platform
 			if res.Events[i].Kind == EventHandoff && s.opts.Handoff != nil {
@@ -98,7 +102,7 @@ func (s *Service) commit(ctx context.Context, in Inbound, delivery *Delivery) ([
 				})
 			}
 		}
-		res.Notices = s.address(in, res.Notices)
+		res.Notices = s.address(in, helpersThread(prev, next), res.Notices)
 		*d = next
 		committed = res
 		return res, nil
@@ -123,12 +127,15 @@ func (s *Service) commit(ctx context.Context, in Inbound, delivery *Delivery) ([
 }
 
 // address gives the notices the engine made for "the helpers" or "the person" their chat:
-// the handoff target, or in's dialog. Without a handoff target the helpers' are dropped.
-func (s *Service) address(in Inbound, notices []Notice) []Notice {
+// the thread helpers last answered in (helpers, if set), else the handoff target, or in's
+// dialog. Without either the helpers' are dropped.
+func (s *Service) address(in Inbound, helpers *Handoff, notices []Notice) []Notice {
 	out := notices[:0]
 	for _, n := range notices {
 		switch {
 		case n.Key != (Key{}):
+		case n.To == ToHelpers && helpers != nil:
+			n.Key, n.Route = helpers.HelpersKey, helpers.HelpersRoute
 		case n.To == ToHelpers && s.opts.Handoff != nil:
 			n.Key, n.Route = s.opts.Handoff.Key, s.opts.Handoff.Route
 		case n.To == ToPerson:
@@ -139,6 +146,17 @@ func (s *Service) address(in Inbound, notices []Notice) []Notice {
 		out = append(out, n)
 	}
 	return out
+}
+
+// helpersThread is the handoff, before or after the step, whose helpers answered in a
+// thread of their own, if any: a handoff that just closed still tells its helpers there.
+func helpersThread(prev, next Dialog) *Handoff {
+	for _, h := range []*Handoff{next.Handoff, prev.Handoff} {
+		if h != nil && h.HelpersKey != (Key{}) {
+			return h
+		}
+	}
+	return nil
 }
 
 // replyPlatforms lists the platforms of notices, once each.

@@ -48,10 +48,15 @@ func appendDialogRecord(b []byte, d conversation.Dialog) []byte {
 	if d.Handoff == nil {
 		return append(b, 0)
 	}
+	h := d.Handoff
 	b = append(b, 1)
-	b = appendTime(b, d.Handoff.Opened)
-	b = appendTime(b, d.Handoff.Answered)
-	return appendString(b, string(d.Handoff.Route))
+	b = appendTime(b, h.Opened)
+	b = appendTime(b, h.Answered)
+	b = appendString(b, string(h.Route))
+	b = appendString(b, h.HelpersKey.Platform)
+	b = appendString(b, h.HelpersKey.Chat)
+	b = appendString(b, h.HelpersKey.User)
+	return appendString(b, string(h.HelpersRoute))
 }
 
 // decodeDialogRecord reads a record of either form.
@@ -99,7 +104,10 @@ func decodeDialogRecord(v []byte) (conversation.Dialog, error) {
 		switch r.byte() {
 		case 0:
 		case 1:
-			d.Handoff = &conversation.Handoff{Opened: r.time(), Answered: r.time(), Route: []byte(r.string())}
+			h := &conversation.Handoff{Opened: r.time(), Answered: r.time(), Route: []byte(r.string())}
+			h.HelpersKey = conversation.Key{Platform: r.string(), Chat: r.string(), User: r.string()}
+			h.HelpersRoute = []byte(r.string())
+			d.Handoff = h
 		default:
 			r.failed = true
 		}

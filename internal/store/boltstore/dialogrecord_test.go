@@ -27,7 +27,8 @@ func sampleDialog() conversation.Dialog {
 		Started:    at.Add(-time.Hour),
 		LastActive: at.Add(time.Minute),
 		LastText:   "银行卡 **** 说不支持",
-		Handoff:    &conversation.Handoff{Opened: at.Add(2 * time.Minute), Answered: at.Add(3 * time.Minute), Route: []byte(`{"c":111}`)},
+		Handoff: &conversation.Handoff{Opened: at.Add(2 * time.Minute), Answered: at.Add(3 * time.Minute), Route: []byte(`{"c":111}`),
+			HelpersKey: conversation.Key{Platform: "slack", Chat: "T1/C9", User: "U5"}, HelpersRoute: []byte(`{"m":"post","c":"C9","t":"1.2"}`)},
 	}
 }
 
