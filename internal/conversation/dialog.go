@@ -216,6 +216,9 @@ const (
 	InputHelperReply
 	// InputHelperDone is a helper closing the person's handoff (/done).
 	InputHelperDone
+	// InputSweep is the bot's own look at a dialog, nobody having written: a handoff past its
+	// time to live is closed, with a note to both sides; nothing else changes.
+	InputSweep
 )
 
 // Input is one platform-neutral inbound message.

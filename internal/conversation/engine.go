@@ -77,6 +77,9 @@ func NewEngine(k *kb.KB, opts EngineOptions) (*Engine, error) {
 	return e, nil
 }
 
+// HandoffTTL is how long a handoff stays open: EngineOptions.HandoffTTL.
+func (e *Engine) HandoffTTL() time.Duration { return e.handoffTTL }
+
 // KB returns the knowledge base the engine answers from.
 func (e *Engine) KB() *kb.KB { return e.kb }
 
@@ -107,9 +110,9 @@ func (e *Engine) Step(d Dialog, in Input, now time.Time) (Dialog, Result) {
 
 	var events []Event
 	var notices []Notice
-	if in.Kind == InputHelperReply || in.Kind == InputHelperDone {
-		// A helper's message: the person's dialog changes only in its handoff, and the reply,
-		// if any, is for the helpers' chat.
+	if in.Kind == InputHelperReply || in.Kind == InputHelperDone || in.Kind == InputSweep {
+		// A helper's message, or the sweep: the person's dialog changes only in its handoff,
+		// and the reply, if any, is for the helpers' chat.
 		in.Text, _ = cleanText(in.Text)
 		t := turn{e: e, d: &d, now: now, events: &events, notices: &notices}
 		r, _ := t.handoff(in)

@@ -28,13 +28,19 @@ func (t turn) handoff(in Input) (Reply, bool) {
 	if h != nil && t.now.Sub(h.Opened) > t.e.handoffTTL {
 		t.closeHandoff()
 		t.toHelpers(kb.MsgHandoffExpiredHelpers, map[string]any{"Who": t.who(in)}, in.Ref)
-		if helper {
+		switch {
+		case helper:
 			return Reply{Text: t.helperText(kb.MsgHandoffNotOpen, nil)}, true
+		case in.Kind == InputSweep:
+			t.toPerson(h, Reply{Text: t.text(kb.MsgHandoffExpired, nil)})
+			return Reply{}, true
 		}
 		// The person goes on with the flow, told first.
 		return Reply{Text: t.text(kb.MsgHandoffExpired, nil)}, false
 	}
 	switch {
+	case in.Kind == InputSweep:
+		return Reply{}, true
 	case helper && h == nil:
 		return Reply{Text: t.helperText(kb.MsgHandoffNotOpen, nil)}, true
 	case in.Kind == InputHelperReply:
@@ -130,7 +136,7 @@ func (t turn) helperText(id string, data map[string]any) string {
 
 // who names the person to the helpers.
 func (t turn) who(in Input) string {
-	if in.Kind == InputHelperReply || in.Kind == InputHelperDone {
+	if in.Kind != InputText && in.Kind != InputButton {
 		return in.Ref
 	}
 	if name := strings.TrimSpace(in.From.Name); name != "" {

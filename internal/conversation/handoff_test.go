@@ -1,6 +1,9 @@
 package conversation_test
 
 import (
+	"context"
+	"log/slog"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -9,6 +12,7 @@ import (
 	bot "github.com/paydoctor/bot"
 	"github.com/paydoctor/bot/internal/conversation"
 	"github.com/paydoctor/bot/internal/kb"
+	"github.com/paydoctor/bot/internal/store/boltstore"
 )
 
 // The two-way handoff, step by step through the engine: what goes to the helpers, what to
@@ -138,5 +142,59 @@ func TestHandoffRef(t *testing.T) {
 		if k, ok := conversation.HandoffRef(text); ok {
 			t.Errorf("HandoffRef(%q) = %v, want none", text, k)
 		}
+	}
+}
+
+// The hourly sweep closes a handoff nobody closed within its time to live, telling the person
+// where they asked from and the helpers.
+func TestService_SweepClosesStaleHandoffs(t *testing.T) {
+	k, err := kb.Load(bot.Data(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := conversation.NewEngine(k, conversation.EngineOptions{Lang: "en", Handoff: true, HandoffTTL: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := boltstore.Open(filepath.Join(t.TempDir(), "bot.db"), boltstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	helpers := conversation.HandoffTarget{Key: conversation.Key{Platform: "slack", Chat: "C0HELP"}, Route: []byte(`{"m":"post","c":"C0HELP"}`)}
+	svc := conversation.NewService(e, store, conversation.ServiceOptions{Handoff: &helpers, Now: func() time.Time { return now }})
+	ctx := context.Background()
+	person := conversation.Key{Platform: "telegram", Chat: "5", User: "5"}
+	if _, err := svc.Handle(ctx, conversation.Inbound{Turn: conversation.Turn{Key: person, InboundID: "1", Route: []byte(`{"c":5}`)}, Input: parseInput("/human")}); err != nil {
+		t.Fatal(err)
+	}
+	sweep := func() {
+		sctx, cancel := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() {
+			svc.SweepExpired(sctx, time.Hour, conversation.Retention{Dialogs: 720 * time.Hour, Inbound: 24 * time.Hour}, slog.New(slog.DiscardHandler))
+			close(done)
+		}()
+		time.Sleep(100 * time.Millisecond) // it sweeps once at its start
+		cancel()
+		<-done
+	}
+	sweep()
+	if p, _ := store.Pending(ctx, "telegram", 10); len(p) != 1 { // the reply to /human only
+		t.Fatalf("a fresh handoff swept: %d replies to the person", len(p))
+	}
+	now = now.Add(2 * time.Hour)
+	sweep()
+	toPerson, _ := store.Pending(ctx, "telegram", 10)
+	if len(toPerson) != 2 || toPerson[1].Reply.Text != k.Text("en", kb.MsgHandoffExpired, nil) || string(toPerson[1].Route) != `{"c":5}` {
+		t.Errorf("the person was told %+v", toPerson)
+	}
+	toHelpers, _ := store.Pending(ctx, "slack", 10)
+	if len(toHelpers) != 2 || !strings.Contains(toHelpers[1].Reply.Text, "ref: telegram:5:5") { // the summary, then the note
+		t.Errorf("the helpers were told %+v", toHelpers)
+	}
+	if keys, _ := store.StaleHandoffs(ctx, now); len(keys) != 0 {
+		t.Errorf("still open after the sweep: %v", keys)
 	}
 }

@@ -199,8 +199,23 @@ type Retention struct {
 	Events  time.Duration // the events statistics are made of; zero keeps them forever
 }
 
-// SweepExpired deletes what r says has been kept long enough, once at the start and then
-// every interval, until ctx is done.
+// closeStaleHandoffs closes the handoffs open longer than the engine's HandoffTTL, each in a
+// commit of its own (the engine's InputSweep), with a note to the person and to the helpers.
+func (s *Service) closeStaleHandoffs(ctx context.Context, now time.Time) (int, error) {
+	keys, err := s.store.StaleHandoffs(ctx, now.Add(-s.engine.HandoffTTL()))
+	if err != nil {
+		return 0, err
+	}
+	for _, k := range keys {
+		if _, err := s.commit(ctx, Inbound{Turn: Turn{Key: k}, Input: Input{Kind: InputSweep}}, nil); err != nil {
+			return 0, err
+		}
+	}
+	return len(keys), nil
+}
+
+// SweepExpired deletes what r says has been kept long enough, and closes the handoffs past
+// their time to live, once at the start and then every interval, until ctx is done.
 func (s *Service) SweepExpired(ctx context.Context, interval time.Duration, r Retention, log *slog.Logger) {
 	ticker := time.NewTicker(interval)
 	defer ticker.Stop()
@@ -216,6 +231,13 @@ func (s *Service) SweepExpired(ctx context.Context, interval time.Duration, r Re
 			log.Error("expire idle dialogs", "err", err)
 		case n > 0:
 			log.Info("expired idle dialogs", "count", n)
+		}
+		closed, err := s.closeStaleHandoffs(ctx, now)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			log.Error("close handoffs past their time to live", "err", err)
+		case closed > 0:
+			log.Info("closed handoffs past their time to live", "count", closed)
 		}
 		select {
 		case <-ctx.Done():

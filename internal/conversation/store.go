@@ -105,6 +105,9 @@ type Store interface {
 	// group becomes a supergroup with a new id. It returns how many dialogs moved; a dialog
 	// already present under the new key is kept and the old one dropped.
 	MoveChat(ctx context.Context, platform, from, to string) (int, error)
+	// StaleHandoffs returns the dialogs whose handoff is open and was opened before
+	// openedBefore, for the sweep that closes them.
+	StaleHandoffs(ctx context.Context, openedBefore time.Time) ([]Key, error)
 	// Expire deletes what is older than its cut-off in c: dialogs last active before
 	// c.IdleDialogs, inbound ids recorded before c.Inbound, and events before c.Events (all
 	// kept when c.Events is zero). It returns how many dialogs it deleted.

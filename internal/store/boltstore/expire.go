@@ -47,6 +47,29 @@ func (s *Store) MoveChat(ctx context.Context, platform, from, to string) (int, e
 
 type record struct{ key, value []byte }
 
+// StaleHandoffs implements conversation.Store. It scans every dialog, as Expire does: it runs
+// in the background, hourly.
+func (s *Store) StaleHandoffs(ctx context.Context, openedBefore time.Time) ([]conversation.Key, error) {
+	var keys []conversation.Key
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(dialogsBucket).ForEach(func(k, v []byte) error {
+			d, err := decodeDialogRecord(v)
+			if err != nil {
+				return fmt.Errorf("dialog %s: %w", k, err)
+			}
+			if d.Handoff != nil && d.Handoff.Opened.Before(openedBefore) {
+				platform, chat, user, ok := splitKey(string(k))
+				if !ok {
+					return fmt.Errorf("dialog key %q: not platform:chat:user", k)
+				}
+				keys = append(keys, conversation.Key{Platform: platform, Chat: chat, User: user})
+			}
+			return ctx.Err()
+		})
+	})
+	return keys, err
+}
+
 // expireChunk is how many records one write of Expire deletes: a sweep of many must not hold
 // the writer, and with it every conversation, for long.
 const expireChunk = 1000

@@ -491,6 +491,25 @@ func (s *Store) Expire(ctx context.Context, c conversation.Cutoffs) (int, error)
 	return deleted, nil
 }
 
+// StaleHandoffs implements conversation.Store.
+func (s *Store) StaleHandoffs(ctx context.Context, openedBefore time.Time) ([]conversation.Key, error) {
+	rows, err := s.pool.Query(ctx, `SELECT platform, chat, user_id FROM dialogs
+		WHERE record->'d'->'handoff' IS NOT NULL AND record->'d'->'handoff' <> 'null'::jsonb
+		AND (record->'d'->'handoff'->>'opened')::timestamptz < $1`, openedBefore)
+	if err != nil {
+		return nil, wrapErr("stale handoffs", err)
+	}
+	keys, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (conversation.Key, error) {
+		var k conversation.Key
+		err := row.Scan(&k.Platform, &k.Chat, &k.User)
+		return k, err
+	})
+	if err != nil {
+		return nil, wrapErr("stale handoffs", err)
+	}
+	return keys, nil
+}
+
 // nullTime is t, or SQL NULL for the zero time.
 func nullTime(t time.Time) *time.Time {
 	if t.IsZero() {

@@ -63,6 +63,7 @@ func Run(t *testing.T, newOpener Opener) {
 		{"MarkDeliveredSeveral", testMarkDeliveredSeveral},
 		{"SendersNeverShareAReply", testSenders},
 		{"ReplyElsewhereOrNone", testReplyElsewhereOrNone},
+		{"StaleHandoffs", testStaleHandoffs},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -486,5 +487,31 @@ func testReplyElsewhereOrNone(t *testing.T, openStore func() conversation.Store,
 	})
 	if got.Current != 4 {
 		t.Errorf("the dialog after a turn with an empty reply: %+v", got)
+	}
+}
+
+// testStaleHandoffs: the dialogs with a handoff open since before a time, and only those.
+func testStaleHandoffs(t *testing.T, openStore func() conversation.Store, _ *clock) {
+	s := open(t, openStore)
+	ctx := context.Background()
+	t0 := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	set := func(k conversation.Key, h *conversation.Handoff) {
+		t.Helper()
+		if _, err := s.Commit(ctx, conversation.Turn{Key: k}, func(d *conversation.Dialog) (conversation.Result, error) {
+			d.LastActive, d.Handoff = t0, h
+			return conversation.Result{}, nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old := conversation.Key{Platform: "telegram", Chat: "1", User: "1"}
+	recent := conversation.Key{Platform: "slack", Chat: "T1/D2", User: "U2"}
+	none := conversation.Key{Platform: "telegram", Chat: "3", User: "3"}
+	set(old, &conversation.Handoff{Opened: t0.Add(-80 * time.Hour), Route: []byte(`{"c":1}`)})
+	set(recent, &conversation.Handoff{Opened: t0.Add(-time.Hour)})
+	set(none, nil)
+	keys, err := s.StaleHandoffs(ctx, t0.Add(-72*time.Hour))
+	if err != nil || len(keys) != 1 || keys[0] != old {
+		t.Errorf("StaleHandoffs = %v, %v; want only %v", keys, err, old)
 	}
 }
