@@ -1,6 +1,10 @@
 package conversation
 
-import "time"
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"time"
+)
 
 // EventKind names something that happened in a dialog, for statistics and metrics.
 type EventKind string
@@ -37,6 +41,15 @@ type Event struct {
 	At       time.Time `json:"at"`
 	// Wait, on handoff_answered, is how long the person waited for a helper's first answer.
 	Wait time.Duration `json:"wait,omitempty"`
+	// Dialog is a pseudonym of the dialog (DialogPseudonym of its Key), so that its events
+	// can be paired, a handoff with its end, without naming the person.
+	Dialog string `json:"dialog,omitempty"`
+}
+
+// DialogPseudonym names k in events: the first 12 hex digits of the SHA-256 of k's string.
+func DialogPseudonym(k Key) string {
+	sum := sha256.Sum256([]byte(k.String()))
+	return hex.EncodeToString(sum[:6])
 }
 
 // Notice is a message to a chat other than the dialog's own, committed with the dialog

@@ -88,8 +88,9 @@ func (s *Service) commit(ctx context.Context, in Inbound, delivery *Delivery) ([
 		if in.Input.Kind == InputHelperReply && next.Handoff != nil {
 			next.Handoff.HelpersKey, next.Handoff.HelpersRoute = in.Replier(), in.Route
 		}
+		pseudonym := DialogPseudonym(in.Key)
 		for i := range res.Events {
-			res.Events[i].Platform = in.Key.Platform
+			res.Events[i].Platform, res.Events[i].Dialog = in.Key.Platform, pseudonym
 			if res.Events[i].Kind == EventHandoff && s.opts.Handoff != nil {
 				if next.Handoff != nil {
 					// Where the helpers' answers go: where the person asked from.

@@ -233,17 +233,18 @@ func funnelChart(t *texts, tt stats.Totals) *chart {
 	return c
 }
 
-// handoffsChart: the period's requests for a human, newest first, each bar its age.
+// handoffsChart: the handoffs of the period still open, newest first, each bar its age.
 func handoffsChart(t *texts, rep stats.Report, now time.Time) *chart {
+	open := OpenHandoffs(rep)
 	note := t.HandoffsNote
-	if len(rep.Handoffs) >= rep.Totals.Handoffs && len(rep.Handoffs) <= MaxHandoffRows {
+	if len(open) <= MaxHandoffRows {
 		note = t.HandoffsAllNote
 	}
-	note = strings.NewReplacer("{shown}", itoa(min(len(rep.Handoffs), MaxHandoffRows)), "{total}", itoa(rep.Totals.Handoffs)).Replace(note)
-	if len(rep.Handoffs) == 0 {
-		return empty("handoffs", t.HandoffsTitle, t.HandoffsNoneNote, t.NoneInPeriod)
+	note = strings.NewReplacer("{shown}", itoa(min(len(open), MaxHandoffRows)), "{total}", itoa(len(open)), "{requests}", itoa(rep.Totals.Handoffs)).Replace(note)
+	if len(open) == 0 {
+		return empty("handoffs", t.HandoffsTitle, strings.ReplaceAll(t.HandoffsNoneNote, "{requests}", itoa(rep.Totals.Handoffs)), t.NoneInPeriod)
 	}
-	hs := rep.Handoffs[:min(len(rep.Handoffs), MaxHandoffRows)]
+	hs := open[:min(len(open), MaxHandoffRows)]
 	const left, right, top, rowH = 210.0, 190.0, 6.0, 20.0
 	c := &chart{ID: "handoffs", Title: t.HandoffsTitle, Note: note, W: width, H: top*2 + rowH*float64(len(hs))}
 	plotW := c.W - left - right
@@ -288,6 +289,18 @@ func freeTextChart(t *texts, f stats.FreeText) *chart {
 		x += w
 	}
 	return c
+}
+
+// OpenHandoffs are the handoffs of rep still open, newest first: what the handoff chart
+// draws.
+func OpenHandoffs(rep stats.Report) []stats.Handoff {
+	var open []stats.Handoff
+	for _, h := range rep.Handoffs {
+		if h.Open {
+			open = append(open, h)
+		}
+	}
+	return open
 }
 
 // percent is n of `of` as "42%" put in format at {p} ("{p} of started"); "" when of is zero.

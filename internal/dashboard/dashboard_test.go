@@ -53,7 +53,15 @@ func events() []conversation.Event {
 			es = append(es, ev(at, conversation.EventFailed, platform, lang, cause, "international-card"))
 			es = append(es, ev(at, conversation.EventShown, platform, lang, cause, "paypal"))
 			if i%5 == 0 {
-				es = append(es, ev(at, conversation.EventHandoff, platform, lang, cause, ""))
+				// Every other handoff is closed a minute later: the rest stay open.
+				h := ev(at, conversation.EventHandoff, platform, lang, cause, "")
+				h.Dialog = fmt.Sprint("d", i, "-", j)
+				es = append(es, h)
+				if i%10 == 0 {
+					c := ev(at-time.Minute, conversation.EventHandoffClosed, platform, lang, cause, "")
+					c.Dialog = h.Dialog
+					es = append(es, c)
+				}
 			}
 		}
 	}
@@ -228,7 +236,11 @@ func TestDashboard_FiguresAreTheReports(t *testing.T) {
 				}
 			}
 
-			hs := rep.Handoffs[:min(len(rep.Handoffs), dashboard.MaxHandoffRows)]
+			open := dashboard.OpenHandoffs(rep)
+			if len(rep.Handoffs) >= 4 && (len(open) == 0 || len(open) == len(rep.Handoffs)) {
+				t.Fatalf("%d of %d handoffs open: the test wants some of each", len(open), len(rep.Handoffs))
+			}
+			hs := open[:min(len(open), dashboard.MaxHandoffRows)]
 			if len(charts["handoffs"]) != len(hs) {
 				t.Errorf("%d handoffs drawn, want %d", len(charts["handoffs"]), len(hs))
 			}

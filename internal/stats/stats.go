@@ -76,6 +76,9 @@ type Handoff struct {
 	Lang     string    `json:"lang"`
 	Outcome  string    `json:"outcome,omitempty"`
 	Cause    string    `json:"cause,omitempty"`
+	// Open: no end of it (handoff_closed of its dialog, or another /human) is among the
+	// events since; events recorded before dialogs had a pseudonym are never open.
+	Open bool `json:"open"`
 }
 
 // MaxHandoffs is how many handoffs a Report lists, the newest; Totals.Handoffs counts them
@@ -122,6 +125,7 @@ type Report struct {
 // by the person, or by time), and the person's verdict afterwards; and how long people
 // waited for a first answer, the median.
 type HandoffCourse struct {
+	Open                     int     `json:"open"`
 	Answered                 int     `json:"answered"`
 	Closed                   int     `json:"closed"`
 	Solved                   int     `json:"solved"`
@@ -141,7 +145,9 @@ type Builder struct {
 	handoffs  []Handoff
 	course    HandoffCourse
 	waits     []time.Duration
-	freeText  FreeText
+	// lastHandoff is the index in handoffs of each dialog's latest request, while open.
+	lastHandoff map[string]int
+	freeText    FreeText
 }
 
 type day struct {
@@ -172,6 +178,7 @@ func (b *Builder) Add(e conversation.Event) {
 		return
 	case conversation.EventHandoffClosed:
 		b.course.Closed++
+		b.endHandoff(e.Dialog)
 		return
 	case conversation.EventHandoffSolved:
 		b.course.Solved++
@@ -194,7 +201,14 @@ func (b *Builder) Add(e conversation.Event) {
 	d.totals.add(e)
 	switch e.Kind {
 	case conversation.EventHandoff:
-		b.handoffs = append(b.handoffs, Handoff{At: e.At, Platform: e.Platform, Lang: e.Lang, Outcome: e.Outcome, Cause: e.Cause})
+		b.endHandoff(e.Dialog) // another /human replaces an open request
+		b.handoffs = append(b.handoffs, Handoff{At: e.At, Platform: e.Platform, Lang: e.Lang, Outcome: e.Outcome, Cause: e.Cause, Open: e.Dialog != ""})
+		if e.Dialog != "" {
+			if b.lastHandoff == nil {
+				b.lastHandoff = map[string]int{}
+			}
+			b.lastHandoff[e.Dialog] = len(b.handoffs) - 1
+		}
 	case conversation.EventDiagnosed:
 		b.causes[e.Cause]++
 		b.outcomes[e.Outcome]++
@@ -216,6 +230,14 @@ func (b *Builder) Add(e conversation.Event) {
 	}
 }
 
+// endHandoff marks the open request of dialog, if any, ended.
+func (b *Builder) endHandoff(dialog string) {
+	if i, ok := b.lastHandoff[dialog]; ok && dialog != "" {
+		b.handoffs[i].Open = false
+		delete(b.lastHandoff, dialog)
+	}
+}
+
 func group(m map[string]*Totals, name string) *Totals {
 	t := m[name]
 	if t == nil {
@@ -231,6 +253,11 @@ func (b *Builder) Report(since time.Time) Report {
 	r := Report{Since: since, Totals: b.totals, Causes: counts(b.causes), Outcomes: counts(b.outcomes),
 		Solutions: []Solution{}, Platforms: groups(b.platforms), Languages: groups(b.languages),
 		Days: []Day{}, Handoffs: slices.Clone(b.handoffs), HandoffCourse: b.course, FreeText: b.freeText}
+	for _, h := range b.handoffs {
+		if h.Open {
+			r.HandoffCourse.Open++
+		}
+	}
 	if len(b.waits) > 0 {
 		waits := slices.Sorted(slices.Values(b.waits))
 		r.HandoffCourse.MedianFirstAnswerSeconds = waits[len(waits)/2].Seconds()
@@ -333,6 +360,7 @@ func (r Report) WriteText(w io.Writer) error {
 	p("  did not work\t%d\n", r.Totals.Failed)
 	p("handoffs to a human\t%d\n", r.Totals.Handoffs)
 	if c := r.HandoffCourse; c.Answered+c.Closed > 0 {
+		p("  open\t%d\n", c.Open)
 		p("  answered by a helper\t%d\tmedian first answer %s\n", c.Answered, time.Duration(c.MedianFirstAnswerSeconds*float64(time.Second)).Round(time.Second))
 		p("  closed\t%d\n", c.Closed)
 		p("  solved, the person said\t%d\t%s\n", c.Solved, rate(c.Solved, c.Solved+c.Unsolved))

@@ -50,14 +50,20 @@ var script = []conversation.Event{
 	ev(12, failed, "slack", "en", "account", "account-settings", "billing-settings"),
 	ev(12, shown, "slack", "en", "account", "account-settings", "contact-support"),
 	ev(13, failed, "slack", "en", "account", "account-settings", "contact-support"),
-	ev(14, handoff, "slack", "en", "account", "account-settings", ""),
+	of("slack-en", ev(14, handoff, "slack", "en", "account", "account-settings", "")),
 	answered(20, 6*time.Minute),
-	ev(30, conversation.EventHandoffClosed, "slack", "en", "account", "account-settings", ""),
+	of("slack-en", ev(30, conversation.EventHandoffClosed, "slack", "en", "account", "account-settings", "")),
 	ev(31, conversation.EventHandoffSolved, "slack", "en", "account", "account-settings", ""),
 
 	ev(2*24*60, started, "telegram", "en", "", "", ""),
 	ev(2*24*60+1, diagnosed, "telegram", "en", "amount-limit", "", ""),
 	ev(2*24*60+1, shown, "telegram", "en", "amount-limit", "", "choose-plan"),
+}
+
+// of is e of the dialog whose pseudonym is dialog.
+func of(dialog string, e conversation.Event) conversation.Event {
+	e.Dialog = dialog
+	return e
 }
 
 // answered is a helper's first answer, minutes after t0, after the person waited wait.
@@ -296,5 +302,38 @@ func TestCompute_HandoffsAndFreeText(t *testing.T) {
 	}
 	if !bytes.Contains(text.Bytes(), []byte("clarified")) {
 		t.Errorf("text report without the free text:\n%s", text.String())
+	}
+}
+
+// A request for a human is open until its dialog's handoff ends, or another /human of the
+// dialog replaces it; a request from before events named their dialog is never open.
+func TestCompute_OpenHandoffs(t *testing.T) {
+	events := []conversation.Event{
+		of("d1", ev(0, handoff, "telegram", "en", "", "", "")),
+		of("d2", ev(1, handoff, "slack", "en", "", "", "")),
+		of("d2", ev(2, conversation.EventHandoffClosed, "slack", "en", "", "", "")),
+		of("d3", ev(3, handoff, "telegram", "zh-Hans", "", "", "")),
+		of("d3", ev(4, handoff, "telegram", "zh-Hans", "", "", "")),
+		ev(5, handoff, "telegram", "en", "", "", ""),
+	}
+	r, err := stats.Compute(func(since time.Time, fn func(conversation.Event) error) error {
+		for _, e := range events {
+			if err := fn(e); err != nil {
+				return err
+			}
+		}
+		return nil
+	}, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var open []int
+	for _, h := range r.Handoffs {
+		if h.Open {
+			open = append(open, int(h.At.Sub(t0)/time.Minute))
+		}
+	}
+	if r.HandoffCourse.Open != 2 || !slices.Equal(open, []int{4, 0}) {
+		t.Errorf("%d open (requests at minutes %v), want 2: d3's second request and d1's", r.HandoffCourse.Open, open)
 	}
 }

@@ -16,7 +16,7 @@ import (
 // Events are stored in a binary form (eventFormatBinary, then each field), less than half the
 // size of their JSON: they are kept for months (BOT_EVENTS_TTL). Values that start with '{'
 // are JSON, as earlier versions and Load write them; both are read, and Dump hands every
-// event on as JSON. Format 2 adds Wait at the end; format 1 is still read.
+// event on as JSON. Format 2 adds Wait and Dialog at the end; format 1 is still read.
 const eventFormatBinary = 2
 
 var errEvent = errors.New("unreadable event")
@@ -30,7 +30,8 @@ func appendEvent(b []byte, e conversation.Event) []byte {
 	b = appendString(b, e.Cause)
 	b = appendString(b, e.Solution)
 	b = appendTime(b, e.At)
-	return binary.AppendVarint(b, int64(e.Wait))
+	b = binary.AppendVarint(b, int64(e.Wait))
+	return appendString(b, e.Dialog)
 }
 
 // decodeEvent reads an event of either form.
@@ -53,6 +54,7 @@ func decodeEvent(v []byte) (conversation.Event, error) {
 	e.At = d.time()
 	if v[0] >= 2 {
 		e.Wait = time.Duration(d.varint())
+		e.Dialog = d.string()
 	}
 	if d.failed || len(d.b) != 0 {
 		return conversation.Event{}, errEvent

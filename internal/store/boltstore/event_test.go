@@ -13,7 +13,7 @@ import (
 func sampleEvent() conversation.Event {
 	return conversation.Event{Kind: conversation.EventFailed, Platform: "telegram", Lang: "zh-Hans",
 		Outcome: "cross-border", Cause: "cross-border-restricted", Solution: "enable-cross-border",
-		At: time.Date(2026, 11, 26, 9, 30, 0, 123456789, time.UTC), Wait: 90 * time.Second}
+		At: time.Date(2026, 11, 26, 9, 30, 0, 123456789, time.UTC), Wait: 90 * time.Second, Dialog: "0a1b2c3d4e5f"}
 }
 
 // Every field survives the binary form, and the form reads as the JSON that earlier versions
