@@ -117,7 +117,8 @@ func TestHandoff_TwoWayOnTelegram(t *testing.T) {
 
 // Helpers on another platform: a Telegram user's /human reaches the helpers' Slack channel;
 // a helper's reply in the summary's thread reaches the user on Telegram; the user's answer
-// reaches that thread, card data removed; "done" in the thread returns the user to the bot.
+// reaches that thread, card data removed; after a restart, "done" in the thread returns the
+// user to the bot.
 func TestHandoff_TelegramPersonSlackHelpers(t *testing.T) {
 	k, err := kb.Load(bot.Data(), nil)
 	if err != nil {
@@ -129,7 +130,7 @@ func TestHandoff_TelegramPersonSlackHelpers(t *testing.T) {
 	const secret, channel = "handoff-secret", "C0HELP"
 	addr := freeAddr(t)
 	base := "http://" + addr
-	defer runBot(t, map[string]string{
+	env := map[string]string{
 		"BOT_DB":                    filepath.Join(t.TempDir(), "bot.db"),
 		"BOT_HTTP_ADDR":             addr,
 		"BOT_LANG":                  "en",
@@ -139,7 +140,9 @@ func TestHandoff_TelegramPersonSlackHelpers(t *testing.T) {
 		"SLACK_BOT_TOKEN":           "xoxb-handoff",
 		"SLACK_SIGNING_SECRET":      secret,
 		"SLACK_API_URL":             sl.URL,
-	})()
+	}
+	stop := runBot(t, env)
+	defer func() { stop() }()
 	waitServing(t, base)
 	ann := telegramtest.User{ID: 4102, FirstName: "Ann", Lang: "en"}
 	helperSays := func(eventID, text, ts, thread string) {
@@ -178,6 +181,11 @@ func TestHandoff_TelegramPersonSlackHelpers(t *testing.T) {
 	if relayed.Channel != channel || relayed.ThreadTS != summary.TS || !strings.Contains(relayed.Text, "ICBC") || strings.Contains(relayed.Text, "4111") {
 		t.Errorf("Ann's answer reached Slack as %+v, want it in the summary's thread", relayed)
 	}
+
+	// A restart in the middle: the bot learns the thread again from Slack.
+	stop()
+	stop = runBot(t, env)
+	waitServing(t, base)
 
 	// Ann was told to delete the card number (her third message from the bot).
 	helperSays("EvH2", "done", "1700000100.000200", summary.TS)
