@@ -219,12 +219,19 @@ const (
 	// InputSweep is the bot's own look at a dialog, nobody having written: a handoff past its
 	// time to live is closed, with a note to both sides; nothing else changes.
 	InputSweep
+	// InputImage is a picture the person sent, read by OCR: Input.Seen is the text read from
+	// it and Input.Text the caption or message that came with it; either may be empty. The
+	// picture itself never reaches the core.
+	InputImage
 )
 
 // Input is one platform-neutral inbound message.
 type Input struct {
 	Kind InputKind
 	Text string
+	// Seen is the text OCR read from the picture of an InputImage. Like Text it may hold card
+	// numbers until the engine redacts it: adapters must not log it.
+	Seen string
 	// LangHint is the language the platform reports for the person (a BCP 47 tag such as
 	// Telegram's language_code or Slack's locale), or empty.
 	LangHint string

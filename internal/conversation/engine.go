@@ -122,14 +122,24 @@ func (e *Engine) Step(d Dialog, in Input, now time.Time) (Dialog, Result) {
 	}
 
 	var cardData bool
-	if in.Kind == InputText || in.Kind == InputButton {
+	if in.Kind == InputText || in.Kind == InputButton || in.Kind == InputImage {
 		in.Text, cardData = cleanText(in.Text)
+	}
+	if in.Kind == InputImage {
+		var seenCardData bool
+		in.Seen, seenCardData = cleanText(in.Seen)
+		cardData = cardData || seenCardData
 	}
 	e.chooseLanguage(&d, in)
 
 	t := turn{e: e, d: &d, now: now, cardData: cardData, events: &events, notices: &notices}
-	if e.handoff && in.Kind == InputText && in.Text != "" && !strings.HasPrefix(in.Text, "/") {
-		d.LastText = truncateRunes(in.Text, maxLastText)
+	if e.handoff {
+		switch {
+		case in.Kind == InputText && in.Text != "" && !strings.HasPrefix(in.Text, "/"):
+			d.LastText = truncateRunes(in.Text, maxLastText)
+		case in.Kind == InputImage && (in.Text != "" || in.Seen != ""):
+			d.LastText = truncateRunes(pictureText(in), maxLastText)
+		}
 	}
 	r, handled := t.handoff(in)
 	if !handled {
@@ -193,6 +203,18 @@ func cleanText(s string) (string, bool) {
 func (e *Engine) chooseLanguage(d *Dialog, in Input) {
 	if d.LangPinned {
 		return
+	}
+	if in.Kind == InputImage {
+		// The caption is the person's own words. A screen in Chinese tells that they read
+		// Chinese; one in English tells little, as checkouts show English to everyone.
+		switch {
+		case e.han != "" && containsHan(in.Text+in.Seen):
+			d.Lang = e.han
+			return
+		case e.latin != "" && latinWords(in.Text) >= minLatinSentence:
+			d.Lang = e.latin
+			return
+		}
 	}
 	if in.Kind == InputText && !strings.HasPrefix(in.Text, "/") {
 		if e.han != "" && containsHan(in.Text) {
@@ -292,6 +314,8 @@ func (t turn) dispatch(in Input) Reply {
 		return t.withView(t.text(kb.MsgResume, nil))
 	case InputText:
 		return t.freeText(in.Text)
+	case InputImage:
+		return t.picture(in)
 	}
 	return t.withView(t.text(kb.MsgNotUnderstood, nil))
 }
@@ -306,13 +330,8 @@ func (t turn) freeText(text string) Reply {
 			return t.press(buttons[n-1].ID, "")
 		}
 	}
-	if matches := t.relevant(t.e.kb.Recognize(text)); len(matches) > 0 {
-		if near := t.closeMatches(matches); len(near) > 1 {
-			t.record(EventClarified, "")
-			return t.clarify(near)
-		}
-		t.record(EventRecognized, "")
-		return t.recognized(matches[0].Target)
+	if r, ok := t.understand(text, ""); ok {
+		return r
 	}
 	t.record(EventNotUnderstood, "")
 	if t.d.Stage == StageNew {
@@ -322,6 +341,71 @@ func (t turn) freeText(text string) Reply {
 		return t.withView()
 	}
 	return t.withView(t.text(kb.MsgNotUnderstood, nil))
+}
+
+// understand answers text by what it is recognised as: a diagnosis, a solution, feedback on
+// the solution shown, or a question of which of a few it is. lead goes first in the reply.
+// It reports false when nothing was recognised.
+func (t turn) understand(text, lead string) (Reply, bool) {
+	matches := t.relevant(t.e.kb.Recognize(text))
+	if len(matches) == 0 {
+		return Reply{}, false
+	}
+	if near := t.closeMatches(matches); len(near) > 1 {
+		t.record(EventClarified, "")
+		r := t.clarify(near)
+		r.Text = join(lead, r.Text)
+		return r, true
+	}
+	t.record(EventRecognized, "")
+	r := t.recognized(matches[0].Target)
+	r.Text = join(lead, r.Text)
+	return r, true
+}
+
+// picture answers a screenshot: one line quoting what it read that mattered, then what that
+// leads to; or, when nothing in it is about a payment, a request for the text.
+func (t turn) picture(in Input) Reply {
+	var lead string
+	if line := t.evidence(in.Seen); line != "" {
+		lead = t.text(kb.MsgImageSeen, map[string]any{"Quote": truncateRunes(line, maxQuote)})
+	}
+	if r, ok := t.understand(pictureText(in), lead); ok {
+		return r
+	}
+	t.record(EventNotUnderstood, "")
+	if t.d.Stage == StageNew {
+		r := t.start()
+		r.Text = join(t.text(kb.MsgImageNoText, nil), r.Text)
+		return r
+	}
+	return t.withView(t.text(kb.MsgImageNoText, nil))
+}
+
+// maxQuote bounds the line of a screenshot the reply quotes.
+const maxQuote = 80
+
+// evidence returns the line of what OCR read that is most clearly about a payment problem,
+// or "" when none is.
+func (t turn) evidence(seen string) string {
+	var best string
+	var bestScore kb.Match
+	for line := range strings.Lines(seen) {
+		line = strings.TrimSpace(line)
+		matches := t.relevant(t.e.kb.Recognize(line))
+		if len(matches) > 0 && matches[0].Score > bestScore.Score {
+			best, bestScore = line, matches[0]
+		}
+	}
+	return best
+}
+
+// pictureText is what a picture says, caption first, as one text.
+func pictureText(in Input) string {
+	if in.Text == "" || in.Seen == "" {
+		return in.Text + in.Seen
+	}
+	return in.Text + "\n" + in.Seen
 }
 
 // number parses text as strconv.Atoi does. Text that cannot be a number is turned down

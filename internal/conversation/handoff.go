@@ -78,6 +78,9 @@ func (t turn) handoff(in Input) (Reply, bool) {
 	case in.Kind == InputText && in.Text != "" && !strings.HasPrefix(in.Text, "/"):
 		t.toHelpers(kb.MsgHandoffFromPerson, map[string]any{"Who": t.who(in), "Text": in.Text}, in.Ref)
 		return Reply{}, true
+	case in.Kind == InputImage:
+		t.toHelpers(kb.MsgHandoffPicture, map[string]any{"Who": t.who(in), "Text": pictureText(in)}, in.Ref)
+		return Reply{}, true
 	}
 	return Reply{}, false
 }
@@ -136,7 +139,7 @@ func (t turn) helperText(id string, data map[string]any) string {
 
 // who names the person to the helpers.
 func (t turn) who(in Input) string {
-	if in.Kind != InputText && in.Kind != InputButton {
+	if in.Kind != InputText && in.Kind != InputButton && in.Kind != InputImage {
 		return in.Ref
 	}
 	if name := strings.TrimSpace(in.From.Name); name != "" {

@@ -25,6 +25,8 @@ const (
 	MsgHumanUnavailable = "bot.human_unavailable"
 	MsgResume           = "bot.resume"
 	MsgRecognized       = "bot.recognized"
+	MsgImageSeen        = "bot.image_seen" // {{.Quote}}
+	MsgImageNoText      = "bot.image_no_text"
 	MsgDiagnosis        = "bot.diagnosis" // {{.Cause}}
 	MsgNoCause          = "bot.no_cause"
 	MsgPlan             = "bot.plan"             // {{.Count}}
@@ -55,6 +57,7 @@ const (
 	MsgHandoffHow            = "handoff.how"
 	MsgHandoffFromHelper     = "handoff.from_helper" // {{.Who}} {{.Text}}
 	MsgHandoffFromPerson     = "handoff.from_person" // {{.Who}} {{.Text}}
+	MsgHandoffPicture        = "handoff.picture"     // {{.Who}} {{.Text}}: a picture, as OCR read it
 	MsgHandoffPersonLeft     = "handoff.person_left" // {{.Who}}
 	MsgHandoffClosed         = "handoff.closed"
 	MsgHandoffExpired        = "handoff.expired"
@@ -91,7 +94,7 @@ const (
 var fixedMessages = []string{
 	MsgGreeting, MsgHelp, MsgNotUnderstood, MsgStaleMenu, MsgUnsupportedMedia,
 	MsgUnknownCommand, MsgLangUsage, MsgLangSwitched, MsgSolutionUsage, MsgCardDataWarning,
-	MsgHumanUnavailable, MsgResume, MsgRecognized, MsgDiagnosis, MsgNoCause, MsgPlan,
+	MsgHumanUnavailable, MsgResume, MsgRecognized, MsgImageSeen, MsgImageNoText, MsgHandoffPicture, MsgDiagnosis, MsgNoCause, MsgPlan,
 	MsgSolutionHeading, MsgSolutionSingle, MsgAskWorked, MsgWorked, MsgNextAfterFailure,
 	MsgExhausted, MsgAllSolutions, MsgClarify, MsgSlowDown, MsgSorry, MsgHandoffSent,
 	MsgHandoffSummary, MsgHandoffNoCause, MsgHandoffNothingTried, MsgHandoffWorked, MsgHandoffFailed,
