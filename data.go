@@ -8,7 +8,7 @@ import (
 	"io/fs"
 )
 
-//go:embed flow/*.toml locales/*.toml phrases/*.toml
+//go:embed flow/*.toml locales/*.toml phrases/*.toml testdata/recognize/train.tsv
 var data embed.FS
 
 // Data returns the embedded knowledge-base files.

@@ -1,6 +1,7 @@
 package conversation
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strconv"
@@ -343,35 +344,76 @@ func (t turn) freeText(text string) Reply {
 	return t.withView(t.text(kb.MsgNotUnderstood, nil))
 }
 
+// How sure the bot must be of what free text means. The recognizer's probabilities are
+// calibrated (docs/understanding.md), so these read as they say.
+const (
+	// sure is the probability of a destination the bot goes to without asking...
+	sure = 0.5
+	// ...when the next likely one is this far behind.
+	apart = 0.25
+	// plausible is the least probability of a destination offered in a clarifying question,
+	// which is asked when two or three of them together are sure.
+	plausible = 0.1
+)
+
 // understand answers text by what it is recognised as: a diagnosis, a solution, feedback on
-// the solution shown, or a question of which of a few it is. lead goes first in the reply.
-// It reports false when nothing was recognised.
+// the solution shown, a question of which of two or three it is, or, for text about
+// something else or too vague to tell, what the bot is for. lead goes first in the reply. It
+// reports false when nothing of the text was recognised.
 func (t turn) understand(text, lead string) (Reply, bool) {
-	matches := t.relevant(t.e.kb.Recognize(text))
+	matches := t.recognize(text)
 	if len(matches) == 0 {
 		return Reply{}, false
 	}
-	if near := t.closeMatches(matches); len(near) > 1 {
-		t.record(EventClarified, "")
-		r := t.clarify(near)
-		r.Text = join(lead, r.Text)
-		return r, true
+	var r Reply
+	options := t.destinations(matches)
+	n := 0 // the options a clarifying question would offer
+	for n < min(len(options), 3) && options[n].Probability >= plausible {
+		n++
 	}
-	t.record(EventRecognized, "")
-	r := t.recognized(matches[0].Target)
+	switch {
+	case len(options) > 0 && matches[0].Action != kb.ActionOffTopic && options[0].Probability >= sure &&
+		(len(options) == 1 || options[0].Probability-options[1].Probability >= apart):
+		t.record(EventRecognized, "")
+		r = t.recognized(options[0].Target)
+	case matches[0].Action != kb.ActionOffTopic && n >= 2 && options[0].Probability+options[1].Probability >= sure && !t.cardData:
+		t.record(EventClarified, "")
+		r = t.clarify(options[:n])
+	case t.cardData:
+		// The warning says all there is to say about a message that was mostly card data.
+		return Reply{}, false
+	default:
+		t.record(EventOffTopic, "")
+		r = t.offTopic()
+	}
 	r.Text = join(lead, r.Text)
 	return r, true
 }
 
+// offTopic says what the bot is for, with the menu.
+func (t turn) offTopic() Reply {
+	if t.d.Stage == StageNew {
+		r := t.start()
+		r.Text = join(t.text(kb.MsgOffTopic, nil), r.Text)
+		return r
+	}
+	return t.withView(t.text(kb.MsgOffTopic, nil))
+}
+
 // picture answers a screenshot: one line quoting what it read that mattered, then what that
-// leads to; or, when nothing in it is about a payment, a request for the text.
+// leads to; or, when nothing in it is about a payment, a request for the text. Only the lines
+// of the screen that are clearly about a payment count: the rest of a screen (the clock, the
+// merchant's name, the buttons) is noise that would make the bot ask about nothing.
 func (t turn) picture(in Input) Reply {
 	var lead string
-	if line := t.evidence(in.Seen); line != "" {
-		lead = t.text(kb.MsgImageSeen, map[string]any{"Quote": truncateRunes(line, maxQuote)})
+	evidence := t.evidence(in.Seen)
+	if len(evidence) > 0 {
+		lead = t.text(kb.MsgImageSeen, map[string]any{"Quote": truncateRunes(evidence[0], maxQuote)})
 	}
-	if r, ok := t.understand(pictureText(in), lead); ok {
-		return r
+	if text := strings.Join(append([]string{in.Text}, evidence...), "\n"); strings.TrimSpace(text) != "" {
+		if r, ok := t.understand(text, lead); ok {
+			return r
+		}
 	}
 	t.record(EventNotUnderstood, "")
 	if t.d.Stage == StageNew {
@@ -385,19 +427,27 @@ func (t turn) picture(in Input) Reply {
 // maxQuote bounds the line of a screenshot the reply quotes.
 const maxQuote = 80
 
-// evidence returns the line of what OCR read that is most clearly about a payment problem,
-// or "" when none is.
-func (t turn) evidence(seen string) string {
-	var best string
-	var bestScore kb.Match
-	for line := range strings.Lines(seen) {
-		line = strings.TrimSpace(line)
-		matches := t.relevant(t.e.kb.Recognize(line))
-		if len(matches) > 0 && matches[0].Score > bestScore.Score {
-			best, bestScore = line, matches[0]
+// evidence returns the lines of what OCR read that are clearly about a payment problem, the
+// clearest first.
+func (t turn) evidence(seen string) []string {
+	type line struct {
+		text        string
+		probability float64
+	}
+	var found []line
+	for text := range strings.Lines(seen) {
+		text = strings.TrimSpace(text)
+		options := t.destinations(t.recognize(text))
+		if len(options) > 0 && options[0].Probability >= sure {
+			found = append(found, line{text, options[0].Probability})
 		}
 	}
-	return best
+	slices.SortStableFunc(found, func(a, b line) int { return cmp.Compare(b.probability, a.probability) })
+	lines := make([]string, len(found))
+	for i, l := range found {
+		lines[i] = l.text
+	}
+	return lines
 }
 
 // pictureText is what a picture says, caption first, as one text.
@@ -591,36 +641,35 @@ func (t turn) recognized(target kb.Target) Reply {
 	}
 }
 
-// relevant leaves out of matches what a person's words about a solution ("that worked",
-// "still declined") mean when no solution is in front of them: then the other cues decide.
-func (t turn) relevant(matches []kb.Match) []kb.Match {
+// recognize is what text means where the dialog stands: what a person writes about a solution
+// ("that worked", "still declined") means something else when none is in front of them.
+func (t turn) recognize(text string) []kb.Match {
 	if _, solving := t.d.CurrentSolution(); solving && t.d.Stage == StageSolving {
-		return matches
+		return t.e.kb.Recognize(text)
 	}
-	return slices.DeleteFunc(matches, func(m kb.Match) bool {
-		return m.Action == kb.ActionWorked || m.Action == kb.ActionFailed
-	})
+	return t.e.kb.Recognize(text, kb.Target{Action: kb.ActionWorked}, kb.Target{Action: kb.ActionFailed})
 }
 
-// closeMatches returns the targets that score nearly as well as the best one (within a fifth),
-// at most three, leaving out those that lead where a better one already does (an outcome
-// whose first solution is the solution matched): when several remain, a guess would too
-// often be wrong.
-func (t turn) closeMatches(matches []kb.Match) []kb.Target {
-	var near []kb.Target
-	seen := map[string]bool{}
+// destinations returns the matches that lead somewhere, best first, one per place they lead
+// to (an outcome whose first solution is the solution matched leads where it does), with the
+// probabilities of those leading to one place added up.
+func (t turn) destinations(matches []kb.Match) []kb.Match {
+	var options []kb.Match
+	var dests []string
 	for _, m := range matches {
-		if m.Score*5 < matches[0].Score*4 || len(near) == 3 {
-			break
-		}
-		dest := t.destination(m.Target)
-		if seen[dest] {
+		if m.Action == kb.ActionOffTopic {
 			continue
 		}
-		seen[dest] = true
-		near = append(near, m.Target)
+		dest := t.destination(m.Target)
+		if i := slices.Index(dests, dest); i >= 0 {
+			options[i].Probability += m.Probability
+			continue
+		}
+		dests = append(dests, dest)
+		options = append(options, m)
 	}
-	return near
+	slices.SortStableFunc(options, func(a, b kb.Match) int { return cmp.Compare(b.Probability, a.Probability) })
+	return options
 }
 
 // destination is the first solution a target leads to, or the action it takes.
@@ -635,16 +684,17 @@ func (t turn) destination(target kb.Target) string {
 }
 
 // clarify asks which of a few recognised targets fits, without moving the dialog.
-func (t turn) clarify(targets []kb.Target) Reply {
-	buttons := make([]Button, 0, len(targets))
-	for _, target := range targets {
+func (t turn) clarify(options []kb.Match) Reply {
+	buttons := make([]Button, 0, len(options))
+	for _, option := range options {
+		target := option.Target
 		switch {
 		case target.Outcome != "":
 			buttons = append(buttons, Button{ID: buttonOutcomePrefix + target.Outcome, Label: t.text(kb.OutcomeChoice(target.Outcome), nil)})
 		case target.Solution != "":
 			buttons = append(buttons, Button{ID: buttonOpenPrefix + target.Solution, Label: t.text(kb.SolutionTitle(target.Solution), nil)})
 		case target.Action == kb.ActionWorked, target.Action == kb.ActionFailed:
-			// relevant kept these only while a solution is shown.
+			// recognize offers these only while a solution is shown.
 			sol, _ := t.d.CurrentSolution()
 			if target.Action == kb.ActionWorked {
 				buttons = append(buttons, Button{ID: buttonWorkedPrefix + sol, Label: t.text(kb.MsgButtonWorked, nil)})

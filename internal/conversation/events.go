@@ -28,6 +28,7 @@ const (
 	EventRecognized    EventKind = "recognized"     // it led to one target
 	EventClarified     EventKind = "clarified"      // it matched several closely: the bot asked which
 	EventNotUnderstood EventKind = "not_understood" // it matched nothing the bot could act on
+	EventOffTopic      EventKind = "off_topic"      // it was about something else: the bot said what it is for
 )
 
 // Event is one thing that happened in a dialog. It holds IDs only, never what people typed.

@@ -22,12 +22,12 @@ func FuzzRecognize(f *testing.F) {
 		}
 		matches := k.Recognize(in)
 		for i := 1; i < len(matches); i++ {
-			if matches[i].Score > matches[i-1].Score {
+			if matches[i].Probability > matches[i-1].Probability {
 				t.Errorf("matches not best first: %v", matches)
 			}
 		}
 		for _, m := range matches {
-			if m.Score <= 0 {
+			if m.Probability <= 0 || m.Probability > 1 {
 				t.Errorf("a match without weight: %v", m)
 			}
 		}

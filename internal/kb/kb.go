@@ -34,6 +34,9 @@ const (
 	ActionListSolutions = "list_solutions"
 	ActionWorked        = "worked"
 	ActionFailed        = "failed"
+	// ActionOffTopic is for text about something else than paying: the bot says what it is
+	// for rather than guessing.
+	ActionOffTopic = "off_topic"
 )
 
 // Option is one answer to a question. Exactly one of Next, Outcome and Action is set.
@@ -107,12 +110,15 @@ type KB struct {
 	// templates holds the messages with placeholders that are plain fields, split at them.
 	templates map[textKey]fieldTemplate
 	// sources are the messages as the locale files define them, the last file's winning.
-	sources    map[textKey]*i18n.Message
-	recognizer recognizer
-	// codes is the exact table of Stripe codes (phrases/stripe.toml), and codePhrases the
-	// phrases it added, checked against all others once every file is read.
+	sources map[textKey]*i18n.Message
+	// model recognises free text; codes is the exact table of Stripe codes
+	// (phrases/stripe.toml), and codeTargets each code's target, by its index in the model.
+	model       *classifier
 	codes       []stripeCode
-	codePhrases []codePhrase
+	codeTargets map[string]int
+	// phraseTargets is where each phrase and code message leads, to check that none leads
+	// to two places.
+	phraseTargets phraseTargets
 }
 
 // Load reads the knowledge base from base, with the files of overlay (if not nil) taking
@@ -169,8 +175,14 @@ func Load(base, overlay fs.FS) (*KB, error) {
 	if err := k.indexLanguages(); err != nil {
 		return nil, err
 	}
-	if err := k.loadPhrases(base, overlay); err != nil {
+	examples, err := k.loadExamples(base, overlay)
+	if err != nil {
 		return nil, err
+	}
+	k.model = trainCached(examples, k.targets(), defaultTraining)
+	k.codeTargets = make(map[string]int, len(k.codes))
+	for _, c := range k.codes {
+		k.codeTargets[c.Code] = slices.Index(k.model.targets, c.Target)
 	}
 	return k, nil
 }

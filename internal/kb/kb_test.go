@@ -224,9 +224,14 @@ func TestRecognize(t *testing.T) {
 			t.Errorf("Recognize(%q) = %v, want first %+v", tc.text, m, tc.want)
 		}
 	}
-	for _, text := range []string{"", "hello there", "deck line", "123"} {
+	for _, text := range []string{"", "zzkqx", "qwfp zxcv"} {
 		if m := k.Recognize(text); len(m) != 0 {
 			t.Errorf("Recognize(%q) = %v, want nothing", text, m)
+		}
+	}
+	for _, text := range []string{"hello there", "How do I stream responses from the chat completions API?"} {
+		if m := k.Recognize(text); len(m) == 0 || m[0].Action != kb.ActionOffTopic {
+			t.Errorf("Recognize(%q) = %v, want off-topic first", text, m)
 		}
 	}
 }

@@ -15,6 +15,7 @@ const (
 	MsgGreeting         = "bot.greeting"
 	MsgHelp             = "bot.help"
 	MsgNotUnderstood    = "bot.not_understood"
+	MsgOffTopic         = "bot.off_topic"
 	MsgStaleMenu        = "bot.stale_menu"
 	MsgUnsupportedMedia = "bot.unsupported_media"
 	MsgUnknownCommand   = "bot.unknown_command" // {{.Command}}
@@ -92,7 +93,7 @@ const (
 )
 
 var fixedMessages = []string{
-	MsgGreeting, MsgHelp, MsgNotUnderstood, MsgStaleMenu, MsgUnsupportedMedia,
+	MsgGreeting, MsgHelp, MsgNotUnderstood, MsgOffTopic, MsgStaleMenu, MsgUnsupportedMedia,
 	MsgUnknownCommand, MsgLangUsage, MsgLangSwitched, MsgSolutionUsage, MsgCardDataWarning,
 	MsgHumanUnavailable, MsgResume, MsgRecognized, MsgImageSeen, MsgImageNoText, MsgHandoffPicture, MsgDiagnosis, MsgNoCause, MsgPlan,
 	MsgSolutionHeading, MsgSolutionSingle, MsgAskWorked, MsgWorked, MsgNextAfterFailure,

@@ -99,7 +99,7 @@ func TestJSON_OneReplyPerLine(t *testing.T) {
 	if r := replies[2]; r.Cause != "cross-border-restricted" || len(r.Solutions) != 4 || r.Solutions[0] != "enable-cross-border" {
 		t.Errorf("free text diagnosis: cause %q solutions %v", r.Cause, r.Solutions)
 	}
-	if r := replies[3]; !strings.Contains(r.Text, "not sure what you mean") {
+	if r := replies[3]; !strings.Contains(r.Text, "I'm a bot for one thing") {
 		t.Errorf("malformed JSON must be read as text: %q", r.Text)
 	}
 	if r := replies[4]; len(r.Solutions) != 1 || r.Solutions[0] != "international-card" {

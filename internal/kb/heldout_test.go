@@ -1,0 +1,184 @@
+package kb_test
+
+import (
+	"crypto/sha256"
+	"fmt"
+	"maps"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/paydoctor/bot/internal/kb"
+)
+
+// minHeldOut is the share of held-out lines whose best guess must lead where the label does,
+// and minHeldOutLines how many lines the held-out part must have for that to mean something.
+const (
+	minHeldOut      = 0.60
+	minHeldOutLines = 150
+)
+
+func readCorpus(t *testing.T, name string) []kb.CorpusLine {
+	t.Helper()
+	f, err := os.Open(filepath.Join("..", "..", "testdata", "recognize", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	lines, err := kb.ReadCorpus(f)
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	return lines
+}
+
+// lead is where a target takes the person, as the first answer shows it: an outcome's cause,
+// or its first solution when it has none; a solution; an action.
+func lead(k *kb.KB, t kb.Target) string {
+	if o, ok := k.Outcome(t.Outcome); ok {
+		if o.Cause != "" {
+			return "cause:" + o.Cause
+		}
+		return "solution:" + o.Solutions[0]
+	}
+	return t.String()
+}
+
+// guess is the lead the recognizer makes most likely, the probabilities of targets with one
+// lead added up as the engine adds them, and that probability.
+func guess(k *kb.KB, text string) (string, float64) {
+	sums := map[string]float64{}
+	for _, m := range k.Recognize(text) {
+		sums[lead(k, m.Target)] += m.Probability
+	}
+	best, p := "none", 0.0
+	for _, l := range slices.Sorted(maps.Keys(sums)) {
+		if sums[l] > p {
+			best, p = l, sums[l]
+		}
+	}
+	return best, p
+}
+
+// TestHeldOut measures the recognizer on the held-out part of the corpus, which shares no
+// source with the part it was trained on, and reports the confusion matrix and how well its
+// probabilities are calibrated.
+func TestHeldOut(t *testing.T) {
+	k := load(t)
+	lines := readCorpus(t, "heldout.tsv")
+	if len(lines) < minHeldOutLines {
+		t.Fatalf("the held-out part has %d lines, want at least %d", len(lines), minHeldOutLines)
+	}
+	confusion := map[[2]string]int{}
+	total, right := map[string]int{}, map[string]int{}
+	// Calibration: lines by the probability of their guess, in tenths.
+	var binN, binRight [10]int
+	var binP [10]float64
+	for _, l := range lines {
+		want := lead(k, l.Want)
+		got, p := guess(k, l.Text)
+		confusion[[2]string{want, got}]++
+		total[l.Lang]++
+		b := min(int(p*10), 9)
+		binN[b]++
+		binP[b] += p
+		if got == want {
+			right[l.Lang]++
+			binRight[b]++
+		} else {
+			t.Logf("miss: %s\twant %s\tgot %s (%.2f)\t%s", l.Source, want, got, p, l.Text)
+		}
+	}
+	var all, allRight int
+	for _, lang := range slices.Sorted(maps.Keys(total)) {
+		all += total[lang]
+		allRight += right[lang]
+		t.Logf("%s: %d/%d right (%.1f%%)", lang, right[lang], total[lang], 100*float64(right[lang])/float64(total[lang]))
+	}
+	t.Logf("confusion matrix (rows: label, columns: guess):\n%s", confusionTable(confusion))
+	var ece float64
+	for b := range binN {
+		if binN[b] > 0 {
+			ece += math.Abs(binP[b]-float64(binRight[b])) / float64(all)
+		}
+	}
+	t.Logf("expected calibration error: %.3f", ece)
+	acc := float64(allRight) / float64(all)
+	t.Logf("held out: %d/%d right (%.1f%%)", allRight, all, 100*acc)
+	if acc < minHeldOut {
+		t.Errorf("held-out accuracy %.1f%% is below %.0f%%", 100*acc, 100*minHeldOut)
+	}
+}
+
+// confusionTable renders counts of [label, guess] pairs as a table, the labels as rows.
+func confusionTable(counts map[[2]string]int) string {
+	var rows, cols []string
+	for c := range counts {
+		if !slices.Contains(rows, c[0]) {
+			rows = append(rows, c[0])
+		}
+		if !slices.Contains(cols, c[1]) {
+			cols = append(cols, c[1])
+		}
+	}
+	slices.Sort(rows)
+	slices.Sort(cols)
+	short := func(s string) string {
+		_, id, _ := strings.Cut(s, ":")
+		return id[:min(len(id), 8)]
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%-32s", "")
+	for _, c := range cols {
+		fmt.Fprintf(&b, "%9s", short(c))
+	}
+	b.WriteByte('\n')
+	for _, r := range rows {
+		fmt.Fprintf(&b, "%-32s", r)
+		for _, c := range cols {
+			if n := counts[[2]string{r, c}]; n > 0 {
+				fmt.Fprintf(&b, "%9d", n)
+			} else {
+				fmt.Fprintf(&b, "%9s", ".")
+			}
+		}
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+// heldOutShare is the part of the 256 values of a source's first hash byte that puts it in
+// the held-out part: about two fifths.
+const heldOutShare = 102
+
+// heldOutSource says which part of the corpus a source belongs in: a fixed function of its
+// address, so that the split is not anyone's choice of which pages are easy. Written lines
+// are all for training.
+func heldOutSource(source string) bool {
+	if source == "written" {
+		return false
+	}
+	key := strings.TrimPrefix(strings.TrimPrefix(source, "https://"), "http://")
+	key = strings.TrimSuffix(strings.TrimPrefix(key, "www."), "/")
+	sum := sha256.Sum256([]byte(key))
+	return sum[0] < heldOutShare
+}
+
+// TestCorpusSplit checks that the corpus is split by source: no source feeds both parts, and
+// each is in the part its address puts it in.
+func TestCorpusSplit(t *testing.T) {
+	parts := map[string][]kb.CorpusLine{"train.tsv": readCorpus(t, "train.tsv"), "heldout.tsv": readCorpus(t, "heldout.tsv")}
+	if n := len(parts["train.tsv"]) + len(parts["heldout.tsv"]); n < 600 {
+		t.Errorf("the corpus has %d lines, want at least 600", n)
+	}
+	for name, lines := range parts {
+		for _, l := range lines {
+			if heldOutSource(l.Source) != (name == "heldout.tsv") {
+				t.Errorf("%s line %d: source %s belongs in the other part", name, l.Line, l.Source)
+			}
+		}
+	}
+}
