@@ -98,6 +98,9 @@ type Dialog struct {
 	Lang string `json:"lang"`
 	// LangPinned is set by /lang: the choice then wins over platform hints and the text.
 	LangPinned bool `json:"lang_pinned,omitempty"`
+	// LangWritten is set when the language came from what the person wrote: then their app's
+	// language no longer changes it when they press a button or send a command.
+	LangWritten bool `json:"lang_written,omitempty"`
 
 	Stage    Stage    `json:"stage"`
 	Question string   `json:"question,omitempty"` // StageAsking: the question waiting for an answer

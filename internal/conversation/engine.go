@@ -197,35 +197,21 @@ func cleanText(s string) (string, bool) {
 }
 
 // chooseLanguage sets the dialog's language, unless /lang pinned it: the language the person
-// writes in (Han script: Chinese; a sentence in Latin letters: English), else the
-// platform's hint (their app's language, for presses, commands and short texts such as a
-// pasted decline code), else the language the dialog has, else the default. Many Chinese
-// developers run an English UI: what they write tells more than their settings.
+// writes in (Han script: Chinese; a sentence in Latin letters: English), else the language
+// they last wrote in, else the platform's hint (their app's language, for presses, commands
+// and short texts such as a pasted decline code), else the language the dialog has, else the
+// default. Many Chinese developers run an English UI: what they write tells more than their
+// settings, and a button they press after writing Chinese is still answered in Chinese.
 func (e *Engine) chooseLanguage(d *Dialog, in Input) {
 	if d.LangPinned {
 		return
 	}
-	if in.Kind == InputImage {
-		// The caption is the person's own words. A screen in Chinese tells that they read
-		// Chinese; one in English tells little, as checkouts show English to everyone.
-		switch {
-		case e.han != "" && containsHan(in.Text+in.Seen):
-			d.Lang = e.han
-			return
-		case e.latin != "" && latinWords(in.Text) >= minLatinSentence:
-			d.Lang = e.latin
-			return
-		}
+	if lang, ok := e.writtenLanguage(in); ok {
+		d.Lang, d.LangWritten = lang, true
+		return
 	}
-	if in.Kind == InputText && !strings.HasPrefix(in.Text, "/") {
-		if e.han != "" && containsHan(in.Text) {
-			d.Lang = e.han
-			return
-		}
-		if e.latin != "" && latinWords(in.Text) >= minLatinSentence {
-			d.Lang = e.latin
-			return
-		}
+	if d.LangWritten {
+		return
 	}
 	if lang, ok := e.kb.MatchLanguage(in.LangHint); ok {
 		d.Lang = lang
@@ -234,6 +220,31 @@ func (e *Engine) chooseLanguage(d *Dialog, in Input) {
 	if d.Lang == "" {
 		d.Lang = e.defaultLang
 	}
+}
+
+// writtenLanguage is the language the person's own words in the input are in, if they tell.
+// A screen in Chinese tells that they read Chinese; one in English tells little, as
+// checkouts show English to everyone.
+func (e *Engine) writtenLanguage(in Input) (string, bool) {
+	var text string
+	switch {
+	case in.Kind == InputText && !strings.HasPrefix(in.Text, "/"):
+		text = in.Text
+	case in.Kind == InputImage:
+		if e.han != "" && containsHan(in.Seen) {
+			return e.han, true
+		}
+		text = in.Text
+	default:
+		return "", false
+	}
+	switch {
+	case e.han != "" && containsHan(text):
+		return e.han, true
+	case e.latin != "" && latinWords(text) >= minLatinSentence:
+		return e.latin, true
+	}
+	return "", false
 }
 
 // minLatinSentence is how many words in Latin letters make a text English: fewer is a code,
@@ -586,13 +597,14 @@ func (t turn) stale() Reply { return t.withView(t.text(kb.MsgStaleMenu, nil)) }
 
 func (t turn) start() Reply {
 	*t.d = Dialog{
-		Lang:       t.d.Lang,
-		LangPinned: t.d.LangPinned,
-		Stage:      StageAsking,
-		Question:   t.e.kb.Start,
-		Started:    t.now,
-		LastActive: t.now,
-		LastText:   t.d.LastText,
+		Lang:        t.d.Lang,
+		LangPinned:  t.d.LangPinned,
+		LangWritten: t.d.LangWritten,
+		Stage:       StageAsking,
+		Question:    t.e.kb.Start,
+		Started:     t.now,
+		LastActive:  t.now,
+		LastText:    t.d.LastText,
 	}
 	t.record(EventStarted, "")
 	return t.withView(t.text(kb.MsgGreeting, nil))

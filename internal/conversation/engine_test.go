@@ -54,13 +54,15 @@ type transcriptStep struct {
 	d     conversation.Dialog
 }
 
-func run(t testing.TB, e *conversation.Engine, lines []string) []transcriptStep {
+func run(t testing.TB, e *conversation.Engine, hint string, lines []string) []transcriptStep {
 	var d conversation.Dialog
 	now := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
 	var steps []transcriptStep
 	for _, line := range lines {
 		var r conversation.Reply
-		d, r = stepReply(e, d, parseInput(line), now)
+		in := parseInput(line)
+		in.LangHint = hint
+		d, r = stepReply(e, d, in, now)
 		steps = append(steps, transcriptStep{in: line, reply: r, d: d})
 		now = now.Add(time.Minute)
 	}
@@ -85,6 +87,7 @@ func render(steps []transcriptStep) string {
 // are the bot's exact words; review a diff of them like a diff of code (go test -update).
 var transcripts = []struct {
 	name, lang string
+	hint       string // the platform's language for the person, on every input
 	lines      []string
 	// what the last reply must show, checked independently of the golden file
 	wantCause     string
@@ -176,12 +179,39 @@ var transcripts = []struct {
 		lines:     []string{"付款时一直没收到验证码", "/lang en", "/lang xx", "/lang zh", "我的卡号 4111 1111 1111 1111, 安全码 123"},
 		wantCause: "bank-verification", wantSolutions: []string{"enable-cross-border"}, wantStage: conversation.StageSolving,
 	},
+	{
+		// A Chinese developer whose app is in English: what they write decides, and their
+		// presses and commands after it stay in Chinese.
+		name: "zh-writer-english-ui", lang: "en", hint: "en-US",
+		lines: []string{"/start", "大佬们，openai 充值一直提示 Your card was declined，招行的信用卡", "[no:enable-cross-border]",
+			"/solutions", "do_not_honor"},
+		wantCause: "cross-border-restricted", wantSolutions: []string{"enable-cross-border", "international-card", "virtual-card", "paypal"}, wantStage: conversation.StageSolving,
+	},
+	{
+		name: "en-writer-chinese-ui", lang: "zh-Hans", hint: "zh-CN",
+		lines: []string{"/start", "my card keeps getting declined when I top up OpenAI credits", "[no:enable-cross-border]",
+			"/help", "支付宝可以吗"},
+		wantCause: "platform-unsupported", wantSolutions: []string{"international-card", "virtual-card", "paypal"}, wantStage: conversation.StageSolving,
+	},
+	{
+		// Free text while a solution is shown: feedback in words, a question, a new error.
+		name: "zh-in-dialog-free-text", lang: "zh-Hans",
+		lines: []string{"工行的卡付 ChatGPT Plus 被拒了", "试过了，打了银行电话还是不行", "虚拟卡是什么？靠谱吗",
+			"现在又提示 authentication_required 了", "好了，付款成功了，谢谢！"},
+		wantCause: "bank-verification", wantSolutions: []string{}, wantStage: conversation.StageResolved,
+	},
+	{
+		name: "en-money-taken-and-off-topic", lang: "en",
+		lines: []string{"how do I stream responses with the python sdk?", "I was charged $20 for Plus but my account still shows the free plan",
+			"who won the football last night"},
+		wantCause: "", wantSolutions: []string{"contact-support"}, wantStage: conversation.StageSolving,
+	},
 }
 
 func TestTranscripts(t *testing.T) {
 	for _, tc := range transcripts {
 		t.Run(tc.name, func(t *testing.T) {
-			steps := run(t, newEngine(t, tc.lang), tc.lines)
+			steps := run(t, newEngine(t, tc.lang), tc.hint, tc.lines)
 			got := render(steps)
 			path := filepath.Join("..", "..", "testdata", "transcripts", tc.name+".txt")
 			if *update {
@@ -229,7 +259,7 @@ func TestTranscriptsCoverFlow(t *testing.T) {
 	causes := map[string]map[string]bool{}
 	solutions := map[string]map[string]bool{}
 	for _, tc := range transcripts {
-		for _, s := range run(t, newEngine(t, tc.lang), tc.lines) {
+		for _, s := range run(t, newEngine(t, tc.lang), tc.hint, tc.lines) {
 			lang := s.reply.Lang
 			if causes[lang] == nil {
 				causes[lang], solutions[lang] = map[string]bool{}, map[string]bool{}

@@ -20,7 +20,7 @@ func FuzzStep(f *testing.F) {
 	}
 	var dialogs []conversation.Dialog
 	for _, lines := range [][]string{nil, {"/start"}, {"/start", "[a:what_happened:declined]"}, starts["en-verification-worked"], starts["en-account-settings"], {"/solution paypal"}} {
-		steps := run(f, e, lines)
+		steps := run(f, e, "", lines)
 		if len(steps) == 0 {
 			dialogs = append(dialogs, conversation.Dialog{})
 			continue

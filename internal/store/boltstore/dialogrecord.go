@@ -10,23 +10,33 @@ import (
 
 // Commit writes a dialog record in a binary form: dialogFormatBinary, then the fields of the
 // current conversation.Dialog (DialogVersion 2; format 3 adds the open handoff at the end,
-// format 2 records are still read), half the size of the versioned JSON of
+// format 4 turns the pinned-language byte into flags with LangWritten; earlier formats are
+// still read), half the size of the versioned JSON of
 // conversation.MarshalDialog (every message rewrites the page holding its dialog). A record
 // that starts with '{' is that JSON (earlier versions, Load) and is read through
 // conversation.UnmarshalDialog, which migrates old versions; Dump hands on every record as
 // that JSON, which other stores read.
-const dialogFormatBinary = 3
+const dialogFormatBinary = 4
+
+// The bits of a format 4 record's language flags.
+const (
+	flagLangPinned byte = 1 << iota
+	flagLangWritten
+)
 
 var errDialogRecord = errors.New("unreadable dialog record")
 
 func appendDialogRecord(b []byte, d conversation.Dialog) []byte {
 	b = append(b, dialogFormatBinary)
 	b = appendString(b, d.Lang)
-	var pinned byte
+	var flags byte
 	if d.LangPinned {
-		pinned = 1
+		flags |= flagLangPinned
 	}
-	b = append(b, pinned)
+	if d.LangWritten {
+		flags |= flagLangWritten
+	}
+	b = append(b, flags)
 	b = binary.AppendVarint(b, int64(d.Stage))
 	b = appendString(b, d.Question)
 	b = appendString(b, d.Outcome)
@@ -73,13 +83,11 @@ func decodeDialogRecord(v []byte) (conversation.Dialog, error) {
 	r := decoder{b: v[1:]}
 	var d conversation.Dialog
 	d.Lang = r.string()
-	switch r.byte() {
-	case 0:
-	case 1:
-		d.LangPinned = true
-	default:
+	flags := r.byte()
+	if flags&^(flagLangPinned|flagLangWritten) != 0 || v[0] < 4 && flags&flagLangWritten != 0 {
 		r.failed = true
 	}
+	d.LangPinned, d.LangWritten = flags&flagLangPinned != 0, flags&flagLangWritten != 0
 	d.Stage = conversation.Stage(r.varint())
 	d.Question = r.string()
 	d.Outcome = r.string()

@@ -12,14 +12,15 @@ import (
 func sampleDialog() conversation.Dialog {
 	at := time.Date(2026, 11, 26, 9, 30, 0, 123456789, time.UTC)
 	return conversation.Dialog{
-		Lang:       "zh-Hans",
-		LangPinned: true,
-		Stage:      conversation.StageSolving,
-		Question:   "card_type",
-		Outcome:    "cross-border",
-		Cause:      "cross-border-restricted",
-		Plan:       []string{"enable-cross-border", "international-card", "paypal"},
-		Current:    1,
+		Lang:        "zh-Hans",
+		LangPinned:  true,
+		LangWritten: true,
+		Stage:       conversation.StageSolving,
+		Question:    "card_type",
+		Outcome:     "cross-border",
+		Cause:       "cross-border-restricted",
+		Plan:        []string{"enable-cross-border", "international-card", "paypal"},
+		Current:     1,
 		Attempts: []conversation.Attempt{
 			{Solution: "enable-cross-border", Result: conversation.FeedbackFailed, At: at},
 			{Solution: "international-card", At: at.Add(time.Minute)},
@@ -72,12 +73,20 @@ func TestDialogRecord_RoundTrip(t *testing.T) {
 
 func TestDialogRecord_DamagedOrFromTheFuture(t *testing.T) {
 	good := appendDialogRecord(nil, sampleDialog())
-	pinnedTwo := appendDialogRecord(nil, conversation.Dialog{Lang: "en", LangPinned: true})
-	pinnedTwo[4] = 2 // format, length 2, "en", then the pinned byte
-	for _, v := range [][]byte{nil, {0}, {1, 0}, good[:len(good)-1], append(good[:len(good):len(good)], 0), pinnedTwo} {
+	unknownFlag := appendDialogRecord(nil, conversation.Dialog{Lang: "en", LangPinned: true})
+	unknownFlag[4] = 4 // format, length 2, "en", then the language flags
+	// Format 3 had a pinned byte of 0 or 1 where format 4 has flags.
+	writtenInFormat3 := appendDialogRecord(nil, conversation.Dialog{Lang: "en", LangWritten: true})
+	writtenInFormat3[0] = 3
+	for _, v := range [][]byte{nil, {0}, {1, 0}, good[:len(good)-1], append(good[:len(good):len(good)], 0), unknownFlag, writtenInFormat3} {
 		if _, err := decodeDialogRecord(v); !errors.Is(err, errDialogRecord) {
 			t.Errorf("decodeDialogRecord(%x) = %v, want %v", v, err, errDialogRecord)
 		}
+	}
+	format3 := appendDialogRecord(nil, conversation.Dialog{Lang: "en", LangPinned: true})
+	format3[0] = 3
+	if d, err := decodeDialogRecord(format3); err != nil || !d.LangPinned || d.LangWritten {
+		t.Errorf("a format 3 record with the language pinned reads as %+v, %v", d, err)
 	}
 	future := append([]byte{dialogFormatBinary + 1}, good[1:]...)
 	if _, err := decodeDialogRecord(future); !errors.Is(err, conversation.ErrUnknownVersion) {
