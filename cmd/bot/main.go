@@ -23,6 +23,7 @@ import (
 	"github.com/paydoctor/bot/internal/conversation"
 	"github.com/paydoctor/bot/internal/gctune"
 	"github.com/paydoctor/bot/internal/kb"
+	"github.com/paydoctor/bot/internal/ocr"
 	"github.com/paydoctor/bot/internal/store/boltstore"
 	"github.com/paydoctor/bot/internal/store/pgstore"
 	"golang.org/x/sync/errgroup"
@@ -65,6 +66,8 @@ type Config struct {
 	HTTPAddr string
 	// Admin is where a serving bot answers "bot stats" and "bot backup" (BOT_ADMIN_ADDR).
 	Admin AdminAddr
+	// Tesseract is the OCR program reading screenshots (BOT_TESSERACT), or "off".
+	Tesseract string
 
 	// LogFormat is "text" or "json"; empty: text on a terminal, JSON otherwise.
 	LogFormat string
@@ -145,6 +148,9 @@ Environment (flags win over the environment):
   BOT_ADMIN_TOKEN          bearer token every admin request must then carry (Authorization:
                            Bearer ...); needed for a BOT_ADMIN_ADDR that is not loopback;
                            16+ characters                                    default: unset
+  BOT_TESSERACT            the tesseract program that reads screenshots (with its chi_sim and
+                           eng models), or off; missing: photos get the request for text
+                                                                             default: tesseract
   BOT_LOG_FORMAT           text or json                                      default: text on a terminal, else json
   BOT_LOG_LEVEL            debug, info, warn or error                        default: info when serving, else warn
 
@@ -265,6 +271,7 @@ func (m *Main) ParseFlags(args []string) error {
 			return fmt.Errorf("BOT_HTTP_ADDR %q: want host:port or :port, such as :8080", c.HTTPAddr)
 		}
 	}
+	c.Tesseract = tesseractFromEnv(m.getenv)
 	if c.Admin, err = adminAddrFromEnv(m.getenv, c.DB); err != nil {
 		return fmt.Errorf("BOT_ADMIN_ADDR: %w", err)
 	}
@@ -360,6 +367,10 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	env := platformEnv{hub: hub, kb: k, lang: engine.DefaultLang(), store: store, elector: elector, log: log, mux: http.NewServeMux(), metrics: metrics, health: health}
 	var platforms []func(context.Context) error
+	if env.pictures = m.pictures(ctx, hub, log); env.pictures != nil {
+		// Stopping, it hands the pictures still waiting to the hub, which stops after it.
+		platforms = append(platforms, func(ctx context.Context) error { env.pictures.Run(ctx); return nil })
+	}
 	for _, p := range []struct {
 		enabled bool
 		setup   func(platformEnv) (func(context.Context) error, error)
@@ -411,6 +422,8 @@ type platformEnv struct {
 	metrics *metrics
 	// health is told whether each platform answers; it serves /healthz.
 	health *health
+	// pictures reads the screenshots people send; nil: Tesseract is not there.
+	pictures *ocr.Queue
 }
 
 // addOutbox adds the Outbox of an adapter's platform to the hub, with its limits, its

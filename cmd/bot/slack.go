@@ -70,6 +70,7 @@ func (m *Main) setupSlack(env platformEnv) (func(context.Context) error, error) 
 		AppToken:       c.AppToken,
 		APIURL:         c.APIURL,
 		Log:            env.log,
+		Pictures:       env.pictures,
 	})
 	if err != nil {
 		return nil, err

@@ -226,6 +226,7 @@ func TestSlackManifests(t *testing.T) {
 		"- im:read", "- im:write", "- users:read", "- app_mention", "- message.im", "is_enabled: true",
 		"messages_tab_enabled: true", "home_tab_enabled: true", "- app_home_opened",
 		"- channels:history", "- groups:history", "- message.channels", "- message.groups",
+		"- files:read",
 	}
 	for file, extra := range map[string][]string{
 		"slack-manifest.yaml":        {"socket_mode_enabled: false", "/slack/commands", "/slack/events", "/slack/interactions"},

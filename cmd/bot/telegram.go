@@ -119,6 +119,7 @@ func (m *Main) setupTelegram(env platformEnv) (func(context.Context) error, erro
 		WebhookSecret: c.WebhookSecret,
 		Log:           env.log,
 		Elector:       env.elector,
+		Pictures:      env.pictures,
 	})
 	if err := env.addOutbox(telegram.Platform, b, b.Limits()); err != nil {
 		return nil, err

@@ -12,6 +12,7 @@ import (
 
 	"github.com/paydoctor/bot/internal/conversation"
 	"github.com/paydoctor/bot/internal/kb"
+	"github.com/paydoctor/bot/internal/ocr"
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/socketmode"
 )
@@ -62,6 +63,9 @@ type Options struct {
 	// HandoffRoute): a person's reply in the thread of one of the bot's handoff messages
 	// there is a helper's answer to the person the message is about. Empty: none is relayed.
 	HandoffChannel string
+	// Pictures reads the images people share (OCR), off the request's path. Nil: images are
+	// unsupported, as without Tesseract.
+	Pictures *ocr.Queue
 }
 
 // inlet is where the adapter hands inbound messages: conversation.Hub.
@@ -75,6 +79,7 @@ type inlet interface {
 type Adapter struct {
 	inlet  inlet
 	api    api
+	client *http.Client       // downloads shared pictures
 	socket *socketmode.Client // nil in HTTP mode
 	opts   Options
 	log    *slog.Logger
@@ -116,6 +121,7 @@ func New(hub inlet, opts Options) (*Adapter, error) {
 		clientOpts = append(clientOpts, slack.OptionAppLevelToken(opts.AppToken))
 	}
 	client := slack.New(opts.BotToken, clientOpts...)
+	opts.HTTPClient = hc
 	a := newAdapter(hub, client, opts)
 	if opts.AppToken != "" {
 		a.socket = socketmode.New(client)
@@ -135,9 +141,14 @@ func newAdapter(hub inlet, api api, opts Options) *Adapter {
 		opts.LocaleTTL = time.Hour
 	}
 	log := opts.Log.With("platform", Platform)
+	client := opts.HTTPClient
+	if client == nil {
+		client = &http.Client{Timeout: downloadTimeout}
+	}
 	return &Adapter{
 		inlet:   hub,
 		api:     api,
+		client:  client,
 		opts:    opts,
 		log:     log,
 		locales: localeCache{ttl: opts.LocaleTTL},
@@ -184,8 +195,10 @@ type job struct {
 	user string
 	// threadReply: an @mention written in a thread, not as its first message.
 	threadReply bool
-	in          conversation.Inbound
-	route       route
+	// files are the files the message shares; an image among them is read (OCR).
+	files []slack.File
+	in    conversation.Inbound
+	route route
 }
 
 // startWait is how long a message arriving while Run starts waits for it to learn who the
@@ -222,13 +235,21 @@ func (a *Adapter) commit(ctx context.Context, j job) error {
 	j.in.Input.LangHint, name = a.locale(ctx, j.team, j.in.Key.User)
 	// For a handoff summary: the name users.info gave with the locale, and a mention.
 	j.in.Input.From = conversation.Person{Name: name, Reach: "<@" + j.in.Key.User + ">"}
+	if f, ok := a.picture(j.files); ok && j.in.Input.Kind != conversation.InputButton {
+		return a.submitPicture(ctx, j.in, f)
+	}
 	return a.submit(ctx, j.in)
 }
 
 // submit hands in to the hub and waits until it is committed, or ctx is done.
 func (a *Adapter) submit(ctx context.Context, in conversation.Inbound) error {
 	result := make(chan error, 1)
-	if err := a.inlet.Submit(ctx, in, func(err error) { result <- err }); err != nil {
+	submit := a.inlet.Submit
+	if a.opts.Pictures != nil {
+		// A person's messages wait behind their own picture being read.
+		submit = a.opts.Pictures.Submit
+	}
+	if err := submit(ctx, in, func(err error) { result <- err }); err != nil {
 		return err
 	}
 	select {

@@ -100,6 +100,7 @@ func eventJob(ev slackevents.EventsAPIEvent) (job, bool) {
 		}
 		return job{
 			team:        ev.TeamID,
+			files:       e.Files,
 			threadReply: e.ThreadTimeStamp != "" && e.ThreadTimeStamp != e.TimeStamp,
 			in: conversation.Inbound{
 				Turn:  conversation.Turn{Key: conversation.Key{Chat: chatID(ev.TeamID, e.Channel), User: e.User}, InboundID: inbound},
@@ -129,8 +130,13 @@ func eventJob(ev slackevents.EventsAPIEvent) (job, bool) {
 		if strings.TrimSpace(e.Text) == "" && !messageHasFiles(e) && e.SubType != "file_share" {
 			return job{}, false
 		}
+		var files []slack.File
+		if e.Message != nil {
+			files = e.Message.Files
+		}
 		return job{
-			team: ev.TeamID,
+			team:  ev.TeamID,
+			files: files,
 			in: conversation.Inbound{
 				Turn:  conversation.Turn{Key: conversation.Key{Chat: chatID(ev.TeamID, e.Channel), User: e.User}, InboundID: inbound},
 				Input: messageInput(e.Text, messageHasFiles(e) || e.SubType == "file_share", false),

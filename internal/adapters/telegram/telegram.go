@@ -17,6 +17,7 @@ import (
 
 	"github.com/paydoctor/bot/internal/conversation"
 	"github.com/paydoctor/bot/internal/kb"
+	"github.com/paydoctor/bot/internal/ocr"
 )
 
 // Platform is the platform name of Telegram dialogs.
@@ -59,6 +60,9 @@ type Options struct {
 	// (Telegram allows one getUpdates consumer per token). With a webhook every replica takes
 	// the updates it is sent. Nil: this process is the only one.
 	Elector conversation.Elector
+	// Pictures reads the photos and image documents people send (OCR), off the update's
+	// path. Nil: pictures are unsupported, as without Tesseract.
+	Pictures *ocr.Queue
 }
 
 // electedRole is the role of the replica that polls.
@@ -84,6 +88,10 @@ type Bot struct {
 	inlet inlet
 	opts  Options
 	log   *slog.Logger
+	// client and files download pictures: the HTTP client and the file endpoint in the
+	// library's format (see fileEndpoint).
+	client *http.Client
+	files  string
 
 	self      atomic.Pointer[tgbotapi.User] // set by Run after getMe
 	chatLocks keyedMutex                    // webhook: one update per chat at a time
@@ -106,7 +114,12 @@ func New(hub inlet, opts Options) *Bot {
 	// Not tgbotapi.NewBotAPIWithClient: it calls getMe in the constructor.
 	api := &tgbotapi.BotAPI{Token: opts.Token, Client: client, Buffer: 100}
 	api.SetAPIEndpoint(opts.APIEndpoint)
-	return newBot(api, hub, opts)
+	b := newBot(api, hub, opts)
+	b.client, b.files = client, fileEndpoint(opts.APIEndpoint)
+	if opts.Pictures != nil && b.files == "" {
+		b.log.Warn("screenshots are not read on Telegram: TELEGRAM_API_ENDPOINT has no bot%s/ to derive the file download URL from")
+	}
+	return b
 }
 
 func withDefaults(opts Options) Options {
@@ -383,7 +396,7 @@ func (b *Bot) handleUpdate(ctx context.Context, u update, done func(error)) {
 		return
 	}
 	if in, ok := b.helperAnswer(u, *me); ok {
-		b.inlet.Submit(ctx, *in, done)
+		b.submit(ctx, *in, done)
 		return
 	}
 	a := translate(u, *me)
@@ -421,7 +434,11 @@ func (b *Bot) handleUpdate(ctx context.Context, u update, done func(error)) {
 		done(nil)
 	case a.in != nil:
 		// On a stop, Submit reports ErrStopped through done.
-		b.inlet.Submit(ctx, *a.in, done)
+		if u.Message != nil && a.in.Input.Kind != conversation.InputButton {
+			b.submitPicture(ctx, *a.in, u.Message, done)
+			return
+		}
+		b.submit(ctx, *a.in, done)
 	default:
 		done(nil)
 	}

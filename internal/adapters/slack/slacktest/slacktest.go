@@ -1,8 +1,9 @@
 // Package slacktest is an in-process fake of the parts of Slack the bot talks to: the Web API
 // methods it calls (auth.test, users.info, chat.postMessage, chat.postEphemeral, chat.update,
 // views.publish, conversations.open, conversations.replies, apps.connections.open),
-// response_url endpoints and a Socket Mode websocket. It records every message and view the
-// bot sends, can answer with 429 rate limits, and builds signed requests as Slack sends them.
+// response_url endpoints, shared files' url_private and a Socket Mode websocket. It records
+// every message and view the bot sends, can answer with 429 rate limits, and builds signed
+// requests as Slack sends them.
 // The adapter's tests and the bot's end-to-end tests share it.
 package slacktest
 
@@ -99,6 +100,8 @@ type Server struct {
 	connWrite sync.Mutex
 	acks      map[string]bool
 	nextEnv   int
+	files     map[string]*file // files people shared (AddFile), by id
+	downloads int
 }
 
 // NewServer starts a fake Slack, closed when the test ends.
@@ -118,6 +121,7 @@ func NewServer(t testing.TB) *Server {
 	mux.HandleFunc("POST /api/{method}", s.serveAPI)
 	mux.HandleFunc("POST /response/{id}", s.serveResponse)
 	mux.HandleFunc("GET /socket", s.serveSocket)
+	mux.HandleFunc("GET /files-pri/{id}/{name}", s.serveFile)
 	s.srv = httptest.NewServer(mux)
 	s.URL = s.srv.URL + "/api/"
 	t.Cleanup(s.Close)

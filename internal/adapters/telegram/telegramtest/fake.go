@@ -2,7 +2,8 @@
 // real wire protocol (form-encoded or JSON parameters in, {"ok": ..., "result": ...} out),
 // holds updates for getUpdates with long polling and offsets, records every call, and can
 // answer sendMessage with 429 Too Many Requests and retry_after as Telegram does: on demand
-// (RateLimit) or whenever the bot sends faster than Telegram allows (EnforceLimits).
+// (RateLimit) or whenever the bot sends faster than Telegram allows (EnforceLimits). It
+// stores the files people send (AddFile), for getFile and the file download URL.
 //
 // Point the bot at it with Server.Endpoint, in the library's
 // "https://api.telegram.org/bot%s/%s" format.
@@ -93,6 +94,9 @@ type Server struct {
 	topics  map[chatMessage]int
 	deleted map[chatMessage]bool
 	members map[chatMember]string
+	// files people sent (AddFile), by file_id, and how many were downloaded.
+	files     map[string]*file
+	downloads int
 }
 
 type chatMessage struct {
@@ -388,6 +392,10 @@ type response struct {
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.URL.Path, "/file/bot") {
+		s.serveFile(w, r)
+		return
+	}
 	// /bot<token>/<method>
 	rest, ok := strings.CutPrefix(r.URL.Path, "/bot")
 	token, method, ok2 := strings.Cut(rest, "/")
@@ -420,6 +428,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.sendMessage(w, params)
 	case "getChatMember":
 		s.getChatMember(w, params)
+	case "getFile":
+		s.getFile(w, params)
 	case "answerCallbackQuery", "setMyCommands", "setWebhook", "deleteWebhook":
 		if method == "answerCallbackQuery" && params.Get("callback_query_id") == "" {
 			writeJSON(w, http.StatusBadRequest, response{ErrorCode: 400, Description: "Bad Request: query is too old and response timeout expired or query ID is invalid"})
