@@ -16,6 +16,8 @@ func TestRedact(t *testing.T) {
 	}{
 		{"visa with spaces", "my card 4111 1111 1111 1111 fails", true, []string{"4111"}, []string{"my card", "fails"}},
 		{"unionpay 19 digits with dashes", "卡号6222-0212-3456-7890-128被拒", true, []string{"6222", "7890"}, []string{"卡号", "被拒"}},
+		{"stripe's empty card field", "Card number\n1234 1234 1234 1234\nYour card was declined.", false, nil, []string{"1234 1234 1234 1234", "declined"}},
+		{"a real number beside the placeholder", "1234 1234 1234 1234 then 4111 1111 1111 1111", true, []string{"4111"}, []string{"1234 1234 1234 1234"}},
 		{"full-width digits", "卡号４１１１１１１１１１１１１１１１", true, []string{"４１１１"}, nil},
 		{"card with a typo", "my card 4111 1111 1111 1112 fails", true, []string{"4111"}, []string{"my card", "fails"}},
 		{"card, cvv and expiry run together", "41111111111111111231225", true, []string{"4111", "1225"}, nil},
