@@ -8,26 +8,8 @@ import (
 	"testing/fstest"
 
 	bot "github.com/paydoctor/bot"
+	"github.com/paydoctor/bot/internal/kb/kbtest"
 )
-
-// documentedDeclineCodes is the "Card decline codes" table of
-// https://docs.stripe.com/declines/codes (50 codes), kept here as the evidence the table is
-// checked against: when Stripe adds a code, this list is what changes.
-var documentedDeclineCodes = []string{
-	"authentication_required", "authentication_not_handled", "approve_with_id", "call_issuer",
-	"card_not_supported", "card_velocity_exceeded", "currency_not_supported", "do_not_honor",
-	"do_not_try_again", "duplicate_transaction", "expired_card", "fraudulent", "generic_decline",
-	"incorrect_address", "incorrect_cvc", "incorrect_number", "incorrect_pin", "incorrect_zip",
-	"insufficient_funds", "invalid_account", "invalid_amount", "invalid_cvc",
-	"invalid_expiry_month", "invalid_expiry_year", "invalid_number", "invalid_pin",
-	"issuer_not_available", "lost_card", "merchant_blacklist", "new_account_information_available",
-	"no_action_taken", "not_permitted", "offline_pin_required", "online_or_offline_pin_required",
-	"pickup_card", "pin_try_exceeded", "processing_error", "reenter_transaction", "restricted_card",
-	"revocation_of_all_authorizations", "revocation_of_authorization", "security_violation",
-	"service_not_allowed", "stolen_card", "stop_payment_order", "testmode_decline",
-	"transaction_not_allowed", "try_again_later", "withdrawal_count_limit_exceeded",
-	"mobile_device_authentication_required",
-}
 
 // leftOut are documented codes the table omits on purpose: no real checkout returns them.
 var leftOut = []string{"testmode_decline"}
@@ -43,14 +25,15 @@ func loadShipped(t *testing.T) *KB {
 
 func TestStripeCodes_CoverTheDocs(t *testing.T) {
 	k := loadShipped(t)
-	if len(documentedDeclineCodes) != 50 {
-		t.Fatalf("the evidence list has %d codes, the docs 50", len(documentedDeclineCodes))
+	documented := kbtest.DeclineCodes(t)
+	if len(documented) != 50 {
+		t.Fatalf("the evidence list has %d codes, the docs 50", len(documented))
 	}
 	have := map[string]bool{}
 	for _, c := range k.codes {
 		have[c.Code] = true
 	}
-	for _, code := range documentedDeclineCodes {
+	for _, code := range documented {
 		if !have[code] && !slices.Contains(leftOut, code) {
 			t.Errorf("decline code %s is documented but not in phrases/stripe.toml", code)
 		}
