@@ -105,3 +105,21 @@ func (k *KB) bestLead(m *classifier, probs []float64) string {
 	}
 	return best
 }
+
+// BenchmarkTrain is what a start spends on the recognizer: training it on the shipped data.
+// (Load trains each distinct data set once per process, so a benchmark of Load measures the
+// cache after its first round.)
+func BenchmarkTrain(b *testing.B) {
+	k, err := Load(bot.Data(), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	examples, err := (&KB{outcomes: k.outcomes, Solutions: k.Solutions}).loadExamples(bot.Data(), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		train(examples, k.targets(), defaultTraining)
+	}
+}
