@@ -368,34 +368,53 @@ const (
 )
 
 // understand answers text by what it is recognised as: a diagnosis, a solution, feedback on
-// the solution shown, a question of which of two or three it is, or, for text about
-// something else or too vague to tell, what the bot is for. lead goes first in the reply. It
-// reports false when nothing of the text was recognised.
+// the solution shown, a question of which of two or three it is, for text about something
+// else what the bot is for, and for text about a payment too vague to tell, the question of
+// what happened. lead goes first in the reply. It reports false when nothing of the text was
+// recognised.
 func (t turn) understand(text, lead string) (Reply, bool) {
 	matches := t.recognize(text)
 	if len(matches) == 0 {
 		return Reply{}, false
 	}
-	var r Reply
+	var offTopic float64
+	if matches[0].Action == kb.ActionOffTopic {
+		offTopic = matches[0].Probability
+	}
 	options := t.destinations(matches)
+	var best, second float64
+	if len(options) > 0 {
+		best = options[0].Probability
+	}
+	if len(options) > 1 {
+		second = options[1].Probability
+	}
 	n := 0 // the options a clarifying question would offer
 	for n < min(len(options), 3) && options[n].Probability >= plausible {
 		n++
 	}
+	var r Reply
 	switch {
-	case len(options) > 0 && matches[0].Action != kb.ActionOffTopic && options[0].Probability >= sure &&
-		(len(options) == 1 || options[0].Probability-options[1].Probability >= apart):
+	case offTopic == 0 && best >= sure && best-second >= apart:
 		t.record(EventRecognized, "")
 		r = t.recognized(options[0].Target)
-	case matches[0].Action != kb.ActionOffTopic && n >= 2 && options[0].Probability+options[1].Probability >= sure && !t.cardData:
+	case n >= 2 && best+second >= sure && offTopic < best+second && !t.cardData:
 		t.record(EventClarified, "")
 		r = t.clarify(options[:n])
 	case t.cardData:
 		// The warning says all there is to say about a message that was mostly card data.
 		return Reply{}, false
-	default:
+	case offTopic >= sure || offTopic >= 2*best:
 		t.record(EventOffTopic, "")
 		r = t.offTopic()
+	default:
+		// About a payment, but nothing in particular: ask what happened.
+		t.record(EventNotUnderstood, "")
+		if t.d.Stage == StageNew {
+			r = t.start()
+		} else {
+			r = t.withView(t.text(kb.MsgVague, nil))
+		}
 	}
 	r.Text = join(lead, r.Text)
 	return r, true

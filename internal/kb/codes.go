@@ -14,6 +14,15 @@ type stripeCode struct {
 	En     []string `toml:"en"`
 	Zh     []string `toml:"zh"`
 	Source string   `toml:"source"`
+	// Generic marks a code that only says a decline happened (card_declined): a more precise
+	// code beside it, as Stripe's errors carry one, decides.
+	Generic bool `toml:"generic"`
+}
+
+// codeTarget is where a code of the table leads, by its target's index in the model.
+type codeTarget struct {
+	target  int
+	generic bool
 }
 
 // addCode adds a row of the table and returns the texts it teaches: the code, its spelling

@@ -115,7 +115,7 @@ type KB struct {
 	// (phrases/stripe.toml), and codeTargets each code's target, by its index in the model.
 	model       *classifier
 	codes       []stripeCode
-	codeTargets map[string]int
+	codeTargets map[string]codeTarget
 	// phraseTargets is where each phrase and code message leads, to check that none leads
 	// to two places.
 	phraseTargets phraseTargets
@@ -180,9 +180,9 @@ func Load(base, overlay fs.FS) (*KB, error) {
 		return nil, err
 	}
 	k.model = trainCached(examples, k.targets(), defaultTraining)
-	k.codeTargets = make(map[string]int, len(k.codes))
+	k.codeTargets = make(map[string]codeTarget, len(k.codes))
 	for _, c := range k.codes {
-		k.codeTargets[c.Code] = slices.Index(k.model.targets, c.Target)
+		k.codeTargets[c.Code] = codeTarget{target: slices.Index(k.model.targets, c.Target), generic: c.Generic}
 	}
 	return k, nil
 }

@@ -262,10 +262,19 @@ func (k *KB) Recognize(text string, leaveOut ...Target) []Match {
 		}
 	}
 	var codes []int
+	generic := -1 // the target of a generic code found, if any
 	for w := range strings.FieldsSeq(n) {
-		if i, ok := k.codeTargets[w]; ok && !slices.Contains(codes, i) {
-			codes = append(codes, i)
+		c, ok := k.codeTargets[w]
+		switch {
+		case !ok:
+		case c.generic:
+			generic = c.target
+		case !slices.Contains(codes, c.target):
+			codes = append(codes, c.target)
 		}
+	}
+	if len(codes) == 0 && generic >= 0 {
+		codes = append(codes, generic)
 	}
 	if !known && len(codes) == 0 {
 		return nil
