@@ -68,6 +68,8 @@ type Config struct {
 	Admin AdminAddr
 	// Tesseract is the OCR program reading screenshots (BOT_TESSERACT), or "off".
 	Tesseract string
+	// OCRTimeout bounds the reading of one picture (BOT_OCR_TIMEOUT); zero: ocr's default.
+	OCRTimeout time.Duration
 
 	// LogFormat is "text" or "json"; empty: text on a terminal, JSON otherwise.
 	LogFormat string
@@ -151,6 +153,8 @@ Environment (flags win over the environment):
   BOT_TESSERACT            the tesseract program that reads screenshots (with its chi_sim and
                            eng models), or off; missing: photos get the request for text
                                                                              default: tesseract
+  BOT_OCR_TIMEOUT          how long one picture may take to read (a slow machine wants more)
+                                                                             default: 10s
   BOT_LOG_FORMAT           text or json                                      default: text on a terminal, else json
   BOT_LOG_LEVEL            debug, info, warn or error                        default: info when serving, else warn
 
@@ -272,6 +276,11 @@ func (m *Main) ParseFlags(args []string) error {
 		}
 	}
 	c.Tesseract = tesseractFromEnv(m.getenv)
+	if v := strings.TrimSpace(m.getenv("BOT_OCR_TIMEOUT")); v != "" {
+		if c.OCRTimeout, err = time.ParseDuration(v); err != nil || c.OCRTimeout <= 0 {
+			return fmt.Errorf("BOT_OCR_TIMEOUT %q: want a positive duration such as 10s", v)
+		}
+	}
 	if c.Admin, err = adminAddrFromEnv(m.getenv, c.DB); err != nil {
 		return fmt.Errorf("BOT_ADMIN_ADDR: %w", err)
 	}

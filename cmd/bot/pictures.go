@@ -29,7 +29,7 @@ func (m *Main) pictures(ctx context.Context, hub *conversation.Hub, log *slog.Lo
 		log.Warn("screenshots are off: BOT_TESSERACT=off; photos get the request for text")
 		return nil
 	}
-	t, err := ocr.Find(ctx, ocr.Options{Command: m.Config.Tesseract})
+	t, err := ocr.Find(ctx, ocr.Options{Command: m.Config.Tesseract, Timeout: m.Config.OCRTimeout})
 	if err != nil {
 		log.Warn("screenshots are off: photos get the request for text (install tesseract-ocr, tesseract-ocr-chi-sim and tesseract-ocr-eng to read them)", "err", err)
 		return nil
