@@ -682,8 +682,9 @@ func (t turn) recognize(text string) []kb.Match {
 }
 
 // destinations returns the matches that lead somewhere, best first, one per place they lead
-// to (an outcome whose first solution is the solution matched leads where it does), with the
-// probabilities of those leading to one place added up.
+// to (see destination), with the probabilities of those leading to one place added up. A
+// solution that is the first step of a likely outcome adds to it too: asking "your card
+// blocks payments abroad, or: ask your bank to allow them?" would be no question at all.
 func (t turn) destinations(matches []kb.Match) []kb.Match {
 	var options []kb.Match
 	var dests []string
@@ -700,18 +701,35 @@ func (t turn) destinations(matches []kb.Match) []kb.Match {
 		options = append(options, m)
 	}
 	slices.SortStableFunc(options, func(a, b kb.Match) int { return cmp.Compare(b.Probability, a.Probability) })
+	for i := 0; i < len(options); i++ {
+		if options[i].Solution == "" {
+			continue
+		}
+		first := slices.IndexFunc(options, func(o kb.Match) bool {
+			out, ok := t.e.kb.Outcome(o.Outcome)
+			return ok && out.Solutions[0] == options[i].Solution
+		})
+		if first >= 0 {
+			options[first].Probability += options[i].Probability
+			options = slices.Delete(options, i, i+1)
+			i--
+		}
+	}
+	slices.SortStableFunc(options, func(a, b kb.Match) int { return cmp.Compare(b.Probability, a.Probability) })
 	return options
 }
 
-// destination is the first solution a target leads to, or the action it takes.
+// destination is where a target takes the person, as they would see it: an outcome's cause
+// (two outcomes of one cause differ only in the rank of their solutions), the first solution
+// of an outcome without one, a solution, or an action.
 func (t turn) destination(target kb.Target) string {
 	if o, ok := t.e.kb.Outcome(target.Outcome); ok {
-		return o.Solutions[0]
+		if o.Cause != "" {
+			return "cause:" + o.Cause
+		}
+		return "solution:" + o.Solutions[0]
 	}
-	if target.Solution != "" {
-		return target.Solution
-	}
-	return target.Action
+	return target.String()
 }
 
 // clarify asks which of a few recognised targets fits, without moving the dialog.

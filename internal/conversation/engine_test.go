@@ -171,8 +171,8 @@ var transcripts = []struct {
 	},
 	{
 		name: "en-ambiguous-free-text", lang: "en",
-		lines:     []string{"timeout or declined?", "[go:peak-timeout]"},
-		wantCause: "", wantSolutions: []string{"payment-timing", "contact-support"}, wantStage: conversation.StageSolving,
+		lines:     []string{"declined, or maybe the SMS never came", "[go:verification]"},
+		wantCause: "bank-verification", wantSolutions: []string{"enable-cross-border", "payment-timing", "contact-support"}, wantStage: conversation.StageSolving,
 	},
 	{
 		name: "zh-free-text-and-language", lang: "en",

@@ -3,6 +3,7 @@ package kb
 import (
 	"crypto/sha256"
 	"flag"
+	"math"
 	"strings"
 	"testing"
 
@@ -13,7 +14,7 @@ var tune = flag.Bool("kb.tune", false, "TestCrossValidation: try a grid of train
 
 // minCrossValidated is the least share of corpus lines the model must get right when each
 // fold is held out of its training. It guards against a change that makes learning worse.
-const minCrossValidated = 0.70
+const minCrossValidated = 0.62
 
 // TestCrossValidation trains on four fifths of the examples and tests on the rest, five
 // times, the folds made of whole sources, as the held-out part is. It is how the training
@@ -27,58 +28,70 @@ func TestCrossValidation(t *testing.T) {
 	grid := []trainSettings{defaultTraining}
 	if *tune {
 		grid = nil
-		for _, epochs := range []int{10, 20, 30, 50} {
-			for _, rate := range []float32{0.1, 0.2, 0.4, 0.8} {
-				for _, l2 := range []float32{0, 1e-5, 1e-4, 1e-3} {
-					grid = append(grid, trainSettings{epochs: epochs, rate: rate, l2: l2})
+		for _, epochs := range []int{10, 20, 30} {
+			for _, rate := range []float32{0.1, 0.2, 0.4} {
+				for _, l2 := range []float32{1e-4, 1e-3, 3e-3} {
+					for _, sharpen := range []float64{1, 1.5, 2, 3} {
+						grid = append(grid, trainSettings{epochs: epochs, rate: rate, l2: l2, sharpen: sharpen})
+					}
 				}
 			}
 		}
 	}
 	for _, set := range grid {
-		acc := k.crossValidate(examples, set, 5)
-		t.Logf("%+v: %.1f%%", set, 100*acc)
+		acc, ece := k.crossValidate(examples, set, 5)
+		t.Logf("%+v: %.1f%%, calibration error %.3f", set, 100*acc, ece)
 		if set == defaultTraining && acc < minCrossValidated {
 			t.Errorf("cross-validated accuracy %.1f%% is below %.0f%%", 100*acc, 100*minCrossValidated)
 		}
 	}
 }
 
-// crossValidate returns the share of the corpus's lines (not the phrases' or the table's,
-// which are always trained on) whose best guess leads where their label does.
-func (k *KB) crossValidate(examples []example, set trainSettings, folds int) float64 {
+// crossValidate returns the share of the corpus's real lines whose best guess leads where
+// their label does, and the expected calibration error of those guesses' probabilities. Written lines, the phrases and the table are trained on in every fold
+// and never scored: the question is how the bot does on what people actually write.
+func (k *KB) crossValidate(examples []example, set trainSettings, folds int) (accuracy, calibrationError float64) {
 	fold := func(ex example) int {
-		group := ex.source
-		if group == "written" {
-			group = ex.text // written lines are each their own
-		}
-		sum := sha256.Sum256([]byte(group))
+		sum := sha256.Sum256([]byte(ex.source))
 		return int(sum[0]) % folds
 	}
-	isCorpus := func(ex example) bool {
-		return !strings.HasPrefix(ex.source, "phrases/") && !strings.HasPrefix(ex.source, "https://docs.stripe.com/")
+	isReal := func(ex example) bool {
+		return ex.source != "written" && !strings.HasPrefix(ex.source, "phrases/") && !strings.HasPrefix(ex.source, "https://docs.stripe.com/")
 	}
 	right, total := 0, 0
+	var binN, binRight [10]int
+	var binP [10]float64
 	probs := make([]float64, len(k.targets()))
 	for f := range folds {
 		var trainOn []example
 		for _, ex := range examples {
-			if !isCorpus(ex) || fold(ex) != f {
+			if !isReal(ex) || fold(ex) != f {
 				trainOn = append(trainOn, ex)
 			}
 		}
 		m := train(trainOn, k.targets(), set)
 		for _, ex := range examples {
-			if !isCorpus(ex) || fold(ex) != f {
+			if !isReal(ex) || fold(ex) != f {
 				continue
 			}
 			total++
-			if m.classify(Normalize(ex.text), probs) && k.bestLead(m, probs) == k.lead(ex.target) {
+			lead, p := "none", 0.0
+			if m.classify(Normalize(ex.text), probs) {
+				lead, p = k.bestLead(m, probs)
+			}
+			b := min(int(p*10), 9)
+			binN[b]++
+			binP[b] += p
+			if lead == k.lead(ex.target) {
 				right++
+				binRight[b]++
 			}
 		}
 	}
-	return float64(right) / float64(total)
+	for b := range binN {
+		calibrationError += math.Abs(binP[b]-float64(binRight[b])) / float64(total)
+	}
+	return float64(right) / float64(total), calibrationError
 }
 
 // lead is where a target takes the person: an outcome's cause, or its first solution when it
@@ -93,7 +106,8 @@ func (k *KB) lead(t Target) string {
 	return t.String()
 }
 
-func (k *KB) bestLead(m *classifier, probs []float64) string {
+// bestLead returns the lead of probs' targets with the most probability, and that.
+func (k *KB) bestLead(m *classifier, probs []float64) (string, float64) {
 	sums := map[string]float64{}
 	best := ""
 	for i, p := range probs {
@@ -103,7 +117,7 @@ func (k *KB) bestLead(m *classifier, probs []float64) string {
 			best = l
 		}
 	}
-	return best
+	return best, sums[best]
 }
 
 // BenchmarkTrain is what a start spends on the recognizer: training it on the shipped data.

@@ -263,16 +263,14 @@ func (k *KB) Recognize(text string, leaveOut ...Target) []Match {
 	}
 	var codes []int
 	generic := -1 // the target of a generic code found, if any
-	for w := range strings.FieldsSeq(n) {
-		c, ok := k.codeTargets[w]
+	k.findCodes(n, func(c codeTarget) {
 		switch {
-		case !ok:
 		case c.generic:
 			generic = c.target
 		case !slices.Contains(codes, c.target):
 			codes = append(codes, c.target)
 		}
-	}
+	})
 	if len(codes) == 0 && generic >= 0 {
 		codes = append(codes, generic)
 	}
@@ -306,6 +304,36 @@ func (k *KB) Recognize(text string, leaveOut ...Target) []Match {
 		return strings.Compare(a.String(), b.String())
 	})
 	return matches[:min(len(matches), maxMatches)]
+}
+
+// maxCodeWords is the most words a code has ("online_or_offline_pin_required").
+const maxCodeWords = 5
+
+// findCodes calls found for each code of the table in a normalized text, written as Stripe
+// writes it (do_not_honor) or with spaces (do not honor): a sequence of words that spells a
+// code is as exact as the code.
+func (k *KB) findCodes(normalized string, found func(codeTarget)) {
+	var wordBuf [64]string
+	words := wordBuf[:0]
+	for w := range strings.FieldsSeq(normalized) {
+		words = append(words, w)
+	}
+	var key [64]byte
+	for i := range words {
+		joined := key[:0]
+		for j := i; j < len(words) && j-i < maxCodeWords; j++ {
+			if j > i {
+				joined = append(joined, '_')
+			}
+			joined = append(joined, words[j]...)
+			if len(joined) > len(key) {
+				break
+			}
+			if c, ok := k.codeTargets[string(joined)]; ok {
+				found(c)
+			}
+		}
+	}
 }
 
 // Normalize folds text for matching: full-width forms to ASCII, lower case, punctuation and
