@@ -268,7 +268,7 @@ func handoffsChart(t *texts, rep stats.Report, now time.Time) *chart {
 }
 
 // freeTextChart: of the free texts the recogniser handled, the share it recognised, asked
-// about (clarified) and did not understand, as one bar.
+// about (clarified), did not understand and found to be about something else, as one bar.
 func freeTextChart(t *texts, f stats.FreeText) *chart {
 	total := f.Total()
 	if total == 0 {
@@ -276,14 +276,15 @@ func freeTextChart(t *texts, f stats.FreeText) *chart {
 	}
 	const left, right, top = 10.0, 10.0, 34.0
 	c := &chart{ID: "free-text", Title: t.FreeTextTitle, Note: t.FreeTextNote, W: width, H: 80,
-		Legend: []legend{{"s-recognized", t.Recognized}, {"s-clarified", t.Clarified}, {"s-not_understood", t.NotUnderstood}}}
+		Legend: []legend{{"s-recognized", t.Recognized}, {"s-clarified", t.Clarified}, {"s-not_understood", t.NotUnderstood}, {"s-off_topic", t.OffTopic}}}
 	plotW := c.W - left - right
 	c.text(left, 22, "start", "big", t.Clarified+": "+percent(f.Clarified, total, t.OfFreeText))
 	x := left
 	for _, s := range []struct {
 		series, label string
 		v             int
-	}{{"recognized", t.Recognized, f.Recognized}, {"clarified", t.Clarified, f.Clarified}, {"not_understood", t.NotUnderstood, f.NotUnderstood}} {
+	}{{"recognized", t.Recognized, f.Recognized}, {"clarified", t.Clarified, f.Clarified}, {"not_understood", t.NotUnderstood, f.NotUnderstood},
+		{"off_topic", t.OffTopic, f.OffTopic}} {
 		w := float64(s.v) / float64(total) * plotW
 		c.bar(x, top, w, 30, "s-"+s.series, s.series, "free_text", s.v, s.label+": "+itoa(s.v)+" · "+percent(s.v, total, t.OfFreeText))
 		x += w

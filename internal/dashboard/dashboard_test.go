@@ -293,14 +293,18 @@ func TestDashboard_FreeText(t *testing.T) {
 		ev(time.Hour, conversation.EventRecognized, "telegram", "en", "", ""),
 		ev(time.Hour, conversation.EventRecognized, "telegram", "en", "", ""),
 		ev(time.Hour, conversation.EventClarified, "telegram", "en", "", ""),
+		ev(time.Hour, conversation.EventOffTopic, "telegram", "en", "", ""),
+		ev(time.Hour, conversation.EventOffTopic, "telegram", "en", "", ""),
+		ev(time.Hour, conversation.EventOffTopic, "telegram", "en", "", ""),
 	}
 	_, page := get(t, handler(es), "/dashboard?lang=en")
 	charts, _ := figures(t, page)
 	fs := charts["free-text"]
-	if value(fs, "recognized", "free_text") != 3 || value(fs, "clarified", "free_text") != 1 || value(fs, "not_understood", "free_text") != 0 {
+	if value(fs, "recognized", "free_text") != 3 || value(fs, "clarified", "free_text") != 1 || value(fs, "not_understood", "free_text") != 0 ||
+		value(fs, "off_topic", "free_text") != 3 {
 		t.Errorf("free text drawn %+v", fs)
 	}
-	if !strings.Contains(page, "clarified: 25% of free text") {
+	if !strings.Contains(page, "clarified: 14% of free text") {
 		t.Errorf("no share of clarified free text in the page")
 	}
 	// No events at all: every chart still there, saying no data where it has none.

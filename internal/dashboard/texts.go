@@ -20,6 +20,7 @@ type texts struct {
 	FreeTextTitle, FreeTextNote              string
 	FreeTextNoData                           string
 	Recognized, Clarified, NotUnderstood     string
+	OffTopic                                 string
 	NoData, NoCause, Source                  string
 	Days, Hours, Minutes                     string
 }
@@ -59,11 +60,12 @@ var en = texts{
 	NoneInPeriod:     "none in this period",
 	Age:              "age",
 	FreeTextTitle:    "Free text the recogniser had to clarify",
-	FreeTextNote:     "Of the messages in people's own words: recognised at once, asked which of a few it meant, or not understood.",
+	FreeTextNote:     "Of the messages in people's own words: recognised at once, asked which of a few it meant, not understood, or about something else.",
 	FreeTextNoData:   "No free text in this period.",
 	Recognized:       "recognised",
 	Clarified:        "clarified",
 	NotUnderstood:    "not understood",
+	OffTopic:         "off topic",
 	NoData:           "no data",
 	NoCause:          "(no cause)",
 	Source:           "The same figures as bot stats --json for this period.",
@@ -107,11 +109,12 @@ var zhHans = texts{
 	NoneInPeriod:     "此时间范围内没有",
 	Age:              "已等待",
 	FreeTextTitle:    "识别器需要澄清的自由文本",
-	FreeTextNote:     "用户用自己的话写的消息中：直接识别、追问是哪一种、未能理解的比例。",
+	FreeTextNote:     "用户用自己的话写的消息中：直接识别、追问是哪一种、未能理解、与付款无关的比例。",
 	FreeTextNoData:   "这段时间没有自由文本。",
 	Recognized:       "直接识别",
 	Clarified:        "需要澄清",
 	NotUnderstood:    "未能理解",
+	OffTopic:         "与付款无关",
 	NoData:           "暂无数据",
 	NoCause:          "（无原因）",
 	Source:           "与此时间范围的 bot stats --json 数字相同。",

@@ -90,10 +90,12 @@ type FreeText struct {
 	Recognized    int `json:"recognized"`
 	Clarified     int `json:"clarified"`
 	NotUnderstood int `json:"not_understood"`
+	// OffTopic is text about something else, answered with what the bot is for.
+	OffTopic int `json:"off_topic"`
 }
 
 // Total is how many free texts the recogniser handled.
-func (f FreeText) Total() int { return f.Recognized + f.Clarified + f.NotUnderstood }
+func (f FreeText) Total() int { return f.Recognized + f.Clarified + f.NotUnderstood + f.OffTopic }
 
 // Group is the totals of one platform or one language.
 type Group struct {
@@ -188,6 +190,9 @@ func (b *Builder) Add(e conversation.Event) {
 		return
 	case conversation.EventNotUnderstood:
 		b.freeText.NotUnderstood++
+		return
+	case conversation.EventOffTopic:
+		b.freeText.OffTopic++
 		return
 	}
 	b.totals.add(e)
@@ -396,6 +401,7 @@ func (r Report) WriteText(w io.Writer) error {
 		p("recognised\t%d\n", f.Recognized)
 		p("clarified\t%d\t%s\n", f.Clarified, rate(f.Clarified, f.Total()))
 		p("not understood\t%d\n", f.NotUnderstood)
+		p("off topic\t%d\n", f.OffTopic)
 		if err := tw.Flush(); err != nil {
 			return err
 		}
