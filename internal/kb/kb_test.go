@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"testing/fstest"
 
 	bot "github.com/paydoctor/bot"
 	"github.com/paydoctor/bot/internal/kb"
@@ -276,6 +277,29 @@ func TestText_FieldsFilledLikeTheTemplate(t *testing.T) {
 	for _, tc := range tests {
 		if got := tc.k.Text(tc.lang, tc.id, tc.data); got != tc.want {
 			t.Errorf("Text(%s, %s, %v) = %q, want %q", tc.lang, tc.id, tc.data, got, tc.want)
+		}
+	}
+}
+
+// An operator's corpus lines (BOT_KB_DIR) teach the recognizer beside the shipped ones; a bad
+// line stops the load, naming the file and the line.
+func TestCorpusOverlay(t *testing.T) {
+	var lines strings.Builder
+	lines.WriteString("lang\twant\tsource\ttext\n")
+	for _, text := range []string{"my card got zorbled", "zorbled again", "the bank zorbled it", "zorbled when paying", "why zorbled"} {
+		lines.WriteString("en\toutcome:amount-limit\twritten\t" + text + "\n")
+	}
+	k, err := kb.Load(bot.Data(), fstest.MapFS{"testdata/recognize/train.tsv": {Data: []byte(lines.String())}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := k.Recognize("it got zorbled"); len(m) == 0 || m[0].Outcome != "amount-limit" {
+		t.Errorf("an overlay's lines were not learnt: %v", m)
+	}
+	for _, bad := range []string{"en\toutcome:nowhere\twritten\tsome text\n", "en\tsolution:paypal\ttext without a source\n"} {
+		_, err := kb.Load(bot.Data(), fstest.MapFS{"testdata/recognize/train.tsv": {Data: []byte("lang\twant\tsource\ttext\n" + bad)}})
+		if !errors.Is(err, kb.ErrInvalid) || !strings.Contains(err.Error(), "train.tsv") || !strings.Contains(err.Error(), "line 2") {
+			t.Errorf("%q: err = %v, want ErrInvalid naming the file and line 2", bad, err)
 		}
 	}
 }
