@@ -2,12 +2,15 @@ package ocr
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"image"
 	_ "image/gif" // the formats people's screenshots come in; Telegram's photos are JPEG
 	_ "image/jpeg"
 	_ "image/png"
+	"io"
+	"math"
 	"strconv"
 	"strings"
 	"unicode"
@@ -19,6 +22,17 @@ var ErrTooLarge = errors.New("ocr: image too large")
 // ErrNotImage: the bytes are not a PNG, JPEG or GIF image.
 var ErrNotImage = errors.New("ocr: not an image it reads")
 
+// Decodes reports whether files of this MIME type are images Read decodes: PNG, JPEG, GIF.
+// The adapters pick the files to download with it.
+func Decodes(mime string) bool {
+	mime, _, _ = strings.Cut(mime, ";")
+	switch strings.ToLower(strings.TrimSpace(mime)) {
+	case "image/png", "image/jpeg", "image/jpg", "image/gif":
+		return true
+	}
+	return false
+}
+
 // The width images are scaled towards. Tesseract reads best with letters 20-40 pixels high;
 // a phone screenshot is about 1080 wide with 35-50 pixel text, and Telegram's compressed
 // copy of it about 590 wide.
@@ -28,73 +42,182 @@ const (
 	maxUp    = 3
 )
 
-// prepare decodes img within maxPixels and returns it as a binary PGM, gray, scaled towards
-// minWidth..maxWidth and inverted when dark.
-func prepare(img []byte, maxPixels int) ([]byte, error) {
+// maxScaled bounds the pixels of the image handed to Tesseract, after scaling: the scale is
+// lowered to stay under it. A 1080×2400 phone screenshot is 2.6 million; Telegram's
+// 590×1280 copy of it, scaled up, 2.2 million.
+const maxScaled = 12_000_000
+
+// maxAspect bounds how much longer one side may be than the other. A phone screenshot is
+// about 2.2:1 and a long one scrolled through a few screens stays under 8:1; a picture
+// narrower than that is no screenshot, and scaling it up (or down) to a width Tesseract
+// reads well would blow its pixels up.
+const maxAspect = 8
+
+// outSize returns the size w×h is scaled to: towards minWidth..maxWidth wide, at most maxUp
+// times larger, and at most maxScaled pixels.
+func outSize(w, h int) (int, int) {
+	f := 1.0
+	if w < minWidth {
+		f = min(float64(minWidth)/float64(w), maxUp)
+	} else if w > maxWidth {
+		f = float64(maxWidth) / float64(w)
+	}
+	if px := float64(w) * float64(h) * f * f; px > maxScaled {
+		f *= math.Sqrt(maxScaled / px)
+	}
+	if f == 1 {
+		return w, h
+	}
+	return max(1, int(float64(w)*f)), max(1, int(float64(h)*f))
+}
+
+// prepare decodes img within maxPixels and returns it gray, scaled (see outSize) and
+// inverted when dark, with its Pix rows packed (Stride == width) for pgm. It gives up when
+// ctx is done.
+//
+// What it allocates is bounded before any pixel is: the decoded image (4 bytes a pixel, 8
+// for a 16-bit PNG: 64 or 128 MB at the default 16 million pixels), its gray copy (1 byte a
+// pixel), and the scaled one (maxScaled bytes at most).
+func prepare(ctx context.Context, img []byte, maxPixels int) (*image.Gray, error) {
 	cfg, _, err := image.DecodeConfig(bytes.NewReader(img))
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrNotImage, err)
 	}
-	if cfg.Width <= 0 || cfg.Height <= 0 || cfg.Width > maxPixels/max(cfg.Height, 1) {
-		return nil, fmt.Errorf("%w: %d×%d pixels", ErrTooLarge, cfg.Width, cfg.Height)
+	w, h := cfg.Width, cfg.Height
+	if w <= 0 || h <= 0 || w > maxPixels/h {
+		return nil, fmt.Errorf("%w: %d×%d pixels", ErrTooLarge, w, h)
+	}
+	if w > maxAspect*h || h > maxAspect*w {
+		return nil, fmt.Errorf("%w: %d×%d pixels, more than %d:1", ErrTooLarge, w, h, maxAspect)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
 	src, _, err := image.Decode(bytes.NewReader(img))
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrNotImage, err)
 	}
-	g := gray(src)
-	if w := g.Rect.Dx(); w < minWidth {
-		f := min(float64(minWidth)/float64(w), maxUp)
-		g = scale(g, int(float64(w)*f), int(float64(g.Rect.Dy())*f))
-	} else if w > maxWidth {
-		f := float64(maxWidth) / float64(w)
-		g = scale(g, maxWidth, max(1, int(float64(g.Rect.Dy())*f)))
+	if b := src.Bounds(); b.Dx() != w || b.Dy() != h {
+		return nil, fmt.Errorf("%w: decoded %v, header %d×%d", ErrNotImage, b, w, h)
+	}
+	g, err := gray(ctx, src)
+	if err != nil {
+		return nil, err
+	}
+	if ow, oh := outSize(w, h); ow != w || oh != h {
+		if g, err = scale(ctx, g, ow, oh); err != nil {
+			return nil, err
+		}
 	}
 	if dark(g) {
 		for i := range g.Pix {
 			g.Pix[i] = 255 - g.Pix[i]
 		}
 	}
-	return pgm(g), nil
+	return g, nil
 }
 
-// gray converts src to 8-bit luminance.
-func gray(src image.Image) *image.Gray {
+// luma is ITU-R BT.601 luma, on 16-bit channels as color.Color.RGBA returns them.
+func luma(r, g, b uint32) uint8 {
+	return uint8((19595*r + 38470*g + 7471*b + 1<<15) >> 24)
+}
+
+// gray converts src to 8-bit luminance, giving up when ctx is done. The types Go's decoders
+// return for PNG, JPEG and GIF are read from their pixel buffers; any other through At, a
+// pixel at a time. Transparent pixels come out as over black, as At's premultiplied colors
+// give them.
+func gray(ctx context.Context, src image.Image) (*image.Gray, error) {
 	b := src.Bounds()
-	g := image.NewGray(image.Rect(0, 0, b.Dx(), b.Dy()))
-	for y := 0; y < b.Dy(); y++ {
-		row := g.Pix[y*g.Stride:]
-		for x := 0; x < b.Dx(); x++ {
-			r, gg, bb, _ := src.At(b.Min.X+x, b.Min.Y+y).RGBA()
-			// ITU-R BT.601 luma, on 16-bit channels.
-			row[x] = uint8((19595*r + 38470*gg + 7471*bb + 1<<15) >> 24)
+	w, h := b.Dx(), b.Dy()
+	g := image.NewGray(image.Rect(0, 0, w, h))
+	var row func(y int, out []uint8) // y in src's coordinates; out is w long
+	switch s := src.(type) {
+	case *image.Gray:
+		row = func(y int, out []uint8) {
+			i := s.PixOffset(b.Min.X, y)
+			copy(out, s.Pix[i:i+w])
+		}
+	case *image.RGBA: // premultiplied already
+		row = func(y int, out []uint8) {
+			p := s.Pix[s.PixOffset(b.Min.X, y):]
+			for x := range out {
+				c := p[4*x : 4*x+3 : 4*x+3]
+				out[x] = luma(uint32(c[0])*0x101, uint32(c[1])*0x101, uint32(c[2])*0x101)
+			}
+		}
+	case *image.NRGBA:
+		row = func(y int, out []uint8) {
+			p := s.Pix[s.PixOffset(b.Min.X, y):]
+			for x := range out {
+				c := p[4*x : 4*x+4 : 4*x+4]
+				if a := uint32(c[3]); a == 0xff {
+					out[x] = luma(uint32(c[0])*0x101, uint32(c[1])*0x101, uint32(c[2])*0x101)
+				} else {
+					a *= 0x101 // as color.NRGBA.RGBA premultiplies
+					out[x] = luma(uint32(c[0])*0x101*a/0xffff, uint32(c[1])*0x101*a/0xffff, uint32(c[2])*0x101*a/0xffff)
+				}
+			}
+		}
+	case *image.YCbCr:
+		// Y is the luma already (JPEG's is BT.601, full range).
+		row = func(y int, out []uint8) {
+			i := s.YOffset(b.Min.X, y)
+			copy(out, s.Y[i:i+w])
+		}
+	case *image.Paletted:
+		var lut [256]uint8
+		for i, c := range s.Palette {
+			r, gg, bb, _ := c.RGBA()
+			lut[i] = luma(r, gg, bb)
+		}
+		row = func(y int, out []uint8) {
+			p := s.Pix[s.PixOffset(b.Min.X, y):]
+			for x := range out {
+				out[x] = lut[p[x]]
+			}
+		}
+	default:
+		row = func(y int, out []uint8) {
+			for x := range out {
+				r, gg, bb, _ := src.At(b.Min.X+x, y).RGBA()
+				out[x] = luma(r, gg, bb)
+			}
 		}
 	}
-	return g
+	for y := range h {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		row(b.Min.Y+y, g.Pix[y*g.Stride:y*g.Stride+w])
+	}
+	return g, nil
 }
 
-// scale resizes g to w×h bilinearly.
-func scale(g *image.Gray, w, h int) *image.Gray {
+// scale resizes g to w×h bilinearly, giving up when ctx is done.
+func scale(ctx context.Context, g *image.Gray, w, h int) (*image.Gray, error) {
 	sw, sh := g.Rect.Dx(), g.Rect.Dy()
 	out := image.NewGray(image.Rect(0, 0, w, h))
 	fx, fy := float64(sw)/float64(w), float64(sh)/float64(h)
-	for y := 0; y < h; y++ {
+	p := func(x, y int) float64 { return float64(g.Pix[y*g.Stride+x]) }
+	for y := range h {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		sy := max((float64(y)+0.5)*fy-0.5, 0)
 		y0 := min(int(sy), sh-1)
 		y1 := min(y0+1, sh-1)
 		wy := sy - float64(y0)
-		for x := 0; x < w; x++ {
+		for x := range w {
 			sx := max((float64(x)+0.5)*fx-0.5, 0)
 			x0 := min(int(sx), sw-1)
 			x1 := min(x0+1, sw-1)
 			wx := sx - float64(x0)
-			p := func(x, y int) float64 { return float64(g.Pix[y*g.Stride+x]) }
 			top := p(x0, y0)*(1-wx) + p(x1, y0)*wx
 			bottom := p(x0, y1)*(1-wx) + p(x1, y1)*wx
 			out.Pix[y*out.Stride+x] = uint8(top*(1-wy) + bottom*wy + 0.5)
 		}
 	}
-	return out
+	return out, nil
 }
 
 // dark reports whether most of g is dark: a dark-mode screenshot, light text on black,
@@ -107,17 +230,13 @@ func dark(g *image.Gray) bool {
 	return len(g.Pix) > 0 && sum/len(g.Pix) < 110
 }
 
-// pgm encodes g as a binary PGM (P5), which Tesseract's image library reads from stdin
-// without the cost of compressing a PNG.
-func pgm(g *image.Gray) []byte {
+// pgm returns g as a binary PGM (P5), which Tesseract's image library reads from stdin
+// without the cost of compressing a PNG. g's rows are packed (prepare's are): its pixels are
+// read where they are, not copied.
+func pgm(g *image.Gray) io.Reader {
 	w, h := g.Rect.Dx(), g.Rect.Dy()
 	header := "P5\n" + strconv.Itoa(w) + " " + strconv.Itoa(h) + "\n255\n"
-	out := make([]byte, 0, len(header)+w*h)
-	out = append(out, header...)
-	for y := 0; y < h; y++ {
-		out = append(out, g.Pix[y*g.Stride:y*g.Stride+w]...)
-	}
-	return out
+	return io.MultiReader(strings.NewReader(header), bytes.NewReader(g.Pix[:w*h]))
 }
 
 // maxText bounds the text returned: the engine reads no more than 4 KiB of a message.

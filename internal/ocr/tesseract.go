@@ -30,13 +30,14 @@ type Options struct {
 type Limits struct {
 	// MaxBytes is the largest file downloaded. Zero: 10 MiB.
 	MaxBytes int64
-	// MaxPixels is the largest width × height decoded. Zero: 40 million (a phone
-	// screenshot is 2 to 4 million; decoded as RGBA that is 160 MB at most).
+	// MaxPixels is the largest width × height decoded. Zero: 16 million. A phone screenshot
+	// is 2 to 4 million; decoded, an image takes 4 bytes a pixel (8 for a 16-bit PNG), so
+	// 64 MB (128 MB) at most, and its gray copies 1 byte a pixel.
 	MaxPixels int
 }
 
 // DefaultLimits are the limits of the zero Limits.
-var DefaultLimits = Limits{MaxBytes: 10 << 20, MaxPixels: 40_000_000}
+var DefaultLimits = Limits{MaxBytes: 10 << 20, MaxPixels: 16_000_000}
 
 // langs are the models read with: Simplified Chinese and English, in one pass, since
 // screenshots mix them ("Your card was declined" under a Chinese bank's name).
@@ -102,8 +103,11 @@ func (t *Tesseract) Read(ctx context.Context, img []byte) (string, error) {
 	if int64(len(img)) > t.limits.MaxBytes {
 		return "", fmt.Errorf("%w: %d bytes", ErrTooLarge, len(img))
 	}
-	pgm, err := prepare(img, t.limits.MaxPixels)
+	g, err := prepare(ctx, img, t.limits.MaxPixels)
 	if err != nil {
+		if ctx.Err() != nil {
+			return "", fmt.Errorf("ocr: %w", ctx.Err())
+		}
 		return "", err
 	}
 	// "-" for both: the image from stdin, the text to stdout; --psm 3 finds the blocks of a
@@ -111,7 +115,7 @@ func (t *Tesseract) Read(ctx context.Context, img []byte) (string, error) {
 	// that carries none.
 	cmd := exec.CommandContext(ctx, t.path, "-", "-", "-l", langs, "--psm", "3", "--dpi", "300")
 	cmd.Env = append(os.Environ(), "OMP_THREAD_LIMIT=1")
-	cmd.Stdin = bytes.NewReader(pgm)
+	cmd.Stdin = pgm(g)
 	var out, stderr limitedBuffer
 	out.max, stderr.max = maxOutput, 4<<10
 	cmd.Stdout, cmd.Stderr = &out, &stderr
