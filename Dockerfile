@@ -31,10 +31,11 @@ EXPOSE 8080
 ENTRYPOINT ["/bot"]
 
 # The default: Debian with Tesseract and its Simplified Chinese and English models, so that
-# the screenshots people send are read (docs/screenshots.md).
+# the screenshots people send are read (docs/screenshots.md). ca-certificates: debian-slim has
+# no CA roots, and without them every HTTPS call to Telegram and Slack fails.
 FROM debian:12-slim
 RUN apt-get update \
- && apt-get install -y --no-install-recommends tesseract-ocr tesseract-ocr-chi-sim tesseract-ocr-eng \
+ && apt-get install -y --no-install-recommends ca-certificates tesseract-ocr tesseract-ocr-chi-sim tesseract-ocr-eng \
  && rm -rf /var/lib/apt/lists/*
 COPY --from=build /out/bot /bot
 COPY --from=build --chown=65532:65532 /out/data /data
