@@ -114,7 +114,8 @@ func (t *Tesseract) Read(ctx context.Context, img []byte) (string, error) {
 	// page, which is what a screenshot is; --dpi stops it guessing (and warning) from a PGM
 	// that carries none.
 	cmd := exec.CommandContext(ctx, t.path, "-", "-", "-l", langs, "--psm", "3", "--dpi", "300")
-	cmd.Env = append(os.Environ(), "OMP_THREAD_LIMIT=1")
+	cmd.Env = childEnv(os.Getenv)
+	killGroup(cmd)
 	cmd.Stdin = pgm(g)
 	var out, stderr limitedBuffer
 	out.max, stderr.max = maxOutput, 4<<10
@@ -127,6 +128,19 @@ func (t *Tesseract) Read(ctx context.Context, img []byte) (string, error) {
 		return "", fmt.Errorf("ocr: tesseract: %v: %s", err, strings.TrimSpace(stderr.String()))
 	}
 	return clean(out.String()), nil
+}
+
+// childEnv is the environment tesseract runs with: PATH and TESSDATA_PREFIX (where its
+// models are) when set, and OMP_THREAD_LIMIT=1 (one core per image, see the package doc).
+// Nothing else: the bot's environment holds its tokens and the database's DSN.
+func childEnv(getenv func(string) string) []string {
+	env := []string{"OMP_THREAD_LIMIT=1"}
+	for _, k := range []string{"PATH", "TESSDATA_PREFIX"} {
+		if v := getenv(k); v != "" {
+			env = append(env, k+"="+v)
+		}
+	}
+	return env
 }
 
 // limitedBuffer keeps the first max bytes written to it and discards the rest.
