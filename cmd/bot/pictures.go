@@ -35,5 +35,5 @@ func (m *Main) pictures(ctx context.Context, hub *conversation.Hub, log *slog.Lo
 		return nil
 	}
 	log.Info("screenshots are read with Tesseract")
-	return ocr.NewQueue(hub, ocr.QueueOptions{Reader: t, Limits: t.Limits(), Log: log})
+	return ocr.NewQueue(hub, ocr.QueueOptions{Reader: t, MaxBytes: t.Limits().MaxBytes, Log: log})
 }

@@ -3,7 +3,10 @@ package ocr
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"runtime"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -26,16 +29,20 @@ type inlet interface {
 // QueueOptions configures a Queue. Reader is required; the zero value of the rest works.
 type QueueOptions struct {
 	Reader Reader
-	// Limits bound the pictures fetched; the zero value means DefaultLimits.
-	Limits Limits
+	// MaxBytes bounds the pictures fetched; zero means DefaultLimits.MaxBytes.
+	MaxBytes int64
 	// Workers is how many pictures are read at once. Zero: 2, one per core of a small
-	// machine; Tesseract takes one core each (see Tesseract).
+	// machine; Tesseract takes one core each (see Tesseract). Twice as many may be
+	// downloaded or held downloaded, so that a slow download does not keep a core idle.
 	Workers int
 	// QueueLen is how many pictures may wait or be read at once; a picture beyond it is
 	// answered at once with the request to paste the text. Zero: 32.
 	QueueLen int
+	// FetchTimeout bounds each download (Telegram's getFile and the file together). Zero:
+	// 15 s.
+	FetchTimeout time.Duration
 	// Retry is the first wait before handing a read picture to the hub again after its
-	// commit failed; zero: one second, doubling up to a minute.
+	// commit failed; zero: one second, doubling (see handIn).
 	Retry time.Duration
 	// Log receives what goes wrong, never an image or the text read from one.
 	Log *slog.Logger
@@ -51,34 +58,50 @@ type QueueOptions struct {
 // loses it (docs/screenshots.md). A stop does not: Run hands every picture still waiting to
 // the hub unread, which answers it with the request to paste the text.
 type Queue struct {
-	next inlet
-	opts QueueOptions
-	sem  chan struct{} // a token per picture being read
+	next   inlet
+	opts   QueueOptions
+	cpu    chan struct{} // a token per picture being read (Reader.Read)
+	inHand chan struct{} // a token per picture being downloaded or downloaded and not yet read
 
-	mu      sync.Mutex
-	chains  map[conversation.Key]*chain
-	waiting int  // pictures taken and not yet read
-	stopped bool // Run's context is done: pictures are handed in unread
-	stop    chan struct{}
-	runCtx  context.Context
+	mu sync.Mutex
+	// runCtx is Run's context: nil before Run, done once it stops.
+	runCtx context.Context
+	// chains holds, per person with a picture taken, their messages from the first picture
+	// on, handed to the hub in order by one goroutine (drain); a person is in it until the
+	// last of them is handed in.
+	chains map[conversation.Key][]item
+	// taken holds the messages in chains: a platform's redelivery of one is acknowledged
+	// and not taken twice.
+	taken map[msgID]struct{}
+	// failed holds the messages passed straight to the hub whose commit failed, and when:
+	// the platform sends them again, and then they go straight to the hub again rather than
+	// behind a picture sent after them (see Submit).
+	failed  map[msgID]time.Time
+	waiting int            // pictures taken and not yet read
 	idle    sync.WaitGroup // one per chain
 }
 
-// chain is one person's messages from their first picture waiting on: handed to the hub in
-// order by one goroutine.
-type chain struct {
-	items []item
+// msgID names a message: a person's InboundID.
+type msgID struct {
+	key conversation.Key
+	id  string
 }
+
+func idOf(in conversation.Inbound) msgID { return msgID{in.Key, in.InboundID} }
 
 type item struct {
 	in    conversation.Inbound
-	fetch Fetch // nil: not a picture
-	done  func(error)
+	fetch Fetch // nil: not a picture, or one handed in unread
 }
 
 // maxChain bounds the messages waiting behind a person's pictures. Someone writing more than
 // this while their picture is read is flooding; the flood guard would drop them too.
 const maxChain = 16
+
+// failedHold is how long a failed message is remembered to come again: the dispatcher holds
+// the person's later messages for a minute (conversation's failureHold) and serves them
+// after, whether it came or not.
+const failedHold = time.Minute
 
 // NewQueue returns a Queue handing messages to next. Run starts its workers.
 func NewQueue(next inlet, opts QueueOptions) *Queue {
@@ -88,11 +111,11 @@ func NewQueue(next inlet, opts QueueOptions) *Queue {
 	if opts.QueueLen <= 0 {
 		opts.QueueLen = 32
 	}
-	if opts.Limits.MaxBytes <= 0 {
-		opts.Limits.MaxBytes = DefaultLimits.MaxBytes
+	if opts.MaxBytes <= 0 {
+		opts.MaxBytes = DefaultLimits.MaxBytes
 	}
-	if opts.Limits.MaxPixels <= 0 {
-		opts.Limits.MaxPixels = DefaultLimits.MaxPixels
+	if opts.FetchTimeout <= 0 {
+		opts.FetchTimeout = 15 * time.Second
 	}
 	if opts.Retry <= 0 {
 		opts.Retry = time.Second
@@ -100,12 +123,16 @@ func NewQueue(next inlet, opts QueueOptions) *Queue {
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Queue{next: next, opts: opts, sem: make(chan struct{}, opts.Workers), chains: map[conversation.Key]*chain{}, stop: make(chan struct{})}
+	return &Queue{
+		next: next, opts: opts,
+		cpu: make(chan struct{}, opts.Workers), inHand: make(chan struct{}, 2*opts.Workers),
+		chains: map[conversation.Key][]item{}, taken: map[msgID]struct{}{}, failed: map[msgID]time.Time{},
+	}
 }
 
-// Limits returns the limits pictures are fetched under: an adapter refuses a file larger
-// than MaxBytes before downloading it.
-func (q *Queue) Limits() Limits { return q.opts.Limits }
+// MaxBytes is the largest picture fetched: an adapter refuses a larger file before
+// downloading it.
+func (q *Queue) MaxBytes() int64 { return q.opts.MaxBytes }
 
 // ErrNotRunning: Run has not started or has stopped; the platform should deliver the picture
 // again.
@@ -114,61 +141,121 @@ var ErrNotRunning = errors.New("ocr: the picture queue is not running")
 // Submit hands in to the hub, or, when a picture of the same person is waiting, queues it
 // behind that picture and acknowledges it at once (done(nil)). done is called once, as
 // conversation.Dispatcher.Submit calls it.
+//
+// A message whose commit failed when it went straight to the hub goes straight to the hub
+// again when the platform sends it again, even if a picture of the person's is waiting now:
+// it was written before that picture, whose hand-in waits for it (the dispatcher refuses
+// the person's later messages with ErrEarlierFailed until it comes; see handIn).
 func (q *Queue) Submit(ctx context.Context, in conversation.Inbound, done func(error)) error {
 	if done == nil {
 		done = func(error) {}
 	}
 	q.mu.Lock()
-	c := q.chains[in.Key]
-	if c == nil {
+	items, waiting := q.chains[in.Key]
+	if !waiting || q.failedBefore(in) {
 		q.mu.Unlock()
-		return q.next.Submit(ctx, in, done)
+		return q.direct(ctx, in, done)
 	}
 	defer q.mu.Unlock()
-	if len(c.items) >= maxChain {
+	if q.isTaken(in) {
+		done(nil) // a redelivery of one waiting already
+		return nil
+	}
+	if len(items) >= maxChain {
 		q.opts.Log.Warn("a person's messages behind their picture are too many; dropped one", "platform", in.Key.Platform, "update", in.InboundID)
 		done(nil)
 		return nil
 	}
-	c.items = append(c.items, item{in: in, done: func(error) {}})
+	q.take(item{in: in})
 	done(nil)
 	return nil
 }
 
+// direct hands in to the hub, noting whether its commit failed (see Submit).
+func (q *Queue) direct(ctx context.Context, in conversation.Inbound, done func(error)) error {
+	if in.InboundID == "" {
+		return q.next.Submit(ctx, in, done)
+	}
+	return q.next.Submit(ctx, in, func(err error) {
+		q.mu.Lock()
+		if err == nil {
+			delete(q.failed, idOf(in))
+		} else {
+			now := time.Now()
+			for id, at := range q.failed {
+				if now.Sub(at) >= failedHold {
+					delete(q.failed, id)
+				}
+			}
+			q.failed[idOf(in)] = now
+		}
+		q.mu.Unlock()
+		done(err)
+	})
+}
+
+// failedBefore reports whether in went straight to the hub lately and its commit failed.
+// q.mu is held.
+func (q *Queue) failedBefore(in conversation.Inbound) bool {
+	at, ok := q.failed[idOf(in)]
+	return ok && time.Since(at) < failedHold
+}
+
+// isTaken reports whether in waits in its person's chain already. q.mu is held.
+func (q *Queue) isTaken(in conversation.Inbound) bool {
+	_, ok := q.taken[idOf(in)]
+	return ok && in.InboundID != ""
+}
+
+// take appends it to its person's chain. q.mu is held and the chain exists.
+func (q *Queue) take(it item) {
+	q.chains[it.in.Key] = append(q.chains[it.in.Key], it)
+	if it.in.InboundID != "" {
+		q.taken[idOf(it.in)] = struct{}{}
+	}
+}
+
 // SubmitImage takes a picture message (in.Input.Kind conversation.InputImage, its caption in
 // in.Input.Text) to be fetched, read, and handed to the hub with what was read in
-// in.Input.Seen. done(nil) is called at once when it is taken: the platform may be told it
-// arrived. When the queue is full the message is handed to the hub at once without reading,
-// and answered with the request to paste the text; done is then the hub's. ErrNotRunning
-// (through done too) means it was not taken.
+// in.Input.Seen. done(nil) is called at once when it is taken, or when it was taken already
+// (a redelivery): the platform may be told it arrived. When the queue is full the message is
+// handed to the hub without reading (behind the person's earlier messages, if any wait), and
+// answered with the request to paste the text; done is then the hub's. ErrNotRunning
+// (through done too) means it was not taken: Run has not started, or its context is done.
 func (q *Queue) SubmitImage(ctx context.Context, in conversation.Inbound, fetch Fetch, done func(error)) error {
 	if done == nil {
 		done = func(error) {}
 	}
 	q.mu.Lock()
-	if q.runCtx == nil || q.stopped {
+	runCtx := q.runCtx
+	if runCtx == nil || runCtx.Err() != nil {
 		q.mu.Unlock()
 		done(ErrNotRunning)
 		return ErrNotRunning
 	}
-	c := q.chains[in.Key]
-	if q.waiting >= q.opts.QueueLen || c != nil && len(c.items) >= maxChain {
+	if q.isTaken(in) {
+		q.mu.Unlock()
+		done(nil)
+		return nil
+	}
+	items, waiting := q.chains[in.Key]
+	if waiting && q.failedBefore(in) {
+		// Written before the pictures waiting: straight to the hub, unread (see Submit).
+		q.mu.Unlock()
+		return q.direct(ctx, in, done)
+	}
+	if q.waiting >= q.opts.QueueLen || len(items) >= maxChain {
 		q.mu.Unlock()
 		q.opts.Log.Warn("too many pictures waiting; asking for the text instead", "platform", in.Key.Platform, "update", in.InboundID)
-		if c != nil {
-			// Behind the person's earlier picture, unread, to keep their order.
-			return q.Submit(ctx, in, done)
-		}
-		return q.next.Submit(ctx, in, done)
+		return q.Submit(ctx, in, done)
 	}
 	q.waiting++
-	if c == nil {
-		c = &chain{}
-		q.chains[in.Key] = c
+	if !waiting {
+		q.chains[in.Key] = nil
 		q.idle.Add(1)
-		go q.drain(in.Key, c)
+		go q.drain(runCtx, in.Key)
 	}
-	c.items = append(c.items, item{in: in, fetch: fetch})
+	q.take(item{in: in, fetch: fetch})
 	q.mu.Unlock()
 	done(nil)
 	return nil
@@ -181,87 +268,147 @@ func (q *Queue) Run(ctx context.Context) {
 	q.runCtx = ctx
 	q.mu.Unlock()
 	<-ctx.Done()
-	q.mu.Lock()
-	q.stopped = true
-	close(q.stop)
-	q.mu.Unlock()
 	q.idle.Wait()
 }
 
-// drain hands c's messages to the hub in order, reading each picture first, until c is
-// empty.
-func (q *Queue) drain(key conversation.Key, c *chain) {
+// drain hands the messages of key's chain to the hub in order, reading each picture first,
+// until the chain is empty. ctx is Run's: once it is done, pictures are handed in unread.
+func (q *Queue) drain(ctx context.Context, key conversation.Key) {
 	defer q.idle.Done()
 	for {
 		q.mu.Lock()
-		if len(c.items) == 0 {
+		items := q.chains[key]
+		if len(items) == 0 {
 			delete(q.chains, key)
 			q.mu.Unlock()
 			return
 		}
-		it := c.items[0]
-		c.items = c.items[1:]
-		runCtx := q.runCtx
+		it := items[0]
+		items[0] = item{}
+		q.chains[key] = items[1:]
 		q.mu.Unlock()
 		if it.fetch != nil {
-			it.in.Input.Seen = q.read(runCtx, it.in, it.fetch)
+			it.in.Input.Seen = q.read(ctx, it.in, it.fetch)
 			q.mu.Lock()
 			q.waiting--
 			q.mu.Unlock()
 		}
-		q.handIn(it.in)
+		q.handIn(ctx, it.in)
+		q.mu.Lock()
+		delete(q.taken, idOf(it.in))
+		q.mu.Unlock()
 	}
 }
 
-// read fetches and reads one picture, on one of the workers; "" when it cannot (the
-// engine then asks for the text). The image is dropped when read returns.
-func (q *Queue) read(ctx context.Context, in conversation.Inbound, fetch Fetch) string {
-	select {
-	case q.sem <- struct{}{}:
-	case <-q.stop:
+// read fetches and reads one picture; "" when it cannot (the engine then asks for the text),
+// ctx is done, or something panics. The image is dropped when read returns.
+//
+// At most 2×Workers pictures are downloaded or held downloaded at once, which bounds the
+// bytes in memory; a core (one of Workers) is taken only to read one, so a slow download
+// keeps no core idle. Each download has FetchTimeout.
+func (q *Queue) read(ctx context.Context, in conversation.Inbound, fetch Fetch) (text string) {
+	log := func(msg string, args ...any) {
+		q.opts.Log.Warn(msg, append([]any{"platform", in.Key.Platform, "update", in.InboundID}, args...)...)
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			// Neither the image nor the text read is logged: only a runtime error's own
+			// message, and the stack (which holds no bytes of them).
+			what := fmt.Sprintf("%T", p)
+			if re, ok := p.(runtime.Error); ok {
+				what = re.Error()
+			}
+			log("panic while reading a picture; asking for the text instead", "panic", what, "stack", string(debug.Stack()))
+			text = ""
+		}
+	}()
+	// ctx first: select picks at random among ready cases.
+	if ctx.Err() != nil {
 		return ""
 	}
-	defer func() { <-q.sem }()
-	img, err := fetch(ctx, q.opts.Limits.MaxBytes)
+	select {
+	case q.inHand <- struct{}{}:
+	case <-ctx.Done():
+		return ""
+	}
+	defer func() { <-q.inHand }()
+	fetchCtx, cancel := context.WithTimeout(ctx, q.opts.FetchTimeout)
+	img, err := fetch(fetchCtx, q.opts.MaxBytes)
+	cancel()
 	if err != nil {
 		if ctx.Err() == nil {
-			q.opts.Log.Warn("could not download a picture", "platform", in.Key.Platform, "update", in.InboundID, "err", err)
+			log("could not download a picture", "err", err)
 		}
 		return ""
 	}
-	text, err := q.opts.Reader.Read(ctx, img)
-	if err != nil && ctx.Err() == nil {
-		q.opts.Log.Warn("could not read a picture", "platform", in.Key.Platform, "update", in.InboundID, "err", err)
+	if ctx.Err() != nil {
+		return ""
+	}
+	select {
+	case q.cpu <- struct{}{}:
+	case <-ctx.Done():
+		return ""
+	}
+	defer func() { <-q.cpu }()
+	text, err = q.opts.Reader.Read(ctx, img)
+	if err != nil {
+		if ctx.Err() == nil {
+			log("could not read a picture", "err", err)
+		}
+		return ""
 	}
 	return text
 }
 
-// handIn submits in to the hub and waits for its commit, trying again while the commit
-// fails for up to about two minutes: the platform was told long ago that it arrived.
-func (q *Queue) handIn(in conversation.Inbound) {
-	ctx := context.WithoutCancel(q.runCtx)
+// maxCommitTries is how many times handIn submits a message whose commit keeps failing:
+// with the waits between them doubling from Retry (1, 2, 4, 8, 16 and 32 s by default), for
+// about a minute.
+const maxCommitTries = 7
+
+// behindHold bounds how long handIn waits for a person's earlier message that failed to
+// come again (ErrEarlierFailed): longer than the dispatcher holds the person's messages for
+// it, which it does for a minute.
+const behindHold = 2 * time.Minute
+
+// handIn submits in to the hub and waits for its commit. The platform was told long ago
+// that it arrived, so a failed commit is tried again, up to maxCommitTries times.
+//
+// ErrEarlierFailed is no failure of in's: an earlier message of the person failed and the
+// platform sends it again, straight to the hub (see Submit); in is submitted again every
+// Retry until that one is committed, for at most behindHold, without counting as a try.
+// Once ctx (Run's) is done, in is not tried again.
+func (q *Queue) handIn(ctx context.Context, in conversation.Inbound) {
+	submitCtx := context.WithoutCancel(ctx)
 	wait := q.opts.Retry
-	for try := 1; ; try++ {
+	var behindSince time.Time
+	for try := 1; ; {
 		result := make(chan error, 1)
-		q.next.Submit(ctx, in, func(err error) { result <- err })
+		q.next.Submit(submitCtx, in, func(err error) { result <- err })
 		err := <-result
 		if err == nil {
 			return
 		}
-		lost := errors.Is(err, conversation.ErrStopped) || try == 7
-		if !lost {
-			q.opts.Log.Warn("a message taken behind a picture was not committed; trying again", "platform", in.Key.Platform, "update", in.InboundID, "err", err, "in", wait)
-			t := time.NewTimer(wait)
-			select {
-			case <-t.C:
-			case <-q.stop:
-				t.Stop()
-				lost = true
+		pause := wait
+		switch {
+		case errors.Is(err, conversation.ErrEarlierFailed) && (behindSince.IsZero() || time.Since(behindSince) < behindHold):
+			if behindSince.IsZero() {
+				behindSince = time.Now()
 			}
+			pause = q.opts.Retry
+		case errors.Is(err, conversation.ErrStopped) || try == maxCommitTries:
+			q.opts.Log.Error("a message taken behind a picture could not be committed; it is lost", "platform", in.Key.Platform, "update", in.InboundID, "err", err)
+			return
+		default:
+			q.opts.Log.Warn("a message taken behind a picture was not committed; trying again", "platform", in.Key.Platform, "update", in.InboundID, "err", err, "in", wait)
+			try++
 			wait = min(2*wait, time.Minute)
 		}
-		if lost {
-			q.opts.Log.Error("a message taken behind a picture could not be committed; it is lost", "platform", in.Key.Platform, "update", in.InboundID, "err", err)
+		t := time.NewTimer(pause)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			q.opts.Log.Error("a message taken behind a picture was not committed before the stop; it is lost", "platform", in.Key.Platform, "update", in.InboundID, "err", err)
 			return
 		}
 	}

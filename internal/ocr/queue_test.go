@@ -1,10 +1,15 @@
 package ocr
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -117,11 +122,49 @@ func runQueue(t *testing.T, q *Queue) context.CancelFunc {
 	}
 }
 
+// gateReader reads a picture's bytes as its text once gate is closed; it counts how many
+// read at once.
+type gateReader struct {
+	gate     chan struct{}
+	now, max atomic.Int32
+}
+
+func newGateReader() *gateReader { return &gateReader{gate: make(chan struct{})} }
+
+func (r *gateReader) Read(ctx context.Context, img []byte) (string, error) {
+	n := r.now.Add(1)
+	defer r.now.Add(-1)
+	for {
+		m := r.max.Load()
+		if n <= m || r.max.CompareAndSwap(m, n) {
+			break
+		}
+	}
+	select {
+	case <-r.gate:
+		return string(img), nil
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
+}
+
+// until waits for cond, polling, and fails the test after 10 s.
+func until(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("still waiting for %s", what)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
 // TestQueue_OthersDoNotWait: 20 pictures at once are taken at once and read two at a time;
-// someone else's text reaches the hub at once.
+// someone else's text reaches the hub while they are still being read.
 func TestQueue_OthersDoNotWait(t *testing.T) {
 	h := newHub()
-	r := &slowReader{d: 100 * time.Millisecond}
+	r := newGateReader()
 	q := NewQueue(h, QueueOptions{Reader: r})
 	runQueue(t, q)
 	for i := range 20 {
@@ -131,13 +174,14 @@ func TestQueue_OthersDoNotWait(t *testing.T) {
 			t.Fatalf("picture %d was not acknowledged at once", i)
 		}
 	}
-	start := time.Now()
+	until(t, "two pictures being read", func() bool { return r.now.Load() == 2 })
 	q.Submit(context.Background(), text(99, "t", "hello"), nil)
-	got := h.wait(t, 1)
-	if got[0].Input.Text != "hello" || time.Since(start) > 50*time.Millisecond {
-		t.Fatalf("the first message handed in was %+v after %s, want the text at once", got[0].Input, time.Since(start))
+	// No picture can be handed in before the gate opens: the text is first.
+	if got := h.wait(t, 1); got[0].Input.Text != "hello" {
+		t.Fatalf("the first message handed in was %+v, want the text", got[0].Input)
 	}
-	got = h.wait(t, 21)
+	close(r.gate)
+	got := h.wait(t, 21)
 	for _, in := range got[1:] {
 		if in.Input.Kind != conversation.InputImage || in.Input.Seen != "declined" {
 			t.Fatalf("handed in %+v, want a picture read as declined", in.Input)
@@ -164,7 +208,7 @@ func TestQueue_PersonOrder(t *testing.T) {
 // TestQueue_Full: a picture beyond the queue is handed in at once, unread.
 func TestQueue_Full(t *testing.T) {
 	h := newHub()
-	q := NewQueue(h, QueueOptions{Reader: &slowReader{d: time.Second}, QueueLen: 2})
+	q := NewQueue(h, QueueOptions{Reader: newGateReader(), QueueLen: 2})
 	runQueue(t, q)
 	q.SubmitImage(context.Background(), picture(1, "1"), bytesOf("a"), nil)
 	q.SubmitImage(context.Background(), picture(2, "2"), bytesOf("b"), nil)
@@ -179,7 +223,7 @@ func TestQueue_Full(t *testing.T) {
 // Run returns after.
 func TestQueue_StopHandsInUnread(t *testing.T) {
 	h := newHub()
-	q := NewQueue(h, QueueOptions{Reader: &slowReader{d: time.Hour}})
+	q := NewQueue(h, QueueOptions{Reader: newGateReader()}) // never opened
 	cancel := runQueue(t, q)
 	for i := range 5 {
 		q.SubmitImage(context.Background(), picture(i, strconv.Itoa(i)), bytesOf("x"), nil)
@@ -191,6 +235,7 @@ func TestQueue_StopHandsInUnread(t *testing.T) {
 			t.Fatalf("handed in %+v, want it unread", in.Input)
 		}
 	}
+	// Refused as soon as the stop is signalled, whether Run has noticed it or not.
 	var err error
 	q.SubmitImage(context.Background(), picture(9, "9"), bytesOf("x"), func(e error) { err = e })
 	if !errors.Is(err, ErrNotRunning) {
@@ -214,7 +259,7 @@ func TestQueue_RetriesFailedCommit(t *testing.T) {
 // TestQueue_FetchTooLarge: a download over the limit is not read; the hub asks for the text.
 func TestQueue_FetchTooLarge(t *testing.T) {
 	h := newHub()
-	q := NewQueue(h, QueueOptions{Reader: &slowReader{}, Limits: Limits{MaxBytes: 10}})
+	q := NewQueue(h, QueueOptions{Reader: &slowReader{}, MaxBytes: 10})
 	runQueue(t, q)
 	var limit int64
 	q.SubmitImage(context.Background(), picture(1, "1"), func(_ context.Context, l int64) ([]byte, error) {
@@ -232,6 +277,14 @@ func TestDownload(t *testing.T) {
 			http.Error(w, "no", http.StatusForbidden)
 			return
 		}
+		if r.URL.Path == "/chunked" {
+			// No Content-Length: the limit is found while reading.
+			for range 10 {
+				w.Write([]byte("0123456789"))
+				w.(http.Flusher).Flush()
+			}
+			return
+		}
 		w.Write([]byte("0123456789"))
 	}))
 	defer srv.Close()
@@ -242,7 +295,203 @@ func TestDownload(t *testing.T) {
 	if _, err := Download(context.Background(), srv.Client(), srv.URL+"/f", auth, 9); !errors.Is(err, ErrTooLarge) {
 		t.Fatalf("over the limit: %v, want ErrTooLarge", err)
 	}
-	if _, err := Download(context.Background(), srv.Client(), srv.URL+"/bot123:SECRET/f", nil, 10); err == nil || strings.Contains(err.Error(), "SECRET") {
-		t.Fatalf("refused: %v, want an error without the URL", err)
+	if _, err := Download(context.Background(), srv.Client(), srv.URL+"/chunked", auth, 50); !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("chunked, over the limit: %v, want ErrTooLarge", err)
+	}
+	if _, err := Download(context.Background(), srv.Client(), srv.URL+"/f", nil, 10); err == nil {
+		t.Fatal("refused: no error")
+	}
+	// The client's error (a *url.Error) names the URL, and with it Telegram's token.
+	closed := httptest.NewServer(http.NotFoundHandler())
+	closed.Close()
+	secret := closed.URL + "/file/bot123:SECRET/photos/f.jpg"
+	_, err := srv.Client().Get(secret)
+	if !strings.Contains(fmt.Sprint(err), "SECRET") {
+		t.Fatalf("the client's own error %v does not name the URL: the case below tests nothing", err)
+	}
+	if _, err := Download(context.Background(), srv.Client(), secret, nil, 10); err == nil || strings.Contains(err.Error(), "SECRET") {
+		t.Fatalf("connection refused: %v, want an error without the URL", err)
+	}
+}
+
+// dispatchHub commits like conversation.Dispatcher for one person: the commits of the
+// InboundIDs in fail fail once, and until a failed one comes again the person's other
+// messages get ErrEarlierFailed.
+type dispatchHub struct {
+	mu        sync.Mutex
+	fail      map[string]bool
+	failed    string
+	committed []string
+	refused   int // messages refused with ErrEarlierFailed
+}
+
+func (h *dispatchHub) Submit(_ context.Context, in conversation.Inbound, done func(error)) error {
+	h.mu.Lock()
+	var err error
+	switch {
+	case h.fail[in.InboundID]:
+		delete(h.fail, in.InboundID)
+		h.failed = in.InboundID
+		err = errors.New("store down")
+	case h.failed != "" && h.failed != in.InboundID:
+		err = conversation.ErrEarlierFailed
+		h.refused++
+	case slices.Contains(h.committed, in.InboundID): // a duplicate
+	default:
+		h.failed = ""
+		h.committed = append(h.committed, in.InboundID)
+	}
+	h.mu.Unlock()
+	done(err)
+	return nil
+}
+
+func (h *dispatchHub) commits() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return slices.Clone(h.committed)
+}
+
+// submit submits in through submit and returns what done was given.
+func submit(t *testing.T, submit func(context.Context, conversation.Inbound, func(error)) error, in conversation.Inbound) error {
+	t.Helper()
+	result := make(chan error, 1)
+	submit(context.Background(), in, func(err error) { result <- err })
+	select {
+	case err := <-result:
+		return err
+	case <-time.After(10 * time.Second):
+		t.Fatalf("no answer about %s", in.InboundID)
+		return nil
+	}
+}
+
+// TestQueue_EarlierFailedComesFirst: a person's text fails to commit, and their picture sent
+// after it is taken; the platform sends both again. The text is committed first, then the
+// picture, each once.
+func TestQueue_EarlierFailedComesFirst(t *testing.T) {
+	h := &dispatchHub{fail: map[string]bool{"1": true}}
+	q := NewQueue(h, QueueOptions{Reader: &slowReader{}, Retry: time.Millisecond})
+	runQueue(t, q)
+	if err := submit(t, q.Submit, text(1, "1", "payment failed")); err == nil {
+		t.Fatal("the text's commit did not fail")
+	}
+	if err := submit(t, func(ctx context.Context, in conversation.Inbound, done func(error)) error {
+		return q.SubmitImage(ctx, in, bytesOf("declined"), done)
+	}, picture(1, "2")); err != nil {
+		t.Fatalf("the picture was not taken: %v", err)
+	}
+	// The picture is read and waits for the text, longer than failed commits are tried.
+	until(t, "the picture to wait", func() bool {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		return h.refused > maxCommitTries
+	})
+	// The redelivery, in order: the text, then the picture.
+	if err := submit(t, q.Submit, text(1, "1", "payment failed")); err != nil {
+		t.Fatalf("the text again: %v", err)
+	}
+	if err := submit(t, func(ctx context.Context, in conversation.Inbound, done func(error)) error {
+		return q.SubmitImage(ctx, in, bytesOf("declined"), done)
+	}, picture(1, "2")); err != nil {
+		t.Fatalf("the picture again: %v", err)
+	}
+	until(t, "the picture's commit", func() bool { return len(h.commits()) >= 2 })
+	until(t, "the queue to empty", func() bool {
+		q.mu.Lock()
+		defer q.mu.Unlock()
+		return len(q.chains) == 0
+	})
+	if got := h.commits(); !slices.Equal(got, []string{"1", "2"}) {
+		t.Fatalf("committed %v, want [1 2]", got)
+	}
+}
+
+// TestQueue_Redelivered: a picture, and a text behind it, sent again while they wait are
+// acknowledged and handed in once.
+func TestQueue_Redelivered(t *testing.T) {
+	h := newHub()
+	r := newGateReader()
+	q := NewQueue(h, QueueOptions{Reader: r})
+	runQueue(t, q)
+	for range 2 {
+		if err := submit(t, func(ctx context.Context, in conversation.Inbound, done func(error)) error {
+			return q.SubmitImage(ctx, in, bytesOf("declined"), done)
+		}, picture(1, "1")); err != nil {
+			t.Fatal(err)
+		}
+		if err := submit(t, q.Submit, text(1, "2", "hello?")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(r.gate)
+	h.wait(t, 2)
+	until(t, "the queue to empty", func() bool {
+		q.mu.Lock()
+		defer q.mu.Unlock()
+		return len(q.chains) == 0 && len(q.taken) == 0
+	})
+	if got := h.wait(t, 0); len(got) != 2 || got[0].InboundID != "1" || got[1].InboundID != "2" {
+		t.Fatalf("handed in %d messages, want 1 and 2 once each", len(got))
+	}
+}
+
+// TestQueue_Panics: a fetch or a reader that panics leaves the picture unread, the process
+// running, and the log without what the panic carried.
+func TestQueue_Panics(t *testing.T) {
+	h := newHub()
+	var logged bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&syncWriter{w: &logged}, nil))
+	q := NewQueue(h, QueueOptions{Reader: panicReader{}, Log: log})
+	runQueue(t, q)
+	q.SubmitImage(context.Background(), picture(1, "1"), func(context.Context, int64) ([]byte, error) {
+		panic("SECRET fetched")
+	}, nil)
+	q.SubmitImage(context.Background(), picture(2, "2"), bytesOf("x"), nil)
+	for _, in := range h.wait(t, 2) {
+		if in.Input.Seen != "" {
+			t.Fatalf("handed in %+v, want it unread", in.Input)
+		}
+	}
+	if s := logged.String(); strings.Contains(s, "SECRET") || strings.Count(s, "panic while reading") != 2 {
+		t.Fatalf("logged:\n%s", s)
+	}
+}
+
+type panicReader struct{}
+
+func (panicReader) Read(context.Context, []byte) (string, error) { panic("SECRET read") }
+
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (w *syncWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.w.Write(p)
+}
+
+// TestQueue_DownloadHoldsNoCore: with one core, a picture whose download hangs does not
+// hold up another's reading; the download is given up at FetchTimeout.
+func TestQueue_DownloadHoldsNoCore(t *testing.T) {
+	h := newHub()
+	q := NewQueue(h, QueueOptions{Reader: &slowReader{}, Workers: 1, FetchTimeout: 100 * time.Millisecond})
+	runQueue(t, q)
+	hanging := make(chan bool, 1)
+	q.SubmitImage(context.Background(), picture(1, "1"), func(ctx context.Context, _ int64) ([]byte, error) {
+		_, ok := ctx.Deadline()
+		hanging <- ok
+		<-ctx.Done()
+		return nil, ctx.Err()
+	}, nil)
+	if !<-hanging {
+		t.Fatal("the download has no deadline")
+	}
+	q.SubmitImage(context.Background(), picture(2, "2"), bytesOf("declined"), nil)
+	got := h.wait(t, 2)
+	if got[0].InboundID != "2" || got[0].Input.Seen != "declined" || got[1].Input.Seen != "" {
+		t.Fatalf("handed in %s (%q) then %s (%q), want 2 read, then 1 unread", got[0].InboundID, got[0].Input.Seen, got[1].InboundID, got[1].Input.Seen)
 	}
 }

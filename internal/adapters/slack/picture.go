@@ -21,12 +21,10 @@ func (a *Adapter) picture(files []slack.File) (slack.File, bool) {
 		return slack.File{}, false
 	}
 	for _, f := range files {
-		switch strings.ToLower(f.Mimetype) {
-		case "image/png", "image/jpeg", "image/gif":
-		default:
+		if !ocr.Decodes(f.Mimetype) {
 			continue
 		}
-		if int64(f.Size) <= a.opts.Pictures.Limits().MaxBytes && a.mayAuthorize(f.URLPrivate) {
+		if int64(f.Size) <= a.opts.Pictures.MaxBytes() && a.mayAuthorize(f.URLPrivate) {
 			return f, true
 		}
 	}

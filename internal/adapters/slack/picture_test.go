@@ -12,7 +12,7 @@ import (
 // TestPicture_TokenOnlyToSlack: the bot token goes with url_private only to Slack's https
 // hosts and the configured API's host.
 func TestPicture_TokenOnlyToSlack(t *testing.T) {
-	q := ocr.NewQueue(nil, ocr.QueueOptions{Reader: nopReader{}, Limits: ocr.Limits{MaxBytes: 1000}})
+	q := ocr.NewQueue(nil, ocr.QueueOptions{Reader: nopReader{}, MaxBytes: 1000})
 	a := newAdapter(nil, nil, Options{BotToken: "xoxb-1", APIURL: "http://127.0.0.1:9/api/", Pictures: q})
 	for _, c := range []struct {
 		f  slack.File

@@ -5,6 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
+	"net/url"
 	"strings"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
@@ -23,8 +26,10 @@ func pictureFile(m *tgbotapi.Message, limit int64) (fileID string, ok bool) {
 	}
 	best := -1
 	for i, p := range m.Photo {
-		// file_size is optional in the Bot API; a size without it is judged by its pixels,
-		// which bound a JPEG of Telegram's to well under the limits set here.
+		// file_size is optional in the Bot API: a size without it (0) is taken here, and its
+		// bytes are checked against the limit when getFile gives them, and again while it is
+		// downloaded. Telegram's photo sizes are JPEGs of at most 2560 pixels a side, far
+		// under the limits.
 		if int64(p.FileSize) > limit {
 			continue
 		}
@@ -35,19 +40,10 @@ func pictureFile(m *tgbotapi.Message, limit int64) (fileID string, ok bool) {
 	if best >= 0 {
 		return m.Photo[best].FileID, true
 	}
-	if d := m.Document; d != nil && readableImage(d.MimeType) && int64(d.FileSize) <= limit {
+	if d := m.Document; d != nil && ocr.Decodes(d.MimeType) && int64(d.FileSize) <= limit {
 		return d.FileID, true
 	}
 	return "", false
-}
-
-// readableImage reports whether ocr decodes files of this MIME type.
-func readableImage(mime string) bool {
-	switch strings.ToLower(mime) {
-	case "image/png", "image/jpeg", "image/jpg", "image/gif":
-		return true
-	}
-	return false
 }
 
 // fileEndpoint is where files are downloaded from, derived from the Bot API endpoint as
@@ -64,16 +60,13 @@ func fileEndpoint(api string) string {
 }
 
 // fetcher returns what downloads the file fileID: getFile, then a GET of its file_path,
-// under the queue's byte limit. Its errors hold neither the token nor the URL.
+// under the queue's byte limit, both under the context the queue gives. Its errors hold
+// neither the token nor the URL.
 func (b *Bot) fetcher(fileID string) ocr.Fetch {
 	return func(ctx context.Context, limit int64) ([]byte, error) {
-		resp, err := b.api.MakeRequest("getFile", tgbotapi.Params{"file_id": fileID})
+		f, err := b.getFile(ctx, fileID)
 		if err != nil {
-			return nil, fmt.Errorf("getFile: %s", b.scrub(err))
-		}
-		var f tgbotapi.File
-		if err := json.Unmarshal(resp.Result, &f); err != nil {
-			return nil, fmt.Errorf("getFile: %w", err)
+			return nil, err
 		}
 		if f.FilePath == "" {
 			return nil, errors.New("getFile: no file_path")
@@ -81,8 +74,58 @@ func (b *Bot) fetcher(fileID string) ocr.Fetch {
 		if int64(f.FileSize) > limit {
 			return nil, fmt.Errorf("%w: %d bytes", ocr.ErrTooLarge, f.FileSize)
 		}
-		return ocr.Download(ctx, b.client, fmt.Sprintf(b.files, b.opts.Token, f.FilePath), nil, limit)
+		img, err := ocr.Download(ctx, b.client, fmt.Sprintf(b.files, b.opts.Token, f.FilePath), nil, limit)
+		if err != nil {
+			return nil, b.withoutToken(err)
+		}
+		return img, nil
 	}
+}
+
+// withoutToken returns err without the request URL, which holds the token, that the HTTP
+// client's errors carry; still wrapping what it wraps (a context's error, ocr.ErrTooLarge)
+// unless the token is in that too.
+func (b *Bot) withoutToken(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	if b.opts.Token != "" && strings.Contains(err.Error(), b.opts.Token) {
+		return errors.New(b.scrub(err))
+	}
+	return err
+}
+
+// maxGetFile bounds the answer to getFile read: a File object is a few hundred bytes.
+const maxGetFile = 64 << 10
+
+// getFile calls the Bot API's getFile at the endpoint the library uses, under ctx: the
+// library's MakeRequest takes no context, and a download must not outlive its timeout or
+// the bot's stop. Its errors hold neither the token nor the URL.
+func (b *Bot) getFile(ctx context.Context, fileID string) (tgbotapi.File, error) {
+	var f tgbotapi.File
+	form := url.Values{"file_id": {fileID}}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, fmt.Sprintf(b.opts.APIEndpoint, b.opts.Token, "getFile"), strings.NewReader(form.Encode()))
+	if err != nil {
+		return f, errors.New("getFile: bad endpoint")
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := b.client.Do(req)
+	if err != nil {
+		return f, fmt.Errorf("getFile: %w", b.withoutToken(err))
+	}
+	defer resp.Body.Close()
+	var r tgbotapi.APIResponse
+	if err := json.NewDecoder(io.LimitReader(resp.Body, maxGetFile)).Decode(&r); err != nil {
+		return f, fmt.Errorf("getFile: %s: %s", resp.Status, b.scrub(err))
+	}
+	if !r.Ok {
+		return f, fmt.Errorf("getFile: %d %s", r.ErrorCode, b.scrub(errors.New(r.Description)))
+	}
+	if err := json.Unmarshal(r.Result, &f); err != nil {
+		return f, fmt.Errorf("getFile: %w", err)
+	}
+	return f, nil
 }
 
 // submitPicture hands a message with a picture to the picture queue, as an InputImage whose
@@ -93,7 +136,7 @@ func (b *Bot) submitPicture(ctx context.Context, in conversation.Inbound, m *tgb
 		b.submit(ctx, in, done)
 		return
 	}
-	fileID, ok := pictureFile(m, q.Limits().MaxBytes)
+	fileID, ok := pictureFile(m, q.MaxBytes())
 	if !ok {
 		b.submit(ctx, in, done)
 		return

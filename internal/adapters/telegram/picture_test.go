@@ -1,9 +1,18 @@
 package telegram
 
 import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
+	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"github.com/paydoctor/bot/internal/ocr"
 )
 
 func TestPictureFile_LargestUnderTheLimit(t *testing.T) {
@@ -45,3 +54,70 @@ func TestFileEndpoint(t *testing.T) {
 		}
 	}
 }
+
+// TestFetcher_Context: getFile and the download run under the context the queue gives them
+// (the library's MakeRequest takes none), and no error names the token.
+func TestFetcher_Context(t *testing.T) {
+	const token = "123:SECRET"
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/bot" + token + "/getFile":
+			if r.FormValue("file_id") == "hang" {
+				select {
+				case <-r.Context().Done():
+				case <-release:
+				}
+				return
+			}
+			if r.FormValue("file_id") == "nosize" { // file_size is optional
+				fmt.Fprint(w, `{"ok":true,"result":{"file_id":"nosize","file_path":"photos/a.jpg"}}`)
+				return
+			}
+			fmt.Fprintf(w, `{"ok":true,"result":{"file_id":%q,"file_size":5,"file_path":"photos/a.jpg"}}`, r.FormValue("file_id"))
+		case "/file/bot" + token + "/photos/a.jpg":
+			w.Write([]byte("bytes"))
+		default:
+			http.Error(w, `{"ok":false,"error_code":404,"description":"Not Found"}`, http.StatusNotFound)
+		}
+	}))
+	defer srv.Close()
+	defer close(release)
+	q := ocr.NewQueue(nil, ocr.QueueOptions{Reader: nopReader{}})
+	b := New(nil, Options{Token: token, APIEndpoint: srv.URL + "/bot%s/%s", HTTPClient: srv.Client(), Pictures: q})
+
+	if img, err := b.fetcher("f")(context.Background(), 100); err != nil || string(img) != "bytes" {
+		t.Fatalf("fetch = %q, %v", img, err)
+	}
+	if _, err := b.fetcher("f")(context.Background(), 4); !errors.Is(err, ocr.ErrTooLarge) {
+		t.Fatalf("over the limit: %v, want ErrTooLarge", err)
+	}
+	if _, err := b.fetcher("nosize")(context.Background(), 4); !errors.Is(err, ocr.ErrTooLarge) {
+		t.Fatalf("over the limit, without file_size: %v, want ErrTooLarge", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	result := make(chan error, 1)
+	go func() {
+		_, err := b.fetcher("hang")(ctx, 100)
+		result <- err
+	}()
+	cancel()
+	select {
+	case err := <-result:
+		if !errors.Is(err, context.Canceled) || strings.Contains(err.Error(), "SECRET") {
+			t.Fatalf("getFile cancelled: %v, want context.Canceled without the token", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("getFile goes on after its context is cancelled")
+	}
+	closed := httptest.NewServer(http.NotFoundHandler())
+	closed.Close()
+	b = New(nil, Options{Token: token, APIEndpoint: closed.URL + "/bot%s/%s", Pictures: q})
+	if _, err := b.fetcher("f")(context.Background(), 100); err == nil || strings.Contains(err.Error(), "SECRET") {
+		t.Fatalf("getFile refused: %v, want an error without the token", err)
+	}
+}
+
+type nopReader struct{}
+
+func (nopReader) Read(context.Context, []byte) (string, error) { return "", nil }
