@@ -474,24 +474,50 @@ func (w *syncWriter) Write(p []byte) (int, error) {
 }
 
 // TestQueue_DownloadHoldsNoCore: with one core, a picture whose download hangs does not
-// hold up another's reading; the download is given up at FetchTimeout.
+// hold up another's reading.
 func TestQueue_DownloadHoldsNoCore(t *testing.T) {
 	h := newHub()
-	q := NewQueue(h, QueueOptions{Reader: &slowReader{}, Workers: 1, FetchTimeout: 100 * time.Millisecond})
+	q := NewQueue(h, QueueOptions{Reader: &slowReader{}, Workers: 1})
 	runQueue(t, q)
-	hanging := make(chan bool, 1)
+	hanging := make(chan struct{})
+	q.SubmitImage(context.Background(), picture(1, "1"), func(ctx context.Context, _ int64) ([]byte, error) {
+		close(hanging)
+		// Until the other picture is read and handed in (not t.Fatal: not the test's goroutine).
+		for end := time.Now().Add(10 * time.Second); time.Now().Before(end); time.Sleep(time.Millisecond) {
+			h.mu.Lock()
+			n := len(h.got)
+			h.mu.Unlock()
+			if n > 0 {
+				return []byte("late"), nil
+			}
+		}
+		return nil, errors.New("the other picture was not read while this one downloaded")
+	}, nil)
+	<-hanging
+	q.SubmitImage(context.Background(), picture(2, "2"), bytesOf("declined"), nil)
+	got := h.wait(t, 2)
+	if got[0].InboundID != "2" || got[0].Input.Seen != "declined" || got[1].Input.Seen != "late" {
+		t.Fatalf("handed in %s (%q) then %s (%q), want 2 then 1, both read", got[0].InboundID, got[0].Input.Seen, got[1].InboundID, got[1].Input.Seen)
+	}
+}
+
+// TestQueue_FetchTimeout: a download is given up after FetchTimeout, and the picture handed
+// in unread.
+func TestQueue_FetchTimeout(t *testing.T) {
+	h := newHub()
+	q := NewQueue(h, QueueOptions{Reader: &slowReader{}, FetchTimeout: time.Millisecond})
+	runQueue(t, q)
+	deadline := make(chan bool, 1)
 	q.SubmitImage(context.Background(), picture(1, "1"), func(ctx context.Context, _ int64) ([]byte, error) {
 		_, ok := ctx.Deadline()
-		hanging <- ok
+		deadline <- ok
 		<-ctx.Done()
 		return nil, ctx.Err()
 	}, nil)
-	if !<-hanging {
+	if !<-deadline {
 		t.Fatal("the download has no deadline")
 	}
-	q.SubmitImage(context.Background(), picture(2, "2"), bytesOf("declined"), nil)
-	got := h.wait(t, 2)
-	if got[0].InboundID != "2" || got[0].Input.Seen != "declined" || got[1].Input.Seen != "" {
-		t.Fatalf("handed in %s (%q) then %s (%q), want 2 read, then 1 unread", got[0].InboundID, got[0].Input.Seen, got[1].InboundID, got[1].Input.Seen)
+	if got := h.wait(t, 1); got[0].Input.Seen != "" {
+		t.Fatalf("handed in %+v, want it unread", got[0].Input)
 	}
 }
