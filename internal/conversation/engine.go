@@ -269,6 +269,16 @@ func latinWords(s string) int {
 	return n
 }
 
+func hanCount(s string) int {
+	n := 0
+	for _, r := range s {
+		if unicode.Is(unicode.Han, r) {
+			n++
+		}
+	}
+	return n
+}
+
 func containsHan(s string) bool {
 	for _, r := range s {
 		if unicode.Is(unicode.Han, r) {
@@ -467,6 +477,11 @@ func (t turn) evidence(seen string) []string {
 	var found []line
 	for text := range strings.Lines(seen) {
 		text = strings.TrimSpace(text)
+		// A screen's clock, battery and one-word labels say nothing, however the model
+		// scores them.
+		if hanCount(text) < 2 && latinWords(text) < 2 {
+			continue
+		}
 		options := t.destinations(t.recognize(text))
 		if len(options) > 0 && options[0].Probability >= sure {
 			found = append(found, line{text, options[0].Probability})

@@ -176,8 +176,10 @@ var transcripts = []struct {
 	},
 	{
 		name: "zh-free-text-and-language", lang: "en",
+		// The last: card data, warned about; what is left ("my card number, security code") is
+		// about the card's details, which the billing settings hold.
 		lines:     []string{"付款时一直没收到验证码", "/lang en", "/lang xx", "/lang zh", "我的卡号 4111 1111 1111 1111, 安全码 123"},
-		wantCause: "bank-verification", wantSolutions: []string{"enable-cross-border"}, wantStage: conversation.StageSolving,
+		wantCause: "bank-verification", wantSolutions: []string{"billing-settings"}, wantStage: conversation.StageSolving,
 	},
 	{
 		// A Chinese developer whose app is in English: what they write decides, and their
