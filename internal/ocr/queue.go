@@ -64,7 +64,7 @@ type Queue struct {
 	inHand chan struct{} // a token per picture being downloaded or downloaded and not yet read
 
 	mu sync.Mutex
-	// runCtx is Run's context: nil before Run, done once it stops.
+	// runCtx is Run's context: nil before Run and once it stops.
 	runCtx context.Context
 	// chains holds, per person with a picture taken, their messages from the first picture
 	// on, handed to the hub in order by one goroutine (drain); a person is in it until the
@@ -77,7 +77,7 @@ type Queue struct {
 	// the platform sends them again, and then they go straight to the hub again rather than
 	// behind a picture sent after them (see Submit).
 	failed  map[msgID]time.Time
-	waiting int            // pictures taken and not yet read
+	waiting int            // pictures taken and not yet committed
 	idle    sync.WaitGroup // one per chain
 }
 
@@ -156,17 +156,15 @@ func (q *Queue) Submit(ctx context.Context, in conversation.Inbound, done func(e
 		q.mu.Unlock()
 		return q.direct(ctx, in, done)
 	}
-	defer q.mu.Unlock()
-	if q.isTaken(in) {
-		done(nil) // a redelivery of one waiting already
-		return nil
-	}
-	if len(items) >= maxChain {
+	// done is called once the lock is released: it may call back into the queue.
+	switch {
+	case q.isTaken(in): // a redelivery of one waiting already
+	case len(items) >= maxChain:
 		q.opts.Log.Warn("a person's messages behind their picture are too many; dropped one", "platform", in.Key.Platform, "update", in.InboundID)
-		done(nil)
-		return nil
+	default:
+		q.take(item{in: in})
 	}
-	q.take(item{in: in})
+	q.mu.Unlock()
 	done(nil)
 	return nil
 }
@@ -268,6 +266,12 @@ func (q *Queue) Run(ctx context.Context) {
 	q.runCtx = ctx
 	q.mu.Unlock()
 	<-ctx.Done()
+	// A SubmitImage that found ctx not done yet holds the lock until its drain is counted:
+	// taking the lock here orders every such Add before the Wait, and from here on
+	// SubmitImage finds no run.
+	q.mu.Lock()
+	q.runCtx = nil
+	q.mu.Unlock()
 	q.idle.Wait()
 }
 
@@ -289,13 +293,15 @@ func (q *Queue) drain(ctx context.Context, key conversation.Key) {
 		q.mu.Unlock()
 		if it.fetch != nil {
 			it.in.Input.Seen = q.read(ctx, it.in, it.fetch)
-			q.mu.Lock()
-			q.waiting--
-			q.mu.Unlock()
 		}
 		q.handIn(ctx, it.in)
 		q.mu.Lock()
 		delete(q.taken, idOf(it.in))
+		// A picture counts against QueueLen until it is committed, not only until it is
+		// read: it was acknowledged to the platform, and a crash before its commit loses it.
+		if it.fetch != nil {
+			q.waiting--
+		}
 		q.mu.Unlock()
 	}
 }

@@ -521,3 +521,33 @@ func TestQueue_FetchTimeout(t *testing.T) {
 		t.Fatalf("handed in %+v, want it unread", got[0].Input)
 	}
 }
+
+// failingHub refuses every commit, as a hub over a failing store does.
+type failingHub struct{}
+
+func (failingHub) Submit(_ context.Context, _ conversation.Inbound, done func(error)) error {
+	done(errors.New("store down"))
+	return nil
+}
+
+// TestQueue_FullCountsUncommitted: a picture counts against the queue's length until it is
+// committed, not only until it is read. With the store down, only QueueLen pictures are
+// acknowledged to the platform; the rest get the hub's error, and the platform keeps them.
+func TestQueue_FullCountsUncommitted(t *testing.T) {
+	q := NewQueue(failingHub{}, QueueOptions{Reader: &slowReader{}, QueueLen: 2, Retry: time.Hour})
+	runQueue(t, q)
+	var acknowledged, refused int
+	for i := range 10 {
+		q.SubmitImage(context.Background(), picture(i, strconv.Itoa(i)), bytesOf("x"), func(err error) {
+			if err == nil {
+				acknowledged++
+			} else {
+				refused++
+			}
+		})
+		time.Sleep(5 * time.Millisecond) // room for the first ones to be read and fail
+	}
+	if acknowledged != 2 || refused != 8 {
+		t.Errorf("acknowledged %d and refused %d of 10 pictures, want 2 and 8", acknowledged, refused)
+	}
+}
