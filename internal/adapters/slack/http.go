@@ -13,6 +13,7 @@ import (
 	"github.com/slack-go/slack/slackevents"
 
 	"github.com/paydoctor/bot/internal/conversation"
+	"github.com/paydoctor/bot/internal/ocr"
 )
 
 // maxBody bounds a request body; Slack's are a few kilobytes.
@@ -146,7 +147,7 @@ func parseInteraction(body []byte) (j job, ok bool, err error) {
 func (a *Adapter) accept(w http.ResponseWriter, r *http.Request, j job) {
 	err := a.handle(r.Context(), j)
 	switch {
-	case errors.Is(err, errNotAccepting), errors.Is(err, conversation.ErrStopped), errors.Is(err, context.DeadlineExceeded):
+	case errors.Is(err, errNotAccepting), errors.Is(err, conversation.ErrStopped), errors.Is(err, ocr.ErrNotRunning), errors.Is(err, context.DeadlineExceeded):
 		http.Error(w, "busy", http.StatusServiceUnavailable)
 	case err != nil:
 		http.Error(w, "not handled", http.StatusInternalServerError)

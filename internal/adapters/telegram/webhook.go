@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/paydoctor/bot/internal/conversation"
+	"github.com/paydoctor/bot/internal/ocr"
 )
 
 // errNotRunning: an update arrived while Run is not serving.
@@ -52,7 +53,7 @@ func (b *Bot) WebhookHandler() http.Handler {
 		err = <-result
 		unlock()
 		switch {
-		case errors.Is(err, errNotRunning), errors.Is(err, conversation.ErrStopped):
+		case errors.Is(err, errNotRunning), errors.Is(err, conversation.ErrStopped), errors.Is(err, ocr.ErrNotRunning):
 			http.Error(w, "starting or stopping", http.StatusServiceUnavailable)
 		case err != nil:
 			b.log.Error("handle webhook update", "update_id", u.UpdateID, "err", b.scrub(err))
