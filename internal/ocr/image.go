@@ -75,9 +75,11 @@ func outSize(w, h int) (int, int) {
 // inverted when dark, with its Pix rows packed (Stride == width) for pgm. It gives up when
 // ctx is done.
 //
-// What it allocates is bounded before any pixel is: the decoded image (4 bytes a pixel, 8
-// for a 16-bit PNG: 64 or 128 MB at the default 16 million pixels), its gray copy (1 byte a
-// pixel), and the scaled one (maxScaled bytes at most).
+// What it allocates is bounded by the pixel count, checked before any pixel is decoded: the
+// decoded image (4 bytes a pixel, 8 for a 16-bit PNG: 64 or 128 MB at the default 16 million
+// pixels; a progressive JPEG also holds its coefficients while decoding, about 240 MB there
+// for a colour one), its gray copy (1 byte a pixel), and the scaled one (maxScaled bytes at
+// most). Phone screenshots are 2 to 6 million pixels.
 func prepare(ctx context.Context, img []byte, maxPixels int) (*image.Gray, error) {
 	cfg, _, err := image.DecodeConfig(bytes.NewReader(img))
 	if err != nil {
