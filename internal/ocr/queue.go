@@ -76,9 +76,14 @@ type Queue struct {
 	// failed holds the messages passed straight to the hub whose commit failed, and when:
 	// the platform sends them again, and then they go straight to the hub again rather than
 	// behind a picture sent after them (see Submit).
-	failed  map[msgID]time.Time
-	waiting int            // pictures taken and not yet committed
-	idle    sync.WaitGroup // one per chain
+	failed map[msgID]time.Time
+	// committed holds the pictures committed lately, and when: a Telegram batch held back
+	// behind a failed update comes again every second for up to a minute, and a picture in it
+	// committed already is acknowledged, not downloaded and read again for the hub to call it
+	// a duplicate.
+	committed map[msgID]time.Time
+	waiting   int            // pictures taken and not yet committed
+	idle      sync.WaitGroup // one per chain
 }
 
 // msgID names a message: a person's InboundID.
@@ -127,6 +132,7 @@ func NewQueue(next inlet, opts QueueOptions) *Queue {
 		next: next, opts: opts,
 		cpu: make(chan struct{}, opts.Workers), inHand: make(chan struct{}, 2*opts.Workers),
 		chains: map[conversation.Key][]item{}, taken: map[msgID]struct{}{}, failed: map[msgID]time.Time{},
+		committed: map[msgID]time.Time{},
 	}
 }
 
@@ -199,6 +205,12 @@ func (q *Queue) failedBefore(in conversation.Inbound) bool {
 	return ok && time.Since(at) < failedHold
 }
 
+// committedLately reports whether in is a picture committed within failedHold. q.mu is held.
+func (q *Queue) committedLately(in conversation.Inbound) bool {
+	at, ok := q.committed[idOf(in)]
+	return ok && in.InboundID != "" && time.Since(at) < failedHold
+}
+
 // isTaken reports whether in waits in its person's chain already. q.mu is held.
 func (q *Queue) isTaken(in conversation.Inbound) bool {
 	_, ok := q.taken[idOf(in)]
@@ -231,7 +243,7 @@ func (q *Queue) SubmitImage(ctx context.Context, in conversation.Inbound, fetch 
 		done(ErrNotRunning)
 		return ErrNotRunning
 	}
-	if q.isTaken(in) {
+	if q.isTaken(in) || q.committedLately(in) {
 		q.mu.Unlock()
 		done(nil)
 		return nil
@@ -294,9 +306,18 @@ func (q *Queue) drain(ctx context.Context, key conversation.Key) {
 		if it.fetch != nil {
 			it.in.Input.Seen = q.read(ctx, it.in, it.fetch)
 		}
-		q.handIn(ctx, it.in)
+		committed := q.handIn(ctx, it.in)
 		q.mu.Lock()
 		delete(q.taken, idOf(it.in))
+		if committed && it.fetch != nil && it.in.InboundID != "" {
+			now := time.Now()
+			for id, at := range q.committed {
+				if now.Sub(at) >= failedHold {
+					delete(q.committed, id)
+				}
+			}
+			q.committed[idOf(it.in)] = now
+		}
 		// A picture counts against QueueLen until it is committed, not only until it is
 		// read: it was acknowledged to the platform, and a crash before its commit loses it.
 		if it.fetch != nil {
@@ -376,14 +397,15 @@ const maxCommitTries = 7
 // it, which it does for a minute.
 const behindHold = 2 * time.Minute
 
-// handIn submits in to the hub and waits for its commit. The platform was told long ago
-// that it arrived, so a failed commit is tried again, up to maxCommitTries times.
+// handIn submits in to the hub and waits for its commit, and reports whether it was
+// committed. The platform was told long ago that it arrived, so a failed commit is tried
+// again, up to maxCommitTries times.
 //
 // ErrEarlierFailed is no failure of in's: an earlier message of the person failed and the
 // platform sends it again, straight to the hub (see Submit); in is submitted again every
 // Retry until that one is committed, for at most behindHold, without counting as a try.
 // Once ctx (Run's) is done, in is not tried again.
-func (q *Queue) handIn(ctx context.Context, in conversation.Inbound) {
+func (q *Queue) handIn(ctx context.Context, in conversation.Inbound) bool {
 	submitCtx := context.WithoutCancel(ctx)
 	wait := q.opts.Retry
 	var behindSince time.Time
@@ -392,7 +414,7 @@ func (q *Queue) handIn(ctx context.Context, in conversation.Inbound) {
 		q.next.Submit(submitCtx, in, func(err error) { result <- err })
 		err := <-result
 		if err == nil {
-			return
+			return true
 		}
 		pause := wait
 		switch {
@@ -403,7 +425,7 @@ func (q *Queue) handIn(ctx context.Context, in conversation.Inbound) {
 			pause = q.opts.Retry
 		case errors.Is(err, conversation.ErrStopped) || try == maxCommitTries:
 			q.opts.Log.Error("a message taken behind a picture could not be committed; it is lost", "platform", in.Key.Platform, "update", in.InboundID, "err", err)
-			return
+			return false
 		default:
 			q.opts.Log.Warn("a message taken behind a picture was not committed; trying again", "platform", in.Key.Platform, "update", in.InboundID, "err", err, "in", wait)
 			try++
@@ -415,7 +437,7 @@ func (q *Queue) handIn(ctx context.Context, in conversation.Inbound) {
 		case <-ctx.Done():
 			t.Stop()
 			q.opts.Log.Error("a message taken behind a picture was not committed before the stop; it is lost", "platform", in.Key.Platform, "update", in.InboundID, "err", err)
-			return
+			return false
 		}
 	}
 }

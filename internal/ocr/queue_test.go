@@ -551,3 +551,45 @@ func TestQueue_FullCountsUncommitted(t *testing.T) {
 		t.Errorf("acknowledged %d and refused %d of 10 pictures, want 2 and 8", acknowledged, refused)
 	}
 }
+
+// TestQueue_RedeliveredAfterCommit: a picture committed already, sent again (a Telegram batch
+// held back behind a failed update comes every second), is acknowledged without being
+// downloaded or read again.
+func TestQueue_RedeliveredAfterCommit(t *testing.T) {
+	h := newHub()
+	q := NewQueue(h, QueueOptions{Reader: &slowReader{}})
+	runQueue(t, q)
+	var fetches atomic.Int32
+	fetch := func(context.Context, int64) ([]byte, error) {
+		fetches.Add(1)
+		return []byte("declined"), nil
+	}
+	pictureIn := func() error {
+		return submit(t, func(ctx context.Context, in conversation.Inbound, done func(error)) error {
+			return q.SubmitImage(ctx, in, fetch, done)
+		}, picture(1, "1"))
+	}
+	if err := pictureIn(); err != nil {
+		t.Fatal(err)
+	}
+	h.wait(t, 1)
+	until(t, "the commit to be noted", func() bool {
+		q.mu.Lock()
+		defer q.mu.Unlock()
+		return len(q.chains) == 0
+	})
+	if err := pictureIn(); err != nil {
+		t.Fatalf("the redelivery: %v, want it acknowledged", err)
+	}
+	until(t, "the queue to be idle", func() bool {
+		q.mu.Lock()
+		defer q.mu.Unlock()
+		return len(q.chains) == 0 && len(q.taken) == 0
+	})
+	if n := fetches.Load(); n != 1 {
+		t.Errorf("the picture was downloaded %d times, want once", n)
+	}
+	if got := h.wait(t, 1); len(got) != 1 {
+		t.Errorf("handed in %d times, want once", len(got))
+	}
+}
