@@ -20,11 +20,17 @@ var update = flag.Bool("update", false, "rewrite the golden transcripts under te
 
 func newEngine(t testing.TB, lang string) *conversation.Engine {
 	t.Helper()
+	return newEngineWith(t, conversation.EngineOptions{Lang: lang})
+}
+
+// newEngineWith is an engine on the shipped knowledge base with opts.
+func newEngineWith(t testing.TB, opts conversation.EngineOptions) *conversation.Engine {
+	t.Helper()
 	k, err := kb.Load(bot.Data(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, err := conversation.NewEngine(k, conversation.EngineOptions{Lang: lang})
+	e, err := conversation.NewEngine(k, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	bot "github.com/paydoctor/bot"
 	"github.com/paydoctor/bot/internal/conversation"
 	"github.com/paydoctor/bot/internal/kb"
 	"github.com/paydoctor/bot/internal/store/boltstore"
@@ -18,14 +17,7 @@ import (
 // The two-way handoff, step by step through the engine: what goes to the helpers, what to
 // the person, and what each step records.
 func TestStep_TwoWayHandoff(t *testing.T) {
-	k, err := kb.Load(bot.Data(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := conversation.NewEngine(k, conversation.EngineOptions{Lang: "en", Handoff: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := newEngineWith(t, conversation.EngineOptions{Lang: "en", Handoff: true})
 	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
 	ann := conversation.Person{Name: "Ann Lee"}
 	helper := conversation.Person{Name: "Mei Chen"}
@@ -69,7 +61,7 @@ func TestStep_TwoWayHandoff(t *testing.T) {
 	if len(res.Notices) != 1 || strings.Contains(res.Notices[0].Reply.Text, "4111") || strings.Contains(res.Notices[0].Reply.Text, "123") {
 		t.Errorf("card data relayed: %+v", res.Notices)
 	}
-	if !strings.Contains(res.Reply.Text, k.Text("en", kb.MsgCardDataWarning, nil)) {
+	if !strings.Contains(res.Reply.Text, e.KB().Text("en", kb.MsgCardDataWarning, nil)) {
 		t.Errorf("the person is not warned about the card data: %q", res.Reply.Text)
 	}
 
@@ -111,7 +103,7 @@ func TestStep_TwoWayHandoff(t *testing.T) {
 	// Back to the bot by the person's own /start: the helpers are told.
 	d, _ = step(d, person("/human"))
 	d, res = step(d, person("/start"))
-	if d.Handoff != nil || len(res.Notices) != 1 || res.Notices[0].To != conversation.ToHelpers || !strings.Contains(res.Reply.Text, k.Text("en", kb.MsgGreeting, nil)) {
+	if d.Handoff != nil || len(res.Notices) != 1 || res.Notices[0].To != conversation.ToHelpers || !strings.Contains(res.Reply.Text, e.KB().Text("en", kb.MsgGreeting, nil)) {
 		t.Errorf("/start during a handoff: handoff %+v, notices %+v, reply %q", d.Handoff, res.Notices, res.Reply.Text)
 	}
 
@@ -120,7 +112,7 @@ func TestStep_TwoWayHandoff(t *testing.T) {
 	d, _ = step(d, person("/human"))
 	now = now.Add(73 * time.Hour)
 	d, res = step(d, person("card_declined"))
-	if d.Handoff != nil || !strings.Contains(res.Reply.Text, k.Text("en", kb.MsgHandoffExpired, nil)) || res.Reply.Cause != "cross-border-restricted" {
+	if d.Handoff != nil || !strings.Contains(res.Reply.Text, e.KB().Text("en", kb.MsgHandoffExpired, nil)) || res.Reply.Cause != "cross-border-restricted" {
 		t.Errorf("after the TTL: handoff %+v, reply %q (cause %q)", d.Handoff, res.Reply.Text, res.Reply.Cause)
 	}
 }
@@ -148,14 +140,7 @@ func TestHandoffRef(t *testing.T) {
 // The hourly sweep closes a handoff nobody closed within its time to live, telling the person
 // where they asked from and the helpers.
 func TestService_SweepClosesStaleHandoffs(t *testing.T) {
-	k, err := kb.Load(bot.Data(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := conversation.NewEngine(k, conversation.EngineOptions{Lang: "en", Handoff: true, HandoffTTL: time.Hour})
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := newEngineWith(t, conversation.EngineOptions{Lang: "en", Handoff: true, HandoffTTL: time.Hour})
 	store, err := boltstore.Open(filepath.Join(t.TempDir(), "bot.db"), boltstore.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -187,7 +172,7 @@ func TestService_SweepClosesStaleHandoffs(t *testing.T) {
 	now = now.Add(2 * time.Hour)
 	sweep()
 	toPerson, _ := store.Pending(ctx, "telegram", 10)
-	if len(toPerson) != 2 || toPerson[1].Reply.Text != k.Text("en", kb.MsgHandoffExpired, nil) || string(toPerson[1].Route) != `{"c":5}` {
+	if len(toPerson) != 2 || toPerson[1].Reply.Text != e.KB().Text("en", kb.MsgHandoffExpired, nil) || string(toPerson[1].Route) != `{"c":5}` {
 		t.Errorf("the person was told %+v", toPerson)
 	}
 	toHelpers, _ := store.Pending(ctx, "slack", 10)

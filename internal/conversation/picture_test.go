@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	bot "github.com/paydoctor/bot"
 	"github.com/paydoctor/bot/internal/conversation"
 	"github.com/paydoctor/bot/internal/kb"
 )
@@ -90,14 +89,7 @@ func TestStep_Picture(t *testing.T) {
 // TestStep_PictureCardDataNeverKept: card data read off a screenshot reaches neither the
 // dialog, the reply nor the helpers.
 func TestStep_PictureCardDataNeverKept(t *testing.T) {
-	k, err := kb.Load(bot.Data(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := conversation.NewEngine(k, conversation.EngineOptions{Lang: "en", Handoff: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := newEngineWith(t, conversation.EngineOptions{Lang: "en", Handoff: true})
 	at := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 	seen := "Card number\n4000 0566 5566 5556\nMM / YY 12/29  CVC 737\nYour card was declined."
 	secrets := []string{"4000", "5566", "5556", "737"}

@@ -9,9 +9,7 @@ import (
 	"testing"
 	"time"
 
-	bot "github.com/paydoctor/bot"
 	"github.com/paydoctor/bot/internal/conversation"
-	"github.com/paydoctor/bot/internal/kb"
 	"github.com/paydoctor/bot/internal/store/boltstore"
 )
 
@@ -38,14 +36,7 @@ func TestStep_Events(t *testing.T) {
 }
 
 func TestService_HandoffPostsASummary(t *testing.T) {
-	k, err := kb.Load(bot.Data(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := conversation.NewEngine(k, conversation.EngineOptions{Lang: "en", Handoff: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := newEngineWith(t, conversation.EngineOptions{Lang: "en", Handoff: true})
 	store, err := boltstore.Open(filepath.Join(t.TempDir(), "bot.db"), boltstore.Options{})
 	if err != nil {
 		t.Fatal(err)
