@@ -349,13 +349,7 @@ func (q *Queue) read(ctx context.Context, in conversation.Inbound, fetch Fetch) 
 			text = ""
 		}
 	}()
-	// ctx first: select picks at random among ready cases.
-	if ctx.Err() != nil {
-		return ""
-	}
-	select {
-	case q.inHand <- struct{}{}:
-	case <-ctx.Done():
+	if !acquire(ctx, q.inHand) {
 		return ""
 	}
 	defer func() { <-q.inHand }()
@@ -368,12 +362,7 @@ func (q *Queue) read(ctx context.Context, in conversation.Inbound, fetch Fetch) 
 		}
 		return ""
 	}
-	if ctx.Err() != nil {
-		return ""
-	}
-	select {
-	case q.cpu <- struct{}{}:
-	case <-ctx.Done():
+	if !acquire(ctx, q.cpu) {
 		return ""
 	}
 	defer func() { <-q.cpu }()
@@ -439,5 +428,19 @@ func (q *Queue) handIn(ctx context.Context, in conversation.Inbound) bool {
 			q.opts.Log.Error("a message taken behind a picture was not committed before the stop; it is lost", "platform", in.Key.Platform, "update", in.InboundID, "err", err)
 			return false
 		}
+	}
+}
+
+// acquire takes a slot of sem, or reports false once ctx is done. ctx is looked at first:
+// select picks at random among ready cases, and a stopped queue must not start new work.
+func acquire(ctx context.Context, sem chan struct{}) bool {
+	if ctx.Err() != nil {
+		return false
+	}
+	select {
+	case sem <- struct{}{}:
+		return true
+	case <-ctx.Done():
+		return false
 	}
 }

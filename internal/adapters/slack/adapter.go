@@ -243,13 +243,19 @@ func (a *Adapter) commit(ctx context.Context, j job) error {
 
 // submit hands in to the hub and waits until it is committed, or ctx is done.
 func (a *Adapter) submit(ctx context.Context, in conversation.Inbound) error {
-	result := make(chan error, 1)
 	submit := a.inlet.Submit
 	if a.opts.Pictures != nil {
 		// A person's messages wait behind their own picture being read.
 		submit = a.opts.Pictures.Submit
 	}
-	if err := submit(ctx, in, func(err error) { result <- err }); err != nil {
+	return await(ctx, func(done func(error)) error { return submit(ctx, in, done) })
+}
+
+// await calls submit with a done function and waits for it to be called, as long as ctx
+// lasts: Slack is answered only once what it sent is committed.
+func await(ctx context.Context, submit func(done func(error)) error) error {
+	result := make(chan error, 1)
+	if err := submit(func(err error) { result <- err }); err != nil {
 		return err
 	}
 	select {

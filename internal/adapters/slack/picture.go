@@ -59,16 +59,7 @@ func (a *Adapter) submitPicture(ctx context.Context, in conversation.Inbound, f 
 	fetch := func(ctx context.Context, limit int64) ([]byte, error) {
 		return ocr.Download(ctx, a.client, f.URLPrivate, header, limit)
 	}
-	result := make(chan error, 1)
-	if err := a.opts.Pictures.SubmitImage(ctx, in, fetch, func(err error) { result <- err }); err != nil {
-		return err
-	}
-	select {
-	case err := <-result:
-		return err
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return await(ctx, func(done func(error)) error { return a.opts.Pictures.SubmitImage(ctx, in, fetch, done) })
 }
 
 // downloadTimeout bounds a picture's download when no HTTP client is given.
