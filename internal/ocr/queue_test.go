@@ -66,21 +66,29 @@ func (h *hub) wait(t *testing.T, n int) []conversation.Inbound {
 	}
 }
 
-// slowReader takes d per picture and reads its bytes as the text; it counts how many read at once.
-type slowReader struct {
-	d        time.Duration
-	now, max atomic.Int32
-}
+// concurrency counts how many are inside at once, and the most there ever were.
+type concurrency struct{ now, max atomic.Int32 }
 
-func (r *slowReader) Read(ctx context.Context, img []byte) (string, error) {
-	n := r.now.Add(1)
-	defer r.now.Add(-1)
+// enter counts one in; the returned function counts it out.
+func (c *concurrency) enter() (leave func()) {
+	n := c.now.Add(1)
 	for {
-		m := r.max.Load()
-		if n <= m || r.max.CompareAndSwap(m, n) {
+		m := c.max.Load()
+		if n <= m || c.max.CompareAndSwap(m, n) {
 			break
 		}
 	}
+	return func() { c.now.Add(-1) }
+}
+
+// slowReader takes d per picture and reads its bytes as the text; it counts how many read at once.
+type slowReader struct {
+	d time.Duration
+	concurrency
+}
+
+func (r *slowReader) Read(ctx context.Context, img []byte) (string, error) {
+	defer r.enter()()
 	select {
 	case <-time.After(r.d):
 		return string(img), nil
@@ -125,21 +133,14 @@ func runQueue(t *testing.T, q *Queue) context.CancelFunc {
 // gateReader reads a picture's bytes as its text once gate is closed; it counts how many
 // read at once.
 type gateReader struct {
-	gate     chan struct{}
-	now, max atomic.Int32
+	gate chan struct{}
+	concurrency
 }
 
 func newGateReader() *gateReader { return &gateReader{gate: make(chan struct{})} }
 
 func (r *gateReader) Read(ctx context.Context, img []byte) (string, error) {
-	n := r.now.Add(1)
-	defer r.now.Add(-1)
-	for {
-		m := r.max.Load()
-		if n <= m || r.max.CompareAndSwap(m, n) {
-			break
-		}
-	}
+	defer r.enter()()
 	select {
 	case <-r.gate:
 		return string(img), nil
