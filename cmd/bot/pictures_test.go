@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -20,38 +19,9 @@ import (
 	"github.com/paydoctor/bot/internal/adapters/telegram/telegramtest"
 	"github.com/paydoctor/bot/internal/conversation"
 	"github.com/paydoctor/bot/internal/ocr"
+	"github.com/paydoctor/bot/internal/ocr/ocrtest"
 	"github.com/paydoctor/bot/internal/store/boltstore"
 )
-
-// screenshot is one line of testdata/screenshots/manifest.tsv.
-type screenshot struct {
-	file, lang, want, card string
-	data                   []byte
-}
-
-func screenshots(t *testing.T) []screenshot {
-	t.Helper()
-	dir := filepath.Join("..", "..", "testdata", "screenshots")
-	f, err := os.Open(filepath.Join(dir, "manifest.tsv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var out []screenshot
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if strings.HasPrefix(sc.Text(), "#") {
-			continue
-		}
-		p := strings.Split(sc.Text(), "\t")
-		data, err := os.ReadFile(filepath.Join(dir, p[0]))
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, screenshot{file: p[0], lang: p[1], want: p[2], card: p[3], data: data})
-	}
-	return out
-}
 
 // needTesseract skips the test where screenshots cannot be read.
 func needTesseract(t *testing.T) {
@@ -135,16 +105,16 @@ func leads(t *testing.T, db string) map[string][]string {
 }
 
 // accuracy checks that at least 90% of the screenshots led where the manifest says.
-func accuracy(t *testing.T, shots []screenshot, key func(i int) conversation.Key, got map[string][]string) {
+func accuracy(t *testing.T, shots []ocrtest.Shot, key func(i int) conversation.Key, got map[string][]string) {
 	t.Helper()
 	right := 0
 	for i, s := range shots {
 		l := got[conversation.DialogPseudonym(key(i))]
-		if slices.Contains(l, s.want) {
+		if slices.Contains(l, s.Want) {
 			right++
 			continue
 		}
-		t.Logf("miss: %s: want %s, got %v", s.file, s.want, l)
+		t.Logf("miss: %s: want %s, got %v", s.File, s.Want, l)
 	}
 	t.Logf("%d of %d screenshots diagnosed right (%.0f%%)", right, len(shots), 100*float64(right)/float64(len(shots)))
 	if right*10 < len(shots)*9 {
@@ -174,7 +144,7 @@ func leaksCard(text, card string) bool {
 // text, and no card number in view reaches the database file, the log or a handoff summary.
 func TestScreenshots_Telegram(t *testing.T) {
 	needTesseract(t)
-	shots := screenshots(t)
+	shots := ocrtest.Screenshots(t)
 	fake := telegramtest.NewServer(t)
 	const helpers = -1009999
 	db := filepath.Join(t.TempDir(), "bot.db")
@@ -187,18 +157,18 @@ func TestScreenshots_Telegram(t *testing.T) {
 	})
 	user := func(i int) telegramtest.User {
 		lang := "zh-hans"
-		if strings.HasPrefix(shots[i].file, "en_") {
+		if strings.HasPrefix(shots[i].File, "en_") {
 			lang = "en"
 		}
 		return telegramtest.User{ID: int64(7100 + i), FirstName: "P" + strconv.Itoa(i), Lang: lang}
 	}
 	for i, s := range shots {
-		ext := strings.TrimPrefix(filepath.Ext(s.file), ".")
-		id := fake.AddFile(s.data, ext)
+		ext := strings.TrimPrefix(filepath.Ext(s.File), ".")
+		id := fake.AddFile(s.Data, ext)
 		// Telegram's sizes, smallest first; the largest is over the limit and never fetched.
 		fake.AddUpdate(telegramtest.PrivatePhoto(user(i), "",
 			telegramtest.PhotoSize{FileID: "thumb-not-stored", Width: 90, Height: 160, Size: 0x7fffffff},
-			telegramtest.PhotoSize{FileID: id, Width: 1080, Height: 1920, Size: len(s.data)},
+			telegramtest.PhotoSize{FileID: id, Width: 1080, Height: 1920, Size: len(s.Data)},
 			telegramtest.PhotoSize{FileID: "too-large", Width: 4000, Height: 8000, Size: 40 << 20}))
 	}
 	for i := range shots {
@@ -207,7 +177,7 @@ func TestScreenshots_Telegram(t *testing.T) {
 	// Those who showed their card ask for a human: the summary carries their last message.
 	asked := 0
 	for i, s := range shots {
-		if s.card != "-" {
+		if s.Card != "-" {
 			fake.AddUpdate(telegramtest.PrivateText(user(i), "/human"))
 			asked++
 		}
@@ -218,8 +188,8 @@ func TestScreenshots_Telegram(t *testing.T) {
 	summaries := waitMessagesTo(t, fake, helpers, asked, 20*time.Second)
 	for i, s := range shots {
 		replies := fake.MessagesTo(user(i).ID)
-		if s.want == "none" && !strings.Contains(replies[0].Text, "paste") && !strings.Contains(replies[0].Text, "粘贴") {
-			t.Errorf("%s: answered %q, want the request to paste the text", s.file, replies[0].Text)
+		if s.Want == "none" && !strings.Contains(replies[0].Text, "paste") && !strings.Contains(replies[0].Text, "粘贴") {
+			t.Errorf("%s: answered %q, want the request to paste the text", s.File, replies[0].Text)
 		}
 	}
 	stop()
@@ -234,18 +204,18 @@ func TestScreenshots_Telegram(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, s := range shots {
-		if s.card == "-" {
+		if s.Card == "-" {
 			continue
 		}
-		if leaksCard(string(file), s.card) {
-			t.Errorf("%s: the card number is in the database file", s.file)
+		if leaksCard(string(file), s.Card) {
+			t.Errorf("%s: the card number is in the database file", s.File)
 		}
-		if leaksCard(logs.String(), s.card) {
-			t.Errorf("%s: the card number is in the log", s.file)
+		if leaksCard(logs.String(), s.Card) {
+			t.Errorf("%s: the card number is in the log", s.File)
 		}
 		for _, m := range summaries {
-			if leaksCard(m.Text, s.card) {
-				t.Errorf("%s: the card number is in a handoff summary: %q", s.file, m.Text)
+			if leaksCard(m.Text, s.Card) {
+				t.Errorf("%s: the card number is in a handoff summary: %q", s.File, m.Text)
 			}
 		}
 	}
@@ -274,7 +244,7 @@ func waitMessagesTo(t *testing.T, fake *telegramtest.Server, chat int64, n int, 
 // Slack's 3 seconds, and at least 90% lead to the diagnosis the manifest names.
 func TestScreenshots_Slack(t *testing.T) {
 	needTesseract(t)
-	shots := screenshots(t)
+	shots := ocrtest.Screenshots(t)
 	fake := slacktest.NewServer(t)
 	const secret = "pictures-secret"
 	addr := freeAddr(t)
@@ -290,16 +260,16 @@ func TestScreenshots_Slack(t *testing.T) {
 	waitServing(t, base)
 	user := func(i int) string { return fmt.Sprintf("UPIC%02d", i) }
 	for i, s := range shots {
-		if strings.HasPrefix(s.file, "en_") {
+		if strings.HasPrefix(s.File, "en_") {
 			fake.SetLocale(user(i), "en-US")
 		} else {
 			fake.SetLocale(user(i), "zh-CN")
 		}
 		mime := "image/png"
-		if strings.HasSuffix(s.file, ".jpg") {
+		if strings.HasSuffix(s.File, ".jpg") {
 			mime = "image/jpeg"
 		}
-		f := fake.AddFile(s.file, mime, s.data)
+		f := fake.AddFile(s.File, mime, s.Data)
 		ev := slacktest.FileShare("D"+user(i), user(i), "", fmt.Sprintf("1700000%03d.000100", i), f)
 		start := time.Now()
 		req := slacktest.NewRequest(base+"/slack/events", secret, time.Now(), slacktest.EventBody("EvPIC"+strconv.Itoa(i), ev))
@@ -309,7 +279,7 @@ func TestScreenshots_Slack(t *testing.T) {
 		}
 		resp.Body.Close()
 		if resp.StatusCode != http.StatusOK || time.Since(start) > 3*time.Second {
-			t.Fatalf("%s: answered %d after %s, want 200 within 3s", s.file, resp.StatusCode, time.Since(start))
+			t.Fatalf("%s: answered %d after %s, want 200 within 3s", s.File, resp.StatusCode, time.Since(start))
 		}
 	}
 	fake.WaitMessages(len(shots), 4*time.Minute)
@@ -329,7 +299,7 @@ func TestScreenshots_Slack(t *testing.T) {
 // else writes; the text is answered within a second, long before the photos are all read.
 func TestScreenshots_TwentyPhotosDoNotDelayText(t *testing.T) {
 	needTesseract(t)
-	shots := screenshots(t)
+	shots := ocrtest.Screenshots(t)
 	fake := telegramtest.NewServer(t)
 	serveBot(t, map[string]string{
 		"BOT_DB":                filepath.Join(t.TempDir(), "bot.db"),
@@ -344,9 +314,9 @@ func TestScreenshots_TwentyPhotosDoNotDelayText(t *testing.T) {
 	const photos = 20
 	for i := range photos {
 		s := shots[i%len(shots)]
-		id := fake.AddFile(s.data, strings.TrimPrefix(filepath.Ext(s.file), "."))
+		id := fake.AddFile(s.Data, strings.TrimPrefix(filepath.Ext(s.File), "."))
 		u := telegramtest.User{ID: int64(8000 + i), FirstName: "P", Lang: "en"}
-		fake.AddUpdate(telegramtest.PrivatePhoto(u, "", telegramtest.PhotoSize{FileID: id, Width: 1080, Height: 1920, Size: len(s.data)}))
+		fake.AddUpdate(telegramtest.PrivatePhoto(u, "", telegramtest.PhotoSize{FileID: id, Width: 1080, Height: 1920, Size: len(s.Data)}))
 	}
 	other := telegramtest.User{ID: 9000, FirstName: "Other", Lang: "en"}
 	sent := time.Now()

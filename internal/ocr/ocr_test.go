@@ -1,7 +1,6 @@
 package ocr
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/binary"
@@ -15,36 +14,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/paydoctor/bot/internal/ocr/ocrtest"
 )
-
-// Shot is one line of testdata/screenshots/manifest.tsv.
-type shot struct {
-	file, lang, want, card, phrase string
-}
-
-const screenshots = "../../testdata/screenshots"
-
-func readManifest(t testing.TB) []shot {
-	t.Helper()
-	f, err := os.Open(filepath.Join(screenshots, "manifest.tsv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var out []shot
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if strings.HasPrefix(sc.Text(), "#") || sc.Text() == "" {
-			continue
-		}
-		p := strings.Split(sc.Text(), "\t")
-		if len(p) != 5 {
-			t.Fatalf("manifest: want 5 columns: %q", sc.Text())
-		}
-		out = append(out, shot{p[0], p[1], p[2], p[3], p[4]})
-	}
-	return out
-}
 
 // tesseract returns the installed Tesseract, or skips the test.
 func tesseract(t testing.TB) *Tesseract {
@@ -70,31 +42,28 @@ func fold(s string) string {
 // in at least 90% of them, and no more than noise in the ones without payment text.
 func TestRead_Screenshots(t *testing.T) {
 	ts := tesseract(t)
-	shots := readManifest(t)
+	shots := ocrtest.Screenshots(t)
 	if len(shots) < 24 {
 		t.Fatalf("%d screenshots, want at least 24", len(shots))
 	}
 	read := 0
 	want := 0
 	for _, s := range shots {
-		img, err := os.ReadFile(filepath.Join(screenshots, s.file))
-		if err != nil {
-			t.Fatal(err)
-		}
+		img := s.Data
 		start := time.Now()
 		text, err := ts.Read(context.Background(), img)
 		if err != nil {
-			t.Errorf("%s: %v", s.file, err)
+			t.Errorf("%s: %v", s.File, err)
 			continue
 		}
-		if s.phrase == "-" {
+		if s.Phrase == "-" {
 			continue
 		}
 		want++
-		if strings.Contains(fold(text), fold(s.phrase)) {
+		if strings.Contains(fold(text), fold(s.Phrase)) {
 			read++
 		} else {
-			t.Logf("%s (%s): %q not read in %q", s.file, time.Since(start).Round(time.Millisecond), s.phrase, text)
+			t.Logf("%s (%s): %q not read in %q", s.File, time.Since(start).Round(time.Millisecond), s.Phrase, text)
 		}
 	}
 	t.Logf("read the phrase in %d of %d screenshots", read, want)
@@ -158,7 +127,7 @@ func TestRead_Timeout(t *testing.T) {
 		t.Fatal(err)
 	}
 	ts := &Tesseract{path: slow, timeout: 200 * time.Millisecond, limits: DefaultLimits}
-	img, err := os.ReadFile(filepath.Join(screenshots, "none_gradient.jpg"))
+	img, err := os.ReadFile(filepath.Join(ocrtest.Dir(), "none_gradient.jpg"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,15 +161,12 @@ func TestClean(t *testing.T) {
 func BenchmarkOCR(b *testing.B) {
 	ts := tesseract(b)
 	imgs := map[string][][]byte{}
-	for _, s := range readManifest(b) {
-		img, err := os.ReadFile(filepath.Join(screenshots, s.file))
-		if err != nil {
-			b.Fatal(err)
-		}
+	for _, s := range ocrtest.Screenshots(b) {
+		img := s.Data
 		switch {
-		case strings.Contains(s.file, "_checkout_"):
+		case strings.Contains(s.File, "_checkout_"):
 			imgs["checkout"] = append(imgs["checkout"], img)
-		case strings.Contains(s.file, "_phone_"), strings.Contains(s.file, "_sms_"), strings.Contains(s.file, "_popup_"):
+		case strings.Contains(s.File, "_phone_"), strings.Contains(s.File, "_sms_"), strings.Contains(s.File, "_popup_"):
 			imgs["phone"] = append(imgs["phone"], img)
 		}
 	}
