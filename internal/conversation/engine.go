@@ -697,7 +697,7 @@ func (t turn) recognize(text string) []kb.Match {
 }
 
 // destinations returns the matches that lead somewhere, best first, one per place they lead
-// to (see destination), with the probabilities of those leading to one place added up. A
+// to (kb.Lead), with the probabilities of those leading to one place added up. A
 // solution that is the first step of a likely outcome adds to it too: asking "your card
 // blocks payments abroad, or: ask your bank to allow them?" would be no question at all.
 func (t turn) destinations(matches []kb.Match) []kb.Match {
@@ -707,7 +707,7 @@ func (t turn) destinations(matches []kb.Match) []kb.Match {
 		if m.Action == kb.ActionOffTopic {
 			continue
 		}
-		dest := t.destination(m.Target)
+		dest := t.e.kb.Lead(m.Target)
 		if i := slices.Index(dests, dest); i >= 0 {
 			options[i].Probability += m.Probability
 			continue
@@ -732,19 +732,6 @@ func (t turn) destinations(matches []kb.Match) []kb.Match {
 	}
 	slices.SortStableFunc(options, func(a, b kb.Match) int { return cmp.Compare(b.Probability, a.Probability) })
 	return options
-}
-
-// destination is where a target takes the person, as they would see it: an outcome's cause
-// (two outcomes of one cause differ only in the rank of their solutions), the first solution
-// of an outcome without one, a solution, or an action.
-func (t turn) destination(target kb.Target) string {
-	if o, ok := t.e.kb.Outcome(target.Outcome); ok {
-		if o.Cause != "" {
-			return "cause:" + o.Cause
-		}
-		return "solution:" + o.Solutions[0]
-	}
-	return target.String()
 }
 
 // clarify asks which of a few recognised targets fits, without moving the dialog.

@@ -82,7 +82,7 @@ func (k *KB) crossValidate(examples []example, set trainSettings, folds int) (ac
 			b := min(int(p*10), 9)
 			binN[b]++
 			binP[b] += p
-			if lead == k.lead(ex.target) {
+			if lead == k.Lead(ex.target) {
 				right++
 				binRight[b]++
 			}
@@ -94,24 +94,12 @@ func (k *KB) crossValidate(examples []example, set trainSettings, folds int) (ac
 	return float64(right) / float64(total), calibrationError
 }
 
-// lead is where a target takes the person: an outcome's cause, or its first solution when it
-// has none; a solution; an action.
-func (k *KB) lead(t Target) string {
-	if o, ok := k.outcomes[t.Outcome]; ok {
-		if o.Cause != "" {
-			return "cause:" + o.Cause
-		}
-		return "solution:" + o.Solutions[0]
-	}
-	return t.String()
-}
-
 // bestLead returns the lead of probs' targets with the most probability, and that.
 func (k *KB) bestLead(m *classifier, probs []float64) (string, float64) {
 	sums := map[string]float64{}
 	best := ""
 	for i, p := range probs {
-		l := k.lead(m.targets[i])
+		l := k.Lead(m.targets[i])
 		sums[l] += p
 		if best == "" || sums[l] > sums[best] {
 			best = l

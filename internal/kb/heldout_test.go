@@ -35,24 +35,12 @@ func readCorpus(t *testing.T, name string) []kb.CorpusLine {
 	return lines
 }
 
-// lead is where a target takes the person, as the first answer shows it: an outcome's cause,
-// or its first solution when it has none; a solution; an action.
-func lead(k *kb.KB, t kb.Target) string {
-	if o, ok := k.Outcome(t.Outcome); ok {
-		if o.Cause != "" {
-			return "cause:" + o.Cause
-		}
-		return "solution:" + o.Solutions[0]
-	}
-	return t.String()
-}
-
 // guess is the lead the recognizer makes most likely, the probabilities of targets with one
 // lead added up as the engine adds them, and that probability.
 func guess(k *kb.KB, text string) (string, float64) {
 	sums := map[string]float64{}
 	for _, m := range k.Recognize(text) {
-		sums[lead(k, m.Target)] += m.Probability
+		sums[k.Lead(m.Target)] += m.Probability
 	}
 	best, p := "none", 0.0
 	for _, l := range slices.Sorted(maps.Keys(sums)) {
@@ -78,7 +66,7 @@ func TestHeldOut(t *testing.T) {
 	var binN, binRight [10]int
 	var binP [10]float64
 	for _, l := range lines {
-		want := lead(k, l.Want)
+		want := k.Lead(l.Want)
 		got, p := guess(k, l.Text)
 		confusion[[2]string{want, got}]++
 		total[l.Lang]++

@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"maps"
 	"slices"
@@ -71,10 +72,11 @@ func (k *KB) loadExamples(base, overlay fs.FS) ([]example, error) {
 				return nil, fmt.Errorf("%w: %s: intent %d: %v", ErrInvalid, f, i+1, err)
 			}
 			for _, p := range in.Phrases {
-				if Normalize(p) == "" {
+				n := Normalize(p)
+				if n == "" {
 					return nil, fmt.Errorf("%w: %s: intent %d: phrase %q is empty once normalized", ErrInvalid, f, i+1, p)
 				}
-				k.phraseTargets.add(Normalize(p), in.Target, f.String())
+				k.phraseTargets.add(n, in.Target, f.String())
 				examples = append(examples, example{text: p, target: in.Target, source: f.String()})
 			}
 		}
@@ -139,7 +141,7 @@ type CorpusLine struct {
 
 // ReadCorpus reads a corpus file: a header line, then lines of lang, want, source and text
 // separated by tabs, want being outcome:<id>, solution:<id> or action:<name>.
-func ReadCorpus(r interface{ Read([]byte) (int, error) }) ([]CorpusLine, error) {
+func ReadCorpus(r io.Reader) ([]CorpusLine, error) {
 	var lines []CorpusLine
 	sc := bufio.NewScanner(r)
 	sc.Buffer(nil, 1<<20)
@@ -187,6 +189,19 @@ func (t Target) String() string {
 	default:
 		return "action:" + t.Action
 	}
+}
+
+// Lead is where a target takes the person, as they see it: an outcome's cause (two outcomes
+// of one cause differ only in the rank of their solutions), the first solution of an outcome
+// without one, a solution, or an action; written cause:<id>, solution:<id> or action:<name>.
+func (k *KB) Lead(t Target) string {
+	if o, ok := k.outcomes[t.Outcome]; ok {
+		if o.Cause != "" {
+			return "cause:" + o.Cause
+		}
+		return "solution:" + o.Solutions[0]
+	}
+	return t.String()
 }
 
 // targets lists everything free text can lead to, in a fixed order: the outcomes, the
@@ -257,8 +272,12 @@ func (k *KB) Recognize(text string, leaveOut ...Target) []Match {
 			}
 			left += probs[i]
 		}
-		for i := range probs {
-			probs[i] /= left
+		if left == 0 { // it can only mean what is ruled out
+			known = false
+		} else {
+			for i := range probs {
+				probs[i] /= left
+			}
 		}
 	}
 	var codes []int
