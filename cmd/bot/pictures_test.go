@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -34,44 +33,15 @@ func needTesseract(t *testing.T) {
 	}
 }
 
-// serveBot runs the bot in-process with env until the returned stop, which checks it exits
-// and closes it; the log is collected in the buffer.
+// serveBot runs the bot in-process with env as startBot does, logging everything, until the
+// returned stop.
 func serveBot(t *testing.T, env map[string]string) (*lockedBuffer, func()) {
 	t.Helper()
-	logs := &lockedBuffer{}
 	env["BOT_LOG_LEVEL"] = "debug"
 	// A CI machine running the race detector in other packages at the same time can take
 	// longer than the production bound: these tests check what is read, not how fast.
 	env["BOT_OCR_TIMEOUT"] = "2m"
-	m := NewMain(strings.NewReader(""), io.Discard, logs, func(k string) string { return env[k] })
-	if err := m.ParseFlags(nil); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- m.Run(ctx) }()
-	stopped := false
-	stop := func() {
-		t.Helper()
-		if stopped {
-			return
-		}
-		stopped = true
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil && !errors.Is(err, context.Canceled) {
-				t.Errorf("Run: %v", err)
-			}
-		case <-time.After(15 * time.Second):
-			t.Fatal("the bot did not stop within 15s")
-		}
-		if err := m.Close(); err != nil {
-			t.Error(err)
-		}
-	}
-	t.Cleanup(stop)
-	return logs, stop
+	return startBot(t, env)
 }
 
 // leads says where each dialog's first answer led, by dialog pseudonym, from the events in
