@@ -533,7 +533,8 @@ func TestLogs_NeverTokenOrText(t *testing.T) {
 	fake2.WaitMessages(t, 1, 5*time.Second)
 	h2.stop()
 	for _, logs := range []string{h.logs.String(), h2.logs.String()} {
-		if strings.Contains(logs, telegramtest.Token) || strings.Contains(logs, "4111") {
+		// Whole pieces of the card, not "4111": a port such as 127.0.0.1:41113 holds that.
+		if strings.Contains(logs, telegramtest.Token) || strings.Contains(logs, "1111 1111") || strings.Contains(logs, "cvv 123") {
 			t.Errorf("logs hold the token or people's text:\n%s", logs)
 		}
 	}
