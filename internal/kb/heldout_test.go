@@ -1,6 +1,7 @@
 package kb_test
 
 import (
+	"bufio"
 	"crypto/sha256"
 	"fmt"
 	"maps"
@@ -169,4 +170,76 @@ func TestCorpusSplit(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestHeldOut_SecondReading compares the held-out labels with a second, blind reading of the
+// same lines (testdata/recognize/heldout-reread.tsv: two readers who saw only the text and
+// testdata/recognize/labels.md), and the model with both. It shows how much of the corpus
+// careful readers themselves agree on: no model can be expected to agree with the labels
+// more often than they do.
+func TestHeldOut_SecondReading(t *testing.T) {
+	k := load(t)
+	f, err := os.Open(filepath.Join("..", "..", "testdata", "recognize", "heldout-reread.tsv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	type reading struct{ a, b string }
+	readings := map[string]reading{}
+	sc := bufio.NewScanner(f)
+	for n := 1; sc.Scan(); n++ {
+		if n == 1 {
+			continue
+		}
+		cols := strings.Split(sc.Text(), "\t")
+		if len(cols) != 4 {
+			t.Fatalf("heldout-reread.tsv line %d: want text_sha256, reader_a, reader_b and unsure", n)
+		}
+		var leads [2]string
+		for i, label := range cols[1:3] {
+			target, ok := kb.ParseTarget(label)
+			if !ok {
+				t.Fatalf("heldout-reread.tsv line %d: %q is not a target", n, label)
+			}
+			leads[i] = k.Lead(target)
+		}
+		readings[cols[0]] = reading{a: leads[0], b: leads[1]}
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	var read, readerA, readerB, readersAgree, labelAgreed, modelOnAgreed int
+	for _, l := range readCorpus(t, "heldout.tsv") {
+		sum := sha256.Sum256([]byte(l.Text))
+		r, ok := readings[fmt.Sprintf("%x", sum[:8])]
+		if !ok {
+			continue // a line added after the reading
+		}
+		read++
+		label := k.Lead(l.Want)
+		readerA += b2i(r.a == label)
+		readerB += b2i(r.b == label)
+		if r.a == r.b {
+			readersAgree++
+			if r.a == label {
+				labelAgreed++
+				got, _ := guess(k, l.Text)
+				modelOnAgreed += b2i(got == label)
+			}
+		}
+	}
+	if read < minHeldOutLines {
+		t.Fatalf("the second reading covers %d held-out lines, want at least %d", read, minHeldOutLines)
+	}
+	pct := func(n, of int) string { return fmt.Sprintf("%d/%d (%.1f%%)", n, of, 100*float64(n)/float64(of)) }
+	t.Logf("reader A agrees with the labels on %s, reader B on %s, the readers with each other on %s",
+		pct(readerA, read), pct(readerB, read), pct(readersAgree, read))
+	t.Logf("on the %d lines both readers and the label agree on, the model is right on %s", labelAgreed, pct(modelOnAgreed, labelAgreed))
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
