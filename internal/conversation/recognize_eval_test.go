@@ -2,6 +2,7 @@ package conversation_test
 
 import (
 	"bufio"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -10,7 +11,9 @@ import (
 	"testing"
 	"time"
 
+	bot "github.com/paydoctor/bot"
 	"github.com/paydoctor/bot/internal/conversation"
+	"github.com/paydoctor/bot/internal/kb"
 )
 
 // minAccuracy is the share of labelled utterances whose first answer must lead to the right
@@ -44,19 +47,10 @@ func readEvalSet(t *testing.T, name string) []labelled {
 	return set
 }
 
-// firstAnswer says where the bot's first answer to text leads: "cause:<id>" when it names a
-// cause and "solution:<id>" for the first solution it presents (a list of all eight leads
-// nowhere in particular).
+// firstAnswer says where the bot's first answer to text leads (answerLeads).
 func firstAnswer(e *conversation.Engine, lang, text string) []string {
 	_, r := stepReply(e, conversation.Dialog{Lang: lang}, conversation.Input{Kind: conversation.InputText, Text: text}, time.Now())
-	var leads []string
-	if r.Cause != "" {
-		leads = append(leads, "cause:"+r.Cause)
-	}
-	if len(r.Solutions) > 0 && len(r.Solutions) < 8 {
-		leads = append(leads, "solution:"+r.Solutions[0])
-	}
-	return leads
+	return answerLeads(r)
 }
 
 // TestRecognitionAccuracy replays labelled messages through the engine and checks where its
@@ -97,4 +91,98 @@ func checkAccuracy(t *testing.T, set []labelled) {
 			t.Errorf("%s accuracy %.1f%% is below %.0f%%", lang, 100*acc, 100*minAccuracy)
 		}
 	}
+}
+
+// minFirstAnswer is the least share of the held-out corpus lines whose first answer goes
+// where the label does. It guards against regressions; docs/understanding.md has the figures.
+const minFirstAnswer = 0.55
+
+// TestHeldOut_FirstAnswer sends each line of the corpus's held-out part to the engine as a
+// person's first message (feedback on a solution while one is shown) and checks what the bot
+// does with it: goes where the label does, asks a clarifying question (with or without the
+// right destination among its buttons), calls it something else, or asks what happened. It
+// is the recognizer's held-out figure as people meet it, after the engine's thresholds.
+func TestHeldOut_FirstAnswer(t *testing.T) {
+	k, err := kb.Load(bot.Data(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEngine(t, "en")
+	f, err := os.Open(filepath.Join("..", "..", "testdata", "recognize", "heldout.tsv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	lines, err := kb.ReadCorpus(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	counts := map[string]int{}
+	for _, l := range lines {
+		want := k.Lead(l.Want)
+		d := conversation.Dialog{Lang: l.Lang}
+		if l.Want.Action == kb.ActionWorked || l.Want.Action == kb.ActionFailed {
+			d, _ = stepReply(e, d, conversation.Input{Kind: conversation.InputButton, Text: "open:enable-cross-border"}, now)
+		}
+		_, res := e.Step(d, conversation.Input{Kind: conversation.InputText, Text: l.Text}, now)
+		var leads []string
+		outcome := "wrong"
+		for _, ev := range res.Events {
+			switch ev.Kind {
+			case conversation.EventRecognized:
+				leads = answerLeads(res.Reply)
+			case conversation.EventWorked, conversation.EventFailed, conversation.EventOffTopic:
+				leads = []string{"action:" + string(ev.Kind)}
+			case conversation.EventClarified:
+				outcome = "asked, the right one not offered"
+				for _, b := range res.Reply.Buttons {
+					if buttonLead(k, b.ID) == want {
+						outcome = "asked, the right one offered"
+					}
+				}
+			case conversation.EventNotUnderstood:
+				outcome = "asked what happened"
+			}
+		}
+		if slices.Contains(leads, want) {
+			outcome = "right"
+		} else if outcome == "wrong" {
+			t.Logf("wrong: want %s, got %v\t%s", want, leads, l.Text)
+		}
+		counts[outcome]++
+	}
+	for _, o := range slices.Sorted(maps.Keys(counts)) {
+		t.Logf("%-34s %3d (%.1f%%)", o, counts[o], 100*float64(counts[o])/float64(len(lines)))
+	}
+	if share := float64(counts["right"]) / float64(len(lines)); share < minFirstAnswer {
+		t.Errorf("%.1f%% of first answers go where the label does, want at least %.0f%%", 100*share, 100*minFirstAnswer)
+	}
+}
+
+// answerLeads says where an answer that went somewhere leads: its cause and first solution,
+// or, for the list of every solution, that.
+func answerLeads(r conversation.Reply) []string {
+	var leads []string
+	if r.Cause != "" {
+		leads = append(leads, "cause:"+r.Cause)
+	}
+	switch {
+	case len(r.Solutions) == 8:
+		leads = append(leads, "action:"+kb.ActionListSolutions)
+	case len(r.Solutions) > 0:
+		leads = append(leads, "solution:"+r.Solutions[0])
+	}
+	return leads
+}
+
+// buttonLead says where a clarifying question's button leads.
+func buttonLead(k *kb.KB, id string) string {
+	if outcome, ok := strings.CutPrefix(id, "go:"); ok {
+		return k.Lead(kb.Target{Outcome: outcome})
+	}
+	if solution, ok := strings.CutPrefix(id, "open:"); ok {
+		return "solution:" + solution
+	}
+	return id
 }

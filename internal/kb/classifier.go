@@ -47,7 +47,7 @@ type trainSettings struct {
 
 // defaultTraining was chosen by cross-validation on the training corpus, grouped by source
 // (TestCrossValidation), and is fixed, so that every start trains the same model.
-var defaultTraining = trainSettings{epochs: 10, rate: 0.2, l2: 1e-3, sharpen: 2}
+var defaultTraining = trainSettings{epochs: 4, rate: 0.2, l2: 1e-3, sharpen: 2}
 
 const (
 	shuffleSeed   = 20261201
