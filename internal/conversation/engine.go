@@ -399,8 +399,9 @@ func (t turn) understand(text, lead string) (Reply, bool) {
 	if len(options) > 1 {
 		second = options[1].Probability
 	}
-	n := 0 // the options a clarifying question would offer
+	n, together := 0, 0.0 // the options a clarifying question would offer, and their probability
 	for n < min(len(options), 3) && options[n].Probability >= plausible {
+		together += options[n].Probability
 		n++
 	}
 	var r Reply
@@ -408,7 +409,7 @@ func (t turn) understand(text, lead string) (Reply, bool) {
 	case offTopic == 0 && best >= sure && best-second >= apart:
 		t.record(EventRecognized, "")
 		r = t.recognized(options[0].Target)
-	case n >= 2 && best+second >= sure && offTopic < best+second && !t.cardData:
+	case n >= 2 && together >= sure && offTopic < together && !t.cardData:
 		t.record(EventClarified, "")
 		r = t.clarify(options[:n])
 	case t.cardData:

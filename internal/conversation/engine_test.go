@@ -177,7 +177,7 @@ var transcripts = []struct {
 	},
 	{
 		name: "en-ambiguous-free-text", lang: "en",
-		lines:     []string{"not sure if my card was declined or the SMS code just never came", "[go:verification]"},
+		lines:     []string{"payment failed", "[go:verification]"},
 		wantCause: "bank-verification", wantSolutions: []string{"enable-cross-border", "payment-timing", "contact-support"}, wantStage: conversation.StageSolving,
 	},
 	{

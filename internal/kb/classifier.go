@@ -131,8 +131,8 @@ func train(examples []example, targets []Target, set trainSettings) *classifier 
 		order[i] = i
 	}
 	// Each class weighs the same in the loss, however many examples it has: the corpus has
-	// three to six times more declines and chatter than questions about when to retry or
-	// requests for every solution, and people send those too.
+	// five to twelve times more declines, charges and chatter than questions about when to
+	// retry, and people send those too.
 	count := make([]int, k)
 	for _, v := range data {
 		count[v.class]++
