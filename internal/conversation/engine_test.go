@@ -660,6 +660,14 @@ func TestStep_FeedbackInWords(t *testing.T) {
 		{"worked", "that worked, thanks!", solving, conversation.EventWorked},
 		{"zh failed", "试过了，还是不行", solving, conversation.EventFailed},
 		{"zh worked", "可以了，付款成功", solving, conversation.EventWorked},
+		{"successful", "the payment was successful this time, thanks", solving, conversation.EventWorked},
+		{"zh successful", "这次支付成功了", solving, conversation.EventWorked},
+		// Success negated is a failure, however much "successful" says the opposite.
+		{"not successful", "tried it, the payment was not successful", solving, conversation.EventFailed},
+		{"did not go through", "the charge still didn't go through", solving, conversation.EventFailed},
+		{"zh not successful", "试了，付款还是没能成功", solving, conversation.EventFailed},
+		{"zh no success", "支付依旧没有成功", solving, conversation.EventFailed},
+		{"zh not through", "扣款还是没通过", solving, conversation.EventFailed},
 		{"not solving yet", "still declined", conversation.Dialog{}, conversation.EventDiagnosed},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -670,6 +678,9 @@ func TestStep_FeedbackInWords(t *testing.T) {
 			}
 			if !slices.Contains(kinds, tc.want) {
 				t.Errorf("events %v, want %v among them; reply:\n%s", kinds, tc.want, res.Reply.Text)
+			}
+			if tc.want == conversation.EventFailed && slices.Contains(kinds, conversation.EventWorked) {
+				t.Errorf("events %v: a failure recorded as success", kinds)
 			}
 		})
 	}
