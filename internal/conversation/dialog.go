@@ -235,6 +235,10 @@ type Input struct {
 	// Seen is the text OCR read from the picture of an InputImage. Like Text it may hold card
 	// numbers until the engine redacts it: adapters must not log it.
 	Seen string
+	// Quoted is the text of someone's message that an InputText replies to, when the person
+	// asked the bot about it ("@bot what does this mean?" under a pasted error): read with
+	// their words, redacted like them. Adapters must not log it either.
+	Quoted string
 	// LangHint is the language the platform reports for the person (a BCP 47 tag such as
 	// Telegram's language_code or Slack's locale), or empty.
 	LangHint string

@@ -131,15 +131,22 @@ func (e *Engine) Step(d Dialog, in Input, now time.Time) (Dialog, Result) {
 		in.Seen, seenCardData = cleanText(in.Seen)
 		cardData = cardData || seenCardData
 	}
+	// Card data in the message replied to is redacted without the warning: the warning asks
+	// the sender to delete their message, and that one is not theirs to delete.
+	if in.Kind == InputText && !strings.HasPrefix(in.Text, "/") {
+		in.Quoted, _ = cleanText(in.Quoted)
+	} else {
+		in.Quoted = ""
+	}
 	e.chooseLanguage(&d, in)
 
 	t := turn{e: e, d: &d, now: now, cardData: cardData, events: &events, notices: &notices}
 	if e.handoff {
 		switch {
-		case in.Kind == InputText && in.Text != "" && !strings.HasPrefix(in.Text, "/"):
-			d.LastText = truncateRunes(in.Text, maxLastText)
+		case in.Kind == InputText && (in.Text != "" || in.Quoted != "") && !strings.HasPrefix(in.Text, "/"):
+			d.LastText = truncateRunes(joinLines(in.Text, in.Quoted), maxLastText)
 		case in.Kind == InputImage && (in.Text != "" || in.Seen != ""):
-			d.LastText = truncateRunes(pictureText(in), maxLastText)
+			d.LastText = truncateRunes(joinLines(in.Text, in.Seen), maxLastText)
 		}
 	}
 	r, handled := t.handoff(in)
@@ -229,6 +236,11 @@ func (e *Engine) writtenLanguage(in Input) (string, bool) {
 	var text string
 	switch {
 	case in.Kind == InputText && !strings.HasPrefix(in.Text, "/"):
+		// Asked about someone's message without a word of their own, the person reads the
+		// language it is in, as with a screenshot.
+		if strings.TrimSpace(in.Text) == "" && e.han != "" && containsHan(in.Quoted) {
+			return e.han, true
+		}
 		text = in.Text
 	case in.Kind == InputImage:
 		if e.han != "" && containsHan(in.Seen) {
@@ -335,14 +347,14 @@ func (t turn) dispatch(in Input) Reply {
 		}
 		return t.withView(t.text(kb.MsgResume, nil))
 	case InputText:
-		return t.freeText(in.Text)
+		return t.freeText(in.Text, in.Quoted)
 	case InputImage:
 		return t.picture(in)
 	}
 	return t.withView(t.text(kb.MsgNotUnderstood, nil))
 }
 
-func (t turn) freeText(text string) Reply {
+func (t turn) freeText(text, quoted string) Reply {
 	if strings.HasPrefix(text, "/") {
 		return t.command(text)
 	}
@@ -352,7 +364,7 @@ func (t turn) freeText(text string) Reply {
 			return t.press(buttons[n-1].ID, "")
 		}
 	}
-	if r, ok := t.understand(text, ""); ok {
+	if r, ok := t.understand(joinLines(text, quoted), ""); ok {
 		return r
 	}
 	t.record(EventNotUnderstood, "")
@@ -496,12 +508,13 @@ func (t turn) evidence(seen string) []string {
 	return lines
 }
 
-// pictureText is what a picture says, caption first, as one text.
-func pictureText(in Input) string {
-	if in.Text == "" || in.Seen == "" {
-		return in.Text + in.Seen
+// joinLines puts two texts one under the other, either of them possibly empty: a picture's
+// caption and what it shows, or someone's words and the message they reply to.
+func joinLines(first, second string) string {
+	if first == "" || second == "" {
+		return first + second
 	}
-	return in.Text + "\n" + in.Seen
+	return first + "\n" + second
 }
 
 // number parses text as strconv.Atoi does. Text that cannot be a number is turned down

@@ -685,3 +685,43 @@ func TestStep_FeedbackInWords(t *testing.T) {
 		})
 	}
 }
+
+// In a group people ask the bot about a message, their own or someone else's, by replying to
+// it: the message replied to is read with their words, redacted as theirs are, and a command
+// is a command whatever it replies to.
+func TestStep_AboutAQuotedMessage(t *testing.T) {
+	e := newEngineWith(t, conversation.EngineOptions{Lang: "en", Handoff: true})
+	const declined = "Your card was declined. decline_code: do_not_honor"
+	for _, tc := range []struct {
+		name, text, quoted, hint string
+		wantLang                 string
+		wantDiagnosis            bool
+	}{
+		{"a bare mention under an error", "", declined, "en", "en", true},
+		{"a question in Chinese under an English error", "这是什么情况？", declined, "en", "zh-Hans", true},
+		{"a bare mention under a Chinese message", "", "openai 付款的时候银行短信验证码一直收不到", "en", "zh-Hans", true},
+		{"a command is a command", "/help", declined, "en", "en", false},
+		{"chatter under chatter", "", "see you all tomorrow", "en", "en", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, res := e.Step(conversation.Dialog{}, conversation.Input{Kind: conversation.InputText, Text: tc.text, Quoted: tc.quoted, LangHint: tc.hint}, time.Now())
+			if res.Reply.Lang != tc.wantLang {
+				t.Errorf("answered in %q, want %q", res.Reply.Lang, tc.wantLang)
+			}
+			diagnosed := slices.ContainsFunc(res.Events, func(ev conversation.Event) bool { return ev.Kind == conversation.EventDiagnosed })
+			if diagnosed != tc.wantDiagnosis {
+				t.Errorf("diagnosed: %v, want %v; reply:\n%s", diagnosed, tc.wantDiagnosis, res.Reply.Text)
+			}
+		})
+	}
+
+	t.Run("card data in the message replied to", func(t *testing.T) {
+		d, res := e.Step(conversation.Dialog{}, conversation.Input{Kind: conversation.InputText, Quoted: "my card 4111 1111 1111 1111 cvv 123 was declined", LangHint: "en"}, time.Now())
+		if strings.Contains(res.Reply.Text, "delete that message") {
+			t.Errorf("the sender is asked to delete a message that is not theirs:\n%s", res.Reply.Text)
+		}
+		if strings.Contains(d.LastText, "1111") || strings.Contains(d.LastText, "123") || !strings.Contains(d.LastText, "declined") {
+			t.Errorf("the dialog keeps %q, want the words without the card", d.LastText)
+		}
+	})
+}

@@ -79,7 +79,7 @@ func (t turn) handoff(in Input) (Reply, bool) {
 		t.toHelpers(kb.MsgHandoffFromPerson, map[string]any{"Who": t.who(in), "Text": in.Text}, in.Ref)
 		return Reply{}, true
 	case in.Kind == InputImage:
-		t.toHelpers(kb.MsgHandoffPicture, map[string]any{"Who": t.who(in), "Text": pictureText(in)}, in.Ref)
+		t.toHelpers(kb.MsgHandoffPicture, map[string]any{"Who": t.who(in), "Text": joinLines(in.Text, in.Seen)}, in.Ref)
 		return Reply{}, true
 	}
 	return Reply{}, false

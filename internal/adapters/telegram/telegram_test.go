@@ -174,6 +174,34 @@ func TestGroup_AnswersOnlyWhenAddressed(t *testing.T) {
 	}
 }
 
+// "@bot" in reply to a pasted error asks about the error: the bot reads the message replied
+// to, answers the person who asked, and does not read its own answers back.
+func TestGroup_ReadsTheMessageRepliedTo(t *testing.T) {
+	fake := telegramtest.NewServer(t)
+	h := newHarness(t, fake, "", testOptions(fake)).start()
+
+	pasted := telegramtest.GroupText(group, alice, "Your card was declined. decline_code: do_not_honor", nil)
+	fake.AddUpdate(pasted)
+	ask := telegramtest.GroupText(group, bob, "@paydoctor_bot", pasted["message"].(map[string]any))
+	fake.AddUpdate(ask)
+	answer := fake.WaitMessages(t, 1, 5*time.Second)[0]
+	if got := plain(answer); !strings.Contains(got, h.text("en", kb.MsgRecognized)) {
+		t.Errorf("answer to a bare @mention under the error: %q, want the recognised-error answer", got)
+	}
+	if want := ask["message"].(map[string]any)["message_id"].(int); answer.ReplyTo != want {
+		t.Errorf("the answer quotes message %d, want bob's %d", answer.ReplyTo, want)
+	}
+
+	// Under the bot's own answer a bare @mention shows where the dialog stands, as it does
+	// anywhere: the answer is not read as a new message.
+	botAnswer := telegramtest.BotMessage(telegramtest.GroupChat(group), answer.MessageID, plain(answer))
+	fake.AddUpdate(telegramtest.GroupText(group, bob, "@paydoctor_bot", botAnswer))
+	again := fake.WaitMessages(t, 2, 5*time.Second)[1]
+	if strings.Contains(plain(again), h.text("en", kb.MsgRecognized)) {
+		t.Errorf("the bot read its own answer as a new error: %q", plain(again))
+	}
+}
+
 func TestGroup_ButtonOfAnotherPersonMovesNoDialog(t *testing.T) {
 	fake := telegramtest.NewServer(t)
 	h := newHarness(t, fake, "", testOptions(fake)).start()

@@ -172,10 +172,13 @@ func translateMessage(u update, me tgbotapi.User) action {
 		if !addressed {
 			return action{}
 		}
+		if input.Kind == conversation.InputText && !strings.HasPrefix(text, "/") {
+			input.Quoted = quotedText(m.ReplyToMessage)
+		}
 	}
 	if input.Kind == conversation.InputText {
 		input.Text = text
-		if strings.TrimSpace(text) == "" { // only the @mention: show where the dialog stands
+		if strings.TrimSpace(text) == "" && input.Quoted == "" { // only the @mention: show where the dialog stands
 			input.Kind = conversation.InputResume
 		}
 	}
@@ -184,6 +187,20 @@ func translateMessage(u update, me tgbotapi.User) action {
 		r.ReplyTo, r.Owner = m.MessageID, sender
 	}
 	return action{chat: m.Chat.ID, in: &conversation.Inbound{Turn: turn(u, m.Chat.ID, sender, r), Input: input, At: sentAt(m.Date)}}
+}
+
+// quotedText is the text of the message a group message replies to, when the bot should read
+// it with the reply: "@bot?" under a pasted error asks about the error. A bot's message (the
+// bot's own answers above all) is not read again, and a forum topic's first message, which
+// Telegram sets as the reply of every message in the topic, has no text.
+func quotedText(replyTo *tgbotapi.Message) string {
+	if replyTo == nil || replyTo.From == nil || replyTo.From.IsBot {
+		return ""
+	}
+	if replyTo.Text != "" {
+		return replyTo.Text
+	}
+	return replyTo.Caption
 }
 
 // sentAt is a message's date (Unix seconds, from Telegram's clock), or zero if it has none.
