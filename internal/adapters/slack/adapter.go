@@ -235,6 +235,9 @@ func (a *Adapter) commit(ctx context.Context, j job) error {
 	j.in.Input.LangHint, name = a.locale(ctx, j.team, j.in.Key.User)
 	// For a handoff summary: the name users.info gave with the locale, and a mention.
 	j.in.Input.From = conversation.Person{Name: name, Reach: "<@" + j.in.Key.User + ">"}
+	if j.threadReply {
+		a.quoteThreadStart(ctx, self, &j)
+	}
 	if f, ok := a.picture(j.files); ok && j.in.Input.Kind != conversation.InputButton {
 		return a.submitPicture(ctx, j.in, f)
 	}

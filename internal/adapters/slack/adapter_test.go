@@ -130,6 +130,33 @@ func TestMention_AnsweredOnceInThread(t *testing.T) {
 	}
 }
 
+// "@bot" in the thread of a pasted error asks about the error: the thread's first message is
+// read with the mention. A first message that mentioned the bot was answered already and is
+// not read again.
+func TestMention_InAThreadReadsItsFirstMessage(t *testing.T) {
+	h := newHarness(t, nil)
+	h.slack.SetLocale("U1", "en-US")
+	h.slack.SetLocale("U3", "en-US")
+	const pasted = "Your card was declined. decline_code: do_not_honor"
+	h.slack.Said("C1", "U2", pasted, "1700000100.000100", "")
+	h.mustPost("/slack/events", slacktest.EventBody("EvQ1", slacktest.Mention("C1", "U1", "<@U0BOT>", "1700000100.000200", "1700000100.000100")))
+	m := h.slack.WaitMessages(1, wait)[0]
+	want := (&dialog{e: h.engine}).step(conversation.Input{Kind: conversation.InputText, Quoted: pasted, LangHint: "en-US"})
+	if m.ThreadTS != "1700000100.000100" || m.BlockText != shown(want) {
+		t.Fatalf("answer %+v, want %q in the thread", m, shown(want))
+	}
+	if want.Cause == "" {
+		t.Fatalf("the pasted error leads to no cause: %q", shown(want))
+	}
+
+	h.slack.Said("C1", "U3", "<@U0BOT> "+pasted, "1700000200.000100", "")
+	h.mustPost("/slack/events", slacktest.EventBody("EvQ2", slacktest.Mention("C1", "U3", "<@U0BOT>", "1700000200.000200", "1700000200.000100")))
+	m = h.slack.WaitMessages(2, wait)[1]
+	if again := (&dialog{e: h.engine}).step(conversation.Input{Kind: conversation.InputResume, LangHint: "en-US"}); m.BlockText != shown(again) {
+		t.Fatalf("answer under a message that mentioned the bot: %q, want where the dialog stands, %q", m.BlockText, shown(again))
+	}
+}
+
 func TestURLVerification(t *testing.T) {
 	h := newHarness(t, nil)
 	code, body, _ := h.post("/slack/events", []byte(`{"token":"x","challenge":"3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P","type":"url_verification"}`))

@@ -136,6 +136,34 @@ func (a *Adapter) threadRef(ctx context.Context, self *slack.AuthTestResponse, c
 	return key, ok, nil
 }
 
+// quoteThreadStart gives an @mention written in a thread the thread's first message to read
+// with it (Input.Quoted): "@bot?" under a pasted checkout error asks about the error. A first
+// message from a bot, or one that mentions this bot (it was answered already), is not read
+// again; nor is anything when Slack does not tell in time, and the mention is answered on
+// its own words.
+func (a *Adapter) quoteThreadStart(ctx context.Context, self *slack.AuthTestResponse, j *job) {
+	in := &j.in.Input
+	if in.Kind == conversation.InputText && strings.HasPrefix(in.Text, "/") || in.Kind != conversation.InputText && in.Kind != conversation.InputResume {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, threadWait)
+	defer cancel()
+	msgs, _, _, err := a.api.GetConversationRepliesContext(ctx, &slack.GetConversationRepliesParameters{
+		ChannelID: j.route.Channel, Timestamp: j.route.Thread, Limit: 1,
+	})
+	if err != nil {
+		a.log.Warn("conversations.replies failed; the mention is read without its thread", "err", err)
+		return
+	}
+	if len(msgs) == 0 || msgs[0].Timestamp != j.route.Thread || msgs[0].BotID != "" || msgs[0].User == self.UserID ||
+		strings.Contains(msgs[0].Text, "<@"+self.UserID+">") {
+		return
+	}
+	if in.Quoted = unescape(stripMentions(msgs[0].Text)); in.Quoted != "" && in.Kind == conversation.InputResume {
+		in.Kind = conversation.InputText
+	}
+}
+
 // messageRef is the ref of one of the bot's messages: in its text, or, when the fallback text
 // was cut short, in its section blocks.
 func messageRef(m slack.Message) (conversation.Key, bool) {
