@@ -133,9 +133,8 @@ func (e *Engine) Step(d Dialog, in Input, now time.Time) (Dialog, Result) {
 	}
 	// Card data in the message replied to is redacted without the warning: the warning asks
 	// the sender to delete their message, and that one is not theirs to delete.
-	if in.Kind == InputText && !strings.HasPrefix(in.Text, "/") {
-		in.Quoted, _ = cleanText(in.Quoted)
-	} else {
+	// A command replied to was for a bot, not a description of a payment.
+	if in.Quoted, _ = cleanText(in.Quoted); in.Kind != InputText || strings.HasPrefix(in.Text, "/") || strings.HasPrefix(in.Quoted, "/") {
 		in.Quoted = ""
 	}
 	e.chooseLanguage(&d, in)
@@ -144,7 +143,7 @@ func (e *Engine) Step(d Dialog, in Input, now time.Time) (Dialog, Result) {
 	if e.handoff {
 		switch {
 		case in.Kind == InputText && (in.Text != "" || in.Quoted != "") && !strings.HasPrefix(in.Text, "/"):
-			d.LastText = truncateRunes(joinLines(in.Text, in.Quoted), maxLastText)
+			d.LastText = truncateRunes(withQuote(in.Text, in.Quoted), maxLastText)
 		case in.Kind == InputImage && (in.Text != "" || in.Seen != ""):
 			d.LastText = truncateRunes(joinLines(in.Text, in.Seen), maxLastText)
 		}
@@ -233,23 +232,28 @@ func (e *Engine) chooseLanguage(d *Dialog, in Input) {
 // A screen in Chinese tells that they read Chinese; one in English tells little, as
 // checkouts show English to everyone.
 func (e *Engine) writtenLanguage(in Input) (string, bool) {
-	var text string
 	switch {
 	case in.Kind == InputText && !strings.HasPrefix(in.Text, "/"):
-		// Asked about someone's message without a word of their own, the person reads the
-		// language it is in, as with a screenshot.
-		if strings.TrimSpace(in.Text) == "" && e.han != "" && containsHan(in.Quoted) {
+		if lang, ok := e.languageOf(in.Text); ok {
+			return lang, true
+		}
+		// Asked about a message without words that tell their language ("@bot ?"), the
+		// person reads the one it is in, as with a screenshot.
+		if e.han != "" && containsHan(in.Quoted) {
 			return e.han, true
 		}
-		text = in.Text
 	case in.Kind == InputImage:
 		if e.han != "" && containsHan(in.Seen) {
 			return e.han, true
 		}
-		text = in.Text
-	default:
-		return "", false
+		return e.languageOf(in.Text)
 	}
+	return "", false
+}
+
+// languageOf is the language text is written in, if it tells: Han script is Chinese, a
+// sentence in Latin letters English.
+func (e *Engine) languageOf(text string) (string, bool) {
 	switch {
 	case e.han != "" && containsHan(text):
 		return e.han, true
@@ -364,7 +368,12 @@ func (t turn) freeText(text, quoted string) Reply {
 			return t.press(buttons[n-1].ID, "")
 		}
 	}
-	if r, ok := t.understand(joinLines(text, quoted), ""); ok {
+	// The person's own words first: "@bot it worked" under the error it was about is
+	// feedback, and the error read again would start the diagnosis over.
+	if quoted != "" && !t.decisive(text) {
+		text = joinLines(text, quoted)
+	}
+	if r, ok := t.understand(text, ""); ok {
 		return r
 	}
 	t.record(EventNotUnderstood, "")
@@ -418,6 +427,10 @@ func (t turn) understand(text, lead string) (Reply, bool) {
 	}
 	var r Reply
 	switch {
+	case offTopic == 0 && best >= sure && best-second >= apart && options[0].Action == kb.ActionWorked && t.e.kb.Contradicts(text):
+		// "not successful", "没有付款成功": success read from words that deny it. Asked.
+		t.record(EventClarified, "")
+		r = t.clarify([]kb.Match{{Target: kb.Target{Action: kb.ActionWorked}}, {Target: kb.Target{Action: kb.ActionFailed}}})
 	case offTopic == 0 && best >= sure && best-second >= apart:
 		t.record(EventRecognized, "")
 		r = t.recognized(options[0].Target)
@@ -441,6 +454,15 @@ func (t turn) understand(text, lead string) (Reply, bool) {
 	}
 	r.Text = join(lead, r.Text)
 	return r, true
+}
+
+// decisive reports whether text alone leads somewhere the bot would go without asking.
+func (t turn) decisive(text string) bool {
+	if text == "" {
+		return false
+	}
+	matches := t.recognize(text)
+	return len(matches) > 0 && matches[0].Action != kb.ActionOffTopic && matches[0].Probability >= sure
 }
 
 // offTopic says what the bot is for, with the menu.
@@ -506,6 +528,15 @@ func (t turn) evidence(seen string) []string {
 		lines[i] = l.text
 	}
 	return lines
+}
+
+// withQuote is what a person wrote with the message they replied to under it, marked as a
+// quote, so that the helpers of a handoff can tell whose words are whose.
+func withQuote(text, quoted string) string {
+	if quoted == "" {
+		return text
+	}
+	return joinLines(text, "> "+strings.ReplaceAll(quoted, "\n", "\n> "))
 }
 
 // joinLines puts two texts one under the other, either of them possibly empty: a picture's

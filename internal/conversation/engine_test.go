@@ -686,6 +686,33 @@ func TestStep_FeedbackInWords(t *testing.T) {
 	}
 }
 
+// Words that deny success are never taken for it, however much of "successful" or "成功" the
+// model sees in them: the bot records a failure, asks, or reads them as a new problem. None
+// of these sentences holds a phrase of the phrase files.
+func TestStep_DeniedSuccessIsNeverSuccess(t *testing.T) {
+	e := newEngine(t, "en")
+	solving, _ := stepReply(e, conversation.Dialog{}, parseInput("/solution paypal"), time.Now())
+	for _, text := range []string{
+		"sadly the charge never succeeded",
+		"it was not a success, same as before",
+		"没有付款成功",
+		"又一次没有支付成功",
+		"扣款依旧失败",
+		"付款未成功",
+	} {
+		t.Run(text, func(t *testing.T) {
+			_, res := e.Step(solving, parseInput(text), time.Now())
+			var kinds []conversation.EventKind
+			for _, ev := range res.Events {
+				kinds = append(kinds, ev.Kind)
+			}
+			if slices.Contains(kinds, conversation.EventWorked) {
+				t.Errorf("events %v: a denial recorded as success; reply:\n%s", kinds, res.Reply.Text)
+			}
+		})
+	}
+}
+
 // In a group people ask the bot about a message, their own or someone else's, by replying to
 // it: the message replied to is read with their words, redacted as theirs are, and a command
 // is a command whatever it replies to.
@@ -700,6 +727,8 @@ func TestStep_AboutAQuotedMessage(t *testing.T) {
 		{"a bare mention under an error", "", declined, "en", "en", true},
 		{"a question in Chinese under an English error", "这是什么情况？", declined, "en", "zh-Hans", true},
 		{"a bare mention under a Chinese message", "", "openai 付款的时候银行短信验证码一直收不到", "en", "zh-Hans", true},
+		{"a question mark under a Chinese message", "?", "openai 付款的时候银行短信验证码一直收不到", "en", "zh-Hans", true},
+		{"a reply to a command", "", "/human@paydoctor_bot", "en", "en", false},
 		{"a command is a command", "/help", declined, "en", "en", false},
 		{"chatter under chatter", "", "see you all tomorrow", "en", "en", false},
 	} {
@@ -714,6 +743,22 @@ func TestStep_AboutAQuotedMessage(t *testing.T) {
 			}
 		})
 	}
+
+	t.Run("the person's own words first", func(t *testing.T) {
+		d, _ := e.Step(conversation.Dialog{}, conversation.Input{Kind: conversation.InputText, Quoted: declined, LangHint: "en"}, time.Now())
+		_, res := e.Step(d, conversation.Input{Kind: conversation.InputText, Text: "that worked, thanks!", Quoted: declined, LangHint: "en"}, time.Now())
+		if !slices.ContainsFunc(res.Events, func(ev conversation.Event) bool { return ev.Kind == conversation.EventWorked }) {
+			t.Errorf("\"that worked\" under the error it was about: events %v, want worked", res.Events)
+		}
+	})
+
+	t.Run("to the helpers of a handoff, marked as a quote", func(t *testing.T) {
+		d, _ := e.Step(conversation.Dialog{}, parseInput("/human"), time.Now())
+		_, res := e.Step(d, conversation.Input{Kind: conversation.InputText, Quoted: declined, LangHint: "en"}, time.Now())
+		if len(res.Notices) != 1 || !strings.Contains(res.Notices[0].Reply.Text, "> "+declined) {
+			t.Errorf("notices %+v, want the message replied to relayed as a quote", res.Notices)
+		}
+	})
 
 	t.Run("card data in the message replied to", func(t *testing.T) {
 		d, res := e.Step(conversation.Dialog{}, conversation.Input{Kind: conversation.InputText, Quoted: "my card 4111 1111 1111 1111 cvv 123 was declined", LangHint: "en"}, time.Now())

@@ -75,8 +75,8 @@ func (t turn) handoff(in Input) (Reply, bool) {
 		t.closeHandoff()
 		t.toHelpers(kb.MsgHandoffPersonLeft, map[string]any{"Who": t.who(in)}, in.Ref)
 		return Reply{}, false
-	case in.Kind == InputText && in.Text != "" && !strings.HasPrefix(in.Text, "/"):
-		t.toHelpers(kb.MsgHandoffFromPerson, map[string]any{"Who": t.who(in), "Text": in.Text}, in.Ref)
+	case in.Kind == InputText && (in.Text != "" || in.Quoted != "") && !strings.HasPrefix(in.Text, "/"):
+		t.toHelpers(kb.MsgHandoffFromPerson, map[string]any{"Who": t.who(in), "Text": withQuote(in.Text, in.Quoted)}, in.Ref)
 		return Reply{}, true
 	case in.Kind == InputImage:
 		t.toHelpers(kb.MsgHandoffPicture, map[string]any{"Who": t.who(in), "Text": joinLines(in.Text, in.Seen)}, in.Ref)

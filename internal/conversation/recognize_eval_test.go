@@ -184,5 +184,13 @@ func buttonLead(k *kb.KB, id string) string {
 	if solution, ok := strings.CutPrefix(id, "open:"); ok {
 		return "solution:" + solution
 	}
+	switch {
+	case strings.HasPrefix(id, "ok:"):
+		return "action:" + kb.ActionWorked
+	case strings.HasPrefix(id, "no:"):
+		return "action:" + kb.ActionFailed
+	case id == conversation.ButtonAll:
+		return "action:" + kb.ActionListSolutions
+	}
 	return id
 }

@@ -116,6 +116,9 @@ type KB struct {
 	model       *classifier
 	codes       []stripeCode
 	codeTargets map[string]codeTarget
+	// negations are the words of the phrase files that say something did not happen or went
+	// wrong ("not", "没"), folded: see Contradicts.
+	negations []string
 	// phraseTargets is where each phrase and code message leads, to check that none leads
 	// to two places.
 	phraseTargets phraseTargets

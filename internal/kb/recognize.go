@@ -61,11 +61,19 @@ func (k *KB) loadExamples(base, overlay fs.FS) ([]example, error) {
 			return nil, fmt.Errorf("read %s: %w", f, err)
 		}
 		var doc struct {
-			Intents []intent     `toml:"intent"`
-			Codes   []stripeCode `toml:"code"`
+			Negations []string     `toml:"negations"`
+			Intents   []intent     `toml:"intent"`
+			Codes     []stripeCode `toml:"code"`
 		}
 		if _, err := toml.Decode(string(b), &doc); err != nil {
 			return nil, fmt.Errorf("%w: %s: %v", ErrInvalid, f, err)
+		}
+		for _, word := range doc.Negations {
+			n := Normalize(word)
+			if n == "" || strings.Contains(n, " ") {
+				return nil, fmt.Errorf("%w: %s: negation %q is not one word once normalized", ErrInvalid, f, word)
+			}
+			k.negations = append(k.negations, n)
 		}
 		for i, in := range doc.Intents {
 			if err := k.checkTarget(in.Target); err != nil {
@@ -353,6 +361,25 @@ func (k *KB) findCodes(normalized string, found func(codeTarget)) {
 			}
 		}
 	}
+}
+
+// Contradicts reports whether text holds a word of the phrase files' negations: "not",
+// "didn't", "没", "失败". A bag of words reads "not successful" and "没有付款成功" as
+// success, having learnt "successful" and "成功" from it; the engine asks rather than take
+// such a text for success. Chinese words count anywhere in the text, others as whole words.
+func (k *KB) Contradicts(text string) bool {
+	norm := Normalize(text)
+	words := strings.Fields(norm)
+	for _, neg := range k.negations {
+		if r, _ := utf8.DecodeRuneInString(neg); unicode.Is(unicode.Han, r) {
+			if strings.Contains(norm, neg) {
+				return true
+			}
+		} else if slices.Contains(words, neg) {
+			return true
+		}
+	}
+	return false
 }
 
 // Normalize folds text for matching: full-width forms to ASCII, lower case, punctuation and
