@@ -92,6 +92,7 @@ type Adapter struct {
 	locales localeCache
 	dms     dmCache
 	threads threadCache
+	starts  startCache
 	notes   background
 }
 
@@ -215,8 +216,9 @@ const commitWait = 2500 * time.Millisecond
 
 // commit hands j to the hub and waits until it is committed: the inbound id, the dialog
 // change and the reply (in the outbox) in one store transaction. Only then may Slack be told
-// the message was received. The only Web API call that can come before the commit is the
-// person's first locale lookup, bounded by localeWait. A nil error means the message is
+// the message was received. The Web API calls that can come before the commit are the
+// person's first locale lookup, bounded by localeWait, and for a mention in a thread its
+// first message, bounded by quoteWait. A nil error means the message is
 // committed (or deliberately ignored: the bot's own, a duplicate, a flood); any other error
 // means Slack must send the message again.
 func (a *Adapter) commit(ctx context.Context, j job) error {

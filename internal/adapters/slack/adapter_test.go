@@ -9,6 +9,7 @@ import (
 
 	"github.com/paydoctor/bot/internal/adapters/slack/slacktest"
 	"github.com/paydoctor/bot/internal/conversation"
+	"github.com/paydoctor/bot/internal/kb"
 	"github.com/paydoctor/bot/internal/store/boltstore"
 )
 
@@ -136,7 +137,6 @@ func TestMention_AnsweredOnceInThread(t *testing.T) {
 func TestMention_InAThreadReadsItsFirstMessage(t *testing.T) {
 	h := newHarness(t, nil)
 	h.slack.SetLocale("U1", "en-US")
-	h.slack.SetLocale("U3", "en-US")
 	const pasted = "Your card was declined. decline_code: do_not_honor"
 	h.slack.Said("C1", "U2", pasted, "1700000100.000100", "")
 	h.mustPost("/slack/events", slacktest.EventBody("EvQ1", slacktest.Mention("C1", "U1", "<@U0BOT>", "1700000100.000200", "1700000100.000100")))
@@ -148,12 +148,29 @@ func TestMention_InAThreadReadsItsFirstMessage(t *testing.T) {
 	if want.Cause == "" {
 		t.Fatalf("the pasted error leads to no cause: %q", shown(want))
 	}
-
-	h.slack.Said("C1", "U3", "<@U0BOT> "+pasted, "1700000200.000100", "")
-	h.mustPost("/slack/events", slacktest.EventBody("EvQ2", slacktest.Mention("C1", "U3", "<@U0BOT>", "1700000200.000200", "1700000200.000100")))
+	// Their next mention in the thread is read on its own words, and the thread's first
+	// message is not fetched again.
+	h.mustPost("/slack/events", slacktest.EventBody("EvQ1b", slacktest.Mention("C1", "U1", "<@U0BOT>", "1700000100.000300", "1700000100.000100")))
 	m = h.slack.WaitMessages(2, wait)[1]
-	if again := (&dialog{e: h.engine}).step(conversation.Input{Kind: conversation.InputResume, LangHint: "en-US"}); m.BlockText != shown(again) {
-		t.Fatalf("answer under a message that mentioned the bot: %q, want where the dialog stands, %q", m.BlockText, shown(again))
+	if strings.Contains(m.BlockText, h.engine.KB().Text("en", kb.MsgRecognized, nil)) {
+		t.Errorf("a second bare mention diagnosed the thread's first message again: %q", m.BlockText)
+	}
+	if c := h.slack.Calls("conversations.replies"); c != 1 {
+		t.Errorf("conversations.replies called %d times for one thread, want 1", c)
+	}
+
+	// Under a message that mentioned the bot (answered already), and under a deleted one's
+	// placeholder, a bare mention shows where the dialog stands.
+	h.slack.Said("C1", "U3", "<@U0BOT> "+pasted, "1700000200.000100", "")
+	h.slack.Said("C1", "USLACKBOT", "This message was deleted.", "1700000300.000100", "")
+	resume := shown((&dialog{e: h.engine}).step(conversation.Input{Kind: conversation.InputResume, LangHint: "en-US"}))
+	for i, thread := range []string{"1700000200.000100", "1700000300.000100"} {
+		asker := []string{"U3", "U4"}[i] // each new to the bot, so each is answered the same
+		h.slack.SetLocale(asker, "en-US")
+		h.mustPost("/slack/events", slacktest.EventBody("EvQ2"+thread, slacktest.Mention("C1", asker, "<@U0BOT>", thread[:len(thread)-1]+"9", thread)))
+		if m = h.slack.WaitMessages(3+i, wait)[2+i]; m.BlockText != resume {
+			t.Errorf("answer in thread %s: %q, want where the dialog stands, %q", thread, m.BlockText, resume)
+		}
 	}
 }
 

@@ -2,11 +2,13 @@ package slack
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/paydoctor/bot/internal/conversation"
+	"github.com/paydoctor/bot/internal/redact"
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/slackevents"
 )
@@ -136,32 +138,90 @@ func (a *Adapter) threadRef(ctx context.Context, self *slack.AuthTestResponse, c
 	return key, ok, nil
 }
 
-// quoteThreadStart gives an @mention written in a thread the thread's first message to read
-// with it (Input.Quoted): "@bot?" under a pasted checkout error asks about the error. A first
-// message from a bot, or one that mentions this bot (it was answered already), is not read
-// again; nor is anything when Slack does not tell in time, and the mention is answered on
-// its own words.
+// quoteThreadStart gives a person's first @mention in a thread the thread's first message to
+// read with it (Input.Quoted): "@bot?" under a pasted checkout error asks about the error.
+// Their later mentions there are read on their own words ("@bot it worked"), and the first
+// message is fetched once per thread. A bot's first message, a deleted one, or one that
+// mentions this bot (answered already) is not read; nor is anything when Slack does not
+// tell within quoteWait, and the mention is answered on its own words.
 func (a *Adapter) quoteThreadStart(ctx context.Context, self *slack.AuthTestResponse, j *job) {
 	in := &j.in.Input
 	if in.Kind == conversation.InputText && strings.HasPrefix(in.Text, "/") || in.Kind != conversation.InputText && in.Kind != conversation.InputResume {
 		return
 	}
-	ctx, cancel := context.WithTimeout(ctx, threadWait)
-	defer cancel()
-	msgs, _, _, err := a.api.GetConversationRepliesContext(ctx, &slack.GetConversationRepliesParameters{
-		ChannelID: j.route.Channel, Timestamp: j.route.Thread, Limit: 1,
-	})
-	if err != nil {
-		a.log.Warn("conversations.replies failed; the mention is read without its thread", "err", err)
-		return
+	start, found := a.starts.read(j.route.Channel, j.route.Thread, j.in.Key.User)
+	if !found {
+		ctx, cancel := context.WithTimeout(ctx, quoteWait)
+		defer cancel()
+		msgs, _, _, err := a.api.GetConversationRepliesContext(ctx, &slack.GetConversationRepliesParameters{
+			ChannelID: j.route.Channel, Timestamp: j.route.Thread, Limit: 1,
+		})
+		if err != nil {
+			a.log.Warn("conversations.replies failed; the mention is read without its thread", "err", err)
+			return
+		}
+		if len(msgs) > 0 && quotable(msgs[0], self, j.route.Thread) {
+			start, _ = redact.Redact(unescape(stripMentions(msgs[0].Text)))
+		}
+		a.starts.put(j.route.Channel, j.route.Thread, start, j.in.Key.User)
 	}
-	if len(msgs) == 0 || msgs[0].Timestamp != j.route.Thread || msgs[0].BotID != "" || msgs[0].User == self.UserID ||
-		strings.Contains(msgs[0].Text, "<@"+self.UserID+">") {
-		return
-	}
-	if in.Quoted = unescape(stripMentions(msgs[0].Text)); in.Quoted != "" && in.Kind == conversation.InputResume {
+	if in.Quoted = start; start != "" && in.Kind == conversation.InputResume {
 		in.Kind = conversation.InputText
 	}
+}
+
+// quoteWait bounds the conversations.replies call for a thread's first message: the commit
+// that follows has to fit in commitWait with the locale lookup before it.
+const quoteWait = 500 * time.Millisecond
+
+// quotable reports whether m, the first message of thread, is one a mention in the thread
+// asks about: a person's message as they wrote it (not a deleted one's placeholder, an edit
+// or a join), that did not mention the bot itself.
+func quotable(m slack.Message, self *slack.AuthTestResponse, thread string) bool {
+	switch m.SubType {
+	case "", "file_share", "thread_broadcast":
+	default:
+		return false // tombstone (deleted, replies kept), bot_message, channel_join...
+	}
+	return m.Timestamp == thread && m.BotID == "" && m.User != "" && m.User != "USLACKBOT" &&
+		m.User != self.UserID && !strings.Contains(m.Text, "<@"+self.UserID+">")
+}
+
+// startCache remembers threads' first messages as a mention reads them (redacted, or "" when
+// not to be read) and who has had them read. Bounded like threadCache.
+type startCache struct {
+	mu sync.Mutex
+	m  map[string]*threadStart
+}
+
+type threadStart struct {
+	text   string
+	readBy []string
+}
+
+// read returns the first message of thread for user to read, "" when they read it already,
+// and found false when it is not known.
+func (c *startCache) read(channel, thread, user string) (string, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.m[channel+"/"+thread]
+	if !ok {
+		return "", false
+	}
+	if slices.Contains(e.readBy, user) {
+		return "", true
+	}
+	e.readBy = append(e.readBy, user)
+	return e.text, true
+}
+
+func (c *startCache) put(channel, thread, text, user string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= maxThreads {
+		c.m = make(map[string]*threadStart)
+	}
+	c.m[channel+"/"+thread] = &threadStart{text: text, readBy: []string{user}}
 }
 
 // messageRef is the ref of one of the bot's messages: in its text, or, when the fallback text

@@ -202,6 +202,32 @@ func TestGroup_ReadsTheMessageRepliedTo(t *testing.T) {
 	}
 }
 
+// Whose message a bare @mention asks about: a person's, an anonymous admin's (sent as the
+// group); not a channel's post forwarded into its discussion group, nor one posted as a
+// channel, however much they look like a pasted error.
+func TestGroup_ReadsOnlyPeoplesMessagesRepliedTo(t *testing.T) {
+	fake := telegramtest.NewServer(t)
+	h := newHarness(t, fake, "", testOptions(fake)).start()
+	const declined = "Your card was declined. decline_code: do_not_honor"
+	channel := telegramtest.Channel{ID: -1009876543210, Title: "Payment news"}
+	for i, tc := range []struct {
+		name      string
+		repliedTo map[string]any
+		read      bool
+	}{
+		{"an anonymous admin's message", telegramtest.AnonymousAdmin(group, declined), true},
+		{"a channel post forwarded into the group", telegramtest.AutomaticForward(group, channel, declined), false},
+		{"a message posted as a channel", telegramtest.AsChannel(group, channel, declined), false},
+	} {
+		asker := telegramtest.User{ID: int64(5000 + i), FirstName: "Asker", Lang: "en"}
+		fake.AddUpdate(telegramtest.GroupText(group, asker, "@paydoctor_bot", tc.repliedTo["message"].(map[string]any)))
+		got := fake.WaitMessages(t, i+1, 5*time.Second)[i]
+		if read := strings.Contains(plain(got), h.text("en", kb.MsgRecognized)); read != tc.read {
+			t.Errorf("%s: read %v, want %v; answer %q", tc.name, read, tc.read, plain(got))
+		}
+	}
+}
+
 func TestGroup_ButtonOfAnotherPersonMovesNoDialog(t *testing.T) {
 	fake := telegramtest.NewServer(t)
 	h := newHarness(t, fake, "", testOptions(fake)).start()

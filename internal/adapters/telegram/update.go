@@ -190,11 +190,20 @@ func translateMessage(u update, me tgbotapi.User) action {
 }
 
 // quotedText is the text of the message a group message replies to, when the bot should read
-// it with the reply: "@bot?" under a pasted error asks about the error. A bot's message (the
-// bot's own answers above all) is not read again, and a forum topic's first message, which
-// Telegram sets as the reply of every message in the topic, has no text.
+// it with the reply: "@bot?" under a pasted error asks about the error. Only people's
+// messages in the group are read, an anonymous admin's included (sent as the group itself):
+// not a bot's (the bot's own answers above all), not a channel's post forwarded into its
+// discussion group, which every comment under it replies to. A forum topic's first message,
+// which Telegram sets as the reply of every message in the topic, has no text.
 func quotedText(replyTo *tgbotapi.Message) string {
-	if replyTo == nil || replyTo.From == nil || replyTo.From.IsBot {
+	switch {
+	case replyTo == nil || replyTo.From == nil || replyTo.IsAutomaticForward:
+		return ""
+	case replyTo.SenderChat != nil:
+		if replyTo.Chat == nil || replyTo.SenderChat.ID != replyTo.Chat.ID {
+			return "" // posted as a channel
+		}
+	case replyTo.From.IsBot || replyTo.From.ID == telegramServiceUser:
 		return ""
 	}
 	if replyTo.Text != "" {
