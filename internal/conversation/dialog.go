@@ -239,6 +239,8 @@ type Input struct {
 	// asked the bot about it ("@bot what does this mean?" under a pasted error): read with
 	// their words, redacted like them. Adapters must not log it either.
 	Quoted string
+	// QuotedOwn says the message Quoted is the person's own, which they can delete.
+	QuotedOwn bool
 	// LangHint is the language the platform reports for the person (a BCP 47 tag such as
 	// Telegram's language_code or Slack's locale), or empty.
 	LangHint string

@@ -131,12 +131,14 @@ func (e *Engine) Step(d Dialog, in Input, now time.Time) (Dialog, Result) {
 		in.Seen, seenCardData = cleanText(in.Seen)
 		cardData = cardData || seenCardData
 	}
-	// Card data in the message replied to is redacted without the warning: the warning asks
-	// the sender to delete their message, and that one is not theirs to delete.
-	// A command replied to was for a bot, not a description of a payment.
-	if in.Quoted, _ = cleanText(in.Quoted); in.Kind != InputText || strings.HasPrefix(in.Text, "/") || strings.HasPrefix(in.Quoted, "/") {
-		in.Quoted = ""
+	// Card data in the message replied to is redacted, and warned about only when the message
+	// is the person's own: the warning asks them to delete it. A command replied to was for a
+	// bot, not a description of a payment.
+	var quotedCardData bool
+	if in.Quoted, quotedCardData = cleanText(in.Quoted); in.Kind != InputText || strings.HasPrefix(in.Text, "/") || strings.HasPrefix(in.Quoted, "/") {
+		in.Quoted, quotedCardData = "", false
 	}
+	cardData = cardData || quotedCardData && in.QuotedOwn
 	e.chooseLanguage(&d, in)
 
 	t := turn{e: e, d: &d, now: now, cardData: cardData, events: &events, notices: &notices}

@@ -765,6 +765,10 @@ func TestStep_AboutAQuotedMessage(t *testing.T) {
 		if strings.Contains(res.Reply.Text, "delete that message") {
 			t.Errorf("the sender is asked to delete a message that is not theirs:\n%s", res.Reply.Text)
 		}
+		_, own := e.Step(conversation.Dialog{}, conversation.Input{Kind: conversation.InputText, Quoted: "my card 4111 1111 1111 1111 cvv 123 was declined", QuotedOwn: true, LangHint: "en"}, time.Now())
+		if !strings.Contains(own.Reply.Text, "delete that message") {
+			t.Errorf("replying to their own message with card data, the sender is not warned:\n%s", own.Reply.Text)
+		}
 		if strings.Contains(d.LastText, "1111") || strings.Contains(d.LastText, "123") || !strings.Contains(d.LastText, "declined") {
 			t.Errorf("the dialog keeps %q, want the words without the card", d.LastText)
 		}

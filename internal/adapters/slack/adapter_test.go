@@ -159,6 +159,16 @@ func TestMention_InAThreadReadsItsFirstMessage(t *testing.T) {
 		t.Errorf("conversations.replies called %d times for one thread, want 1", c)
 	}
 
+	// Asked about their own message with a card number in it, the person is told to delete
+	// it; the answer carries no digits of it.
+	h.slack.SetLocale("U5", "en-US")
+	h.slack.Said("C1", "U5", "my card 4111 1111 1111 1111 keeps getting declined", "1700000400.000100", "")
+	h.mustPost("/slack/events", slacktest.EventBody("EvQ3", slacktest.Mention("C1", "U5", "<@U0BOT> ?", "1700000400.000200", "1700000400.000100")))
+	m = h.slack.WaitMessages(3, wait)[2]
+	if !strings.Contains(m.BlockText, h.engine.KB().Text("en", kb.MsgCardDataWarning, nil)) || strings.Contains(m.BlockText, "1111") {
+		t.Errorf("answer to a mention under the person's own card number: %q, want the warning and no digits", m.BlockText)
+	}
+
 	// Under a message that mentioned the bot (answered already), and under a deleted one's
 	// placeholder, a bare mention shows where the dialog stands.
 	h.slack.Said("C1", "U3", "<@U0BOT> "+pasted, "1700000200.000100", "")
@@ -168,7 +178,7 @@ func TestMention_InAThreadReadsItsFirstMessage(t *testing.T) {
 		asker := []string{"U3", "U4"}[i] // each new to the bot, so each is answered the same
 		h.slack.SetLocale(asker, "en-US")
 		h.mustPost("/slack/events", slacktest.EventBody("EvQ2"+thread, slacktest.Mention("C1", asker, "<@U0BOT>", thread[:len(thread)-1]+"9", thread)))
-		if m = h.slack.WaitMessages(3+i, wait)[2+i]; m.BlockText != resume {
+		if m = h.slack.WaitMessages(4+i, wait)[3+i]; m.BlockText != resume {
 			t.Errorf("answer in thread %s: %q, want where the dialog stands, %q", thread, m.BlockText, resume)
 		}
 	}

@@ -151,6 +151,7 @@ func (a *Adapter) quoteThreadStart(ctx context.Context, self *slack.AuthTestResp
 	}
 	start, found := a.starts.read(j.route.Channel, j.route.Thread, j.in.Key.User)
 	if !found {
+		start = threadStart{}
 		ctx, cancel := context.WithTimeout(ctx, quoteWait)
 		defer cancel()
 		msgs, _, _, err := a.api.GetConversationRepliesContext(ctx, &slack.GetConversationRepliesParameters{
@@ -161,11 +162,19 @@ func (a *Adapter) quoteThreadStart(ctx context.Context, self *slack.AuthTestResp
 			return
 		}
 		if len(msgs) > 0 && quotable(msgs[0], self, j.route.Thread) {
-			start, _ = redact.Redact(unescape(stripMentions(msgs[0].Text)))
+			start = threadStart{text: unescape(stripMentions(msgs[0].Text)), author: msgs[0].User}
 		}
-		a.starts.put(j.route.Channel, j.route.Thread, start, j.in.Key.User)
+		// The memory keeps it redacted; this mention gets it whole, for the engine to redact
+		// and, if it is the asker's own message, to warn about the card data in it.
+		kept := start
+		kept.text, _ = redact.Redact(start.text)
+		a.starts.put(j.route.Channel, j.route.Thread, kept, j.in.Key.User)
 	}
-	if in.Quoted = start; start != "" && in.Kind == conversation.InputResume {
+	if start.text == "" {
+		return
+	}
+	in.Quoted, in.QuotedOwn = start.text, start.author == j.in.Key.User
+	if in.Kind == conversation.InputResume {
 		in.Kind = conversation.InputText
 	}
 }
@@ -191,37 +200,44 @@ func quotable(m slack.Message, self *slack.AuthTestResponse, thread string) bool
 // not to be read) and who has had them read. Bounded like threadCache.
 type startCache struct {
 	mu sync.Mutex
-	m  map[string]*threadStart
+	m  map[string]*startEntry
 }
 
+// threadStart is a thread's first message as a mention reads it: its redacted text (empty
+// when it is not to be read) and who wrote it.
 type threadStart struct {
-	text   string
+	text, author string
+}
+
+type startEntry struct {
+	threadStart
 	readBy []string
 }
 
-// read returns the first message of thread for user to read, "" when they read it already,
-// and found false when it is not known.
-func (c *startCache) read(channel, thread, user string) (string, bool) {
+// read returns the first message of thread for user to read (an empty one when they read it
+// already), and found false when it is not known.
+func (c *startCache) read(channel, thread, user string) (start threadStart, found bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.m[channel+"/"+thread]
 	if !ok {
-		return "", false
+		return threadStart{}, false
 	}
 	if slices.Contains(e.readBy, user) {
-		return "", true
+		return threadStart{}, true
 	}
 	e.readBy = append(e.readBy, user)
-	return e.text, true
+	return e.threadStart, true
 }
 
-func (c *startCache) put(channel, thread, text, user string) {
+// put remembers start as thread's first message, read by user.
+func (c *startCache) put(channel, thread string, start threadStart, user string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.m == nil || len(c.m) >= maxThreads {
-		c.m = make(map[string]*threadStart)
+		c.m = make(map[string]*startEntry)
 	}
-	c.m[channel+"/"+thread] = &threadStart{text: text, readBy: []string{user}}
+	c.m[channel+"/"+thread] = &startEntry{threadStart: start, readBy: []string{user}}
 }
 
 // messageRef is the ref of one of the bot's messages: in its text, or, when the fallback text

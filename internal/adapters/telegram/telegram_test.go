@@ -192,11 +192,24 @@ func TestGroup_ReadsTheMessageRepliedTo(t *testing.T) {
 		t.Errorf("the answer quotes message %d, want bob's %d", answer.ReplyTo, want)
 	}
 
+	// Asked about their own message with a card number in it, the person is told to delete
+	// it; asked about someone else's, they are not (they cannot).
+	own := telegramtest.GroupText(group, li, "my card 4111 1111 1111 1111 keeps getting declined", nil)
+	fake.AddUpdate(own)
+	for i, asker := range []telegramtest.User{li, alice} {
+		fake.AddUpdate(telegramtest.GroupText(group, asker, "@paydoctor_bot", own["message"].(map[string]any)))
+		got := plain(fake.WaitMessages(t, 2+i, 5*time.Second)[1+i])
+		warned := strings.Contains(got, h.text("en", kb.MsgCardDataWarning)) || strings.Contains(got, h.text("zh-Hans", kb.MsgCardDataWarning))
+		if warned != (asker.ID == li.ID) || strings.Contains(got, "1111") {
+			t.Errorf("%s asking about li's card number: %q; want the warning only for li, and no digits", asker.FirstName, got)
+		}
+	}
+
 	// Under the bot's own answer a bare @mention shows where the dialog stands, as it does
 	// anywhere: the answer is not read as a new message.
 	botAnswer := telegramtest.BotMessage(telegramtest.GroupChat(group), answer.MessageID, plain(answer))
 	fake.AddUpdate(telegramtest.GroupText(group, bob, "@paydoctor_bot", botAnswer))
-	again := fake.WaitMessages(t, 2, 5*time.Second)[1]
+	again := fake.WaitMessages(t, 4, 5*time.Second)[3]
 	if strings.Contains(plain(again), h.text("en", kb.MsgRecognized)) {
 		t.Errorf("the bot read its own answer as a new error: %q", plain(again))
 	}

@@ -174,6 +174,7 @@ func translateMessage(u update, me tgbotapi.User) action {
 		}
 		if input.Kind == conversation.InputText && !strings.HasPrefix(text, "/") {
 			input.Quoted = quotedText(m.ReplyToMessage)
+			input.QuotedOwn = input.Quoted != "" && !anonymous && m.ReplyToMessage.From.ID == m.From.ID
 		}
 	}
 	if input.Kind == conversation.InputText {
