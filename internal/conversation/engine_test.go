@@ -37,6 +37,15 @@ func newEngineWith(t testing.TB, opts conversation.EngineOptions) *conversation.
 	return e
 }
 
+// eventKinds lists the kinds of a step's events, in order.
+func eventKinds(res conversation.Result) []conversation.EventKind {
+	var kinds []conversation.EventKind
+	for _, ev := range res.Events {
+		kinds = append(kinds, ev.Kind)
+	}
+	return kinds
+}
+
 // stepReply runs one step and keeps only the reply, as most tests need.
 func stepReply(e *conversation.Engine, d conversation.Dialog, in conversation.Input, now time.Time) (conversation.Dialog, conversation.Reply) {
 	next, res := e.Step(d, in, now)
@@ -672,10 +681,7 @@ func TestStep_FeedbackInWords(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, res := e.Step(tc.dialog, parseInput(tc.text), time.Now())
-			var kinds []conversation.EventKind
-			for _, ev := range res.Events {
-				kinds = append(kinds, ev.Kind)
-			}
+			kinds := eventKinds(res)
 			if !slices.Contains(kinds, tc.want) {
 				t.Errorf("events %v, want %v among them; reply:\n%s", kinds, tc.want, res.Reply.Text)
 			}
@@ -702,11 +708,7 @@ func TestStep_DeniedSuccessIsNeverSuccess(t *testing.T) {
 	} {
 		t.Run(text, func(t *testing.T) {
 			_, res := e.Step(solving, parseInput(text), time.Now())
-			var kinds []conversation.EventKind
-			for _, ev := range res.Events {
-				kinds = append(kinds, ev.Kind)
-			}
-			if slices.Contains(kinds, conversation.EventWorked) {
+			if kinds := eventKinds(res); slices.Contains(kinds, conversation.EventWorked) {
 				t.Errorf("events %v: a denial recorded as success; reply:\n%s", kinds, res.Reply.Text)
 			}
 		})

@@ -27,13 +27,6 @@ func TestStep_TwoWayHandoff(t *testing.T) {
 		now = now.Add(time.Minute)
 		return e.Step(d, in, now)
 	}
-	kinds := func(res conversation.Result) []conversation.EventKind {
-		var ks []conversation.EventKind
-		for _, ev := range res.Events {
-			ks = append(ks, ev.Kind)
-		}
-		return ks
-	}
 	person := func(text string) conversation.Input {
 		in := parseInput(text)
 		in.From = ann
@@ -44,8 +37,8 @@ func TestStep_TwoWayHandoff(t *testing.T) {
 	}
 
 	d, res := step(conversation.Dialog{}, person("/human"))
-	if d.Handoff == nil || !slices.Contains(kinds(res), conversation.EventHandoff) || res.Reply.Buttons[0].ID != conversation.ButtonBackToBot {
-		t.Fatalf("/human: handoff %+v, events %v, buttons %+v", d.Handoff, kinds(res), res.Reply.Buttons)
+	if d.Handoff == nil || !slices.Contains(eventKinds(res), conversation.EventHandoff) || res.Reply.Buttons[0].ID != conversation.ButtonBackToBot {
+		t.Fatalf("/human: handoff %+v, events %v, buttons %+v", d.Handoff, eventKinds(res), res.Reply.Buttons)
 	}
 
 	// The person writes: it goes to the helpers, and the person gets no reply.
@@ -68,15 +61,15 @@ func TestStep_TwoWayHandoff(t *testing.T) {
 	// A helper answers, twice: the person gets both, signed with the first name; the first
 	// counts as the handoff answered.
 	d, res = step(d, answer("Please call your bank's hotline."))
-	if !res.Reply.Empty() || len(res.Notices) != 1 || res.Notices[0].To != conversation.ToPerson || !slices.Contains(kinds(res), conversation.EventHandoffAnswered) {
-		t.Fatalf("a helper's answer: reply %+v, notices %+v, events %v", res.Reply, res.Notices, kinds(res))
+	if !res.Reply.Empty() || len(res.Notices) != 1 || res.Notices[0].To != conversation.ToPerson || !slices.Contains(eventKinds(res), conversation.EventHandoffAnswered) {
+		t.Fatalf("a helper's answer: reply %+v, notices %+v, events %v", res.Reply, res.Notices, eventKinds(res))
 	}
 	if n := res.Notices[0].Reply; !strings.Contains(n.Text, "Mei") || strings.Contains(n.Text, "Chen") || !strings.Contains(n.Text, "hotline") || n.Lang != "en" {
 		t.Errorf("relayed to the person: %+v", n)
 	}
 	d, res = step(d, answer("Then try again."))
-	if slices.Contains(kinds(res), conversation.EventHandoffAnswered) || len(res.Notices) != 1 {
-		t.Errorf("a second answer: events %v, notices %d", kinds(res), len(res.Notices))
+	if slices.Contains(eventKinds(res), conversation.EventHandoffAnswered) || len(res.Notices) != 1 {
+		t.Errorf("a second answer: events %v, notices %d", eventKinds(res), len(res.Notices))
 	}
 
 	// Commands still work, and the handoff stays open.
@@ -87,12 +80,12 @@ func TestStep_TwoWayHandoff(t *testing.T) {
 
 	// A helper closes it: the person is asked whether it is solved, and answers.
 	d, res = step(d, conversation.Input{Kind: conversation.InputHelperDone, From: helper})
-	if d.Handoff != nil || len(res.Notices) != 1 || len(res.Notices[0].Reply.Buttons) != 2 || !slices.Contains(kinds(res), conversation.EventHandoffClosed) {
-		t.Fatalf("/done: handoff %+v, notices %+v, events %v", d.Handoff, res.Notices, kinds(res))
+	if d.Handoff != nil || len(res.Notices) != 1 || len(res.Notices[0].Reply.Buttons) != 2 || !slices.Contains(eventKinds(res), conversation.EventHandoffClosed) {
+		t.Fatalf("/done: handoff %+v, notices %+v, events %v", d.Handoff, res.Notices, eventKinds(res))
 	}
 	d, res = step(d, conversation.Input{Kind: conversation.InputButton, Text: conversation.ButtonHelpedYes})
-	if !slices.Contains(kinds(res), conversation.EventHandoffSolved) {
-		t.Errorf("the person's verdict: events %v", kinds(res))
+	if !slices.Contains(eventKinds(res), conversation.EventHandoffSolved) {
+		t.Errorf("the person's verdict: events %v", eventKinds(res))
 	}
 	// Once closed, a helper's reply relays nothing and says so to the helper.
 	d, res = step(d, answer("anything else?"))

@@ -111,11 +111,7 @@ func TestService_ObserverSeesEachHandle(t *testing.T) {
 	}
 	var got []seen
 	observe := func(in conversation.Inbound, res conversation.Result, err error, took time.Duration) {
-		s := seen{id: in.InboundID, err: err, timed: took > 0, keyed: in.Key.User == "u"}
-		for _, ev := range res.Events {
-			s.kinds = append(s.kinds, ev.Kind)
-		}
-		got = append(got, s)
+		got = append(got, seen{id: in.InboundID, err: err, timed: took > 0, keyed: in.Key.User == "u", kinds: eventKinds(res)})
 	}
 	svc := conversation.NewService(e, store, conversation.ServiceOptions{Observe: observe})
 	ctx := context.Background()
