@@ -429,11 +429,13 @@ func (t turn) understand(text, lead string) (Reply, bool) {
 	}
 	var r Reply
 	switch {
-	case offTopic == 0 && best >= sure && best-second >= apart && options[0].Action == kb.ActionWorked && t.e.kb.Contradicts(text):
-		// "not successful", "没有付款成功": success read from words that deny it. Asked.
-		t.record(EventClarified, "")
-		r = t.clarify([]kb.Match{{Target: kb.Target{Action: kb.ActionWorked}}, {Target: kb.Target{Action: kb.ActionFailed}}})
 	case offTopic == 0 && best >= sure && best-second >= apart:
+		if options[0].Action == kb.ActionWorked && t.e.kb.Contradicts(text) {
+			// "not successful", "没有付款成功": success read from words that deny it. Asked.
+			t.record(EventClarified, "")
+			r = t.clarify([]kb.Match{{Target: kb.Target{Action: kb.ActionWorked}}, {Target: kb.Target{Action: kb.ActionFailed}}})
+			break
+		}
 		t.record(EventRecognized, "")
 		r = t.recognized(options[0].Target)
 	case n >= 2 && together >= sure && offTopic < together && !t.cardData:

@@ -151,7 +151,6 @@ func (a *Adapter) quoteThreadStart(ctx context.Context, self *slack.AuthTestResp
 	}
 	start, found := a.starts.read(j.route.Channel, j.route.Thread, j.in.Key.User)
 	if !found {
-		start = threadStart{}
 		ctx, cancel := context.WithTimeout(ctx, quoteWait)
 		defer cancel()
 		msgs, _, _, err := a.api.GetConversationRepliesContext(ctx, &slack.GetConversationRepliesParameters{
@@ -203,8 +202,8 @@ type startCache struct {
 	m  map[string]*startEntry
 }
 
-// threadStart is a thread's first message as a mention reads it: its redacted text (empty
-// when it is not to be read) and who wrote it.
+// threadStart is a thread's first message as a mention reads it: its text (empty when it is
+// not to be read; redacted in startCache) and who wrote it.
 type threadStart struct {
 	text, author string
 }
