@@ -18,7 +18,7 @@ import (
 // minHeldOut is the share of held-out lines whose best guess must lead where the label does,
 // and minHeldOutLines how many lines the held-out part must have for that to mean something.
 const (
-	minHeldOut      = 0.60
+	minHeldOut      = 0.64
 	minHeldOutLines = 150
 )
 
