@@ -4,13 +4,19 @@ import (
 	"crypto/sha256"
 	"flag"
 	"math"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	bot "github.com/paydoctor/bot"
 )
 
-var tune = flag.Bool("kb.tune", false, "TestCrossValidation: try a grid of training settings and report each")
+var (
+	tune   = flag.Bool("kb.tune", false, "TestCrossValidation: try a grid of training settings and report each")
+	spread = flag.Bool("kb.spread", false, "TestHeldOutSpread: report how the held-out figure moves with training order and data")
+)
 
 // minCrossValidated is the least share of corpus lines the model must get right when each
 // fold is held out of its training. It guards against a change that makes learning worse.
@@ -47,23 +53,24 @@ func TestCrossValidation(t *testing.T) {
 	}
 }
 
+// origin is the page a line came from and whether it was reworded from it; written lines,
+// the phrases and the table have none.
+func origin(ex example) (page string, reworded bool) {
+	if from, ok := strings.CutPrefix(ex.source, "written from "); ok {
+		return from, true
+	}
+	if ex.source == "written" || strings.HasPrefix(ex.source, "phrases/") || strings.HasPrefix(ex.source, "https://docs.stripe.com/") {
+		return "", false
+	}
+	return ex.source, false
+}
+
 // crossValidate returns the share of the corpus's real lines whose best guess leads where
 // their label does, and the expected calibration error of those guesses' probabilities.
 // Written lines, the phrases and the table are trained on in every fold and never scored: the
 // question is how the bot does on what people actually write. A line written from a page's
 // line belongs to that page's fold, so no fold is tested on the rewording of its own lines.
 func (k *KB) crossValidate(examples []example, set trainSettings, folds int) (accuracy, calibrationError float64) {
-	// origin is the page a line came from and whether it was reworded from it; written lines,
-	// the phrases and the table have none.
-	origin := func(ex example) (page string, reworded bool) {
-		if from, ok := strings.CutPrefix(ex.source, "written from "); ok {
-			return from, true
-		}
-		if ex.source == "written" || strings.HasPrefix(ex.source, "phrases/") || strings.HasPrefix(ex.source, "https://docs.stripe.com/") {
-			return "", false
-		}
-		return ex.source, false
-	}
 	fold := func(ex example) int {
 		page, _ := origin(ex)
 		if page == "" {
@@ -141,5 +148,67 @@ func BenchmarkTrain(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		train(examples, k.targets(), defaultTraining)
+	}
+}
+
+// TestHeldOutSpread reports how much the held-out figure owes to chance and to data, for
+// docs/understanding.md: trained in six other orders of the same lines, and on a growing
+// share of the real training pages (their rewordings with them, chosen by a hash), with and
+// without the written lines. It measures, and asserts nothing beyond the measuring working:
+// go test ./internal/kb -run HeldOutSpread -v -kb.spread
+func TestHeldOutSpread(t *testing.T) {
+	if !*spread {
+		t.Skip("a report: run with -kb.spread")
+	}
+	k := loadShipped(t)
+	examples, err := (&KB{outcomes: k.outcomes, Solutions: k.Solutions}).loadExamples(bot.Data(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(filepath.Join("..", "..", "testdata", "recognize", "heldout.tsv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	held, err := ReadCorpus(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	probs := make([]float64, len(k.targets()))
+	heldOut := func(on []example) float64 {
+		m := train(on, k.targets(), defaultTraining)
+		right := 0
+		for _, l := range held {
+			if m.classify(Normalize(l.Text), probs) {
+				if lead, _ := k.bestLead(m, probs); lead == k.Lead(l.Want) {
+					right++
+				}
+			}
+		}
+		return 100 * float64(right) / float64(len(held))
+	}
+	for order := 1; order <= 6; order++ {
+		// The same lines from another starting point: the seeded shuffle then visits them in
+		// another order.
+		at := order * 977 % len(examples)
+		t.Logf("order %d: %.1f%%", order, heldOut(append(slices.Clone(examples[at:]), examples[:at]...)))
+	}
+	for _, written := range []bool{true, false} {
+		for quarters := 0; quarters <= 4; quarters++ {
+			var on []example
+			for _, ex := range examples {
+				page, _ := origin(ex)
+				sum := sha256.Sum256([]byte("curve " + page))
+				switch {
+				case page != "":
+					if int(sum[0]) < quarters*64 {
+						on = append(on, ex)
+					}
+				case written || ex.source != "written":
+					on = append(on, ex)
+				}
+			}
+			t.Logf("written lines %v, %d/4 of the real pages: %d lines, %.1f%%", written, quarters, len(on), heldOut(on))
+		}
 	}
 }
