@@ -25,6 +25,12 @@ type codeTarget struct {
 	generic bool
 }
 
+// codeMessage is a message of the table, normalized, and where its code leads.
+type codeMessage struct {
+	text string
+	codeTarget
+}
+
 // addCode adds a row of the table and returns the texts it teaches: the code, its spelling
 // with spaces, and its messages.
 func (k *KB) addCode(f fileRef, c stripeCode) ([]string, error) {

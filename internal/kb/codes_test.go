@@ -74,8 +74,10 @@ func TestStripeCodes_Recognised(t *testing.T) {
 				t.Errorf("%s: %q is not a sure thing: %v", c.Code, text, m)
 			}
 		}
-		texts = append(texts, c.En...)
-		texts = append(texts, c.Zh...)
+		for _, m := range slices.Concat(c.En, c.Zh) {
+			// A message is as exact as its code, pasted alone or amid words of the person's.
+			texts = append(texts, m, "支付时提示："+m+" 怎么回事", "Checkout says: "+m+" Any idea?")
+		}
 		for _, text := range texts {
 			if got := best(text); got != c.Target {
 				t.Errorf("%s: %q -> %s, want %s (matches %v)", c.Code, text, got, c.Target, k.Recognize(text))
@@ -168,5 +170,28 @@ source = "https://docs.stripe.com/declines/codes"`)}}
 	m := k.Recognize("Your card was declined: brand_new_code")
 	if len(m) == 0 || m[0].Outcome != "amount-limit" {
 		t.Errorf("got %v, want amount-limit first", m)
+	}
+}
+
+func TestContainsPhrase(t *testing.T) {
+	tests := []struct {
+		text, phrase string
+		want         bool
+	}{
+		{"your card has expired", "your card has expired", true},
+		{"stripe said your card has expired what now", "your card has expired", true},
+		{"card declined", "card declined", true},
+		{"discard declined", "card declined", false},
+		{"card declined twice", "card declined", true},
+		{"card declinedx card declined", "card declined", true}, // the second is whole
+		{"card declinedx", "card declined", false},
+		{"付款时提示 您的卡已被拒绝 怎么办", "您的卡已被拒绝", true},
+		{"提示您的卡已被拒绝了", "您的卡已被拒绝", true}, // Chinese has no spaces between words
+		{"your card", "your card has expired", false},
+	}
+	for _, tt := range tests {
+		if got := containsPhrase(tt.text, tt.phrase); got != tt.want {
+			t.Errorf("containsPhrase(%q, %q) = %v, want %v", tt.text, tt.phrase, got, tt.want)
+		}
 	}
 }

@@ -112,10 +112,12 @@ type KB struct {
 	// sources are the messages as the locale files define them, the last file's winning.
 	sources map[textKey]*i18n.Message
 	// model recognises free text; codes is the exact table of Stripe codes
-	// (phrases/stripe.toml), and codeTargets each code's target, by its index in the model.
-	model       *classifier
-	codes       []stripeCode
-	codeTargets map[string]codeTarget
+	// (phrases/stripe.toml), codeTargets each code's target, by its index in the model, and
+	// messageTargets the same for the codes' messages, normalized.
+	model          *classifier
+	codes          []stripeCode
+	codeTargets    map[string]codeTarget
+	messageTargets []codeMessage
 	// negations are the words of the phrase files that say something did not happen or went
 	// wrong ("not", "没"), folded: see Contradicts.
 	negations []string
@@ -185,7 +187,13 @@ func Load(base, overlay fs.FS) (*KB, error) {
 	k.model = trainCached(examples, k.targets(), defaultTraining)
 	k.codeTargets = make(map[string]codeTarget, len(k.codes))
 	for _, c := range k.codes {
-		k.codeTargets[c.Code] = codeTarget{target: slices.Index(k.model.targets, c.Target), generic: c.Generic}
+		ct := codeTarget{target: slices.Index(k.model.targets, c.Target), generic: c.Generic}
+		k.codeTargets[c.Code] = ct
+		for _, m := range slices.Concat(c.En, c.Zh) {
+			if n := Normalize(m); !slices.ContainsFunc(k.messageTargets, func(cm codeMessage) bool { return cm.text == n }) {
+				k.messageTargets = append(k.messageTargets, codeMessage{n, ct})
+			}
+		}
 	}
 	return k, nil
 }

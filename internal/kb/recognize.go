@@ -337,8 +337,9 @@ func (k *KB) Recognize(text string, leaveOut ...Target) []Match {
 const maxCodeWords = 5
 
 // findCodes calls found for each code of the table in a normalized text, written as Stripe
-// writes it (do_not_honor) or with spaces (do not honor): a sequence of words that spells a
-// code is as exact as the code.
+// writes it (do_not_honor) or with spaces (do not honor), and for each message of the table
+// the text holds as the checkout shows it ("Your card has expired."): what a checkout says is
+// as exact as its code.
 func (k *KB) findCodes(normalized string, found func(codeTarget)) {
 	var wordBuf [64]string
 	words := wordBuf[:0]
@@ -361,7 +362,32 @@ func (k *KB) findCodes(normalized string, found func(codeTarget)) {
 			}
 		}
 	}
+	for _, m := range k.messageTargets {
+		if containsPhrase(normalized, m.text) {
+			found(m.codeTarget)
+		}
+	}
 }
+
+// containsPhrase reports whether the normalized text holds phrase, a phrase that begins or
+// ends in a Latin letter or digit doing so at a word's edge: "card declined" is not in
+// "discard declined".
+func containsPhrase(text, phrase string) bool {
+	for at := 0; ; {
+		i := strings.Index(text[at:], phrase)
+		if i < 0 {
+			return false
+		}
+		i += at
+		end := i + len(phrase)
+		if (i == 0 || text[i-1] == ' ' || !isWordByte(phrase[0])) && (end == len(text) || text[end] == ' ' || !isWordByte(phrase[len(phrase)-1])) {
+			return true
+		}
+		at = i + 1
+	}
+}
+
+func isWordByte(c byte) bool { return c >= 'a' && c <= 'z' || c >= '0' && c <= '9' }
 
 // Contradicts reports whether text holds a word of the phrase files' negations: "not",
 // "didn't", "没", "失败". A bag of words reads "not successful" and "没有付款成功" as
