@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/BurntSushi/toml"
 	bot "github.com/paydoctor/bot"
 	"github.com/paydoctor/bot/internal/conversation"
 	"github.com/paydoctor/bot/internal/kb"
@@ -117,47 +118,64 @@ func TestHeldOut_FirstAnswer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 	counts := map[string]int{}
 	for _, l := range lines {
-		want := k.Lead(l.Want)
-		d := conversation.Dialog{Lang: l.Lang}
-		if l.Want.Action == kb.ActionWorked || l.Want.Action == kb.ActionFailed {
-			d, _ = stepReply(e, d, conversation.Input{Kind: conversation.InputButton, Text: "open:enable-cross-border"}, now)
-		}
-		_, res := e.Step(d, conversation.Input{Kind: conversation.InputText, Text: l.Text}, now)
-		var leads []string
-		outcome := "wrong"
-		for _, ev := range res.Events {
-			switch ev.Kind {
-			case conversation.EventRecognized:
-				leads = answerLeads(res.Reply)
-			case conversation.EventWorked, conversation.EventFailed, conversation.EventOffTopic:
-				leads = []string{"action:" + string(ev.Kind)}
-			case conversation.EventClarified:
-				outcome = "asked, the right one not offered"
-				for _, b := range res.Reply.Buttons {
-					if buttonLead(k, b.ID) == want {
-						outcome = "asked, the right one offered"
-					}
-				}
-			case conversation.EventNotUnderstood:
-				outcome = "asked what happened"
-			}
-		}
-		if slices.Contains(leads, want) {
-			outcome = "right"
-		} else if outcome == "wrong" {
-			t.Logf("wrong: want %s, got %v\t%s", want, leads, l.Text)
+		outcome, got := judgeFirstAnswer(k, e, l)
+		if outcome == answerWrong {
+			t.Logf("wrong: want %s, got %v\t%s", k.Lead(l.Want), got, l.Text)
 		}
 		counts[outcome]++
 	}
 	for _, o := range slices.Sorted(maps.Keys(counts)) {
 		t.Logf("%-34s %3d (%.1f%%)", o, counts[o], 100*float64(counts[o])/float64(len(lines)))
 	}
-	if share := float64(counts["right"]) / float64(len(lines)); share < minFirstAnswer {
+	if share := float64(counts[answerRight]) / float64(len(lines)); share < minFirstAnswer {
 		t.Errorf("%.1f%% of first answers go where the label does, want at least %.0f%%", 100*share, 100*minFirstAnswer)
 	}
+}
+
+// What a first answer does with a labelled line.
+const (
+	answerRight      = "right"
+	answerAskedRight = "asked, the right one offered"
+	answerAskedWrong = "asked, the right one not offered"
+	answerVague      = "asked what happened"
+	answerWrong      = "wrong"
+)
+
+// judgeFirstAnswer sends l to e as a person's first message (feedback on a solution while one
+// is shown) and says what the bot does with it, and where it went when it went somewhere.
+func judgeFirstAnswer(k *kb.KB, e *conversation.Engine, l kb.CorpusLine) (string, []string) {
+	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	want := k.Lead(l.Want)
+	d := conversation.Dialog{Lang: l.Lang}
+	if l.Want.Action == kb.ActionWorked || l.Want.Action == kb.ActionFailed {
+		d, _ = stepReply(e, d, conversation.Input{Kind: conversation.InputButton, Text: "open:enable-cross-border"}, now)
+	}
+	_, res := e.Step(d, conversation.Input{Kind: conversation.InputText, Text: l.Text}, now)
+	var leads []string
+	outcome := answerWrong
+	for _, ev := range res.Events {
+		switch ev.Kind {
+		case conversation.EventRecognized:
+			leads = answerLeads(res.Reply)
+		case conversation.EventWorked, conversation.EventFailed, conversation.EventOffTopic:
+			leads = []string{"action:" + string(ev.Kind)}
+		case conversation.EventClarified:
+			outcome = answerAskedWrong
+			for _, b := range res.Reply.Buttons {
+				if buttonLead(k, b.ID) == want {
+					outcome = answerAskedRight
+				}
+			}
+		case conversation.EventNotUnderstood:
+			outcome = answerVague
+		}
+	}
+	if slices.Contains(leads, want) {
+		outcome = answerRight
+	}
+	return outcome, leads
 }
 
 // answerLeads says where an answer that went somewhere leads: its cause and first solution,
@@ -193,4 +211,38 @@ func buttonLead(k *kb.KB, id string) string {
 		return "action:" + kb.ActionListSolutions
 	}
 	return id
+}
+
+// TestStripeTable_GoesWithoutAsking types each code of the exact table
+// (phrases/stripe.toml) and each message a checkout shows for it, alone, as a first message:
+// the bot goes where the table says at once, without a clarifying question, in the message's
+// language.
+func TestStripeTable_GoesWithoutAsking(t *testing.T) {
+	k, err := kb.Load(bot.Data(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEngine(t, "en")
+	var table struct {
+		Code []struct {
+			Code string
+			kb.Target
+			En, Zh []string
+		}
+	}
+	if _, err := toml.DecodeFS(bot.Data(), "phrases/stripe.toml", &table); err != nil {
+		t.Fatal(err)
+	}
+	if len(table.Code) < 50 {
+		t.Fatalf("%d codes in the table", len(table.Code))
+	}
+	for _, c := range table.Code {
+		want := k.Lead(c.Target)
+		for _, text := range slices.Concat([]string{c.Code}, c.En, c.Zh) {
+			_, r := stepReply(e, conversation.Dialog{}, conversation.Input{Kind: conversation.InputText, Text: text}, time.Now())
+			if got := answerLeads(r); !slices.Contains(got, want) {
+				t.Errorf("%s: %q leads to %v, want %s (buttons %v)", c.Code, text, got, want, r.Buttons)
+			}
+		}
+	}
 }
