@@ -2,9 +2,7 @@ package conversation_test
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"flag"
-	"fmt"
 	"io/fs"
 	"strings"
 	"testing"
@@ -13,6 +11,7 @@ import (
 	bot "github.com/paydoctor/bot"
 	"github.com/paydoctor/bot/internal/conversation"
 	"github.com/paydoctor/bot/internal/kb"
+	"github.com/paydoctor/bot/internal/kb/kbtest"
 )
 
 var tuneConfidence = flag.Bool("conversation.tune", false, "TestCrossValidated_FirstAnswer: report first answers by cross-validation for a grid of confidence settings")
@@ -58,10 +57,10 @@ func TestCrossValidated_FirstAnswer(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		e := newEngineOn(t, k)
+		e := newEngineOn(t, k, conversation.EngineOptions{Lang: "en"})
 		for _, l := range lines {
-			page, reworded := pageOf(l.Source)
-			if page == "" || reworded || foldOf(page) != fold {
+			page, reworded := kbtest.Page(l.Source)
+			if page == "" || reworded || kbtest.Fold(page, crossFolds) != fold {
 				continue
 			}
 			total++
@@ -80,29 +79,12 @@ func TestCrossValidated_FirstAnswer(t *testing.T) {
 	}
 }
 
-// pageOf is the page a corpus line came from and whether it was reworded from it; written
-// lines have none.
-func pageOf(source string) (page string, reworded bool) {
-	if from, ok := strings.CutPrefix(source, "written from "); ok {
-		return from, true
-	}
-	if source == "written" {
-		return "", false
-	}
-	return source, false
-}
-
-func foldOf(page string) int {
-	sum := sha256.Sum256([]byte(page))
-	return int(sum[0]) % crossFolds
-}
-
 // foldOut is the corpus file raw without the lines of fold's pages.
 func foldOut(raw []byte, fold int) []byte {
 	var out bytes.Buffer
 	for i, line := range bytes.SplitAfter(raw, []byte("\n")) {
 		if cols := strings.SplitN(string(line), "\t", 4); i > 0 && len(cols) == 4 {
-			if page, _ := pageOf(cols[2]); page != "" && foldOf(page) == fold {
+			if page, _ := kbtest.Page(cols[2]); page != "" && kbtest.Fold(page, crossFolds) == fold {
 				continue
 			}
 		}
@@ -128,13 +110,4 @@ func withCorpus(t *testing.T, corpus []byte) fs.FS {
 	}
 	fsys["testdata/recognize/train.tsv"] = &fstest.MapFile{Data: corpus}
 	return fsys
-}
-
-func newEngineOn(t *testing.T, k *kb.KB) *conversation.Engine {
-	t.Helper()
-	e, err := conversation.NewEngine(k, conversation.EngineOptions{Lang: "en"})
-	if err != nil {
-		t.Fatal(fmt.Errorf("engine: %w", err))
-	}
-	return e
 }

@@ -21,5 +21,5 @@ func People(g *FloodGuard) int {
 // SetConfidence makes e go to a destination of probability sure when the next is apart
 // behind, and ask about two or three of at least plausible each when they reach ask together.
 func SetConfidence(e *Engine, sure, apart, ask, plausible float64) {
-	e.confidence = confidence{sure: sure, apart: apart, ask: ask, plausible: plausible}
+	e.confidence = confidence{sure: sure, apart: apart, ask: ask, plausible: plausible, offTopic: defaultConfidence.offTopic}
 }

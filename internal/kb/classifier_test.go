@@ -7,10 +7,10 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
 
 	bot "github.com/paydoctor/bot"
+	"github.com/paydoctor/bot/internal/kb/kbtest"
 )
 
 var (
@@ -55,15 +55,7 @@ func TestCrossValidation(t *testing.T) {
 
 // origin is the page a line came from and whether it was reworded from it; written lines,
 // the phrases and the table have none.
-func origin(ex example) (page string, reworded bool) {
-	if from, ok := strings.CutPrefix(ex.source, "written from "); ok {
-		return from, true
-	}
-	if ex.source == "written" || strings.HasPrefix(ex.source, "phrases/") || strings.HasPrefix(ex.source, "https://docs.stripe.com/") {
-		return "", false
-	}
-	return ex.source, false
-}
+func origin(ex example) (page string, reworded bool) { return kbtest.Page(ex.source) }
 
 // crossValidate returns the share of the corpus's real lines whose best guess leads where
 // their label does, and the expected calibration error of those guesses' probabilities.
@@ -76,8 +68,7 @@ func (k *KB) crossValidate(examples []example, set trainSettings, folds int) (ac
 		if page == "" {
 			return -1
 		}
-		sum := sha256.Sum256([]byte(page))
-		return int(sum[0]) % folds
+		return kbtest.Fold(page, folds)
 	}
 	isReal := func(ex example) bool {
 		page, reworded := origin(ex)

@@ -25,7 +25,8 @@ type codeTarget struct {
 	generic bool
 }
 
-// codeMessage is a message of the table, normalized, and where its code leads.
+// codeMessage is a message of a precise code of the table, normalized, and where the code
+// leads.
 type codeMessage struct {
 	text string
 	codeTarget

@@ -113,7 +113,7 @@ type KB struct {
 	sources map[textKey]*i18n.Message
 	// model recognises free text; codes is the exact table of Stripe codes
 	// (phrases/stripe.toml), codeTargets each code's target, by its index in the model, and
-	// messageTargets the same for the codes' messages, normalized.
+	// messageTargets the same for the messages of the codes that are not generic, normalized.
 	model          *classifier
 	codes          []stripeCode
 	codeTargets    map[string]codeTarget
@@ -186,11 +186,19 @@ func Load(base, overlay fs.FS) (*KB, error) {
 	}
 	k.model = trainCached(examples, k.targets(), defaultTraining)
 	k.codeTargets = make(map[string]codeTarget, len(k.codes))
+	exact := map[string]bool{}
 	for _, c := range k.codes {
 		ct := codeTarget{target: slices.Index(k.model.targets, c.Target), generic: c.Generic}
 		k.codeTargets[c.Code] = ct
+		// A generic code's messages ("Your card was declined.") are what Stripe shows for most
+		// declines and what people quote when a remedy did not help: they teach the model but
+		// decide nothing.
+		if c.Generic {
+			continue
+		}
 		for _, m := range slices.Concat(c.En, c.Zh) {
-			if n := Normalize(m); !slices.ContainsFunc(k.messageTargets, func(cm codeMessage) bool { return cm.text == n }) {
+			if n := Normalize(m); !exact[n] {
+				exact[n] = true
 				k.messageTargets = append(k.messageTargets, codeMessage{n, ct})
 			}
 		}

@@ -254,9 +254,10 @@ func (k *KB) checkTarget(t Target) error {
 
 // Recognize returns the targets a text leads to with their probabilities, best first, the
 // least likely left out. It is empty when nothing of the text was seen in training. A Stripe
-// code in the text is exact: it takes half the probability for its target, whatever the
-// words around it say, so that a pasted code alone always leads somewhere and a code
-// contradicted by the words leaves the two close, and the bot asks. Targets in leaveOut are
+// code in the text, or the message a checkout shows for a precise one, is exact: it takes
+// half the probability for its target, whatever the words around it say, so that a pasted
+// code alone always leads somewhere and a code contradicted by the words leaves the two
+// close, and the bot asks. Targets in leaveOut are
 // ruled out: the rest share their probability, as if the text could not mean them ("still
 // declined" means a decline when no solution is being tried).
 func (k *KB) Recognize(text string, leaveOut ...Target) []Match {
@@ -337,9 +338,9 @@ func (k *KB) Recognize(text string, leaveOut ...Target) []Match {
 const maxCodeWords = 5
 
 // findCodes calls found for each code of the table in a normalized text, written as Stripe
-// writes it (do_not_honor) or with spaces (do not honor), and for each message of the table
-// the text holds as the checkout shows it ("Your card has expired."): what a checkout says is
-// as exact as its code.
+// writes it (do_not_honor) or with spaces (do not honor), and for each message of a precise
+// code the text holds as the checkout shows it ("Your card has expired."): what a checkout
+// says is as exact as its code.
 func (k *KB) findCodes(normalized string, found func(codeTarget)) {
 	var wordBuf [64]string
 	words := wordBuf[:0]

@@ -2,6 +2,7 @@
 package kbtest
 
 import (
+	"crypto/sha256"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -26,4 +27,24 @@ func DeclineCodes(t testing.TB) []string {
 		}
 	}
 	return codes
+}
+
+// Page is the public page a corpus line came from, by the line's source, and whether the line
+// was reworded from it ("written from <page>"). Written lines, the phrase files and Stripe's
+// table have none.
+func Page(source string) (page string, reworded bool) {
+	if from, ok := strings.CutPrefix(source, "written from "); ok {
+		return from, true
+	}
+	if source == "written" || strings.HasPrefix(source, "phrases/") || strings.HasPrefix(source, "https://docs.stripe.com/") {
+		return "", false
+	}
+	return source, false
+}
+
+// Fold is which of n cross-validation folds a page's lines are in: whole pages, by a hash, so
+// that no fold is tested on a page, or a rewording of one, it was trained on.
+func Fold(page string, n int) int {
+	sum := sha256.Sum256([]byte(page))
+	return int(sum[0]) % n
 }
