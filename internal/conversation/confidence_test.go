@@ -66,7 +66,7 @@ func TestCrossValidated_FirstAnswer(t *testing.T) {
 			total++
 			for i, s := range grid {
 				conversation.SetConfidence(e, s.sure, s.apart, s.ask, s.plausible)
-				outcome, _ := judgeFirstAnswer(k, e, l)
+				outcome, _, _ := judgeFirstAnswer(k, e, l)
 				counts[i][outcome]++
 			}
 		}
