@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -365,12 +364,6 @@ func (t turn) freeText(text, quoted string) Reply {
 	if strings.HasPrefix(text, "/") {
 		return t.command(text)
 	}
-	// A number picks a button of the current view, as the terminal chat numbers them.
-	if n, ok := number(text); ok {
-		if buttons := t.view().Buttons; n >= 1 && n <= len(buttons) {
-			return t.press(buttons[n-1].ID, "")
-		}
-	}
 	// The person's own words first: "@bot it worked" under the error it was about is
 	// feedback, and the error read again would start the diagnosis over.
 	if quoted != "" && !t.decisive(text) {
@@ -570,16 +563,6 @@ func joinLines(first, second string) string {
 		return first + second
 	}
 	return first + "\n" + second
-}
-
-// number parses text as strconv.Atoi does. Text that cannot be a number is turned down
-// first: Atoi's error would copy it, for almost every message.
-func number(text string) (int, bool) {
-	if text == "" || strings.ContainsFunc(text[1:], func(r rune) bool { return r < '0' || r > '9' }) {
-		return 0, false
-	}
-	n, err := strconv.Atoi(text)
-	return n, err == nil
 }
 
 func (t turn) command(text string) Reply {

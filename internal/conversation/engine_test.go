@@ -699,6 +699,29 @@ func TestStep_FeedbackInWords(t *testing.T) {
 	}
 }
 
+// What says nothing about whether the solution shown worked records no verdict and leaves the
+// person on that solution, its buttons in front of them: in a group "+1" is "me too", not
+// the first button.
+func TestStep_NoVerdictWithoutOne(t *testing.T) {
+	e := newEngine(t, "en")
+	solving, _ := stepReply(e, conversation.Dialog{}, parseInput("工行的卡付款被拒了"), time.Now())
+	sol, _ := solving.CurrentSolution()
+	for _, text := range []string{"+1", "2"} {
+		t.Run(text, func(t *testing.T) {
+			d, res := e.Step(solving, parseInput(text), time.Now())
+			if kinds := eventKinds(res); slices.Contains(kinds, conversation.EventWorked) || slices.Contains(kinds, conversation.EventFailed) {
+				t.Errorf("events %v: a verdict from %q", kinds, text)
+			}
+			if now, _ := d.CurrentSolution(); d.Stage != conversation.StageSolving || now != sol {
+				t.Errorf("moved from %s to %s (%s); reply:\n%s", sol, now, d.Stage, res.Reply.Text)
+			}
+			if !slices.ContainsFunc(res.Reply.Buttons, func(b conversation.Button) bool { return b.ID == "ok:"+sol }) {
+				t.Errorf("the reply has no button for %s: %+v", sol, res.Reply.Buttons)
+			}
+		})
+	}
+}
+
 // Words that deny success are never taken for it, however much of "successful" or "成功" the
 // model sees in them: the bot records a failure, asks, or reads them as a new problem. None
 // of these sentences holds a phrase of the phrase files.
