@@ -379,6 +379,9 @@ func (t turn) freeText(text, quoted string) Reply {
 	if t.cardData {
 		return t.withView()
 	}
+	if _, solving := t.d.CurrentSolution(); solving {
+		return t.nudge()
+	}
 	return t.withView(t.text(kb.MsgNotUnderstood, nil))
 }
 
@@ -414,6 +417,10 @@ var defaultConfidence = confidence{sure: 0.6, apart: 0.25, ask: 0.4, plausible: 
 // what happened. lead goes first in the reply. It reports false when nothing of the text was
 // recognised.
 func (t turn) understand(text, lead string) (Reply, bool) {
+	if r, ok := t.noResult(text); ok {
+		r.Text = join(lead, r.Text)
+		return r, true
+	}
 	matches := t.recognize(text)
 	if len(matches) == 0 {
 		return Reply{}, false
@@ -450,6 +457,10 @@ func (t turn) understand(text, lead string) (Reply, bool) {
 	case n >= 2 && together >= c.ask && offTopic < together && !t.cardData:
 		t.record(EventClarified, "")
 		r = t.clarify(options[:n])
+		if slices.ContainsFunc(options[:n], func(o kb.Match) bool { return o.Action == kb.ActionWorked || o.Action == kb.ActionFailed }) {
+			// A verdict among diagnoses is no question: whether it worked is.
+			r = t.clarify([]kb.Match{{Target: kb.Target{Action: kb.ActionWorked}}, {Target: kb.Target{Action: kb.ActionFailed}}})
+		}
 	case t.cardData:
 		// The warning says all there is to say about a message that was mostly card data.
 		return Reply{}, false
@@ -457,11 +468,15 @@ func (t turn) understand(text, lead string) (Reply, bool) {
 		t.record(EventOffTopic, "")
 		r = t.offTopic()
 	default:
-		// About a payment, but nothing in particular: ask what happened.
+		// About a payment, but nothing in particular: ask what happened, unless a solution
+		// is shown, whose result is what matters now.
 		t.record(EventNotUnderstood, "")
-		if t.d.Stage == StageNew {
+		switch _, solving := t.d.CurrentSolution(); {
+		case solving:
+			r = t.nudge()
+		case t.d.Stage == StageNew:
 			r = t.start()
-		} else {
+		default:
 			r = t.withView(t.text(kb.MsgVague, nil))
 		}
 	}
@@ -478,8 +493,43 @@ func (t turn) decisive(text string) bool {
 	return len(matches) > 0 && matches[0].Action != kb.ActionOffTopic && matches[0].Probability >= t.e.confidence.sure
 }
 
-// offTopic says what the bot is for, with the menu.
+// noResult answers text that says nothing about the payment: thanks, "ok" and, while a
+// solution is shown, "not tried yet". It records no verdict and leaves the dialog where it is.
+func (t turn) noResult(text string) (Reply, bool) {
+	_, solving := t.d.CurrentSolution()
+	if !t.e.kb.OnlyCourtesy(text) && !(solving && t.e.kb.NotTriedYet(text)) {
+		return Reply{}, false
+	}
+	t.record(EventRecognized, "")
+	switch {
+	case solving:
+		return t.nudge(), true
+	case t.d.Stage == StageNew:
+		return t.start(), true
+	default:
+		return t.withView(), true
+	}
+}
+
+// nudge answers, while a solution is shown, what says nothing about it yet: it asks for the
+// result once the person has tried it, with the solution's buttons, and no verdict.
+func (t turn) nudge() Reply {
+	sol, _ := t.d.CurrentSolution()
+	st, ok := t.texts().solutions[sol]
+	if !ok {
+		return t.view()
+	}
+	return Reply{Text: st.nudge, Buttons: slices.Clone(st.buttons), Cause: t.d.Cause, Solutions: []string{sol}}
+}
+
+// offTopic says what the bot is for, with the menu, or while a solution is shown, with the
+// question of its result rather than its steps again.
 func (t turn) offTopic() Reply {
+	if _, solving := t.d.CurrentSolution(); solving {
+		r := t.nudge()
+		r.Text = join(t.text(kb.MsgOffTopic, nil), r.Text)
+		return r
+	}
 	if t.d.Stage == StageNew {
 		r := t.start()
 		r.Text = join(t.text(kb.MsgOffTopic, nil), r.Text)

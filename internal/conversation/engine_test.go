@@ -706,7 +706,12 @@ func TestStep_NoVerdictWithoutOne(t *testing.T) {
 	e := newEngine(t, "en")
 	solving, _ := stepReply(e, conversation.Dialog{}, parseInput("工行的卡付款被拒了"), time.Now())
 	sol, _ := solving.CurrentSolution()
-	for _, text := range []string{"+1", "2"} {
+	for _, text := range []string{
+		"+1", "2", "hmm",
+		"thanks", "thanks!", "thank you so much", "谢谢大佬", "ok", "好的", "wait",
+		"thanks, I'll try", "haven't tried it yet", "not tried yet", "I'll try it tomorrow", "我晚点试试", "还没试", "好的我试试",
+		"who won the football last night?",
+	} {
 		t.Run(text, func(t *testing.T) {
 			d, res := e.Step(solving, parseInput(text), time.Now())
 			if kinds := eventKinds(res); slices.Contains(kinds, conversation.EventWorked) || slices.Contains(kinds, conversation.EventFailed) {

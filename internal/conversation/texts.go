@@ -19,8 +19,10 @@ type texts struct {
 type solutionTexts struct {
 	title string
 	// single is the heading of the solution alone in its plan; a longer plan numbers it.
-	single  string
-	tail    string // what follows the heading: the steps and the "did it work?" question
+	single string
+	tail   string // what follows the heading: the steps and the "did it work?" question
+	// nudge asks, without the steps again, whether it worked once tried.
+	nudge   string
 	buttons []Button
 }
 
@@ -54,6 +56,7 @@ func newTexts(k *kb.KB, lang string) *texts {
 			title:  title,
 			single: text(kb.MsgSolutionSingle, map[string]any{"Title": title}),
 			tail:   join("\n"+text(kb.SolutionSteps(sol), nil), text(kb.MsgAskWorked, nil)),
+			nudge:  text(kb.MsgNudge, map[string]any{"Title": title}),
 			buttons: []Button{
 				{ID: buttonWorkedPrefix + sol, Label: text(kb.MsgButtonWorked, nil)},
 				{ID: buttonFailedPrefix + sol, Label: text(kb.MsgButtonFailed, nil)},

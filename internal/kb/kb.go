@@ -121,6 +121,10 @@ type KB struct {
 	// negations are the words of the phrase files that say something did not happen or went
 	// wrong ("not", "没"), folded: see Contradicts.
 	negations []string
+	// pending and courtesy are the phrase files' phrases that say a solution has not been
+	// tried yet, and those that only thank or acknowledge, folded, the longest first: see
+	// NotTriedYet and OnlyCourtesy.
+	pending, courtesy []string
 	// phraseTargets is where each phrase and code message leads, to check that none leads
 	// to two places.
 	phraseTargets phraseTargets

@@ -62,6 +62,8 @@ func (k *KB) loadExamples(base, overlay fs.FS) ([]example, error) {
 		}
 		var doc struct {
 			Negations []string     `toml:"negations"`
+			Pending   []string     `toml:"pending"`
+			Courtesy  []string     `toml:"courtesy"`
 			Intents   []intent     `toml:"intent"`
 			Codes     []stripeCode `toml:"code"`
 		}
@@ -74,6 +76,19 @@ func (k *KB) loadExamples(base, overlay fs.FS) ([]example, error) {
 				return nil, fmt.Errorf("%w: %s: negation %q is not one word once normalized", ErrInvalid, f, word)
 			}
 			k.negations = append(k.negations, n)
+		}
+		for _, list := range []struct {
+			name    string
+			phrases []string
+			into    *[]string
+		}{{"pending", doc.Pending, &k.pending}, {"courtesy", doc.Courtesy, &k.courtesy}} {
+			for _, p := range list.phrases {
+				n := Normalize(p)
+				if n == "" {
+					return nil, fmt.Errorf("%w: %s: %s phrase %q is empty once normalized", ErrInvalid, f, list.name, p)
+				}
+				*list.into = append(*list.into, n)
+			}
 		}
 		for i, in := range doc.Intents {
 			if err := k.checkTarget(in.Target); err != nil {
@@ -101,6 +116,9 @@ func (k *KB) loadExamples(base, overlay fs.FS) ([]example, error) {
 	if err := k.checkCodes(); err != nil {
 		return nil, err
 	}
+	byLengthDown := func(a, b string) int { return cmp.Compare(len(b), len(a)) }
+	slices.SortStableFunc(k.pending, byLengthDown)
+	slices.SortStableFunc(k.courtesy, byLengthDown)
 	corpus, err := k.readCorpus(base, overlay)
 	if err != nil {
 		return nil, err
@@ -373,16 +391,19 @@ func (k *KB) findCodes(normalized string, found func(codeTarget)) {
 // containsPhrase reports whether the normalized text holds phrase, a phrase that begins or
 // ends in a Latin letter or digit doing so at a word's edge: "card declined" is not in
 // "discard declined".
-func containsPhrase(text, phrase string) bool {
+func containsPhrase(text, phrase string) bool { return indexPhrase(text, phrase) >= 0 }
+
+// indexPhrase is the index of the first place containsPhrase finds phrase in text, or -1.
+func indexPhrase(text, phrase string) int {
 	for at := 0; ; {
 		i := strings.Index(text[at:], phrase)
 		if i < 0 {
-			return false
+			return -1
 		}
 		i += at
 		end := i + len(phrase)
 		if (i == 0 || text[i-1] == ' ' || !isWordByte(phrase[0])) && (end == len(text) || text[end] == ' ' || !isWordByte(phrase[len(phrase)-1])) {
-			return true
+			return i
 		}
 		at = i + 1
 	}
@@ -407,6 +428,38 @@ func (k *KB) Contradicts(text string) bool {
 		}
 	}
 	return false
+}
+
+// NotTriedYet reports whether text says the solution shown has not been tried yet ("not
+// tried yet", "I'll try it tomorrow", "晚点试试", "稍等"), a phrase of the phrase files' pending
+// lists found in it. The model reads 没/not + 试/tried as a failure, and a failure recorded for
+// a solution nobody tried moves the person past it.
+func (k *KB) NotTriedYet(text string) bool {
+	norm := Normalize(text)
+	return slices.ContainsFunc(k.pending, func(p string) bool { return containsPhrase(norm, p) })
+}
+
+// OnlyCourtesy reports whether text is nothing but thanks, acknowledgement or a request to
+// wait ("thanks!", "ok", "谢谢大佬", "收到"): phrases of the phrase files' courtesy lists and
+// nothing else.
+// People in groups thank the bot for the steps before they try them; the corpus's "thanks"
+// lines nearly all follow a success, and the model would take the thanks for one.
+func (k *KB) OnlyCourtesy(text string) bool {
+	rest := Normalize(text)
+	if rest == "" {
+		return false
+	}
+	// Longest first: "thank you" goes before "thank" would leave "you".
+	for _, p := range k.courtesy {
+		for {
+			i := indexPhrase(rest, p)
+			if i < 0 {
+				break
+			}
+			rest = rest[:i] + " " + rest[i+len(p):]
+		}
+	}
+	return strings.TrimSpace(rest) == ""
 }
 
 // Normalize folds text for matching: full-width forms to ASCII, lower case, punctuation and

@@ -35,6 +35,7 @@ const (
 	MsgSolutionHeading  = "bot.solution_heading" // {{.N}} {{.Total}} {{.Title}}
 	MsgSolutionSingle   = "bot.solution_single"  // {{.Title}}
 	MsgAskWorked        = "bot.ask_worked"
+	MsgNudge            = "bot.nudge" // {{.Title}}
 	MsgWorked           = "bot.worked"
 	MsgNextAfterFailure = "bot.next_after_failure"
 	MsgExhausted        = "bot.exhausted"
@@ -97,7 +98,7 @@ var fixedMessages = []string{
 	MsgGreeting, MsgHelp, MsgNotUnderstood, MsgOffTopic, MsgVague, MsgStaleMenu, MsgUnsupportedMedia,
 	MsgUnknownCommand, MsgLangUsage, MsgLangSwitched, MsgSolutionUsage, MsgCardDataWarning,
 	MsgHumanUnavailable, MsgResume, MsgRecognized, MsgImageSeen, MsgImageNoText, MsgHandoffPicture, MsgDiagnosis, MsgNoCause, MsgPlan,
-	MsgSolutionHeading, MsgSolutionSingle, MsgAskWorked, MsgWorked, MsgNextAfterFailure,
+	MsgSolutionHeading, MsgSolutionSingle, MsgAskWorked, MsgNudge, MsgWorked, MsgNextAfterFailure,
 	MsgExhausted, MsgAllSolutions, MsgClarify, MsgSlowDown, MsgSorry, MsgHandoffSent,
 	MsgHandoffSummary, MsgHandoffNoCause, MsgHandoffNothingTried, MsgHandoffWorked, MsgHandoffFailed,
 	MsgHandoffUnanswered, MsgHandoffNoMessage,
