@@ -421,6 +421,10 @@ func (t turn) understand(text, lead string) (Reply, bool) {
 		r.Text = join(lead, r.Text)
 		return r, true
 	}
+	if r, ok := t.lateFeedback(text); ok {
+		r.Text = join(lead, r.Text)
+		return r, true
+	}
 	matches := t.recognize(text)
 	if len(matches) == 0 {
 		return Reply{}, false
@@ -500,15 +504,58 @@ func (t turn) noResult(text string) (Reply, bool) {
 	if !t.e.kb.OnlyCourtesy(text) && !(solving && t.e.kb.NotTriedYet(text)) {
 		return Reply{}, false
 	}
-	t.record(EventRecognized, "")
 	switch {
 	case solving:
+		t.record(EventRecognized, "")
 		return t.nudge(), true
 	case t.d.Stage == StageNew:
+		t.record(EventNotUnderstood, "") // nothing to act on
 		return t.start(), true
 	default:
+		t.record(EventRecognized, "")
 		return t.withView(), true
 	}
+}
+
+// lateFeedback answers "it worked" or "still not working" when no solution is shown. After
+// the help ended in success, a failure reopens it at the next solution; after it ran out,
+// the person is shown the way on (a human, all solutions); success has nothing to confirm,
+// and the person is shown where they are. Before any solution a failure is no feedback but a
+// description ("still declined"), which recognize reads as one: it reports false.
+func (t turn) lateFeedback(text string) (Reply, bool) {
+	if _, solving := t.d.CurrentSolution(); solving {
+		return Reply{}, false
+	}
+	var worked, failed float64
+	for _, m := range t.e.kb.Recognize(text) {
+		switch m.Action {
+		case kb.ActionWorked:
+			worked = m.Probability
+		case kb.ActionFailed:
+			failed = m.Probability
+		}
+	}
+	if worked+failed < t.e.confidence.sure {
+		return Reply{}, false
+	}
+	success := worked >= failed && !t.e.kb.Contradicts(text)
+	switch {
+	case success && t.d.Stage == StageNew:
+		t.record(EventNotUnderstood, "") // nothing to act on
+		return t.start(), true
+	case success, t.d.Stage == StageExhausted:
+		t.record(EventRecognized, "")
+		return t.withView(), true
+	case t.d.Stage == StageResolved:
+		t.d.Stage = StageSolving
+		if _, ok := t.d.CurrentSolution(); !ok {
+			t.d.Stage = StageResolved
+			return Reply{}, false
+		}
+		t.record(EventRecognized, "")
+		return t.failed(), true
+	}
+	return Reply{}, false
 }
 
 // nudge answers, while a solution is shown, what says nothing about it yet: it asks for the

@@ -727,6 +727,57 @@ func TestStep_NoVerdictWithoutOne(t *testing.T) {
 	}
 }
 
+// Feedback in words when no solution is shown: after a success, a failure reopens the help
+// at the next solution; after the solutions ran out, the way on is shown again; success with
+// nothing to confirm moves nothing.
+func TestStep_FeedbackWithoutASolution(t *testing.T) {
+	e := newEngine(t, "en")
+	dialogAfter := func(lines ...string) conversation.Dialog {
+		steps := run(t, e, "", lines)
+		return steps[len(steps)-1].d
+	}
+	resolved := dialogAfter("工行的卡付款被拒了", "[ok:enable-cross-border]")
+	exhausted := dialogAfter("/solution paypal", "[no:paypal]", "[no:contact-support]")
+	if resolved.Stage != conversation.StageResolved || exhausted.Stage != conversation.StageExhausted {
+		t.Fatalf("setup: stages %s and %s", resolved.Stage, exhausted.Stage)
+	}
+	for _, tc := range []struct {
+		name, text string
+		dialog     conversation.Dialog
+		wantStage  conversation.Stage
+		wantShown  string                 // the solution shown after, if any
+		wantEvent  conversation.EventKind // recorded, if set
+		noEvent    conversation.EventKind // never recorded
+		wantButton string                 // among the reply's buttons
+	}{
+		{"failing again after a success", "又不行了，还是被拒", resolved, conversation.StageSolving, "international-card", conversation.EventFailed, conversation.EventWorked, "ok:international-card"},
+		{"in English", "it stopped working again, still declined", resolved, conversation.StageSolving, "international-card", conversation.EventFailed, conversation.EventWorked, "ok:international-card"},
+		{"thanks after a success", "谢谢！", resolved, conversation.StageResolved, "", "", conversation.EventWorked, conversation.ButtonRestart},
+		{"still failing after everything", "still not working", exhausted, conversation.StageExhausted, "", "", conversation.EventFailed, conversation.ButtonHuman},
+		{"success before anything", "it worked!", conversation.Dialog{}, conversation.StageAsking, "", "", conversation.EventDiagnosed, "a:what_happened:declined"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d, res := e.Step(tc.dialog, parseInput(tc.text), time.Now())
+			kinds := eventKinds(res)
+			if d.Stage != tc.wantStage {
+				t.Errorf("stage %s, want %s; reply:\n%s", d.Stage, tc.wantStage, res.Reply.Text)
+			}
+			if sol, _ := d.CurrentSolution(); sol != tc.wantShown {
+				t.Errorf("showing %q, want %q", sol, tc.wantShown)
+			}
+			if tc.wantEvent != "" && !slices.Contains(kinds, tc.wantEvent) {
+				t.Errorf("events %v, want %s among them", kinds, tc.wantEvent)
+			}
+			if slices.Contains(kinds, tc.noEvent) {
+				t.Errorf("events %v: %s recorded", kinds, tc.noEvent)
+			}
+			if !slices.ContainsFunc(res.Reply.Buttons, func(b conversation.Button) bool { return b.ID == tc.wantButton }) {
+				t.Errorf("buttons %+v, want %s among them", res.Reply.Buttons, tc.wantButton)
+			}
+		})
+	}
+}
+
 // Words that deny success are never taken for it, however much of "successful" or "成功" the
 // model sees in them: the bot records a failure, asks, or reads them as a new problem. None
 // of these sentences holds a phrase of the phrase files.
