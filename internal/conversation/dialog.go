@@ -156,6 +156,12 @@ func (d *Dialog) attempt(sol string) *Attempt {
 	return nil
 }
 
+// failedBefore reports whether the person's latest verdict on sol was that it did not work.
+func (d *Dialog) failedBefore(sol string) bool {
+	a := d.attempt(sol)
+	return a != nil && a.Result == FeedbackFailed
+}
+
 // noteShown records a showing of sol; a verdict given earlier stands until the next one.
 func (d *Dialog) noteShown(sol string, at time.Time) {
 	if a := d.attempt(sol); a != nil {

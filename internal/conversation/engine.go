@@ -920,6 +920,9 @@ func (t turn) diagnose(outcomeID, prefix string) Reply {
 	t.d.Stage, t.d.Question = StageSolving, ""
 	t.d.Outcome, t.d.Cause = o.ID, o.Cause
 	t.d.Plan, t.d.Current = slices.Clone(o.Solutions), 0
+	// A new diagnosis changes why the payment fails, not what the person found not to work:
+	// that goes last.
+	slices.SortStableFunc(t.d.Plan, func(a, b string) int { return cmp.Compare(b2i(t.d.failedBefore(a)), b2i(t.d.failedBefore(b))) })
 	t.record(EventDiagnosed, "")
 	t.recordShown()
 
@@ -1129,4 +1132,11 @@ func (e *Engine) HandoffSummary(d Dialog, from Person, platform, ref string) Rep
 	})
 	summary = join(summary, e.kb.Text(lang, kb.MsgHandoffHow, nil)+"\n"+refPrefix+ref)
 	return Reply{Text: summary, Buttons: []Button{}, Cause: d.Cause, Solutions: []string{}, Lang: lang}
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
