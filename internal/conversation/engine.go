@@ -231,8 +231,9 @@ func (e *Engine) chooseLanguage(d *Dialog, in Input) {
 }
 
 // writtenLanguage is the language the person's own words in the input are in, if they tell.
-// A screen in Chinese tells that they read Chinese; one in English tells little, as
-// checkouts show English to everyone.
+// A screen in Chinese tells that they read Chinese (a line of it: OCR reads a stray Han glyph
+// into English screens now and then); one in English tells little, as checkouts show English
+// to everyone.
 func (e *Engine) writtenLanguage(in Input) (string, bool) {
 	switch {
 	case in.Kind == InputText && !strings.HasPrefix(in.Text, "/"):
@@ -245,7 +246,7 @@ func (e *Engine) writtenLanguage(in Input) (string, bool) {
 			return e.han, true
 		}
 	case in.Kind == InputImage:
-		if e.han != "" && containsHan(in.Seen) {
+		if e.han != "" && slices.ContainsFunc(slices.Collect(strings.Lines(in.Seen)), func(line string) bool { return hanCount(line) >= 2 }) {
 			return e.han, true
 		}
 		return e.languageOf(in.Text)
@@ -254,20 +255,20 @@ func (e *Engine) writtenLanguage(in Input) (string, bool) {
 }
 
 // languageOf is the language text is written in, if it tells: Han script is Chinese, a
-// sentence in Latin letters English.
+// sentence in Latin letters English, but for a checkout's message pasted as it was shown.
 func (e *Engine) languageOf(text string) (string, bool) {
 	switch {
 	case e.han != "" && containsHan(text):
 		return e.han, true
-	case e.latin != "" && latinWords(text) >= minLatinSentence:
+	case e.latin != "" && latinWords(e.kb.WithoutCheckoutText(text)) >= minLatinSentence:
 		return e.latin, true
 	}
 	return "", false
 }
 
-// minLatinSentence is how many words in Latin letters make a text English: fewer is a code,
-// a name or an error pasted as it was shown ("card_declined", "do_not_honor"), which says
-// nothing about the person's language.
+// minLatinSentence is how many words in Latin letters make a text English: fewer is a code
+// or a name ("card_declined", "do_not_honor"), which says nothing about the person's
+// language.
 const minLatinSentence = 3
 
 // latinWords counts the words of two or more Latin letters in s; an identifier such as

@@ -659,6 +659,16 @@ func TestStep_LanguageFollowsTheTextFirst(t *testing.T) {
 			}
 		})
 	}
+	// Checkouts show their messages in English to everyone: one pasted into a dialog in
+	// Chinese, by someone whose app is in English, is no reason to switch.
+	t.Run("a checkout's message pasted in a Chinese dialog", func(t *testing.T) {
+		in := parseInput("Your card has insufficient funds.")
+		in.LangHint = "en"
+		_, r := stepReply(newEngine(t, "en"), conversation.Dialog{Lang: "zh-Hans", LangWritten: true}, in, time.Now())
+		if r.Lang != "zh-Hans" {
+			t.Errorf("answered in %q, want zh-Hans", r.Lang)
+		}
+	})
 }
 
 // While a solution is shown, what people write about it counts as the buttons would: "still

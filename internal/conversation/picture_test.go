@@ -41,6 +41,14 @@ func TestStep_Picture(t *testing.T) {
 			wantCause: "cross-border-restricted",
 		},
 		{
+			name:      "a stray glyph in an English screen",
+			seen:      "9:41 口\nPay OpenAI, LLC\nYour card was declined.\n口 Pay",
+			hint:      "en",
+			wantLang:  "en",
+			wantQuote: "I can see: “Your card was declined.”",
+			wantCause: "cross-border-restricted",
+		},
+		{
 			name:      "caption decides the language",
 			caption:   "why does this keep happening to me",
 			seen:      "Your card was declined.",

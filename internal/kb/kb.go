@@ -121,6 +121,9 @@ type KB struct {
 	// negations are the words of the phrase files that say something did not happen or went
 	// wrong ("not", "没"), folded: see Contradicts.
 	negations []string
+	// checkoutEnglish are the English messages of the table, folded, the longest first: see
+	// WithoutCheckoutText.
+	checkoutEnglish []string
 	// pending and courtesy are the phrase files' phrases that say a solution has not been
 	// tried yet, and those that only thank or acknowledge, folded, the longest first: see
 	// NotTriedYet and OnlyCourtesy.
@@ -194,6 +197,9 @@ func Load(base, overlay fs.FS) (*KB, error) {
 	for _, c := range k.codes {
 		ct := codeTarget{target: slices.Index(k.model.targets, c.Target), generic: c.Generic}
 		k.codeTargets[c.Code] = ct
+		for _, m := range c.En {
+			k.checkoutEnglish = append(k.checkoutEnglish, Normalize(m))
+		}
 		// A generic code's messages ("Your card was declined.") are what Stripe shows for most
 		// declines and what people quote when a remedy did not help: they teach the model but
 		// decide nothing.
@@ -207,6 +213,8 @@ func Load(base, overlay fs.FS) (*KB, error) {
 			}
 		}
 	}
+	slices.SortFunc(k.checkoutEnglish, byLengthDown)
+	k.checkoutEnglish = slices.Compact(k.checkoutEnglish)
 	return k, nil
 }
 

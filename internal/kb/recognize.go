@@ -116,7 +116,6 @@ func (k *KB) loadExamples(base, overlay fs.FS) ([]example, error) {
 	if err := k.checkCodes(); err != nil {
 		return nil, err
 	}
-	byLengthDown := func(a, b string) int { return cmp.Compare(len(b), len(a)) }
 	slices.SortStableFunc(k.pending, byLengthDown)
 	slices.SortStableFunc(k.courtesy, byLengthDown)
 	corpus, err := k.readCorpus(base, overlay)
@@ -445,22 +444,34 @@ func (k *KB) NotTriedYet(text string) bool {
 // People in groups thank the bot for the steps before they try them; the corpus's "thanks"
 // lines nearly all follow a success, and the model would take the thanks for one.
 func (k *KB) OnlyCourtesy(text string) bool {
-	rest := Normalize(text)
-	if rest == "" {
-		return false
-	}
-	// Longest first: "thank you" goes before "thank" would leave "you".
-	for _, p := range k.courtesy {
+	norm := Normalize(text)
+	return norm != "" && strings.TrimSpace(withoutPhrases(norm, k.courtesy)) == ""
+}
+
+// WithoutCheckoutText is text folded, without the English messages of the exact table
+// ("Your card was declined."): checkouts show them in English to everyone, so they say
+// nothing about the language of the person who pastes them.
+func (k *KB) WithoutCheckoutText(text string) string {
+	return withoutPhrases(Normalize(text), k.checkoutEnglish)
+}
+
+// withoutPhrases is the normalized text with every place containsPhrase finds one of phrases
+// in it blanked out. phrases go longest first, so that "thank you" is taken whole before
+// "thank" leaves "you".
+func withoutPhrases(text string, phrases []string) string {
+	for _, p := range phrases {
 		for {
-			i := indexPhrase(rest, p)
+			i := indexPhrase(text, p)
 			if i < 0 {
 				break
 			}
-			rest = rest[:i] + " " + rest[i+len(p):]
+			text = text[:i] + " " + text[i+len(p):]
 		}
 	}
-	return strings.TrimSpace(rest) == ""
+	return text
 }
+
+func byLengthDown(a, b string) int { return cmp.Compare(len(b), len(a)) }
 
 // Normalize folds text for matching: full-width forms to ASCII, lower case, punctuation and
 // runs of spaces to one space, and a space between Han and other letters, so that
