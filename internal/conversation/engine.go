@@ -367,6 +367,9 @@ func (t turn) freeText(text, quoted string) Reply {
 	}
 	// The person's own words first: "@bot it worked" under the error it was about is
 	// feedback, and the error read again would start the diagnosis over.
+	if t.e.kb.AsksForHuman(text) {
+		return t.human()
+	}
 	if quoted != "" && !t.decisive(text) {
 		text = joinLines(text, quoted)
 	}

@@ -812,6 +812,34 @@ func TestStep_DeniedSuccessIsNeverSuccess(t *testing.T) {
 	}
 }
 
+// Asking in words for a person does what /human does: a handoff where helpers are
+// configured, OpenAI's support otherwise. 人工智能 (AI) is no such request.
+func TestStep_AskingForAHumanInWords(t *testing.T) {
+	withHelpers := newEngineWith(t, conversation.EngineOptions{Lang: "en", Handoff: true})
+	alone := newEngine(t, "en")
+	for _, tc := range []struct {
+		name, text string
+		e          *conversation.Engine
+		wantEvent  conversation.EventKind
+		wantShown  string
+	}{
+		{"转人工", "转人工", withHelpers, conversation.EventHandoff, ""},
+		{"in English", "can I talk to a human please", withHelpers, conversation.EventHandoff, ""},
+		{"no helpers", "can I talk to a human please", alone, conversation.EventShown, "contact-support"},
+		{"AI is not a person", "人工智能付款被拒了", withHelpers, conversation.EventDiagnosed, "enable-cross-border"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d, res := tc.e.Step(conversation.Dialog{}, parseInput(tc.text), time.Now())
+			if kinds := eventKinds(res); !slices.Contains(kinds, tc.wantEvent) {
+				t.Errorf("events %v, want %s among them; reply:\n%s", kinds, tc.wantEvent, res.Reply.Text)
+			}
+			if sol, _ := d.CurrentSolution(); sol != tc.wantShown {
+				t.Errorf("showing %q, want %q", sol, tc.wantShown)
+			}
+		})
+	}
+}
+
 // In a group people ask the bot about a message, their own or someone else's, by replying to
 // it: the message replied to is read with their words, redacted as theirs are, and a command
 // is a command whatever it replies to.

@@ -128,6 +128,8 @@ type KB struct {
 	// tried yet, and those that only thank or acknowledge, folded, the longest first: see
 	// NotTriedYet and OnlyCourtesy.
 	pending, courtesy []string
+	// human are the phrases that ask for a person, folded: see AsksForHuman.
+	human []string
 	// phraseTargets is where each phrase and code message leads, to check that none leads
 	// to two places.
 	phraseTargets phraseTargets

@@ -64,6 +64,7 @@ func (k *KB) loadExamples(base, overlay fs.FS) ([]example, error) {
 			Negations []string     `toml:"negations"`
 			Pending   []string     `toml:"pending"`
 			Courtesy  []string     `toml:"courtesy"`
+			Human     []string     `toml:"human"`
 			Intents   []intent     `toml:"intent"`
 			Codes     []stripeCode `toml:"code"`
 		}
@@ -81,7 +82,7 @@ func (k *KB) loadExamples(base, overlay fs.FS) ([]example, error) {
 			name    string
 			phrases []string
 			into    *[]string
-		}{{"pending", doc.Pending, &k.pending}, {"courtesy", doc.Courtesy, &k.courtesy}} {
+		}{{"pending", doc.Pending, &k.pending}, {"courtesy", doc.Courtesy, &k.courtesy}, {"human", doc.Human, &k.human}} {
 			for _, p := range list.phrases {
 				n := Normalize(p)
 				if n == "" {
@@ -436,6 +437,15 @@ func (k *KB) Contradicts(text string) bool {
 func (k *KB) NotTriedYet(text string) bool {
 	norm := Normalize(text)
 	return slices.ContainsFunc(k.pending, func(p string) bool { return containsPhrase(norm, p) })
+}
+
+// AsksForHuman reports whether text asks for a person instead of the bot ("talk to a human",
+// 转人工), a phrase of the phrase files' human lists found in it. The model reads such text
+// as a wish to contact support, which is one of the solutions; what the person asks for is
+// what /human does.
+func (k *KB) AsksForHuman(text string) bool {
+	norm := Normalize(text)
+	return slices.ContainsFunc(k.human, func(p string) bool { return containsPhrase(norm, p) })
 }
 
 // OnlyCourtesy reports whether text is nothing but thanks, acknowledgement or a request to
