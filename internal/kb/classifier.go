@@ -53,6 +53,9 @@ const (
 	shuffleSeed   = 20261201
 	maxFeatures   = 512 // per text; a longer text is judged by its first features
 	letterGramLen = 4
+	// maxLetterGramWord is the longest word whose letter n-grams count: a longer one is an
+	// id, a key or a pasted blob, whose pieces are noise, and would give a feature per letter.
+	maxLetterGramWord = 32
 )
 
 // models keeps the classifiers trained in this process by what they were trained on: training
@@ -268,7 +271,9 @@ func appendFeatures(into []uint64, normalized string) []uint64 {
 		if prevWord != "" {
 			into = append(into, hashString(featWordPair, prevWord, word))
 		}
-		into = appendLetterGrams(into, word)
+		if len(into)-start < maxFeatures {
+			into = appendLetterGrams(into, word)
+		}
 		prevWord = word
 		i = end
 	}
@@ -303,10 +308,10 @@ func indexDigit(w string) int {
 	return -1
 }
 
-// appendLetterGrams appends the letter n-grams of a word of five letters or more, with its
-// ends marked: "declind" shares most of them with "declined".
+// appendLetterGrams appends the letter n-grams of a word of five to maxLetterGramWord
+// letters, with its ends marked: "declind" shares most of them with "declined".
 func appendLetterGrams(into []uint64, word string) []uint64 {
-	if len(word) < 5 || !isASCII(word) {
+	if len(word) < 5 || len(word) > maxLetterGramWord || !isASCII(word) {
 		return into
 	}
 	var buf [64]byte

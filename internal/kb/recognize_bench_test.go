@@ -1,6 +1,7 @@
 package kb_test
 
 import (
+	"strings"
 	"testing"
 
 	bot "github.com/paydoctor/bot"
@@ -15,6 +16,8 @@ func BenchmarkRecognize(b *testing.B) {
 	for _, bc := range []struct{ name, text string }{
 		{"zh", "我的卡显示 Your card was declined，怎么办？"},
 		{"en", "My card was declind when I tried to pay for ChatGPT Plus, what should I do?"},
+		// The most the engine passes on (conversation.MaxInputBytes), as one pasted token.
+		{"blob", strings.Repeat("a", 4096)},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			b.ReportAllocs()
