@@ -53,9 +53,10 @@ const (
 	shuffleSeed   = 20261201
 	maxFeatures   = 512 // per text; a longer text is judged by its first features
 	letterGramLen = 4
-	// maxLetterGramWord is the longest word whose letter n-grams count: a longer one is an
-	// id, a key or a pasted blob, whose pieces are noise, and would give a feature per letter.
-	maxLetterGramWord = 32
+	// maxLetterGramWord is the longest word whose letter n-grams count: the longest codes of
+	// the table ("payment_intent_authentication_failure") are 37 letters, and a longer word is
+	// an id, a key or a pasted blob, whose pieces are noise and would give a feature per letter.
+	maxLetterGramWord = 64
 )
 
 // models keeps the classifiers trained in this process by what they were trained on: training
