@@ -51,6 +51,8 @@ func TestLoad_Broken(t *testing.T) {
 		{"solution-unreachable", `solution "pray" is offered by no reachable outcome`},
 		{"missing-translation", `locale zh-Hans: message "question.card_type.crypto" is missing`},
 		{"bad-template", `locale en: message "bot.diagnosis"`},
+		{"field-not-given", `locale en: message "bot.diagnosis" uses a field it is not given (it is given: Cause)`},
+		{"field-misspelt", `locale en: message "bot.image_seen" uses a field it is not given (it is given: Quote)`},
 		{"phrase-unknown-outcome", `outcome "moon-phase" does not exist`},
 		{"incomplete-language", `locale de: message "command.start" is missing`},
 		{"lang-name-clash", `locale en: message "lang.names": "中文" is a name of zh-Hans too`},

@@ -94,6 +94,17 @@ const (
 	MsgCommandHelp      = "command.help"
 )
 
+// messageFields are the fields each message with placeholders is given; every other message
+// is given none.
+var messageFields = map[string][]string{
+	MsgUnknownCommand: {"Command"}, MsgLangUsage: {"Languages"}, MsgSolutionUsage: {"IDs"},
+	MsgImageSeen: {"Quote"}, MsgDiagnosis: {"Cause"}, MsgPlan: {"Count"},
+	MsgSolutionHeading: {"N", "Total", "Title"}, MsgSolutionSingle: {"Title"}, MsgNudge: {"Title"},
+	MsgHandoffSummary:    {"Who", "Platform", "Lang", "Cause", "Tried", "Last"},
+	MsgHandoffFromHelper: {"Who", "Text"}, MsgHandoffFromPerson: {"Who", "Text"}, MsgHandoffPicture: {"Who", "Text"},
+	MsgHandoffPersonLeft: {"Who"}, MsgHandoffExpiredHelpers: {"Who"},
+}
+
 var fixedMessages = []string{
 	MsgGreeting, MsgHelp, MsgNotUnderstood, MsgOffTopic, MsgVague, MsgStaleMenu, MsgUnsupportedMedia,
 	MsgUnknownCommand, MsgLangUsage, MsgLangSwitched, MsgSolutionUsage, MsgCardDataWarning,
@@ -306,7 +317,7 @@ func (k *KB) requiredMessages() []string {
 // with the data the conversation gives it.
 func (k *KB) validateMessages(defined map[string]map[string]bool) error {
 	sample := map[string]any{"Command": "/x", "IDs": "a, b", "Cause": "c", "Count": 2, "N": 1, "Total": 2, "Title": "t",
-		"Who": "w", "Platform": "p", "Lang": "l", "Tried": "t", "Last": "m", "Languages": "/lang en - English"}
+		"Quote": "q", "Text": "x", "Who": "w", "Platform": "p", "Lang": "l", "Tried": "t", "Last": "m", "Languages": "/lang en - English"}
 	var problems []string
 	for _, lang := range k.Languages() {
 		for _, id := range k.requiredMessages() {
@@ -314,8 +325,19 @@ func (k *KB) validateMessages(defined map[string]map[string]bool) error {
 				problems = append(problems, fmt.Sprintf("locale %s: message %q is missing", lang, id))
 				continue
 			}
-			if _, err := k.localizers[lang].Localize(&i18n.LocalizeConfig{MessageID: id, TemplateData: sample}); err != nil {
+			// Each message gets only its own fields, as its caller gives them: a field it is
+			// not given, or misspelt, would show people "<no value>".
+			data := map[string]any{}
+			for _, f := range messageFields[id] {
+				data[f] = sample[f]
+			}
+			out, err := k.localizers[lang].Localize(&i18n.LocalizeConfig{MessageID: id, TemplateData: data})
+			switch {
+			case err != nil:
 				problems = append(problems, fmt.Sprintf("locale %s: message %q: %v", lang, id, err))
+			case strings.Contains(out, "<no value>"):
+				problems = append(problems, fmt.Sprintf("locale %s: message %q uses a field it is not given (it is given: %s)",
+					lang, id, strings.Join(messageFields[id], ", ")))
 			}
 		}
 	}
