@@ -300,8 +300,13 @@ func TestCorpusOverlay(t *testing.T) {
 	}
 	for _, bad := range []string{"en\toutcome:nowhere\twritten\tsome text\n", "en\tsolution:paypal\ttext without a source\n"} {
 		_, err := kb.Load(bot.Data(), fstest.MapFS{"testdata/recognize/train.tsv": {Data: []byte("lang\twant\tsource\ttext\n" + bad)}})
-		if !errors.Is(err, kb.ErrInvalid) || !strings.Contains(err.Error(), "train.tsv") || !strings.Contains(err.Error(), "line 2") {
-			t.Errorf("%q: err = %v, want ErrInvalid naming the file and line 2", bad, err)
+		if !errors.Is(err, kb.ErrInvalid) || !strings.Contains(err.Error(), "overlay testdata/recognize/train.tsv") || !strings.Contains(err.Error(), "line 2") {
+			t.Errorf("%q: err = %v, want ErrInvalid naming the overlay's file and line 2", bad, err)
 		}
+	}
+	// Without its header, the first example would be lost without a word.
+	_, err = kb.Load(bot.Data(), fstest.MapFS{"testdata/recognize/train.tsv": {Data: []byte("en\toutcome:amount-limit\twritten\tzorbled\n")}})
+	if !errors.Is(err, kb.ErrInvalid) || !strings.Contains(err.Error(), "line 1: want the header") {
+		t.Errorf("a file without its header: err = %v, want ErrInvalid asking for the header", err)
 	}
 }

@@ -129,25 +129,29 @@ func (k *KB) loadExamples(base, overlay fs.FS) ([]example, error) {
 // readCorpus reads the training corpus of base and then of overlay, which adds to it.
 func (k *KB) readCorpus(base, overlay fs.FS) ([]example, error) {
 	var examples []example
-	for _, fsys := range []fs.FS{base, overlay} {
+	for i, fsys := range []fs.FS{base, overlay} {
 		if fsys == nil {
 			continue
+		}
+		name := corpusFile
+		if i == 1 {
+			name = "overlay " + corpusFile
 		}
 		f, err := fsys.Open(corpusFile)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
 		if err != nil {
-			return nil, fmt.Errorf("read %s: %w", corpusFile, err)
+			return nil, fmt.Errorf("read %s: %w", name, err)
 		}
 		lines, err := ReadCorpus(f)
 		f.Close()
 		if err != nil {
-			return nil, fmt.Errorf("%w: %s: %v", ErrInvalid, corpusFile, err)
+			return nil, fmt.Errorf("%w: %s: %v", ErrInvalid, name, err)
 		}
 		for _, l := range lines {
 			if err := k.checkTarget(l.Want); err != nil {
-				return nil, fmt.Errorf("%w: %s line %d: %v", ErrInvalid, corpusFile, l.Line, err)
+				return nil, fmt.Errorf("%w: %s line %d: %v", ErrInvalid, name, l.Line, err)
 			}
 			examples = append(examples, example{text: l.Text, target: l.Want, source: l.Source})
 		}
@@ -165,14 +169,24 @@ type CorpusLine struct {
 	Text   string
 }
 
-// ReadCorpus reads a corpus file: a header line, then lines of lang, want, source and text
-// separated by tabs, want being outcome:<id>, solution:<id> or action:<name>.
+// corpusHeader is the first line of a corpus file.
+const corpusHeader = "lang\twant\tsource\ttext"
+
+// ReadCorpus reads a corpus file: the header line corpusHeader, then lines of lang, want,
+// source and text separated by tabs, want being outcome:<id>, solution:<id> or action:<name>.
+// A file without the header is refused rather than read without its first line.
 func ReadCorpus(r io.Reader) ([]CorpusLine, error) {
 	var lines []CorpusLine
 	sc := bufio.NewScanner(r)
 	sc.Buffer(nil, 1<<20)
 	for n := 1; sc.Scan(); n++ {
-		if n == 1 || strings.TrimSpace(sc.Text()) == "" {
+		if n == 1 {
+			if strings.TrimSpace(sc.Text()) != corpusHeader {
+				return nil, fmt.Errorf("line 1: want the header %q", corpusHeader)
+			}
+			continue
+		}
+		if strings.TrimSpace(sc.Text()) == "" {
 			continue
 		}
 		parts := strings.SplitN(sc.Text(), "\t", 4)
