@@ -22,6 +22,10 @@ const (
 	minHeldOutLines = 150
 )
 
+// maxCalibrationError bounds how far the guesses' probabilities may be from how often they
+// are right on the held-out part: the engine's thresholds read them as probabilities.
+const maxCalibrationError = 0.1
+
 func readCorpus(t *testing.T, name string) []kb.CorpusLine {
 	t.Helper()
 	f, err := os.Open(filepath.Join("..", "..", "testdata", "recognize", name))
@@ -95,6 +99,9 @@ func TestHeldOut(t *testing.T) {
 		}
 	}
 	t.Logf("expected calibration error: %.3f", ece)
+	if ece > maxCalibrationError {
+		t.Errorf("expected calibration error %.3f is above %.2f: the probabilities no longer say how often the guess is right", ece, maxCalibrationError)
+	}
 	acc := float64(allRight) / float64(all)
 	t.Logf("held out: %d/%d right (%.1f%%)", allRight, all, 100*acc)
 	if acc < minHeldOut {

@@ -31,6 +31,10 @@ type Match struct {
 	Probability float64
 }
 
+// String is the target with its probability; without it, the embedded Target's String
+// would print matches without how likely they are.
+func (m Match) String() string { return fmt.Sprintf("%s=%.2f", m.Target, m.Probability) }
+
 type intent struct {
 	Target
 	Phrases []string `toml:"phrases"`
