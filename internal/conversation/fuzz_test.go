@@ -10,8 +10,10 @@ import (
 	"github.com/paydoctor/bot/internal/conversation"
 )
 
-// FuzzStep feeds arbitrary input of every kind to dialogs at every stage. A reply must always
-// come, in a language the bot speaks, in valid UTF-8, with a way forward.
+// FuzzStep feeds arbitrary input of every kind a person sends (text with a message it
+// replies to, presses, pictures with what OCR read, media without text) to dialogs at every
+// stage. A reply must always come, in a language the bot speaks, in valid UTF-8, with a way
+// forward.
 func FuzzStep(f *testing.F) {
 	e := newEngine(f, "zh-Hans")
 	starts := map[string][]string{}
@@ -27,21 +29,25 @@ func FuzzStep(f *testing.F) {
 		}
 		dialogs = append(dialogs, steps[len(steps)-1].d)
 	}
+	kinds := []conversation.InputKind{conversation.InputText, conversation.InputButton, conversation.InputUnsupported,
+		conversation.InputResume, conversation.InputFlooded, conversation.InputImage}
 	for _, seed := range []struct {
-		kind       uint8
-		text, hint string
+		kind                     uint8
+		text, seen, quoted, hint string
 	}{
-		{1, "/start", "en"}, {1, "Your card was declined", ""}, {2, "a:what_happened:declined", ""},
-		{2, "ok:paypal", ""}, {3, "", "zh-hans"}, {1, "/lang", ""}, {1, "/lang ＥＮＧＬＩＳＨ", ""}, {1, "/lang 中文", ""},
-		{1, "/solution ", ""}, {1, "\xff/\x00", "\xff"},
+		{0, "/start", "", "", "en"}, {0, "Your card was declined", "", "", ""}, {1, "a:what_happened:declined", "", "", ""},
+		{1, "ok:paypal", "", "", ""}, {2, "", "", "", "zh-hans"}, {0, "/lang", "", "", ""}, {0, "/lang ＥＮＧＬＩＳＨ", "", "", ""},
+		{0, "/lang 中文", "", "", ""}, {0, "/solution ", "", "", ""}, {0, "\xff/\x00", "", "", "\xff"},
+		{0, "?", "", "Your card was declined. 4242 4242 4242 4242", "en"}, {0, "thanks", "", "", ""},
+		{5, "", "9:41\nYour card was declined.\nPay", "", "en"}, {5, "这是什么", "您的银行卡被拒绝了。", "", ""},
 	} {
 		for i := range dialogs {
-			f.Add(uint8(i), seed.kind, seed.text, seed.hint)
+			f.Add(uint8(i), seed.kind, seed.text, seed.seen, seed.quoted, i%2 == 0, seed.hint)
 		}
 	}
-	f.Fuzz(func(t *testing.T, dialog, kind uint8, text, hint string) {
+	f.Fuzz(func(t *testing.T, dialog, kind uint8, text, seen, quoted string, quotedOwn bool, hint string) {
 		d := dialogs[int(dialog)%len(dialogs)]
-		in := conversation.Input{Kind: conversation.InputKind(kind%5 + 1), Text: text, LangHint: hint}
+		in := conversation.Input{Kind: kinds[int(kind)%len(kinds)], Text: text, Seen: seen, Quoted: quoted, QuotedOwn: quotedOwn, LangHint: hint}
 		next, r := stepReply(e, d, in, time.Now())
 		if r.Text == "" || !utf8.ValidString(r.Text) {
 			t.Fatalf("reply %q to %+v", r.Text, in)
