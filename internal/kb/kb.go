@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"path"
 	"slices"
 	"sort"
@@ -38,6 +39,9 @@ const (
 	// for rather than guessing.
 	ActionOffTopic = "off_topic"
 )
+
+// freeTextActions are the actions free text can lead to, in the order the model lists them.
+var freeTextActions = []string{ActionListSolutions, ActionWorked, ActionFailed, ActionOffTopic}
 
 // Option is one answer to a question. Exactly one of Next, Outcome and Action is set.
 type Option struct {
@@ -355,10 +359,10 @@ func (k *KB) Question(id string) (*Question, bool) {
 }
 
 // QuestionIDs returns the ID of every question, sorted.
-func (k *KB) QuestionIDs() []string { return sortedKeys(k.questions) }
+func (k *KB) QuestionIDs() []string { return slices.Sorted(maps.Keys(k.questions)) }
 
 // OutcomeIDs returns the ID of every outcome, sorted.
-func (k *KB) OutcomeIDs() []string { return sortedKeys(k.outcomes) }
+func (k *KB) OutcomeIDs() []string { return slices.Sorted(maps.Keys(k.outcomes)) }
 
 // Outcome returns the outcome with the given ID.
 func (k *KB) Outcome(id string) (*Outcome, bool) {

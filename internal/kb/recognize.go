@@ -258,7 +258,7 @@ func (k *KB) targets() []Target {
 	for _, id := range k.Solutions {
 		ts = append(ts, Target{Solution: id})
 	}
-	for _, a := range []string{ActionListSolutions, ActionWorked, ActionFailed, ActionOffTopic} {
+	for _, a := range freeTextActions {
 		ts = append(ts, Target{Action: a})
 	}
 	return ts
@@ -282,7 +282,7 @@ func (k *KB) checkTarget(t Target) error {
 		if !slices.Contains(k.Solutions, t.Solution) {
 			return fmt.Errorf("solution %q does not exist", t.Solution)
 		}
-	case !slices.Contains([]string{ActionListSolutions, ActionWorked, ActionFailed, ActionOffTopic}, t.Action):
+	case !slices.Contains(freeTextActions, t.Action):
 		return fmt.Errorf("unknown action %q", t.Action)
 	}
 	return nil

@@ -3,8 +3,8 @@ package kb
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/nicksnyder/go-i18n/v2/i18n"
@@ -160,7 +160,7 @@ func (k *KB) validateFlow() error {
 	if _, ok := k.questions[k.Start]; !ok {
 		fail("start question %q does not exist", k.Start)
 	}
-	for _, id := range sortedKeys(k.questions) {
+	for _, id := range slices.Sorted(maps.Keys(k.questions)) {
 		q := k.questions[id]
 		if len(q.Options) < 2 {
 			fail("question %q: has %d options, needs at least 2", id, len(q.Options))
@@ -192,7 +192,7 @@ func (k *KB) validateFlow() error {
 			}
 		}
 	}
-	for _, id := range sortedKeys(k.outcomes) {
+	for _, id := range slices.Sorted(maps.Keys(k.outcomes)) {
 		o := k.outcomes[id]
 		if o.Cause != "" && !slices.Contains(k.Causes, o.Cause) {
 			fail("outcome %q: cause %q is not a listed cause", id, o.Cause)
@@ -211,17 +211,17 @@ func (k *KB) validateFlow() error {
 	}
 
 	reachedQuestions, reachedOutcomes := k.reachable()
-	for _, id := range sortedKeys(k.questions) {
+	for _, id := range slices.Sorted(maps.Keys(k.questions)) {
 		if !reachedQuestions[id] {
 			fail("question %q is not reachable from %q", id, k.Start)
 		}
 	}
-	for _, id := range sortedKeys(k.outcomes) {
+	for _, id := range slices.Sorted(maps.Keys(k.outcomes)) {
 		if !reachedOutcomes[id] {
 			fail("outcome %q is not reachable from %q", id, k.Start)
 		}
 	}
-	for _, id := range sortedKeys(k.questions) {
+	for _, id := range slices.Sorted(maps.Keys(k.questions)) {
 		if reachedQuestions[id] && !k.leadsToOutcome(id) {
 			fail("question %q never leads to an outcome (a dead end)", id)
 		}
@@ -295,13 +295,13 @@ func (k *KB) leadsToOutcome(id string) bool {
 // requiredMessages lists every message ID the flow and the conversation need.
 func (k *KB) requiredMessages() []string {
 	ids := slices.Clone(fixedMessages)
-	for _, qid := range sortedKeys(k.questions) {
+	for _, qid := range slices.Sorted(maps.Keys(k.questions)) {
 		ids = append(ids, QuestionText(qid))
 		for _, o := range k.questions[qid].Options {
 			ids = append(ids, OptionLabel(qid, o.ID))
 		}
 	}
-	for _, oid := range sortedKeys(k.outcomes) {
+	for _, oid := range slices.Sorted(maps.Keys(k.outcomes)) {
 		ids = append(ids, OutcomeText(oid), OutcomeChoice(oid))
 	}
 	for _, c := range k.Causes {
@@ -358,13 +358,4 @@ func (k *KB) validateMessages(defined map[string]map[string]bool) error {
 		}
 	}
 	return nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
