@@ -246,7 +246,7 @@ func (e *Engine) writtenLanguage(in Input) (string, bool) {
 			return e.han, true
 		}
 	case in.Kind == InputImage:
-		if e.han != "" && slices.ContainsFunc(slices.Collect(strings.Lines(in.Seen)), func(line string) bool { return hanCount(line) >= 2 }) {
+		if e.han != "" && hasChineseLine(in.Seen) {
 			return e.han, true
 		}
 		return e.languageOf(in.Text)
@@ -291,21 +291,26 @@ func latinWords(s string) int {
 func hanCount(s string) int {
 	n := 0
 	for _, r := range s {
-		if unicode.Is(unicode.Han, r) {
+		if isHan(r) {
 			n++
 		}
 	}
 	return n
 }
 
-func containsHan(s string) bool {
-	for _, r := range s {
-		if unicode.Is(unicode.Han, r) {
+func containsHan(s string) bool { return strings.ContainsFunc(s, isHan) }
+
+// hasChineseLine reports whether a line of s has two Han characters or more.
+func hasChineseLine(s string) bool {
+	for line := range strings.Lines(s) {
+		if hanCount(line) >= 2 {
 			return true
 		}
 	}
 	return false
 }
+
+func isHan(r rune) bool { return unicode.Is(unicode.Han, r) }
 
 // turn is one step in progress: the dialog being changed and the helpers that render texts in
 // its language.
@@ -843,7 +848,7 @@ func (t turn) recognized(target kb.Target) Reply {
 // recognize is what text means where the dialog stands: what a person writes about a solution
 // ("that worked", "still declined") means something else when none is in front of them.
 func (t turn) recognize(text string) []kb.Match {
-	if _, solving := t.d.CurrentSolution(); solving && t.d.Stage == StageSolving {
+	if _, solving := t.d.CurrentSolution(); solving {
 		return t.e.kb.Recognize(text)
 	}
 	return t.e.kb.Recognize(text, kb.Target{Action: kb.ActionWorked}, kb.Target{Action: kb.ActionFailed})
