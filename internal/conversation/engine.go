@@ -430,11 +430,11 @@ func (t turn) understand(text, lead string) (Reply, bool) {
 		r.Text = join(lead, r.Text)
 		return r, true
 	}
-	if r, ok := t.lateFeedback(text); ok {
+	matches, ruledOut := t.e.kb.RecognizeRulingOut(text, t.ruledOut()...)
+	if r, ok := t.lateFeedback(text, ruledOut); ok {
 		r.Text = join(lead, r.Text)
 		return r, true
 	}
-	matches := t.recognize(text)
 	if len(matches) == 0 {
 		return Reply{}, false
 	}
@@ -531,12 +531,9 @@ func (t turn) noResult(text string) (Reply, bool) {
 // the person is shown the way on (a human, all solutions); success has nothing to confirm,
 // and the person is shown where they are. Before any solution a failure is no feedback but a
 // description ("still declined"), which recognize reads as one: it reports false.
-func (t turn) lateFeedback(text string) (Reply, bool) {
-	if _, solving := t.d.CurrentSolution(); solving {
-		return Reply{}, false
-	}
+func (t turn) lateFeedback(text string, ruledOut []kb.Match) (Reply, bool) {
 	var worked, failed float64
-	for _, m := range t.e.kb.Recognize(text) {
+	for _, m := range ruledOut {
 		switch m.Action {
 		case kb.ActionWorked:
 			worked = m.Probability
@@ -845,14 +842,20 @@ func (t turn) recognized(target kb.Target) Reply {
 	}
 }
 
-// recognize is what text means where the dialog stands: what a person writes about a solution
-// ("that worked", "still declined") means something else when none is in front of them.
-func (t turn) recognize(text string) []kb.Match {
+// recognize is what text means where the dialog stands.
+func (t turn) recognize(text string) []kb.Match { return t.e.kb.Recognize(text, t.ruledOut()...) }
+
+// ruledOut is what free text cannot mean where the dialog stands: what a person writes about
+// a solution ("that worked", "still declined") means something else when none is in front of
+// them.
+func (t turn) ruledOut() []kb.Target {
 	if _, solving := t.d.CurrentSolution(); solving {
-		return t.e.kb.Recognize(text)
+		return nil
 	}
-	return t.e.kb.Recognize(text, kb.Target{Action: kb.ActionWorked}, kb.Target{Action: kb.ActionFailed})
+	return feedback
 }
+
+var feedback = []kb.Target{{Action: kb.ActionWorked}, {Action: kb.ActionFailed}}
 
 // destinations returns the matches that lead somewhere, best first, one per place they lead
 // to (kb.Lead), with the probabilities of those leading to one place added up. A

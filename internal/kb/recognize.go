@@ -297,9 +297,17 @@ func (k *KB) checkTarget(t Target) error {
 // ruled out: the rest share their probability, as if the text could not mean them ("still
 // declined" means a decline when no solution is being tried).
 func (k *KB) Recognize(text string, leaveOut ...Target) []Match {
+	matches, _ := k.RecognizeRulingOut(text, leaveOut...)
+	return matches
+}
+
+// RecognizeRulingOut is Recognize, and also returns each target of leaveOut with the
+// probability the model gave it before it was ruled out: how surely the text meant what the
+// dialog rules out ("it worked" when no solution is shown).
+func (k *KB) RecognizeRulingOut(text string, leaveOut ...Target) (matches, ruledOut []Match) {
 	n := Normalize(text)
 	if n == "" {
-		return nil
+		return nil, nil
 	}
 	m := k.model
 	var probBuf [32]float64
@@ -311,8 +319,10 @@ func (k *KB) Recognize(text string, leaveOut ...Target) []Match {
 	known := m.classify(n, probs)
 	if known && len(leaveOut) > 0 {
 		var left float64
+		ruledOut = make([]Match, 0, len(leaveOut))
 		for i, t := range m.targets {
 			if slices.Contains(leaveOut, t) {
+				ruledOut = append(ruledOut, Match{Target: t, Probability: probs[i]})
 				probs[i] = 0
 			}
 			left += probs[i]
@@ -339,7 +349,7 @@ func (k *KB) Recognize(text string, leaveOut ...Target) []Match {
 		codes = append(codes, generic)
 	}
 	if !known && len(codes) == 0 {
-		return nil
+		return nil, ruledOut
 	}
 	if len(codes) > 0 {
 		codeShare := 0.5
@@ -355,7 +365,7 @@ func (k *KB) Recognize(text string, leaveOut ...Target) []Match {
 			probs[i] += codeShare / float64(len(codes))
 		}
 	}
-	matches := make([]Match, 0, maxMatches)
+	matches = make([]Match, 0, maxMatches)
 	for i, p := range probs {
 		if p >= minProbability {
 			matches = append(matches, Match{Target: m.targets[i], Probability: p})
@@ -365,9 +375,9 @@ func (k *KB) Recognize(text string, leaveOut ...Target) []Match {
 		if c := cmp.Compare(b.Probability, a.Probability); c != 0 {
 			return c
 		}
-		return strings.Compare(a.String(), b.String())
+		return strings.Compare(a.Target.String(), b.Target.String())
 	})
-	return matches[:min(len(matches), maxMatches)]
+	return matches[:min(len(matches), maxMatches)], ruledOut
 }
 
 // maxCodeWords is the most words a code has ("online_or_offline_pin_required").
