@@ -140,9 +140,10 @@ type KB struct {
 }
 
 // Load reads the knowledge base from base, with the files of overlay (if not nil) taking
-// precedence: overlay's flow file replaces base's, and its locale and phrase files add to
-// or correct base's, message by message. The result is validated; any problem is an error
-// wrapping ErrInvalid that names what is wrong.
+// precedence: overlay's flow file replaces base's, its locale files add to or correct
+// base's, message by message, and its phrase files and corpus add to base's (a phrase that
+// leads elsewhere than the same phrase of base's is an error naming both). The result is
+// validated; any problem is an error wrapping ErrInvalid that names what is wrong.
 func Load(base, overlay fs.FS) (*KB, error) {
 	flowBytes, flowName, err := readFlow(base, overlay)
 	if err != nil {
