@@ -2,67 +2,62 @@ package kb_test
 
 import "testing"
 
-func TestContradicts(t *testing.T) {
+// The checks the engine makes of a text besides the model, each a list of phrases of the
+// phrase files.
+func TestTextChecks(t *testing.T) {
 	k := load(t)
-	for _, tc := range []struct {
+	type testCase struct {
 		text string
 		want bool
-	}{
-		{"the payment was not successful", true},
-		{"didn't go through", true},
-		{"that worked, thanks!", false},
-		{"note: it went through", false}, // "not" as a word, not inside one
-		{"没有付款成功", true},
-		{"付款成功了", false},
-		{"扣款失败", true},
-	} {
-		if got := k.Contradicts(tc.text); got != tc.want {
-			t.Errorf("Contradicts(%q) = %v, want %v", tc.text, got, tc.want)
-		}
 	}
-}
-
-func TestNotTriedYet(t *testing.T) {
-	k := load(t)
-	for _, tc := range []struct {
-		text string
-		want bool
+	for _, check := range []struct {
+		name  string
+		check func(string) bool
+		cases []testCase
 	}{
-		{"haven't tried it yet", true},
-		{"I'll try it tomorrow, thanks", true},
-		{"还没试", true},
-		{"好的我晚点试试", true},
-		{"tried it, still declined", false},
-		{"please try again later", false}, // a checkout's message, not a plan
-		{"试过了还是不行", false},
-		{"attempted yesterday", false},
+		{"Contradicts", k.Contradicts, []testCase{
+			{"the payment was not successful", true},
+			{"didn't go through", true},
+			{"that worked, thanks!", false},
+			{"note: it went through", false}, // "not" as a word, not inside one
+			{"没有付款成功", true},
+			{"付款成功了", false},
+			{"扣款失败", true},
+		}},
+		{"NotTriedYet", k.NotTriedYet, []testCase{
+			{"haven't tried it yet", true},
+			{"I'll try it tomorrow, thanks", true},
+			{"还没试", true},
+			{"好的我晚点试试", true},
+			{"tried it, still declined", false},
+			{"please try again later", false}, // a checkout's message, not a plan
+			{"试过了还是不行", false},
+			{"attempted yesterday", false},
+		}},
+		{"OnlyCourtesy", k.OnlyCourtesy, []testCase{
+			{"thanks!", true},
+			{"Thank you so much", true},
+			{"ok", true},
+			{"谢谢大佬！", true},
+			{"好的，收到", true},
+			{"thanks, it worked", false},
+			{"ok it works now", false},
+			{"好了", false}, // "fixed", not "fine"
+			{"谢谢，还是不行", false},
+			{"thanksgiving sale", false},
+			{"", false},
+		}},
+		{"AsksForHuman", k.AsksForHuman, []testCase{
+			{"can I talk to a human?", true},
+			{"转人工", true},
+			{"人工智能", false},
+			{"human error on my side", false},
+		}},
 	} {
-		if got := k.NotTriedYet(tc.text); got != tc.want {
-			t.Errorf("NotTriedYet(%q) = %v, want %v", tc.text, got, tc.want)
-		}
-	}
-}
-
-func TestOnlyCourtesy(t *testing.T) {
-	k := load(t)
-	for _, tc := range []struct {
-		text string
-		want bool
-	}{
-		{"thanks!", true},
-		{"Thank you so much", true},
-		{"ok", true},
-		{"谢谢大佬！", true},
-		{"好的，收到", true},
-		{"thanks, it worked", false},
-		{"ok it works now", false},
-		{"好了", false}, // "fixed", not "fine"
-		{"谢谢，还是不行", false},
-		{"thanksgiving sale", false},
-		{"", false},
-	} {
-		if got := k.OnlyCourtesy(tc.text); got != tc.want {
-			t.Errorf("OnlyCourtesy(%q) = %v, want %v", tc.text, got, tc.want)
+		for _, tc := range check.cases {
+			if got := check.check(tc.text); got != tc.want {
+				t.Errorf("%s(%q) = %v, want %v", check.name, tc.text, got, tc.want)
+			}
 		}
 	}
 }
