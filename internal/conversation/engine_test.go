@@ -719,7 +719,7 @@ func TestStep_NoVerdictWithoutOne(t *testing.T) {
 	sol, _ := solving.CurrentSolution()
 	for _, text := range []string{
 		"+1", "2", "hmm",
-		"thanks", "thanks!", "thank you so much", "谢谢大佬", "ok", "好的", "wait",
+		"thanks", "thanks!", "thank you so much", "谢谢大佬", "ok", "好的", "可以", "wait",
 		"thanks, I'll try", "haven't tried it yet", "not tried yet", "I'll try it tomorrow", "我晚点试试", "还没试", "好的我试试",
 		"who won the football last night?",
 	} {

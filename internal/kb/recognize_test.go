@@ -43,6 +43,9 @@ func TestTextChecks(t *testing.T) {
 			{"thanks, it worked", false},
 			{"ok it works now", false},
 			{"好了", false}, // "fixed", not "fine"
+			{"可以", true},  // "fine", or "it works": asked
+			{"可以了", false},
+			{"不行", false},
 			{"谢谢，还是不行", false},
 			{"thanksgiving sale", false},
 			{"", false},
