@@ -54,6 +54,8 @@ func TestTextChecks(t *testing.T) {
 			{"can I talk to a human?", true},
 			{"转人工", true},
 			{"人工智能", false},
+			{"找苹果的人工客服帮忙解除了限制", false}, // a story, not a request
+			{"a real person at my bank told me to wait", false},
 			{"human error on my side", false},
 		}},
 	} {
