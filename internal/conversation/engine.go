@@ -370,16 +370,20 @@ func (t turn) freeText(text, quoted string) Reply {
 	if strings.HasPrefix(text, "/") {
 		return t.command(text)
 	}
-	// The person's own words first: "@bot it worked" under the error it was about is
-	// feedback, and the error read again would start the diagnosis over.
 	if t.e.kb.AsksForHuman(text) {
 		return t.human()
 	}
+	// The person's own words first: "@bot it worked" under the error it was about is
+	// feedback, and the error read again would start the diagnosis over.
 	if quoted != "" && !t.decisive(text) {
 		text = joinLines(text, quoted)
 	}
-	if r, ok := t.understand(text, ""); ok {
-		return r
+	// Text without a letter ("+1", "2", "???") says nothing the model could read; what it
+	// makes of digits is what amounts meant in its corpus.
+	if strings.ContainsFunc(text, unicode.IsLetter) {
+		if r, ok := t.understand(text, ""); ok {
+			return r
+		}
 	}
 	t.record(EventNotUnderstood, "")
 	if t.d.Stage == StageNew {
@@ -426,7 +430,7 @@ var defaultConfidence = confidence{sure: 0.6, apart: 0.25, ask: 0.4, plausible: 
 // what happened. lead goes first in the reply. It reports false when nothing of the text was
 // recognised.
 func (t turn) understand(text, lead string) (Reply, bool) {
-	if r, ok := t.noResult(text); ok {
+	if r, ok := t.noResult(&text); ok {
 		r.Text = join(lead, r.Text)
 		return r, true
 	}
@@ -462,18 +466,20 @@ func (t turn) understand(text, lead string) (Reply, bool) {
 		if options[0].Action == kb.ActionWorked && t.e.kb.Contradicts(text) {
 			// "not successful", "没有付款成功": success read from words that deny it. Asked.
 			t.record(EventClarified, "")
-			r = t.clarify([]kb.Match{{Target: kb.Target{Action: kb.ActionWorked}}, {Target: kb.Target{Action: kb.ActionFailed}}})
+			r = t.nudge()
 			break
 		}
 		t.record(EventRecognized, "")
 		r = t.recognized(options[0].Target)
 	case n >= 2 && together >= c.ask && offTopic < together && !t.cardData:
 		t.record(EventClarified, "")
-		r = t.clarify(options[:n])
-		if slices.ContainsFunc(options[:n], func(o kb.Match) bool { return o.Action == kb.ActionWorked || o.Action == kb.ActionFailed }) {
-			// A verdict among diagnoses is no question: whether it worked is.
-			r = t.clarify([]kb.Match{{Target: kb.Target{Action: kb.ActionWorked}}, {Target: kb.Target{Action: kb.ActionFailed}}})
+		if slices.ContainsFunc(options[:n], func(o kb.Match) bool { return o.Action == kb.ActionWorked }) &&
+			slices.ContainsFunc(options[:n], func(o kb.Match) bool { return o.Action == kb.ActionFailed }) {
+			// Both verdicts among the likely few: whether it worked is the question.
+			r = t.nudge()
+			break
 		}
+		r = t.clarify(options[:n])
 	case t.cardData:
 		// The warning says all there is to say about a message that was mostly card data.
 		return Reply{}, false
@@ -508,9 +514,20 @@ func (t turn) decisive(text string) bool {
 
 // noResult answers text that says nothing about the payment: thanks, "ok" and, while a
 // solution is shown, "not tried yet". It records no verdict and leaves the dialog where it is.
-func (t turn) noResult(text string) (Reply, bool) {
+// A text that says more than it has not been tried ("tried it, still declined, will try
+// another card tomorrow") is what is left without those words, if that alone leads
+// somewhere: *text becomes it.
+func (t turn) noResult(text *string) (Reply, bool) {
 	_, solving := t.d.CurrentSolution()
-	if !t.e.kb.OnlyCourtesy(text) && !(solving && t.e.kb.NotTriedYet(text)) {
+	courtesy := t.e.kb.OnlyCourtesy(*text)
+	if !courtesy && solving && t.e.kb.NotTriedYet(*text) {
+		// A word or two left ("it" of "I'll try it tomorrow") is too little to read.
+		rest := t.e.kb.WithoutPending(*text)
+		if latinWords(rest)+hanCount(rest) >= 2 && !t.e.kb.OnlyCourtesy(rest) && t.decisive(rest) {
+			*text = rest
+			return Reply{}, false
+		}
+	} else if !courtesy {
 		return Reply{}, false
 	}
 	switch {
@@ -527,10 +544,11 @@ func (t turn) noResult(text string) (Reply, bool) {
 }
 
 // lateFeedback answers "it worked" or "still not working" when no solution is shown. After
-// the help ended in success, a failure reopens it at the next solution; after it ran out,
-// the person is shown the way on (a human, all solutions); success has nothing to confirm,
-// and the person is shown where they are. Before any solution a failure is no feedback but a
-// description ("still declined"), which recognize reads as one: it reports false.
+// the help ended in success, a failure reopens it at the next solution; after it ran out, a
+// success is the last solution's, and a failure gets the way on again (a human, all
+// solutions); success after a success moves nothing. Before any solution a failure is no
+// feedback but a description ("still declined"), which recognize reads as one: it reports
+// false.
 func (t turn) lateFeedback(text string, ruledOut []kb.Match) (Reply, bool) {
 	var worked, failed float64
 	for _, m := range ruledOut {
@@ -541,25 +559,31 @@ func (t turn) lateFeedback(text string, ruledOut []kb.Match) (Reply, bool) {
 			failed = m.Probability
 		}
 	}
-	if worked+failed < t.e.confidence.sure {
+	if max(worked, failed) < t.e.confidence.sure {
 		return Reply{}, false
 	}
-	success := worked >= failed && !t.e.kb.Contradicts(text)
+	success := worked > failed && !t.e.kb.Contradicts(text)
 	switch {
 	case success && t.d.Stage == StageNew:
 		t.record(EventNotUnderstood, "") // nothing to act on
 		return t.start(), true
-	case success, t.d.Stage == StageExhausted:
-		t.record(EventRecognized, "")
-		return t.withView(), true
-	case t.d.Stage == StageResolved:
+	case success && t.d.Stage == StageExhausted, !success && t.d.Stage == StageResolved:
+		// The last solution shown worked after all, or the one that worked no longer does:
+		// the verdict goes to it.
+		stage := t.d.Stage
 		t.d.Stage = StageSolving
 		if _, ok := t.d.CurrentSolution(); !ok {
-			t.d.Stage = StageResolved
+			t.d.Stage = stage
 			return Reply{}, false
 		}
 		t.record(EventRecognized, "")
+		if success {
+			return t.worked(), true
+		}
 		return t.failed(), true
+	case success, t.d.Stage == StageExhausted:
+		t.record(EventRecognized, "")
+		return t.withView(), true
 	}
 	return Reply{}, false
 }

@@ -316,7 +316,7 @@ func appendLetterGrams(into []uint64, word string) []uint64 {
 	if len(word) < 5 || len(word) > maxLetterGramWord || !isASCII(word) {
 		return into
 	}
-	var buf [64]byte
+	var buf [maxLetterGramWord + 2]byte
 	marked := append(append(append(buf[:0], '^'), word...), '$')
 	for i := 0; i+letterGramLen <= len(marked); i++ {
 		into = append(into, hashBytes(featLetters, marked[i:i+letterGramLen]))

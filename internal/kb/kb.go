@@ -129,7 +129,7 @@ type KB struct {
 	// WithoutCheckoutText.
 	checkoutEnglish []string
 	// pending and courtesy are the phrase files' phrases that say a solution has not been
-	// tried yet, and those that only thank or acknowledge, folded, the longest first: see
+	// tried yet, and those that only thank or acknowledge (the longest first), folded: see
 	// NotTriedYet and OnlyCourtesy.
 	pending, courtesy []string
 	// human are the phrases that ask for a person, folded: see AsksForHuman.

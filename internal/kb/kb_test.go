@@ -304,6 +304,10 @@ func TestCorpusOverlay(t *testing.T) {
 			t.Errorf("%q: err = %v, want ErrInvalid naming the overlay's file and line 2", bad, err)
 		}
 	}
+	// Saved by a spreadsheet, with a byte-order mark before the header, it reads.
+	if _, err := kb.Load(bot.Data(), fstest.MapFS{"testdata/recognize/train.tsv": {Data: []byte("\ufeff" + lines.String())}}); err != nil {
+		t.Errorf("a file with a byte-order mark: %v", err)
+	}
 	// Without its header, the first example would be lost without a word.
 	_, err = kb.Load(bot.Data(), fstest.MapFS{"testdata/recognize/train.tsv": {Data: []byte("en\toutcome:amount-limit\twritten\tzorbled\n")}})
 	if !errors.Is(err, kb.ErrInvalid) || !strings.Contains(err.Error(), "line 1: want the header") {

@@ -121,7 +121,6 @@ func (k *KB) loadExamples(base, overlay fs.FS) ([]example, error) {
 	if err := k.checkCodes(); err != nil {
 		return nil, err
 	}
-	slices.SortStableFunc(k.pending, byLengthDown)
 	slices.SortStableFunc(k.courtesy, byLengthDown)
 	corpus, err := k.readCorpus(base, overlay)
 	if err != nil {
@@ -185,7 +184,8 @@ func ReadCorpus(r io.Reader) ([]CorpusLine, error) {
 	sc.Buffer(nil, 1<<20)
 	for n := 1; sc.Scan(); n++ {
 		if n == 1 {
-			if strings.TrimSpace(sc.Text()) != corpusHeader {
+			// A spreadsheet saving the file as UTF-8 may put a byte-order mark before it.
+			if strings.TrimSpace(strings.TrimPrefix(sc.Text(), "\ufeff")) != corpusHeader {
 				return nil, fmt.Errorf("line 1: want the header %q", corpusHeader)
 			}
 			continue
@@ -475,6 +475,11 @@ func (k *KB) AsksForHuman(text string) bool {
 	norm := Normalize(text)
 	return slices.ContainsFunc(k.human, func(p string) bool { return containsPhrase(norm, p) })
 }
+
+// WithoutPending is text folded, without the phrases NotTriedYet finds in it: what else it
+// says ("tried it, still declined" of "tried it, still declined, will try another card
+// tomorrow").
+func (k *KB) WithoutPending(text string) string { return withoutPhrases(Normalize(text), k.pending) }
 
 // OnlyCourtesy reports whether text is nothing but thanks, acknowledgement or a request to
 // wait ("thanks!", "ok", "谢谢大佬", "收到"): phrases of the phrase files' courtesy lists and

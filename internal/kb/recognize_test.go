@@ -56,6 +56,11 @@ func TestTextChecks(t *testing.T) {
 			{"人工智能", false},
 			{"找苹果的人工客服帮忙解除了限制", false}, // a story, not a request
 			{"a real person at my bank told me to wait", false},
+			{"打了银行人工客服，还是不行", false},
+			{"I called the bank and talked to a real person", false},
+			{"should I talk to someone at the bank?", false},
+			{"是真人吗", false},
+			{"找个人民币充值的办法", false},
 			{"human error on my side", false},
 		}},
 	} {

@@ -10,7 +10,8 @@ import (
 	"github.com/nicksnyder/go-i18n/v2/i18n"
 )
 
-// Message IDs of the texts the conversation uses besides those derived from the flow.
+// Message IDs of the texts the conversation uses besides those derived from the flow; the
+// fields of those with placeholders are in messageFields.
 const (
 	MsgGreeting         = "bot.greeting"
 	MsgHelp             = "bot.help"
@@ -19,23 +20,23 @@ const (
 	MsgVague            = "bot.vague"
 	MsgStaleMenu        = "bot.stale_menu"
 	MsgUnsupportedMedia = "bot.unsupported_media"
-	MsgUnknownCommand   = "bot.unknown_command" // {{.Command}}
-	MsgLangUsage        = "bot.lang_usage"      // {{.Languages}}
+	MsgUnknownCommand   = "bot.unknown_command"
+	MsgLangUsage        = "bot.lang_usage"
 	MsgLangSwitched     = "bot.lang_switched"
-	MsgSolutionUsage    = "bot.solution_usage" // {{.IDs}}
+	MsgSolutionUsage    = "bot.solution_usage"
 	MsgCardDataWarning  = "bot.card_data_warning"
 	MsgHumanUnavailable = "bot.human_unavailable"
 	MsgResume           = "bot.resume"
 	MsgRecognized       = "bot.recognized"
-	MsgImageSeen        = "bot.image_seen" // {{.Quote}}
+	MsgImageSeen        = "bot.image_seen"
 	MsgImageNoText      = "bot.image_no_text"
-	MsgDiagnosis        = "bot.diagnosis" // {{.Cause}}
+	MsgDiagnosis        = "bot.diagnosis"
 	MsgNoCause          = "bot.no_cause"
-	MsgPlan             = "bot.plan"             // {{.Count}}
-	MsgSolutionHeading  = "bot.solution_heading" // {{.N}} {{.Total}} {{.Title}}
-	MsgSolutionSingle   = "bot.solution_single"  // {{.Title}}
+	MsgPlan             = "bot.plan"
+	MsgSolutionHeading  = "bot.solution_heading"
+	MsgSolutionSingle   = "bot.solution_single"
 	MsgAskWorked        = "bot.ask_worked"
-	MsgNudge            = "bot.nudge" // {{.Title}}
+	MsgNudge            = "bot.nudge"
 	MsgWorked           = "bot.worked"
 	MsgNextAfterFailure = "bot.next_after_failure"
 	MsgExhausted        = "bot.exhausted"
@@ -49,7 +50,7 @@ const (
 	MsgHomeStart        = "home.start"           // Slack's App Home: the button starting a diagnosis
 	MsgHomeHint         = "home.hint"            // Slack's App Home: where the conversation goes on
 
-	MsgHandoffSummary      = "handoff.summary" // {{.Who}} {{.Platform}} {{.Lang}} {{.Cause}} {{.Tried}} {{.Last}}
+	MsgHandoffSummary      = "handoff.summary"
 	MsgHandoffNoCause      = "handoff.no_cause"
 	MsgHandoffNothingTried = "handoff.nothing_tried"
 	MsgHandoffWorked       = "handoff.worked"
@@ -58,13 +59,13 @@ const (
 	MsgHandoffNoMessage    = "handoff.no_message"
 	// The two-way handoff: the summary's instructions, the relayed messages and the end.
 	MsgHandoffHow            = "handoff.how"
-	MsgHandoffFromHelper     = "handoff.from_helper" // {{.Who}} {{.Text}}
-	MsgHandoffFromPerson     = "handoff.from_person" // {{.Who}} {{.Text}}
-	MsgHandoffPicture        = "handoff.picture"     // {{.Who}} {{.Text}}: a picture, as OCR read it
-	MsgHandoffPersonLeft     = "handoff.person_left" // {{.Who}}
+	MsgHandoffFromHelper     = "handoff.from_helper"
+	MsgHandoffFromPerson     = "handoff.from_person"
+	MsgHandoffPicture        = "handoff.picture" // a picture, as OCR read it
+	MsgHandoffPersonLeft     = "handoff.person_left"
 	MsgHandoffClosed         = "handoff.closed"
 	MsgHandoffExpired        = "handoff.expired"
-	MsgHandoffExpiredHelpers = "handoff.expired_helpers" // {{.Who}}
+	MsgHandoffExpiredHelpers = "handoff.expired_helpers"
 	MsgHandoffNotOpen        = "handoff.not_open"
 	MsgHandoffOpenNote       = "handoff.open_note"
 	MsgHandoffSupportTeam    = "handoff.support_team"
