@@ -300,6 +300,23 @@ func hanCount(s string) int {
 
 func containsHan(s string) bool { return strings.ContainsFunc(s, isHan) }
 
+// saysSomething reports whether s has two words in Latin letters or two Han characters in a
+// row: a stray word or character left over is too little to read.
+func saysSomething(s string) bool {
+	if latinWords(s) >= 2 {
+		return true
+	}
+	run := 0
+	for _, r := range s {
+		if !isHan(r) {
+			run = 0
+		} else if run++; run >= 2 {
+			return true
+		}
+	}
+	return false
+}
+
 // hasChineseLine reports whether a line of s has two Han characters or more.
 func hasChineseLine(s string) bool {
 	for line := range strings.Lines(s) {
@@ -373,6 +390,12 @@ func (t turn) freeText(text, quoted string) Reply {
 	if t.e.kb.AsksForHuman(text) {
 		return t.human()
 	}
+	// Thanks or a plan for later under someone's "it worked" is about the person's own
+	// attempt, not theirs: read before the message replied to.
+	text, r, ok := t.noResult(text)
+	if ok {
+		return r
+	}
 	// The person's own words first: "@bot it worked" under the error it was about is
 	// feedback, and the error read again would start the diagnosis over.
 	if quoted != "" && !t.decisive(text) {
@@ -430,10 +453,6 @@ var defaultConfidence = confidence{sure: 0.6, apart: 0.25, ask: 0.4, plausible: 
 // what happened. lead goes first in the reply. It reports false when nothing of the text was
 // recognised.
 func (t turn) understand(text, lead string) (Reply, bool) {
-	if r, ok := t.noResult(&text); ok {
-		r.Text = join(lead, r.Text)
-		return r, true
-	}
 	matches, ruledOut := t.e.kb.RecognizeRulingOut(text, t.ruledOut()...)
 	if r, ok := t.lateFeedback(text, ruledOut); ok {
 		r.Text = join(lead, r.Text)
@@ -515,31 +534,27 @@ func (t turn) decisive(text string) bool {
 // noResult answers text that says nothing about the payment: thanks, "ok" and, while a
 // solution is shown, "not tried yet". It records no verdict and leaves the dialog where it is.
 // A text that says more than it has not been tried ("tried it, still declined, will try
-// another card tomorrow") is what is left without those words, if that alone leads
-// somewhere: *text becomes it.
-func (t turn) noResult(text *string) (Reply, bool) {
+// another card tomorrow") says what is left without those words and the thanks, if that
+// alone leads somewhere: noResult returns it to be read on.
+func (t turn) noResult(text string) (string, Reply, bool) {
 	_, solving := t.d.CurrentSolution()
-	courtesy := t.e.kb.OnlyCourtesy(*text)
-	if !courtesy && solving && t.e.kb.NotTriedYet(*text) {
-		// A word or two left ("it" of "I'll try it tomorrow") is too little to read.
-		rest := t.e.kb.WithoutPending(*text)
-		if latinWords(rest)+hanCount(rest) >= 2 && !t.e.kb.OnlyCourtesy(rest) && t.decisive(rest) {
-			*text = rest
-			return Reply{}, false
+	if !t.e.kb.OnlyCourtesy(text) {
+		if !solving || !t.e.kb.NotTriedYet(text) {
+			return text, Reply{}, false
 		}
-	} else if !courtesy {
-		return Reply{}, false
+		// "it" of "I'll try it tomorrow" is too little to read.
+		if rest := t.e.kb.WithoutPending(text); saysSomething(rest) && t.decisive(rest) {
+			return rest, Reply{}, false
+		}
 	}
+	t.record(EventNotUnderstood, "") // nothing to act on
 	switch {
 	case solving:
-		t.record(EventRecognized, "")
-		return t.nudge(), true
+		return text, t.nudge(), true
 	case t.d.Stage == StageNew:
-		t.record(EventNotUnderstood, "") // nothing to act on
-		return t.start(), true
+		return text, t.start(), true
 	default:
-		t.record(EventRecognized, "")
-		return t.withView(), true
+		return text, t.withView(), true
 	}
 }
 
@@ -559,23 +574,25 @@ func (t turn) lateFeedback(text string, ruledOut []kb.Match) (Reply, bool) {
 			failed = m.Probability
 		}
 	}
-	if max(worked, failed) < t.e.confidence.sure {
-		return Reply{}, false
-	}
-	success := worked > failed && !t.e.kb.Contradicts(text)
+	sure := t.e.confidence.sure
+	success := worked >= sure && worked > failed
+	failure := failed >= sure && failed > worked
+	hasLast := t.d.Current >= 0 && t.d.Current < len(t.d.Plan)
 	switch {
-	case success && t.d.Stage == StageNew:
-		t.record(EventNotUnderstood, "") // nothing to act on
-		return t.start(), true
-	case success && t.d.Stage == StageExhausted, !success && t.d.Stage == StageResolved:
+	case !success && !failure:
+		return Reply{}, false
+	case success && t.e.kb.Contradicts(text), success && t.d.Stage == StageNew:
+		// "成功了，没问题了" after a success is praise, not a failure; before any solution,
+		// success has nothing to confirm.
+		t.record(EventNotUnderstood, "")
+		if t.d.Stage == StageNew {
+			return t.start(), true
+		}
+		return t.withView(), true
+	case hasLast && (success && t.d.Stage == StageExhausted || failure && t.d.Stage == StageResolved):
 		// The last solution shown worked after all, or the one that worked no longer does:
 		// the verdict goes to it.
-		stage := t.d.Stage
 		t.d.Stage = StageSolving
-		if _, ok := t.d.CurrentSolution(); !ok {
-			t.d.Stage = stage
-			return Reply{}, false
-		}
 		t.record(EventRecognized, "")
 		if success {
 			return t.worked(), true

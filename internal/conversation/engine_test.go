@@ -726,21 +726,42 @@ func TestStep_NoVerdictWithoutOne(t *testing.T) {
 		"+1", "2", "hmm",
 		"thanks", "thanks!", "thank you so much", "thank u", "appreciate it", "谢谢大佬", "谢谢你", "收到了", "ok", "好的", "可以", "wait",
 		"thanks, I'll try", "haven't tried it yet", "not tried yet", "not yet tried", "I'll try it tomorrow", "我晚点试试", "还没试", "还没呢",
-		"好的我试试", "明天再试", "等会儿试试",
+		"好的我试试", "明天再试", "等会儿试试", "还没试过", "我还没有试过",
+		// Thanks beside a plan for later: the thanks are no success.
+		"thanks, will try it tonight", "thank you! will try later", "thanks man, i'll try that one", "谢谢，我去试试看",
 		"who won the football last night?",
 	} {
 		t.Run(text, func(t *testing.T) {
 			d, res := e.Step(solving, parseInput(text), time.Now())
-			if kinds := eventKinds(res); slices.Contains(kinds, conversation.EventWorked) || slices.Contains(kinds, conversation.EventFailed) {
-				t.Errorf("events %v: a verdict from %q", kinds, text)
-			}
-			if now, _ := d.CurrentSolution(); d.Stage != conversation.StageSolving || now != sol {
-				t.Errorf("moved from %s to %s (%s); reply:\n%s", sol, now, d.Stage, res.Reply.Text)
-			}
-			if !slices.ContainsFunc(res.Reply.Buttons, func(b conversation.Button) bool { return b.ID == "ok:"+sol }) {
-				t.Errorf("the reply has no button for %s: %+v", sol, res.Reply.Buttons)
-			}
+			noVerdict(t, e, sol, d, res)
 		})
+	}
+	// Thanks and a plan in reply to someone else's success are about the person's own try.
+	t.Run("under someone's success", func(t *testing.T) {
+		in := conversation.Input{Kind: conversation.InputText, Text: "谢谢，我明天再试", Quoted: "我用招行的visa卡付成功了"}
+		d, res := e.Step(solving, in, time.Now())
+		noVerdict(t, e, sol, d, res)
+	})
+}
+
+// noVerdict checks that a step recorded no verdict, left the person on sol and asked, with
+// sol's buttons and without its steps again, whether it worked.
+func noVerdict(t *testing.T, e *conversation.Engine, sol string, d conversation.Dialog, res conversation.Result) {
+	t.Helper()
+	if kinds := eventKinds(res); slices.Contains(kinds, conversation.EventWorked) || slices.Contains(kinds, conversation.EventFailed) {
+		t.Errorf("events %v: a verdict", kinds)
+	}
+	if now, _ := d.CurrentSolution(); d.Stage != conversation.StageSolving || now != sol {
+		t.Errorf("moved from %s to %s (%s); reply:\n%s", sol, now, d.Stage, res.Reply.Text)
+	}
+	if !slices.ContainsFunc(res.Reply.Buttons, func(b conversation.Button) bool { return b.ID == "ok:"+sol }) {
+		t.Errorf("the reply has no button for %s: %+v", sol, res.Reply.Buttons)
+	}
+	k, lang := e.KB(), res.Reply.Lang
+	nudge := k.Text(lang, kb.MsgNudge, map[string]any{"Title": k.Text(lang, kb.SolutionTitle(sol), nil)})
+	notUnderstood := k.Text(lang, kb.MsgNotUnderstood, nil)
+	if !strings.HasSuffix(res.Reply.Text, nudge) && !strings.HasPrefix(res.Reply.Text, notUnderstood) {
+		t.Errorf("the reply neither asks whether it worked nor says it is not understood:\n%s", res.Reply.Text)
 	}
 }
 
@@ -772,6 +793,10 @@ func TestStep_FeedbackWithoutASolution(t *testing.T) {
 		{"thanks after a success", "谢谢！", resolved, conversation.StageResolved, "", "", conversation.EventWorked, conversation.ButtonRestart},
 		{"still failing after everything", "still not working", exhausted, conversation.StageExhausted, "", "", conversation.EventFailed, conversation.ButtonHuman},
 		{"working after everything", "it finally worked now!", exhausted, conversation.StageResolved, "", conversation.EventWorked, conversation.EventFailed, conversation.ButtonRestart},
+		{"zh working after everything", "终于付款成功了", exhausted, conversation.StageResolved, "", conversation.EventWorked, conversation.EventFailed, conversation.ButtonRestart},
+		// Praise with a negation in it is no failure.
+		{"praise after a success", "成功了，没问题了", resolved, conversation.StageResolved, "", "", conversation.EventFailed, conversation.ButtonRestart},
+		{"praise in English", "it worked, no problems anymore", resolved, conversation.StageResolved, "", "", conversation.EventFailed, conversation.ButtonRestart},
 		{"success before anything", "it worked!", conversation.Dialog{}, conversation.StageAsking, "", "", conversation.EventDiagnosed, "a:what_happened:declined"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -791,6 +816,17 @@ func TestStep_FeedbackWithoutASolution(t *testing.T) {
 			}
 			if !slices.ContainsFunc(res.Reply.Buttons, func(b conversation.Button) bool { return b.ID == tc.wantButton }) {
 				t.Errorf("buttons %+v, want %s among them", res.Reply.Buttons, tc.wantButton)
+			}
+			// A verdict goes to the last solution shown.
+			if tc.wantEvent == conversation.EventWorked || tc.wantEvent == conversation.EventFailed {
+				last := tc.dialog.Plan[tc.dialog.Current]
+				want := conversation.FeedbackWorked
+				if tc.wantEvent == conversation.EventFailed {
+					want = conversation.FeedbackFailed
+				}
+				if i := slices.IndexFunc(d.Attempts, func(a conversation.Attempt) bool { return a.Solution == last }); i < 0 || d.Attempts[i].Result != want {
+					t.Errorf("attempts %+v, want %s on %s", d.Attempts, want, last)
+				}
 			}
 		})
 	}

@@ -232,7 +232,7 @@ const (
 
 // appendFeatures appends the distinct features of a normalized text, as FNV-1a hashes:
 // Chinese characters alone, in pairs and in threes; English words (digits folded, a final
-// "s" dropped), pairs of neighbouring words, and the letter n-grams of longer words.
+// "s" but not "ss" dropped), pairs of neighbouring words, and the letter n-grams of longer words.
 func appendFeatures(into []uint64, normalized string) []uint64 {
 	start := len(into)
 	var prevWord string
@@ -283,8 +283,8 @@ func appendFeatures(into []uint64, normalized string) []uint64 {
 }
 
 // foldWord folds digits to 0 ("3ds" and "4ds" are one shape; amounts differ only in size)
-// and drops a final "s" from words of four letters or more: plurals mostly, and a few words
-// such as "this" and "status", which lose nothing by it.
+// and drops a final "s" (not "ss") from words of four letters or more: plurals mostly, and a
+// few words such as "this" and "status", which lose nothing by it.
 func foldWord(w string) string {
 	if i := indexDigit(w); i >= 0 {
 		b := []byte(w)

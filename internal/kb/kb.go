@@ -132,6 +132,9 @@ type KB struct {
 	// tried yet, and those that only thank or acknowledge (the longest first), folded: see
 	// NotTriedYet and OnlyCourtesy.
 	pending, courtesy []string
+	// courtesyWords are the courtesy phrases that are thanks inside a sentence too: all but
+	// the single Chinese characters.
+	courtesyWords []string
 	// human are the phrases that ask for a person, folded: see AsksForHuman.
 	human []string
 	// phraseTargets is where each phrase and code message leads, to check that none leads

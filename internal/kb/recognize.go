@@ -121,7 +121,14 @@ func (k *KB) loadExamples(base, overlay fs.FS) ([]example, error) {
 	if err := k.checkCodes(); err != nil {
 		return nil, err
 	}
+	slices.SortStableFunc(k.pending, byLengthDown)
 	slices.SortStableFunc(k.courtesy, byLengthDown)
+	// Inside a sentence a Chinese character alone is part of a word more often than thanks:
+	// 行 of 银行, 好 of 好像, 你 of 你们.
+	k.courtesyWords = slices.DeleteFunc(slices.Clone(k.courtesy), func(p string) bool {
+		r, size := utf8.DecodeRuneInString(p)
+		return size == len(p) && unicode.Is(unicode.Han, r)
+	})
 	corpus, err := k.readCorpus(base, overlay)
 	if err != nil {
 		return nil, err
@@ -473,13 +480,24 @@ func (k *KB) NotTriedYet(text string) bool {
 // what /human does.
 func (k *KB) AsksForHuman(text string) bool {
 	norm := Normalize(text)
-	return slices.ContainsFunc(k.human, func(p string) bool { return containsPhrase(norm, p) })
+	if !slices.ContainsFunc(k.human, func(p string) bool { return containsPhrase(norm, p) }) {
+		return false
+	}
+	// A request is short: "打了银行电话转人工，说卡没问题" tells what happened with the bank.
+	rest := strings.Join(strings.Fields(withoutPhrases(withoutPhrases(norm, k.human), k.courtesyWords)), "")
+	return utf8.RuneCountInString(rest) <= maxHumanRequestRest
 }
 
-// WithoutPending is text folded, without the phrases NotTriedYet finds in it: what else it
-// says ("tried it, still declined" of "tried it, still declined, will try another card
-// tomorrow").
-func (k *KB) WithoutPending(text string) string { return withoutPhrases(Normalize(text), k.pending) }
+// maxHumanRequestRest is the most letters a request for a person has besides the request and
+// thanks ("请帮我", "can i please").
+const maxHumanRequestRest = 10
+
+// WithoutPending is text folded, without the phrases NotTriedYet finds in it and the thanks
+// around them: what else it says ("tried it, still declined" of "thanks, tried it, still
+// declined, will try another card tomorrow").
+func (k *KB) WithoutPending(text string) string {
+	return withoutPhrases(withoutPhrases(Normalize(text), k.pending), k.courtesyWords)
+}
 
 // OnlyCourtesy reports whether text is nothing but thanks, acknowledgement or a request to
 // wait ("thanks!", "ok", "谢谢大佬", "收到"): phrases of the phrase files' courtesy lists and

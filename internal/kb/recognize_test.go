@@ -61,6 +61,11 @@ func TestTextChecks(t *testing.T) {
 			{"should I talk to someone at the bank?", false},
 			{"是真人吗", false},
 			{"找个人民币充值的办法", false},
+			{"银行说需要人工审核", false},
+			{"我找人工客服问了，说是风控拦截了", false},
+			{"let me talk to someone at my bank first", false},
+			{"打了银行电话转人工，说卡没问题", false}, // what the bank said, not a request
+			{"你好，能转人工吗", true},
 			{"human error on my side", false},
 		}},
 	} {
