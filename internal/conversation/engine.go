@@ -637,6 +637,9 @@ func (t turn) offTopic() Reply {
 // of the screen that are clearly about a payment count: the rest of a screen (the clock, the
 // merchant's name, the buttons) is noise that would make the bot ask about nothing.
 func (t turn) picture(in Input) Reply {
+	if t.e.kb.AsksForHuman(in.Text) {
+		return t.human()
+	}
 	var lead string
 	evidence := t.evidence(in.Seen)
 	if len(evidence) > 0 {

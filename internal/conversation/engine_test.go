@@ -885,6 +885,11 @@ func TestStep_AskingForAHumanInWords(t *testing.T) {
 			}
 		})
 	}
+	// The same as the caption of a screenshot.
+	_, res := withHelpers.Step(conversation.Dialog{}, conversation.Input{Kind: conversation.InputImage, Text: "转人工", Seen: "Your card was declined."}, time.Now())
+	if kinds := eventKinds(res); !slices.Contains(kinds, conversation.EventHandoff) {
+		t.Errorf("a picture captioned 转人工: events %v, want handoff", kinds)
+	}
 }
 
 // In a group people ask the bot about a message, their own or someone else's, by replying to
