@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"testing/fstest"
 	"time"
 	"unicode"
 
@@ -763,6 +764,37 @@ func noVerdict(t *testing.T, e *conversation.Engine, sol string, d conversation.
 	if !strings.HasSuffix(res.Reply.Text, nudge) && !strings.HasPrefix(res.Reply.Text, notUnderstood) {
 		t.Errorf("the reply neither asks whether it worked nor says it is not understood:\n%s", res.Reply.Text)
 	}
+}
+
+// A text the bot reads as "worked" as often as "didn't work" gets the question whether it
+// worked, not a clarifying question with the two verdicts among diagnoses. No real phrase is
+// that evenly split, so an overlay teaches one: a made-up word labelled both ways, in the
+// proportion that splits it evenly given what the shipped phrases teach.
+func TestStep_BothVerdictsAskWhetherItWorked(t *testing.T) {
+	var k *kb.KB
+	for worked := 10; worked <= 20 && k == nil; worked++ {
+		var lines strings.Builder
+		lines.WriteString("lang\twant\tsource\ttext\n")
+		lines.WriteString(strings.Repeat("en\taction:worked\twritten\tzorbly\n", worked))
+		lines.WriteString(strings.Repeat("en\taction:failed\twritten\tzorbly\n", 8))
+		candidate, err := kb.Load(bot.Data(), fstest.MapFS{"testdata/recognize/train.tsv": {Data: []byte(lines.String())}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m := candidate.Recognize("zorbly"); len(m) >= 2 && m[0].Probability < 0.6 && m[1].Probability >= 0.3 {
+			k = candidate
+		}
+	}
+	if k == nil {
+		t.Fatal("no proportion of the made-up word's labels splits it evenly")
+	}
+	e := newEngineOn(t, k, conversation.EngineOptions{Lang: "en"})
+	solving, _ := stepReply(e, conversation.Dialog{}, parseInput("/solution paypal"), time.Now())
+	d, res := e.Step(solving, parseInput("zorbly"), time.Now())
+	if kinds := eventKinds(res); !slices.Contains(kinds, conversation.EventClarified) {
+		t.Fatalf("events %v, want clarified: the test's text is no longer read as either verdict", kinds)
+	}
+	noVerdict(t, e, "paypal", d, res)
 }
 
 // Feedback in words when no solution is shown: after a success, a failure reopens the help
