@@ -826,6 +826,7 @@ func TestStep_FeedbackWithoutASolution(t *testing.T) {
 		{"still failing after everything", "still not working", exhausted, conversation.StageExhausted, "", "", conversation.EventFailed, conversation.ButtonHuman},
 		{"working after everything", "it finally worked now!", exhausted, conversation.StageResolved, "", conversation.EventWorked, conversation.EventFailed, conversation.ButtonRestart},
 		{"zh working after everything", "终于付款成功了", exhausted, conversation.StageResolved, "", conversation.EventWorked, conversation.EventFailed, conversation.ButtonRestart},
+		{"no longer declined", "终于成功了，不再被拒了", exhausted, conversation.StageResolved, "", conversation.EventWorked, conversation.EventFailed, conversation.ButtonRestart},
 		// Praise with a negation in it is no failure.
 		{"praise after a success", "成功了，没问题了", resolved, conversation.StageResolved, "", "", conversation.EventFailed, conversation.ButtonRestart},
 		{"praise in English", "it worked, no problems anymore", resolved, conversation.StageResolved, "", "", conversation.EventFailed, conversation.ButtonRestart},

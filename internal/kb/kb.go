@@ -137,6 +137,9 @@ type KB struct {
 	courtesyWords []string
 	// human are the phrases that ask for a person, folded: see AsksForHuman.
 	human []string
+	// affirmations are the phrases that hold a negation and deny nothing ("没问题", "no
+	// longer declined"), folded, the longest first: see Contradicts.
+	affirmations []string
 	// phraseTargets is where each phrase and code message leads, to check that none leads
 	// to two places.
 	phraseTargets phraseTargets

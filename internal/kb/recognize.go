@@ -65,12 +65,14 @@ func (k *KB) loadExamples(base, overlay fs.FS) ([]example, error) {
 			return nil, fmt.Errorf("read %s: %w", f, err)
 		}
 		var doc struct {
-			Negations []string     `toml:"negations"`
-			Pending   []string     `toml:"pending"`
-			Courtesy  []string     `toml:"courtesy"`
-			Human     []string     `toml:"human"`
-			Intents   []intent     `toml:"intent"`
-			Codes     []stripeCode `toml:"code"`
+			Negations []string `toml:"negations"`
+			Pending   []string `toml:"pending"`
+			Courtesy  []string `toml:"courtesy"`
+			Human     []string `toml:"human"`
+			// Affirmations hold a word of negations and deny nothing: see Contradicts.
+			Affirmations []string     `toml:"affirmations"`
+			Intents      []intent     `toml:"intent"`
+			Codes        []stripeCode `toml:"code"`
 		}
 		if _, err := toml.Decode(string(b), &doc); err != nil {
 			return nil, fmt.Errorf("%w: %s: %v", ErrInvalid, f, err)
@@ -86,7 +88,7 @@ func (k *KB) loadExamples(base, overlay fs.FS) ([]example, error) {
 			name    string
 			phrases []string
 			into    *[]string
-		}{{"pending", doc.Pending, &k.pending}, {"courtesy", doc.Courtesy, &k.courtesy}, {"human", doc.Human, &k.human}} {
+		}{{"pending", doc.Pending, &k.pending}, {"courtesy", doc.Courtesy, &k.courtesy}, {"human", doc.Human, &k.human}, {"affirmations", doc.Affirmations, &k.affirmations}} {
 			for _, p := range list.phrases {
 				n := Normalize(p)
 				if n == "" {
@@ -121,6 +123,7 @@ func (k *KB) loadExamples(base, overlay fs.FS) ([]example, error) {
 	if err := k.checkCodes(); err != nil {
 		return nil, err
 	}
+	slices.SortStableFunc(k.affirmations, byLengthDown)
 	slices.SortStableFunc(k.pending, byLengthDown)
 	slices.SortStableFunc(k.courtesy, byLengthDown)
 	// Inside a sentence a Chinese character alone is part of a word more often than thanks:
@@ -451,7 +454,8 @@ func isWordByte(c byte) bool { return c >= 'a' && c <= 'z' || c >= '0' && c <= '
 // success, having learnt "successful" and "成功" from it; the engine asks rather than take
 // such a text for success. Chinese words count anywhere in the text, others as whole words.
 func (k *KB) Contradicts(text string) bool {
-	norm := Normalize(text)
+	// "没问题", "no longer declined": praise that holds a negation denies nothing.
+	norm := withoutPhrases(Normalize(text), k.affirmations)
 	words := strings.Fields(norm)
 	for _, neg := range k.negations {
 		if r, _ := utf8.DecodeRuneInString(neg); unicode.Is(unicode.Han, r) {

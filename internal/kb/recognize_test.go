@@ -23,6 +23,10 @@ func TestTextChecks(t *testing.T) {
 			{"没有付款成功", true},
 			{"付款成功了", false},
 			{"扣款失败", true},
+			{"成功了，没问题了", false},
+			{"终于不再被拒了", false},
+			{"it worked, no problems anymore", false},
+			{"no problem, still declined", true}, // the denial outside the phrase still counts
 		}},
 		{"NotTriedYet", k.NotTriedYet, []testCase{
 			{"haven't tried it yet", true},
