@@ -492,13 +492,19 @@ func (t turn) understand(text, lead string) (Reply, bool) {
 		r = t.recognized(options[0].Target)
 	case n >= 2 && together >= c.ask && offTopic < together && !t.cardData:
 		t.record(EventClarified, "")
-		if slices.ContainsFunc(options[:n], func(o kb.Match) bool { return o.Action == kb.ActionWorked }) &&
-			slices.ContainsFunc(options[:n], func(o kb.Match) bool { return o.Action == kb.ActionFailed }) {
+		worked := slices.IndexFunc(options[:n], func(o kb.Match) bool { return o.Action == kb.ActionWorked })
+		failed := slices.ContainsFunc(options[:n], func(o kb.Match) bool { return o.Action == kb.ActionFailed })
+		switch {
+		case worked >= 0 && failed:
 			// Both verdicts among the likely few: whether it worked is the question.
 			r = t.nudge()
-			break
+		case worked >= 0 && t.e.kb.Contradicts(text):
+			// "没有付款成功" is never offered "this worked": what it may be is a failure.
+			options[worked].Target = kb.Target{Action: kb.ActionFailed}
+			r = t.clarify(options[:n])
+		default:
+			r = t.clarify(options[:n])
 		}
-		r = t.clarify(options[:n])
 	case t.cardData:
 		// The warning says all there is to say about a message that was mostly card data.
 		return Reply{}, false

@@ -758,12 +758,15 @@ func noVerdict(t *testing.T, e *conversation.Engine, sol string, d conversation.
 	if !slices.ContainsFunc(res.Reply.Buttons, func(b conversation.Button) bool { return b.ID == "ok:"+sol }) {
 		t.Errorf("the reply has no button for %s: %+v", sol, res.Reply.Buttons)
 	}
-	k, lang := e.KB(), res.Reply.Lang
-	nudge := k.Text(lang, kb.MsgNudge, map[string]any{"Title": k.Text(lang, kb.SolutionTitle(sol), nil)})
-	notUnderstood := k.Text(lang, kb.MsgNotUnderstood, nil)
-	if !strings.HasSuffix(res.Reply.Text, nudge) && !strings.HasPrefix(res.Reply.Text, notUnderstood) {
-		t.Errorf("the reply neither asks whether it worked nor says it is not understood:\n%s", res.Reply.Text)
+	if nudge := nudgeText(e, res.Reply.Lang, sol); !strings.HasSuffix(res.Reply.Text, nudge) {
+		t.Errorf("the reply does not end asking whether it worked (%q):\n%s", nudge, res.Reply.Text)
 	}
+}
+
+// nudgeText is the line asking whether sol worked, in lang.
+func nudgeText(e *conversation.Engine, lang, sol string) string {
+	k := e.KB()
+	return k.Text(lang, kb.MsgNudge, map[string]any{"Title": k.Text(lang, kb.SolutionTitle(sol), nil)})
 }
 
 // A text the bot reads as "worked" as often as "didn't work" gets the question whether it
@@ -881,8 +884,14 @@ func TestStep_DeniedSuccessIsNeverSuccess(t *testing.T) {
 	} {
 		t.Run(text, func(t *testing.T) {
 			_, res := e.Step(solving, parseInput(text), time.Now())
-			if kinds := eventKinds(res); slices.Contains(kinds, conversation.EventWorked) {
+			kinds := eventKinds(res)
+			if slices.Contains(kinds, conversation.EventWorked) {
 				t.Errorf("events %v: a denial recorded as success; reply:\n%s", kinds, res.Reply.Text)
+			}
+			// Nor offered as a choice: a question may offer a failure, or ask whether it worked.
+			if slices.ContainsFunc(res.Reply.Buttons, func(b conversation.Button) bool { return b.ID == "ok:paypal" }) &&
+				!strings.HasSuffix(res.Reply.Text, nudgeText(e, res.Reply.Lang, "paypal")) {
+				t.Errorf("a denial offered as success among %+v:\n%s", res.Reply.Buttons, res.Reply.Text)
 			}
 		})
 	}
