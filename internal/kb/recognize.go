@@ -431,6 +431,12 @@ func (k *KB) findCodes(normalized string, found func(codeTarget)) {
 // "discard declined".
 func containsPhrase(text, phrase string) bool { return indexPhrase(text, phrase) >= 0 }
 
+// containsAny reports whether the normalized text holds one of phrases, as containsPhrase
+// finds them.
+func containsAny(text string, phrases []string) bool {
+	return slices.ContainsFunc(phrases, func(p string) bool { return containsPhrase(text, p) })
+}
+
 // indexPhrase is the index of the first place containsPhrase finds phrase in text, or -1.
 func indexPhrase(text, phrase string) int {
 	for at := 0; ; {
@@ -473,10 +479,7 @@ func (k *KB) Contradicts(text string) bool {
 // tried yet", "I'll try it tomorrow", "晚点试试", "稍等"), a phrase of the phrase files' pending
 // lists found in it. The model reads 没/not + 试/tried as a failure, and a failure recorded for
 // a solution nobody tried moves the person past it.
-func (k *KB) NotTriedYet(text string) bool {
-	norm := Normalize(text)
-	return slices.ContainsFunc(k.pending, func(p string) bool { return containsPhrase(norm, p) })
-}
+func (k *KB) NotTriedYet(text string) bool { return containsAny(Normalize(text), k.pending) }
 
 // AsksForHuman reports whether text asks for a person instead of the bot ("talk to a human",
 // 转人工), a phrase of the phrase files' human lists found in it. The model reads such text
@@ -484,7 +487,7 @@ func (k *KB) NotTriedYet(text string) bool {
 // what /human does.
 func (k *KB) AsksForHuman(text string) bool {
 	norm := Normalize(text)
-	if !slices.ContainsFunc(k.human, func(p string) bool { return containsPhrase(norm, p) }) {
+	if !containsAny(norm, k.human) {
 		return false
 	}
 	// A request is short: "打了银行电话转人工，说卡没问题" tells what happened with the bank.
@@ -503,11 +506,11 @@ func (k *KB) WithoutPending(text string) string {
 	return withoutPhrases(withoutPhrases(Normalize(text), k.pending), k.courtesyWords)
 }
 
-// OnlyCourtesy reports whether text is nothing but thanks, acknowledgement or a request to
-// wait ("thanks!", "ok", "谢谢大佬", "收到"): phrases of the phrase files' courtesy lists and
-// nothing else.
-// People in groups thank the bot for the steps before they try them; the corpus's "thanks"
-// lines nearly all follow a success, and the model would take the thanks for one.
+// OnlyCourtesy reports whether text is nothing but greetings, thanks, acknowledgement or a
+// request to wait ("thanks!", "ok", "谢谢大佬", "收到"): phrases of the phrase files' courtesy
+// lists and nothing else. People in groups thank the bot for the steps before they try them;
+// the corpus's "thanks" lines nearly all follow a success, and the model would take the
+// thanks for one.
 func (k *KB) OnlyCourtesy(text string) bool {
 	norm := Normalize(text)
 	return norm != "" && strings.TrimSpace(withoutPhrases(norm, k.courtesy)) == ""
