@@ -342,6 +342,13 @@ type turn struct {
 	notices  *[]Notice // to other chats: the helpers', or the person's from a helper's turn
 }
 
+// solving reports whether a solution is shown, whose result is what the person's words are
+// about.
+func (t turn) solving() bool {
+	_, ok := t.d.CurrentSolution()
+	return ok
+}
+
 func (t turn) record(kind EventKind, solution string) {
 	if *t.events == nil {
 		// A step records at most four events (what free text became; started; diagnosed or
@@ -415,7 +422,7 @@ func (t turn) freeText(text, quoted string) Reply {
 	if t.cardData {
 		return t.withView()
 	}
-	if _, solving := t.d.CurrentSolution(); solving {
+	if t.solving() {
 		return t.nudge()
 	}
 	return t.withView(t.text(kb.MsgNotUnderstood, nil))
@@ -515,8 +522,8 @@ func (t turn) understand(text, lead string) (Reply, bool) {
 		// About a payment, but nothing in particular: ask what happened, unless a solution
 		// is shown, whose result is what matters now.
 		t.record(EventNotUnderstood, "")
-		switch _, solving := t.d.CurrentSolution(); {
-		case solving:
+		switch {
+		case t.solving():
 			r = t.nudge()
 		case t.d.Stage == StageNew:
 			r = t.start()
@@ -543,7 +550,7 @@ func (t turn) decisive(text string) bool {
 // another card tomorrow") says what is left without those words and the thanks, if that
 // alone leads somewhere: noResult returns it to be read on.
 func (t turn) noResult(text string) (string, Reply, bool) {
-	_, solving := t.d.CurrentSolution()
+	solving := t.solving()
 	if !t.e.kb.OnlyCourtesy(text) {
 		if !solving || !t.e.kb.NotTriedYet(text) {
 			return text, Reply{}, false
@@ -625,7 +632,7 @@ func (t turn) nudge() Reply {
 // offTopic says what the bot is for, with the menu, or while a solution is shown, with the
 // question of its result rather than its steps again.
 func (t turn) offTopic() Reply {
-	if _, solving := t.d.CurrentSolution(); solving {
+	if t.solving() {
 		r := t.nudge()
 		r.Text = join(t.text(kb.MsgOffTopic, nil), r.Text)
 		return r
@@ -899,7 +906,7 @@ func (t turn) recognize(text string) []kb.Match { return t.e.kb.Recognize(text, 
 // a solution ("that worked", "still declined") means something else when none is in front of
 // them.
 func (t turn) ruledOut() []kb.Target {
-	if _, solving := t.d.CurrentSolution(); solving {
+	if t.solving() {
 		return nil
 	}
 	return feedback
