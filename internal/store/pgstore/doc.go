@@ -23,8 +23,8 @@
 //     For one person that is commit order (the row lock orders the inserts); across people,
 //     a transaction that took a smaller id may commit after one that took a larger id, so
 //     Claim with after set to the largest id seen may pass over another person's reply that
-//     committed late: a sender must also claim from 0 now and then. (It never passes over a
-//     reply for a later one of the same person.) Pending starts from the oldest row left.
+//     committed late: a sender must also claim from 0 now and then. Until it does, Claim
+//     holds back that chat's later replies too, so a chat's replies are claimed oldest first. Pending starts from the oldest row left.
 //   - Timestamps are stored with microsecond precision; Commit truncates its clock to that,
 //     so Delivery.Created equals what Pending returns later.
 //   - Errors never contain the DSN. Those caused by an unreachable database or a broken

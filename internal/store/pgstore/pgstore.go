@@ -379,16 +379,21 @@ func (s *Store) Pending(ctx context.Context, platform string, limit int) ([]conv
 
 // Claim implements conversation.Store: rows after after held by nobody, or whose lease ran
 // out, are taken with FOR UPDATE SKIP LOCKED, so concurrent claims by several replicas get
-// disjoint rows, and held until now+Options.Lease. See the package's caveat on ids as a
-// cursor.
+// disjoint rows, and held until now+Options.Lease. A row is passed over while its chat has
+// an older row at or below after that nobody holds: one that committed after a larger id
+// was claimed (see the package's caveat on ids as a cursor), which must go out first, when
+// a claim from the start takes both.
 func (s *Store) Claim(ctx context.Context, platform string, after uint64, limit int) ([]conversation.Delivery, error) {
 	if limit <= 0 || after >= math.MaxInt64 {
 		return nil, nil
 	}
 	now := s.now()
 	rows, _ := s.pool.Query(ctx, `UPDATE outbox SET claimed_until = $3
-		WHERE id IN (SELECT id FROM outbox
+		WHERE id IN (SELECT id FROM outbox o
 			WHERE platform = $1 AND id > $5 AND (claimed_until IS NULL OR claimed_until < $4)
+				AND NOT EXISTS (SELECT 1 FROM outbox e
+					WHERE e.platform = $1 AND e.chat = o.chat AND e.id <= $5
+						AND (e.claimed_until IS NULL OR e.claimed_until < $4))
 			ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED)
 		RETURNING id, chat, user_id, route, reply, created`, platform, limit, now.Add(s.lease), now, int64(after))
 	out, err := scanDeliveries(rows, platform)

@@ -66,6 +66,7 @@ func TestOpen_ConcurrentReplicasMigrateOnce(t *testing.T) {
 	}
 	close(start)
 	wg.Wait()
+	want := migrationVersions(t)
 	applied := 0
 	for i := range replicas {
 		if errs[i] != nil {
@@ -74,8 +75,8 @@ func TestOpen_ConcurrentReplicasMigrateOnce(t *testing.T) {
 		defer stores[i].Close()
 		if m := pgstore.Migrated(stores[i]); len(m) > 0 {
 			applied++
-			if !slices.Equal(m, []int{1, 2, 3, 4}) {
-				t.Errorf("replica %d applied %v, want [1 2 3 4]", i, m)
+			if !slices.Equal(m, want) {
+				t.Errorf("replica %d applied %v, want %v", i, m, want)
 			}
 		}
 	}
@@ -90,13 +91,34 @@ func TestOpen_ConcurrentReplicasMigrateOnce(t *testing.T) {
 	defer conn.Close(ctx)
 	rows, _ := conn.Query(ctx, `SELECT version FROM schema_migrations ORDER BY version`)
 	versions, err := pgx.CollectRows(rows, pgx.RowTo[int])
-	if err != nil || !slices.Equal(versions, []int{1, 2, 3, 4}) {
-		t.Errorf("schema_migrations = %v, %v; want [1 2 3 4]", versions, err)
+	if err != nil || !slices.Equal(versions, want) {
+		t.Errorf("schema_migrations = %v, %v; want %v", versions, err, want)
 	}
 	// A later start finds nothing to do.
 	if m := pgstore.Migrated(open(t, dsn)); len(m) != 0 {
 		t.Errorf("reopening applied %v again", m)
 	}
+}
+
+// migrationVersions are the numbers of the files in migrations/, in order.
+func migrationVersions(t *testing.T) []int {
+	t.Helper()
+	files, err := os.ReadDir("migrations")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var versions []int
+	for _, f := range files {
+		n, err := strconv.Atoi(strings.SplitN(f.Name(), "_", 2)[0])
+		if err != nil {
+			t.Fatalf("migration %s: %v", f.Name(), err)
+		}
+		versions = append(versions, n)
+	}
+	if len(versions) < 5 {
+		t.Fatalf("migrations/ holds %v", versions)
+	}
+	return versions
 }
 
 // TestCommit_TwoReplicasSerialize increments one person's dialog 50 times from two stores,
@@ -566,5 +588,69 @@ func TestPing_FailsWhileWritesFail(t *testing.T) {
 	}
 	if err := commit(); err != nil {
 		t.Errorf("commit once writes work again: %v", err)
+	}
+}
+
+// TestClaim_NeverOvertakesALateCommit: outbox ids come from a sequence, so a reply may commit
+// after a reply with a larger id, and a sender claiming after the largest id it saw passes
+// over it. Claim must then not hand out that person's next reply either, or the two go out
+// in the wrong order (as TestPostgres_OutageWhilePeopleWrite once saw); a claim from the start
+// takes both, in order.
+func TestClaim_NeverOvertakesALateCommit(t *testing.T) {
+	t.Parallel()
+	dsn := pgtest.FreshSchema(t)
+	s := open(t, dsn)
+	ctx := context.Background()
+	reply := func(key conversation.Key, text string) conversation.Delivery {
+		t.Helper()
+		d, err := s.Commit(ctx, conversation.Turn{Key: key}, func(*conversation.Dialog) (conversation.Result, error) {
+			return conversation.Result{Reply: conversation.Reply{Text: text}}, nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	claimed := func(after uint64) []string {
+		t.Helper()
+		ds, err := s.Claim(ctx, "telegram", after, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var texts []string
+		for _, d := range ds {
+			texts = append(texts, d.Reply.Text)
+		}
+		return texts
+	}
+	ann := conversation.Key{Platform: "telegram", Chat: "ann", User: "ann"}
+	bo := conversation.Key{Platform: "telegram", Chat: "bo", User: "bo"}
+
+	// Bo's first reply takes its id and commits only after Ann's reply, which took the next.
+	late, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer late.Close(ctx)
+	tx, err := late.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO outbox (platform, chat, user_id, reply, created) VALUES ('telegram', 'bo', 'bo', '{"text":"bo 1"}', now())`); err != nil {
+		t.Fatal(err)
+	}
+	annReply := reply(ann, "ann 1")
+	if got := claimed(0); !slices.Equal(got, []string{"ann 1"}) {
+		t.Fatalf("claimed %q, want Ann's reply only (Bo's is not committed)", got)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	reply(bo, "bo 2")
+	if got := claimed(annReply.ID); len(got) != 0 {
+		t.Errorf("claimed %q after Ann's id: Bo's second reply overtook his first, passed over below the cursor", got)
+	}
+	if got := claimed(0); !slices.Equal(got, []string{"bo 1", "bo 2"}) {
+		t.Errorf("claimed %q from the start, want Bo's two replies in order", got)
 	}
 }
