@@ -403,6 +403,9 @@ func (t turn) freeText(text, quoted string) Reply {
 	if ok {
 		return r
 	}
+	if r, ok := t.answerQuestion(text); ok {
+		return r
+	}
 	// The person's own words first: "@bot it worked" under the error it was about is
 	// feedback, and the error read again would start the diagnosis over.
 	if quoted != "" && !t.decisive(text) {
@@ -569,6 +572,32 @@ func (t turn) noResult(text string) (string, Reply, bool) {
 	default:
 		return text, t.withView(), true
 	}
+}
+
+// answerQuestion answers a question about the solution shown ("which bank should I call?",
+// "要手续费吗？") from the knowledge base, and asks again whether it worked. Read as a new
+// description instead, such a question would move the person to another solution ("which
+// bank" is also what people ask about cards that work). A question that likely says how it
+// went besides ("still declined, which bank should I call?") is read as that.
+func (t turn) answerQuestion(text string) (Reply, bool) {
+	if !t.solving() {
+		return Reply{}, false
+	}
+	sol, _ := t.d.CurrentSolution()
+	answer, ok := t.e.kb.QuestionAbout(t.d.Lang, sol, text)
+	if !ok {
+		return Reply{}, false
+	}
+	// Likely enough to be asked about, the verdict goes first: the question can wait, and
+	// asking whether it worked would not have listened.
+	if m := t.recognize(text); len(m) > 0 && (m[0].Action == kb.ActionWorked || m[0].Action == kb.ActionFailed) &&
+		m[0].Probability >= t.e.confidence.ask {
+		return Reply{}, false
+	}
+	t.record(EventRecognized, "")
+	r := t.nudge()
+	r.Text = join(answer, r.Text)
+	return r, true
 }
 
 // lateFeedback answers "it worked" or "still not working" when no solution is shown. After

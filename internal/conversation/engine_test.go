@@ -227,6 +227,20 @@ var transcripts = []struct {
 		wantCause: "bank-verification", wantSolutions: []string{}, wantStage: conversation.StageResolved,
 	},
 	{
+		// Questions about the solution shown are answered where the person is; one about
+		// another solution opens it; a question beside a failure is the failure.
+		name: "en-questions-about-a-solution", lang: "en",
+		lines: []string{"my card was declined, your card does not support this type of purchase", "which bank should I call?",
+			"is there a fee?", "does PayPal work?", "how do I link my card?", "still declined, which bank should I call?"},
+		wantCause: "cross-border-restricted", wantSolutions: []string{"contact-support"}, wantStage: conversation.StageSolving,
+	},
+	{
+		name: "zh-questions-about-a-solution", lang: "zh-Hans",
+		lines: []string{"信用卡付款被拒了，提示卡不支持跨境", "打哪个电话？", "能在手机银行自己开吗", "多久生效",
+			"试了还是不行，要手续费吗", "哪个银行的卡可以？", "借记卡可以吗"},
+		wantCause: "cross-border-restricted", wantSolutions: []string{"international-card"}, wantStage: conversation.StageSolving,
+	},
+	{
 		name: "en-money-taken-and-off-topic", lang: "en",
 		lines: []string{"how do I stream responses with the python sdk?", "I was charged $20 for Plus but my account still shows the free plan",
 			"who won the football last night"},

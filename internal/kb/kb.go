@@ -140,6 +140,10 @@ type KB struct {
 	// affirmations are the phrases that hold a negation and deny nothing ("没问题", "no
 	// longer declined"), folded, the longest first: see Contradicts.
 	affirmations []string
+	// interrogatives are the phrase files' words that make a text a question, folded; asks
+	// the questions about each solution they list: see QuestionAbout.
+	interrogatives []string
+	asks           map[string][]ask
 	// phraseTargets is where each phrase and code message leads, to check that none leads
 	// to two places.
 	phraseTargets phraseTargets
@@ -202,6 +206,9 @@ func Load(base, overlay fs.FS) (*KB, error) {
 	}
 	examples, err := k.loadExamples(base, overlay)
 	if err != nil {
+		return nil, err
+	}
+	if err := k.checkAnswers(); err != nil {
 		return nil, err
 	}
 	k.model = trainCached(examples, k.targets(), defaultTraining)

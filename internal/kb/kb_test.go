@@ -58,6 +58,9 @@ func TestLoad_Broken(t *testing.T) {
 		{"lang-name-clash", `locale en: message "lang.names": "中文" is a name of zh-Hans too`},
 		{"lang-name-is-a-tag", `locale en: message "lang.names": "zh" is the tag of zh-Hans`},
 		{"command-description-too-long", `locale en: the description of /help must be one line of at most 256 characters`},
+		{"answer-unknown-solution", `answer "which-coin": unknown solution "crypto"`},
+		{"answer-in-no-locale", `message "solution.payment-timing.answer.how-lnog", which a phrase file asks, is in no locale`},
+		{"answer-takes-a-field", `locale en: message "solution.paypal.answer.who": an answer takes no fields`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.fixture, func(t *testing.T) {

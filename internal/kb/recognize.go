@@ -70,9 +70,12 @@ func (k *KB) loadExamples(base, overlay fs.FS) ([]example, error) {
 			Courtesy  []string `toml:"courtesy"`
 			Human     []string `toml:"human"`
 			// Affirmations hold a word of negations and deny nothing: see Contradicts.
-			Affirmations []string     `toml:"affirmations"`
-			Intents      []intent     `toml:"intent"`
-			Codes        []stripeCode `toml:"code"`
+			Affirmations []string `toml:"affirmations"`
+			// Interrogatives begin a question, or in Chinese, mark one: see QuestionAbout.
+			Interrogatives []string     `toml:"interrogatives"`
+			Intents        []intent     `toml:"intent"`
+			Codes          []stripeCode `toml:"code"`
+			Answers        []answer     `toml:"answer"`
 		}
 		if _, err := toml.Decode(string(b), &doc); err != nil {
 			return nil, fmt.Errorf("%w: %s: %v", ErrInvalid, f, err)
@@ -88,7 +91,8 @@ func (k *KB) loadExamples(base, overlay fs.FS) ([]example, error) {
 			name    string
 			phrases []string
 			into    *[]string
-		}{{"pending", doc.Pending, &k.pending}, {"courtesy", doc.Courtesy, &k.courtesy}, {"human", doc.Human, &k.human}, {"affirmations", doc.Affirmations, &k.affirmations}} {
+		}{{"pending", doc.Pending, &k.pending}, {"courtesy", doc.Courtesy, &k.courtesy}, {"human", doc.Human, &k.human},
+			{"affirmations", doc.Affirmations, &k.affirmations}, {"interrogatives", doc.Interrogatives, &k.interrogatives}} {
 			for _, p := range list.phrases {
 				n := Normalize(p)
 				if n == "" {
@@ -108,6 +112,11 @@ func (k *KB) loadExamples(base, overlay fs.FS) ([]example, error) {
 				}
 				k.phraseTargets.add(n, in.Target, f.String())
 				examples = append(examples, example{text: p, target: in.Target, source: f.String()})
+			}
+		}
+		for _, a := range doc.Answers {
+			if err := k.addAnswer(a); err != nil {
+				return nil, fmt.Errorf("%w: %s: %v", ErrInvalid, f, err)
 			}
 		}
 		for _, c := range doc.Codes {

@@ -1,6 +1,14 @@
 package kb_test
 
-import "testing"
+import (
+	"io/fs"
+	"testing"
+
+	"github.com/BurntSushi/toml"
+
+	bot "github.com/paydoctor/bot"
+	"github.com/paydoctor/bot/internal/kb"
+)
 
 // The checks the engine makes of a text besides the model, each a list of phrases of the
 // phrase files.
@@ -78,5 +86,82 @@ func TestTextChecks(t *testing.T) {
 				t.Errorf("%s(%q) = %v, want %v", check.name, tc.text, got, tc.want)
 			}
 		}
+	}
+}
+
+// QuestionAbout answers a question about the solution shown from that solution's answers: a
+// text must ask (a question mark, an interrogative first, or a Chinese one anywhere) and hold
+// one of the phrases, and the same words ask different things of different solutions.
+func TestQuestionAbout(t *testing.T) {
+	k := load(t)
+	for _, tc := range []struct {
+		lang, solution, text string
+		want                 string // the answer's id; "" for none
+	}{
+		{"en", "enable-cross-border", "which bank should I call?", "which-bank"},
+		{"en", "enable-cross-border", "Which bank should I call", "which-bank"}, // asked without a question mark
+		{"en", "enable-cross-border", "ok, what number do I call", "which-bank"},
+		{"en", "enable-cross-border", "is there a fee?", "fee"},
+		{"en", "enable-cross-border", "how long does it take to take effect?", "how-long"},
+		{"en", "enable-cross-border", "can I do it in the app", "in-app"},
+		{"en", "international-card", "which bank?", "which-bank"}, // which cards work, here
+		{"en", "international-card", "does a debit card work?", "debit"},
+		{"en", "payment-timing", "when should I try?", "when"},
+		{"en", "choose-plan", "How much is the minimum?", "how-much"},
+		{"zh-Hans", "enable-cross-border", "打哪个电话？", "which-bank"},
+		{"zh-Hans", "enable-cross-border", "要手续费吗", "fee"},
+		{"zh-Hans", "enable-cross-border", "多久能生效", "how-long"},
+		{"zh-Hans", "international-card", "哪个银行的卡可以", "which-bank"},
+		{"zh-Hans", "virtual-card", "虚拟卡靠谱吗？", "safe"},
+		{"zh-Hans", "billing-settings", "地址要填拼音吗", "address-format"},
+		// Not a question: a statement that holds the words.
+		{"en", "enable-cross-border", "the bank charged me a fee and it still failed", ""},
+		{"zh-Hans", "enable-cross-border", "银行说要收手续费", ""},
+		// A question, but none of the solution's.
+		{"en", "enable-cross-border", "does PayPal work?", ""},
+		{"en", "paypal", "which bank should I call?", ""},
+		{"en", "no-such-solution", "which bank should I call?", ""},
+	} {
+		t.Run(tc.solution+"/"+tc.text, func(t *testing.T) {
+			got, ok := k.QuestionAbout(tc.lang, tc.solution, tc.text)
+			want := ""
+			if tc.want != "" {
+				want = k.Text(tc.lang, kb.SolutionAnswer(tc.solution, tc.want), nil)
+			}
+			if ok != (tc.want != "") || got != want {
+				t.Errorf("QuestionAbout = %q, %v\nwant %q", got, ok, want)
+			}
+		})
+	}
+}
+
+// Every answer the shipped phrase files ask for is in every shipped language: a language may
+// lack answers (one an operator adds), the shipped ones must not.
+func TestAnswersInEveryLanguage(t *testing.T) {
+	k := load(t)
+	files, err := fs.Glob(bot.Data(), "phrases/*.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, name := range files {
+		var doc struct {
+			Answers []struct{ Solution, ID string } `toml:"answer"`
+		}
+		if _, err := toml.DecodeFS(bot.Data(), name, &doc); err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range doc.Answers {
+			n++
+			id := kb.SolutionAnswer(a.Solution, a.ID)
+			for _, lang := range k.Languages() {
+				if got := k.Text(lang, id, nil); got == id || got == "" {
+					t.Errorf("%s: %s: %q", lang, id, got)
+				}
+			}
+		}
+	}
+	if n < 20 {
+		t.Errorf("the phrase files ask %d questions; the test reads them wrong", n)
 	}
 }
