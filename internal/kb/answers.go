@@ -119,15 +119,33 @@ func (k *KB) isQuestion(text, norm string) bool {
 	if strings.ContainsAny(text, "?？") {
 		return true
 	}
-	words := strings.Fields(withoutPhrases(norm, k.courtesyWords))
+	first, _, _ := strings.Cut(k.withoutLeadingCourtesy(norm), " ")
 	for _, q := range k.interrogatives {
 		if r, _ := utf8.DecodeRuneInString(q); unicode.Is(unicode.Han, r) {
 			if strings.Contains(norm, q) {
 				return true
 			}
-		} else if len(words) > 0 && words[0] == q {
+		} else if first == q {
 			return true
 		}
 	}
 	return false
+}
+
+// withoutLeadingCourtesy is norm without the thanks and greetings it begins with ("ok so",
+// "thanks, which"): what the person goes on to say.
+func (k *KB) withoutLeadingCourtesy(norm string) string {
+	for {
+		rest, found := norm, false
+		for _, p := range k.courtesyWords {
+			if after, ok := strings.CutPrefix(norm, p); ok && (after == "" || after[0] == ' ') {
+				rest, found = strings.TrimLeft(after, " "), true
+				break
+			}
+		}
+		if !found {
+			return norm
+		}
+		norm = rest
+	}
 }
