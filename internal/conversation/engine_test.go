@@ -442,6 +442,22 @@ func BenchmarkStep(b *testing.B) {
 	}
 }
 
+// BenchmarkStepQuestion is a question about the solution shown, which is looked up and
+// checked for a verdict before it is answered.
+func BenchmarkStepQuestion(b *testing.B) {
+	e := newEngine(b, "zh-Hans")
+	now := time.Now()
+	d, _ := stepReply(e, conversation.Dialog{}, conversation.Input{Kind: conversation.InputText, Text: "信用卡付款被拒了，提示卡不支持跨境"}, now)
+	in := conversation.Input{Kind: conversation.InputText, Text: "好的，开通跨境支付要手续费吗？"}
+	if _, r := stepReply(e, d, in, now); !strings.HasPrefix(r.Text, e.KB().Text("zh-Hans", kb.SolutionAnswer("enable-cross-border", "fee"), nil)) {
+		b.Fatalf("not answered: %s", r.Text)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		stepReply(e, d, in, now)
+	}
+}
+
 func hasHan(s string) bool {
 	for _, r := range s {
 		if unicode.Is(unicode.Han, r) {
