@@ -406,6 +406,9 @@ func (t turn) freeText(text, quoted string) Reply {
 	if r, ok := t.answerQuestion(text); ok {
 		return r
 	}
+	if r, ok := t.answerTyped(text); ok {
+		return r
+	}
 	// The person's own words first: "@bot it worked" under the error it was about is
 	// feedback, and the error read again would start the diagnosis over.
 	if quoted != "" && !t.decisive(text) {
@@ -598,6 +601,27 @@ func (t turn) answerQuestion(text string) (Reply, bool) {
 	r := t.nudge()
 	r.Text = join(answer, r.Text)
 	return r, true
+}
+
+// answerTyped takes a short typed answer to the question asked ("no", "不知道", "it's a Visa
+// from ICBC") as the press of its option, and answers what people ask about the question
+// itself ("how do I tell which card it is?") with the question again. In a group the buttons
+// of someone's menu are theirs alone, so the others type. Read by the model, "no" says
+// nothing, and "it's a Visa from ICBC" reads as asking which cards work.
+func (t turn) answerTyped(text string) (Reply, bool) {
+	if t.d.Stage != StageAsking || t.d.Question == "" {
+		return Reply{}, false
+	}
+	if option, ok := t.e.kb.TypedOption(t.d.Question, text); ok {
+		t.record(EventRecognized, "")
+		return t.answer(t.d.Question, option), true
+	}
+	help, ok := t.e.kb.HelpWith(t.d.Lang, t.d.Question, text)
+	if !ok {
+		return Reply{}, false
+	}
+	t.record(EventRecognized, "")
+	return t.withView(help), true
 }
 
 // lateFeedback answers "it worked" or "still not working" when no solution is shown. After

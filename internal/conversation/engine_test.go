@@ -241,6 +241,19 @@ var transcripts = []struct {
 		wantCause: "cross-border-restricted", wantSolutions: []string{"international-card"}, wantStage: conversation.StageSolving,
 	},
 	{
+		// Typed answers to the diagnosis's questions count as their buttons; help with a
+		// question is given with the question again.
+		name: "en-typed-answers", lang: "en",
+		lines: []string{"/start", "[a:what_happened:declined]", "how do I tell?", "it's a Visa from ICBC", "yes I think so",
+			"what is 3D secure?", "nothing arrived"},
+		wantCause: "bank-verification", wantSolutions: []string{"enable-cross-border", "payment-timing", "contact-support"}, wantStage: conversation.StageSolving,
+	},
+	{
+		name: "zh-typed-answers", lang: "zh-Hans",
+		lines:     []string{"/start", "[a:what_happened:declined]", "不知道", "招行的visa", "不知道"},
+		wantCause: "cross-border-restricted", wantSolutions: []string{"enable-cross-border", "international-card", "virtual-card", "paypal"}, wantStage: conversation.StageSolving,
+	},
+	{
 		name: "en-money-taken-and-off-topic", lang: "en",
 		lines: []string{"how do I stream responses with the python sdk?", "I was charged $20 for Plus but my account still shows the free plan",
 			"who won the football last night"},

@@ -10,32 +10,46 @@ import (
 )
 
 // answer is a question people ask about a solution while trying it ("which bank should I
-// call?", "要手续费吗？"), as a phrase file lists it: the phrases that ask it, in the file's
-// language. The locale message SolutionAnswer(Solution, ID) answers it.
+// call?", "要手续费吗？"), or about a question of the flow while it is asked ("how do I tell
+// which card it is?"), as a phrase file lists it: the phrases that ask it, in the file's
+// language. The locale message SolutionAnswer or QuestionAnswer answers it.
 type answer struct {
 	Solution string   `toml:"solution"`
+	Question string   `toml:"question"`
 	ID       string   `toml:"id"`
 	Asks     []string `toml:"asks"`
 }
 
-// ask is one phrase that asks a question about a solution, folded, and the message that
-// answers it.
+// ask is one phrase that asks a question, folded, and the message that answers it.
 type ask struct{ phrase, message string }
 
 // SolutionAnswer is the ID of the message that answers question id about solution.
 func SolutionAnswer(solution, id string) string { return "solution." + solution + ".answer." + id }
 
+// QuestionAnswer is the ID of the message that answers question id about the flow's
+// question.
+func QuestionAnswer(question, id string) string { return "question." + question + ".answer." + id }
+
 var answerID = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
 
 // addAnswer takes in a phrase file's answer a.
 func (k *KB) addAnswer(a answer) error {
+	var about, message string
 	switch {
-	case !slices.Contains(k.Solutions, a.Solution):
+	case (a.Solution == "") == (a.Question == ""):
+		return fmt.Errorf("answer %q: it answers a question about a solution or about a question of the flow, one of them", a.ID)
+	case a.Solution != "" && !slices.Contains(k.Solutions, a.Solution):
 		return fmt.Errorf("answer %q: unknown solution %q", a.ID, a.Solution)
+	case a.Question != "" && k.questions[a.Question] == nil:
+		return fmt.Errorf("answer %q: unknown question %q", a.ID, a.Question)
 	case !answerID.MatchString(a.ID):
-		return fmt.Errorf("answer %q of %s: an id is lower-case words joined by hyphens", a.ID, a.Solution)
+		return fmt.Errorf("answer %q: an id is lower-case words joined by hyphens", a.ID)
 	case len(a.Asks) == 0:
-		return fmt.Errorf("answer %q of %s: no phrase asks it", a.ID, a.Solution)
+		return fmt.Errorf("answer %q: no phrase asks it", a.ID)
+	case a.Solution != "":
+		about, message = "solution."+a.Solution, SolutionAnswer(a.Solution, a.ID)
+	default:
+		about, message = "question."+a.Question, QuestionAnswer(a.Question, a.ID)
 	}
 	if k.asks == nil {
 		k.asks = map[string][]ask{}
@@ -43,11 +57,74 @@ func (k *KB) addAnswer(a answer) error {
 	for _, p := range a.Asks {
 		n := Normalize(p)
 		if n == "" {
-			return fmt.Errorf("answer %q of %s: phrase %q is empty once normalized", a.ID, a.Solution, p)
+			return fmt.Errorf("answer %q: phrase %q is empty once normalized", a.ID, p)
 		}
-		k.asks[a.Solution] = append(k.asks[a.Solution], ask{n, SolutionAnswer(a.Solution, a.ID)})
+		k.asks[about] = append(k.asks[about], ask{n, message})
 	}
 	return nil
+}
+
+// typed is a typed answer to a question of the flow, as a phrase file lists it: the
+// phrases that pick Option of Question ("no", "没开通", "it's a Visa").
+type typed struct {
+	Question string   `toml:"question"`
+	Option   string   `toml:"option"`
+	Says     []string `toml:"says"`
+}
+
+// say is one phrase that picks an option, folded.
+type say struct{ phrase, option string }
+
+// addTyped takes in a phrase file's typed answer t.
+func (k *KB) addTyped(t typed) error {
+	q := k.questions[t.Question]
+	if q == nil {
+		return fmt.Errorf("typed answer: unknown question %q", t.Question)
+	}
+	if _, ok := q.Option(t.Option); !ok {
+		return fmt.Errorf("typed answer: question %q has no option %q", t.Question, t.Option)
+	}
+	if k.says == nil {
+		k.says = map[string][]say{}
+	}
+	for _, p := range t.Says {
+		n := Normalize(p)
+		if n == "" {
+			return fmt.Errorf("typed answer %s/%s: phrase %q is empty once normalized", t.Question, t.Option, p)
+		}
+		k.says[t.Question] = append(k.says[t.Question], say{n, t.Option})
+	}
+	return nil
+}
+
+// maxTypedRest is the most letters a typed answer or a request for help holds besides the
+// phrases that make it one and thanks ("it's a" and "from ICBC" of "it's a Visa from ICBC", 应该 and 吧 of
+// 应该没开吧): more is a message of its own, for the model to read.
+const maxTypedRest = 16
+
+// TypedOption returns the option of question that text picks, when text is a short answer
+// ("no", "不知道", "it's a Visa from ICBC") whose phrases all pick that one option.
+func (k *KB) TypedOption(question, text string) (string, bool) {
+	says := k.says[question]
+	if len(says) == 0 {
+		return "", false
+	}
+	rest := Normalize(text)
+	picked := ""
+	for _, s := range says {
+		if !containsPhrase(rest, s.phrase) {
+			continue
+		}
+		if picked != "" && picked != s.option {
+			return "", false // "not sure, maybe yes": two answers, none picked
+		}
+		picked = s.option
+		rest = withoutPhrases(rest, []string{s.phrase})
+	}
+	if picked == "" || !k.short(rest) {
+		return "", false
+	}
+	return picked, true
 }
 
 // checkAnswers checks that every answer the phrase files ask for exists in at least one
@@ -56,10 +133,13 @@ func (k *KB) addAnswer(a answer) error {
 // other text.
 func (k *KB) checkAnswers() error {
 	var problems []string
-	for sol, asks := range k.asks {
+	for _, says := range k.says {
+		// The longest phrase first: "not sure" is found, and taken out, before "not".
+		slices.SortStableFunc(says, func(a, b say) int { return byLengthDown(a.phrase, b.phrase) })
+	}
+	for _, asks := range k.asks {
 		// The longest phrase first: "how long" before "long".
 		slices.SortStableFunc(asks, func(a, b ask) int { return byLengthDown(a.phrase, b.phrase) })
-		k.asks[sol] = asks
 		for _, a := range asks {
 			found := false
 			for _, lang := range k.Languages() {
@@ -93,11 +173,11 @@ func (k *KB) checkAnswers() error {
 
 // QuestionAbout returns the answer in lang to text, when text is a question about solution
 // that the phrase files list ("which bank should I call?" while the bank is to be called)
-// and lang has its answer. A question is a text with a question mark, one that begins with a word of
-// the phrase files' interrogatives ("which", "how"), or one holding a Chinese one (吗, 多久)
-// anywhere.
+// and lang has its answer. A question is a text with a question mark, one that begins with a
+// word of the phrase files' interrogatives ("which", "how"), or one holding a Chinese one
+// (吗, 多久) anywhere.
 func (k *KB) QuestionAbout(lang, solution, text string) (string, bool) {
-	asks := k.asks[solution]
+	asks := k.asks["solution."+solution]
 	if len(asks) == 0 {
 		return "", false
 	}
@@ -105,13 +185,48 @@ func (k *KB) QuestionAbout(lang, solution, text string) (string, bool) {
 	if !k.isQuestion(text, norm) {
 		return "", false
 	}
+	a, ok := firstAsked(asks, norm)
+	if !ok {
+		return "", false
+	}
+	answer, ok := k.fixed[textKey{lang, a.message}]
+	return answer, ok
+}
+
+// HelpWith returns the answer in lang to text, when text is a short request for help with
+// question, the flow's question being asked ("how do I tell which card it is?", "I don't
+// know"), as the phrase files list them, and lang has its answer. The bot asked: a text need
+// not be a question to ask for help with it, but one that says more than that ("I don't know,
+// my card was declined again") is for the model to read, as a typed answer is.
+func (k *KB) HelpWith(lang, question, text string) (string, bool) {
+	asks := k.asks["question."+question]
+	if len(asks) == 0 {
+		return "", false
+	}
+	norm := Normalize(text)
+	a, ok := firstAsked(asks, norm)
+	if !ok || !k.short(withoutPhrases(norm, []string{a.phrase})) {
+		return "", false
+	}
+	answer, ok := k.fixed[textKey{lang, a.message}]
+	return answer, ok
+}
+
+// firstAsked is the first of asks (the longest phrase first) in norm.
+func firstAsked(asks []ask, norm string) (ask, bool) {
 	for _, a := range asks {
 		if containsPhrase(norm, a.phrase) {
-			answer, ok := k.fixed[textKey{lang, a.message}]
-			return answer, ok
+			return a, true
 		}
 	}
-	return "", false
+	return ask{}, false
+}
+
+// short reports whether rest, what a typed answer or request holds besides the phrases that
+// made it one, is short enough besides thanks to be no message of its own.
+func (k *KB) short(rest string) bool {
+	rest = strings.Join(strings.Fields(withoutPhrases(rest, k.courtesyWords)), "")
+	return utf8.RuneCountInString(rest) <= maxTypedRest
 }
 
 // isQuestion reports whether text, folded as norm, asks something.

@@ -27,7 +27,7 @@ const minCrossValidated = 0.65
 // settings were chosen: go test ./internal/kb -run CrossValidation -v -kb.tune
 func TestCrossValidation(t *testing.T) {
 	k := loadShipped(t)
-	examples, err := (&KB{outcomes: k.outcomes, Solutions: k.Solutions}).loadExamples(bot.Data(), nil)
+	examples, err := (&KB{outcomes: k.outcomes, questions: k.questions, Solutions: k.Solutions}).loadExamples(bot.Data(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,7 +132,7 @@ func BenchmarkTrain(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	examples, err := (&KB{outcomes: k.outcomes, Solutions: k.Solutions}).loadExamples(bot.Data(), nil)
+	examples, err := (&KB{outcomes: k.outcomes, questions: k.questions, Solutions: k.Solutions}).loadExamples(bot.Data(), nil)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -152,7 +152,7 @@ func TestHeldOutSpread(t *testing.T) {
 		t.Skip("a report: run with -kb.spread")
 	}
 	k := loadShipped(t)
-	examples, err := (&KB{outcomes: k.outcomes, Solutions: k.Solutions}).loadExamples(bot.Data(), nil)
+	examples, err := (&KB{outcomes: k.outcomes, questions: k.questions, Solutions: k.Solutions}).loadExamples(bot.Data(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

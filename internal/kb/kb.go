@@ -141,9 +141,13 @@ type KB struct {
 	// longer declined"), folded, the longest first: see Contradicts.
 	affirmations []string
 	// interrogatives are the phrase files' words that make a text a question, folded; asks
-	// the questions about each solution they list: see QuestionAbout.
+	// the questions they list about each solution ("solution.<id>") and question of the
+	// flow ("question.<id>"), the longest phrase first: see QuestionAbout and HelpWith.
 	interrogatives []string
 	asks           map[string][]ask
+	// says are the typed answers to each question of the flow, the longest first: see
+	// TypedOption.
+	says map[string][]say
 	// phraseTargets is where each phrase and code message leads, to check that none leads
 	// to two places.
 	phraseTargets phraseTargets

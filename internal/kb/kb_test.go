@@ -61,6 +61,8 @@ func TestLoad_Broken(t *testing.T) {
 		{"answer-unknown-solution", `answer "which-coin": unknown solution "crypto"`},
 		{"answer-in-no-locale", `message "solution.payment-timing.answer.how-lnog", which a phrase file asks, is in no locale`},
 		{"answer-takes-a-field", `locale en: message "solution.paypal.answer.who": an answer takes no fields`},
+		{"answer-about-both", `answer "both": it answers a question about a solution or about a question of the flow, one of them`},
+		{"typed-unknown-option", `typed answer: question "card_type" has no option "amex"`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.fixture, func(t *testing.T) {

@@ -76,6 +76,7 @@ func (k *KB) loadExamples(base, overlay fs.FS) ([]example, error) {
 			Intents        []intent     `toml:"intent"`
 			Codes          []stripeCode `toml:"code"`
 			Answers        []answer     `toml:"answer"`
+			Typed          []typed      `toml:"typed"`
 		}
 		if _, err := toml.Decode(string(b), &doc); err != nil {
 			return nil, fmt.Errorf("%w: %s: %v", ErrInvalid, f, err)
@@ -116,6 +117,11 @@ func (k *KB) loadExamples(base, overlay fs.FS) ([]example, error) {
 		}
 		for _, a := range doc.Answers {
 			if err := k.addAnswer(a); err != nil {
+				return nil, fmt.Errorf("%w: %s: %v", ErrInvalid, f, err)
+			}
+		}
+		for _, t := range doc.Typed {
+			if err := k.addTyped(t); err != nil {
 				return nil, fmt.Errorf("%w: %s: %v", ErrInvalid, f, err)
 			}
 		}

@@ -135,7 +135,8 @@ func TestQuestionAbout(t *testing.T) {
 	}
 }
 
-// Every answer the shipped phrase files ask for is in every shipped language: a language may
+// Every answer the shipped phrase files ask for, about a solution or a question of the flow,
+// is in every shipped language: a language may
 // lack answers (one an operator adds), the shipped ones must not.
 func TestAnswersInEveryLanguage(t *testing.T) {
 	k := load(t)
@@ -146,7 +147,7 @@ func TestAnswersInEveryLanguage(t *testing.T) {
 	n := 0
 	for _, name := range files {
 		var doc struct {
-			Answers []struct{ Solution, ID string } `toml:"answer"`
+			Answers []struct{ Solution, Question, ID string } `toml:"answer"`
 		}
 		if _, err := toml.DecodeFS(bot.Data(), name, &doc); err != nil {
 			t.Fatal(err)
@@ -154,6 +155,9 @@ func TestAnswersInEveryLanguage(t *testing.T) {
 		for _, a := range doc.Answers {
 			n++
 			id := kb.SolutionAnswer(a.Solution, a.ID)
+			if a.Question != "" {
+				id = kb.QuestionAnswer(a.Question, a.ID)
+			}
 			for _, lang := range k.Languages() {
 				if got := k.Text(lang, id, nil); got == id || got == "" {
 					t.Errorf("%s: %s: %q", lang, id, got)
@@ -163,5 +167,78 @@ func TestAnswersInEveryLanguage(t *testing.T) {
 	}
 	if n < 20 {
 		t.Errorf("the phrase files ask %d questions; the test reads them wrong", n)
+	}
+}
+
+// TypedOption takes a short typed answer as the option its phrases pick; two options, or
+// more than a short answer around the phrases, pick none.
+func TestTypedOption(t *testing.T) {
+	k := load(t)
+	for _, tc := range []struct {
+		question, text, want string // want "" for none
+	}{
+		{"overseas_enabled", "no", "no"},
+		{"overseas_enabled", "Nope, not enabled.", "no"},
+		{"overseas_enabled", "not sure", "unsure"}, // not "no" for its "not"
+		{"overseas_enabled", "I don't know", "unsure"},
+		{"overseas_enabled", "yes I think so", "yes"},
+		{"overseas_enabled", "没开通", "no"},
+		{"overseas_enabled", "应该没开吧", "no"},
+		{"overseas_enabled", "不知道", "unsure"},
+		{"overseas_enabled", "开通了", "yes"},
+		{"card_type", "it's a visa from ICBC", "domestic_visa"},
+		{"card_type", "招行的visa", "domestic_visa"},
+		{"card_type", "银联卡", "unionpay"},
+		{"card_type", "a virtual card", "virtual"},
+		{"verify_prompt", "nothing arrived", "none"},
+		{"verify_prompt", "没收到", "none"},
+		{"verify_prompt", "the code expired", "failed"},
+		{"address_match", "不一致", "no"},
+		{"address_match", "yes, exactly the same", "yes"},
+		{"amount", "很小，就5美元", "small"},
+		// Two answers in one: none.
+		{"overseas_enabled", "not sure, maybe yes", ""},
+		{"card_type", "hong kong visa", ""},
+		// A message of its own around the answer: for the model.
+		{"overseas_enabled", "my card was declined again and I don't know why, please help", ""},
+		// Nothing that answers; a question with no typed answers.
+		{"overseas_enabled", "hello", ""},
+		{"what_happened", "no", ""},
+	} {
+		t.Run(tc.question+"/"+tc.text, func(t *testing.T) {
+			got, ok := k.TypedOption(tc.question, tc.text)
+			if got != tc.want || ok != (tc.want != "") {
+				t.Errorf("TypedOption = %q, %v; want %q", got, ok, tc.want)
+			}
+		})
+	}
+}
+
+// HelpWith answers what people ask about the flow's question being asked, with or without a
+// question mark.
+func TestHelpWith(t *testing.T) {
+	k := load(t)
+	for _, tc := range []struct {
+		lang, question, text, want string
+	}{
+		{"en", "card_type", "how do I tell?", "how-to-tell"},
+		{"en", "card_type", "I don't know", "how-to-tell"},
+		{"zh-Hans", "card_type", "不知道是什么卡", "how-to-tell"},
+		{"en", "verify_prompt", "what is 3D secure?", "what-is-it"},
+		{"zh-Hans", "verify_prompt", "什么验证？", "what-is-it"},
+		{"en", "card_type", "visa", ""},
+		{"en", "card_type", "I don't know, my card was declined again and again", ""}, // a message of its own
+		{"en", "amount", "how do I tell?", ""},                                        // no help listed for it
+	} {
+		t.Run(tc.question+"/"+tc.text, func(t *testing.T) {
+			got, ok := k.HelpWith(tc.lang, tc.question, tc.text)
+			want := ""
+			if tc.want != "" {
+				want = k.Text(tc.lang, kb.QuestionAnswer(tc.question, tc.want), nil)
+			}
+			if ok != (tc.want != "") || got != want {
+				t.Errorf("HelpWith = %q, %v\nwant %q", got, ok, want)
+			}
+		})
 	}
 }
