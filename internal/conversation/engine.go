@@ -580,27 +580,64 @@ func (t turn) noResult(text string) (string, Reply, bool) {
 // answerQuestion answers a question about the solution shown ("which bank should I call?",
 // "要手续费吗？") from the knowledge base, and asks again whether it worked. Read as a new
 // description instead, such a question would move the person to another solution ("which
-// bank" is also what people ask about cards that work). A question that likely says how it
-// went besides ("still declined, which bank should I call?") is read as that.
+// bank" is also what people ask about cards that work). What the text says besides its
+// questions goes first: a verdict ("also declined. which card now?") or a new problem
+// ("扣费了但是没到账，怎么回事？"); and so does a question that describes one besides what it
+// asks ("I was charged a fee but the payment failed?").
 func (t turn) answerQuestion(text string) (Reply, bool) {
 	if !t.solving() {
 		return Reply{}, false
 	}
 	sol, _ := t.d.CurrentSolution()
-	answer, ok := t.e.kb.QuestionAbout(t.d.Lang, sol, text)
+	answer, besides, ok := t.e.kb.QuestionAbout(t.d.Lang, sol, text)
 	if !ok {
 		return Reply{}, false
 	}
-	// Likely enough to be asked about, the verdict goes first: the question can wait, and
-	// asking whether it worked would not have listened.
-	if m := t.recognize(text); len(m) > 0 && (m[0].Action == kb.ActionWorked || m[0].Action == kb.ActionFailed) &&
-		m[0].Probability >= t.e.confidence.ask {
+	if said := t.e.kb.Statements(text); saysSomething(said) && !t.e.kb.OnlyCourtesy(said) {
+		if r, ok := t.statement(said); ok {
+			return r, true
+		}
+	}
+	// Without the words it asks with: "can I top it up with alipay?" is about the card shown,
+	// not about paying with a wallet.
+	if m := t.recognize(besides); len(m) > 0 && m[0].Outcome != "" && m[0].Probability >= t.e.confidence.sure {
 		return Reply{}, false
 	}
 	t.record(EventRecognized, "")
 	r := t.nudge()
 	r.Text = join(answer, r.Text)
 	return r, true
+}
+
+// statement acts on what a question's text says besides it: a failure, likely enough to
+// ask about or told in words that deny it ("the virtual card got declined too", which the
+// model reads as naming the card); a success not denied; or a problem the bot is sure of.
+func (t turn) statement(said string) (Reply, bool) {
+	m := t.recognize(said)
+	if len(m) == 0 {
+		return Reply{}, false
+	}
+	c := t.e.confidence
+	sol, _ := t.d.CurrentSolution()
+	denies := t.e.kb.Contradicts(said)
+	var failed float64
+	if i := slices.IndexFunc(m, func(m kb.Match) bool { return m.Action == kb.ActionFailed }); i >= 0 {
+		failed = m[i].Probability
+	}
+	switch top := m[0]; {
+	case top.Action == kb.ActionFailed && top.Probability >= c.ask, denies && top.Solution == sol:
+		t.record(EventRecognized, "")
+		return t.failed(), true
+	case top.Action == kb.ActionWorked && top.Probability >= c.ask && !denies:
+		t.record(EventRecognized, "")
+		return t.worked(), true
+	case top.Outcome != "" && top.Probability >= c.sure:
+		return t.understand(said, "")
+	case denies && failed >= c.plausible:
+		t.record(EventRecognized, "")
+		return t.failed(), true
+	}
+	return Reply{}, false
 }
 
 // answerTyped takes a short typed answer to the question asked ("no", "不知道", "it's a Visa

@@ -64,6 +64,32 @@ func (k *KB) addAnswer(a answer) error {
 	return nil
 }
 
+// topic is a solution as a phrase file names it: the words that say a text is about it
+// ("paypal", "虚拟卡"), so that a question naming it is not taken for a question about
+// another solution shown.
+type topic struct {
+	Solution string   `toml:"solution"`
+	Words    []string `toml:"words"`
+}
+
+// addTopic takes in a phrase file's topic t.
+func (k *KB) addTopic(t topic) error {
+	if !slices.Contains(k.Solutions, t.Solution) {
+		return fmt.Errorf("topic: unknown solution %q", t.Solution)
+	}
+	if k.topics == nil {
+		k.topics = map[string][]string{}
+	}
+	for _, w := range t.Words {
+		n := Normalize(w)
+		if n == "" {
+			return fmt.Errorf("topic %s: word %q is empty once normalized", t.Solution, w)
+		}
+		k.topics[t.Solution] = append(k.topics[t.Solution], n)
+	}
+	return nil
+}
+
 // typed is a typed answer to a question of the flow, as a phrase file lists it: the
 // phrases that pick Option of Question ("no", "没开通", "it's a Visa").
 type typed struct {
@@ -173,24 +199,85 @@ func (k *KB) checkAnswers() error {
 
 // QuestionAbout returns the answer in lang to text, when text is a question about solution
 // that the phrase files list ("which bank should I call?" while the bank is to be called)
-// and lang has its answer. A question is a text with a question mark, one that begins with a
-// word of the phrase files' interrogatives ("which", "how"), or one holding a Chinese one
-// (吗, 多久) anywhere.
-func (k *KB) QuestionAbout(lang, solution, text string) (string, bool) {
+// and lang has its answer. A question is a text with a question mark; one that begins, past
+// thanks and openers ("so", "quick question"), with an interrogative of the phrase files
+// ("which", "how"); one holding a Chinese one (吗, 多久) or the form 收不收 anywhere; or one that
+// is nothing but what it asks ("phone number", 手续费). A text that names another solution
+// ("does PayPal charge a fee?") asks about that one, not this.
+//
+// besides is what text says besides the phrases that ask about solution, folded: "I was
+// charged a fee but the payment failed?" without "fee" still describes money taken, a problem
+// of its own.
+func (k *KB) QuestionAbout(lang, solution, text string) (answer, besides string, ok bool) {
 	asks := k.asks["solution."+solution]
 	if len(asks) == 0 {
-		return "", false
+		return "", "", false
 	}
 	norm := Normalize(text)
-	if !k.isQuestion(text, norm) {
-		return "", false
+	a, found := firstAsked(asks, norm)
+	if !found || k.namesAnother(solution, norm) {
+		return "", "", false
 	}
-	a, ok := firstAsked(asks, norm)
-	if !ok {
-		return "", false
+	besides = norm
+	for _, other := range asks {
+		besides = withoutPhrases(besides, []string{other.phrase})
 	}
-	answer, ok := k.fixed[textKey{lang, a.message}]
-	return answer, ok
+	if !k.isQuestion(text, norm) && strings.TrimSpace(withoutPhrases(besides, k.courtesyWords)) != "" {
+		return "", "", false
+	}
+	answer, ok = k.fixed[textKey{lang, a.message}]
+	return answer, besides, ok
+}
+
+// namesAnother reports whether norm names a solution other than solution, by a word of the
+// phrase files' topics.
+func (k *KB) namesAnother(solution, norm string) bool {
+	for other, words := range k.topics {
+		if other != solution && containsAny(norm, words) {
+			return true
+		}
+	}
+	return false
+}
+
+// Statements is what text says besides its questions: its clauses (split at sentence and
+// clause punctuation) that do not ask, one per line. "got a CMB visa, also declined. which
+// card now?" says "got a CMB visa" and "also declined".
+func (k *KB) Statements(text string) string {
+	var kept []string
+	for _, clause := range clauses(text) {
+		if !k.isQuestion(clause, Normalize(clause)) {
+			kept = append(kept, strings.TrimSpace(clause))
+		}
+	}
+	return strings.Join(kept, "\n")
+}
+
+// clauses splits text after each mark that ends a sentence or a clause, keeping the mark
+// with its clause (a question keeps its question mark). A full stop ends one only before a
+// space or the end: "3.5" and "openai.com" stay whole.
+func clauses(text string) []string {
+	var out []string
+	start := 0
+	for i, r := range text {
+		end := false
+		switch r {
+		case '?', '!', ';', ',', '\n', '？', '！', '；', '，', '。', '、':
+			end = true
+		case '.':
+			next := i + 1
+			end = next == len(text) || text[next] == ' ' || text[next] == '\n'
+		}
+		if end {
+			next := i + utf8.RuneLen(r)
+			out = append(out, text[start:next])
+			start = next
+		}
+	}
+	if start < len(text) {
+		out = append(out, text[start:])
+	}
+	return out
 }
 
 // HelpWith returns the answer in lang to text, when text is a short request for help with
@@ -231,30 +318,56 @@ func (k *KB) short(rest string) bool {
 
 // isQuestion reports whether text, folded as norm, asks something.
 func (k *KB) isQuestion(text, norm string) bool {
-	if strings.ContainsAny(text, "?？") {
+	if strings.ContainsAny(text, "?？") || choiceQuestion(norm) {
 		return true
 	}
-	first, _, _ := strings.Cut(k.withoutLeadingCourtesy(norm), " ")
+	start := k.withoutLeading(norm)
 	for _, q := range k.interrogatives {
 		if r, _ := utf8.DecodeRuneInString(q); unicode.Is(unicode.Han, r) {
 			if strings.Contains(norm, q) {
 				return true
 			}
-		} else if first == q {
+		} else if hasWordPrefix(start, q) {
 			return true
 		}
 	}
 	return false
 }
 
-// withoutLeadingCourtesy is norm without the thanks and greetings it begins with ("ok so",
-// "thanks, which"): what the person goes on to say.
-func (k *KB) withoutLeadingCourtesy(norm string) string {
+// choiceQuestion reports whether norm asks as Chinese does without a question word: A不A
+// (行不行, 收不收费, 收费不收费), or 不 or 没 last (要收费不, 到账了没).
+func choiceQuestion(norm string) bool {
+	rs := []rune(strings.TrimSpace(norm))
+	if n := len(rs); n > 1 && (rs[n-1] == '不' || rs[n-1] == '没') {
+		return true
+	}
+	for i, r := range rs {
+		if r != '不' {
+			continue
+		}
+		for n := 1; n <= 2 && i-n >= 0 && i+n < len(rs); n++ {
+			before, after := rs[i-n:i], rs[i+1:i+1+n]
+			if slices.Equal(before, after) && unicode.Is(unicode.Han, before[0]) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// withoutLeading is norm without the thanks, greetings and openers it begins with ("ok so",
+// "thanks, quick question:"): where what the person says begins.
+func (k *KB) withoutLeading(norm string) string {
 	for {
 		rest, found := norm, false
-		for _, p := range k.courtesyWords {
-			if after, ok := strings.CutPrefix(norm, p); ok && (after == "" || after[0] == ' ') {
-				rest, found = strings.TrimLeft(after, " "), true
+		for _, list := range [][]string{k.courtesyWords, k.openers} {
+			for _, p := range list {
+				if hasWordPrefix(norm, p) {
+					rest, found = strings.TrimLeft(norm[len(p):], " "), true
+					break
+				}
+			}
+			if found {
 				break
 			}
 		}
@@ -263,4 +376,10 @@ func (k *KB) withoutLeadingCourtesy(norm string) string {
 		}
 		norm = rest
 	}
+}
+
+// hasWordPrefix reports whether norm begins with the phrase p, followed by a space or the end.
+func hasWordPrefix(norm, p string) bool {
+	after, ok := strings.CutPrefix(norm, p)
+	return ok && (after == "" || after[0] == ' ')
 }

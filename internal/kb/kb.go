@@ -145,6 +145,11 @@ type KB struct {
 	// flow ("question.<id>"), the longest phrase first: see QuestionAbout and HelpWith.
 	interrogatives []string
 	asks           map[string][]ask
+	// openers may begin a question before its interrogative ("so", "quick question"), folded,
+	// the longest first; topics are the words that name each solution ("paypal", 虚拟卡),
+	// folded: see QuestionAbout.
+	openers []string
+	topics  map[string][]string
 	// says are the typed answers to each question of the flow, the longest first: see
 	// TypedOption.
 	says map[string][]say

@@ -71,8 +71,11 @@ func (k *KB) loadExamples(base, overlay fs.FS) ([]example, error) {
 			Human     []string `toml:"human"`
 			// Affirmations hold a word of negations and deny nothing: see Contradicts.
 			Affirmations []string `toml:"affirmations"`
-			// Interrogatives begin a question, or in Chinese, mark one: see QuestionAbout.
+			// Interrogatives begin a question, or in Chinese, mark one, and openers may come
+			// before them: see QuestionAbout.
 			Interrogatives []string     `toml:"interrogatives"`
+			Openers        []string     `toml:"openers"`
+			Topics         []topic      `toml:"topic"`
 			Intents        []intent     `toml:"intent"`
 			Codes          []stripeCode `toml:"code"`
 			Answers        []answer     `toml:"answer"`
@@ -93,7 +96,8 @@ func (k *KB) loadExamples(base, overlay fs.FS) ([]example, error) {
 			phrases []string
 			into    *[]string
 		}{{"pending", doc.Pending, &k.pending}, {"courtesy", doc.Courtesy, &k.courtesy}, {"human", doc.Human, &k.human},
-			{"affirmations", doc.Affirmations, &k.affirmations}, {"interrogatives", doc.Interrogatives, &k.interrogatives}} {
+			{"affirmations", doc.Affirmations, &k.affirmations}, {"interrogatives", doc.Interrogatives, &k.interrogatives},
+			{"openers", doc.Openers, &k.openers}} {
 			for _, p := range list.phrases {
 				n := Normalize(p)
 				if n == "" {
@@ -120,6 +124,11 @@ func (k *KB) loadExamples(base, overlay fs.FS) ([]example, error) {
 				return nil, fmt.Errorf("%w: %s: %v", ErrInvalid, f, err)
 			}
 		}
+		for _, t := range doc.Topics {
+			if err := k.addTopic(t); err != nil {
+				return nil, fmt.Errorf("%w: %s: %v", ErrInvalid, f, err)
+			}
+		}
 		for _, t := range doc.Typed {
 			if err := k.addTyped(t); err != nil {
 				return nil, fmt.Errorf("%w: %s: %v", ErrInvalid, f, err)
@@ -141,6 +150,7 @@ func (k *KB) loadExamples(base, overlay fs.FS) ([]example, error) {
 	slices.SortStableFunc(k.affirmations, byLengthDown)
 	slices.SortStableFunc(k.pending, byLengthDown)
 	slices.SortStableFunc(k.courtesy, byLengthDown)
+	slices.SortStableFunc(k.openers, byLengthDown)
 	// Inside a sentence a Chinese character alone is part of a word more often than thanks:
 	// 行 of 银行, 好 of 好像, 你 of 你们.
 	k.courtesyWords = slices.DeleteFunc(slices.Clone(k.courtesy), func(p string) bool {

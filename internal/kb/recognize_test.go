@@ -114,16 +114,29 @@ func TestQuestionAbout(t *testing.T) {
 		{"zh-Hans", "international-card", "哪个银行的卡可以", "which-bank"},
 		{"zh-Hans", "virtual-card", "虚拟卡靠谱吗？", "safe"},
 		{"zh-Hans", "billing-settings", "地址要填拼音吗", "address-format"},
+		// Past thanks and openers, without a question mark; the Chinese forms without one.
+		{"en", "enable-cross-border", "so which bank do I call", "which-bank"},
+		{"en", "enable-cross-border", "thanks, quick question: is there a fee", "fee"},
+		{"zh-Hans", "enable-cross-border", "收费不收费", "fee"},
+		{"zh-Hans", "enable-cross-border", "要收费不", "fee"},
+		{"zh-Hans", "enable-cross-border", "打啥电话", "which-bank"},
+		// Nothing but what it asks.
+		{"en", "enable-cross-border", "phone number", "which-bank"},
+		{"zh-Hans", "enable-cross-border", "手续费", "fee"},
 		// Not a question: a statement that holds the words.
 		{"en", "enable-cross-border", "the bank charged me a fee and it still failed", ""},
 		{"zh-Hans", "enable-cross-border", "银行说要收手续费", ""},
 		// A question, but none of the solution's.
 		{"en", "enable-cross-border", "does PayPal work?", ""},
 		{"en", "paypal", "which bank should I call?", ""},
+		// Naming another solution: a question about that one.
+		{"en", "enable-cross-border", "does PayPal charge a fee?", ""},
+		{"zh-Hans", "enable-cross-border", "虚拟卡要手续费吗", ""},
+		{"en", "enable-cross-border", "what bank card works then?", ""},
 		{"en", "no-such-solution", "which bank should I call?", ""},
 	} {
 		t.Run(tc.solution+"/"+tc.text, func(t *testing.T) {
-			got, ok := k.QuestionAbout(tc.lang, tc.solution, tc.text)
+			got, _, ok := k.QuestionAbout(tc.lang, tc.solution, tc.text)
 			want := ""
 			if tc.want != "" {
 				want = k.Text(tc.lang, kb.SolutionAnswer(tc.solution, tc.want), nil)
@@ -240,5 +253,23 @@ func TestHelpWith(t *testing.T) {
 				t.Errorf("HelpWith = %q, %v\nwant %q", got, ok, want)
 			}
 		})
+	}
+}
+
+// Statements keeps the clauses of a text that do not ask.
+func TestStatements(t *testing.T) {
+	k := load(t)
+	for _, tc := range []struct{ text, want string }{
+		{"got a CMB visa, also declined. which card now?", "got a CMB visa,\nalso declined."},
+		{"thanks! is there a fee?", "thanks!"},
+		{"is there a fee? thanks", "thanks"},
+		{"扣费了但是没到账，怎么回事？", "扣费了但是没到账，"},
+		{"太好了，谢谢。打哪个电话？", "太好了，\n谢谢。"},
+		{"I paid 3.5 dollars on openai.com. why?", "I paid 3.5 dollars on openai.com."},
+		{"which bank should I call?", ""},
+	} {
+		if got := k.Statements(tc.text); got != tc.want {
+			t.Errorf("Statements(%q) = %q, want %q", tc.text, got, tc.want)
+		}
 	}
 }
