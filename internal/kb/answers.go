@@ -51,17 +51,28 @@ func (k *KB) addAnswer(a answer) error {
 	default:
 		about, message = "question."+a.Question, QuestionAnswer(a.Question, a.ID)
 	}
+	phrases, err := folded(a.Asks)
+	if err != nil {
+		return fmt.Errorf("answer %q: %v", a.ID, err)
+	}
 	if k.asks == nil {
 		k.asks = map[string][]ask{}
 	}
-	for _, p := range a.Asks {
-		n := Normalize(p)
-		if n == "" {
-			return fmt.Errorf("answer %q: phrase %q is empty once normalized", a.ID, p)
-		}
-		k.asks[about] = append(k.asks[about], ask{n, message})
+	for _, p := range phrases {
+		k.asks[about] = append(k.asks[about], ask{p, message})
 	}
 	return nil
+}
+
+// folded is phrases as Normalize folds them, or an error naming one that folds to nothing.
+func folded(phrases []string) ([]string, error) {
+	out := make([]string, len(phrases))
+	for i, p := range phrases {
+		if out[i] = Normalize(p); out[i] == "" {
+			return nil, fmt.Errorf("phrase %q is empty once normalized", p)
+		}
+	}
+	return out, nil
 }
 
 // topic is a solution as a phrase file names it: the words that say a text is about it
@@ -77,16 +88,14 @@ func (k *KB) addTopic(t topic) error {
 	if !slices.Contains(k.Solutions, t.Solution) {
 		return fmt.Errorf("topic: unknown solution %q", t.Solution)
 	}
+	words, err := folded(t.Words)
+	if err != nil {
+		return fmt.Errorf("topic %s: %v", t.Solution, err)
+	}
 	if k.topics == nil {
 		k.topics = map[string][]string{}
 	}
-	for _, w := range t.Words {
-		n := Normalize(w)
-		if n == "" {
-			return fmt.Errorf("topic %s: word %q is empty once normalized", t.Solution, w)
-		}
-		k.topics[t.Solution] = append(k.topics[t.Solution], n)
-	}
+	k.topics[t.Solution] = append(k.topics[t.Solution], words...)
 	return nil
 }
 
@@ -110,22 +119,22 @@ func (k *KB) addTyped(t typed) error {
 	if _, ok := q.Option(t.Option); !ok {
 		return fmt.Errorf("typed answer: question %q has no option %q", t.Question, t.Option)
 	}
+	phrases, err := folded(t.Says)
+	if err != nil {
+		return fmt.Errorf("typed answer %s/%s: %v", t.Question, t.Option, err)
+	}
 	if k.says == nil {
 		k.says = map[string][]say{}
 	}
-	for _, p := range t.Says {
-		n := Normalize(p)
-		if n == "" {
-			return fmt.Errorf("typed answer %s/%s: phrase %q is empty once normalized", t.Question, t.Option, p)
-		}
-		k.says[t.Question] = append(k.says[t.Question], say{n, t.Option})
+	for _, p := range phrases {
+		k.says[t.Question] = append(k.says[t.Question], say{p, t.Option})
 	}
 	return nil
 }
 
 // maxTypedRest is the most letters a typed answer or a request for help holds besides the
-// phrases that make it one and thanks ("it's a" and "from ICBC" of "it's a Visa from ICBC", 应该 and 吧 of
-// 应该没开吧): more is a message of its own, for the model to read.
+// phrases that make it one and thanks ("it's a" and "from ICBC" of "it's a Visa from ICBC",
+// 应该 and 吧 of 应该没开吧): more is a message of its own, for the model to read.
 const maxTypedRest = 16
 
 // TypedOption returns the option of question that text picks, when text is a short answer

@@ -137,20 +137,14 @@ func TestQuestionAbout(t *testing.T) {
 	} {
 		t.Run(tc.solution+"/"+tc.text, func(t *testing.T) {
 			got, _, ok := k.QuestionAbout(tc.lang, tc.solution, tc.text)
-			want := ""
-			if tc.want != "" {
-				want = k.Text(tc.lang, kb.SolutionAnswer(tc.solution, tc.want), nil)
-			}
-			if ok != (tc.want != "") || got != want {
-				t.Errorf("QuestionAbout = %q, %v\nwant %q", got, ok, want)
-			}
+			checkAnswer(t, k, tc.lang, kb.SolutionAnswer(tc.solution, tc.want), tc.want != "", got, ok)
 		})
 	}
 }
 
 // Every answer the shipped phrase files ask for, about a solution or a question of the flow,
-// is in every shipped language: a language may
-// lack answers (one an operator adds), the shipped ones must not.
+// is in every shipped language: a language may lack answers (one an operator adds), the
+// shipped ones must not.
 func TestAnswersInEveryLanguage(t *testing.T) {
 	k := load(t)
 	files, err := fs.Glob(bot.Data(), "phrases/*.toml")
@@ -245,13 +239,7 @@ func TestHelpWith(t *testing.T) {
 	} {
 		t.Run(tc.question+"/"+tc.text, func(t *testing.T) {
 			got, ok := k.HelpWith(tc.lang, tc.question, tc.text)
-			want := ""
-			if tc.want != "" {
-				want = k.Text(tc.lang, kb.QuestionAnswer(tc.question, tc.want), nil)
-			}
-			if ok != (tc.want != "") || got != want {
-				t.Errorf("HelpWith = %q, %v\nwant %q", got, ok, want)
-			}
+			checkAnswer(t, k, tc.lang, kb.QuestionAnswer(tc.question, tc.want), tc.want != "", got, ok)
 		})
 	}
 }
@@ -271,5 +259,18 @@ func TestStatements(t *testing.T) {
 		if got := k.Statements(tc.text); got != tc.want {
 			t.Errorf("Statements(%q) = %q, want %q", tc.text, got, tc.want)
 		}
+	}
+}
+
+// checkAnswer checks what a lookup of an answer gave: the message id in lang when answered,
+// nothing otherwise.
+func checkAnswer(t *testing.T, k *kb.KB, lang, id string, answered bool, got string, ok bool) {
+	t.Helper()
+	want := ""
+	if answered {
+		want = k.Text(lang, id, nil)
+	}
+	if ok != answered || got != want {
+		t.Errorf("got %q, %v\nwant %q", got, ok, want)
 	}
 }
