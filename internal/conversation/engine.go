@@ -649,16 +649,19 @@ func (t turn) answerTyped(text string) (Reply, bool) {
 	if t.d.Stage != StageAsking || t.d.Question == "" {
 		return Reply{}, false
 	}
-	if option, ok := t.e.kb.TypedOption(t.d.Question, text); ok {
+	option, help, besides := t.e.kb.AtQuestion(t.d.Lang, t.d.Question, text)
+	switch {
+	case option != "" && saysSomething(besides) && t.decisive(besides):
+		// "是的，但是扣了钱没到账": what else it says is a problem of its own.
+		return t.understand(besides, "")
+	case option != "":
 		t.record(EventRecognized, "")
 		return t.answer(t.d.Question, option), true
+	case help != "":
+		t.record(EventRecognized, "")
+		return t.withView(help), true
 	}
-	help, ok := t.e.kb.HelpWith(t.d.Lang, t.d.Question, text)
-	if !ok {
-		return Reply{}, false
-	}
-	t.record(EventRecognized, "")
-	return t.withView(help), true
+	return Reply{}, false
 }
 
 // lateFeedback answers "it worked" or "still not working" when no solution is shown. After

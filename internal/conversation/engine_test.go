@@ -1052,3 +1052,42 @@ func TestStep_AboutAQuotedMessage(t *testing.T) {
 		}
 	})
 }
+
+// A typed answer to the question asked moves the dialog as its button does; a text that only
+// holds a word of an answer, or says more besides it, is read as a message.
+func TestStep_TypedAnswers(t *testing.T) {
+	e := newEngine(t, "zh-Hans")
+	for _, tc := range []struct {
+		presses      []string
+		text         string
+		wantQuestion string // the question asked next, if the dialog is still asking
+		wantOutcome  string // the outcome reached, if it left the questions
+		notOutcome   string // an outcome it must not reach
+	}{
+		{presses: []string{"[a:what_happened:declined]", "[a:card_type:domestic_visa]"}, text: "没开通", wantOutcome: "cross-border"},
+		{presses: []string{"[a:what_happened:declined]", "[a:card_type:domestic_visa]"}, text: "yes I think so", wantQuestion: "verify_prompt"},
+		{presses: []string{"[a:what_happened:declined]"}, text: "招行的visa", wantQuestion: "overseas_enabled"},
+		{presses: []string{"[a:what_happened:declined]"}, text: "how do I tell?", wantQuestion: "card_type"}, // help, and the question again
+		{presses: []string{"[a:what_happened:address]"}, text: "不一致", wantOutcome: "account"},
+		// 是 in a sentence is no "yes" (which leads to bank-risk).
+		{presses: []string{"[a:what_happened:address]"}, text: "我用的是美国地址", notOutcome: "bank-risk"},
+		// Yes, and money taken: the money taken is the problem.
+		{presses: []string{"[a:what_happened:declined]", "[a:card_type:domestic_visa]"}, text: "是的，但是扣了钱没到账", wantOutcome: "not-credited"},
+	} {
+		t.Run(tc.text, func(t *testing.T) {
+			d, _ := stepReply(e, conversation.Dialog{}, parseInput("/start"), time.Now())
+			for _, p := range tc.presses {
+				d, _ = stepReply(e, d, parseInput(p), time.Now())
+			}
+			d, res := e.Step(d, parseInput(tc.text), time.Now())
+			switch {
+			case tc.wantQuestion != "" && (d.Stage != conversation.StageAsking || d.Question != tc.wantQuestion):
+				t.Errorf("stage %s, question %q; want question %q. Reply:\n%s", d.Stage, d.Question, tc.wantQuestion, res.Reply.Text)
+			case tc.wantOutcome != "" && d.Outcome != tc.wantOutcome:
+				t.Errorf("outcome %q, want %q. Reply:\n%s", d.Outcome, tc.wantOutcome, res.Reply.Text)
+			case tc.notOutcome != "" && d.Outcome == tc.notOutcome:
+				t.Errorf("outcome %q. Reply:\n%s", d.Outcome, res.Reply.Text)
+			}
+		})
+	}
+}

@@ -132,34 +132,88 @@ func (k *KB) addTyped(t typed) error {
 	return nil
 }
 
-// maxTypedRest is the most letters a typed answer or a request for help holds besides the
-// phrases that make it one and thanks ("it's a" and "from ICBC" of "it's a Visa from ICBC",
-// 应该 and 吧 of 应该没开吧): more is a message of its own, for the model to read.
-const maxTypedRest = 16
+// maxRest is how much a typed answer or a request for help may say besides the phrases that
+// make it one and thanks, in letters, a Chinese character counting as three ("it's a" and
+// "from ICBC" of "it's a Visa from ICBC", 应该 and 吧 of 应该没开吧): more is a message of its
+// own ("visa，钱扣了但是账户没到账"), for the model to read.
+const maxRest = 24
 
-// TypedOption returns the option of question that text picks, when text is a short answer
-// ("no", "不知道", "it's a Visa from ICBC") whose phrases all pick that one option.
-func (k *KB) TypedOption(question, text string) (string, bool) {
-	says := k.says[question]
-	if len(says) == 0 {
-		return "", false
+// AtQuestion reads text sent while question, a question of the flow, is asked. It returns
+// the option text picks, when text is a short answer whose phrases all pick that one ("no",
+// "不知道", "it's a Visa from ICBC"); or else the help in lang with question, when text is a
+// short request for it ("how do I tell?", "I don't know"); or neither. A request for help
+// that holds an answer's phrase is help when the answer goes with the request: "no idea" is
+// not "no", "Visa credit card from CMB" is a Visa. A text that asks ("what is a virtual
+// card?") picks no option, and neither does one that denies besides its answer ("I haven't
+// enabled it", "不完全一致"). A one-character Chinese answer (是, 有, 对) counts only alone:
+// the character is in most sentences.
+//
+// besides are the clauses of text without the option's phrases, one per line: "是的，但是扣了
+// 钱没到账" answers yes, and besides tells of money taken.
+func (k *KB) AtQuestion(lang, question, text string) (option, help, besides string) {
+	norm := Normalize(text)
+	option, found := k.typedOption(question, text, norm)
+	a, asked := firstAsked(k.asks["question."+question], norm)
+	if asked && k.short(withoutPhrases(norm, []string{a.phrase})) {
+		if again, _ := k.typedOption(question, text, withoutPhrases(norm, []string{a.phrase})); option == "" || again != option {
+			if help, ok := k.fixed[textKey{lang, a.message}]; ok {
+				return "", help, ""
+			}
+		}
 	}
-	rest := Normalize(text)
-	picked := ""
+	if option == "" {
+		return "", "", ""
+	}
+	var others []string
+	for _, clause := range clauses(text) {
+		if !containsAny(Normalize(clause), found) {
+			others = append(others, strings.TrimSpace(clause))
+		}
+	}
+	return option, "", strings.Join(others, "\n")
+}
+
+// typedOption is the option of question that text, folded as norm, picks, or "", and the
+// phrases that picked it.
+func (k *KB) typedOption(question, text, norm string) (string, []string) {
+	says := k.says[question]
+	if len(says) == 0 || k.isQuestion(text, norm) {
+		return "", nil
+	}
+	alone := strings.TrimSpace(withoutPhrases(norm, k.courtesyWords))
+	rest, picked := norm, ""
+	var found []string
 	for _, s := range says {
+		if r, size := utf8.DecodeRuneInString(s.phrase); size == len(s.phrase) && unicode.Is(unicode.Han, r) && alone != s.phrase {
+			continue
+		}
 		if !containsPhrase(rest, s.phrase) {
 			continue
 		}
 		if picked != "" && picked != s.option {
-			return "", false // "not sure, maybe yes": two answers, none picked
+			return "", nil // "not sure, maybe yes": two answers, none picked
 		}
 		picked = s.option
 		rest = withoutPhrases(rest, []string{s.phrase})
+		found = append(found, s.phrase)
 	}
-	if picked == "" || !k.short(rest) {
-		return "", false
+	if picked == "" || !k.short(rest) || k.deniesAnswer(text, found) {
+		return "", nil
 	}
-	return picked, true
+	return picked, found
+}
+
+// deniesAnswer reports whether a clause of text that holds one of the phrases found denies
+// besides them: "I haven't enabled it" is no "enabled", while in "开通了，但还是失败" the
+// failure is another clause's.
+func (k *KB) deniesAnswer(text string, found []string) bool {
+	for _, clause := range clauses(text) {
+		norm := Normalize(clause)
+		if containsAny(norm, found) && k.negated(withoutPhrases(norm, found)) {
+			return true
+		}
+	}
+	return false
 }
 
 // checkAnswers checks that every answer the phrase files ask for exists in at least one
@@ -289,25 +343,6 @@ func clauses(text string) []string {
 	return out
 }
 
-// HelpWith returns the answer in lang to text, when text is a short request for help with
-// question, the flow's question being asked ("how do I tell which card it is?", "I don't
-// know"), as the phrase files list them, and lang has its answer. The bot asked: a text need
-// not be a question to ask for help with it, but one that says more than that ("I don't know,
-// my card was declined again") is for the model to read, as a typed answer is.
-func (k *KB) HelpWith(lang, question, text string) (string, bool) {
-	asks := k.asks["question."+question]
-	if len(asks) == 0 {
-		return "", false
-	}
-	norm := Normalize(text)
-	a, ok := firstAsked(asks, norm)
-	if !ok || !k.short(withoutPhrases(norm, []string{a.phrase})) {
-		return "", false
-	}
-	answer, ok := k.fixed[textKey{lang, a.message}]
-	return answer, ok
-}
-
 // firstAsked is the first of asks (the longest phrase first) in norm.
 func firstAsked(asks []ask, norm string) (ask, bool) {
 	for _, a := range asks {
@@ -321,8 +356,16 @@ func firstAsked(asks []ask, norm string) (ask, bool) {
 // short reports whether rest, what a typed answer or request holds besides the phrases that
 // made it one, is short enough besides thanks to be no message of its own.
 func (k *KB) short(rest string) bool {
-	rest = strings.Join(strings.Fields(withoutPhrases(rest, k.courtesyWords)), "")
-	return utf8.RuneCountInString(rest) <= maxTypedRest
+	letters := 0
+	for _, r := range withoutPhrases(rest, k.courtesyWords) {
+		switch {
+		case unicode.Is(unicode.Han, r):
+			letters += 3
+		case r != ' ':
+			letters++
+		}
+	}
+	return letters <= maxRest
 }
 
 // isQuestion reports whether text, folded as norm, asks something.

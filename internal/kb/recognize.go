@@ -486,7 +486,11 @@ func isWordByte(c byte) bool { return c >= 'a' && c <= 'z' || c >= '0' && c <= '
 // such a text for success. Chinese words count anywhere in the text, others as whole words.
 func (k *KB) Contradicts(text string) bool {
 	// "没问题", "no longer declined": praise that holds a negation denies nothing.
-	norm := withoutPhrases(Normalize(text), k.affirmations)
+	return k.negated(withoutPhrases(Normalize(text), k.affirmations))
+}
+
+// negated reports whether norm, folded text, holds a word of the negations.
+func (k *KB) negated(norm string) bool {
 	words := strings.Fields(norm)
 	for _, neg := range k.negations {
 		if r, _ := utf8.DecodeRuneInString(neg); unicode.Is(unicode.Han, r) {

@@ -177,9 +177,9 @@ func TestAnswersInEveryLanguage(t *testing.T) {
 	}
 }
 
-// TypedOption takes a short typed answer as the option its phrases pick; two options, or
-// more than a short answer around the phrases, pick none.
-func TestTypedOption(t *testing.T) {
+// AtQuestion takes a short typed answer as the option its phrases pick; two options, more
+// than a short answer around the phrases, a question or a denial pick none.
+func TestAtQuestion_Option(t *testing.T) {
 	k := load(t)
 	for _, tc := range []struct {
 		question, text, want string // want "" for none
@@ -193,8 +193,11 @@ func TestTypedOption(t *testing.T) {
 		{"overseas_enabled", "应该没开吧", "no"},
 		{"overseas_enabled", "不知道", "unsure"},
 		{"overseas_enabled", "开通了", "yes"},
+		{"overseas_enabled", "是", "yes"},
 		{"card_type", "it's a visa from ICBC", "domestic_visa"},
+		{"card_type", "Visa credit card from CMB", "domestic_visa"},
 		{"card_type", "招行的visa", "domestic_visa"},
+		{"card_type", "银联visa双币卡", "domestic_visa"},
 		{"card_type", "银联卡", "unionpay"},
 		{"card_type", "a virtual card", "virtual"},
 		{"verify_prompt", "nothing arrived", "none"},
@@ -202,28 +205,46 @@ func TestTypedOption(t *testing.T) {
 		{"verify_prompt", "the code expired", "failed"},
 		{"address_match", "不一致", "no"},
 		{"address_match", "yes, exactly the same", "yes"},
-		{"amount", "很小，就5美元", "small"},
+		{"amount", "很小", "small"},
 		// Two answers in one: none.
 		{"overseas_enabled", "not sure, maybe yes", ""},
 		{"card_type", "hong kong visa", ""},
 		// A message of its own around the answer: for the model.
 		{"overseas_enabled", "my card was declined again and I don't know why, please help", ""},
+		{"card_type", "visa，钱扣了但是账户没到账", ""},
+		// One Chinese character in a sentence: no answer.
+		{"address_match", "我用的是美国地址", ""},
+		{"overseas_enabled", "卡是工行的，一直被拒", ""},
+		{"overseas_enabled", "木有", ""},
+		// Denials that answer, as phrases of their own.
+		{"overseas_enabled", "I haven't enabled it", "no"},
+		{"address_match", "不完全一致", "no"},
+		{"amount", "not a lot", "small"},
+		// Denied besides the answer, in its clause; another clause's failure is no denial.
+		{"verify_prompt", "I did not", ""},
+		{"card_type", "不是银联", ""},
+		{"overseas_enabled", "yes it's enabled but still declined", ""},
+		{"overseas_enabled", "开通了，但还是失败", "yes"},
+		// A question about an option is not its answer.
+		{"card_type", "what is a virtual card?", ""},
+		{"card_type", "虚拟卡是什么", ""},
+		{"verify_prompt", "是短信验证码吗", ""},
 		// Nothing that answers; a question with no typed answers.
 		{"overseas_enabled", "hello", ""},
 		{"what_happened", "no", ""},
 	} {
 		t.Run(tc.question+"/"+tc.text, func(t *testing.T) {
-			got, ok := k.TypedOption(tc.question, tc.text)
-			if got != tc.want || ok != (tc.want != "") {
-				t.Errorf("TypedOption = %q, %v; want %q", got, ok, tc.want)
+			got, _, _ := k.AtQuestion("en", tc.question, tc.text)
+			if got != tc.want {
+				t.Errorf("option = %q; want %q", got, tc.want)
 			}
 		})
 	}
 }
 
-// HelpWith answers what people ask about the flow's question being asked, with or without a
-// question mark.
-func TestHelpWith(t *testing.T) {
+// AtQuestion gives help with the flow's question being asked, with or without a question
+// mark, when the request is short and its phrase is longer than any typed answer in it.
+func TestAtQuestion_Help(t *testing.T) {
 	k := load(t)
 	for _, tc := range []struct {
 		lang, question, text, want string
@@ -231,15 +252,21 @@ func TestHelpWith(t *testing.T) {
 		{"en", "card_type", "how do I tell?", "how-to-tell"},
 		{"en", "card_type", "I don't know", "how-to-tell"},
 		{"zh-Hans", "card_type", "不知道是什么卡", "how-to-tell"},
+		{"zh-Hans", "card_type", "怎么知道是不是银联", "how-to-tell"},
 		{"en", "verify_prompt", "what is 3D secure?", "what-is-it"},
+		{"en", "verify_prompt", "no idea", "what-is-it"}, // not "no": Nothing arrived
 		{"zh-Hans", "verify_prompt", "什么验证？", "what-is-it"},
+		{"zh-Hans", "verify_prompt", "3D验证是什么", "what-is-it"},
 		{"en", "card_type", "visa", ""},
 		{"en", "card_type", "I don't know, my card was declined again and again", ""}, // a message of its own
 		{"en", "amount", "how do I tell?", ""},                                        // no help listed for it
 	} {
 		t.Run(tc.question+"/"+tc.text, func(t *testing.T) {
-			got, ok := k.HelpWith(tc.lang, tc.question, tc.text)
-			checkAnswer(t, k, tc.lang, kb.QuestionAnswer(tc.question, tc.want), tc.want != "", got, ok)
+			option, got, _ := k.AtQuestion(tc.lang, tc.question, tc.text)
+			checkAnswer(t, k, tc.lang, kb.QuestionAnswer(tc.question, tc.want), tc.want != "", got, got != "")
+			if tc.want != "" && option != "" {
+				t.Errorf("option %q too", option)
+			}
 		})
 	}
 }
