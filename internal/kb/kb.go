@@ -142,7 +142,7 @@ type KB struct {
 	affirmations []string
 	// interrogatives are the phrase files' words that make a text a question, folded; asks
 	// the questions they list about each solution ("solution.<id>") and question of the
-	// flow ("question.<id>"), the longest phrase first: see QuestionAbout and HelpWith.
+	// flow ("question.<id>"), the longest phrase first: see QuestionAbout and AtQuestion.
 	interrogatives []string
 	asks           map[string][]ask
 	// openers may begin a question before its interrogative ("so", "quick question"), folded,
@@ -151,7 +151,7 @@ type KB struct {
 	openers []string
 	topics  map[string][]string
 	// says are the typed answers to each question of the flow, the longest first: see
-	// TypedOption.
+	// AtQuestion.
 	says map[string][]say
 	// phraseTargets is where each phrase and code message leads, to check that none leads
 	// to two places.
