@@ -593,15 +593,17 @@ func (t turn) answerQuestion(text string) (Reply, bool) {
 	if !ok {
 		return Reply{}, false
 	}
-	if said := t.e.kb.Statements(text); saysSomething(said) && !t.e.kb.OnlyCourtesy(said) {
+	// Its clauses that do not ask, then all it says besides the words it asks with, which
+	// is the whole of a one-clause text ("did it in the app but it still gets declined").
+	// Without those words, "can I top it up with alipay?" is about the card shown, not about
+	// paying with a wallet.
+	for _, said := range []string{t.e.kb.Statements(text), besides} {
+		if !saysSomething(said) || t.e.kb.OnlyCourtesy(said) {
+			continue
+		}
 		if r, ok := t.statement(said); ok {
 			return r, true
 		}
-	}
-	// Without the words it asks with: "can I top it up with alipay?" is about the card shown,
-	// not about paying with a wallet.
-	if m := t.recognize(besides); len(m) > 0 && m[0].Outcome != "" && m[0].Probability >= t.e.confidence.sure {
-		return Reply{}, false
 	}
 	t.record(EventRecognized, "")
 	r := t.nudge()

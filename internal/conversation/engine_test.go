@@ -1063,12 +1063,15 @@ func TestStep_TypedAnswers(t *testing.T) {
 		wantQuestion string // the question asked next, if the dialog is still asking
 		wantOutcome  string // the outcome reached, if it left the questions
 		notOutcome   string // an outcome it must not reach
+		pressed      bool   // taken as its option's press, not read by the model
+		help         string // the help the reply begins with
 	}{
-		{presses: []string{"[a:what_happened:declined]", "[a:card_type:domestic_visa]"}, text: "没开通", wantOutcome: "cross-border"},
-		{presses: []string{"[a:what_happened:declined]", "[a:card_type:domestic_visa]"}, text: "yes I think so", wantQuestion: "verify_prompt"},
-		{presses: []string{"[a:what_happened:declined]"}, text: "招行的visa", wantQuestion: "overseas_enabled"},
-		{presses: []string{"[a:what_happened:declined]"}, text: "how do I tell?", wantQuestion: "card_type"}, // help, and the question again
-		{presses: []string{"[a:what_happened:address]"}, text: "不一致", wantOutcome: "account"},
+		{presses: []string{"[a:what_happened:declined]", "[a:card_type:domestic_visa]"}, text: "没开通", wantOutcome: "cross-border", pressed: true},
+		{presses: []string{"[a:what_happened:declined]", "[a:card_type:domestic_visa]"}, text: "yes I think so", wantQuestion: "verify_prompt", pressed: true},
+		{presses: []string{"[a:what_happened:declined]", "[a:card_type:domestic_visa]"}, text: "no I haven't", wantOutcome: "cross-border", pressed: true},
+		{presses: []string{"[a:what_happened:declined]"}, text: "招行的visa", wantQuestion: "overseas_enabled", pressed: true},
+		{presses: []string{"[a:what_happened:declined]"}, text: "how do I tell?", wantQuestion: "card_type", help: kb.QuestionAnswer("card_type", "how-to-tell")},
+		{presses: []string{"[a:what_happened:address]"}, text: "不一致", wantOutcome: "account", pressed: true},
 		// 是 in a sentence is no "yes" (which leads to bank-risk).
 		{presses: []string{"[a:what_happened:address]"}, text: "我用的是美国地址", notOutcome: "bank-risk"},
 		// Yes, and money taken: the money taken is the problem.
@@ -1080,7 +1083,13 @@ func TestStep_TypedAnswers(t *testing.T) {
 				d, _ = stepReply(e, d, parseInput(p), time.Now())
 			}
 			d, res := e.Step(d, parseInput(tc.text), time.Now())
+			// The model's reading would say "That sounds like this"; a typed answer is a press.
+			recognized := strings.HasPrefix(res.Reply.Text, e.KB().Text("zh-Hans", kb.MsgRecognized, nil))
 			switch {
+			case tc.help != "" && !strings.HasPrefix(res.Reply.Text, e.KB().Text(res.Reply.Lang, tc.help, nil)):
+				t.Errorf("no help %s. Reply:\n%s", tc.help, res.Reply.Text)
+			case tc.pressed && recognized:
+				t.Errorf("read as a message, not pressed. Reply:\n%s", res.Reply.Text)
 			case tc.wantQuestion != "" && (d.Stage != conversation.StageAsking || d.Question != tc.wantQuestion):
 				t.Errorf("stage %s, question %q; want question %q. Reply:\n%s", d.Stage, d.Question, tc.wantQuestion, res.Reply.Text)
 			case tc.wantOutcome != "" && d.Outcome != tc.wantOutcome:
@@ -1089,5 +1098,30 @@ func TestStep_TypedAnswers(t *testing.T) {
 				t.Errorf("outcome %q. Reply:\n%s", d.Outcome, res.Reply.Text)
 			}
 		})
+	}
+}
+
+// A failure told in a question about the solution shown is a failure: the question waits.
+func TestStep_FailureInAQuestion(t *testing.T) {
+	e := newEngine(t, "en")
+	solving, _ := stepReply(e, conversation.Dialog{}, parseInput("/solution enable-cross-border"), time.Now())
+	for _, text := range []string{
+		"did it in the app but it still gets declined",
+		"could not do it in the app and it's still declined",
+		"手机银行试了好几次还是不行",
+		"开通了手续费也交了还是不行吗",
+		"the bank enabled it, still declined. is there a fee?",
+	} {
+		t.Run(text, func(t *testing.T) {
+			_, res := e.Step(solving, parseInput(text), time.Now())
+			if !slices.Contains(eventKinds(res), conversation.EventFailed) {
+				t.Errorf("events %v, want a failure. Reply:\n%s", eventKinds(res), res.Reply.Text)
+			}
+		})
+	}
+	// And thanks beside a question are no success.
+	_, res := e.Step(solving, parseInput("thanks! is there a fee?"), time.Now())
+	if kinds := eventKinds(res); slices.Contains(kinds, conversation.EventWorked) || !strings.HasPrefix(res.Reply.Text, e.KB().Text("en", kb.SolutionAnswer("enable-cross-border", "fee"), nil)) {
+		t.Errorf("events %v. Reply:\n%s", kinds, res.Reply.Text)
 	}
 }

@@ -93,7 +93,9 @@ type Store interface {
 	// Claim returns up to limit undelivered replies of platform with an ID greater than after,
 	// oldest first, that nobody holds (or whose hold ran out), and holds them for the caller
 	// for a store-defined lease, so that two senders, in one process or in several replicas,
-	// never send the same reply at once.
+	// never send the same reply at once. A store whose IDs may commit out of order holds back
+	// a reply while an older one of its chat, at or below after, is held by nobody: a claim
+	// from 0 takes them in order.
 	Claim(ctx context.Context, platform string, after uint64, limit int) ([]Delivery, error)
 	// Unclaim gives up the holds on ids, so that any sender may Claim them at once. Ids not
 	// held, or no longer in the outbox, are ignored.

@@ -2,6 +2,7 @@ package kb
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -143,19 +144,19 @@ const maxRest = 24
 // "不知道", "it's a Visa from ICBC"); or else the help in lang with question, when text is a
 // short request for it ("how do I tell?", "I don't know"); or neither. A request for help
 // that holds an answer's phrase is help when the answer goes with the request: "no idea" is
-// not "no", "Visa credit card from CMB" is a Visa. A text that asks ("what is a virtual
-// card?") picks no option, and neither does one that denies besides its answer ("I haven't
-// enabled it", "不完全一致"). A one-character Chinese answer (是, 有, 对) counts only alone:
-// the character is in most sentences.
+// not "no", "Visa credit card from CMB" is a Visa. A text that asks besides its answer's
+// phrases ("what is a virtual card?") picks no option, and neither does one that denies an
+// answer that does not deny ("I did not" is not "I did", 不是银联 not 银联). A one-character
+// Chinese answer (是, 有, 对) counts only alone: the character is in most sentences.
 //
 // besides are the clauses of text without the option's phrases, one per line: "是的，但是扣了
 // 钱没到账" answers yes, and besides tells of money taken.
 func (k *KB) AtQuestion(lang, question, text string) (option, help, besides string) {
 	norm := Normalize(text)
-	option, found := k.typedOption(question, text, norm)
-	a, asked := firstAsked(k.asks["question."+question], norm)
-	if asked && k.short(withoutPhrases(norm, []string{a.phrase})) {
-		if again, _ := k.typedOption(question, text, withoutPhrases(norm, []string{a.phrase})); option == "" || again != option {
+	option, picking := k.typedOption(question, text, norm)
+	if a, asked := firstAsked(k.asks["question."+question], norm); asked {
+		withoutAsk := withoutPhrases(norm, []string{a.phrase})
+		if again, _ := k.typedOption(question, text, withoutAsk); k.short(withoutAsk) && (option == "" || again != option) {
 			if help, ok := k.fixed[textKey{lang, a.message}]; ok {
 				return "", help, ""
 			}
@@ -166,7 +167,7 @@ func (k *KB) AtQuestion(lang, question, text string) (option, help, besides stri
 	}
 	var others []string
 	for _, clause := range clauses(text) {
-		if !containsAny(Normalize(clause), found) {
+		if !containsAny(Normalize(clause), picking) {
 			others = append(others, strings.TrimSpace(clause))
 		}
 	}
@@ -177,7 +178,7 @@ func (k *KB) AtQuestion(lang, question, text string) (option, help, besides stri
 // phrases that picked it.
 func (k *KB) typedOption(question, text, norm string) (string, []string) {
 	says := k.says[question]
-	if len(says) == 0 || k.isQuestion(text, norm) {
+	if len(says) == 0 || strings.ContainsAny(text, "?？") {
 		return "", nil
 	}
 	alone := strings.TrimSpace(withoutPhrases(norm, k.courtesyWords))
@@ -197,7 +198,9 @@ func (k *KB) typedOption(question, text, norm string) (string, []string) {
 		rest = withoutPhrases(rest, []string{s.phrase})
 		found = append(found, s.phrase)
 	}
-	if picked == "" || !k.short(rest) || k.deniesAnswer(text, found) {
+	// What is left asks ("is mastercard ok", 虚拟卡是什么): a question about the option, not
+	// the option. Only what is left: 还没 and 几美元 answer.
+	if picked == "" || !k.short(rest) || k.isQuestion("", rest) || k.deniesAnswer(text, found) {
 		return "", nil
 	}
 	return picked, found
@@ -207,9 +210,12 @@ func (k *KB) typedOption(question, text, norm string) (string, []string) {
 // besides them: "I haven't enabled it" is no "enabled", while in "开通了，但还是失败" the
 // failure is another clause's.
 func (k *KB) deniesAnswer(text string, found []string) bool {
+	if k.negated(strings.Join(found, " ")) {
+		return false // "no I haven't": the answer denies already
+	}
 	for _, clause := range clauses(text) {
 		norm := Normalize(clause)
-		if containsAny(norm, found) && k.negated(withoutPhrases(norm, found)) {
+		if containsAny(norm, found) && k.negated(withoutPhrases(withoutPhrases(norm, found), k.affirmations)) {
 			return true
 		}
 	}
@@ -221,41 +227,34 @@ func (k *KB) deniesAnswer(text string, found []string) bool {
 // language may lack answers (one an operator adds, say): there, questions are read as any
 // other text.
 func (k *KB) checkAnswers() error {
-	var problems []string
-	for _, says := range k.says {
-		// The longest phrase first: "not sure" is found, and taken out, before "not".
-		slices.SortStableFunc(says, func(a, b say) int { return byLengthDown(a.phrase, b.phrase) })
-	}
+	messages := map[string]bool{}
 	for _, asks := range k.asks {
-		// The longest phrase first: "how long" before "long".
-		slices.SortStableFunc(asks, func(a, b ask) int { return byLengthDown(a.phrase, b.phrase) })
 		for _, a := range asks {
-			found := false
-			for _, lang := range k.Languages() {
-				key := textKey{lang, a.message}
-				if _, done := k.fixed[key]; done {
-					found = true
-					continue
-				}
-				if k.sources[key] == nil {
-					continue
-				}
-				found = true
-				t, ok := compileFieldTemplate(k.sources[key], k.localizers[lang], a.message)
-				if !ok || len(t.fields) > 0 {
-					problems = append(problems, fmt.Sprintf("locale %s: message %q: an answer takes no fields", lang, a.message))
-					continue
-				}
-				k.fixed[key] = t.text[0]
+			messages[a.message] = true
+		}
+	}
+	var problems []string
+	for _, message := range slices.Sorted(maps.Keys(messages)) {
+		found := false
+		for _, lang := range k.Languages() {
+			key := textKey{lang, message}
+			if k.sources[key] == nil {
+				continue
 			}
-			if !found {
-				problems = append(problems, fmt.Sprintf("message %q, which a phrase file asks, is in no locale", a.message))
+			found = true
+			t, ok := compileFieldTemplate(k.sources[key], k.localizers[lang], message)
+			if !ok || len(t.fields) > 0 {
+				problems = append(problems, fmt.Sprintf("locale %s: message %q: an answer takes no fields", lang, message))
+				continue
 			}
+			k.fixed[key] = t.text[0]
+		}
+		if !found {
+			problems = append(problems, fmt.Sprintf("message %q, which a phrase file asks, is in no locale", message))
 		}
 	}
 	if len(problems) > 0 {
-		slices.Sort(problems)
-		return fmt.Errorf("%w: %s", ErrInvalid, strings.Join(slices.Compact(problems), "; "))
+		return fmt.Errorf("%w: %s", ErrInvalid, strings.Join(problems, "; "))
 	}
 	return nil
 }
@@ -268,9 +267,9 @@ func (k *KB) checkAnswers() error {
 // is nothing but what it asks ("phone number", 手续费). A text that names another solution
 // ("does PayPal charge a fee?") asks about that one, not this.
 //
-// besides is what text says besides the phrases that ask about solution, folded: "I was
-// charged a fee but the payment failed?" without "fee" still describes money taken, a problem
-// of its own.
+// besides is what text says besides the phrases that ask about solution and thanks, folded:
+// "I was charged a fee but the payment failed?" without "fee" still describes money taken, a
+// problem of its own; "did it in the app but it still gets declined" without "app" a failure.
 func (k *KB) QuestionAbout(lang, solution, text string) (answer, besides string, ok bool) {
 	asks := k.asks["solution."+solution]
 	if len(asks) == 0 {
@@ -281,11 +280,12 @@ func (k *KB) QuestionAbout(lang, solution, text string) (answer, besides string,
 	if !found || k.namesAnother(solution, norm) {
 		return "", "", false
 	}
-	besides = norm
-	for _, other := range asks {
-		besides = withoutPhrases(besides, []string{other.phrase})
+	phrases := make([]string, len(asks))
+	for i, other := range asks {
+		phrases[i] = other.phrase
 	}
-	if !k.isQuestion(text, norm) && strings.TrimSpace(withoutPhrases(besides, k.courtesyWords)) != "" {
+	besides = withoutPhrases(withoutPhrases(norm, phrases), k.courtesyWords)
+	if !k.isQuestion(text, norm) && strings.TrimSpace(besides) != "" {
 		return "", "", false
 	}
 	answer, ok = k.fixed[textKey{lang, a.message}]

@@ -98,13 +98,11 @@ func (k *KB) loadExamples(base, overlay fs.FS) ([]example, error) {
 		}{{"pending", doc.Pending, &k.pending}, {"courtesy", doc.Courtesy, &k.courtesy}, {"human", doc.Human, &k.human},
 			{"affirmations", doc.Affirmations, &k.affirmations}, {"interrogatives", doc.Interrogatives, &k.interrogatives},
 			{"openers", doc.Openers, &k.openers}} {
-			for _, p := range list.phrases {
-				n := Normalize(p)
-				if n == "" {
-					return nil, fmt.Errorf("%w: %s: %s phrase %q is empty once normalized", ErrInvalid, f, list.name, p)
-				}
-				*list.into = append(*list.into, n)
+			phrases, err := folded(list.phrases)
+			if err != nil {
+				return nil, fmt.Errorf("%w: %s: %s: %v", ErrInvalid, f, list.name, err)
 			}
+			*list.into = append(*list.into, phrases...)
 		}
 		for i, in := range doc.Intents {
 			if err := k.checkTarget(in.Target); err != nil {
@@ -151,6 +149,14 @@ func (k *KB) loadExamples(base, overlay fs.FS) ([]example, error) {
 	slices.SortStableFunc(k.pending, byLengthDown)
 	slices.SortStableFunc(k.courtesy, byLengthDown)
 	slices.SortStableFunc(k.openers, byLengthDown)
+	// The longest phrase first: "not sure" is found, and taken out, before "not"; "how long"
+	// asks before "long".
+	for _, says := range k.says {
+		slices.SortStableFunc(says, func(a, b say) int { return byLengthDown(a.phrase, b.phrase) })
+	}
+	for _, asks := range k.asks {
+		slices.SortStableFunc(asks, func(a, b ask) int { return byLengthDown(a.phrase, b.phrase) })
+	}
 	// Inside a sentence a Chinese character alone is part of a word more often than thanks:
 	// 行 of 银行, 好 of 好像, 你 of 你们.
 	k.courtesyWords = slices.DeleteFunc(slices.Clone(k.courtesy), func(p string) bool {
@@ -557,13 +563,28 @@ func (k *KB) WithoutCheckoutText(text string) string {
 // "thank" leaves "you".
 func withoutPhrases(text string, phrases []string) string {
 	for _, p := range phrases {
-		for {
-			i := indexPhrase(text, p)
-			if i < 0 {
+		i := indexPhrase(text, p)
+		if i < 0 {
+			continue
+		}
+		// One pass per phrase: rebuilding the text at each place found made a text of many
+		// repeats quadratic.
+		var b strings.Builder
+		b.Grow(len(text))
+		at := 0
+		for i >= 0 {
+			b.WriteString(text[at:i])
+			b.WriteByte(' ')
+			at = i + len(p)
+			// The blank written before at is a word edge, as the start of text[at:] is taken to be.
+			j := indexPhrase(text[at:], p)
+			if j < 0 {
 				break
 			}
-			text = text[:i] + " " + text[i+len(p):]
+			i = at + j
 		}
+		b.WriteString(text[at:])
+		text = b.String()
 	}
 	return text
 }

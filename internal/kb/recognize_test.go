@@ -301,3 +301,52 @@ func checkAnswer(t *testing.T, k *kb.KB, lang, id string, answered bool, got str
 		t.Errorf("got %q, %v\nwant %q", got, ok, want)
 	}
 }
+
+// Every phrase of the shipped phrase files' typed answers picks its option when typed alone
+// (or gets the question's help, when it also asks for it), and every phrase that asks about
+// a solution is answered when typed alone: none is shadowed by another rule.
+func TestEveryPhraseAlone(t *testing.T) {
+	k := load(t)
+	files, err := fs.Glob(bot.Data(), "phrases/*.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, name := range files {
+		var doc struct {
+			Typed []struct {
+				Question, Option string
+				Says             []string
+			} `toml:"typed"`
+			Answers []struct {
+				Solution string
+				Asks     []string
+			} `toml:"answer"`
+		}
+		if _, err := toml.DecodeFS(bot.Data(), name, &doc); err != nil {
+			t.Fatal(err)
+		}
+		for _, typed := range doc.Typed {
+			for _, p := range typed.Says {
+				n++
+				if option, help, _ := k.AtQuestion("en", typed.Question, p); option != typed.Option && help == "" {
+					t.Errorf("%s: %q at %s picks %q, want %q", name, p, typed.Question, option, typed.Option)
+				}
+			}
+		}
+		for _, a := range doc.Answers {
+			for _, p := range a.Asks {
+				if a.Solution == "" {
+					continue // help with a question: TestAtQuestion_Help
+				}
+				n++
+				if _, _, ok := k.QuestionAbout("en", a.Solution, p); !ok {
+					t.Errorf("%s: %q about %s is not answered", name, p, a.Solution)
+				}
+			}
+		}
+	}
+	if n < 300 {
+		t.Errorf("%d phrases tried; the test reads the files wrong", n)
+	}
+}

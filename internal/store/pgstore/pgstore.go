@@ -377,6 +377,26 @@ func (s *Store) Pending(ctx context.Context, platform string, limit int) ([]conv
 	return out, nil
 }
 
+// The claims: rows after $5 held by nobody, or whose hold ran out, oldest first, held until
+// $3. After a cursor, a row whose chat has an older row at or below it that nobody holds is
+// passed over; from the start there is nothing below the cursor to check, and the rescans
+// from 0 that take the rows passed over do not pay for the check.
+const (
+	sqlClaimFromStart = `UPDATE outbox SET claimed_until = $3
+		WHERE id IN (SELECT id FROM outbox
+			WHERE platform = $1 AND id > $5 AND (claimed_until IS NULL OR claimed_until < $4)
+			ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED)
+		RETURNING id, chat, user_id, route, reply, created`
+	sqlClaimAfter = `UPDATE outbox SET claimed_until = $3
+		WHERE id IN (SELECT id FROM outbox o
+			WHERE platform = $1 AND id > $5 AND (claimed_until IS NULL OR claimed_until < $4)
+				AND NOT EXISTS (SELECT 1 FROM outbox e
+					WHERE e.platform = $1 AND e.chat = o.chat AND e.id <= $5
+						AND (e.claimed_until IS NULL OR e.claimed_until < $4))
+			ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED)
+		RETURNING id, chat, user_id, route, reply, created`
+)
+
 // Claim implements conversation.Store: rows after after held by nobody, or whose lease ran
 // out, are taken with FOR UPDATE SKIP LOCKED, so concurrent claims by several replicas get
 // disjoint rows, and held until now+Options.Lease. A row is passed over while its chat has
@@ -388,14 +408,11 @@ func (s *Store) Claim(ctx context.Context, platform string, after uint64, limit 
 		return nil, nil
 	}
 	now := s.now()
-	rows, _ := s.pool.Query(ctx, `UPDATE outbox SET claimed_until = $3
-		WHERE id IN (SELECT id FROM outbox o
-			WHERE platform = $1 AND id > $5 AND (claimed_until IS NULL OR claimed_until < $4)
-				AND NOT EXISTS (SELECT 1 FROM outbox e
-					WHERE e.platform = $1 AND e.chat = o.chat AND e.id <= $5
-						AND (e.claimed_until IS NULL OR e.claimed_until < $4))
-			ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED)
-		RETURNING id, chat, user_id, route, reply, created`, platform, limit, now.Add(s.lease), now, int64(after))
+	sql := sqlClaimFromStart
+	if after > 0 {
+		sql = sqlClaimAfter
+	}
+	rows, _ := s.pool.Query(ctx, sql, platform, limit, now.Add(s.lease), now, int64(after))
 	out, err := scanDeliveries(rows, platform)
 	if err != nil {
 		return nil, wrapErr("claim "+platform, err)

@@ -625,6 +625,7 @@ func TestClaim_NeverOvertakesALateCommit(t *testing.T) {
 	}
 	ann := conversation.Key{Platform: "telegram", Chat: "ann", User: "ann"}
 	bo := conversation.Key{Platform: "telegram", Chat: "bo", User: "bo"}
+	cy := conversation.Key{Platform: "telegram", Chat: "cy", User: "cy"}
 
 	// Bo's first reply takes its id and commits only after Ann's reply, which took the next.
 	late, err := pgx.Connect(ctx, dsn)
@@ -647,8 +648,9 @@ func TestClaim_NeverOvertakesALateCommit(t *testing.T) {
 		t.Fatal(err)
 	}
 	reply(bo, "bo 2")
-	if got := claimed(annReply.ID); len(got) != 0 {
-		t.Errorf("claimed %q after Ann's id: Bo's second reply overtook his first, passed over below the cursor", got)
+	reply(cy, "cy 1")
+	if got := claimed(annReply.ID); !slices.Equal(got, []string{"cy 1"}) {
+		t.Errorf("claimed %q after Ann's id, want Cy's reply only: Bo's second must wait for his first, passed over below the cursor", got)
 	}
 	if got := claimed(0); !slices.Equal(got, []string{"bo 1", "bo 2"}) {
 		t.Errorf("claimed %q from the start, want Bo's two replies in order", got)
