@@ -387,10 +387,11 @@ func (k *KB) isQuestion(text, norm string) bool {
 }
 
 // choiceQuestion reports whether norm asks as Chinese does without a question word: A不A
-// (行不行, 收不收费, 收费不收费), or 不 or 没 last (要收费不, 到账了没).
+// (行不行, 收不收费, 收费不收费), or 不, 没 or 么 last (要收费不, 到账了没, 要手续费么); 么
+// elsewhere is mostly 这么 and 那么.
 func choiceQuestion(norm string) bool {
 	rs := []rune(strings.TrimSpace(norm))
-	if n := len(rs); n > 1 && (rs[n-1] == '不' || rs[n-1] == '没') {
+	if n := len(rs); n > 1 && (rs[n-1] == '不' || rs[n-1] == '没' || rs[n-1] == '么') {
 		return true
 	}
 	for i, r := range rs {
