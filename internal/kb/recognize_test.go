@@ -147,19 +147,9 @@ func TestQuestionAbout(t *testing.T) {
 // shipped ones must not.
 func TestAnswersInEveryLanguage(t *testing.T) {
 	k := load(t)
-	files, err := fs.Glob(bot.Data(), "phrases/*.toml")
-	if err != nil {
-		t.Fatal(err)
-	}
 	n := 0
-	for _, name := range files {
-		var doc struct {
-			Answers []struct{ Solution, Question, ID string } `toml:"answer"`
-		}
-		if _, err := toml.DecodeFS(bot.Data(), name, &doc); err != nil {
-			t.Fatal(err)
-		}
-		for _, a := range doc.Answers {
+	for _, file := range readShippedPhrases(t) {
+		for _, a := range file.Answers {
 			n++
 			id := kb.SolutionAnswer(a.Solution, a.ID)
 			if a.Question != "" {
@@ -175,6 +165,35 @@ func TestAnswersInEveryLanguage(t *testing.T) {
 	if n < 20 {
 		t.Errorf("the phrase files ask %d questions; the test reads them wrong", n)
 	}
+}
+
+// shippedPhrases is what one shipped phrase file lists of answers and typed answers.
+type shippedPhrases struct {
+	name  string
+	Typed []struct {
+		Question, Option string
+		Says             []string
+	} `toml:"typed"`
+	Answers []struct {
+		Solution, Question, ID string
+		Asks                   []string
+	} `toml:"answer"`
+}
+
+func readShippedPhrases(t *testing.T) []shippedPhrases {
+	t.Helper()
+	names, err := fs.Glob(bot.Data(), "phrases/*.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := make([]shippedPhrases, len(names))
+	for i, name := range names {
+		files[i].name = name
+		if _, err := toml.DecodeFS(bot.Data(), name, &files[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return files
 }
 
 // AtQuestion takes a short typed answer as the option its phrases pick; two options, more
@@ -307,41 +326,24 @@ func checkAnswer(t *testing.T, k *kb.KB, lang, id string, answered bool, got str
 // a solution is answered when typed alone: none is shadowed by another rule.
 func TestEveryPhraseAlone(t *testing.T) {
 	k := load(t)
-	files, err := fs.Glob(bot.Data(), "phrases/*.toml")
-	if err != nil {
-		t.Fatal(err)
-	}
 	n := 0
-	for _, name := range files {
-		var doc struct {
-			Typed []struct {
-				Question, Option string
-				Says             []string
-			} `toml:"typed"`
-			Answers []struct {
-				Solution string
-				Asks     []string
-			} `toml:"answer"`
-		}
-		if _, err := toml.DecodeFS(bot.Data(), name, &doc); err != nil {
-			t.Fatal(err)
-		}
-		for _, typed := range doc.Typed {
+	for _, file := range readShippedPhrases(t) {
+		for _, typed := range file.Typed {
 			for _, p := range typed.Says {
 				n++
 				if option, help, _ := k.AtQuestion("en", typed.Question, p); option != typed.Option && help == "" {
-					t.Errorf("%s: %q at %s picks %q, want %q", name, p, typed.Question, option, typed.Option)
+					t.Errorf("%s: %q at %s picks %q, want %q", file.name, p, typed.Question, option, typed.Option)
 				}
 			}
 		}
-		for _, a := range doc.Answers {
+		for _, a := range file.Answers {
+			if a.Solution == "" {
+				continue // help with a question: TestAtQuestion_Help
+			}
 			for _, p := range a.Asks {
-				if a.Solution == "" {
-					continue // help with a question: TestAtQuestion_Help
-				}
 				n++
 				if _, _, ok := k.QuestionAbout("en", a.Solution, p); !ok {
-					t.Errorf("%s: %q about %s is not answered", name, p, a.Solution)
+					t.Errorf("%s: %q about %s is not answered", file.name, p, a.Solution)
 				}
 			}
 		}
