@@ -644,9 +644,9 @@ func (t turn) statement(said string) (Reply, bool) {
 
 // answerTyped takes a short typed answer to the question asked ("no", "不知道", "it's a Visa
 // from ICBC") as the press of its option, and answers what people ask about the question
-// itself ("how do I tell which card it is?") with the question again. In a group the buttons
-// of someone's menu are theirs alone, so the others type. Read by the model, "no" says
-// nothing, and "it's a Visa from ICBC" reads as asking which cards work.
+// itself ("how do I tell which card it is?") with the question again. In groups people
+// answer in words as often as they press, replying to the bot's question. Read by the model,
+// "no" says nothing, and "it's a Visa from ICBC" reads as asking which cards work.
 func (t turn) answerTyped(text string) (Reply, bool) {
 	if t.d.Stage != StageAsking || t.d.Question == "" {
 		return Reply{}, false
