@@ -1102,6 +1102,7 @@ func TestStep_TypedAnswers(t *testing.T) {
 }
 
 // A failure told in a question about the solution shown is a failure: the question waits.
+// One supposed is not.
 func TestStep_FailureInAQuestion(t *testing.T) {
 	e := newEngine(t, "en")
 	solving, _ := stepReply(e, conversation.Dialog{}, parseInput("/solution enable-cross-border"), time.Now())
@@ -1116,6 +1117,22 @@ func TestStep_FailureInAQuestion(t *testing.T) {
 			_, res := e.Step(solving, parseInput(text), time.Now())
 			if !slices.Contains(eventKinds(res), conversation.EventFailed) {
 				t.Errorf("events %v, want a failure. Reply:\n%s", eventKinds(res), res.Reply.Text)
+			}
+		})
+	}
+	// A failure supposed is none: the question is answered.
+	for _, tc := range []struct{ text, answer string }{
+		{"is there a fee if it still fails?", "fee"},
+		{"which bank should I call if the app doesn't work?", "which-bank"},
+		{"如果还是不行要手续费吗", "fee"},
+		{"不行的话打哪个电话", "which-bank"},
+	} {
+		t.Run(tc.text, func(t *testing.T) {
+			_, res := e.Step(solving, parseInput(tc.text), time.Now())
+			lang := res.Reply.Lang
+			if kinds := eventKinds(res); slices.Contains(kinds, conversation.EventFailed) ||
+				!strings.HasPrefix(res.Reply.Text, e.KB().Text(lang, kb.SolutionAnswer("enable-cross-border", tc.answer), nil)) {
+				t.Errorf("events %v. Reply:\n%s", kinds, res.Reply.Text)
 			}
 		})
 	}

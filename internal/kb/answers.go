@@ -267,7 +267,8 @@ func (k *KB) checkAnswers() error {
 // is nothing but what it asks ("phone number", 手续费). A text that names another solution
 // ("does PayPal charge a fee?") asks about that one, not this.
 //
-// besides is what text says besides the phrases that ask about solution and thanks, folded:
+// besides is what text says besides the phrases that ask about solution and thanks, folded,
+// or nothing when it supposes (conditionals: "if", 的话):
 // "I was charged a fee but the payment failed?" without "fee" still describes money taken, a
 // problem of its own; "did it in the app but it still gets declined" without "app" a failure.
 func (k *KB) QuestionAbout(lang, solution, text string) (answer, besides string, ok bool) {
@@ -288,6 +289,9 @@ func (k *KB) QuestionAbout(lang, solution, text string) (answer, besides string,
 	if !k.isQuestion(text, norm) && strings.TrimSpace(besides) != "" {
 		return "", "", false
 	}
+	if containsAny(norm, k.conditionals) {
+		besides = "" // "is there a fee if it still fails?" tells of no failure
+	}
 	answer, ok = k.fixed[textKey{lang, a.message}]
 	return answer, besides, ok
 }
@@ -304,12 +308,14 @@ func (k *KB) namesAnother(solution, norm string) bool {
 }
 
 // Statements is what text says besides its questions: its clauses (split at sentence and
-// clause punctuation) that do not ask, one per line. "got a CMB visa, also declined. which
-// card now?" says "got a CMB visa" and "also declined".
+// clause punctuation) that neither ask nor suppose, one per line. "got a CMB visa, also
+// declined. which card now?" says "got a CMB visa" and "also declined"; "不行的话，打哪个电话"
+// says nothing.
 func (k *KB) Statements(text string) string {
 	var kept []string
 	for _, clause := range clauses(text) {
-		if !k.isQuestion(clause, Normalize(clause)) {
+		norm := Normalize(clause)
+		if !k.isQuestion(clause, norm) && !containsAny(norm, k.conditionals) {
 			kept = append(kept, strings.TrimSpace(clause))
 		}
 	}

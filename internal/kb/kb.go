@@ -150,6 +150,9 @@ type KB struct {
 	// folded: see QuestionAbout.
 	openers []string
 	topics  map[string][]string
+	// conditionals suppose rather than tell ("if", 的话), folded: a failure in a clause that
+	// holds one is no verdict (see Statements).
+	conditionals []string
 	// says are the typed answers to each question of the flow, the longest first: see
 	// AtQuestion.
 	says map[string][]say

@@ -75,6 +75,7 @@ func (k *KB) loadExamples(base, overlay fs.FS) ([]example, error) {
 			// before them: see QuestionAbout.
 			Interrogatives []string     `toml:"interrogatives"`
 			Openers        []string     `toml:"openers"`
+			Conditionals   []string     `toml:"conditionals"`
 			Topics         []topic      `toml:"topic"`
 			Intents        []intent     `toml:"intent"`
 			Codes          []stripeCode `toml:"code"`
@@ -97,7 +98,7 @@ func (k *KB) loadExamples(base, overlay fs.FS) ([]example, error) {
 			into    *[]string
 		}{{"pending", doc.Pending, &k.pending}, {"courtesy", doc.Courtesy, &k.courtesy}, {"human", doc.Human, &k.human},
 			{"affirmations", doc.Affirmations, &k.affirmations}, {"interrogatives", doc.Interrogatives, &k.interrogatives},
-			{"openers", doc.Openers, &k.openers}} {
+			{"openers", doc.Openers, &k.openers}, {"conditionals", doc.Conditionals, &k.conditionals}} {
 			phrases, err := folded(list.phrases)
 			if err != nil {
 				return nil, fmt.Errorf("%w: %s: %s: %v", ErrInvalid, f, list.name, err)

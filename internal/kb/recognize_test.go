@@ -301,6 +301,8 @@ func TestStatements(t *testing.T) {
 		{"太好了，谢谢。打哪个电话？", "太好了，\n谢谢。"},
 		{"I paid 3.5 dollars on openai.com. why?", "I paid 3.5 dollars on openai.com."},
 		{"which bank should I call?", ""},
+		{"I tried, still declined. if I call the bank, is there a fee?", "I tried,\nstill declined."},
+		{"不行的话，打哪个电话", ""},
 	} {
 		if got := k.Statements(tc.text); got != tc.want {
 			t.Errorf("Statements(%q) = %q, want %q", tc.text, got, tc.want)
