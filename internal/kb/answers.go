@@ -152,9 +152,13 @@ const maxRest = 24
 // besides are the clauses of text without the option's phrases, one per line: "是的，但是扣了
 // 钱没到账" answers yes, and besides tells of money taken.
 func (k *KB) AtQuestion(lang, question, text string) (option, help, besides string) {
+	asks := k.asks["question."+question]
+	if len(asks) == 0 && len(k.says[question]) == 0 {
+		return "", "", "" // the start menu's question: the model reads what people type there
+	}
 	norm := Normalize(text)
 	option, picking := k.typedOption(question, text, norm)
-	if a, asked := firstAsked(k.asks["question."+question], norm); asked {
+	if a, asked := firstAsked(asks, norm); asked {
 		withoutAsk := withoutPhrases(norm, []string{a.phrase})
 		if again, _ := k.typedOption(question, text, withoutAsk); k.short(withoutAsk) && (option == "" || again != option) {
 			if help, ok := k.fixed[textKey{lang, a.message}]; ok {
