@@ -189,7 +189,7 @@ func (k *KB) typedOption(question, text, norm string) (string, []string) {
 	rest, picked := norm, ""
 	var found []string
 	for _, s := range says {
-		if r, size := utf8.DecodeRuneInString(s.phrase); size == len(s.phrase) && unicode.Is(unicode.Han, r) && alone != s.phrase {
+		if oneHan(s.phrase) && alone != s.phrase {
 			continue
 		}
 		if !containsPhrase(rest, s.phrase) {

@@ -160,10 +160,7 @@ func (k *KB) loadExamples(base, overlay fs.FS) ([]example, error) {
 	}
 	// Inside a sentence a Chinese character alone is part of a word more often than thanks:
 	// 行 of 银行, 好 of 好像, 你 of 你们.
-	k.courtesyWords = slices.DeleteFunc(slices.Clone(k.courtesy), func(p string) bool {
-		r, size := utf8.DecodeRuneInString(p)
-		return size == len(p) && unicode.Is(unicode.Han, r)
-	})
+	k.courtesyWords = slices.DeleteFunc(slices.Clone(k.courtesy), oneHan)
 	corpus, err := k.readCorpus(base, overlay)
 	if err != nil {
 		return nil, err
@@ -588,6 +585,13 @@ func withoutPhrases(text string, phrases []string) string {
 		text = b.String()
 	}
 	return text
+}
+
+// oneHan reports whether phrase is a single Chinese character, which inside a sentence is
+// mostly part of a word.
+func oneHan(phrase string) bool {
+	r, size := utf8.DecodeRuneInString(phrase)
+	return size == len(phrase) && unicode.Is(unicode.Han, r)
 }
 
 func byLengthDown(a, b string) int { return cmp.Compare(len(b), len(a)) }
