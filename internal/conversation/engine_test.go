@@ -268,6 +268,19 @@ var transcripts = []struct {
 		wantCause: "cross-border-restricted", wantSolutions: []string{"enable-cross-border", "international-card", "virtual-card", "paypal"}, wantStage: conversation.StageSolving,
 	},
 	{
+		// A sum typed at the amount question: a small one answers it, a larger one gets how to
+		// compare it with the card's limit.
+		name: "en-typed-amounts", lang: "en",
+		lines: []string{"/start", "[a:what_happened:declined]", "visa", "yes", "I completed it", "$200", "I paid $20",
+			"yes"},
+		wantCause: "bank-verification", wantSolutions: []string{"enable-cross-border", "payment-timing", "virtual-card", "contact-support"}, wantStage: conversation.StageSolving,
+	},
+	{
+		name: "zh-typed-amounts", lang: "zh-Hans",
+		lines:     []string{"/start", "[a:what_happened:declined]", "招行visa", "开通了", "完成了", "不知道额度", "1000块", "充了20刀", "不一致"},
+		wantCause: "account-settings", wantSolutions: []string{"billing-settings", "contact-support"}, wantStage: conversation.StageSolving,
+	},
+	{
 		name: "en-money-taken-and-off-topic", lang: "en",
 		lines: []string{"how do I stream responses with the python sdk?", "I was charged $20 for Plus but my account still shows the free plan",
 			"who won the football last night"},

@@ -147,13 +147,14 @@ const maxRest = 24
 // not "no", "Visa credit card from CMB" is a Visa. A text that asks besides its answer's
 // phrases ("what is a virtual card?") picks no option, and neither does one that denies an
 // answer that does not deny ("I did not" is not "I did", 不是银联 not 银联). A one-character
-// Chinese answer (是, 有, 对) counts only alone: the character is in most sentences.
+// Chinese answer (是, 有, 对) counts only alone: the character is in most sentences. A text
+// that picks no option may still be a sum of money the phrase files read (see typedAmount).
 //
 // besides are the clauses of text without the option's phrases, one per line: "是的，但是扣了
 // 钱没到账" answers yes, and besides tells of money taken.
 func (k *KB) AtQuestion(lang, question, text string) (option, help, besides string) {
 	asks := k.asks["question."+question]
-	if len(asks) == 0 && len(k.says[question]) == 0 {
+	if len(asks) == 0 && len(k.says[question]) == 0 && len(k.amounts[question]) == 0 {
 		return "", "", "" // the start menu's question: the model reads what people type there
 	}
 	norm := Normalize(text)
@@ -167,7 +168,11 @@ func (k *KB) AtQuestion(lang, question, text string) (option, help, besides stri
 		}
 	}
 	if option == "" {
-		return "", "", ""
+		option, message := k.typedAmount(question, text)
+		if message != "" {
+			return "", k.fixed[textKey{lang, message}], ""
+		}
+		return option, "", ""
 	}
 	var others []string
 	for _, clause := range clauses(text) {

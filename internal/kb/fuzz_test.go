@@ -12,7 +12,7 @@ func FuzzRecognize(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	for _, s := range []string{"Your card was declined.", "“交易被拒绝”", "declind", "openai客服", "", " \t", "\xff\xfe"} {
+	for _, s := range []string{"Your card was declined.", "“交易被拒绝”", "declind", "openai客服", "", " \t", "\xff\xfe", "$20", "1,000.5元", "us$ 3"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, in string) {
@@ -30,6 +30,10 @@ func FuzzRecognize(f *testing.F) {
 			if m.Probability <= 0 || m.Probability > 1 {
 				t.Errorf("a match without weight: %v", m)
 			}
+		}
+		// The amount question reads options, help and sums of money: one answer at most.
+		if option, help, _ := k.AtQuestion("en", "amount", in); option != "" && help != "" {
+			t.Errorf("AtQuestion(%q) = option %q and help %q", in, option, help)
 		}
 	})
 }

@@ -156,6 +156,9 @@ type KB struct {
 	// says are the typed answers to each question of the flow, the longest first: see
 	// AtQuestion.
 	says map[string][]say
+	// amounts are the words of the currencies a sum typed at each question is read in, the
+	// longest first: see AtQuestion.
+	amounts map[string][]currencyWord
 	// phraseTargets is where each phrase and code message leads, to check that none leads
 	// to two places.
 	phraseTargets phraseTargets
@@ -221,6 +224,9 @@ func Load(base, overlay fs.FS) (*KB, error) {
 		return nil, err
 	}
 	if err := k.checkAnswers(); err != nil {
+		return nil, err
+	}
+	if err := k.checkAmounts(); err != nil {
 		return nil, err
 	}
 	k.model = trainCached(examples, k.targets(), defaultTraining)

@@ -81,6 +81,7 @@ func (k *KB) loadExamples(base, overlay fs.FS) ([]example, error) {
 			Codes          []stripeCode `toml:"code"`
 			Answers        []answer     `toml:"answer"`
 			Typed          []typed      `toml:"typed"`
+			Amounts        []amount     `toml:"amount"`
 		}
 		if _, err := toml.Decode(string(b), &doc); err != nil {
 			return nil, fmt.Errorf("%w: %s: %v", ErrInvalid, f, err)
@@ -130,6 +131,11 @@ func (k *KB) loadExamples(base, overlay fs.FS) ([]example, error) {
 		}
 		for _, t := range doc.Typed {
 			if err := k.addTyped(t); err != nil {
+				return nil, fmt.Errorf("%w: %s: %v", ErrInvalid, f, err)
+			}
+		}
+		for _, a := range doc.Amounts {
+			if err := k.addAmount(a); err != nil {
 				return nil, fmt.Errorf("%w: %s: %v", ErrInvalid, f, err)
 			}
 		}

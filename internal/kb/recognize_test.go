@@ -2,6 +2,8 @@ package kb_test
 
 import (
 	"io/fs"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/BurntSushi/toml"
@@ -178,6 +180,11 @@ type shippedPhrases struct {
 		Solution, Question, ID string
 		Asks                   []string
 	} `toml:"answer"`
+	Amounts []struct {
+		Question, Option, Help string
+		AtMost                 float64 `toml:"at_most"`
+		Words                  []string
+	} `toml:"amount"`
 }
 
 func readShippedPhrases(t *testing.T) []shippedPhrases {
@@ -278,7 +285,9 @@ func TestAtQuestion_Help(t *testing.T) {
 		{"zh-Hans", "verify_prompt", "3D验证是什么", "what-is-it"},
 		{"en", "card_type", "visa", ""},
 		{"en", "card_type", "I don't know, my card was declined again and again", ""}, // a message of its own
-		{"en", "amount", "how do I tell?", ""},                                        // no help listed for it
+		{"en", "amount", "what's my limit?", "compare"},
+		{"zh-Hans", "amount", "不知道额度是多少", "compare"},
+		{"en", "what_happened", "how do I tell?", ""}, // the start menu has no help
 	} {
 		t.Run(tc.question+"/"+tc.text, func(t *testing.T) {
 			option, got, _ := k.AtQuestion(tc.lang, tc.question, tc.text)
@@ -287,6 +296,93 @@ func TestAtQuestion_Help(t *testing.T) {
 				t.Errorf("option %q too", option)
 			}
 		})
+	}
+}
+
+// AtQuestion reads a sum typed at the amount question: one at most the figure of its
+// currency is small, a larger one gets the help that says how to compare it with the card's
+// limit, and a number that is no sum, or a sum in a message of its own, is neither.
+func TestAtQuestion_Amount(t *testing.T) {
+	k := load(t)
+	const small, compare, none = "small", "compare", ""
+	for _, tc := range []struct{ text, want string }{
+		{"$20", small},
+		{"20", small}, // the checkout's currency
+		{"I paid $20", small},
+		{"about $5", small},
+		{"5 USD", small},
+		{"US$49.99", small},
+		{"20 bucks", small},
+		{"50$", small},
+		{"$50", small}, // at most: the figure itself is small
+		{"20刀", small},
+		{"充了150元", small},
+		{"￥100", small},
+		{"100 块钱", small},
+		{"$20 and $30", small},
+		{"$50.01", compare},
+		{"$200", compare},
+		{"1,000 dollars", compare},
+		{"1000块", compare},
+		{"$20 or $200", compare},
+		{"2024", compare},
+		{"$" + strings.Repeat("9", 400), compare}, // too long for a float: larger than any figure
+		{"tried 3 times", none},
+		{"3 cards", none},
+		{"$20 3 times", none},
+		{"$20?", none},
+		{"is $20 a lot", none},
+		{"not $20", none},
+		{"20元30", none},
+		{"usda 20", none},
+		{"20 dollars, card declined", none},
+		{"I paid $20 yesterday and the bank sent me a code that never arrived", none},
+	} {
+		t.Run(tc.text, func(t *testing.T) {
+			option, help, _ := k.AtQuestion("en", "amount", tc.text)
+			switch tc.want {
+			case compare:
+				checkAnswer(t, k, "en", kb.QuestionAnswer("amount", compare), true, help, help != "")
+				if option != "" {
+					t.Errorf("option %q too", option)
+				}
+			default:
+				if option != tc.want || help != "" {
+					t.Errorf("option %q, help %q; want option %q", option, help, tc.want)
+				}
+			}
+		})
+	}
+}
+
+// Every sum of the shipped phrase files reads as its option at its figure and as its help
+// above it, with each of its currency's words, and the help names the figure in every
+// language: the text says what the data decides.
+func TestEveryAmount(t *testing.T) {
+	k := load(t)
+	n := 0
+	for _, file := range readShippedPhrases(t) {
+		for _, a := range file.Amounts {
+			n++
+			figure := strconv.FormatFloat(a.AtMost, 'f', -1, 64)
+			for _, lang := range k.Languages() {
+				if help := k.Text(lang, kb.QuestionAnswer(a.Question, a.Help), nil); !strings.Contains(help, figure) {
+					t.Errorf("%s: %s: the help %q does not name %s", file.name, lang, help, figure)
+				}
+			}
+			for _, w := range a.Words {
+				at, above := figure+" "+w, strconv.FormatFloat(a.AtMost+1, 'f', -1, 64)+" "+w
+				if option, _, _ := k.AtQuestion("en", a.Question, at); option != a.Option {
+					t.Errorf("%s: %q picks %q, want %q", file.name, at, option, a.Option)
+				}
+				if option, help, _ := k.AtQuestion("en", a.Question, above); option != "" || help == "" {
+					t.Errorf("%s: %q picks %q with help %q, want the help alone", file.name, above, option, help)
+				}
+			}
+		}
+	}
+	if n < 2 {
+		t.Errorf("the phrase files list %d amounts; the test reads them wrong", n)
 	}
 }
 

@@ -1,0 +1,184 @@
+package kb
+
+import (
+	"cmp"
+	"fmt"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/width"
+)
+
+// amount is how a phrase file reads a sum of money typed at a question of the flow ("$20",
+// "20刀", "150 元"): the words that name one currency, and the largest sum in it that picks
+// Option. A larger one gets the question's answer Help, which says how to compare it with
+// the card's limit: a sum alone does not tell.
+type amount struct {
+	Question string   `toml:"question"`
+	Option   string   `toml:"option"`
+	Help     string   `toml:"help"`
+	AtMost   float64  `toml:"at_most"`
+	Words    []string `toml:"words"`
+	// Bare: a number typed alone is in this currency.
+	Bare bool `toml:"bare"`
+}
+
+// currencyWord is one word of an amount, folded as sumText folds text.
+type currencyWord struct {
+	word   string
+	amount *amount
+}
+
+// sumText folds text for reading sums: width and case, and nothing else, since Normalize
+// drops the currency signs ($, ¥) and the decimal point.
+func sumText(text string) string { return strings.ToLower(width.Fold.String(text)) }
+
+// addAmount takes in a phrase file's amount a.
+func (k *KB) addAmount(a amount) error {
+	q := k.questions[a.Question]
+	switch {
+	case q == nil:
+		return fmt.Errorf("amount: unknown question %q", a.Question)
+	case a.AtMost <= 0:
+		return fmt.Errorf("amount %s/%s: at_most must be above 0", a.Question, a.Option)
+	case len(a.Words) == 0:
+		return fmt.Errorf("amount %s/%s: no word names its currency", a.Question, a.Option)
+	case a.Help == "":
+		return fmt.Errorf("amount %s/%s: no help for a larger sum", a.Question, a.Option)
+	}
+	if _, ok := q.Option(a.Option); !ok {
+		return fmt.Errorf("amount: question %q has no option %q", a.Question, a.Option)
+	}
+	if k.amounts == nil {
+		k.amounts = map[string][]currencyWord{}
+	}
+	for _, w := range a.Words {
+		folded := strings.TrimSpace(sumText(w))
+		if folded == "" || strings.ContainsFunc(folded, unicode.IsDigit) {
+			return fmt.Errorf("amount %s/%s: word %q is empty or holds a digit", a.Question, a.Option, w)
+		}
+		k.amounts[a.Question] = append(k.amounts[a.Question], currencyWord{folded, &a})
+	}
+	// The longest first, so that 美元 is not read as 元 nor "us$" as "$".
+	slices.SortStableFunc(k.amounts[a.Question], func(x, y currencyWord) int {
+		return cmp.Compare(len(y.word), len(x.word))
+	})
+	return nil
+}
+
+// checkAmounts checks that the help of every amount is an answer the phrase files list for
+// its question.
+func (k *KB) checkAmounts() error {
+	for question, words := range k.amounts {
+		for _, w := range words {
+			message := QuestionAnswer(question, w.amount.Help)
+			if !slices.ContainsFunc(k.asks["question."+question], func(a ask) bool { return a.message == message }) {
+				return fmt.Errorf("%w: amount %s/%s: help %q is no answer of the phrase files", ErrInvalid, question, w.amount.Option, w.amount.Help)
+			}
+		}
+	}
+	return nil
+}
+
+var (
+	sumNumber = regexp.MustCompile(`\d+(?:,\d{3})*(?:\.\d+)?`)
+	bareSum   = regexp.MustCompile(`^~?\s*\d+(?:,\d{3})*(?:\.\d+)?$`)
+)
+
+// typedAmount reads text, sent while question is asked, as sums of money: the option they
+// pick when all are at most their currency's figure, or else the message that helps
+// compare them. A text reads so when every number in it names its currency ("$20",
+// "20刀"), or is a number alone in the currency marked bare, and what it says besides the
+// sums is short, asks nothing and denies nothing ("I paid $20"; not "3 times", nor "not
+// $20?").
+func (k *KB) typedAmount(question, text string) (option, helpMessage string) {
+	words := k.amounts[question]
+	if len(words) == 0 {
+		return "", ""
+	}
+	s := sumText(text)
+	var sums []*amount
+	var values []float64
+	var rest strings.Builder
+	if bareSum.MatchString(strings.TrimSpace(s)) {
+		for _, w := range words {
+			if w.amount.Bare {
+				sums, values = append(sums, w.amount), append(values, parseSum(sumNumber.FindString(s)))
+				break
+			}
+		}
+	} else {
+		at := 0
+		for _, m := range sumNumber.FindAllStringIndex(s, -1) {
+			start, end, a := currencyAround(words, s, at, m[0], m[1])
+			if a == nil {
+				return "", ""
+			}
+			rest.WriteString(s[at:start])
+			rest.WriteByte(' ')
+			sums, values = append(sums, a), append(values, parseSum(s[m[0]:m[1]]))
+			at = end
+		}
+		rest.WriteString(s[at:])
+	}
+	if len(sums) == 0 {
+		return "", ""
+	}
+	norm := Normalize(rest.String())
+	if !k.short(norm) || k.isQuestion(rest.String(), norm) || k.negated(norm) {
+		return "", ""
+	}
+	for i, a := range sums {
+		if values[i] > a.AtMost {
+			return "", QuestionAnswer(question, a.Help)
+		}
+		if a.Option != sums[0].Option {
+			return "", ""
+		}
+	}
+	return sums[0].Option, ""
+}
+
+// currencyAround finds a currency word right before the number s[from:to] (after at) or
+// right after it, and returns where the sum with its word starts and ends, or a nil amount.
+func currencyAround(words []currencyWord, s string, at, from, to int) (start, end int, a *amount) {
+	before := strings.TrimRight(s[at:from], " ")
+	after := strings.TrimLeft(s[to:], " ")
+	for _, w := range words {
+		if strings.HasSuffix(before, w.word) && wordEdge(before[:len(before)-len(w.word)], w.word, true) {
+			return len(before) - len(w.word) + at, to, w.amount
+		}
+		if strings.HasPrefix(after, w.word) && wordEdge(after[len(w.word):], w.word, false) {
+			return from, len(s) - len(after) + len(w.word), w.amount
+		}
+	}
+	return 0, 0, nil
+}
+
+// wordEdge reports whether a currency word ends where a word does, given the text beside
+// it: "usd" is no currency in "usda", nor "$" anywhere but by a number. A Chinese word or
+// a sign needs no edge.
+func wordEdge(beside, word string, beforeWord bool) bool {
+	var r rune
+	if beforeWord {
+		r, _ = utf8.DecodeLastRuneInString(beside)
+	} else {
+		r, _ = utf8.DecodeRuneInString(beside)
+	}
+	first, _ := utf8.DecodeRuneInString(word)
+	if !unicode.IsLetter(first) || unicode.Is(unicode.Han, first) {
+		return true
+	}
+	return !unicode.IsLetter(r) && !unicode.IsDigit(r)
+}
+
+// parseSum is the value of a number sumNumber matched.
+func parseSum(number string) float64 {
+	// A number too long for a float64 reads as infinity, more than any figure.
+	v, _ := strconv.ParseFloat(strings.ReplaceAll(number, ",", ""), 64)
+	return v
+}
