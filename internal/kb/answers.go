@@ -106,10 +106,16 @@ type typed struct {
 	Question string   `toml:"question"`
 	Option   string   `toml:"option"`
 	Says     []string `toml:"says"`
+	// Over are the options these phrases win over when a text holds phrases of both: a Visa
+	// from Hong Kong is a foreign card, not a Chinese Visa.
+	Over []string `toml:"over"`
 }
 
-// say is one phrase that picks an option, folded.
-type say struct{ phrase, option string }
+// say is one phrase that picks an option, folded, and the options it wins over.
+type say struct {
+	phrase, option string
+	over           []string
+}
 
 // addTyped takes in a phrase file's typed answer t.
 func (k *KB) addTyped(t typed) error {
@@ -120,6 +126,11 @@ func (k *KB) addTyped(t typed) error {
 	if _, ok := q.Option(t.Option); !ok {
 		return fmt.Errorf("typed answer: question %q has no option %q", t.Question, t.Option)
 	}
+	for _, o := range t.Over {
+		if _, ok := q.Option(o); !ok || o == t.Option {
+			return fmt.Errorf("typed answer %s/%s: it wins over %q, no other option of the question", t.Question, t.Option, o)
+		}
+	}
 	phrases, err := folded(t.Says)
 	if err != nil {
 		return fmt.Errorf("typed answer %s/%s: %v", t.Question, t.Option, err)
@@ -128,7 +139,7 @@ func (k *KB) addTyped(t typed) error {
 		k.says = map[string][]say{}
 	}
 	for _, p := range phrases {
-		k.says[t.Question] = append(k.says[t.Question], say{p, t.Option})
+		k.says[t.Question] = append(k.says[t.Question], say{p, t.Option, t.Over})
 	}
 	return nil
 }
@@ -192,7 +203,7 @@ func (k *KB) typedOption(question, text, norm string) (string, []string) {
 	}
 	alone := strings.TrimSpace(withoutPhrases(norm, k.courtesyWords))
 	rest, picked := norm, ""
-	var found []string
+	var found, over []string
 	for _, s := range says {
 		if oneHan(s.phrase) && alone != s.phrase {
 			continue
@@ -200,10 +211,14 @@ func (k *KB) typedOption(question, text, norm string) (string, []string) {
 		if !containsPhrase(rest, s.phrase) {
 			continue
 		}
-		if picked != "" && picked != s.option {
+		switch {
+		case picked == "" || slices.Contains(s.over, picked):
+			picked, over = s.option, s.over
+		case picked == s.option:
+			over = slices.Concat(over, s.over) // not append: over may be a phrase file's own list
+		case !slices.Contains(over, s.option):
 			return "", nil // "not sure, maybe yes": two answers, none picked
 		}
-		picked = s.option
 		rest = withoutPhrases(rest, []string{s.phrase})
 		found = append(found, s.phrase)
 	}

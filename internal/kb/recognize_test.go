@@ -232,9 +232,17 @@ func TestAtQuestion_Option(t *testing.T) {
 		{"address_match", "不一致", "no"},
 		{"address_match", "yes, exactly the same", "yes"},
 		{"amount", "很小", "small"},
-		// Two answers in one: none.
+		// Two answers in one: none, unless one says more of the card than the other does.
 		{"overseas_enabled", "not sure, maybe yes", ""},
-		{"card_type", "hong kong visa", ""},
+		{"card_type", "unionpay, or maybe visa", ""},
+		{"card_type", "visa for foreign payments", ""},
+		{"card_type", "能境外支付的visa", ""},
+		{"card_type", "hong kong visa", "foreign"},
+		{"card_type", "Mastercard from a HK bank", "foreign"},
+		{"card_type", "中银香港的万事达", "foreign"},
+		{"card_type", "香港的银联卡", "foreign"},
+		{"card_type", "a virtual visa", "virtual"},
+		{"card_type", "虚拟visa卡", "virtual"},
 		// A message of its own around the answer: for the model.
 		{"overseas_enabled", "my card was declined again and I don't know why, please help", ""},
 		{"card_type", "visa，钱扣了但是账户没到账", ""},
