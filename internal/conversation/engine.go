@@ -501,6 +501,15 @@ func (t turn) understand(text, lead string) (Reply, bool) {
 			r = t.nudge()
 			break
 		}
+		if sol, _ := t.d.CurrentSolution(); t.solving() && options[0].Solution == sol && t.e.kb.Asks(text) {
+			// A question about the solution shown that no answer of the phrase files lists
+			// ("does PayPal work in China?"): its steps again would answer nothing. Counted as
+			// not understood, so that the statistics show what people ask.
+			t.record(EventNotUnderstood, "")
+			r = t.nudge()
+			r.Text = join(t.text(kb.MsgNoReadyAnswer, nil), r.Text)
+			break
+		}
 		t.record(EventRecognized, "")
 		r = t.recognized(options[0].Target)
 	case n >= 2 && together >= c.ask && offTopic < together && !t.cardData:
@@ -596,8 +605,13 @@ func (t turn) answerQuestion(text string) (Reply, bool) {
 	// Its clauses that do not ask, then all it says besides the words it asks with, which
 	// is the whole of a one-clause text ("did it in the app but it still gets declined").
 	// Without those words, "can I top it up with alipay?" is about the card shown, not about
-	// paying with a wallet.
-	for _, said := range []string{t.e.kb.Statements(text), besides} {
+	// paying with a wallet. A text that does not ask ("三天了还没回复", "phone number") is
+	// one statement of what calls for the answer: only what it says besides is read.
+	statements := ""
+	if t.e.kb.Asks(text) {
+		statements = t.e.kb.Statements(text)
+	}
+	for _, said := range []string{statements, besides} {
 		if !saysSomething(said) || t.e.kb.OnlyCourtesy(said) {
 			continue
 		}

@@ -231,13 +231,14 @@ var transcripts = []struct {
 		// another solution opens it; a question beside a failure is the failure.
 		name: "en-questions-about-a-solution", lang: "en",
 		lines: []string{"my card was declined, your card does not support this type of purchase", "which bank should I call?",
-			"is there a fee?", "does PayPal work?", "how do I link my card?", "still declined, which bank should I call?"},
+			"is there a fee?", "does PayPal work?", "how do I link my card?", "still declined, which bank should I call?",
+			"I emailed them 3 days ago, still no reply"},
 		wantCause: "cross-border-restricted", wantSolutions: []string{"contact-support"}, wantStage: conversation.StageSolving,
 	},
 	{
 		name: "zh-questions-about-a-solution", lang: "zh-Hans",
 		lines: []string{"信用卡付款被拒了，提示卡不支持跨境", "打哪个电话？", "能在手机银行自己开吗", "多久生效",
-			"试了还是不行，要手续费吗", "哪个银行的卡可以？", "借记卡可以吗"},
+			"试了还是不行，要手续费吗", "哪个银行的卡可以？", "借记卡可以吗", "国际卡在国内能办吗"},
 		wantCause: "cross-border-restricted", wantSolutions: []string{"international-card"}, wantStage: conversation.StageSolving,
 	},
 	{
@@ -1153,5 +1154,35 @@ func TestStep_FailureInAQuestion(t *testing.T) {
 	_, res := e.Step(solving, parseInput("thanks! is there a fee?"), time.Now())
 	if kinds := eventKinds(res); slices.Contains(kinds, conversation.EventWorked) || !strings.HasPrefix(res.Reply.Text, e.KB().Text("en", kb.SolutionAnswer("enable-cross-border", "fee"), nil)) {
 		t.Errorf("events %v. Reply:\n%s", kinds, res.Reply.Text)
+	}
+}
+
+// A question about the solution shown that no answer lists is told so, with the question
+// whether it worked, rather than shown the same steps again; what people tell about it
+// (三天了还没回复) gets its answer and is no verdict.
+func TestStep_UnlistedQuestionAboutTheSolutionShown(t *testing.T) {
+	e := newEngine(t, "en")
+	for _, tc := range []struct {
+		solution, text, want string // want: the message the reply begins with
+	}{
+		{"paypal", "does PayPal work in China?", kb.MsgNoReadyAnswer},
+		{"paypal", "PayPal在国内能用吗", kb.MsgNoReadyAnswer},
+		{"contact-support", "三天了还没回复", kb.SolutionAnswer("contact-support", "no-reply")},
+		{"contact-support", "I sent an email 3 days ago and still no reply", kb.SolutionAnswer("contact-support", "no-reply")},
+	} {
+		t.Run(tc.text, func(t *testing.T) {
+			solving, _ := stepReply(e, conversation.Dialog{}, parseInput("/solution "+tc.solution), time.Now())
+			d, res := e.Step(solving, parseInput(tc.text), time.Now())
+			want := e.KB().Text(res.Reply.Lang, tc.want, nil)
+			if !strings.HasPrefix(res.Reply.Text, want) {
+				t.Errorf("reply:\n%s\nwant it to begin with:\n%s", res.Reply.Text, want)
+			}
+			if kinds := eventKinds(res); slices.Contains(kinds, conversation.EventShown) || slices.Contains(kinds, conversation.EventFailed) {
+				t.Errorf("events %v: the steps shown again, or a verdict", kinds)
+			}
+			if sol, _ := d.CurrentSolution(); sol != tc.solution || d.Stage != conversation.StageSolving {
+				t.Errorf("now at %q, stage %v; want still %q", sol, d.Stage, tc.solution)
+			}
+		})
 	}
 }

@@ -19,10 +19,18 @@ type answer struct {
 	Question string   `toml:"question"`
 	ID       string   `toml:"id"`
 	Asks     []string `toml:"asks"`
+	// Tells are phrases that call for the answer without asking: "还没回复" told while
+	// support is to be contacted wants to know what to do meanwhile as much as "why no
+	// reply?" does.
+	Tells []string `toml:"tells"`
 }
 
-// ask is one phrase that asks a question, folded, and the message that answers it.
-type ask struct{ phrase, message string }
+// ask is one phrase that asks a question, or tells what calls for its answer, folded, and
+// the message that answers it.
+type ask struct {
+	phrase, message string
+	told            bool
+}
 
 // SolutionAnswer is the ID of the message that answers question id about solution.
 func SolutionAnswer(solution, id string) string { return "solution." + solution + ".answer." + id }
@@ -45,22 +53,29 @@ func (k *KB) addAnswer(a answer) error {
 		return fmt.Errorf("answer %q: unknown question %q", a.ID, a.Question)
 	case !answerID.MatchString(a.ID):
 		return fmt.Errorf("answer %q: an id is lower-case words joined by hyphens", a.ID)
-	case len(a.Asks) == 0:
+	case len(a.Asks) == 0 && len(a.Tells) == 0:
 		return fmt.Errorf("answer %q: no phrase asks it", a.ID)
+	case a.Question != "" && len(a.Tells) > 0:
+		return fmt.Errorf("answer %q: what is told at a question of the flow is a typed answer, not tells", a.ID)
 	case a.Solution != "":
 		about, message = "solution."+a.Solution, SolutionAnswer(a.Solution, a.ID)
 	default:
 		about, message = "question."+a.Question, QuestionAnswer(a.Question, a.ID)
 	}
-	phrases, err := folded(a.Asks)
-	if err != nil {
-		return fmt.Errorf("answer %q: %v", a.ID, err)
-	}
 	if k.asks == nil {
 		k.asks = map[string][]ask{}
 	}
-	for _, p := range phrases {
-		k.asks[about] = append(k.asks[about], ask{p, message})
+	for _, list := range []struct {
+		phrases []string
+		told    bool
+	}{{a.Asks, false}, {a.Tells, true}} {
+		phrases, err := folded(list.phrases)
+		if err != nil {
+			return fmt.Errorf("answer %q: %v", a.ID, err)
+		}
+		for _, p := range phrases {
+			k.asks[about] = append(k.asks[about], ask{p, message, list.told})
+		}
 	}
 	return nil
 }
@@ -288,7 +303,8 @@ func (k *KB) checkAnswers() error {
 // and lang has its answer. A question is a text with a question mark; one that begins, past
 // thanks and openers ("so", "quick question"), with an interrogative of the phrase files
 // ("which", "how"); one holding a Chinese one (吗, 多久) or the form 收不收 anywhere; or one that
-// is nothing but what it asks ("phone number", 手续费). A text that names another solution
+// is nothing but what it asks ("phone number", 手续费); and a short text that tells what an
+// answer's tells list (三天了还没回复). A text that names another solution
 // ("does PayPal charge a fee?") asks about that one, not this.
 //
 // besides is what text says besides the phrases that ask about solution and thanks, folded,
@@ -310,7 +326,7 @@ func (k *KB) QuestionAbout(lang, solution, text string) (answer, besides string,
 		phrases[i] = other.phrase
 	}
 	besides = withoutPhrases(withoutPhrases(norm, phrases), k.courtesyWords)
-	if !k.isQuestion(text, norm) && strings.TrimSpace(besides) != "" {
+	if !k.isQuestion(text, norm) && strings.TrimSpace(besides) != "" && !(a.told && k.short(besides)) {
 		return "", "", false
 	}
 	if containsAny(norm, k.conditionals) {
@@ -397,6 +413,11 @@ func (k *KB) short(rest string) bool {
 	}
 	return letters <= maxRest
 }
+
+// Asks reports whether text asks something: it has a question mark, begins with an
+// interrogative of the phrase files past thanks and openers, or holds a Chinese one, as
+// QuestionAbout reads questions.
+func (k *KB) Asks(text string) bool { return k.isQuestion(text, Normalize(text)) }
 
 // isQuestion reports whether text, folded as norm, asks something.
 func (k *KB) isQuestion(text, norm string) bool {

@@ -136,6 +136,12 @@ func TestQuestionAbout(t *testing.T) {
 		{"zh-Hans", "enable-cross-border", "虚拟卡要手续费吗", ""},
 		{"en", "enable-cross-border", "what bank card works then?", ""},
 		{"en", "no-such-solution", "which bank should I call?", ""},
+		// Told, not asked: what the answer's tells list, in a short text.
+		{"zh-Hans", "contact-support", "三天了还没回复", "no-reply"},
+		{"en", "contact-support", "I sent an email 3 days ago and still no reply", "no-reply"},
+		{"en", "contact-support", "no reply yet?", "no-reply"},
+		{"en", "contact-support", "still no reply, and now the card was charged twice and the subscription is gone", ""},
+		{"en", "enable-cross-border", "no reply yet", ""},
 	} {
 		t.Run(tc.solution+"/"+tc.text, func(t *testing.T) {
 			got, _, ok := k.QuestionAbout(tc.lang, tc.solution, tc.text)

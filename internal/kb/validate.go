@@ -18,6 +18,7 @@ const (
 	MsgNotUnderstood    = "bot.not_understood"
 	MsgOffTopic         = "bot.off_topic"
 	MsgVague            = "bot.vague"
+	MsgNoReadyAnswer    = "bot.no_ready_answer"
 	MsgStaleMenu        = "bot.stale_menu"
 	MsgUnsupportedMedia = "bot.unsupported_media"
 	MsgUnknownCommand   = "bot.unknown_command"
@@ -107,7 +108,7 @@ var messageFields = map[string][]string{
 }
 
 var fixedMessages = []string{
-	MsgGreeting, MsgHelp, MsgNotUnderstood, MsgOffTopic, MsgVague, MsgStaleMenu, MsgUnsupportedMedia,
+	MsgGreeting, MsgHelp, MsgNotUnderstood, MsgOffTopic, MsgVague, MsgNoReadyAnswer, MsgStaleMenu, MsgUnsupportedMedia,
 	MsgUnknownCommand, MsgLangUsage, MsgLangSwitched, MsgSolutionUsage, MsgCardDataWarning,
 	MsgHumanUnavailable, MsgResume, MsgRecognized, MsgImageSeen, MsgImageNoText, MsgHandoffPicture, MsgDiagnosis, MsgNoCause, MsgPlan,
 	MsgSolutionHeading, MsgSolutionSingle, MsgAskWorked, MsgNudge, MsgWorked, MsgNextAfterFailure,
