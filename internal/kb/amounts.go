@@ -84,17 +84,20 @@ func (k *KB) checkAmounts() error {
 	return nil
 }
 
+// sumNumber finds the numbers of a text folded by sumText: digits, with thousands
+// separators, decimals and a multiplier ("1,000", "1.5k", "2万"), or Chinese numerals (二十,
+// 一百五十, 几十). sumEnd is what may end a text that is a number alone ("20!", "20。").
 var (
-	sumNumber = regexp.MustCompile(`\d+(?:,\d{3})*(?:\.\d+)?`)
-	bareSum   = regexp.MustCompile(`^~?\s*\d+(?:,\d{3})*(?:\.\d+)?$`)
+	sumNumber = regexp.MustCompile(`(\d+(?:,\d{3})*(?:\.\d+)?)\s*(k\b|千|万)?|[零一二两三四五六七八九十百千万几]+`)
+	sumEnd    = " !.。！~"
 )
 
 // typedAmount reads text, sent while question is asked, as sums of money: the option they
 // pick when all are at most their currency's figure, or else the message that helps
-// compare them. A text reads so when every number in it names its currency ("$20",
-// "20刀"), or is a number alone in the currency marked bare, and what it says besides the
-// sums is short, asks nothing and denies nothing ("I paid $20"; not "3 times", nor "not
-// $20?").
+// compare them. A text reads so when every number in digits in it names its currency
+// ("$20", "20刀"; a Chinese numeral counts only where it does: 一共 is no sum), or is a
+// number alone in the currency marked bare, and what it says besides the sums is short,
+// asks nothing and denies nothing ("I paid $20"; not "3 times", nor "not $20?").
 func (k *KB) typedAmount(question, text string) (option, helpMessage string) {
 	words := k.amounts[question]
 	if len(words) == 0 {
@@ -104,27 +107,32 @@ func (k *KB) typedAmount(question, text string) (option, helpMessage string) {
 	var sums []*amount
 	var values []float64
 	var rest strings.Builder
-	if bareSum.MatchString(strings.TrimSpace(s)) {
-		for _, w := range words {
-			if w.amount.Bare {
-				sums, values = append(sums, w.amount), append(values, parseSum(sumNumber.FindString(s)))
-				break
+	at := 0
+	alone := strings.TrimLeft(strings.TrimRight(s, sumEnd), " ~")
+	for _, m := range sumNumber.FindAllStringSubmatchIndex(s, -1) {
+		value := numberValue(s, m)
+		if alone == strings.TrimSpace(s[m[0]:m[1]]) {
+			for _, w := range words {
+				if w.amount.Bare {
+					sums, values = append(sums, w.amount), append(values, value)
+					break
+				}
 			}
+			break
 		}
-	} else {
-		at := 0
-		for _, m := range sumNumber.FindAllStringIndex(s, -1) {
-			start, end, a := currencyAround(words, s, at, m[0], m[1])
-			if a == nil {
-				return "", ""
-			}
-			rest.WriteString(s[at:start])
-			rest.WriteByte(' ')
-			sums, values = append(sums, a), append(values, parseSum(s[m[0]:m[1]]))
-			at = end
+		start, end, a := currencyAround(words, s, at, m[0], m[1])
+		switch {
+		case a == nil && m[2] < 0:
+			continue // a Chinese numeral that is no sum: 一共, 三次
+		case a == nil:
+			return "", ""
 		}
-		rest.WriteString(s[at:])
+		rest.WriteString(s[at:start])
+		rest.WriteByte(' ')
+		sums, values = append(sums, a), append(values, value)
+		at = end
 	}
+	rest.WriteString(s[at:])
 	if len(sums) == 0 {
 		return "", ""
 	}
@@ -141,6 +149,47 @@ func (k *KB) typedAmount(question, text string) (option, helpMessage string) {
 		}
 	}
 	return sums[0].Option, ""
+}
+
+// numberValue is the value of the number sumNumber matched at m in s.
+func numberValue(s string, m []int) float64 {
+	if m[2] < 0 {
+		return chineseNumber(s[m[0]:m[1]])
+	}
+	// A number too long for a float64 reads as infinity, more than any figure.
+	v, _ := strconv.ParseFloat(strings.ReplaceAll(s[m[2]:m[3]], ",", ""), 64)
+	if m[4] >= 0 {
+		v *= multipliers[s[m[4]:m[5]]]
+	}
+	return v
+}
+
+var (
+	multipliers   = map[string]float64{"k": 1e3, "千": 1e3, "万": 1e4}
+	chineseDigits = map[rune]float64{'零': 0, '一': 1, '二': 2, '两': 2, '三': 3, '四': 4, '五': 5, '六': 6, '七': 7, '八': 8, '九': 9, '几': 9}
+	chineseUnits  = map[rune]float64{'十': 10, '百': 100, '千': 1000}
+)
+
+// chineseNumber is the value of Chinese numerals (二十, 一百五十, 两万). 几 ("a few") counts as
+// nine: 几十块 is under a hundred, 几百块 may be many hundreds.
+func chineseNumber(numerals string) float64 {
+	var total, section float64
+	digit := -1.0 // none yet
+	for _, r := range numerals {
+		if unit, ok := chineseUnits[r]; ok {
+			if digit < 0 {
+				digit = 1 // 十五 is fifteen
+			}
+			section += digit * unit
+			digit = -1
+		} else if r == '万' {
+			total += (section + max(digit, 0)) * 1e4
+			section, digit = 0, -1
+		} else {
+			digit = chineseDigits[r]
+		}
+	}
+	return total + section + max(digit, 0)
 }
 
 // currencyAround finds a currency word right before the number s[from:to] (after at) or
@@ -174,11 +223,4 @@ func wordEdge(beside, word string, beforeWord bool) bool {
 		return true
 	}
 	return !unicode.IsLetter(r) && !unicode.IsDigit(r)
-}
-
-// parseSum is the value of a number sumNumber matched.
-func parseSum(number string) float64 {
-	// A number too long for a float64 reads as infinity, more than any figure.
-	v, _ := strconv.ParseFloat(strings.ReplaceAll(number, ",", ""), 64)
-	return v
 }
