@@ -409,6 +409,9 @@ func (t turn) freeText(text, quoted string) Reply {
 	if r, ok := t.answerTyped(text); ok {
 		return r
 	}
+	if r, ok := t.answerVerdict(text); ok {
+		return r
+	}
 	// The person's own words first: "@bot it worked" under the error it was about is
 	// feedback, and the error read again would start the diagnosis over.
 	if quoted != "" && !t.decisive(text) {
@@ -501,13 +504,17 @@ func (t turn) understand(text, lead string) (Reply, bool) {
 			r = t.nudge()
 			break
 		}
-		if sol, _ := t.d.CurrentSolution(); t.solving() && options[0].Solution == sol && t.e.kb.Asks(text) {
-			// A question about the solution shown that no answer of the phrase files lists
-			// ("does PayPal work in China?"): its steps again would answer nothing. Counted as
-			// not understood, so that the statistics show what people ask.
+		if sol, _ := t.d.CurrentSolution(); t.solving() && options[0].Solution == sol {
+			// About the solution shown, which is right above: its steps again would answer
+			// nothing. A question no answer of the phrase files lists ("does PayPal work in
+			// China?") is told so, and counted as not understood, so that the statistics show
+			// what people ask; anything else ("linked my card to paypal") gets the question
+			// whether it worked.
 			t.record(EventNotUnderstood, "")
 			r = t.nudge()
-			r.Text = join(t.text(kb.MsgNoReadyAnswer, nil), r.Text)
+			if t.e.kb.Asks(text) {
+				r.Text = join(t.text(kb.MsgNoReadyAnswer, nil), r.Text)
+			}
 			break
 		}
 		t.record(EventRecognized, "")
@@ -570,8 +577,9 @@ func (t turn) noResult(text string) (string, Reply, bool) {
 		if !solving || !t.e.kb.NotTriedYet(text) {
 			return text, Reply{}, false
 		}
-		// "it" of "I'll try it tomorrow" is too little to read.
-		if rest := t.e.kb.WithoutPending(text); saysSomething(rest) && t.decisive(rest) {
+		// "it" of "I'll try it tomorrow" is too little to read, and so is the name of the
+		// solution shown: "改了账单地址" did its step, it is no new description.
+		if rest := t.e.kb.WithoutPending(text); saysSomething(rest) && (t.verdict(rest) != "" || t.decisive(rest) && !t.onlyNamesShown(rest)) {
 			return rest, Reply{}, false
 		}
 	}
@@ -584,6 +592,14 @@ func (t turn) noResult(text string) (string, Reply, bool) {
 	default:
 		return text, t.withView(), true
 	}
+}
+
+// onlyNamesShown reports whether text names the solution shown and says nothing decisive
+// besides.
+func (t turn) onlyNamesShown(text string) bool {
+	sol, _ := t.d.CurrentSolution()
+	rest, named := t.e.kb.WithoutTopic(sol, text)
+	return named && !(saysSomething(rest) && t.decisive(rest))
 }
 
 // answerQuestion answers a question about the solution shown ("which bank should I call?",
@@ -678,6 +694,42 @@ func (t turn) answerTyped(text string) (Reply, bool) {
 		return t.withView(help), true
 	}
 	return Reply{}, false
+}
+
+// answerVerdict takes a short answer to "Did this work?" while a solution is shown ("no",
+// 有用, "paypal worked!") as its button, or for "not yet", as no verdict.
+func (t turn) answerVerdict(text string) (Reply, bool) {
+	if !t.solving() {
+		return Reply{}, false
+	}
+	switch t.verdict(text) {
+	case kb.ActionWorked:
+		t.record(EventRecognized, "")
+		return t.worked(), true
+	case kb.ActionFailed:
+		t.record(EventRecognized, "")
+		return t.failed(), true
+	case kb.VerdictNotTried:
+		t.record(EventNotUnderstood, "") // nothing to act on, as noResult
+		return t.nudge(), true
+	}
+	return Reply{}, false
+}
+
+// verdict is what text, sent while a solution is shown, says of it as a short answer to
+// whether it worked (kb.Verdict), also when it names the solution ("paypal worked!", 虚拟卡也
+// 被拒了): read whole, the name is what the model sees, and it would show the same steps
+// again or diagnose "declined" anew. Only a verdict of the phrase files counts: "申请了虚拟卡"
+// tells of a step done, not of the payment.
+func (t turn) verdict(text string) string {
+	if v := t.e.kb.Verdict(text); v != "" || t.e.kb.Asks(text) {
+		return v
+	}
+	sol, _ := t.d.CurrentSolution()
+	if rest, named := t.e.kb.WithoutTopic(sol, text); named && saysSomething(rest) {
+		return t.e.kb.Verdict(rest)
+	}
+	return ""
 }
 
 // lateFeedback answers "it worked" or "still not working" when no solution is shown. After

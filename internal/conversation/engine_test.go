@@ -282,6 +282,18 @@ var transcripts = []struct {
 		wantCause: "account-settings", wantSolutions: []string{"billing-settings", "contact-support"}, wantStage: conversation.StageSolving,
 	},
 	{
+		// Answers to "Did this work?" in a word, or with the solution's name; a step done is
+		// no verdict.
+		name: "en-verdicts-in-words", lang: "en",
+		lines:     []string{"/solution paypal", "not yet", "linked my card to paypal", "paypal also failed", "no reply yet", "yes"},
+		wantCause: "", wantSolutions: []string{}, wantStage: conversation.StageResolved,
+	},
+	{
+		name: "zh-verdicts-in-words", lang: "zh-Hans",
+		lines:     []string{"/solution virtual-card", "还没试", "申请了虚拟卡", "没用", "有用"},
+		wantCause: "", wantSolutions: []string{}, wantStage: conversation.StageResolved,
+	},
+	{
 		name: "en-money-taken-and-off-topic", lang: "en",
 		lines: []string{"how do I stream responses with the python sdk?", "I was charged $20 for Plus but my account still shows the free plan",
 			"who won the football last night"},
@@ -773,6 +785,17 @@ func TestStep_FeedbackInWords(t *testing.T) {
 		{"zh failed, after trying", "我试试了，还是不行", solving, conversation.EventFailed},
 		{"zh worked, after trying", "去试试了，成功了", solving, conversation.EventWorked},
 		{"not solving yet", "still declined", conversation.Dialog{}, conversation.EventDiagnosed},
+		// Answers to "Did this work?" in a word.
+		{"no", "no", solving, conversation.EventFailed},
+		{"nope", "Nope.", solving, conversation.EventFailed},
+		{"yes", "yes", solving, conversation.EventWorked},
+		{"zh yes", "有用", solving, conversation.EventWorked},
+		{"zh yes, one character", "有", solving, conversation.EventWorked},
+		{"zh no", "没有", solving, conversation.EventFailed},
+		// The solution named beside the verdict: the name is no new description.
+		{"named, worked", "paypal worked!", solving, conversation.EventWorked},
+		{"named, failed", "paypal also failed", solving, conversation.EventFailed},
+		{"zh named, failed", "paypal也被拒了", solving, conversation.EventFailed},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, res := e.Step(tc.dialog, parseInput(tc.text), time.Now())
@@ -799,6 +822,8 @@ func TestStep_NoVerdictWithoutOne(t *testing.T) {
 		"thanks", "thanks!", "thank you so much", "thank u", "appreciate it", "谢谢大佬", "谢谢你", "收到了", "ok", "好的", "可以", "wait",
 		"thanks, I'll try", "haven't tried it yet", "not tried yet", "not yet tried", "I'll try it tomorrow", "我晚点试试", "还没试", "还没呢",
 		"好的我试试", "明天再试", "等会儿试试", "还没试过", "我还没有试过",
+		// Not tried, in answer to "Did this work?"; a step done, the payment not retried.
+		"not yet", "no, not yet", "nope not yet", "还没", "the bank enabled it", "银行说已经开通了", "开好了",
 		// Thanks beside a plan for later: the thanks are no success.
 		"thanks, will try it tonight", "thank you! will try later", "thanks man, i'll try that one", "谢谢，我去试试看",
 		"who won the football last night?",
@@ -1182,6 +1207,38 @@ func TestStep_UnlistedQuestionAboutTheSolutionShown(t *testing.T) {
 			}
 			if sol, _ := d.CurrentSolution(); sol != tc.solution || d.Stage != conversation.StageSolving {
 				t.Errorf("now at %q, stage %v; want still %q", sol, d.Stage, tc.solution)
+			}
+		})
+	}
+}
+
+// A step of the solution shown, done, is no verdict: the payment is still to be retried.
+// Told with how the payment went, or with the solution's name, the verdict counts.
+func TestStep_StepDoneIsNoVerdict(t *testing.T) {
+	e := newEngine(t, "en")
+	for _, tc := range []struct {
+		solution, text string
+		want           conversation.EventKind // "" for no verdict
+	}{
+		{"billing-settings", "改了账单地址", ""},
+		{"billing-settings", "updated the billing address", ""},
+		{"virtual-card", "申请了虚拟卡", ""},
+		{"paypal", "paypal绑定好了", ""},
+		{"enable-cross-border", "银行说已经开通了", ""},
+		{"billing-settings", "改了账单地址，还是被拒", conversation.EventFailed},
+		{"billing-settings", "updated the billing address, it worked", conversation.EventWorked},
+		{"virtual-card", "virtual card got declined too", conversation.EventFailed},
+		{"payment-timing", "换个时间也不行", conversation.EventFailed},
+	} {
+		t.Run(tc.text, func(t *testing.T) {
+			solving, _ := stepReply(e, conversation.Dialog{}, parseInput("/solution "+tc.solution), time.Now())
+			d, res := e.Step(solving, parseInput(tc.text), time.Now())
+			if tc.want == "" {
+				noVerdict(t, e, tc.solution, d, res)
+				return
+			}
+			if kinds := eventKinds(res); !slices.Contains(kinds, tc.want) {
+				t.Errorf("events %v, want %v among them; reply:\n%s", kinds, tc.want, res.Reply.Text)
 			}
 		})
 	}

@@ -336,6 +336,14 @@ func (k *KB) QuestionAbout(lang, solution, text string) (answer, besides string,
 	return answer, besides, ok
 }
 
+// WithoutTopic is text without the words that name solution (see QuestionAbout), folded,
+// and whether it held one: what "paypal worked!" says of PayPal while PayPal is shown.
+func (k *KB) WithoutTopic(solution, text string) (rest string, named bool) {
+	norm := Normalize(text)
+	rest = withoutPhrases(norm, k.topics[solution])
+	return strings.TrimSpace(rest), rest != norm
+}
+
 // namesAnother reports whether norm names a solution other than solution, by a word of the
 // phrase files' topics.
 func (k *KB) namesAnother(solution, norm string) bool {

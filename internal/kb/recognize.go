@@ -82,6 +82,7 @@ func (k *KB) loadExamples(base, overlay fs.FS) ([]example, error) {
 			Answers        []answer     `toml:"answer"`
 			Typed          []typed      `toml:"typed"`
 			Amounts        []amount     `toml:"amount"`
+			Verdicts       []verdict    `toml:"verdict"`
 		}
 		if _, err := toml.Decode(string(b), &doc); err != nil {
 			return nil, fmt.Errorf("%w: %s: %v", ErrInvalid, f, err)
@@ -131,6 +132,11 @@ func (k *KB) loadExamples(base, overlay fs.FS) ([]example, error) {
 		}
 		for _, t := range doc.Typed {
 			if err := k.addTyped(t); err != nil {
+				return nil, fmt.Errorf("%w: %s: %v", ErrInvalid, f, err)
+			}
+		}
+		for _, v := range doc.Verdicts {
+			if err := k.addVerdict(v); err != nil {
 				return nil, fmt.Errorf("%w: %s: %v", ErrInvalid, f, err)
 			}
 		}

@@ -415,6 +415,35 @@ func TestEveryAmount(t *testing.T) {
 	}
 }
 
+// Verdict reads a short answer to "Did this work?" as its button, "not yet" as not tried, and
+// anything more, asked or denied as none.
+func TestVerdict(t *testing.T) {
+	k := load(t)
+	for _, tc := range []struct{ text, want string }{
+		{"no", kb.ActionFailed},
+		{"Nope.", kb.ActionFailed},
+		{"no it didn't", kb.ActionFailed},
+		{"yes", kb.ActionWorked},
+		{"yes it did, thanks!", kb.ActionWorked},
+		{"有用", kb.ActionWorked},
+		{"有", kb.ActionWorked},
+		{"没有", kb.ActionFailed},
+		{"还没成功", kb.ActionFailed},
+		{"not yet", kb.VerdictNotTried},
+		{"no, not yet", kb.VerdictNotTried}, // "not yet" wins over the "no" before it
+		{"还没", kb.VerdictNotTried},
+		{"yes but still declined", ""},
+		{"yes?", ""},
+		{"no, the bank says everything is fine and the card still cannot pay", ""},
+		{"有点问题", ""}, // one character counts only alone
+		{"hello", ""},
+	} {
+		if got := k.Verdict(tc.text); got != tc.want {
+			t.Errorf("Verdict(%q) = %q, want %q", tc.text, got, tc.want)
+		}
+	}
+}
+
 // Statements keeps the clauses of a text that do not ask.
 func TestStatements(t *testing.T) {
 	k := load(t)
