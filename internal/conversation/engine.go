@@ -1065,10 +1065,15 @@ func (t turn) recognize(text string) []kb.Match { return t.e.kb.Recognize(text, 
 
 // ruledOut is what free text cannot mean where the dialog stands: what a person writes about
 // a solution ("that worked", "still declined") means something else when none is in front of
-// them.
+// them, and while a question is asked, the causes the answers before it ruled out
+// (kb.AnsweredAway): "declined 3 times" after "overseas payment is enabled" is no card that
+// blocks payments abroad.
 func (t turn) ruledOut() []kb.Target {
-	if t.solving() {
+	switch {
+	case t.solving():
 		return nil
+	case t.d.Stage == StageAsking:
+		return slices.Concat(feedback, t.e.kb.AnsweredAway(t.d.Question))
 	}
 	return feedback
 }

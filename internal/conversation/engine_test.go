@@ -1115,6 +1115,13 @@ func TestStep_TypedAnswers(t *testing.T) {
 		{presses: []string{"[a:what_happened:address]"}, text: "我用的是美国地址", notOutcome: "bank-risk"},
 		// Yes, and money taken: the money taken is the problem.
 		{presses: []string{"[a:what_happened:declined]", "[a:card_type:domestic_visa]"}, text: "是的，但是扣了钱没到账", wantOutcome: "not-credited"},
+		// What the answers before ruled out is not where the text leads.
+		{presses: []string{"[a:what_happened:declined]", "[a:card_type:domestic_visa]", "[a:overseas_enabled:yes]", "[a:verify_prompt:completed]"},
+			text: "declined 3 times", notOutcome: "cross-border"},
+		{presses: []string{"[a:what_happened:declined]", "[a:card_type:domestic_visa]", "[a:overseas_enabled:yes]", "[a:verify_prompt:completed]"},
+			text: "20刀，被拒", notOutcome: "cross-border"},
+		{presses: []string{"[a:what_happened:declined]", "[a:card_type:domestic_visa]", "[a:overseas_enabled:yes]", "[a:verify_prompt:completed]"},
+			text: "扣了钱没到账", wantOutcome: "not-credited"},
 	} {
 		t.Run(tc.text, func(t *testing.T) {
 			d, _ := stepReply(e, conversation.Dialog{}, parseInput("/start"), time.Now())

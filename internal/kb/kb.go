@@ -102,11 +102,13 @@ type KB struct {
 	outcomes  map[string]*Outcome
 	// causeOutcome is the first outcome of each cause in the flow file, for deep links.
 	causeOutcome map[string]string
-	languages    []language.Tag
-	names        []string // languages as tags, which MatchLanguage returns without formatting them
-	matcher      language.Matcher
-	langNames    map[string]string // a language's names, normalized, to its tag (LanguageByName)
-	localizers   map[string]*i18n.Localizer
+	// answered are the outcomes each question's earlier answers rule out: see AnsweredAway.
+	answered   map[string][]Target
+	languages  []language.Tag
+	names      []string // languages as tags, which MatchLanguage returns without formatting them
+	matcher    language.Matcher
+	langNames  map[string]string // a language's names, normalized, to its tag (LanguageByName)
+	localizers map[string]*i18n.Localizer
 	// fixed holds every required message rendered without data, per language and ID: most
 	// texts have no placeholders, and rendering one through go-i18n on every reply costs a
 	// template execution.
@@ -209,6 +211,7 @@ func Load(base, overlay fs.FS) (*KB, error) {
 	if err := k.validateFlow(); err != nil {
 		return nil, fmt.Errorf("%w: %s: %v", ErrInvalid, flowName, err)
 	}
+	k.answered = k.answeredAway()
 	messageIDs, err := k.loadLocales(base, overlay)
 	if err != nil {
 		return nil, err

@@ -323,3 +323,28 @@ func TestCorpusOverlay(t *testing.T) {
 		t.Errorf("a file without its header: err = %v, want ErrInvalid asking for the header", err)
 	}
 }
+
+// The answers before a question rule out the outcomes only the questions before it lead to;
+// the start menu rules out none.
+func TestAnsweredAway(t *testing.T) {
+	k := load(t)
+	for _, tc := range []struct {
+		question string
+		want     []string
+	}{
+		{"what_happened", nil},
+		{"card_type", nil},
+		{"overseas_enabled", nil},
+		{"verify_prompt", []string{"cross-border"}},
+		{"amount", []string{"cross-border", "verification"}},
+		{"address_match", []string{"amount-limit", "cross-border", "verification"}},
+	} {
+		var got []string
+		for _, target := range k.AnsweredAway(tc.question) {
+			got = append(got, target.Outcome)
+		}
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("AnsweredAway(%s) = %v, want %v", tc.question, got, tc.want)
+		}
+	}
+}

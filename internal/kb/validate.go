@@ -212,7 +212,7 @@ func (k *KB) validateFlow() error {
 		return errors.New(strings.Join(problems, "; "))
 	}
 
-	reachedQuestions, reachedOutcomes := k.reachable()
+	reachedQuestions, reachedOutcomes := k.reachableFrom(k.Start)
 	for _, id := range slices.Sorted(maps.Keys(k.questions)) {
 		if !reachedQuestions[id] {
 			fail("question %q is not reachable from %q", id, k.Start)
@@ -253,10 +253,12 @@ func (k *KB) validateFlow() error {
 	return nil
 }
 
-func (k *KB) reachable() (questions, outcomes map[string]bool) {
+// reachableFrom is the questions and outcomes the flow leads to from question start, start
+// among them.
+func (k *KB) reachableFrom(start string) (questions, outcomes map[string]bool) {
 	questions, outcomes = map[string]bool{}, map[string]bool{}
-	queue := []string{k.Start}
-	questions[k.Start] = true
+	queue := []string{start}
+	questions[start] = true
 	for len(queue) > 0 {
 		q := k.questions[queue[0]]
 		queue = queue[1:]
@@ -271,6 +273,39 @@ func (k *KB) reachable() (questions, outcomes map[string]bool) {
 		}
 	}
 	return questions, outcomes
+}
+
+// AnsweredAway is the outcomes that the answers given before question rule out: those the
+// questions leading to it lead to and it does not. At the amount question, the card can pay
+// abroad and its check was completed, so neither the card blocking payments abroad nor the
+// bank's check is the cause, whatever "declined 3 times" reads as. The start question, which
+// asks what kind of problem it is, rules out none: another kind of problem ("the money was
+// taken") is a new problem, not a contradiction.
+func (k *KB) AnsweredAway(question string) []Target { return slices.Clone(k.answered[question]) }
+
+// answeredAway computes AnsweredAway for every question.
+func (k *KB) answeredAway() map[string][]Target {
+	away := map[string][]Target{}
+	for id := range k.questions {
+		_, ahead := k.reachableFrom(id)
+		ruled := map[string]bool{}
+		for before := range k.questions {
+			if before == id || before == k.Start {
+				continue
+			}
+			if passed, outcomes := k.reachableFrom(before); passed[id] {
+				for o := range outcomes {
+					ruled[o] = !ahead[o]
+				}
+			}
+		}
+		for _, o := range slices.Sorted(maps.Keys(ruled)) {
+			if ruled[o] {
+				away[id] = append(away[id], Target{Outcome: o})
+			}
+		}
+	}
+	return away
 }
 
 // leadsToOutcome reports whether some path from question id ends in an outcome or action,
