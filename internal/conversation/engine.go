@@ -719,15 +719,26 @@ func (t turn) answerVerdict(text string) (Reply, bool) {
 // verdict is what text, sent while a solution is shown, says of it as a short answer to
 // whether it worked (kb.Verdict), also when it names the solution ("paypal worked!", 虚拟卡也
 // 被拒了): read whole, the name is what the model sees, and it would show the same steps
-// again or diagnose "declined" anew. Only a verdict of the phrase files counts: "申请了虚拟卡"
-// tells of a step done, not of the payment.
+// again or diagnose "declined" anew. Beside the name, a verdict of the phrase files counts,
+// and so does a cause the bot is sure of ("虚拟卡付款还是提示 Your card was declined"): the
+// solution named failed the way that cause does. "申请了虚拟卡" tells of a step done, not of
+// the payment, and money taken is a problem of its own (its outcome names no cause).
 func (t turn) verdict(text string) string {
 	if v := t.e.kb.Verdict(text); v != "" || t.e.kb.Asks(text) {
 		return v
 	}
 	sol, _ := t.d.CurrentSolution()
-	if rest, named := t.e.kb.WithoutTopic(sol, text); named && saysSomething(rest) {
-		return t.e.kb.Verdict(rest)
+	rest, named := t.e.kb.WithoutTopic(sol, text)
+	if !named || !saysSomething(rest) {
+		return ""
+	}
+	if v := t.e.kb.Verdict(rest); v != "" {
+		return v
+	}
+	if m := t.recognize(rest); len(m) > 0 && m[0].Probability >= t.e.confidence.sure {
+		if out, ok := t.e.kb.Outcome(m[0].Outcome); ok && out.Cause != "" {
+			return kb.ActionFailed
+		}
 	}
 	return ""
 }
@@ -1069,11 +1080,11 @@ func (t turn) recognize(text string) []kb.Match { return t.e.kb.Recognize(text, 
 // (kb.AnsweredAway): "declined 3 times" after "overseas payment is enabled" is no card that
 // blocks payments abroad.
 func (t turn) ruledOut() []kb.Target {
-	switch {
-	case t.solving():
+	if t.solving() {
 		return nil
-	case t.d.Stage == StageAsking:
-		return slices.Concat(feedback, t.e.kb.AnsweredAway(t.d.Question))
+	}
+	if away := t.e.kb.AnsweredAway(t.d.Question); t.d.Stage == StageAsking && len(away) > 0 {
+		return append(away, feedback...)
 	}
 	return feedback
 }

@@ -495,6 +495,41 @@ func BenchmarkStep(b *testing.B) {
 	}
 }
 
+// BenchmarkStepSolving is a verdict in a sentence while a solution is shown: looked up as a
+// question, a short verdict and a verdict beside the solution's name, then read by the model.
+func BenchmarkStepSolving(b *testing.B) {
+	e := newEngine(b, "zh-Hans")
+	now := time.Now()
+	d, _ := stepReply(e, conversation.Dialog{}, conversation.Input{Kind: conversation.InputText, Text: "/solution virtual-card"}, now)
+	in := conversation.Input{Kind: conversation.InputText, Text: "虚拟卡申请好了，付款的时候还是被拒，提示 Your card was declined"}
+	if _, res := e.Step(d, in, now); !slices.Contains(eventKinds(res), conversation.EventFailed) {
+		b.Fatalf("no failure: %v", eventKinds(res))
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		stepReply(e, d, in, now)
+	}
+}
+
+// BenchmarkStepAmount is a sum typed at the amount question, read from the phrase files'
+// currencies before the model.
+func BenchmarkStepAmount(b *testing.B) {
+	e := newEngine(b, "en")
+	now := time.Now()
+	d := conversation.Dialog{}
+	for _, p := range []string{"/start", "[a:what_happened:declined]", "[a:card_type:domestic_visa]", "[a:overseas_enabled:yes]", "[a:verify_prompt:completed]"} {
+		d, _ = stepReply(e, d, parseInput(p), now)
+	}
+	in := parseInput("I paid $20")
+	if next, _ := stepReply(e, d, in, now); next.Question != "address_match" {
+		b.Fatalf("not read: now at %q", next.Question)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		stepReply(e, d, in, now)
+	}
+}
+
 // BenchmarkStepQuestion is a question about the solution shown, which is looked up and
 // checked for a verdict before it is answered.
 func BenchmarkStepQuestion(b *testing.B) {
@@ -1236,6 +1271,10 @@ func TestStep_StepDoneIsNoVerdict(t *testing.T) {
 		{"billing-settings", "updated the billing address, it worked", conversation.EventWorked},
 		{"virtual-card", "virtual card got declined too", conversation.EventFailed},
 		{"payment-timing", "换个时间也不行", conversation.EventFailed},
+		// Beside the name, a cause the bot is sure of is how the solution failed; money
+		// taken is a problem of its own.
+		{"virtual-card", "虚拟卡申请好了，付款的时候还是被拒，提示 Your card was declined", conversation.EventFailed},
+		{"paypal", "paypal扣了钱但是没到账", conversation.EventDiagnosed},
 	} {
 		t.Run(tc.text, func(t *testing.T) {
 			solving, _ := stepReply(e, conversation.Dialog{}, parseInput("/solution "+tc.solution), time.Now())

@@ -281,7 +281,10 @@ func (k *KB) reachableFrom(start string) (questions, outcomes map[string]bool) {
 // bank's check is the cause, whatever "declined 3 times" reads as. The start question, which
 // asks what kind of problem it is, rules out none: another kind of problem ("the money was
 // taken") is a new problem, not a contradiction.
-func (k *KB) AnsweredAway(question string) []Target { return slices.Clone(k.answered[question]) }
+//
+// Callers may append to the slice (its capacity is its length, so that copies) but must not
+// change its elements, which the KB shares.
+func (k *KB) AnsweredAway(question string) []Target { return slices.Clip(k.answered[question]) }
 
 // answeredAway computes AnsweredAway for every question.
 func (k *KB) answeredAway() map[string][]Target {
