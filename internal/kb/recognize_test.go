@@ -116,6 +116,9 @@ func TestQuestionAbout(t *testing.T) {
 		{"zh-Hans", "international-card", "哪个银行的卡可以", "which-bank"},
 		{"zh-Hans", "virtual-card", "虚拟卡靠谱吗？", "safe"},
 		{"zh-Hans", "billing-settings", "地址要填拼音吗", "address-format"},
+		{"en", "enable-cross-border", "do I need to go to the branch in person?", "in-person"},
+		{"zh-Hans", "enable-cross-border", "需要去柜台吗", "in-person"},
+		{"en", "enable-cross-border", "what if the bank refuses?", "refused"},
 		// Past thanks and openers, without a question mark; the Chinese forms without one.
 		{"en", "enable-cross-border", "so which bank do I call", "which-bank"},
 		{"en", "enable-cross-border", "thanks, quick question: is there a fee", "fee"},
