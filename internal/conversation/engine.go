@@ -397,6 +397,11 @@ func (t turn) freeText(text, quoted string) Reply {
 	if t.e.kb.AsksForHuman(text) {
 		return t.human()
 	}
+	// A short answer to "Did this work?" first: "no, not yet" and "是的我试试" are no
+	// failure or success, and "👍" has no letter for the rest to read.
+	if r, ok := t.answerVerdict(text); ok {
+		return r
+	}
 	// Thanks or a plan for later under someone's "it worked" is about the person's own
 	// attempt, not theirs: read before the message replied to.
 	text, r, ok := t.noResult(text)
@@ -410,7 +415,7 @@ func (t turn) freeText(text, quoted string) Reply {
 		return r
 	}
 	if r, ok := t.answerVerdict(text); ok {
-		return r
+		return r // what noResult left of a text: "tried it, still declined, will try tomorrow"
 	}
 	// The person's own words first: "@bot it worked" under the error it was about is
 	// feedback, and the error read again would start the diagnosis over.
@@ -483,6 +488,22 @@ func (t turn) understand(text, lead string) (Reply, bool) {
 	}
 	options := t.destinations(matches)
 	c := t.e.confidence
+	// While a question is asked, a cause the answers before it ruled out (kb.AnsweredAway) is
+	// no destination: "declined 3 times" after "overseas payment is enabled" is no card that
+	// blocks payments abroad. Read as the text's most likely meaning, it contradicts an
+	// answer, which the person hears; less likely, it is left out of what is offered. Left
+	// out of the model's reading instead, the next cause would take its probability: "没收
+	// 到验证码" after "I completed the check" became money taken.
+	if away := t.e.kb.AnsweredAway(t.d.Question); t.d.Stage == StageAsking && len(away) > 0 {
+		isAway := func(o kb.Match) bool { return o.Outcome != "" && slices.Contains(away, kb.Target{Outcome: o.Outcome}) }
+		if len(options) > 0 && isAway(options[0]) && options[0].Probability >= c.ask {
+			t.record(EventNotUnderstood, "")
+			r := t.withView(t.text(kb.MsgContradicts, nil))
+			r.Text = join(lead, r.Text)
+			return r, true
+		}
+		options = slices.DeleteFunc(options, isAway)
+	}
 	var best, second float64
 	if len(options) > 0 {
 		best = options[0].Probability
@@ -498,27 +519,7 @@ func (t turn) understand(text, lead string) (Reply, bool) {
 	var r Reply
 	switch {
 	case offTopic == 0 && best >= c.sure && best-second >= c.apart:
-		if options[0].Action == kb.ActionWorked && t.e.kb.Contradicts(text) {
-			// "not successful", "没有付款成功": success read from words that deny it. Asked.
-			t.record(EventClarified, "")
-			r = t.nudge()
-			break
-		}
-		if sol, _ := t.d.CurrentSolution(); t.solving() && options[0].Solution == sol {
-			// About the solution shown, which is right above: its steps again would answer
-			// nothing. A question no answer of the phrase files lists ("does PayPal work in
-			// China?") is told so, and counted as not understood, so that the statistics show
-			// what people ask; anything else ("linked my card to paypal") gets the question
-			// whether it worked.
-			t.record(EventNotUnderstood, "")
-			r = t.nudge()
-			if t.e.kb.Asks(text) {
-				r.Text = join(t.text(kb.MsgNoReadyAnswer, nil), r.Text)
-			}
-			break
-		}
-		t.record(EventRecognized, "")
-		r = t.recognized(options[0].Target)
+		r = t.goTo(text, options[0].Target)
 	case n >= 2 && together >= c.ask && offTopic < together && !t.cardData:
 		t.record(EventClarified, "")
 		worked := slices.IndexFunc(options[:n], func(o kb.Match) bool { return o.Action == kb.ActionWorked })
@@ -557,13 +558,62 @@ func (t turn) understand(text, lead string) (Reply, bool) {
 	return r, true
 }
 
+// goTo answers text that the bot is sure leads to target, where the dialog stands.
+func (t turn) goTo(text string, target kb.Target) Reply {
+	sol, _ := t.d.CurrentSolution()
+	verdict := target.Action == kb.ActionWorked || target.Action == kb.ActionFailed
+	switch {
+	case target.Action == kb.ActionWorked && t.e.kb.Contradicts(text):
+		// "not successful", "没有付款成功": success read from words that deny it. Asked.
+		t.record(EventClarified, "")
+		return t.nudge()
+	case verdict && t.e.kb.Statements(text) == "":
+		// "有没有用啊", "did it work for you?": asked, not told ("still declined, which bank
+		// should I call?" tells).
+		t.record(EventNotUnderstood, "")
+		return t.nudge()
+	case t.solving() && target.Solution == sol:
+		// About the solution shown, which is right above: its steps again would answer
+		// nothing. A new problem beside its name is that problem ("paypal 扣款了 openai没
+		// 到账"); a question no answer of the phrase files lists ("does PayPal work in China?")
+		// is told so, and counted as not understood, so that the statistics show what people
+		// ask; anything else ("linked my card to paypal") gets the question whether it worked.
+		asks := t.e.kb.Asks(text)
+		if rest, named := t.e.kb.WithoutTopic(sol, text); named && !asks && saysSomething(rest) {
+			if m := t.recognize(rest); len(m) > 0 && m[0].Outcome != "" && m[0].Probability >= t.e.confidence.sure {
+				t.record(EventRecognized, "")
+				return t.recognized(m[0].Target)
+			}
+		}
+		t.record(EventNotUnderstood, "")
+		r := t.nudge()
+		if asks {
+			r.Text = join(t.text(kb.MsgNoReadyAnswer, nil), r.Text)
+		}
+		return r
+	case t.solving() && target.Outcome != "" && target.Outcome == t.d.Outcome:
+		// "called ICBC, overseas payments are enabled now but it still said card declined":
+		// the diagnosis that led to the solution shown, told again, is that solution failing;
+		// diagnosed anew, it would start the same solutions over.
+		t.record(EventRecognized, "")
+		return t.failed()
+	}
+	t.record(EventRecognized, "")
+	return t.recognized(target)
+}
+
 // decisive reports whether text alone leads somewhere the bot would go without asking.
 func (t turn) decisive(text string) bool {
 	if text == "" {
 		return false
 	}
 	matches := t.recognize(text)
-	return len(matches) > 0 && matches[0].Action != kb.ActionOffTopic && matches[0].Probability >= t.e.confidence.sure
+	if len(matches) == 0 || matches[0].Action == kb.ActionOffTopic || matches[0].Probability < t.e.confidence.sure {
+		return false
+	}
+	// A cause the answers so far ruled out leads nowhere: "20刀，被拒" at the amount question
+	// answers it, and its 被拒 is what brought the person there.
+	return t.d.Stage != StageAsking || !slices.Contains(t.e.kb.AnsweredAway(t.d.Question), kb.Target{Outcome: matches[0].Outcome})
 }
 
 // noResult answers text that says nothing about the payment: thanks, "ok" and, while a
@@ -724,10 +774,18 @@ func (t turn) answerVerdict(text string) (Reply, bool) {
 // solution named failed the way that cause does. "申请了虚拟卡" tells of a step done, not of
 // the payment, and money taken is a problem of its own (its outcome names no cause).
 func (t turn) verdict(text string) string {
+	sol, _ := t.d.CurrentSolution()
+	if other := t.e.kb.OtherNamed(sol, text); other != "" {
+		// "虚拟卡成功了" while PayPal is shown: the payment went through, which is what the
+		// help is for, though not by PayPal. A failure of the other is none of PayPal's.
+		if rest, _ := t.e.kb.WithoutTopic(other, text); t.e.kb.Verdict(rest) == kb.ActionWorked {
+			return kb.ActionWorked
+		}
+		return ""
+	}
 	if v := t.e.kb.Verdict(text); v != "" || t.e.kb.Asks(text) {
 		return v
 	}
-	sol, _ := t.d.CurrentSolution()
 	rest, named := t.e.kb.WithoutTopic(sol, text)
 	if !named || !saysSomething(rest) {
 		return ""
@@ -1076,15 +1134,10 @@ func (t turn) recognize(text string) []kb.Match { return t.e.kb.Recognize(text, 
 
 // ruledOut is what free text cannot mean where the dialog stands: what a person writes about
 // a solution ("that worked", "still declined") means something else when none is in front of
-// them, and while a question is asked, the causes the answers before it ruled out
-// (kb.AnsweredAway): "declined 3 times" after "overseas payment is enabled" is no card that
-// blocks payments abroad.
+// them.
 func (t turn) ruledOut() []kb.Target {
 	if t.solving() {
 		return nil
-	}
-	if away := t.e.kb.AnsweredAway(t.d.Question); t.d.Stage == StageAsking && len(away) > 0 {
-		return append(away, feedback...)
 	}
 	return feedback
 }

@@ -211,7 +211,8 @@ var transcripts = []struct {
 		name: "zh-writer-english-ui", lang: "en", hint: "en-US",
 		lines: []string{"/start", "大佬们，openai 充值一直提示 Your card was declined，招行的信用卡", "[no:enable-cross-border]",
 			"/solutions", "do_not_honor"},
-		wantCause: "cross-border-restricted", wantSolutions: []string{"international-card", "virtual-card", "paypal", "enable-cross-border"}, wantStage: conversation.StageSolving,
+		// The code, read as the diagnosis that led to the card shown, is that card failing.
+		wantCause: "cross-border-restricted", wantSolutions: []string{"virtual-card"}, wantStage: conversation.StageSolving,
 	},
 	{
 		name: "en-writer-chinese-ui", lang: "zh-Hans", hint: "zh-CN",
@@ -272,8 +273,8 @@ var transcripts = []struct {
 		// A sum typed at the amount question: a small one answers it, a larger one gets how to
 		// compare it with the card's limit.
 		name: "en-typed-amounts", lang: "en",
-		lines: []string{"/start", "[a:what_happened:declined]", "visa", "yes", "I completed it", "$200", "I paid $20",
-			"yes"},
+		lines: []string{"/start", "[a:what_happened:declined]", "visa", "yes", "I completed it", "declined 3 times", "$200",
+			"I paid $20", "yes"},
 		wantCause: "bank-verification", wantSolutions: []string{"enable-cross-border", "payment-timing", "virtual-card", "contact-support"}, wantStage: conversation.StageSolving,
 	},
 	{
@@ -831,6 +832,10 @@ func TestStep_FeedbackInWords(t *testing.T) {
 		{"named, worked", "paypal worked!", solving, conversation.EventWorked},
 		{"named, failed", "paypal also failed", solving, conversation.EventFailed},
 		{"zh named, failed", "paypal也被拒了", solving, conversation.EventFailed},
+		{"a sign", "👍", solving, conversation.EventWorked},
+		{"another sign", "👎", solving, conversation.EventFailed},
+		// Another solution worked: the payment went through, which the help was for.
+		{"another worked", "virtual card worked", solving, conversation.EventWorked},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, res := e.Step(tc.dialog, parseInput(tc.text), time.Now())
@@ -859,6 +864,9 @@ func TestStep_NoVerdictWithoutOne(t *testing.T) {
 		"好的我试试", "明天再试", "等会儿试试", "还没试过", "我还没有试过",
 		// Not tried, in answer to "Did this work?"; a step done, the payment not retried.
 		"not yet", "no, not yet", "nope not yet", "还没", "the bank enabled it", "银行说已经开通了", "开好了",
+		"还没有", "没有呢", "没有啊 还没试", "havent tried yet", "no, I mean I haven't tried yet", "是的我试试", "PayPal绑卡成功了",
+		// Remarks and questions tell no verdict.
+		"no problem", "no idea", "没问题", "有没有用啊", "成功了吗？", "maybe", "later",
 		// Thanks beside a plan for later: the thanks are no success.
 		"thanks, will try it tonight", "thank you! will try later", "thanks man, i'll try that one", "谢谢，我去试试看",
 		"who won the football last night?",
@@ -1154,7 +1162,9 @@ func TestStep_TypedAnswers(t *testing.T) {
 		{presses: []string{"[a:what_happened:declined]", "[a:card_type:domestic_visa]", "[a:overseas_enabled:yes]", "[a:verify_prompt:completed]"},
 			text: "declined 3 times", notOutcome: "cross-border"},
 		{presses: []string{"[a:what_happened:declined]", "[a:card_type:domestic_visa]", "[a:overseas_enabled:yes]", "[a:verify_prompt:completed]"},
-			text: "20刀，被拒", notOutcome: "cross-border"},
+			text: "20刀，被拒", wantQuestion: "address_match", pressed: true},
+		// A bare "no" in a sentence is no answer: money taken is the problem.
+		{presses: []string{"[a:what_happened:declined]", "[a:card_type:domestic_visa]"}, text: "money was taken but no credits", wantOutcome: "not-credited"},
 		{presses: []string{"[a:what_happened:declined]", "[a:card_type:domestic_visa]", "[a:overseas_enabled:yes]", "[a:verify_prompt:completed]"},
 			text: "扣了钱没到账", wantOutcome: "not-credited"},
 	} {

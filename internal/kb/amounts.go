@@ -89,24 +89,61 @@ func (k *KB) checkAmounts() error {
 // 一百五十, 几十). sumEnd is what may end a text that is a number alone ("20!", "20。").
 var (
 	sumNumber = regexp.MustCompile(`(\d+(?:,\d{3})*(?:\.\d+)?)\s*(k\b|千|万)?|[零一二两三四五六七八九十百千万几]+`)
-	sumEnd    = " !.。！~"
+	sumEnd    = " !.。！~,，"
 )
 
 // typedAmount reads text, sent while question is asked, as sums of money: the option they
 // pick when all are at most their currency's figure, or else the message that helps
-// compare them. A text reads so when every number in digits in it names its currency
-// ("$20", "20刀"; a Chinese numeral counts only where it does: 一共 is no sum), or is a
-// number alone in the currency marked bare, and what it says besides the sums is short,
+// compare them, and the clauses of text without sums, one per line ("20刀，被拒" is small,
+// and says 被拒 besides). A clause reads so when every number in digits in it names its
+// currency ("$20", "20刀"; a Chinese numeral counts only where it does: 一共 is no sum), or
+// is a number alone in the currency marked bare, and what it says besides the sums is short,
 // asks nothing and denies nothing ("I paid $20"; not "3 times", nor "not $20?").
-func (k *KB) typedAmount(question, text string) (option, helpMessage string) {
+func (k *KB) typedAmount(question, text string) (option, helpMessage, besides string) {
 	words := k.amounts[question]
 	if len(words) == 0 {
-		return "", ""
+		return "", "", ""
 	}
-	s := sumText(text)
 	var sums []*amount
 	var values []float64
-	var rest strings.Builder
+	var others []string
+	for _, clause := range clauses(thousands.ReplaceAllString(text, "$1$2")) {
+		found, foundValues, rest, ok := readSums(words, sumText(clause))
+		if !ok {
+			return "", "", ""
+		}
+		if len(found) == 0 {
+			others = append(others, strings.TrimSpace(clause))
+			continue
+		}
+		norm := Normalize(rest)
+		if !k.short(norm) || k.isQuestion(rest, norm) || k.negated(norm) {
+			return "", "", ""
+		}
+		sums, values = append(sums, found...), append(values, foundValues...)
+	}
+	if len(sums) == 0 {
+		return "", "", ""
+	}
+	for i, a := range sums {
+		if values[i] > a.AtMost {
+			return "", QuestionAnswer(question, a.Help), ""
+		}
+		if a.Option != sums[0].Option {
+			return "", "", ""
+		}
+	}
+	return sums[0].Option, "", strings.Join(others, "\n")
+}
+
+// thousands finds the separators of thousands, which clauses would split at.
+var thousands = regexp.MustCompile(`(\d),(\d{3})`)
+
+// readSums reads the sums of s, a clause folded by sumText, in the currencies of words: the
+// amounts and values found and what s says besides them. It reports false when s holds a
+// number in digits that is no sum.
+func readSums(words []currencyWord, s string) (sums []*amount, values []float64, rest string, ok bool) {
+	var b strings.Builder
 	at := 0
 	alone := strings.TrimLeft(strings.TrimRight(s, sumEnd), " ~")
 	for _, m := range sumNumber.FindAllStringSubmatchIndex(s, -1) {
@@ -114,41 +151,25 @@ func (k *KB) typedAmount(question, text string) (option, helpMessage string) {
 		if alone == strings.TrimSpace(s[m[0]:m[1]]) {
 			for _, w := range words {
 				if w.amount.Bare {
-					sums, values = append(sums, w.amount), append(values, value)
-					break
+					return []*amount{w.amount}, []float64{value}, "", true
 				}
 			}
-			break
+			return nil, nil, "", m[2] < 0
 		}
 		start, end, a := currencyAround(words, s, at, m[0], m[1])
 		switch {
 		case a == nil && m[2] < 0:
 			continue // a Chinese numeral that is no sum: 一共, 三次
 		case a == nil:
-			return "", ""
+			return nil, nil, "", false
 		}
-		rest.WriteString(s[at:start])
-		rest.WriteByte(' ')
+		b.WriteString(s[at:start])
+		b.WriteByte(' ')
 		sums, values = append(sums, a), append(values, value)
 		at = end
 	}
-	rest.WriteString(s[at:])
-	if len(sums) == 0 {
-		return "", ""
-	}
-	norm := Normalize(rest.String())
-	if !k.short(norm) || k.isQuestion(rest.String(), norm) || k.negated(norm) {
-		return "", ""
-	}
-	for i, a := range sums {
-		if values[i] > a.AtMost {
-			return "", QuestionAnswer(question, a.Help)
-		}
-		if a.Option != sums[0].Option {
-			return "", ""
-		}
-	}
-	return sums[0].Option, ""
+	b.WriteString(s[at:])
+	return sums, values, b.String(), true
 }
 
 // numberValue is the value of the number sumNumber matched at m in s.

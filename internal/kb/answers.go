@@ -124,12 +124,17 @@ type typed struct {
 	// Over are the options these phrases win over when a text holds phrases of both: a Visa
 	// from Hong Kong is a foreign card, not a Chinese Visa.
 	Over []string `toml:"over"`
+	// Alone: these phrases count only as the whole text, thanks aside. "no" answers; the
+	// "no" of "money was taken but no credits" does not.
+	Alone bool `toml:"alone"`
 }
 
-// say is one phrase that picks an option, folded, and the options it wins over.
+// say is one phrase that picks an option, folded, the options it wins over, and whether it
+// counts only alone.
 type say struct {
 	phrase, option string
 	over           []string
+	alone          bool
 }
 
 // addTyped takes in a phrase file's typed answer t.
@@ -154,7 +159,7 @@ func (k *KB) addTyped(t typed) error {
 		k.says = map[string][]say{}
 	}
 	for _, p := range phrases {
-		k.says[t.Question] = append(k.says[t.Question], say{p, t.Option, t.Over})
+		k.says[t.Question] = append(k.says[t.Question], say{p, t.Option, t.Over, t.Alone})
 	}
 	return nil
 }
@@ -194,11 +199,11 @@ func (k *KB) AtQuestion(lang, question, text string) (option, help, besides stri
 		}
 	}
 	if option == "" {
-		option, message := k.typedAmount(question, text)
+		option, message, besides := k.typedAmount(question, text)
 		if message != "" {
 			return "", k.fixed[textKey{lang, message}], ""
 		}
-		return option, "", ""
+		return option, "", besides
 	}
 	var others []string
 	for _, clause := range clauses(text) {
@@ -220,18 +225,23 @@ func (k *KB) typedOption(question, text, norm string) (string, []string) {
 	rest, picked := norm, ""
 	var found, over []string
 	for _, s := range says {
-		if oneHan(s.phrase) && alone != s.phrase {
+		if (s.alone || oneHan(s.phrase)) && alone != s.phrase {
 			continue
 		}
 		if !containsPhrase(rest, s.phrase) {
 			continue
 		}
+		// The phrase found first (the longest) wins a tie: "still declined" of "still
+		// declined, will try later" over "will try", "我试试" of "是的我试试" over "是的".
 		switch {
-		case picked == "" || slices.Contains(s.over, picked):
+		case picked == "":
 			picked, over = s.option, s.over
 		case picked == s.option:
 			over = slices.Concat(over, s.over) // not append: over may be a phrase file's own list
-		case !slices.Contains(over, s.option):
+		case slices.Contains(over, s.option):
+		case slices.Contains(s.over, picked):
+			picked, over = s.option, s.over
+		default:
 			return "", nil // "not sure, maybe yes": two answers, none picked
 		}
 		rest = withoutPhrases(rest, []string{s.phrase})
@@ -342,6 +352,18 @@ func (k *KB) WithoutTopic(solution, text string) (rest string, named bool) {
 	norm := Normalize(text)
 	rest = withoutPhrases(norm, k.topics[solution])
 	return strings.TrimSpace(rest), rest != norm
+}
+
+// OtherNamed is the solution other than solution that text names by a word of the phrase
+// files' topics ("virtual card" while PayPal is shown), or "".
+func (k *KB) OtherNamed(solution, text string) string {
+	norm := Normalize(text)
+	for _, other := range k.Solutions {
+		if other != solution && containsAny(norm, k.topics[other]) {
+			return other
+		}
+	}
+	return ""
 }
 
 // namesAnother reports whether norm names a solution other than solution, by a word of the

@@ -158,6 +158,8 @@ type KB struct {
 	// says are the typed answers to each question of the flow, the longest first: see
 	// AtQuestion.
 	says map[string][]say
+	// signs are the emoji that give a verdict as a whole text: see Verdict.
+	signs map[string]string
 	// amounts are the words of the currencies a sum typed at each question is read in, the
 	// longest first: see AtQuestion.
 	amounts map[string][]currencyWord

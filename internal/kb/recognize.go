@@ -160,6 +160,12 @@ func (k *KB) loadExamples(base, overlay fs.FS) ([]example, error) {
 	}
 	slices.SortStableFunc(k.affirmations, byLengthDown)
 	slices.SortStableFunc(k.pending, byLengthDown)
+	// What says a solution has not been tried yet, or only a step of it, is no verdict either:
+	// "是的我试试" has not been tried, and "PayPal绑定好了" holds 好了 and a step, two answers,
+	// so none (noResult reads what is left besides the step).
+	for _, p := range k.pending {
+		k.says[verdictKey] = append(k.says[verdictKey], say{p, VerdictNotTried, nil, false})
+	}
 	slices.SortStableFunc(k.courtesy, byLengthDown)
 	slices.SortStableFunc(k.openers, byLengthDown)
 	// The longest phrase first: "not sure" is found, and taken out, before "not"; "how long"

@@ -242,7 +242,8 @@ func TestAtQuestion_Option(t *testing.T) {
 		{"address_match", "yes, exactly the same", "yes"},
 		{"amount", "很小", "small"},
 		// Two answers in one: none, unless one says more of the card than the other does.
-		{"overseas_enabled", "not sure, maybe yes", ""},
+		{"overseas_enabled", "not sure, maybe it's enabled", ""},
+		{"overseas_enabled", "not sure, maybe yes", "unsure"}, // a bare "yes" counts only alone
 		{"card_type", "unionpay, or maybe visa", ""},
 		{"card_type", "visa for foreign payments", ""},
 		{"card_type", "能境外支付的visa", ""},
@@ -367,7 +368,7 @@ func TestAtQuestion_Amount(t *testing.T) {
 		{"usda 20", none},
 		{"20kg", none},
 		{"万事达", none},
-		{"20 dollars, card declined", none},
+		{"20 dollars, card declined", small}, // the clause with the sum answers; the other is besides
 		{"I paid $20 yesterday and the bank sent me a code that never arrived", none},
 	} {
 		t.Run(tc.text, func(t *testing.T) {
@@ -435,11 +436,32 @@ func TestVerdict(t *testing.T) {
 		{"not yet", kb.VerdictNotTried},
 		{"no, not yet", kb.VerdictNotTried}, // "not yet" wins over the "no" before it
 		{"还没", kb.VerdictNotTried},
-		{"yes but still declined", ""},
+		{"yes but still declined", kb.ActionFailed}, // a bare "yes" counts only alone
 		{"yes?", ""},
 		{"no, the bank says everything is fine and the card still cannot pay", ""},
 		{"有点问题", ""}, // one character counts only alone
 		{"hello", ""},
+		// Not yet, in the ways people write it; no verdict in a remark or a question.
+		{"还没有", kb.VerdictNotTried},
+		{"没有呢", kb.VerdictNotTried},
+		{"没有啊 还没试", kb.VerdictNotTried},
+		{"havent tried yet", kb.VerdictNotTried},
+		{"no, I mean I haven't tried yet", kb.VerdictNotTried},
+		{"是的我试试", kb.VerdictNotTried},
+		{"no idea", kb.VerdictNotTried},
+		{"没问题", kb.VerdictNotTried},
+		{"no problem", ""},
+		{"有没有用啊", ""},
+		{"成功了吗？", ""},
+		{"PayPal绑卡成功了", kb.VerdictNotTried}, // a step done, its 成功了 taken with it
+		// A bare "no" or "yes" counts only alone.
+		{"money was taken but no credits", ""},
+		{"木有", kb.ActionFailed},
+		// Signs alone, repeated or in a skin tone.
+		{"👍", kb.ActionWorked},
+		{"👍👍", kb.ActionWorked},
+		{"👎🏻", kb.ActionFailed},
+		{"👍 👎", ""},
 	} {
 		if got := k.Verdict(tc.text); got != tc.want {
 			t.Errorf("Verdict(%q) = %q, want %q", tc.text, got, tc.want)

@@ -3,6 +3,8 @@ package kb
 import (
 	"fmt"
 	"slices"
+	"strings"
+	"unicode"
 )
 
 // VerdictNotTried is the verdict of "not yet" to "Did this work?": the solution has not been
@@ -16,6 +18,10 @@ type verdict struct {
 	Action string   `toml:"action"`
 	Says   []string `toml:"says"`
 	Over   []string `toml:"over"`
+	Alone  bool     `toml:"alone"`
+	// Signs are emoji that give the verdict as the whole text ("👍", "❌"), which folding
+	// would drop.
+	Signs []string `toml:"signs"`
 }
 
 // verdictKey holds the verdicts among the typed answers: no question of the flow has an
@@ -39,7 +45,16 @@ func (k *KB) addVerdict(v verdict) error {
 		k.says = map[string][]say{}
 	}
 	for _, p := range phrases {
-		k.says[verdictKey] = append(k.says[verdictKey], say{p, v.Action, v.Over})
+		k.says[verdictKey] = append(k.says[verdictKey], say{p, v.Action, v.Over, v.Alone})
+	}
+	for _, sign := range v.Signs {
+		if sign = strings.ReplaceAll(strings.TrimSpace(sign), "\uFE0F", ""); sign == "" || Normalize(sign) != "" {
+			return fmt.Errorf("verdict %s: sign %q is empty or holds letters", v.Action, sign)
+		}
+		if k.signs == nil {
+			k.signs = map[string]string{}
+		}
+		k.signs[sign] = v.Action
 	}
 	return nil
 }
@@ -52,6 +67,32 @@ func (k *KB) addVerdict(v verdict) error {
 // "Did this work?" with "no" or 有用 as often as with a sentence, which the model cannot
 // read alone.
 func (k *KB) Verdict(text string) string {
-	v, _ := k.typedOption(verdictKey, text, Normalize(text))
+	norm := Normalize(text)
+	if norm == "" {
+		return k.signed(text)
+	}
+	v, found := k.typedOption(verdictKey, text, norm)
+	// "有没有用啊", "成功了吗" ask, they do not tell; 还没 alone, which ends as 到账了没 asks,
+	// tells.
+	if v != "" && k.isQuestion(text, norm) && !slices.Equal(found, []string{strings.TrimSpace(withoutPhrases(norm, k.courtesyWords))}) {
+		return ""
+	}
 	return v
+}
+
+// signed is the verdict of text made of one sign of the phrase files, repeated or not, in
+// any skin tone ("👍", "👍🏽👍"), or "".
+func (k *KB) signed(text string) string {
+	text = strings.Map(func(r rune) rune {
+		if unicode.IsSpace(r) || r == '\uFE0F' || r >= 0x1F3FB && r <= 0x1F3FF {
+			return -1 // spaces, the emoji presentation selector and skin tones
+		}
+		return r
+	}, text)
+	for sign, action := range k.signs {
+		if text != "" && strings.ReplaceAll(text, sign, "") == "" {
+			return action
+		}
+	}
+	return ""
 }
