@@ -520,6 +520,10 @@ func (t turn) understand(text, lead string) (Reply, bool) {
 	switch {
 	case offTopic == 0 && best >= c.sure && best-second >= c.apart:
 		r = t.goTo(text, options[0].Target)
+	case t.solving() && n >= 2 && together >= c.ask && offTopic < together && t.e.kb.Statements(text) == "":
+		// A question while a solution is shown ("is there a fee?" where none is listed): a
+		// clarifying question about what happened would leave the solution for nothing.
+		r = t.noReadyAnswer()
 	case n >= 2 && together >= c.ask && offTopic < together && !t.cardData:
 		t.record(EventClarified, "")
 		worked := slices.IndexFunc(options[:n], func(o kb.Match) bool { return o.Action == kb.ActionWorked })
@@ -562,6 +566,7 @@ func (t turn) understand(text, lead string) (Reply, bool) {
 func (t turn) goTo(text string, target kb.Target) Reply {
 	sol, _ := t.d.CurrentSolution()
 	verdict := target.Action == kb.ActionWorked || target.Action == kb.ActionFailed
+	asksOnly := t.e.kb.Statements(text) == "" // every clause asks: nothing is told
 	switch {
 	case target.Action == kb.ActionWorked && t.e.kb.Contradicts(text):
 		// "not successful", "没有付款成功": success read from words that deny it. Asked.
@@ -585,21 +590,47 @@ func (t turn) goTo(text string, target kb.Target) Reply {
 				return t.recognized(m[0].Target)
 			}
 		}
-		t.record(EventNotUnderstood, "")
-		r := t.nudge()
 		if asks {
-			r.Text = join(t.text(kb.MsgNoReadyAnswer, nil), r.Text)
+			return t.noReadyAnswer()
 		}
-		return r
+		t.record(EventNotUnderstood, "")
+		return t.nudge()
 	case t.solving() && target.Outcome != "" && target.Outcome == t.d.Outcome:
-		// "called ICBC, overseas payments are enabled now but it still said card declined":
-		// the diagnosis that led to the solution shown, told again, is that solution failing;
-		// diagnosed anew, it would start the same solutions over.
-		t.record(EventRecognized, "")
-		return t.failed()
+		// The diagnosis that led to the solution shown, again. Asked about ("is it because my
+		// card is UnionPay?"), what the diagnosis says answers; told with a failure ("called
+		// ICBC, enabled now, but it still said card declined"), the solution shown failed;
+		// told without one ("I changed the address to match"), it is a step done. Diagnosed
+		// anew, it would start the same solutions over.
+		switch {
+		case asksOnly:
+			t.record(EventRecognized, "")
+			r := t.nudge()
+			r.Text = join(t.text(kb.OutcomeText(target.Outcome), nil), r.Text)
+			return r
+		case t.e.kb.Contradicts(text) || t.e.kb.HoldsCode(text) || t.e.kb.Verdict(text) == kb.ActionFailed:
+			t.record(EventRecognized, "")
+			return t.failed()
+		}
+		t.record(EventNotUnderstood, "")
+		return t.nudge()
+	case t.solving() && asksOnly && target.Solution != "" && t.e.kb.OtherNamed(sol, text) != target.Solution:
+		// A question that does not name the solution the model reads ("is it safe?" read as
+		// payment timing): it asks about the solution shown, which has no answer for it.
+		return t.noReadyAnswer()
 	}
 	t.record(EventRecognized, "")
 	return t.recognized(target)
+}
+
+// noReadyAnswer answers a question about the solution shown that no answer of the phrase files
+// lists ("does PayPal work in China?"): its steps again would answer nothing, and neither would
+// a clarifying question about what happened. Counted as not understood, so that the
+// statistics show what people ask.
+func (t turn) noReadyAnswer() Reply {
+	t.record(EventNotUnderstood, "")
+	r := t.nudge()
+	r.Text = join(t.text(kb.MsgNoReadyAnswer, nil), r.Text)
+	return r
 }
 
 // decisive reports whether text alone leads somewhere the bot would go without asking.
@@ -1266,6 +1297,15 @@ func (t turn) failed() Reply {
 	return t.withView()
 }
 
+// lastResortAdded reports whether the solution shown is the last resort, added after every
+// planned solution failed: "Solution 5 of 5" after "Solution 4 of 4" would recount the plan.
+func (t turn) lastResortAdded() bool {
+	sol, _ := t.d.CurrentSolution()
+	out, diagnosed := t.e.kb.Outcome(t.d.Outcome)
+	return sol == t.e.kb.LastResort && t.d.Current == len(t.d.Plan)-1 &&
+		!(diagnosed && slices.Contains(out.Solutions, sol))
+}
+
 func (t turn) recordShown() {
 	sol, _ := t.d.CurrentSolution()
 	t.d.noteShown(sol, t.now)
@@ -1331,7 +1371,7 @@ func (t turn) view() Reply {
 			return t.view()
 		}
 		heading := st.single
-		if len(d.Plan) > 1 {
+		if len(d.Plan) > 1 && !t.lastResortAdded() {
 			heading = t.text(kb.MsgSolutionHeading, map[string]any{"N": d.Current + 1, "Total": len(d.Plan), "Title": st.title})
 		}
 		return Reply{

@@ -1244,6 +1244,11 @@ func TestStep_UnlistedQuestionAboutTheSolutionShown(t *testing.T) {
 	}{
 		{"paypal", "does PayPal work in China?", kb.MsgNoReadyAnswer},
 		{"paypal", "PayPal在国内能用吗", kb.MsgNoReadyAnswer},
+		// Read by the model as another solution it does not name, or as several: still a
+		// question about the solution shown.
+		{"paypal", "how long does it take?", kb.MsgNoReadyAnswer},
+		{"international-card", "is it safe?", kb.MsgNoReadyAnswer},
+		{"billing-settings", "is there a fee?", kb.MsgNoReadyAnswer},
 		{"contact-support", "三天了还没回复", kb.SolutionAnswer("contact-support", "no-reply")},
 		{"contact-support", "I sent an email 3 days ago and still no reply", kb.SolutionAnswer("contact-support", "no-reply")},
 	} {
@@ -1295,6 +1300,43 @@ func TestStep_StepDoneIsNoVerdict(t *testing.T) {
 			}
 			if kinds := eventKinds(res); !slices.Contains(kinds, tc.want) {
 				t.Errorf("events %v, want %v among them; reply:\n%s", kinds, tc.want, res.Reply.Text)
+			}
+		})
+	}
+}
+
+// The diagnosis that led to the solution shown, again: asked about, what it says answers;
+// told with a failure or a code, the solution shown failed; told without one, it is no
+// verdict. Either way the same solutions do not start over.
+func TestStep_SameDiagnosisAgain(t *testing.T) {
+	e := newEngine(t, "en")
+	for _, tc := range []struct {
+		presses []string
+		text    string
+		want    conversation.EventKind // "" for no verdict
+		begins  string                 // the message the reply begins with, if any
+	}{
+		{[]string{"[a:what_happened:declined]", "[a:card_type:domestic_visa]", "[a:overseas_enabled:no]"}, "is it because my card is UnionPay?", "", kb.OutcomeText("cross-border")},
+		{[]string{"[a:what_happened:declined]", "[a:card_type:domestic_visa]", "[a:overseas_enabled:no]"}, "是不是因为我的卡是银联卡?", "", kb.OutcomeText("cross-border")},
+		{[]string{"[a:what_happened:declined]", "[a:card_type:domestic_visa]", "[a:overseas_enabled:no]"},
+			"ok so I called ICBC and they said overseas payments are enabled now but when I tried again it still said card declined", conversation.EventFailed, ""},
+		{[]string{"[a:what_happened:declined]", "[a:card_type:domestic_visa]", "[a:overseas_enabled:no]"}, "do_not_honor", conversation.EventFailed, ""},
+		{[]string{"[a:what_happened:address]", "[a:address_match:no]"}, "I changed the address to match", "", ""},
+	} {
+		t.Run(tc.text, func(t *testing.T) {
+			d, _ := stepReply(e, conversation.Dialog{}, parseInput("/start"), time.Now())
+			for _, p := range tc.presses {
+				d, _ = stepReply(e, d, parseInput(p), time.Now())
+			}
+			sol, _ := d.CurrentSolution()
+			next, res := e.Step(d, parseInput(tc.text), time.Now())
+			if tc.want == "" {
+				noVerdict(t, e, sol, next, res)
+			} else if kinds := eventKinds(res); !slices.Contains(kinds, tc.want) || slices.Contains(kinds, conversation.EventDiagnosed) {
+				t.Errorf("events %v, want %v and no new diagnosis; reply:\n%s", kinds, tc.want, res.Reply.Text)
+			}
+			if want := e.KB().Text(res.Reply.Lang, tc.begins, nil); tc.begins != "" && !strings.HasPrefix(res.Reply.Text, want) {
+				t.Errorf("reply:\n%s\nwant it to begin with:\n%s", res.Reply.Text, want)
 			}
 		})
 	}

@@ -440,6 +440,14 @@ func (k *KB) RecognizeRulingOut(text string, leaveOut ...Target) (matches, ruled
 // maxCodeWords is the most words a code has ("online_or_offline_pin_required").
 const maxCodeWords = 5
 
+// HoldsCode reports whether text holds a Stripe code of the table, or the message a checkout
+// shows for a precise one: a decline, told as exactly as it can be.
+func (k *KB) HoldsCode(text string) bool {
+	held := false
+	k.findCodes(Normalize(text), func(codeTarget) { held = true })
+	return held
+}
+
 // findCodes calls found for each code of the table in a normalized text, written as Stripe
 // writes it (do_not_honor) or with spaces (do not honor), and for each message of a precise
 // code the text holds as the checkout shows it ("Your card has expired."): what a checkout

@@ -457,6 +457,7 @@ func TestVerdict(t *testing.T) {
 		// A bare "no" or "yes" counts only alone.
 		{"money was taken but no credits", ""},
 		{"木有", kb.ActionFailed},
+		{"能付了", kb.ActionWorked},
 		// Signs alone, repeated or in a skin tone.
 		{"👍", kb.ActionWorked},
 		{"👍👍", kb.ActionWorked},
