@@ -566,7 +566,10 @@ func (t turn) understand(text, lead string) (Reply, bool) {
 func (t turn) goTo(text string, target kb.Target) Reply {
 	sol, _ := t.d.CurrentSolution()
 	verdict := target.Action == kb.ActionWorked || target.Action == kb.ActionFailed
-	asksOnly := t.e.kb.Statements(text) == "" // every clause asks: nothing is told
+	// Every clause asks, nothing is told. Only a dialog with a solution shown needs to know
+	// (the model's verdicts are ruled out elsewhere), and a first message is spared the
+	// reading.
+	asksOnly := t.solving() && t.e.kb.Statements(text) == ""
 	switch {
 	case target.Action == kb.ActionWorked && t.e.kb.Contradicts(text):
 		// "not successful", "没有付款成功": success read from words that deny it. Asked.
