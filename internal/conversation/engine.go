@@ -621,6 +621,12 @@ func (t turn) goTo(text string, target kb.Target) Reply {
 		// payment timing): it asks about the solution shown, which has no answer for it.
 		return t.noReadyAnswer()
 	}
+	if q, option, ok := t.e.kb.AnsweredOtherwise(target.Outcome, text); ok && !t.solving() {
+		// "我已经开通了境外支付，还是被拒绝": the text answered a question on the way to the
+		// cause the model read in a way that rules it out. The flow goes on from that answer.
+		t.record(EventRecognized, "")
+		return t.answerAt(q, option)
+	}
 	t.record(EventRecognized, "")
 	return t.recognized(target)
 }
@@ -1118,6 +1124,21 @@ func (t turn) start() Reply {
 	}
 	t.record(EventStarted, "")
 	return t.withView(t.text(kb.MsgGreeting, nil))
+}
+
+// answerAt moves the dialog as option of question would, wherever the dialog stands: what a
+// text answered of a later question.
+func (t turn) answerAt(question, option string) Reply {
+	q, _ := t.e.kb.Question(question)
+	o, _ := q.Option(option)
+	switch {
+	case o.Next != "":
+		t.d.Stage, t.d.Question = StageAsking, o.Next
+		return t.withView()
+	case o.Outcome != "":
+		return t.diagnose(o.Outcome, "")
+	}
+	return t.listSolutions()
 }
 
 func (t turn) answer(questionID, optionID string) Reply {

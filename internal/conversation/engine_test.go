@@ -1163,6 +1163,9 @@ func TestStep_TypedAnswers(t *testing.T) {
 			text: "declined 3 times", notOutcome: "cross-border"},
 		{presses: []string{"[a:what_happened:declined]", "[a:card_type:domestic_visa]", "[a:overseas_enabled:yes]", "[a:verify_prompt:completed]"},
 			text: "20刀，被拒", wantQuestion: "address_match", pressed: true},
+		// A first message that answers a later question so that the cause the model reads is
+		// ruled out goes on from that answer.
+		{text: "我已经开通了境外支付,还是被拒绝", wantQuestion: "verify_prompt", pressed: true},
 		// A bare "no" in a sentence is no answer: money taken is the problem.
 		{presses: []string{"[a:what_happened:declined]", "[a:card_type:domestic_visa]"}, text: "money was taken but no credits", wantOutcome: "not-credited"},
 		{presses: []string{"[a:what_happened:declined]", "[a:card_type:domestic_visa]", "[a:overseas_enabled:yes]", "[a:verify_prompt:completed]"},

@@ -214,6 +214,37 @@ func (k *KB) AtQuestion(lang, question, text string) (option, help, besides stri
 	return option, "", strings.Join(others, "\n")
 }
 
+// AnsweredOtherwise finds, in text that the model reads as leading to outcome, a typed answer
+// to a question on the way there that rules outcome out: "我已经开通了境外支付，还是被拒绝" reads
+// as a card that blocks payments abroad, yet answers "Is overseas online payment enabled?"
+// with yes, after which the flow never reaches that cause. It returns the question and the
+// option, read clause by clause as AtQuestion reads typed answers.
+func (k *KB) AnsweredOtherwise(outcome, text string) (question, option string, ok bool) {
+	if outcome == "" {
+		return "", "", false
+	}
+	for _, qid := range slices.Sorted(maps.Keys(k.questions)) {
+		q := k.questions[qid]
+		if !slices.ContainsFunc(q.Options, func(o Option) bool { return o.Outcome == outcome }) {
+			continue
+		}
+		for _, clause := range clauses(text) {
+			picked, _ := k.typedOption(qid, clause, Normalize(clause))
+			o, found := q.Option(picked)
+			if !found || o.Outcome == outcome {
+				continue
+			}
+			if o.Next != "" {
+				if _, reached := k.reachableFrom(o.Next); reached[outcome] {
+					continue
+				}
+			}
+			return qid, picked, true
+		}
+	}
+	return "", "", false
+}
+
 // typedOption is the option of question that text, folded as norm, picks, or "", and the
 // phrases that picked it.
 func (k *KB) typedOption(question, text, norm string) (string, []string) {

@@ -245,8 +245,8 @@ func TestAtQuestion_Option(t *testing.T) {
 		{"overseas_enabled", "not sure, maybe it's enabled", ""},
 		{"overseas_enabled", "not sure, maybe yes", "unsure"}, // a bare "yes" counts only alone
 		{"card_type", "unionpay, or maybe visa", ""},
-		{"card_type", "visa for foreign payments", ""},
-		{"card_type", "能境外支付的visa", ""},
+		{"card_type", "visa for foreign payments", "domestic_visa"}, // "foreign" alone names a card, not beside "payments"
+		{"card_type", "能境外支付的visa", "domestic_visa"},
 		{"card_type", "hong kong visa", "foreign"},
 		{"card_type", "Mastercard from a HK bank", "foreign"},
 		{"card_type", "中银香港的万事达", "foreign"},
@@ -466,6 +466,24 @@ func TestVerdict(t *testing.T) {
 	} {
 		if got := k.Verdict(tc.text); got != tc.want {
 			t.Errorf("Verdict(%q) = %q, want %q", tc.text, got, tc.want)
+		}
+	}
+}
+
+// AnsweredOtherwise finds the typed answer in a text that rules out the outcome the model
+// read, and nothing where the answer still leads there.
+func TestAnsweredOtherwise(t *testing.T) {
+	k := load(t)
+	for _, tc := range []struct{ outcome, text, question, option string }{
+		{"cross-border", "我已经开通了境外支付,还是被拒绝", "overseas_enabled", "yes"},
+		{"cross-border", "招行visa，被拒了", "", ""}, // a Chinese Visa may still block payments abroad
+		{"cross-border", "Your card is not supported. Please use a Visa, MasterCard, or American Express card", "", ""},
+		{"cross-border", "能境外支付的visa，被拒了", "", ""},
+		{"", "我已经开通了境外支付,还是被拒绝", "", ""},
+	} {
+		q, o, ok := k.AnsweredOtherwise(tc.outcome, tc.text)
+		if q != tc.question || o != tc.option || ok != (tc.question != "") {
+			t.Errorf("AnsweredOtherwise(%s, %q) = %q, %q, %v; want %q, %q", tc.outcome, tc.text, q, o, ok, tc.question, tc.option)
 		}
 	}
 }
