@@ -866,7 +866,7 @@ func TestStep_NoVerdictWithoutOne(t *testing.T) {
 		"not yet", "no, not yet", "nope not yet", "还没", "the bank enabled it", "银行说已经开通了", "开好了",
 		"还没有", "没有呢", "没有啊 还没试", "havent tried yet", "no, I mean I haven't tried yet", "是的我试试", "PayPal绑卡成功了",
 		// Remarks and questions tell no verdict.
-		"no problem", "no idea", "没问题", "有没有用啊", "成功了吗？", "maybe", "later",
+		"no problem", "no idea", "没问题", "有没有用啊", "成功了吗？", "maybe", "later", "谢谢,我明天打电话问问",
 		// Thanks beside a plan for later: the thanks are no success.
 		"thanks, will try it tonight", "thank you! will try later", "thanks man, i'll try that one", "谢谢，我去试试看",
 		"who won the football last night?",

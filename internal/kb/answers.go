@@ -127,14 +127,18 @@ type typed struct {
 	// Alone: these phrases count only as the whole text, thanks aside. "no" answers; the
 	// "no" of "money was taken but no credits" does not.
 	Alone bool `toml:"alone"`
+	// InSentences: these phrases answer the question in a clause of any message too (see
+	// AnsweredOtherwise). "已经开通了" states a fact wherever it is written; "virtual card"
+	// in "I have a bank card and a virtual card" is no answer about the card used.
+	InSentences bool `toml:"in_sentences"`
 }
 
 // say is one phrase that picks an option, folded, the options it wins over, and whether it
 // counts only alone.
 type say struct {
-	phrase, option string
-	over           []string
-	alone          bool
+	phrase, option     string
+	over               []string
+	alone, inSentences bool
 }
 
 // addTyped takes in a phrase file's typed answer t.
@@ -159,7 +163,7 @@ func (k *KB) addTyped(t typed) error {
 		k.says = map[string][]say{}
 	}
 	for _, p := range phrases {
-		k.says[t.Question] = append(k.says[t.Question], say{p, t.Option, t.Over, t.Alone})
+		k.says[t.Question] = append(k.says[t.Question], say{p, t.Option, t.Over, t.Alone, t.InSentences})
 	}
 	return nil
 }
@@ -228,8 +232,8 @@ func (k *KB) AnsweredOtherwise(outcome, text string) (question, option string, o
 		if !slices.ContainsFunc(q.Options, func(o Option) bool { return o.Outcome == outcome }) {
 			continue
 		}
-		for _, clause := range clauses(text) {
-			picked, _ := k.typedOption(qid, clause, Normalize(clause))
+		for _, clause := range contrasted(text) {
+			picked, _ := k.typedOptionIn(qid, clause, Normalize(clause), false)
 			o, found := q.Option(picked)
 			if !found || o.Outcome == outcome {
 				continue
@@ -245,9 +249,28 @@ func (k *KB) AnsweredOtherwise(outcome, text string) (question, option string, o
 	return "", "", false
 }
 
+// contrast ends a clause where a message turns against what came before: "I already enabled
+// overseas payments but my card is still declined".
+var contrast = regexp.MustCompile(`(?i)\b(?:but|however|even though|although)\b|但是|可是|不过|但`)
+
+// contrasted is the clauses of text, split at punctuation and at contrast too.
+func contrasted(text string) []string {
+	var out []string
+	for _, clause := range clauses(text) {
+		out = append(out, contrast.Split(clause, -1)...)
+	}
+	return out
+}
+
 // typedOption is the option of question that text, folded as norm, picks, or "", and the
 // phrases that picked it.
 func (k *KB) typedOption(question, text, norm string) (string, []string) {
+	return k.typedOptionIn(question, text, norm, true)
+}
+
+// typedOptionIn is typedOption; unless whole says text is the whole message, only the
+// phrases that answer in sentences count.
+func (k *KB) typedOptionIn(question, text, norm string, whole bool) (string, []string) {
 	says := k.says[question]
 	if len(says) == 0 || strings.ContainsAny(text, "?？") {
 		return "", nil
@@ -256,7 +279,7 @@ func (k *KB) typedOption(question, text, norm string) (string, []string) {
 	rest, picked := norm, ""
 	var found, over []string
 	for _, s := range says {
-		if (s.alone || oneHan(s.phrase)) && alone != s.phrase {
+		if (s.alone || oneHan(s.phrase)) && alone != s.phrase || !whole && !s.inSentences {
 			continue
 		}
 		if !containsPhrase(rest, s.phrase) {

@@ -164,7 +164,7 @@ func (k *KB) loadExamples(base, overlay fs.FS) ([]example, error) {
 	// "是的我试试" has not been tried, and "PayPal绑定好了" holds 好了 and a step, two answers,
 	// so none (noResult reads what is left besides the step).
 	for _, p := range k.pending {
-		k.says[verdictKey] = append(k.says[verdictKey], say{p, VerdictNotTried, nil, false})
+		k.says[verdictKey] = append(k.says[verdictKey], say{p, VerdictNotTried, nil, false, false})
 	}
 	slices.SortStableFunc(k.courtesy, byLengthDown)
 	slices.SortStableFunc(k.openers, byLengthDown)

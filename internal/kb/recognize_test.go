@@ -119,6 +119,7 @@ func TestQuestionAbout(t *testing.T) {
 		{"en", "enable-cross-border", "do I need to go to the branch in person?", "in-person"},
 		{"zh-Hans", "enable-cross-border", "需要去柜台吗", "in-person"},
 		{"en", "enable-cross-border", "what if the bank refuses?", "refused"},
+		{"zh-Hans", "enable-cross-border", "怎么跟银行说?", "what-to-say"},
 		// Past thanks and openers, without a question mark; the Chinese forms without one.
 		{"en", "enable-cross-border", "so which bank do I call", "which-bank"},
 		{"en", "enable-cross-border", "thanks, quick question: is there a fee", "fee"},
@@ -458,6 +459,7 @@ func TestVerdict(t *testing.T) {
 		{"money was taken but no credits", ""},
 		{"木有", kb.ActionFailed},
 		{"能付了", kb.ActionWorked},
+		{"I called but they said my card can't do it", kb.ActionFailed},
 		// Signs alone, repeated or in a skin tone.
 		{"👍", kb.ActionWorked},
 		{"👍👍", kb.ActionWorked},
@@ -479,6 +481,10 @@ func TestAnsweredOtherwise(t *testing.T) {
 		{"cross-border", "招行visa，被拒了", "", ""}, // a Chinese Visa may still block payments abroad
 		{"cross-border", "Your card is not supported. Please use a Visa, MasterCard, or American Express card", "", ""},
 		{"cross-border", "能境外支付的visa，被拒了", "", ""},
+		{"cross-border", "I already enabled overseas payments but my card is still declined", "overseas_enabled", "yes"},
+		// A bare "yes" counts only as a whole message, which a clause is not.
+		{"cross-border", "yes, declined again", "", ""},
+		{"cross-border", "是的,又被拒了", "", ""},
 		{"", "我已经开通了境外支付,还是被拒绝", "", ""},
 	} {
 		q, o, ok := k.AnsweredOtherwise(tc.outcome, tc.text)

@@ -45,7 +45,7 @@ func (k *KB) addVerdict(v verdict) error {
 		k.says = map[string][]say{}
 	}
 	for _, p := range phrases {
-		k.says[verdictKey] = append(k.says[verdictKey], say{p, v.Action, v.Over, v.Alone})
+		k.says[verdictKey] = append(k.says[verdictKey], say{p, v.Action, v.Over, v.Alone, false})
 	}
 	for _, sign := range v.Signs {
 		if sign = strings.ReplaceAll(strings.TrimSpace(sign), "\uFE0F", ""); sign == "" || Normalize(sign) != "" {
