@@ -575,7 +575,7 @@ func (t turn) goTo(text string, target kb.Target) Reply {
 		// "not successful", "没有付款成功": success read from words that deny it. Asked.
 		t.record(EventClarified, "")
 		return t.nudge()
-	case verdict && t.e.kb.Statements(text) == "":
+	case verdict && asksOnly:
 		// "有没有用啊", "did it work for you?": asked, not told ("still declined, which bank
 		// should I call?" tells).
 		t.record(EventNotUnderstood, "")
@@ -1131,14 +1131,21 @@ func (t turn) start() Reply {
 func (t turn) answerAt(question, option string) Reply {
 	q, _ := t.e.kb.Question(question)
 	o, _ := q.Option(option)
+	return t.follow(o, question)
+}
+
+// follow moves the dialog where option o of question leads.
+func (t turn) follow(o kb.Option, question string) Reply {
 	switch {
 	case o.Next != "":
 		t.d.Stage, t.d.Question = StageAsking, o.Next
 		return t.withView()
 	case o.Outcome != "":
 		return t.diagnose(o.Outcome, "")
+	default: // kb validated that the only other target is ActionListSolutions
+		t.d.Stage, t.d.Question = StageAsking, question
+		return t.listSolutions()
 	}
-	return t.listSolutions()
 }
 
 func (t turn) answer(questionID, optionID string) Reply {
@@ -1156,16 +1163,7 @@ func (t turn) answer(questionID, optionID string) Reply {
 	if !ok {
 		return t.stale()
 	}
-	switch {
-	case o.Next != "":
-		t.d.Stage, t.d.Question = StageAsking, o.Next
-		return t.withView()
-	case o.Outcome != "":
-		return t.diagnose(o.Outcome, "")
-	default: // kb validated that the only other target is ActionListSolutions
-		t.d.Stage, t.d.Question = StageAsking, current
-		return t.listSolutions()
-	}
+	return t.follow(o, current)
 }
 
 func (t turn) recognized(target kb.Target) Reply {
