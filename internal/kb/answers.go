@@ -227,7 +227,7 @@ func (k *KB) AnsweredOtherwise(outcome, text string) (question, option string, o
 	if outcome == "" {
 		return "", "", false
 	}
-	for _, qid := range slices.Sorted(maps.Keys(k.questions)) {
+	for _, qid := range k.questionOrder {
 		q := k.questions[qid]
 		if !slices.ContainsFunc(q.Options, func(o Option) bool { return o.Outcome == outcome }) {
 			continue
@@ -238,10 +238,8 @@ func (k *KB) AnsweredOtherwise(outcome, text string) (question, option string, o
 			if !found || o.Outcome == outcome {
 				continue
 			}
-			if o.Next != "" {
-				if _, reached := k.reachableFrom(o.Next); reached[outcome] {
-					continue
-				}
+			if o.Next != "" && k.ahead[o.Next][outcome] {
+				continue
 			}
 			return qid, picked, true
 		}

@@ -102,8 +102,12 @@ type KB struct {
 	outcomes  map[string]*Outcome
 	// causeOutcome is the first outcome of each cause in the flow file, for deep links.
 	causeOutcome map[string]string
-	// answered are the outcomes each question's earlier answers rule out: see AnsweredAway.
-	answered   map[string][]Target
+	// answered are the outcomes each question's earlier answers rule out (see AnsweredAway),
+	// ahead those the flow still reaches from each question, and questionOrder the questions'
+	// IDs, sorted: the flow read once at load, not on every message.
+	answered      map[string][]Target
+	ahead         map[string]map[string]bool
+	questionOrder []string
 	languages  []language.Tag
 	names      []string // languages as tags, which MatchLanguage returns without formatting them
 	matcher    language.Matcher
@@ -212,6 +216,11 @@ func Load(base, overlay fs.FS) (*KB, error) {
 	}
 	if err := k.validateFlow(); err != nil {
 		return nil, fmt.Errorf("%w: %s: %v", ErrInvalid, flowName, err)
+	}
+	k.questionOrder = slices.Sorted(maps.Keys(k.questions))
+	k.ahead = make(map[string]map[string]bool, len(k.questions))
+	for _, id := range k.questionOrder {
+		_, k.ahead[id] = k.reachableFrom(id)
 	}
 	k.answered = k.answeredAway()
 	messageIDs, err := k.loadLocales(base, overlay)

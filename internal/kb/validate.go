@@ -290,16 +290,15 @@ func (k *KB) AnsweredAway(question string) []Target { return slices.Clip(k.answe
 // answeredAway computes AnsweredAway for every question.
 func (k *KB) answeredAway() map[string][]Target {
 	away := map[string][]Target{}
-	for id := range k.questions {
-		_, ahead := k.reachableFrom(id)
+	for _, id := range k.questionOrder {
 		ruled := map[string]bool{}
-		for before := range k.questions {
+		for _, before := range k.questionOrder {
 			if before == id || before == k.Start {
 				continue
 			}
 			if passed, outcomes := k.reachableFrom(before); passed[id] {
 				for o := range outcomes {
-					ruled[o] = !ahead[o]
+					ruled[o] = !k.ahead[id][o]
 				}
 			}
 		}
