@@ -227,9 +227,17 @@ func (k *KB) AnsweredOtherwise(outcome, text string) (question, option string, o
 	if outcome == "" {
 		return "", "", false
 	}
+	var norm string
 	for _, qid := range k.questionOrder {
 		q := k.questions[qid]
 		if !slices.ContainsFunc(q.Options, func(o Option) bool { return o.Outcome == outcome }) {
+			continue
+		}
+		// Most messages hold no phrase that answers in sentences: spare them the clauses.
+		if norm == "" {
+			norm = Normalize(text)
+		}
+		if !slices.ContainsFunc(k.says[qid], func(s say) bool { return s.inSentences && containsPhrase(norm, s.phrase) }) {
 			continue
 		}
 		for _, clause := range contrasted(text) {

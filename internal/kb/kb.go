@@ -108,11 +108,11 @@ type KB struct {
 	answered      map[string][]Target
 	ahead         map[string]map[string]bool
 	questionOrder []string
-	languages  []language.Tag
-	names      []string // languages as tags, which MatchLanguage returns without formatting them
-	matcher    language.Matcher
-	langNames  map[string]string // a language's names, normalized, to its tag (LanguageByName)
-	localizers map[string]*i18n.Localizer
+	languages     []language.Tag
+	names         []string // languages as tags, which MatchLanguage returns without formatting them
+	matcher       language.Matcher
+	langNames     map[string]string // a language's names, normalized, to its tag (LanguageByName)
+	localizers    map[string]*i18n.Localizer
 	// fixed holds every required message rendered without data, per language and ID: most
 	// texts have no placeholders, and rendering one through go-i18n on every reply costs a
 	// template execution.
