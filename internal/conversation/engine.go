@@ -616,7 +616,7 @@ func (t turn) goTo(text string, target kb.Target) Reply {
 		}
 		t.record(EventNotUnderstood, "")
 		return t.nudge()
-	case t.solving() && asksOnly && target.Solution != "" && t.e.kb.OtherNamed(sol, text) != target.Solution:
+	case t.solving() && asksOnly && target.Solution != "" && !slices.Contains(t.e.kb.OthersNamed(sol, text), target.Solution):
 		// A question that does not name the solution the model reads ("is it safe?" read as
 		// payment timing): it asks about the solution shown, which has no answer for it.
 		return t.noReadyAnswer()
@@ -669,7 +669,7 @@ func (t turn) noResult(text string) (string, Reply, bool) {
 		}
 		// "it" of "I'll try it tomorrow" is too little to read, and so is the name of the
 		// solution shown: "改了账单地址" did its step, it is no new description.
-		if rest := t.e.kb.WithoutPending(text); saysSomething(rest) && (t.verdict(rest) != "" || t.decisive(rest) && !t.onlyNamesShown(rest)) {
+		if rest := t.e.kb.WithoutPending(text); saysSomething(rest) && (t.hasVerdict(rest) || t.decisive(rest) && !t.onlyNamesShown(rest)) {
 			return rest, Reply{}, false
 		}
 	}
@@ -787,18 +787,36 @@ func (t turn) answerTyped(text string) (Reply, bool) {
 }
 
 // answerVerdict takes a short answer to "Did this work?" while a solution is shown ("no",
-// 有用, "paypal worked!") as its button, or for "not yet", as no verdict.
+// 有用, "paypal worked!") as its button, or for "not yet", as no verdict. A verdict on another
+// solution named goes to that one.
 func (t turn) answerVerdict(text string) (Reply, bool) {
 	if !t.solving() {
 		return Reply{}, false
 	}
-	switch t.verdict(text) {
+	sol, _ := t.d.CurrentSolution()
+	v, about := t.verdict(text)
+	switch v {
 	case kb.ActionWorked:
 		t.record(EventRecognized, "")
-		return t.worked(), true
+		return t.workedBy(about[0]), true
 	case kb.ActionFailed:
 		t.record(EventRecognized, "")
-		return t.failed(), true
+		var noted []string
+		for _, other := range about {
+			if other != sol {
+				t.recordResult(other, FeedbackFailed)
+				noted = append(noted, t.text(kb.MsgOtherFailed, map[string]any{"Title": t.texts().solutions[other].title}))
+			}
+		}
+		// Tried already, they are no longer to come.
+		ahead := slices.DeleteFunc(t.d.Plan[t.d.Current+1:], t.d.failedBefore)
+		t.d.Plan = t.d.Plan[:t.d.Current+1+len(ahead)]
+		if slices.Contains(about, sol) {
+			return t.failed(), true
+		}
+		r := t.nudge()
+		r.Text = join(strings.Join(noted, "\n"), r.Text)
+		return r, true
 	case kb.VerdictNotTried:
 		t.record(EventNotUnderstood, "") // nothing to act on, as noResult
 		return t.nudge(), true
@@ -806,39 +824,61 @@ func (t turn) answerVerdict(text string) (Reply, bool) {
 	return Reply{}, false
 }
 
-// verdict is what text, sent while a solution is shown, says of it as a short answer to
-// whether it worked (kb.Verdict), also when it names the solution ("paypal worked!", 虚拟卡也
-// 被拒了): read whole, the name is what the model sees, and it would show the same steps
-// again or diagnose "declined" anew. Beside the name, a verdict of the phrase files counts,
-// and so does a cause the bot is sure of ("虚拟卡付款还是提示 Your card was declined"): the
-// solution named failed the way that cause does. "申请了虚拟卡" tells of a step done, not of
-// the payment, and money taken is a problem of its own (its outcome names no cause).
-func (t turn) verdict(text string) string {
+// verdict is what text, sent while a solution is shown, says as a short answer to whether
+// it worked (kb.Verdict), and which solutions it is about: the one shown, others it names, or
+// both. Beside the name of the one shown ("paypal worked!", 虚拟卡也被拒了 while the virtual
+// card is shown) a verdict counts: read whole, the name is what the model sees, and it would
+// show the same steps again or diagnose "declined" anew. So does a cause the bot is sure of
+// ("虚拟卡付款还是提示 Your card was declined"): the solution named failed the way that cause
+// does. "申请了虚拟卡" tells of a step done, not of the payment, and money taken is a problem
+// of its own (its outcome names no cause).
+func (t turn) verdict(text string) (string, []string) {
 	sol, _ := t.d.CurrentSolution()
-	if other := t.e.kb.OtherNamed(sol, text); other != "" {
-		// "虚拟卡成功了" while PayPal is shown: the payment went through, which is what the
-		// help is for, though not by PayPal. A failure of the other is none of PayPal's.
-		if rest, _ := t.e.kb.WithoutTopic(other, text); t.e.kb.Verdict(rest) == kb.ActionWorked {
-			return kb.ActionWorked
+	if others := t.e.kb.OthersNamed(sol, text); len(others) > 0 {
+		rest := text
+		for _, other := range others {
+			rest, _ = t.e.kb.WithoutTopic(other, rest)
 		}
-		return ""
+		switch t.e.kb.Verdict(rest) {
+		case kb.ActionWorked:
+			// "虚拟卡成功了" while PayPal is shown: the payment went through, which is what
+			// the help is for, by the virtual card.
+			if len(others) == 1 {
+				return kb.ActionWorked, others
+			}
+		case kb.ActionFailed:
+			// "the virtual card failed" while a card is shown: the virtual card did, and the
+			// card too when the text names it or says so ("虚拟卡也被拒了").
+			if _, named := t.e.kb.WithoutTopic(sol, text); named || t.e.kb.Likewise(text) {
+				return kb.ActionFailed, append(others, sol)
+			}
+			return kb.ActionFailed, others
+		}
+		return "", nil
 	}
+	shown := []string{sol}
 	if v := t.e.kb.Verdict(text); v != "" || t.e.kb.Asks(text) {
-		return v
+		return v, shown
 	}
 	rest, named := t.e.kb.WithoutTopic(sol, text)
 	if !named || !saysSomething(rest) {
-		return ""
+		return "", nil
 	}
 	if v := t.e.kb.Verdict(rest); v != "" {
-		return v
+		return v, shown
 	}
 	if m := t.recognize(rest); len(m) > 0 && m[0].Probability >= t.e.confidence.sure {
 		if out, ok := t.e.kb.Outcome(m[0].Outcome); ok && out.Cause != "" {
-			return kb.ActionFailed
+			return kb.ActionFailed, shown
 		}
 	}
-	return ""
+	return "", nil
+}
+
+// hasVerdict reports whether text says whether a solution worked (see verdict).
+func (t turn) hasVerdict(text string) bool {
+	v, _ := t.verdict(text)
+	return v != ""
 }
 
 // lateFeedback answers "it worked" or "still not working" when no solution is shown. After
@@ -1300,13 +1340,20 @@ func (t turn) open(sol, prefix string) Reply {
 }
 
 func (t turn) worked() Reply {
-	t.recordResult(FeedbackWorked)
+	sol, _ := t.d.CurrentSolution()
+	return t.workedBy(sol)
+}
+
+// workedBy ends the help in success by sol, the solution shown or another the person tried.
+func (t turn) workedBy(sol string) Reply {
+	t.recordResult(sol, FeedbackWorked)
 	t.d.Stage = StageResolved
 	return t.withView()
 }
 
 func (t turn) failed() Reply {
-	t.recordResult(FeedbackFailed)
+	sol, _ := t.d.CurrentSolution()
+	t.recordResult(sol, FeedbackFailed)
 	if t.d.Current+1 >= len(t.d.Plan) && !slices.Contains(t.d.Plan, t.e.kb.LastResort) {
 		t.d.Plan = append(t.d.Plan, t.e.kb.LastResort)
 	}
@@ -1334,8 +1381,7 @@ func (t turn) recordShown() {
 	t.record(EventShown, sol)
 }
 
-func (t turn) recordResult(r Feedback) {
-	sol, _ := t.d.CurrentSolution()
+func (t turn) recordResult(sol string, r Feedback) {
 	if r == FeedbackWorked {
 		t.record(EventWorked, sol)
 	} else {

@@ -1344,3 +1344,68 @@ func TestStep_SameDiagnosisAgain(t *testing.T) {
 		})
 	}
 }
+
+// A verdict on a solution other than the one shown goes to that one: "虚拟卡成功了" while the
+// card is shown is the virtual card's success, and "the virtual card failed" leaves the card
+// shown and the virtual card out of what is to come. Said "too" or beside the card's name,
+// the card failed as well.
+func TestStep_VerdictOnAnotherSolution(t *testing.T) {
+	e := newEngine(t, "en")
+	d, _ := stepReply(e, conversation.Dialog{}, parseInput("My card was declined"), time.Now())
+	atCard, _ := stepReply(e, d, parseInput("[no:enable-cross-border]"), time.Now())
+	if sol, _ := atCard.CurrentSolution(); sol != "international-card" || !slices.Contains(atCard.Plan, "virtual-card") {
+		t.Fatalf("the dialog is at %q, plan %v; the test needs the card shown and the virtual card to come", sol, atCard.Plan)
+	}
+	for _, tc := range []struct {
+		text         string
+		worked       []string // the solutions the step records as having worked...
+		failed       []string // ...and as having failed
+		shown        string   // the solution shown after it, "" when none is
+		notedOnReply bool     // the reply says the other's failure was noted
+	}{
+		{"the virtual card failed", nil, []string{"virtual-card"}, "international-card", true},
+		{"虚拟卡被拒了", nil, []string{"virtual-card"}, "international-card", true},
+		{"the virtual card also failed", nil, []string{"virtual-card", "international-card"}, "paypal", false},
+		{"虚拟卡也不行", nil, []string{"virtual-card", "international-card"}, "paypal", false},
+		{"I tried a virtual card too, still declined", nil, []string{"virtual-card", "international-card"}, "paypal", false},
+		{"tried paypal and a virtual card, both failed", nil, []string{"virtual-card", "paypal"}, "international-card", true},
+		{"paypal和虚拟卡都不行", nil, []string{"virtual-card", "paypal"}, "international-card", true},
+		// Every planned solution failed: the last resort is next.
+		{"tried paypal and a virtual card too, neither worked", nil, []string{"virtual-card", "paypal", "international-card"}, "contact-support", false},
+		{"虚拟卡成功了", []string{"virtual-card"}, nil, "", false},
+		{"paypal worked!", []string{"paypal"}, nil, "", false},
+	} {
+		t.Run(tc.text, func(t *testing.T) {
+			next, res := e.Step(atCard, parseInput(tc.text), time.Now())
+			var worked, failed []string
+			for _, ev := range res.Events {
+				switch ev.Kind {
+				case conversation.EventWorked:
+					worked = append(worked, ev.Solution)
+				case conversation.EventFailed:
+					failed = append(failed, ev.Solution)
+				}
+			}
+			slices.Sort(failed)
+			want := slices.Sorted(slices.Values(tc.failed))
+			if !slices.Equal(worked, tc.worked) || !slices.Equal(failed, want) {
+				t.Errorf("recorded worked %v, failed %v; want %v, %v", worked, failed, tc.worked, want)
+			}
+			if sol, _ := next.CurrentSolution(); sol != tc.shown {
+				t.Errorf("shows %q, want %q; reply:\n%s", sol, tc.shown, res.Reply.Text)
+			}
+			for _, sol := range tc.failed {
+				if i := slices.Index(next.Plan, sol); i > next.Current {
+					t.Errorf("%s, which failed, is still to come: plan %v at %d", sol, next.Plan, next.Current)
+				}
+			}
+			for _, sol := range tc.failed {
+				lang := res.Reply.Lang
+				noted := e.KB().Text(lang, kb.MsgOtherFailed, map[string]any{"Title": e.KB().Text(lang, kb.SolutionTitle(sol), nil)})
+				if tc.notedOnReply && !strings.Contains(res.Reply.Text, noted) {
+					t.Errorf("the reply does not say %q:\n%s", noted, res.Reply.Text)
+				}
+			}
+		})
+	}
+}

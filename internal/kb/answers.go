@@ -414,17 +414,22 @@ func (k *KB) WithoutTopic(solution, text string) (rest string, named bool) {
 	return strings.TrimSpace(rest), rest != norm
 }
 
-// OtherNamed is the solution other than solution that text names by a word of the phrase
-// files' topics ("virtual card" while PayPal is shown), or "".
-func (k *KB) OtherNamed(solution, text string) string {
+// OthersNamed are the solutions other than solution that text names by a word of the phrase
+// files' topics ("virtual card" while PayPal is shown), in the order of the knowledge base.
+func (k *KB) OthersNamed(solution, text string) []string {
 	norm := Normalize(text)
+	var others []string
 	for _, other := range k.Solutions {
 		if other != solution && containsAny(norm, k.topics[other]) {
-			return other
+			others = append(others, other)
 		}
 	}
-	return ""
+	return others
 }
+
+// Likewise reports whether text says that what it tells holds for more than what it names
+// ("too", "either", 也): "虚拟卡也被拒了" while a card is shown says that the card failed as well.
+func (k *KB) Likewise(text string) bool { return containsAny(Normalize(text), k.likewise) }
 
 // namesAnother reports whether norm names a solution other than solution, by a word of the
 // phrase files' topics.

@@ -159,6 +159,9 @@ type KB struct {
 	// conditionals suppose rather than tell ("if", 的话), folded: a failure in a clause that
 	// holds one is no verdict (see Statements).
 	conditionals []string
+	// likewise are the words that say what a text tells holds for more than what it names
+	// ("too", 也), folded: see Likewise.
+	likewise []string
 	// says are the typed answers to each question of the flow, the longest first: see
 	// AtQuestion.
 	says map[string][]say

@@ -76,6 +76,7 @@ func (k *KB) loadExamples(base, overlay fs.FS) ([]example, error) {
 			Interrogatives []string     `toml:"interrogatives"`
 			Openers        []string     `toml:"openers"`
 			Conditionals   []string     `toml:"conditionals"`
+			Likewise       []string     `toml:"likewise"`
 			Topics         []topic      `toml:"topic"`
 			Intents        []intent     `toml:"intent"`
 			Codes          []stripeCode `toml:"code"`
@@ -100,7 +101,8 @@ func (k *KB) loadExamples(base, overlay fs.FS) ([]example, error) {
 			into    *[]string
 		}{{"pending", doc.Pending, &k.pending}, {"courtesy", doc.Courtesy, &k.courtesy}, {"human", doc.Human, &k.human},
 			{"affirmations", doc.Affirmations, &k.affirmations}, {"interrogatives", doc.Interrogatives, &k.interrogatives},
-			{"openers", doc.Openers, &k.openers}, {"conditionals", doc.Conditionals, &k.conditionals}} {
+			{"openers", doc.Openers, &k.openers}, {"conditionals", doc.Conditionals, &k.conditionals},
+			{"likewise", doc.Likewise, &k.likewise}} {
 			phrases, err := folded(list.phrases)
 			if err != nil {
 				return nil, fmt.Errorf("%w: %s: %s: %v", ErrInvalid, f, list.name, err)

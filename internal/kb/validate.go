@@ -20,6 +20,7 @@ const (
 	MsgVague            = "bot.vague"
 	MsgNoReadyAnswer    = "bot.no_ready_answer"
 	MsgContradicts      = "bot.contradicts"
+	MsgOtherFailed      = "bot.other_failed"
 	MsgStaleMenu        = "bot.stale_menu"
 	MsgUnsupportedMedia = "bot.unsupported_media"
 	MsgUnknownCommand   = "bot.unknown_command"
@@ -102,14 +103,14 @@ const (
 var messageFields = map[string][]string{
 	MsgUnknownCommand: {"Command"}, MsgLangUsage: {"Languages"}, MsgSolutionUsage: {"IDs"},
 	MsgImageSeen: {"Quote"}, MsgDiagnosis: {"Cause"}, MsgPlan: {"Count"},
-	MsgSolutionHeading: {"N", "Total", "Title"}, MsgSolutionSingle: {"Title"}, MsgNudge: {"Title"},
+	MsgSolutionHeading: {"N", "Total", "Title"}, MsgSolutionSingle: {"Title"}, MsgNudge: {"Title"}, MsgOtherFailed: {"Title"},
 	MsgHandoffSummary:    {"Who", "Platform", "Lang", "Cause", "Tried", "Last"},
 	MsgHandoffFromHelper: {"Who", "Text"}, MsgHandoffFromPerson: {"Who", "Text"}, MsgHandoffPicture: {"Who", "Text"},
 	MsgHandoffPersonLeft: {"Who"}, MsgHandoffExpiredHelpers: {"Who"},
 }
 
 var fixedMessages = []string{
-	MsgGreeting, MsgHelp, MsgNotUnderstood, MsgOffTopic, MsgVague, MsgNoReadyAnswer, MsgContradicts, MsgStaleMenu, MsgUnsupportedMedia,
+	MsgGreeting, MsgHelp, MsgNotUnderstood, MsgOffTopic, MsgVague, MsgNoReadyAnswer, MsgContradicts, MsgOtherFailed, MsgStaleMenu, MsgUnsupportedMedia,
 	MsgUnknownCommand, MsgLangUsage, MsgLangSwitched, MsgSolutionUsage, MsgCardDataWarning,
 	MsgHumanUnavailable, MsgResume, MsgRecognized, MsgImageSeen, MsgImageNoText, MsgHandoffPicture, MsgDiagnosis, MsgNoCause, MsgPlan,
 	MsgSolutionHeading, MsgSolutionSingle, MsgAskWorked, MsgNudge, MsgWorked, MsgNextAfterFailure,
