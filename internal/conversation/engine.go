@@ -610,7 +610,7 @@ func (t turn) goTo(text string, target kb.Target) Reply {
 			r := t.nudge()
 			r.Text = join(t.text(kb.OutcomeText(target.Outcome), nil), r.Text)
 			return r
-		case t.e.kb.Contradicts(text) || t.e.kb.HoldsCode(text) || t.e.kb.Verdict(text) == kb.ActionFailed:
+		case t.e.kb.Contradicts(text) || t.e.kb.HoldsCode(text) || t.e.kb.Verdict(sol, text) == kb.ActionFailed:
 			t.record(EventRecognized, "")
 			return t.failed()
 		}
@@ -839,7 +839,7 @@ func (t turn) verdict(text string) (string, []string) {
 		for _, other := range others {
 			rest, _ = t.e.kb.WithoutTopic(other, rest)
 		}
-		switch t.e.kb.Verdict(rest) {
+		switch t.e.kb.Verdict("", rest) { // what is said of another is not in the shown one's own phrases
 		case kb.ActionWorked:
 			// "虚拟卡成功了" while PayPal is shown: the payment went through, which is what
 			// the help is for, by the virtual card.
@@ -857,14 +857,14 @@ func (t turn) verdict(text string) (string, []string) {
 		return "", nil
 	}
 	shown := []string{sol}
-	if v := t.e.kb.Verdict(text); v != "" || t.e.kb.Asks(text) {
+	if v := t.e.kb.Verdict(sol, text); v != "" || t.e.kb.Asks(text) {
 		return v, shown
 	}
 	rest, named := t.e.kb.WithoutTopic(sol, text)
 	if !named || !saysSomething(rest) {
 		return "", nil
 	}
-	if v := t.e.kb.Verdict(rest); v != "" {
+	if v := t.e.kb.Verdict(sol, rest); v != "" {
 		return v, shown
 	}
 	if m := t.recognize(rest); len(m) > 0 && m[0].Probability >= t.e.confidence.sure {

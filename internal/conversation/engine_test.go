@@ -1409,3 +1409,43 @@ func TestStep_VerdictOnAnotherSolution(t *testing.T) {
 		})
 	}
 }
+
+// Without what the solution shown needs ("I don't have a Visa card" while a card is shown) it
+// is no way for the person: the next solution is shown. Asked ("没有双币卡怎么办"), the answer
+// says so. The same words say nothing of another solution.
+func TestStep_WithoutWhatTheSolutionNeeds(t *testing.T) {
+	e := newEngine(t, "en")
+	d, _ := stepReply(e, conversation.Dialog{}, parseInput("My card was declined"), time.Now())
+	atCard, _ := stepReply(e, d, parseInput("[no:enable-cross-border]"), time.Now())
+	atVirtual, _ := stepReply(e, atCard, parseInput("[no:international-card]"), time.Now())
+	for _, tc := range []struct {
+		name, text string
+		dialog     conversation.Dialog
+		failed     bool
+		answer     string // the key of the answer the reply begins with, if any
+	}{
+		{"en", "I don't have a Visa card", atCard, true, ""},
+		{"zh", "我没有visa卡", atCard, true, ""},
+		{"zh, UnionPay only", "我只有银联卡", atCard, true, ""},
+		{"asked", "没有双币卡怎么办", atCard, false, "no-card"},
+		{"asked in en", "what if I don't have a visa card?", atCard, false, "no-card"},
+		{"another solution", "I don't have a Visa card", atVirtual, false, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sol, _ := tc.dialog.CurrentSolution()
+			next, res := e.Step(tc.dialog, parseInput(tc.text), time.Now())
+			if failed := slices.Contains(eventKinds(res), conversation.EventFailed); failed != tc.failed {
+				t.Errorf("failure recorded: %v, want %v; reply:\n%s", failed, tc.failed, res.Reply.Text)
+			}
+			if now, _ := next.CurrentSolution(); tc.failed && now == sol || tc.answer != "" && now != sol {
+				t.Errorf("shows %s after %s; reply:\n%s", now, sol, res.Reply.Text)
+			}
+			if tc.answer != "" {
+				answer := e.KB().Text(res.Reply.Lang, kb.SolutionAnswer(sol, tc.answer), nil)
+				if !strings.HasPrefix(res.Reply.Text, answer) {
+					t.Errorf("the reply does not begin with the answer %q:\n%s", answer, res.Reply.Text)
+				}
+			}
+		})
+	}
+}

@@ -64,6 +64,7 @@ func TestLoad_Broken(t *testing.T) {
 		{"answer-about-both", `answer "both": it answers a question about a solution or about a question of the flow, one of them`},
 		{"typed-unknown-option", `typed answer: question "card_type" has no option "amex"`},
 		{"verdict-unknown-action", `verdict "maybe": a verdict is one of [worked failed not_tried]`},
+		{"verdict-unknown-solution", `verdict failed: unknown solution "visa-card"`},
 		{"answer-tells-at-question", `answer "how-to-tell": what is told at a question of the flow is a typed answer, not tells`},
 		{"typed-over-unknown-option", `typed answer card_type/foreign: it wins over "amex", no other option of the question`},
 		{"amount-help-no-answer", `amount amount/small: help "guess" is no answer of the phrase files`},

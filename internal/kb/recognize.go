@@ -168,6 +168,12 @@ func (k *KB) loadExamples(base, overlay fs.FS) ([]example, error) {
 	for _, p := range k.pending {
 		k.says[verdictKey] = append(k.says[verdictKey], say{p, VerdictNotTried, nil, false, false})
 	}
+	// A solution's own verdicts come with everyone's.
+	for _, sol := range k.Solutions {
+		if own, ok := k.says[solutionVerdictKey(sol)]; ok {
+			k.says[solutionVerdictKey(sol)] = slices.Concat(own, k.says[verdictKey])
+		}
+	}
 	slices.SortStableFunc(k.courtesy, byLengthDown)
 	slices.SortStableFunc(k.openers, byLengthDown)
 	// The longest phrase first: "not sure" is found, and taken out, before "not"; "how long"

@@ -466,8 +466,22 @@ func TestVerdict(t *testing.T) {
 		{"👎🏻", kb.ActionFailed},
 		{"👍 👎", ""},
 	} {
-		if got := k.Verdict(tc.text); got != tc.want {
-			t.Errorf("Verdict(%q) = %q, want %q", tc.text, got, tc.want)
+		if got := k.Verdict("paypal", tc.text); got != tc.want {
+			t.Errorf("Verdict(paypal, %q) = %q, want %q", tc.text, got, tc.want)
+		}
+	}
+	// A solution's own phrases count while it is shown, and everyone's with them.
+	for _, tc := range []struct{ solution, text, want string }{
+		{"international-card", "I don't have a Visa card", kb.ActionFailed},
+		{"international-card", "我没有visa卡", kb.ActionFailed},
+		{"international-card", "我只有银联卡", kb.ActionFailed},
+		{"international-card", "no", kb.ActionFailed},
+		{"international-card", "not yet", kb.VerdictNotTried},
+		{"virtual-card", "I don't have a Visa card", ""},
+		{"enable-cross-border", "我只有银联卡", ""},
+	} {
+		if got := k.Verdict(tc.solution, tc.text); got != tc.want {
+			t.Errorf("Verdict(%s, %q) = %q, want %q", tc.solution, tc.text, got, tc.want)
 		}
 	}
 }

@@ -13,12 +13,15 @@ const VerdictNotTried = "not_tried"
 
 // verdict is a short answer to "Did this work?" while a solution is shown, as a phrase file
 // lists it: the phrases that give Action ("yes", "没用", "not yet"), and the verdicts they win
-// over when a text holds both ("no, not yet" has not been tried).
+// over when a text holds both ("no, not yet" has not been tried). With Solution, they count
+// only while that solution is shown: "I don't have a Visa card" says that using one is not
+// for the person, and nothing of a virtual card.
 type verdict struct {
-	Action string   `toml:"action"`
-	Says   []string `toml:"says"`
-	Over   []string `toml:"over"`
-	Alone  bool     `toml:"alone"`
+	Action   string   `toml:"action"`
+	Solution string   `toml:"solution"`
+	Says     []string `toml:"says"`
+	Over     []string `toml:"over"`
+	Alone    bool     `toml:"alone"`
 	// Signs are emoji that give the verdict as the whole text ("👍", "❌"), which folding
 	// would drop.
 	Signs []string `toml:"signs"`
@@ -27,6 +30,10 @@ type verdict struct {
 // verdictKey holds the verdicts among the typed answers: no question of the flow has an
 // empty ID.
 const verdictKey = ""
+
+// solutionVerdictKey holds the verdicts while solution is shown, where it has its own: no
+// question of the flow has a colon in its ID, which its buttons' IDs are split at.
+func solutionVerdictKey(solution string) string { return "verdict:" + solution }
 
 var verdictActions = []string{ActionWorked, ActionFailed, VerdictNotTried}
 
@@ -37,6 +44,16 @@ func (k *KB) addVerdict(v verdict) error {
 			return fmt.Errorf("verdict %q: a verdict is one of %v", a, verdictActions)
 		}
 	}
+	key := verdictKey
+	if v.Solution != "" {
+		if !slices.Contains(k.Solutions, v.Solution) {
+			return fmt.Errorf("verdict %s: unknown solution %q", v.Action, v.Solution)
+		}
+		if len(v.Signs) > 0 {
+			return fmt.Errorf("verdict %s: signs count whatever the solution shown; a verdict of solution %s has none", v.Action, v.Solution)
+		}
+		key = solutionVerdictKey(v.Solution)
+	}
 	phrases, err := folded(v.Says)
 	if err != nil {
 		return fmt.Errorf("verdict %s: %v", v.Action, err)
@@ -45,7 +62,7 @@ func (k *KB) addVerdict(v verdict) error {
 		k.says = map[string][]say{}
 	}
 	for _, p := range phrases {
-		k.says[verdictKey] = append(k.says[verdictKey], say{p, v.Action, v.Over, v.Alone, false})
+		k.says[key] = append(k.says[key], say{p, v.Action, v.Over, v.Alone, false})
 	}
 	for _, sign := range v.Signs {
 		if sign = strings.ReplaceAll(strings.TrimSpace(sign), "\uFE0F", ""); sign == "" || Normalize(sign) != "" {
@@ -59,19 +76,23 @@ func (k *KB) addVerdict(v verdict) error {
 	return nil
 }
 
-// Verdict reads text, sent while a solution is shown, as a short answer to whether it
-// worked: ActionWorked, ActionFailed, VerdictNotTried or "" for none. It reads as typed
+// Verdict reads text, sent while solution is shown, as a short answer to whether it
+// worked, by the phrases of that solution and everyone's: ActionWorked, ActionFailed, VerdictNotTried or "" for none. It reads as typed
 // answers to the flow's questions do (see AtQuestion): every phrase found gives the same
 // verdict or gives way to it, little else is said, nothing is asked, and no clause denies its
 // phrase ("yes but still declined" is none; the model reads it). People answer the bot's
 // "Did this work?" with "no" or 有用 as often as with a sentence, which the model cannot
 // read alone.
-func (k *KB) Verdict(text string) string {
+func (k *KB) Verdict(solution, text string) string {
 	norm := Normalize(text)
 	if norm == "" {
 		return k.signed(text)
 	}
-	v, found := k.typedOption(verdictKey, text, norm)
+	key := solutionVerdictKey(solution)
+	if _, own := k.says[key]; !own {
+		key = verdictKey
+	}
+	v, found := k.typedOption(key, text, norm)
 	// "有没有用啊", "成功了吗" ask, they do not tell; 还没 alone, which ends as 到账了没 asks,
 	// tells.
 	if v != "" && k.isQuestion(text, norm) && !slices.Equal(found, []string{strings.TrimSpace(withoutPhrases(norm, k.courtesyWords))}) {
