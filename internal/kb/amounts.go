@@ -117,7 +117,7 @@ func (k *KB) typedAmount(question, text string) (option, helpMessage, besides st
 			continue
 		}
 		norm := Normalize(rest)
-		if !k.short(norm) || k.isQuestion(rest, norm) || k.negated(norm) {
+		if !k.short(norm) || k.isQuestion(rest, norm) || k.denied(norm) {
 			return "", "", ""
 		}
 		sums, values = append(sums, found...), append(values, foundValues...)

@@ -324,7 +324,7 @@ func (k *KB) deniesAnswer(text string, found []string) bool {
 	}
 	for _, clause := range clauses(text) {
 		norm := Normalize(clause)
-		if containsAny(norm, found) && k.negated(withoutPhrases(withoutPhrases(norm, found), k.affirmations)) {
+		if containsAny(norm, found) && k.denied(withoutPhrases(withoutPhrases(norm, found), k.affirmations)) {
 			return true
 		}
 	}

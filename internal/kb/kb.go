@@ -131,6 +131,9 @@ type KB struct {
 	// negations are the words of the phrase files that say something did not happen or went
 	// wrong ("not", "没"), folded: see Contradicts.
 	negations []string
+	// denials are the negations but for the failures ("declined", 拒), which tell of a
+	// payment that failed: see denied.
+	failures, denials []string
 	// checkoutEnglish are the English messages of the table, folded, the longest first: see
 	// WithoutCheckoutText.
 	checkoutEnglish []string

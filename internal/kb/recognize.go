@@ -66,6 +66,7 @@ func (k *KB) loadExamples(base, overlay fs.FS) ([]example, error) {
 		}
 		var doc struct {
 			Negations []string `toml:"negations"`
+			Failures  []string `toml:"failures"`
 			Pending   []string `toml:"pending"`
 			Courtesy  []string `toml:"courtesy"`
 			Human     []string `toml:"human"`
@@ -94,6 +95,13 @@ func (k *KB) loadExamples(base, overlay fs.FS) ([]example, error) {
 				return nil, fmt.Errorf("%w: %s: negation %q is not one word once normalized", ErrInvalid, f, word)
 			}
 			k.negations = append(k.negations, n)
+		}
+		for _, word := range doc.Failures {
+			n := Normalize(word)
+			if !slices.Contains(doc.Negations, word) || n == "" {
+				return nil, fmt.Errorf("%w: %s: failure %q is none of the negations", ErrInvalid, f, word)
+			}
+			k.failures = append(k.failures, n)
 		}
 		for _, list := range []struct {
 			name    string
@@ -160,6 +168,7 @@ func (k *KB) loadExamples(base, overlay fs.FS) ([]example, error) {
 	if err := k.checkCodes(); err != nil {
 		return nil, err
 	}
+	k.denials = slices.DeleteFunc(slices.Clone(k.negations), func(n string) bool { return slices.Contains(k.failures, n) })
 	slices.SortStableFunc(k.affirmations, byLengthDown)
 	slices.SortStableFunc(k.pending, byLengthDown)
 	// What says a solution has not been tried yet, or only a step of it, is no verdict either:
@@ -528,9 +537,17 @@ func (k *KB) Contradicts(text string) bool {
 }
 
 // negated reports whether norm, folded text, holds a word of the negations.
-func (k *KB) negated(norm string) bool {
+func (k *KB) negated(norm string) bool { return holdsNegation(norm, k.negations) }
+
+// denied reports whether norm, folded text, holds a word of the negations that is none of the
+// failures: whether it says that something did not happen, besides a payment that failed.
+func (k *KB) denied(norm string) bool { return holdsNegation(norm, k.denials) }
+
+// holdsNegation reports whether norm holds a word of negations: a Chinese one anywhere, others
+// as whole words.
+func holdsNegation(norm string, negations []string) bool {
 	words := strings.Fields(norm)
-	for _, neg := range k.negations {
+	for _, neg := range negations {
 		if r, _ := utf8.DecodeRuneInString(neg); unicode.Is(unicode.Han, r) {
 			if strings.Contains(norm, neg) {
 				return true

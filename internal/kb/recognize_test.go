@@ -265,11 +265,14 @@ func TestAtQuestion_Option(t *testing.T) {
 		{"overseas_enabled", "I haven't enabled it", "no"},
 		{"address_match", "不完全一致", "no"},
 		{"amount", "not a lot", "small"},
-		// Denied besides the answer, in its clause; another clause's failure is no denial.
+		// Denied besides the answer, in its clause; a payment that failed is no denial.
 		{"verify_prompt", "I did not", ""},
 		{"card_type", "不是银联", ""},
-		{"overseas_enabled", "yes it's enabled but still declined", ""},
+		{"overseas_enabled", "I have not enabled overseas payments", "no"},
+		{"overseas_enabled", "yes it's enabled but still declined", "yes"},
 		{"overseas_enabled", "开通了，但还是失败", "yes"},
+		{"card_type", "my Hong Kong card was declined", "foreign"},
+		{"card_type", "我的香港卡被拒了", "foreign"},
 		// A question about an option is not its answer.
 		{"card_type", "what is a virtual card?", ""},
 		{"card_type", "虚拟卡是什么", ""},
@@ -496,6 +499,11 @@ func TestAnsweredOtherwise(t *testing.T) {
 		{"cross-border", "Your card is not supported. Please use a Visa, MasterCard, or American Express card", "", ""},
 		{"cross-border", "能境外支付的visa，被拒了", "", ""},
 		{"cross-border", "I already enabled overseas payments but my card is still declined", "overseas_enabled", "yes"},
+		{"cross-border", "it is enabled and still declined", "overseas_enabled", "yes"},
+		// A card named by where it is from is no card of a mainland bank, declined or not.
+		{"cross-border", "My Hong Kong card was declined", "card_type", "foreign"},
+		{"cross-border", "我的香港卡被拒了", "card_type", "foreign"},
+		{"cross-border", "I'm in Japan and my card was declined", "", ""}, // where they are, not the card
 		// A bare "yes" counts only as a whole message, which a clause is not.
 		{"cross-border", "yes, declined again", "", ""},
 		{"cross-border", "是的,又被拒了", "", ""},
