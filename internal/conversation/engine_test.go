@@ -865,6 +865,8 @@ func TestStep_NoVerdictWithoutOne(t *testing.T) {
 		// Not tried, in answer to "Did this work?"; a step done, the payment not retried.
 		"not yet", "no, not yet", "nope not yet", "还没", "the bank enabled it", "银行说已经开通了", "开好了",
 		"还没有", "没有呢", "没有啊 还没试", "havent tried yet", "no, I mean I haven't tried yet", "是的我试试", "PayPal绑卡成功了",
+		// The bank not called yet, while calling it is the solution.
+		"haven't called the bank yet", "I haven't called yet", "还没打电话", "还没联系银行",
 		// Remarks and questions tell no verdict.
 		"no problem", "no idea", "没问题", "有没有用啊", "成功了吗？", "maybe", "later", "谢谢,我明天打电话问问",
 		// Thanks beside a plan for later: the thanks are no success.
