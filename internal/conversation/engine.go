@@ -731,9 +731,11 @@ func (t turn) answerQuestion(text string) (Reply, bool) {
 	return r, true
 }
 
-// statement acts on what a question's text says besides it: a failure, likely enough to
-// ask about or told in words that deny it ("the virtual card got declined too", which the
-// model reads as naming the card); a success not denied; or a problem the bot is sure of.
+// statement acts on what a question's text says besides it: a failure told in words that
+// deny ("the virtual card got declined too", which the model reads as naming the card), likely
+// enough to ask about or read as the solution shown; a success not denied; or a problem the
+// bot is sure of. The model reads "issue" of "which banks issue these?" as a problem: a
+// failure without such a word is none.
 func (t turn) statement(said string) (Reply, bool) {
 	m := t.recognize(said)
 	if len(m) == 0 {
@@ -747,7 +749,7 @@ func (t turn) statement(said string) (Reply, bool) {
 		failed = m[i].Probability
 	}
 	switch top := m[0]; {
-	case top.Action == kb.ActionFailed && top.Probability >= c.ask, denies && top.Solution == sol:
+	case denies && (top.Action == kb.ActionFailed && top.Probability >= c.ask || top.Solution == sol):
 		t.record(EventRecognized, "")
 		return t.failed(), true
 	case top.Action == kb.ActionWorked && top.Probability >= c.ask && !denies:

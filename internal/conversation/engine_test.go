@@ -1237,6 +1237,13 @@ func TestStep_FailureInAQuestion(t *testing.T) {
 	if kinds := eventKinds(res); slices.Contains(kinds, conversation.EventWorked) || !strings.HasPrefix(res.Reply.Text, e.KB().Text("en", kb.SolutionAnswer("enable-cross-border", "fee"), nil)) {
 		t.Errorf("events %v. Reply:\n%s", kinds, res.Reply.Text)
 	}
+	// Nor is what the model makes of a question's other words, without one that denies: it
+	// reads "issue" as a problem.
+	atCard, _ := stepReply(e, conversation.Dialog{}, parseInput("/solution international-card"), time.Now())
+	_, res = e.Step(atCard, parseInput("which banks issue these?"), time.Now())
+	if kinds := eventKinds(res); slices.Contains(kinds, conversation.EventFailed) || !strings.HasPrefix(res.Reply.Text, e.KB().Text("en", kb.SolutionAnswer("international-card", "which-bank"), nil)) {
+		t.Errorf("events %v. Reply:\n%s", kinds, res.Reply.Text)
+	}
 }
 
 // A question about the solution shown that no answer lists is told so, with the question

@@ -463,6 +463,16 @@ func TestVerdict(t *testing.T) {
 		{"木有", kb.ActionFailed},
 		{"能付了", kb.ActionWorked},
 		{"I called but they said my card can't do it", kb.ActionFailed},
+		// 木有 is 没有, and 有用 inside it no success; a step done or a try without its result
+		// is no verdict; typos.
+		{"木有用", kb.ActionFailed},
+		{"木有效果", kb.ActionFailed},
+		{"办好了", kb.VerdictNotTried},
+		{"试了", kb.VerdictNotTried},
+		{"在试了", kb.VerdictNotTried},
+		{"not wroking", kb.ActionFailed},
+		{"wroked", kb.ActionWorked},
+		{"payment succeeded", kb.ActionWorked},
 		// Signs alone, repeated or in a skin tone.
 		{"👍", kb.ActionWorked},
 		{"👍👍", kb.ActionWorked},
