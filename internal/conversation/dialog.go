@@ -108,6 +108,9 @@ type Dialog struct {
 	Cause    string   `json:"cause,omitempty"`    // the cause of Outcome, if it names one
 	Plan     []string `json:"plan,omitempty"`     // solutions to walk, most likely first
 	Current  int      `json:"current,omitempty"`  // index into Plan
+	// Resume is the question that was asked when a solution was opened before any diagnosis
+	// ("can I just use PayPal?"): once it fails, the questions go on from there.
+	Resume string `json:"resume,omitempty"`
 
 	// Attempts holds at most one entry per solution, in the order the solutions were first
 	// shown: showing a solution again, or a new verdict on it, updates its entry (the latest

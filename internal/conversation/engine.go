@@ -1326,14 +1326,24 @@ func (t turn) diagnose(outcomeID, prefix string) Reply {
 	return r
 }
 
-// open shows one solution. Within a plan it moves there; otherwise it puts the solution
-// before the rest of the plan, so "didn't work" carries on where the person was.
+// open shows one solution. While a plan is walked it puts the solution where the person is,
+// so "didn't work" carries on with the one they were at and those after it: jumping to its
+// place in the plan skipped those between. Before any plan, the question asked, if any, is
+// kept to go back to.
 func (t turn) open(sol, prefix string) Reply {
-	if i := slices.Index(t.d.Plan, sol); t.d.Stage == StageSolving && i >= 0 {
-		t.d.Current = i
-	} else if t.d.Stage == StageSolving {
+	if t.d.Stage == StageSolving {
+		if i := slices.Index(t.d.Plan, sol); i >= 0 {
+			t.d.Plan = slices.Delete(t.d.Plan, i, i+1)
+			if i < t.d.Current {
+				t.d.Current--
+			}
+		}
 		t.d.Plan = slices.Insert(t.d.Plan, t.d.Current, sol)
 	} else {
+		t.d.Resume = ""
+		if t.d.Stage == StageAsking {
+			t.d.Resume = t.d.Question
+		}
 		t.d.Stage, t.d.Question = StageSolving, ""
 		t.d.Plan, t.d.Current = []string{sol}, 0
 	}
@@ -1356,6 +1366,13 @@ func (t turn) workedBy(sol string) Reply {
 func (t turn) failed() Reply {
 	sol, _ := t.d.CurrentSolution()
 	t.recordResult(sol, FeedbackFailed)
+	if t.d.Current+1 >= len(t.d.Plan) && t.d.Outcome == "" {
+		// Opened before any diagnosis, and failed: why the payment fails is still to find
+		// out, which "we've tried everything" would never do.
+		t.d.Stage, t.d.Question = StageAsking, cmp.Or(t.d.Resume, t.e.kb.Start)
+		t.d.Plan, t.d.Current, t.d.Resume = nil, 0, ""
+		return t.withView(t.text(kb.MsgFindTheCause, nil))
+	}
 	if t.d.Current+1 >= len(t.d.Plan) && !slices.Contains(t.d.Plan, t.e.kb.LastResort) {
 		t.d.Plan = append(t.d.Plan, t.e.kb.LastResort)
 	}

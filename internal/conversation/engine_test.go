@@ -284,15 +284,17 @@ var transcripts = []struct {
 	},
 	{
 		// Answers to "Did this work?" in a word, or with the solution's name; a step done is
-		// no verdict.
+		// no verdict. A solution opened before any diagnosis that fails goes back to the
+		// questions; another solution's failure takes it out of what is to come.
 		name: "en-verdicts-in-words", lang: "en",
-		lines:     []string{"/solution paypal", "not yet", "linked my card to paypal", "paypal also failed", "no reply yet", "yes"},
-		wantCause: "", wantSolutions: []string{}, wantStage: conversation.StageResolved,
+		lines: []string{"/solution paypal", "not yet", "linked my card to paypal", "paypal also failed", "[a:what_happened:wallet]",
+			"the virtual card didn't work either", "no reply yet", "yes"},
+		wantCause: "platform-unsupported", wantSolutions: []string{}, wantStage: conversation.StageResolved,
 	},
 	{
 		name: "zh-verdicts-in-words", lang: "zh-Hans",
-		lines:     []string{"/solution virtual-card", "还没试", "申请了虚拟卡", "没用", "有用"},
-		wantCause: "", wantSolutions: []string{}, wantStage: conversation.StageResolved,
+		lines:     []string{"/solution virtual-card", "还没试", "申请了虚拟卡", "没用", "[a:what_happened:wallet]", "有用"},
+		wantCause: "platform-unsupported", wantSolutions: []string{}, wantStage: conversation.StageResolved,
 	},
 	{
 		name: "en-money-taken-and-off-topic", lang: "en",
@@ -951,7 +953,7 @@ func TestStep_FeedbackWithoutASolution(t *testing.T) {
 		return steps[len(steps)-1].d
 	}
 	resolved := dialogAfter("工行的卡付款被拒了", "[ok:enable-cross-border]")
-	exhausted := dialogAfter("/solution paypal", "[no:paypal]", "[no:contact-support]")
+	exhausted := dialogAfter("[a:what_happened:address]", "[a:address_match:no]", "[no:billing-settings]", "[no:contact-support]")
 	if resolved.Stage != conversation.StageResolved || exhausted.Stage != conversation.StageExhausted {
 		t.Fatalf("setup: stages %s and %s", resolved.Stage, exhausted.Stage)
 	}
@@ -1454,6 +1456,44 @@ func TestStep_WithoutWhatTheSolutionNeeds(t *testing.T) {
 				if !strings.HasPrefix(res.Reply.Text, answer) {
 					t.Errorf("the reply does not begin with the answer %q:\n%s", answer, res.Reply.Text)
 				}
+			}
+		})
+	}
+}
+
+// A solution opened while the plan is walked comes where the person is, and "didn't work"
+// carries on with the one they were at and those after it; opened before any diagnosis, its
+// failure goes back to the question asked, or to the first, never to "we've tried everything".
+func TestStep_OpeningASolution(t *testing.T) {
+	e := newEngine(t, "en")
+	for _, tc := range []struct {
+		name  string
+		lines []string
+		shown []string // the solution shown after each line from the third on, "" for a question
+		asked string   // the question asked at the end, if any
+	}{
+		{"in the plan", []string{"工行的卡付款被拒了", "can I use paypal instead?", "[no:paypal]", "[no:enable-cross-border]"},
+			[]string{"enable-cross-border", "international-card"}, ""},
+		{"at a question", []string{"[a:what_happened:declined]", "[a:card_type:domestic_visa]", "/solution paypal", "[no:paypal]"},
+			[]string{"paypal", ""}, "overseas_enabled"},
+		{"asking for a human at a question", []string{"[a:what_happened:declined]", "[a:card_type:domestic_visa]", "can I talk to a real person?", "didn't work"},
+			[]string{"contact-support", ""}, "overseas_enabled"},
+		{"before anything", []string{"/start", "/solution paypal", "[no:paypal]"}, []string{""}, "what_happened"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			steps := run(t, e, "", tc.lines)
+			for i, want := range tc.shown {
+				s := steps[len(steps)-len(tc.shown)+i]
+				if sol, _ := s.d.CurrentSolution(); sol != want {
+					t.Errorf("after %q: shows %q, want %q; reply:\n%s", s.in, sol, want, s.reply.Text)
+				}
+			}
+			last := steps[len(steps)-1]
+			if tc.asked != "" && (last.d.Stage != conversation.StageAsking || last.d.Question != tc.asked) {
+				t.Errorf("at the end: %s, question %q; want question %q", last.d.Stage, last.d.Question, tc.asked)
+			}
+			if tc.asked != "" && !strings.HasPrefix(last.reply.Text, e.KB().Text("en", kb.MsgFindTheCause, nil)) {
+				t.Errorf("the reply does not say the questions go on:\n%s", last.reply.Text)
 			}
 		})
 	}

@@ -21,6 +21,7 @@ const (
 	MsgNoReadyAnswer    = "bot.no_ready_answer"
 	MsgContradicts      = "bot.contradicts"
 	MsgOtherFailed      = "bot.other_failed"
+	MsgFindTheCause     = "bot.find_the_cause"
 	MsgStaleMenu        = "bot.stale_menu"
 	MsgUnsupportedMedia = "bot.unsupported_media"
 	MsgUnknownCommand   = "bot.unknown_command"
@@ -110,7 +111,7 @@ var messageFields = map[string][]string{
 }
 
 var fixedMessages = []string{
-	MsgGreeting, MsgHelp, MsgNotUnderstood, MsgOffTopic, MsgVague, MsgNoReadyAnswer, MsgContradicts, MsgOtherFailed, MsgStaleMenu, MsgUnsupportedMedia,
+	MsgGreeting, MsgHelp, MsgNotUnderstood, MsgOffTopic, MsgVague, MsgNoReadyAnswer, MsgContradicts, MsgOtherFailed, MsgFindTheCause, MsgStaleMenu, MsgUnsupportedMedia,
 	MsgUnknownCommand, MsgLangUsage, MsgLangSwitched, MsgSolutionUsage, MsgCardDataWarning,
 	MsgHumanUnavailable, MsgResume, MsgRecognized, MsgImageSeen, MsgImageNoText, MsgHandoffPicture, MsgDiagnosis, MsgNoCause, MsgPlan,
 	MsgSolutionHeading, MsgSolutionSingle, MsgAskWorked, MsgNudge, MsgWorked, MsgNextAfterFailure,

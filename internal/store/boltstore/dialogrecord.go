@@ -10,13 +10,13 @@ import (
 
 // Commit writes a dialog record in a binary form: dialogFormatBinary, then the fields of the
 // current conversation.Dialog (DialogVersion 2; format 3 adds the open handoff at the end,
-// format 4 turns the pinned-language byte into flags with LangWritten; earlier formats are
-// still read), half the size of the versioned JSON of
+// format 4 turns the pinned-language byte into flags with LangWritten, format 5 adds the
+// question to resume at the end; earlier formats are still read), half the size of the versioned JSON of
 // conversation.MarshalDialog (every message rewrites the page holding its dialog). A record
 // that starts with '{' is that JSON (earlier versions, Load) and is read through
 // conversation.UnmarshalDialog, which migrates old versions; Dump hands on every record as
 // that JSON, which other stores read.
-const dialogFormatBinary = 4
+const dialogFormatBinary = 5
 
 // The bits of a format 4 record's language flags.
 const (
@@ -55,18 +55,19 @@ func appendDialogRecord(b []byte, d conversation.Dialog) []byte {
 	b = appendTime(b, d.Started)
 	b = appendTime(b, d.LastActive)
 	b = appendString(b, d.LastText)
-	if d.Handoff == nil {
-		return append(b, 0)
+	if h := d.Handoff; h == nil {
+		b = append(b, 0)
+	} else {
+		b = append(b, 1)
+		b = appendTime(b, h.Opened)
+		b = appendTime(b, h.Answered)
+		b = appendString(b, string(h.Route))
+		b = appendString(b, h.HelpersKey.Platform)
+		b = appendString(b, h.HelpersKey.Chat)
+		b = appendString(b, h.HelpersKey.User)
+		b = appendString(b, string(h.HelpersRoute))
 	}
-	h := d.Handoff
-	b = append(b, 1)
-	b = appendTime(b, h.Opened)
-	b = appendTime(b, h.Answered)
-	b = appendString(b, string(h.Route))
-	b = appendString(b, h.HelpersKey.Platform)
-	b = appendString(b, h.HelpersKey.Chat)
-	b = appendString(b, h.HelpersKey.User)
-	return appendString(b, string(h.HelpersRoute))
+	return appendString(b, d.Resume)
 }
 
 // decodeDialogRecord reads a record of either form.
@@ -119,6 +120,9 @@ func decodeDialogRecord(v []byte) (conversation.Dialog, error) {
 		default:
 			r.failed = true
 		}
+	}
+	if v[0] >= 5 {
+		d.Resume = r.string()
 	}
 	if r.failed || len(r.b) != 0 {
 		return conversation.Dialog{}, errDialogRecord

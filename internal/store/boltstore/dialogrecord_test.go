@@ -21,6 +21,7 @@ func sampleDialog() conversation.Dialog {
 		Cause:       "cross-border-restricted",
 		Plan:        []string{"enable-cross-border", "international-card", "paypal"},
 		Current:     1,
+		Resume:      "overseas_enabled",
 		Attempts: []conversation.Attempt{
 			{Solution: "enable-cross-border", Result: conversation.FeedbackFailed, At: at},
 			{Solution: "international-card", At: at.Add(time.Minute)},
@@ -76,22 +77,33 @@ func TestDialogRecord_DamagedOrFromTheFuture(t *testing.T) {
 	unknownFlag := appendDialogRecord(nil, conversation.Dialog{Lang: "en", LangPinned: true})
 	unknownFlag[4] = 4 // format, length 2, "en", then the language flags
 	// Format 3 had a pinned byte of 0 or 1 where format 4 has flags.
-	writtenInFormat3 := appendDialogRecord(nil, conversation.Dialog{Lang: "en", LangWritten: true})
-	writtenInFormat3[0] = 3
+	writtenInFormat3 := recordInFormat(3, conversation.Dialog{Lang: "en", LangWritten: true})
 	for _, v := range [][]byte{nil, {0}, {1, 0}, good[:len(good)-1], append(good[:len(good):len(good)], 0), unknownFlag, writtenInFormat3} {
 		if _, err := decodeDialogRecord(v); !errors.Is(err, errDialogRecord) {
 			t.Errorf("decodeDialogRecord(%x) = %v, want %v", v, err, errDialogRecord)
 		}
 	}
-	format3 := appendDialogRecord(nil, conversation.Dialog{Lang: "en", LangPinned: true})
-	format3[0] = 3
+	format3 := recordInFormat(3, conversation.Dialog{Lang: "en", LangPinned: true})
 	if d, err := decodeDialogRecord(format3); err != nil || !d.LangPinned || d.LangWritten {
 		t.Errorf("a format 3 record with the language pinned reads as %+v, %v", d, err)
+	}
+	format4 := recordInFormat(4, conversation.Dialog{Lang: "en", Stage: conversation.StageSolving, Plan: []string{"paypal"}})
+	if d, err := decodeDialogRecord(format4); err != nil || d.Lang != "en" || len(d.Plan) != 1 || d.Resume != "" {
+		t.Errorf("a format 4 record reads as %+v, %v", d, err)
 	}
 	future := append([]byte{dialogFormatBinary + 1}, good[1:]...)
 	if _, err := decodeDialogRecord(future); !errors.Is(err, conversation.ErrUnknownVersion) {
 		t.Errorf("a record of a later format: %v, want ErrUnknownVersion", err)
 	}
+}
+
+// recordInFormat is d, which has nothing to resume, in format 3 or 4: those ended with the
+// handoff, before the question to resume.
+func recordInFormat(format byte, d conversation.Dialog) []byte {
+	b := appendDialogRecord(nil, d)
+	b = b[:len(b)-1] // the empty Resume's length
+	b[0] = format
+	return b
 }
 
 func FuzzDecodeDialogRecord(f *testing.F) {
