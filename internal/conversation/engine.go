@@ -394,6 +394,15 @@ func (t turn) freeText(text, quoted string) Reply {
 	if strings.HasPrefix(text, "/") {
 		return t.command(text)
 	}
+	if t.cardData {
+		// What was removed is no word of the person's: read as one, "[removed]" was a
+		// billing-settings problem.
+		text = strings.TrimSpace(strings.ReplaceAll(text, redact.Placeholder, ""))
+		quoted = strings.TrimSpace(strings.ReplaceAll(quoted, redact.Placeholder, ""))
+		if !saysSomething(text) && !saysSomething(quoted) {
+			return t.withView()
+		}
+	}
 	if t.e.kb.AsksForHuman(text) {
 		return t.human()
 	}

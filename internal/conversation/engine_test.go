@@ -485,6 +485,16 @@ func TestStep_CardDataNeverKept(t *testing.T) {
 			t.Errorf("%q survives in the dialog or the reply", secret)
 		}
 	}
+	// What was removed is no word of the person's: card data alone at a question asks it
+	// again, and the rest of a message is read without it.
+	steps := run(t, newEngine(t, "en"), "", []string{"/start", "[a:what_happened:declined]", "4392 2600 1234 5678"})
+	if last := steps[len(steps)-1]; last.d.Stage != conversation.StageAsking || last.d.Question != "card_type" {
+		t.Errorf("a card number at the card question: %s, question %q; reply:\n%s", last.d.Stage, last.d.Question, last.reply.Text)
+	}
+	steps = run(t, newEngine(t, "en"), "", []string{"[a:what_happened:verification]", "the code is 482913"})
+	if last := steps[len(steps)-1]; last.d.Stage != conversation.StageAsking || last.d.Question != "verify_prompt" {
+		t.Errorf("an SMS code at the verification question: %s, question %q; reply:\n%s", last.d.Stage, last.d.Question, last.reply.Text)
+	}
 }
 
 func BenchmarkStep(b *testing.B) {
