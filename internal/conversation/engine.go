@@ -394,6 +394,9 @@ func (t turn) freeText(text, quoted string) Reply {
 	if strings.HasPrefix(text, "/") {
 		return t.command(text)
 	}
+	if name := t.e.kb.Command(text); name != "" {
+		return t.command("/" + name) // "start over", the label of a button, typed
+	}
 	if t.cardData {
 		// What was removed is no word of the person's: read as one, "[removed]" was a
 		// billing-settings problem.
@@ -1051,7 +1054,7 @@ func (t turn) command(text string) Reply {
 	name, _, _ = strings.Cut(name, "@") // Telegram's /start@botname
 	arg = strings.TrimSpace(arg)
 	switch strings.ToLower(name) {
-	case "start":
+	case "start", "restart", "reset":
 		return t.deepLink(arg)
 	case "help":
 		return t.withView(t.text(kb.MsgHelp, nil))

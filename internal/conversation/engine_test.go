@@ -840,6 +840,9 @@ func TestStep_FeedbackInWords(t *testing.T) {
 		{"zh yes", "有用", solving, conversation.EventWorked},
 		{"zh yes, one character", "有", solving, conversation.EventWorked},
 		{"zh no", "没有", solving, conversation.EventFailed},
+		// The label of the button "Didn't work, next", typed.
+		{"next", "next", solving, conversation.EventFailed},
+		{"zh next", "下一个", solving, conversation.EventFailed},
 		// The solution named beside the verdict: the name is no new description.
 		{"named, worked", "paypal worked!", solving, conversation.EventWorked},
 		{"named, failed", "paypal also failed", solving, conversation.EventFailed},
@@ -1504,6 +1507,33 @@ func TestStep_OpeningASolution(t *testing.T) {
 			}
 			if tc.asked != "" && !strings.HasPrefix(last.reply.Text, e.KB().Text("en", kb.MsgFindTheCause, nil)) {
 				t.Errorf("the reply does not say the questions go on:\n%s", last.reply.Text)
+			}
+		})
+	}
+}
+
+// The labels of the buttons and the words other bots take, typed as a whole message, do what
+// the command does, wherever the dialog stands.
+func TestStep_CommandsInWords(t *testing.T) {
+	e := newEngine(t, "en")
+	solving, _ := stepReply(e, conversation.Dialog{}, parseInput("/solution paypal"), time.Now())
+	for _, tc := range []struct{ text, command string }{
+		{"start over", "/start"},
+		{"Restart", "/start"},
+		{"/restart", "/start"},
+		{"重新开始", "/start"},
+		{"menu", "/help"},
+		{"help", "/help"},
+		{"帮助", "/help"},
+		{"Show all", "/solutions"},
+	} {
+		t.Run(tc.text, func(t *testing.T) {
+			d, r := stepReply(e, solving, parseInput(tc.text), time.Now())
+			inLang := solving // the reply follows a Chinese text's language
+			inLang.Lang = r.Lang
+			wantD, want := stepReply(e, inLang, parseInput(tc.command), time.Now())
+			if r.Text != want.Text || d.Stage != wantD.Stage {
+				t.Errorf("%q: %s, reply:\n%s\nwant what %s does: %s,\n%s", tc.text, d.Stage, r.Text, tc.command, wantD.Stage, want.Text)
 			}
 		})
 	}

@@ -146,6 +146,8 @@ type KB struct {
 	courtesyWords []string
 	// human are the phrases that ask for a person, folded: see AsksForHuman.
 	human []string
+	// commands are the phrases that word a command, folded, and its name: see Command.
+	commands map[string]string
 	// affirmations are the phrases that hold a negation and deny nothing ("没问题", "no
 	// longer declined"), folded, the longest first: see Contradicts.
 	affirmations []string
@@ -178,6 +180,16 @@ type KB struct {
 	phraseTargets phraseTargets
 }
 
+// noUnknownKeys reports the keys of a TOML file that no field takes: a misspelt key, or a
+// top-level list written after a [[table]], which TOML reads as the table's, would otherwise
+// be dropped without a word.
+func noUnknownKeys(md toml.MetaData) error {
+	if u := md.Undecoded(); len(u) > 0 {
+		return fmt.Errorf("unknown key %s", u[0])
+	}
+	return nil
+}
+
 // Load reads the knowledge base from base, with the files of overlay (if not nil) taking
 // precedence: overlay's flow file replaces base's, its locale files add to or correct
 // base's, message by message, and its phrase files and corpus add to base's (a phrase that
@@ -189,7 +201,11 @@ func Load(base, overlay fs.FS) (*KB, error) {
 		return nil, err
 	}
 	var f flowFileData
-	if _, err := toml.Decode(string(flowBytes), &f); err != nil {
+	md, err := toml.Decode(string(flowBytes), &f)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %v", ErrInvalid, flowName, err)
+	}
+	if err := noUnknownKeys(md); err != nil {
 		return nil, fmt.Errorf("%w: %s: %v", ErrInvalid, flowName, err)
 	}
 	sum := sha256.Sum256(flowBytes)

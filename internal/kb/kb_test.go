@@ -66,6 +66,8 @@ func TestLoad_Broken(t *testing.T) {
 		{"verdict-unknown-action", `verdict "maybe": a verdict is one of [worked failed not_tried]`},
 		{"verdict-unknown-solution", `verdict failed: unknown solution "visa-card"`},
 		{"failure-not-negation", `failure "bounced" is none of the negations`},
+		{"phrase-list-after-table", `unknown key command.courtesy`},
+		{"command-unknown", `command "stop": a phrase file words one of [start help solutions]`},
 		{"answer-tells-at-question", `answer "how-to-tell": what is told at a question of the flow is a typed answer, not tells`},
 		{"typed-over-unknown-option", `typed answer card_type/foreign: it wins over "amex", no other option of the question`},
 		{"amount-help-no-answer", `amount amount/small: help "guess" is no answer of the phrase files`},

@@ -85,8 +85,13 @@ func (k *KB) loadExamples(base, overlay fs.FS) ([]example, error) {
 			Typed          []typed      `toml:"typed"`
 			Amounts        []amount     `toml:"amount"`
 			Verdicts       []verdict    `toml:"verdict"`
+			Commands       []command    `toml:"command"`
 		}
-		if _, err := toml.Decode(string(b), &doc); err != nil {
+		md, err := toml.Decode(string(b), &doc)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %s: %v", ErrInvalid, f, err)
+		}
+		if err := noUnknownKeys(md); err != nil {
 			return nil, fmt.Errorf("%w: %s: %v", ErrInvalid, f, err)
 		}
 		for _, word := range doc.Negations {
@@ -147,6 +152,11 @@ func (k *KB) loadExamples(base, overlay fs.FS) ([]example, error) {
 		}
 		for _, v := range doc.Verdicts {
 			if err := k.addVerdict(v); err != nil {
+				return nil, fmt.Errorf("%w: %s: %v", ErrInvalid, f, err)
+			}
+		}
+		for _, c := range doc.Commands {
+			if err := k.addCommand(c); err != nil {
 				return nil, fmt.Errorf("%w: %s: %v", ErrInvalid, f, err)
 			}
 		}
@@ -577,6 +587,47 @@ func (k *KB) AsksForHuman(text string) bool {
 	// A request is short: "打了银行电话转人工，说卡没问题" tells what happened with the bank.
 	rest := strings.Join(strings.Fields(withoutPhrases(withoutPhrases(norm, k.human), k.courtesyWords)), "")
 	return utf8.RuneCountInString(rest) <= maxHumanRequestRest
+}
+
+// command is a command of the bot as a phrase file words it ("start over", 重新开始): the
+// phrases that, as a whole message, do what Command does.
+type command struct {
+	Command string   `toml:"command"`
+	Says    []string `toml:"says"`
+}
+
+// PhraseCommands are the commands a phrase file may word: starting over, the help and the
+// list of solutions, whose buttons' labels people type.
+var PhraseCommands = []string{"start", "help", "solutions"}
+
+// addCommand takes in a phrase file's command c.
+func (k *KB) addCommand(c command) error {
+	if !slices.Contains(PhraseCommands, c.Command) {
+		return fmt.Errorf("command %q: a phrase file words one of %v", c.Command, PhraseCommands)
+	}
+	phrases, err := folded(c.Says)
+	if err != nil {
+		return fmt.Errorf("command %s: %v", c.Command, err)
+	}
+	if k.commands == nil {
+		k.commands = map[string]string{}
+	}
+	for _, p := range phrases {
+		k.commands[p] = c.Command
+	}
+	return nil
+}
+
+// Command is the command of PhraseCommands that text, thanks aside, words as a whole
+// ("start over", "menu", 重新开始), or "". People type the labels of the buttons
+// ("Start over") and the words other bots take ("restart", "menu"); read by the model, they
+// are a payment too vague to place.
+func (k *KB) Command(text string) string {
+	norm := Normalize(text)
+	if c, ok := k.commands[norm]; ok {
+		return c
+	}
+	return k.commands[strings.Join(strings.Fields(withoutPhrases(norm, k.courtesyWords)), " ")]
 }
 
 // maxHumanRequestRest is the most letters a request for a person has besides the request and

@@ -590,3 +590,23 @@ func TestEveryPhraseAlone(t *testing.T) {
 		t.Errorf("%d phrases tried; the test reads the files wrong", n)
 	}
 }
+
+// Command finds a command worded as the whole message, thanks aside, and nothing in a sentence.
+func TestCommand(t *testing.T) {
+	k := load(t)
+	for _, tc := range []struct{ text, want string }{
+		{"start over", "start"},
+		{"Start over!", "start"},
+		{"ok, restart", "start"},
+		{"重新开始", "start"},
+		{"menu", "help"},
+		{"Show all", "solutions"},
+		{"how do I start over with a new card?", ""},
+		{"help me, my card was declined", ""},
+		{"", ""},
+	} {
+		if got := k.Command(tc.text); got != tc.want {
+			t.Errorf("Command(%q) = %q, want %q", tc.text, got, tc.want)
+		}
+	}
+}
