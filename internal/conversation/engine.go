@@ -528,14 +528,25 @@ func (t turn) understand(text, lead string) (Reply, bool) {
 		together += options[n].Probability
 		n++
 	}
+	// While a question of the flow is asked, what people type answers it: a solution read
+	// from words that do not name it ("工商银行的" at the card question, read as the card
+	// solution's banks) is no request for it.
+	unasked := t.answering() && len(options) > 0 && options[0].Solution != "" &&
+		!slices.Contains(t.e.kb.OthersNamed("", text), options[0].Solution)
 	var r Reply
 	switch {
-	case offTopic == 0 && best >= c.sure && best-second >= c.apart:
+	case offTopic == 0 && best >= c.sure && best-second >= c.apart && !unasked:
 		r = t.goTo(text, options[0].Target)
 	case t.solving() && n >= 2 && together >= c.ask && offTopic < together && t.e.kb.Statements(text) == "":
 		// A question while a solution is shown ("is there a fee?" where none is listed): a
 		// clarifying question about what happened would leave the solution for nothing.
 		r = t.noReadyAnswer()
+	case t.answering() && offTopic < c.offTopic && offTopic < 2*best:
+		// An answer to the question asked that no typed phrase reads ("ICBC" for the card,
+		// "收到了" for the verification): the question's own buttons are the clarifying
+		// question, and other causes offered instead would leave it for a guess.
+		t.record(EventNotUnderstood, "")
+		r = t.withView(t.text(kb.MsgPickAnAnswer, nil))
 	case n >= 2 && together >= c.ask && offTopic < together && !t.cardData:
 		t.record(EventClarified, "")
 		worked := slices.IndexFunc(options[:n], func(o kb.Match) bool { return o.Action == kb.ActionWorked })
@@ -653,6 +664,10 @@ func (t turn) noReadyAnswer() Reply {
 	r.Text = join(t.text(kb.MsgNoReadyAnswer, nil), r.Text)
 	return r
 }
+
+// answering reports whether a question of the flow past the first is asked: what people
+// type then answers it.
+func (t turn) answering() bool { return t.d.Stage == StageAsking && t.d.Question != t.e.kb.Start }
 
 // decisive reports whether text alone leads somewhere the bot would go without asking.
 func (t turn) decisive(text string) bool {

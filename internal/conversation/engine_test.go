@@ -1538,3 +1538,34 @@ func TestStep_CommandsInWords(t *testing.T) {
 		})
 	}
 }
+
+// An answer to a question of the flow that no typed phrase reads gets the question again, its
+// buttons being the clarifying question; a new problem the bot is sure of is still diagnosed,
+// and chatter still gets what the bot is for.
+func TestStep_UnreadAnswerAsksAgain(t *testing.T) {
+	e := newEngine(t, "en")
+	atCard := run(t, e, "", []string{"/start", "[a:what_happened:declined]"})[1].d
+	atOverseas := run(t, e, "", []string{"/start", "[a:what_happened:declined]", "[a:card_type:domestic_visa]"})[2].d
+	for _, tc := range []struct {
+		name, text string
+		dialog     conversation.Dialog
+		again      bool // the question asked again, with the line saying so
+	}{
+		{"a bank's name", "ICBC", atCard, true},
+		{"a question back", "why does it matter", atOverseas, true},
+		{"zh", "工商银行的", atCard, true},
+		{"money taken", "I was charged $20 twice but my account shows nothing", atCard, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d, res := e.Step(tc.dialog, parseInput(tc.text), time.Now())
+			again := d.Stage == conversation.StageAsking && d.Question == tc.dialog.Question &&
+				strings.HasPrefix(res.Reply.Text, e.KB().Text(res.Reply.Lang, kb.MsgPickAnAnswer, nil))
+			if again != tc.again {
+				t.Errorf("asked again: %v, want %v; now %s at %q; reply:\n%s", again, tc.again, d.Stage, d.Question, res.Reply.Text)
+			}
+			if !tc.again && d.Stage != conversation.StageSolving {
+				t.Errorf("not diagnosed: %s", d.Stage)
+			}
+		})
+	}
+}
