@@ -214,7 +214,9 @@ func (e *Engine) chooseLanguage(d *Dialog, in Input) {
 	if d.LangPinned {
 		return
 	}
-	if lang, ok := e.writtenLanguage(in); ok {
+	// Nothing else tells yet: a word in Latin letters is a better guess than the default.
+	fresh := d.Lang == "" && in.LangHint == ""
+	if lang, ok := e.writtenLanguage(in, fresh); ok {
 		d.Lang, d.LangWritten = lang, true
 		return
 	}
@@ -233,12 +235,18 @@ func (e *Engine) chooseLanguage(d *Dialog, in Input) {
 // writtenLanguage is the language the person's own words in the input are in, if they tell.
 // A screen in Chinese tells that they read Chinese (a line of it: OCR reads a stray Han glyph
 // into English screens now and then); one in English tells little, as checkouts show English
-// to everyone.
-func (e *Engine) writtenLanguage(in Input) (string, bool) {
+// to everyone. fresh says that nothing else tells the language yet: then one word is enough.
+func (e *Engine) writtenLanguage(in Input, fresh bool) (string, bool) {
 	switch {
 	case in.Kind == InputText && !strings.HasPrefix(in.Text, "/"):
 		if lang, ok := e.languageOf(in.Text); ok {
 			return lang, true
+		}
+		if fresh && e.latin != "" && !containsHan(in.Quoted) && plainWords(e.kb.WithoutCheckoutText(in.Text)) > 0 {
+			// "hello", "help", "payment failed" to a bot whose default is Chinese, in a
+			// terminal or where Slack's locale is unknown. A bare code ("card_declined")
+			// is no word.
+			return e.latin, true
 		}
 		// Asked about a message without words that tell their language ("@bot ?"), the
 		// person reads the one it is in, as with a screenshot.
@@ -284,6 +292,18 @@ func latinWords(s string) int {
 			n++
 		}
 		run = 0
+	}
+	return n
+}
+
+// plainWords counts the words of two or more Latin letters in s that are no identifiers:
+// "hello" is one, card_declined none.
+func plainWords(s string) int {
+	n := 0
+	for _, w := range strings.FieldsFunc(s, func(r rune) bool { return !(unicode.In(r, unicode.Latin) && unicode.IsLetter(r) || r == '_') }) {
+		if len(w) >= 2 && !strings.Contains(w, "_") {
+			n++
+		}
 	}
 	return n
 }

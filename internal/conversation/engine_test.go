@@ -766,8 +766,8 @@ func TestStep_DeepLinks(t *testing.T) {
 
 // What a person writes decides the language before their app's: a Chinese developer with an
 // English Telegram who writes Chinese is answered in Chinese, and an English sentence in the
-// terminal (no hint) in English; a pasted code says nothing, so the hint or the dialog's
-// language stands.
+// terminal (no hint) in English, as is an English word when nothing else tells; a pasted code
+// or checkout message says nothing, so the hint or the dialog's language stands.
 func TestStep_LanguageFollowsTheTextFirst(t *testing.T) {
 	e := newEngine(t, "zh-Hans")
 	for _, tc := range []struct {
@@ -780,6 +780,11 @@ func TestStep_LanguageFollowsTheTextFirst(t *testing.T) {
 		{"a code, English app", "en", "", "do_not_honor", "en"},
 		{"a code in a Chinese dialog", "", "zh-Hans", "do_not_honor", "zh-Hans"},
 		{"two words keep the dialog's", "", "zh-Hans", "incorrect zip", "zh-Hans"},
+		// Nothing else tells yet: one word in Latin letters is English.
+		{"a greeting, no hint", "", "", "hello", "en"},
+		{"two words, no hint", "", "", "payment failed", "en"},
+		{"a greeting, Chinese app", "zh-hans", "", "hello", "zh-Hans"},
+		{"a checkout's message, no hint", "", "", "Your card was declined.", "zh-Hans"},
 		{"a command follows the app", "en", "", "/solutions", "en"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
