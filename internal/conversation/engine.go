@@ -867,6 +867,9 @@ func (t turn) answerVerdict(text string) (Reply, bool) {
 		r.Text = join(strings.Join(noted, "\n"), r.Text)
 		return r, true
 	case kb.VerdictNotTried:
+		if _, _, answered := t.e.kb.QuestionAbout(t.d.Lang, sol, text); answered {
+			return Reply{}, false // "不知道银行登记的地址" is no "not tried": it calls for an answer
+		}
 		t.record(EventNotUnderstood, "") // nothing to act on, as noResult
 		return t.nudge(), true
 	}

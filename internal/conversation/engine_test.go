@@ -1072,6 +1072,8 @@ func TestStep_AskingForAHumanInWords(t *testing.T) {
 		{"转人工", "转人工", withHelpers, conversation.EventHandoff, ""},
 		{"in English", "can I talk to a human please", withHelpers, conversation.EventHandoff, ""},
 		{"no helpers", "can I talk to a human please", alone, conversation.EventShown, "contact-support"},
+		{"asked", "is there a human here?", withHelpers, conversation.EventHandoff, ""},
+		{"zh asked", "有人工客服吗", withHelpers, conversation.EventHandoff, ""},
 		{"the bank's staff is no request", "I called the bank and talked to a real person, still declined", withHelpers, conversation.EventDiagnosed, "enable-cross-border"},
 		{"AI is not a person", "人工智能付款被拒了", withHelpers, conversation.EventDiagnosed, "enable-cross-border"},
 	} {
@@ -1283,6 +1285,11 @@ func TestStep_UnlistedQuestionAboutTheSolutionShown(t *testing.T) {
 		{"billing-settings", "is there a fee?", kb.MsgNoReadyAnswer},
 		{"contact-support", "三天了还没回复", kb.SolutionAnswer("contact-support", "no-reply")},
 		{"contact-support", "I sent an email 3 days ago and still no reply", kb.SolutionAnswer("contact-support", "no-reply")},
+		{"billing-settings", "I don't know the address my bank has", kb.SolutionAnswer("billing-settings", "unknown-address")},
+		// 不知道 alone is no verdict yet; beside what it does not know, it calls for the answer.
+		{"billing-settings", "不知道银行登记的地址", kb.SolutionAnswer("billing-settings", "unknown-address")},
+		{"paypal", "paypal doesn't show up", kb.SolutionAnswer("paypal", "not-offered")},
+		{"paypal", "没有paypal选项", kb.SolutionAnswer("paypal", "not-offered")},
 	} {
 		t.Run(tc.text, func(t *testing.T) {
 			solving, _ := stepReply(e, conversation.Dialog{}, parseInput("/solution "+tc.solution), time.Now())
