@@ -842,6 +842,13 @@ func (t turn) answerVerdict(text string) (Reply, bool) {
 	if !t.solving() {
 		return Reply{}, false
 	}
+	// A problem told after "but" is what matters now: "付款成功了，但是余额没到账" is money
+	// taken without credit, not a success to end the help with.
+	if after := kb.AfterContrast(text); saysSomething(after) {
+		if m := t.recognize(after); len(m) > 0 && m[0].Outcome != "" && m[0].Outcome != t.d.Outcome && m[0].Probability >= t.e.confidence.sure {
+			return t.goTo(after, m[0].Target), true
+		}
+	}
 	sol, _ := t.d.CurrentSolution()
 	v, about := t.verdict(text)
 	switch v {

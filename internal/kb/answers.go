@@ -259,6 +259,16 @@ func (k *KB) AnsweredOtherwise(outcome, text string) (question, option string, o
 // overseas payments but my card is still declined".
 var contrast = regexp.MustCompile(`(?i)\b(?:but|however|even though|although)\b|但是|可是|不过|但`)
 
+// AfterContrast is what text says after the last word that turns it against what came before
+// ("it worked but I was charged twice": "I was charged twice"), or "" when none does.
+func AfterContrast(text string) string {
+	m := contrast.FindAllStringIndex(text, -1)
+	if len(m) == 0 {
+		return ""
+	}
+	return strings.TrimSpace(text[m[len(m)-1][1]:])
+}
+
 // contrasted is the clauses of text, split at punctuation and at contrast too.
 func contrasted(text string) []string {
 	var out []string
