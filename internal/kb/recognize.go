@@ -596,6 +596,10 @@ type command struct {
 	Says    []string `toml:"says"`
 }
 
+// maxCommandText is the longest text, in bytes, that Command reads: a command's phrase and some
+// thanks around it.
+const maxCommandText = 96
+
 // PhraseCommands are the commands a phrase file may word: starting over, the help and the
 // list of solutions, whose buttons' labels people type.
 var PhraseCommands = []string{"start", "help", "solutions"}
@@ -623,11 +627,18 @@ func (k *KB) addCommand(c command) error {
 // ("Start over") and the words other bots take ("restart", "menu"); read by the model, they
 // are a payment too vague to place.
 func (k *KB) Command(text string) string {
+	if len(text) > maxCommandText {
+		return "" // most messages: spared the folding
+	}
 	norm := Normalize(text)
 	if c, ok := k.commands[norm]; ok {
 		return c
 	}
-	return k.commands[strings.Join(strings.Fields(withoutPhrases(norm, k.courtesyWords)), " ")]
+	rest := withoutPhrases(norm, k.courtesyWords)
+	if rest == norm {
+		return ""
+	}
+	return k.commands[strings.Join(strings.Fields(rest), " ")]
 }
 
 // maxHumanRequestRest is the most letters a request for a person has besides the request and
