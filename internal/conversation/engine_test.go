@@ -1359,8 +1359,11 @@ func TestStep_SameDiagnosisAgain(t *testing.T) {
 		want    conversation.EventKind // "" for no verdict
 		begins  string                 // the message the reply begins with, if any
 	}{
-		{[]string{"[a:what_happened:declined]", "[a:card_type:domestic_visa]", "[a:overseas_enabled:no]"}, "is it because my card is UnionPay?", "", kb.OutcomeText("cross-border")},
-		{[]string{"[a:what_happened:declined]", "[a:card_type:domestic_visa]", "[a:overseas_enabled:no]"}, "是不是因为我的卡是银联卡?", "", kb.OutcomeText("cross-border")},
+		{[]string{"[a:what_happened:declined]", "[a:card_type:domestic_visa]", "[a:overseas_enabled:no]"}, "is it because my card blocks payments abroad?", "", kb.OutcomeText("cross-border")},
+		{[]string{"[a:what_happened:declined]", "[a:card_type:domestic_visa]", "[a:overseas_enabled:no]"}, "是不是因为我的卡不支持境外支付?", "", kb.OutcomeText("cross-border")},
+		// A question the solution shown lists an answer for gets that answer.
+		{[]string{"[a:what_happened:declined]", "[a:card_type:domestic_visa]", "[a:overseas_enabled:no]"}, "is it because my card is UnionPay?", "", kb.SolutionAnswer("enable-cross-border", "unionpay")},
+		{[]string{"[a:what_happened:declined]", "[a:card_type:domestic_visa]", "[a:overseas_enabled:no]"}, "是不是因为我的卡是银联卡?", "", kb.SolutionAnswer("enable-cross-border", "unionpay")},
 		{[]string{"[a:what_happened:declined]", "[a:card_type:domestic_visa]", "[a:overseas_enabled:no]"},
 			"ok so I called ICBC and they said overseas payments are enabled now but when I tried again it still said card declined", conversation.EventFailed, ""},
 		{[]string{"[a:what_happened:declined]", "[a:card_type:domestic_visa]", "[a:overseas_enabled:no]"}, "do_not_honor", conversation.EventFailed, ""},
