@@ -572,8 +572,10 @@ func (t turn) understand(text, lead string) (Reply, bool) {
 		worked := slices.IndexFunc(options[:n], func(o kb.Match) bool { return o.Action == kb.ActionWorked })
 		failed := slices.ContainsFunc(options[:n], func(o kb.Match) bool { return o.Action == kb.ActionFailed })
 		switch {
-		case worked >= 0 && failed:
-			// Both verdicts among the likely few: whether it worked is the question.
+		case (worked >= 0 || failed) && t.solving():
+			// A verdict among the likely few while a solution is shown: whether it worked is
+			// the question, with both buttons. "✅ This worked" beside diagnoses for "中文" or
+			// "太难了" ended the help as a success at a tap.
 			r = t.nudge()
 		case worked >= 0 && t.e.kb.Contradicts(text):
 			// "没有付款成功" is never offered "this worked": what it may be is a failure.

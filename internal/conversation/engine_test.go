@@ -1545,6 +1545,9 @@ func TestStep_CommandsInWords(t *testing.T) {
 		{"help", "/help"},
 		{"帮助", "/help"},
 		{"Show all", "/solutions"},
+		{"English please", "/lang en"},
+		{"中文", "/lang zh"},
+		{"能说中文吗", "/lang zh"},
 	} {
 		t.Run(tc.text, func(t *testing.T) {
 			d, r := stepReply(e, solving, parseInput(tc.text), time.Now())

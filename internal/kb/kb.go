@@ -265,6 +265,9 @@ func Load(base, overlay fs.FS) (*KB, error) {
 	if err := k.checkAmounts(); err != nil {
 		return nil, err
 	}
+	if err := k.checkCommands(); err != nil {
+		return nil, err
+	}
 	k.model = trainCached(examples, k.targets(), defaultTraining)
 	k.codeTargets = make(map[string]codeTarget, len(k.codes))
 	exact := map[string]bool{}

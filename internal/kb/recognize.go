@@ -589,10 +589,11 @@ func (k *KB) AsksForHuman(text string) bool {
 	return utf8.RuneCountInString(rest) <= maxHumanRequestRest
 }
 
-// command is a command of the bot as a phrase file words it ("start over", 重新开始): the
-// phrases that, as a whole message, do what Command does.
+// command is a command of the bot as a phrase file words it ("start over", 重新开始,
+// "English please"): the phrases that, as a whole message, do what Command does with Arg.
 type command struct {
 	Command string   `toml:"command"`
+	Arg     string   `toml:"arg"`
 	Says    []string `toml:"says"`
 }
 
@@ -601,13 +602,17 @@ type command struct {
 const maxCommandText = 96
 
 // PhraseCommands are the commands a phrase file may word: starting over, the help and the
-// list of solutions, whose buttons' labels people type.
-var PhraseCommands = []string{"start", "help", "solutions"}
+// list of solutions, whose buttons' labels people type, and a language, which people ask for
+// in words.
+var PhraseCommands = []string{"start", "help", "solutions", "lang"}
 
 // addCommand takes in a phrase file's command c.
 func (k *KB) addCommand(c command) error {
 	if !slices.Contains(PhraseCommands, c.Command) {
 		return fmt.Errorf("command %q: a phrase file words one of %v", c.Command, PhraseCommands)
+	}
+	if (c.Command == "lang") != (c.Arg != "") {
+		return fmt.Errorf("command %s: only lang takes an arg, and it needs one", c.Command)
 	}
 	phrases, err := folded(c.Says)
 	if err != nil {
@@ -617,15 +622,28 @@ func (k *KB) addCommand(c command) error {
 		k.commands = map[string]string{}
 	}
 	for _, p := range phrases {
-		k.commands[p] = c.Command
+		k.commands[p] = strings.TrimSpace(c.Command + " " + c.Arg)
 	}
 	return nil
 }
 
-// Command is the command of PhraseCommands that text, thanks aside, words as a whole
-// ("start over", "menu", 重新开始), or "". People type the labels of the buttons
-// ("Start over") and the words other bots take ("restart", "menu"); read by the model, they
-// are a payment too vague to place.
+// checkCommands checks that every language a phrase file's command asks for is one of the
+// knowledge base: a typo would answer "English please" with the list of languages.
+func (k *KB) checkCommands() error {
+	for _, c := range k.commands {
+		if lang, ok := strings.CutPrefix(c, "lang "); ok {
+			if _, known := k.LanguageByName(lang); !known {
+				return fmt.Errorf("%w: command lang: %q is no language of the knowledge base", ErrInvalid, lang)
+			}
+		}
+	}
+	return nil
+}
+
+// Command is the command of PhraseCommands, with its argument, that text, thanks aside, words
+// as a whole ("start over", "menu", 重新开始, "English please": "lang en"), or "". People type
+// the labels of the buttons ("Start over") and the words other bots take ("restart", "menu");
+// read by the model, they are a payment too vague to place.
 func (k *KB) Command(text string) string {
 	if len(text) > maxCommandText {
 		return "" // most messages: spared the folding

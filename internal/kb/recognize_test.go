@@ -601,6 +601,8 @@ func TestCommand(t *testing.T) {
 		{"重新开始", "start"},
 		{"menu", "help"},
 		{"Show all", "solutions"},
+		{"English please", "lang en"},
+		{"请用中文回复", "lang zh"},
 		{"how do I start over with a new card?", ""},
 		{"help me, my card was declined", ""},
 		{"", ""},
