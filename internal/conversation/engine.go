@@ -668,9 +668,20 @@ func (t turn) goTo(text string, target kb.Target) Reply {
 	}
 	if q, option, ok := t.e.kb.AnsweredOtherwise(target.Outcome, text); ok && !t.solving() {
 		// "我已经开通了境外支付，还是被拒绝": the text answered a question on the way to the
-		// cause the model read in a way that rules it out. The flow goes on from that answer.
+		// cause the model read in a way that rules it out. The flow goes on from that answer,
+		// and from those it gives to the questions after it ("短信也收到输入了").
 		t.record(EventRecognized, "")
-		return t.answerAt(q, option)
+		r := t.answerAt(q, option)
+		answered := []string{q} // a flow may loop back to a question: each is answered once
+		for t.d.Stage == StageAsking && !slices.Contains(answered, t.d.Question) {
+			next, ok := t.e.kb.AnsweredInSentences(t.d.Question, text)
+			if !ok {
+				break
+			}
+			answered = append(answered, t.d.Question)
+			r = t.answerAt(t.d.Question, next)
+		}
+		return r
 	}
 	t.record(EventRecognized, "")
 	return t.recognized(target)

@@ -1591,3 +1591,22 @@ func TestStep_UnreadAnswerAsksAgain(t *testing.T) {
 		})
 	}
 }
+
+// A first message that tells several facts answers every question it can: the questions go
+// on after the last one answered, and the advice is never what the person said they did.
+func TestStep_FactsInAFirstMessage(t *testing.T) {
+	e := newEngine(t, "en")
+	for _, tc := range []struct{ text, question string }{
+		{"招行visa信用卡,境外支付已开,收到短信也输入了,还是被拒", "amount"},
+		{"BOC visa, overseas payments enabled, 3DS done, still declined", "amount"},
+		{"@paybot 各位大佬,api充值一直失败,招行双币信用卡,已经开通境外支付了,短信验证码也收到了输入了,还是提示card_declined,有遇到过的吗", "amount"},
+		{"我的招行visa之前在Steam上用过,境外支付肯定开着,还是被拒", "verify_prompt"},
+	} {
+		t.Run(tc.text, func(t *testing.T) {
+			d, r := stepReply(e, conversation.Dialog{}, parseInput(tc.text), time.Now())
+			if d.Stage != conversation.StageAsking || d.Question != tc.question {
+				t.Errorf("%s at %q, want the question %q; reply:\n%s", d.Stage, d.Question, tc.question, r.Text)
+			}
+		})
+	}
+}

@@ -233,26 +233,45 @@ func (k *KB) AnsweredOtherwise(outcome, text string) (question, option string, o
 		if !slices.ContainsFunc(q.Options, func(o Option) bool { return o.Outcome == outcome }) {
 			continue
 		}
-		// Most messages hold no phrase that answers in sentences: spare them the clauses.
 		if norm == "" {
 			norm = Normalize(text)
 		}
-		if !slices.ContainsFunc(k.says[qid], func(s say) bool { return s.inSentences && containsPhrase(norm, s.phrase) }) {
-			continue
-		}
-		for _, clause := range contrasted(text) {
-			picked, _ := k.typedOptionIn(qid, clause, Normalize(clause), false)
-			o, found := q.Option(picked)
-			if !found || o.Outcome == outcome {
-				continue
-			}
-			if o.Next != "" && k.ahead[o.Next][outcome] {
+		for _, picked := range k.answersInSentences(qid, text, norm) {
+			o, _ := q.Option(picked)
+			if o.Outcome == outcome || o.Next != "" && k.ahead[o.Next][outcome] {
 				continue
 			}
 			return qid, picked, true
 		}
 	}
 	return "", "", false
+}
+
+// AnsweredInSentences is the option of question that a clause of text picks by the phrases
+// that answer in sentences, if any: after the answer to one question, a message that told
+// several facts ("招行visa，境外支付已开，收到短信也输入了，还是被拒") answers the next too.
+func (k *KB) AnsweredInSentences(question, text string) (string, bool) {
+	options := k.answersInSentences(question, text, Normalize(text))
+	if len(options) == 0 {
+		return "", false
+	}
+	return options[0], true
+}
+
+// answersInSentences are the options of question that the clauses of text, folded as norm,
+// pick by the phrases that answer in sentences, in the clauses' order.
+func (k *KB) answersInSentences(question, text, norm string) []string {
+	// Most messages hold no phrase that answers in sentences: spare them the clauses.
+	if !slices.ContainsFunc(k.says[question], func(s say) bool { return s.inSentences && containsPhrase(norm, s.phrase) }) {
+		return nil
+	}
+	var options []string
+	for _, clause := range contrasted(text) {
+		if picked, _ := k.typedOptionIn(question, clause, Normalize(clause), false); picked != "" {
+			options = append(options, picked)
+		}
+	}
+	return options
 }
 
 // contrast ends a clause where a message turns against what came before: "I already enabled

@@ -612,3 +612,21 @@ func TestCommand(t *testing.T) {
 		}
 	}
 }
+
+// AnsweredInSentences finds the answer a clause of a longer message gives to a question, by
+// the phrases that state a fact wherever they are written.
+func TestAnsweredInSentences(t *testing.T) {
+	k := load(t)
+	for _, tc := range []struct{ question, text, option string }{
+		{"verify_prompt", "招行visa信用卡,境外支付已开,收到短信也输入了,还是被拒", "completed"},
+		{"verify_prompt", "BOC visa, overseas payments enabled, 3DS done, still declined", "completed"},
+		{"overseas_enabled", "招行visa信用卡,境外支付已开,收到短信也输入了,还是被拒", "yes"},
+		{"verify_prompt", "招行visa信用卡,境外支付已开,还是被拒", ""}, // nothing said of the verification
+		{"verify_prompt", "yes, declined", ""},                      // a bare "yes" is no fact in a sentence
+	} {
+		option, ok := k.AnsweredInSentences(tc.question, tc.text)
+		if option != tc.option || ok != (tc.option != "") {
+			t.Errorf("AnsweredInSentences(%s, %q) = %q, %v; want %q", tc.question, tc.text, option, ok, tc.option)
+		}
+	}
+}
