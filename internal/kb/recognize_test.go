@@ -622,7 +622,7 @@ func TestAnsweredInSentences(t *testing.T) {
 		{"verify_prompt", "BOC visa, overseas payments enabled, 3DS done, still declined", "completed"},
 		{"overseas_enabled", "招行visa信用卡,境外支付已开,收到短信也输入了,还是被拒", "yes"},
 		{"verify_prompt", "招行visa信用卡,境外支付已开,还是被拒", ""}, // nothing said of the verification
-		{"verify_prompt", "yes, declined", ""},                      // a bare "yes" is no fact in a sentence
+		{"verify_prompt", "yes, declined", ""}, // a bare "yes" is no fact in a sentence
 	} {
 		option, ok := k.AnsweredInSentences(tc.question, tc.text)
 		if option != tc.option || ok != (tc.option != "") {
