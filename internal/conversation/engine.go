@@ -729,7 +729,10 @@ func (t turn) noResult(text string) (string, Reply, bool) {
 		}
 		// "it" of "I'll try it tomorrow" is too little to read, and so is the name of the
 		// solution shown: "改了账单地址" did its step, it is no new description.
-		if rest := t.e.kb.WithoutPending(text); saysSomething(rest) && (t.hasVerdict(rest) || t.decisive(rest) && !t.onlyNamesShown(rest)) {
+		if told := t.e.kb.WithoutPendingPhrases(text); t.hasVerdict(told) {
+			return told, Reply{}, false
+		}
+		if rest := t.e.kb.WithoutPending(text); saysSomething(rest) && t.decisive(rest) && !t.onlyNamesShown(rest) {
 			return rest, Reply{}, false
 		}
 	}
@@ -960,6 +963,17 @@ func (t turn) hasVerdict(text string) bool {
 // feedback but a description ("still declined"), which recognize reads as one: it reports
 // false.
 func (t turn) lateFeedback(text string, ruledOut []kb.Match) (Reply, bool) {
+	if t.d.Stage == StageExhausted || t.d.Stage == StageResolved {
+		// "我刚才又试了一次虚拟卡，成功了" after the help ended: the success is the virtual
+		// card's, not the last solution's, and read whole the text would open the virtual
+		// card again.
+		if named := t.e.kb.OthersNamed("", text); len(named) == 1 {
+			if rest, _ := t.e.kb.WithoutTopic(named[0], text); t.e.kb.Verdict("", rest) == kb.ActionWorked {
+				t.record(EventRecognized, "")
+				return t.workedBy(named[0]), true
+			}
+		}
+	}
 	var worked, failed float64
 	for _, m := range ruledOut {
 		switch m.Action {

@@ -825,6 +825,8 @@ func TestStep_FeedbackInWords(t *testing.T) {
 		{"zh failed", "试过了，还是不行", solving, conversation.EventFailed},
 		{"zh worked", "可以了，付款成功", solving, conversation.EventWorked},
 		{"successful", "the payment was successful this time, thanks", solving, conversation.EventWorked},
+		{"able to pay", "I was able to pay", solving, conversation.EventWorked},
+		{"zh step done, and it works", "PayPal绑定好了,可以用了", solving, conversation.EventWorked},
 		{"zh successful", "这次支付成功了", solving, conversation.EventWorked},
 		// Success negated is a failure, however much "successful" says the opposite.
 		{"not successful", "tried it, the payment was not successful", solving, conversation.EventFailed},
@@ -1416,6 +1418,9 @@ func TestStep_VerdictOnAnotherSolution(t *testing.T) {
 		// Every planned solution failed: the last resort is next.
 		{"tried paypal and a virtual card too, neither worked", nil, []string{"virtual-card", "paypal", "international-card"}, "contact-support", false},
 		{"虚拟卡成功了", []string{"virtual-card"}, nil, "", false},
+		// What the bank enabled is the solution the person was at before the card.
+		{"the bank enabled it and now it works", []string{"enable-cross-border"}, nil, "", false},
+		{"银行开通之后就可以了", []string{"enable-cross-border"}, nil, "", false},
 		{"paypal worked!", []string{"paypal"}, nil, "", false},
 	} {
 		t.Run(tc.text, func(t *testing.T) {
@@ -1606,6 +1611,31 @@ func TestStep_FactsInAFirstMessage(t *testing.T) {
 			d, r := stepReply(e, conversation.Dialog{}, parseInput(tc.text), time.Now())
 			if d.Stage != conversation.StageAsking || d.Question != tc.question {
 				t.Errorf("%s at %q, want the question %q; reply:\n%s", d.Stage, d.Question, tc.question, r.Text)
+			}
+		})
+	}
+}
+
+// A success told after the help ended, naming the solution that worked, is that solution's:
+// "我刚才又试了一次虚拟卡，成功了" after every solution failed.
+func TestStep_SuccessNamedAfterTheEnd(t *testing.T) {
+	e := newEngine(t, "en")
+	steps := run(t, e, "", []string{"卡被拒了", "不行", "不行", "不行", "不行", "不行"})
+	exhausted := steps[len(steps)-1].d
+	if exhausted.Stage != conversation.StageExhausted {
+		t.Fatalf("setup: %s", exhausted.Stage)
+	}
+	for _, text := range []string{"我刚才又试了一次虚拟卡,成功了!", "actually the virtual card worked in the end"} {
+		t.Run(text, func(t *testing.T) {
+			d, res := e.Step(exhausted, parseInput(text), time.Now())
+			var worked []string
+			for _, ev := range res.Events {
+				if ev.Kind == conversation.EventWorked {
+					worked = append(worked, ev.Solution)
+				}
+			}
+			if d.Stage != conversation.StageResolved || !slices.Equal(worked, []string{"virtual-card"}) {
+				t.Errorf("%s, worked %v; want resolved by virtual-card; reply:\n%s", d.Stage, worked, res.Reply.Text)
 			}
 		})
 	}

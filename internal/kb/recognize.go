@@ -667,7 +667,13 @@ const maxHumanRequestRest = 10
 // around them: what else it says ("tried it, still declined" of "thanks, tried it, still
 // declined, will try another card tomorrow").
 func (k *KB) WithoutPending(text string) string {
-	return withoutPhrases(withoutPhrases(Normalize(text), k.pending), k.courtesyWords)
+	return withoutPhrases(k.WithoutPendingPhrases(text), k.courtesyWords)
+}
+
+// WithoutPendingPhrases is text folded, without the phrases NotTriedYet finds in it but with
+// its thanks, some of which are part of a verdict: 可以 of 可以用了 ("虚拟卡申请好了，可以用了").
+func (k *KB) WithoutPendingPhrases(text string) string {
+	return withoutPhrases(Normalize(text), k.pending)
 }
 
 // OnlyCourtesy reports whether text is nothing but greetings, thanks, acknowledgement or a
