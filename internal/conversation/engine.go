@@ -889,6 +889,9 @@ func (t turn) answerVerdict(text string) (Reply, bool) {
 		r := t.nudge()
 		r.Text = join(strings.Join(noted, "\n"), r.Text)
 		return r, true
+	case kb.VerdictSkipped:
+		t.record(EventRecognized, "")
+		return t.next(), true
 	case kb.VerdictNotTried:
 		if _, _, answered := t.e.kb.QuestionAbout(t.d.Lang, sol, text); answered {
 			return Reply{}, false // "不知道银行登记的地址" is no "not tried": it calls for an answer
@@ -1450,8 +1453,14 @@ func (t turn) workedBy(sol string) Reply {
 func (t turn) failed() Reply {
 	sol, _ := t.d.CurrentSolution()
 	t.recordResult(sol, FeedbackFailed)
+	return t.next()
+}
+
+// next goes on from the solution shown, which failed or which the person skipped, to the next
+// of the plan, the last resort after the plan, or the end.
+func (t turn) next() Reply {
 	if t.d.Current+1 >= len(t.d.Plan) && t.d.Outcome == "" {
-		// Opened before any diagnosis, and failed: why the payment fails is still to find
+		// Opened before any diagnosis, and done with: why the payment fails is still to find
 		// out, which "we've tried everything" would never do.
 		t.d.Stage, t.d.Question = StageAsking, cmp.Or(t.d.Resume, t.e.kb.Start)
 		t.d.Plan, t.d.Current, t.d.Resume = nil, 0, ""

@@ -63,7 +63,7 @@ func TestLoad_Broken(t *testing.T) {
 		{"answer-takes-a-field", `locale en: message "solution.paypal.answer.who": an answer takes no fields`},
 		{"answer-about-both", `answer "both": it answers a question about a solution or about a question of the flow, one of them`},
 		{"typed-unknown-option", `typed answer: question "card_type" has no option "amex"`},
-		{"verdict-unknown-action", `verdict "maybe": a verdict is one of [worked failed not_tried]`},
+		{"verdict-unknown-action", `verdict "maybe": a verdict is one of [worked failed not_tried skipped]`},
 		{"verdict-unknown-solution", `verdict failed: unknown solution "visa-card"`},
 		{"failure-not-negation", `failure "bounced" is none of the negations`},
 		{"phrase-list-after-table", `unknown key command.courtesy`},

@@ -485,9 +485,11 @@ func TestVerdict(t *testing.T) {
 	}
 	// A solution's own phrases count while it is shown, and everyone's with them.
 	for _, tc := range []struct{ solution, text, want string }{
-		{"international-card", "I don't have a Visa card", kb.ActionFailed},
-		{"international-card", "我没有visa卡", kb.ActionFailed},
-		{"international-card", "我只有银联卡", kb.ActionFailed},
+		{"international-card", "I don't have a Visa card", kb.VerdictSkipped},
+		{"international-card", "我没有visa卡", kb.VerdictSkipped},
+		{"international-card", "我只有银联卡", kb.VerdictSkipped},
+		{"paypal", "next", kb.VerdictSkipped},
+		{"paypal", "下一个", kb.VerdictSkipped},
 		{"international-card", "no", kb.ActionFailed},
 		{"international-card", "not yet", kb.VerdictNotTried},
 		{"virtual-card", "I don't have a Visa card", ""},

@@ -11,6 +11,10 @@ import (
 // tried.
 const VerdictNotTried = "not_tried"
 
+// VerdictSkipped is the verdict of "next" or "I don't have a Visa card": the solution is not
+// for the person, who goes on to the next without saying it failed.
+const VerdictSkipped = "skipped"
+
 // verdict is a short answer to "Did this work?" while a solution is shown, as a phrase file
 // lists it: the phrases that give Action ("yes", "没用", "not yet"), and the verdicts they win
 // over when a text holds both ("no, not yet" has not been tried). With Solution, they count
@@ -35,7 +39,7 @@ const verdictKey = ""
 // question of the flow has a colon in its ID, which its buttons' IDs are split at.
 func solutionVerdictKey(solution string) string { return "verdict:" + solution }
 
-var verdictActions = []string{ActionWorked, ActionFailed, VerdictNotTried}
+var verdictActions = []string{ActionWorked, ActionFailed, VerdictNotTried, VerdictSkipped}
 
 // addVerdict takes in a phrase file's verdict v.
 func (k *KB) addVerdict(v verdict) error {
@@ -77,7 +81,7 @@ func (k *KB) addVerdict(v verdict) error {
 }
 
 // Verdict reads text, sent while solution is shown, as a short answer to whether it
-// worked, by the phrases of that solution and everyone's: ActionWorked, ActionFailed, VerdictNotTried or "" for none. It reads as typed
+// worked, by the phrases of that solution and everyone's: ActionWorked, ActionFailed, VerdictNotTried, VerdictSkipped or "" for none. It reads as typed
 // answers to the flow's questions do (see AtQuestion): every phrase found gives the same
 // verdict or gives way to it, little else is said, nothing is asked, and no clause denies its
 // phrase ("yes but still declined" is none; the model reads it). People answer the bot's
