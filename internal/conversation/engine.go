@@ -443,6 +443,9 @@ func (t turn) freeText(text, quoted string) Reply {
 	if r, ok := t.answerQuestion(text); ok {
 		return r
 	}
+	if t.solving() && t.e.kb.AsksWhy(text) && len(t.e.kb.OthersNamed("", text)) == 0 {
+		return t.explain(t.d.Outcome) // "why does this happen?"; why PayPal fails is another question
+	}
 	if r, ok := t.answerTyped(text); ok {
 		return r
 	}
@@ -651,10 +654,7 @@ func (t turn) goTo(text string, target kb.Target) Reply {
 		// anew, it would start the same solutions over.
 		switch {
 		case asksOnly:
-			t.record(EventRecognized, "")
-			r := t.nudge()
-			r.Text = join(t.text(kb.OutcomeText(target.Outcome), nil), r.Text)
-			return r
+			return t.explain(target.Outcome)
 		case t.e.kb.Contradicts(text) || t.e.kb.HoldsCode(text) || t.e.kb.Verdict(sol, text) == kb.ActionFailed:
 			t.record(EventRecognized, "")
 			return t.failed()
@@ -685,6 +685,19 @@ func (t turn) goTo(text string, target kb.Target) Reply {
 	}
 	t.record(EventRecognized, "")
 	return t.recognized(target)
+}
+
+// explain answers, while a solution is shown, why the payment fails with what the diagnosis
+// outcome says, and asks again whether the solution worked. A solution opened before any
+// diagnosis has no such answer.
+func (t turn) explain(outcome string) Reply {
+	if outcome == "" {
+		return t.noReadyAnswer()
+	}
+	t.record(EventRecognized, "")
+	r := t.nudge()
+	r.Text = join(t.text(kb.OutcomeText(outcome), nil), r.Text)
+	return r
 }
 
 // noReadyAnswer answers a question about the solution shown that no answer of the phrase files

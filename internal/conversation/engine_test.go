@@ -1367,6 +1367,8 @@ func TestStep_SameDiagnosisAgain(t *testing.T) {
 	}{
 		{[]string{"[a:what_happened:declined]", "[a:card_type:domestic_visa]", "[a:overseas_enabled:no]"}, "is it because my card blocks payments abroad?", "", kb.OutcomeText("cross-border")},
 		{[]string{"[a:what_happened:declined]", "[a:card_type:domestic_visa]", "[a:overseas_enabled:no]"}, "是不是因为我的卡不支持境外支付?", "", kb.OutcomeText("cross-border")},
+		{[]string{"[a:what_happened:declined]", "[a:card_type:domestic_visa]", "[a:overseas_enabled:no]"}, "why does this happen?", "", kb.OutcomeText("cross-border")},
+		{[]string{"[a:what_happened:address]", "[a:address_match:no]"}, "为什么会这样", "", kb.OutcomeText("account")},
 		// A question the solution shown lists an answer for gets that answer.
 		{[]string{"[a:what_happened:declined]", "[a:card_type:domestic_visa]", "[a:overseas_enabled:no]"}, "is it because my card is UnionPay?", "", kb.SolutionAnswer("enable-cross-border", "unionpay")},
 		{[]string{"[a:what_happened:declined]", "[a:card_type:domestic_visa]", "[a:overseas_enabled:no]"}, "是不是因为我的卡是银联卡?", "", kb.SolutionAnswer("enable-cross-border", "unionpay")},

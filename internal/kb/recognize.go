@@ -78,6 +78,7 @@ func (k *KB) loadExamples(base, overlay fs.FS) ([]example, error) {
 			Openers        []string     `toml:"openers"`
 			Conditionals   []string     `toml:"conditionals"`
 			Likewise       []string     `toml:"likewise"`
+			Why            []string     `toml:"why"`
 			Topics         []topic      `toml:"topic"`
 			Intents        []intent     `toml:"intent"`
 			Codes          []stripeCode `toml:"code"`
@@ -115,7 +116,7 @@ func (k *KB) loadExamples(base, overlay fs.FS) ([]example, error) {
 		}{{"pending", doc.Pending, &k.pending}, {"courtesy", doc.Courtesy, &k.courtesy}, {"human", doc.Human, &k.human},
 			{"affirmations", doc.Affirmations, &k.affirmations}, {"interrogatives", doc.Interrogatives, &k.interrogatives},
 			{"openers", doc.Openers, &k.openers}, {"conditionals", doc.Conditionals, &k.conditionals},
-			{"likewise", doc.Likewise, &k.likewise}} {
+			{"likewise", doc.Likewise, &k.likewise}, {"why", doc.Why, &k.why}} {
 			phrases, err := folded(list.phrases)
 			if err != nil {
 				return nil, fmt.Errorf("%w: %s: %s: %v", ErrInvalid, f, list.name, err)
@@ -662,6 +663,14 @@ func (k *KB) Command(text string) string {
 // maxHumanRequestRest is the most letters a request for a person has besides the request and
 // thanks ("请帮我", "can i please").
 const maxHumanRequestRest = 10
+
+// AsksWhy reports whether text asks why the payment fails and little else ("why does this
+// happen?", 为什么会这样): a phrase of the phrase files' why lists, and a short rest. While a
+// solution is shown, the diagnosis answers it; read by the model, it says nothing of payments.
+func (k *KB) AsksWhy(text string) bool {
+	norm := Normalize(text)
+	return containsAny(norm, k.why) && k.short(withoutPhrases(withoutPhrases(norm, k.why), k.courtesyWords))
+}
 
 // WithoutPending is text folded, without the phrases NotTriedYet finds in it and the thanks
 // around them: what else it says ("tried it, still declined" of "thanks, tried it, still

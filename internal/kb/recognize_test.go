@@ -305,6 +305,8 @@ func TestAtQuestion_Help(t *testing.T) {
 		{"en", "verify_prompt", "no idea", "what-is-it"}, // not "no": Nothing arrived
 		{"zh-Hans", "verify_prompt", "什么验证？", "what-is-it"},
 		{"zh-Hans", "verify_prompt", "3D验证是什么", "what-is-it"},
+		{"en", "overseas_enabled", "I don't understand the question", "how-to-check"},
+		{"zh-Hans", "address_match", "没看懂", "how-to-check"},
 		{"en", "card_type", "visa", ""},
 		{"en", "card_type", "I don't know, my card was declined again and again", ""}, // a message of its own
 		{"en", "amount", "what's my limit?", "compare"},
