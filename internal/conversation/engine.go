@@ -263,12 +263,17 @@ func (e *Engine) writtenLanguage(in Input, fresh bool) (string, bool) {
 }
 
 // languageOf is the language text is written in, if it tells: Han script is Chinese, a
-// sentence in Latin letters English, but for a checkout's message pasted as it was shown.
+// sentence in Latin letters English, but for a checkout's message pasted as it was shown. A
+// sentence in Latin letters with a few Han characters in it is English: "the page says 交易被
+// 拒绝" quotes, "我的card被declined了" does not.
 func (e *Engine) languageOf(text string) (string, bool) {
-	switch {
-	case e.han != "" && containsHan(text):
+	text = strings.ReplaceAll(text, redact.Placeholder, " ") // no word of the person's
+	words := latinWords(e.kb.WithoutCheckoutText(text))
+	english := e.latin != "" && words >= minLatinSentence
+	switch han := hanCount(text); {
+	case e.han != "" && han > 0 && !(english && 2*words >= han):
 		return e.han, true
-	case e.latin != "" && latinWords(e.kb.WithoutCheckoutText(text)) >= minLatinSentence:
+	case english:
 		return e.latin, true
 	}
 	return "", false

@@ -785,6 +785,11 @@ func TestStep_LanguageFollowsTheTextFirst(t *testing.T) {
 		{"two words, no hint", "", "", "payment failed", "en"},
 		{"a greeting, Chinese app", "zh-hans", "", "hello", "zh-Hans"},
 		{"a checkout's message, no hint", "", "", "Your card was declined.", "zh-Hans"},
+		// An English sentence quoting a few Han characters is English; Chinese with English
+		// words in it is Chinese.
+		{"a Chinese message quoted", "", "en", "the page says 交易被拒绝", "en"},
+		{"English words in Chinese", "en", "", "我的card被declined了", "zh-Hans"},
+		{"English words beside a Chinese sentence", "", "", "我的卡被拒了, it says your card was declined", "zh-Hans"},
 		{"a command follows the app", "en", "", "/solutions", "en"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
