@@ -150,6 +150,14 @@ func (d *Dialog) CurrentSolution() (string, bool) {
 	return d.Plan[d.Current], true
 }
 
+// lastShown returns the solution the plan was at when the help ended, if any.
+func (d *Dialog) lastShown() (string, bool) {
+	if d.Current < 0 || d.Current >= len(d.Plan) {
+		return "", false
+	}
+	return d.Plan[d.Current], true
+}
+
 func (d *Dialog) attempt(sol string) *Attempt {
 	for i := range d.Attempts {
 		if d.Attempts[i].Solution == sol {

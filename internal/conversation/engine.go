@@ -994,6 +994,13 @@ func (t turn) lateFeedback(text string, ruledOut []kb.Match) (Reply, bool) {
 				return t.workedBy(named[0]), true
 			}
 		}
+		// "今天又不行了" after a success, in the phrase files' words, which the model reads as
+		// chatter: the solution that worked no longer does.
+		if last, ok := t.d.lastShown(); ok && t.d.Stage == StageResolved && t.e.kb.Verdict(last, text) == kb.ActionFailed {
+			t.d.Stage = StageSolving
+			t.record(EventRecognized, "")
+			return t.failed(), true
+		}
 	}
 	var worked, failed float64
 	for _, m := range ruledOut {

@@ -473,6 +473,8 @@ func TestVerdict(t *testing.T) {
 		{"试了", kb.VerdictNotTried},
 		{"在试了", kb.VerdictNotTried},
 		{"not wroking", kb.ActionFailed},
+		{"又不行了", kb.ActionFailed}, // not 行了
+		{"it stopped working", kb.ActionFailed},
 		{"wroked", kb.ActionWorked},
 		{"payment succeeded", kb.ActionWorked},
 		// Signs alone, repeated or in a skin tone.
