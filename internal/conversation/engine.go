@@ -557,10 +557,10 @@ func (t turn) understand(text, lead string) (Reply, bool) {
 		n++
 	}
 	// While a question of the flow is asked, what people type answers it: a solution read
-	// from words that do not name it ("工商银行的" at the card question, read as the card
-	// solution's banks) is no request for it.
+	// from words that do not name it ("工商银行的" or "不知道是什么卡" at the card question,
+	// read as the card solution's banks) is no request for it.
 	unasked := t.answering() && len(options) > 0 && options[0].Solution != "" &&
-		!slices.Contains(t.e.kb.OthersNamed("", text), options[0].Solution)
+		!t.e.kb.NamesPlainly(options[0].Solution, text)
 	var r Reply
 	switch {
 	case offTopic == 0 && best >= c.sure && best-second >= c.apart && !unasked:
@@ -670,6 +670,12 @@ func (t turn) goTo(text string, target kb.Target) Reply {
 		// A question that does not name the solution the model reads ("is it safe?" read as
 		// payment timing): it asks about the solution shown, which has no answer for it.
 		return t.noReadyAnswer()
+	case t.solving() && target.Solution != "" && !t.e.kb.NamesPlainly(target.Solution, text) && t.e.kb.AnswersTheFlow(text):
+		// An answer to a question of the flow, told without naming the solution read: "it's a
+		// CCB Mastercard" while the bank is to be called is read as the card solution, whose
+		// steps name banks, and asks for none.
+		t.record(EventNotUnderstood, "")
+		return t.nudge()
 	}
 	if q, option, ok := t.e.kb.AnsweredOtherwise(target.Outcome, text); ok && !t.solving() {
 		// "我已经开通了境外支付，还是被拒绝": the text answered a question on the way to the

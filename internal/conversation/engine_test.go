@@ -900,6 +900,8 @@ func TestStep_NoVerdictWithoutOne(t *testing.T) {
 		// Not tried, in answer to "Did this work?"; a step done, the payment not retried.
 		"not yet", "no, not yet", "nope not yet", "还没", "the bank enabled it", "银行说已经开通了", "开好了",
 		"还没有", "没有呢", "没有啊 还没试", "havent tried yet", "no, I mean I haven't tried yet", "是的我试试", "PayPal绑卡成功了",
+		// A description of the card, which the model reads as the card solution.
+		"it's a CCB Mastercard",
 		// The bank not called yet, while calling it is the solution.
 		"haven't called the bank yet", "I haven't called yet", "还没打电话", "还没联系银行",
 		// Remarks and questions tell no verdict.
@@ -1595,6 +1597,7 @@ func TestStep_UnreadAnswerAsksAgain(t *testing.T) {
 		{"a bank's name", "ICBC", atCard, true},
 		{"a question back", "why does it matter", atOverseas, true},
 		{"zh", "工商银行的", atCard, true},
+		{"not knowing which card, and a bank", "不知道是什么卡,就是普通的工行借记卡", atCard, true},
 		{"money taken", "I was charged $20 twice but my account shows nothing", atCard, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

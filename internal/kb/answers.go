@@ -456,6 +456,23 @@ func (k *KB) OthersNamed(solution, text string) []string {
 	return others
 }
 
+// AnswersTheFlow reports whether text, as a whole, is a typed answer to a question of the flow
+// ("it's a CCB Mastercard", 没开通): it describes the person's case rather than asks for help.
+func (k *KB) AnswersTheFlow(text string) bool {
+	norm := Normalize(text)
+	return slices.ContainsFunc(k.questionOrder, func(q string) bool {
+		option, _ := k.typedOption(q, text, norm)
+		return option != ""
+	})
+}
+
+// NamesPlainly reports whether text names solution by a word of its topic that asks nothing:
+// "paypal", 换卡, not "which card" or 什么卡, which "不知道是什么卡" at the card question holds
+// without asking for the card solution.
+func (k *KB) NamesPlainly(solution, text string) bool {
+	return containsAny(Normalize(text), k.plainTopics[solution])
+}
+
 // Likewise reports whether text says that what it tells holds for more than what it names
 // ("too", "either", 也): "虚拟卡也被拒了" while a card is shown says that the card failed as well.
 func (k *KB) Likewise(text string) bool { return containsAny(Normalize(text), k.likewise) }

@@ -161,6 +161,8 @@ type KB struct {
 	// folded: see QuestionAbout.
 	openers []string
 	topics  map[string][]string
+	// plainTopics are the topics' words that hold no interrogative: see NamesPlainly.
+	plainTopics map[string][]string
 	// conditionals suppose rather than tell ("if", 的话), folded: a failure in a clause that
 	// holds one is no verdict (see Statements).
 	conditionals []string

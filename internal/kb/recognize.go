@@ -196,6 +196,10 @@ func (k *KB) loadExamples(base, overlay fs.FS) ([]example, error) {
 	}
 	slices.SortStableFunc(k.courtesy, byLengthDown)
 	slices.SortStableFunc(k.openers, byLengthDown)
+	k.plainTopics = map[string][]string{}
+	for sol, words := range k.topics {
+		k.plainTopics[sol] = slices.DeleteFunc(slices.Clone(words), func(w string) bool { return containsAny(w, k.interrogatives) })
+	}
 	// The longest phrase first: "not sure" is found, and taken out, before "not"; "how long"
 	// asks before "long".
 	for _, says := range k.says {
