@@ -1310,6 +1310,8 @@ func TestStep_UnlistedQuestionAboutTheSolutionShown(t *testing.T) {
 		{"billing-settings", "不知道银行登记的地址", kb.SolutionAnswer("billing-settings", "unknown-address")},
 		{"paypal", "paypal doesn't show up", kb.SolutionAnswer("paypal", "not-offered")},
 		{"paypal", "没有paypal选项", kb.SolutionAnswer("paypal", "not-offered")},
+		{"paypal", "我没有paypal账号", kb.SolutionAnswer("paypal", "no-account")},
+		{"paypal", "I don't have PayPal", kb.SolutionAnswer("paypal", "no-account")},
 	} {
 		t.Run(tc.text, func(t *testing.T) {
 			solving, _ := stepReply(e, conversation.Dialog{}, parseInput("/solution "+tc.solution), time.Now())

@@ -65,6 +65,11 @@ func (k *KB) addAnswer(a answer) error {
 	if k.asks == nil {
 		k.asks = map[string][]ask{}
 	}
+	// A phrase it tells is asked too: listed in both, the asked one can be found first, and a
+	// short text that tells it ("我没有paypal账号") gets no answer.
+	if both := slices.IndexFunc(a.Tells, func(p string) bool { return slices.Contains(a.Asks, p) }); both >= 0 {
+		return fmt.Errorf("answer %q: %q is in asks and tells; tells is enough", a.ID, a.Tells[both])
+	}
 	for _, list := range []struct {
 		phrases []string
 		told    bool
@@ -74,6 +79,10 @@ func (k *KB) addAnswer(a answer) error {
 			return fmt.Errorf("answer %q: %v", a.ID, err)
 		}
 		for _, p := range phrases {
+			// One phrase for two answers: the first listed would always win.
+			if i := slices.IndexFunc(k.asks[about], func(other ask) bool { return other.phrase == p && other.message != message }); i >= 0 {
+				return fmt.Errorf("answer %q: %q asks %s already", a.ID, p, k.asks[about][i].message)
+			}
 			k.asks[about] = append(k.asks[about], ask{p, message, list.told})
 		}
 	}

@@ -69,6 +69,8 @@ func TestLoad_Broken(t *testing.T) {
 		{"phrase-list-after-table", `unknown key command.courtesy`},
 		{"command-unknown", `command "stop": a phrase file words one of [start help solutions lang]`},
 		{"command-lang-unknown", `command lang: "klingon" is no language of the knowledge base`},
+		{"answer-asks-and-tells", `answer "fee": "commission" is in asks and tells; tells is enough`},
+		{"answer-phrase-twice", `answer "fee": "charges" asks solution.paypal.answer.link-card already`},
 		{"answer-tells-at-question", `answer "how-to-tell": what is told at a question of the flow is a typed answer, not tells`},
 		{"typed-over-unknown-option", `typed answer card_type/foreign: it wins over "amex", no other option of the question`},
 		{"amount-help-no-answer", `amount amount/small: help "guess" is no answer of the phrase files`},
