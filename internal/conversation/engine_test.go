@@ -1007,6 +1007,7 @@ func TestStep_FeedbackWithoutASolution(t *testing.T) {
 		{"failing again, in a few words", "今天又不行了", resolved, conversation.StageSolving, "international-card", conversation.EventFailed, conversation.EventWorked, "ok:international-card"},
 		{"failed again today", "actually it failed again today", resolved, conversation.StageSolving, "international-card", conversation.EventFailed, conversation.EventWorked, "ok:international-card"},
 		{"thanks after a success", "谢谢！", resolved, conversation.StageResolved, "", "", conversation.EventWorked, conversation.ButtonRestart},
+		{"thanks after everything", "thanks", exhausted, conversation.StageExhausted, "", "", conversation.EventFailed, conversation.ButtonHuman},
 		{"still failing after everything", "still not working", exhausted, conversation.StageExhausted, "", "", conversation.EventFailed, conversation.ButtonHuman},
 		{"working after everything", "it finally worked now!", exhausted, conversation.StageResolved, "", conversation.EventWorked, conversation.EventFailed, conversation.ButtonRestart},
 		{"zh working after everything", "终于付款成功了", exhausted, conversation.StageResolved, "", conversation.EventWorked, conversation.EventFailed, conversation.ButtonRestart},
@@ -1033,6 +1034,10 @@ func TestStep_FeedbackWithoutASolution(t *testing.T) {
 			}
 			if !slices.ContainsFunc(res.Reply.Buttons, func(b conversation.Button) bool { return b.ID == tc.wantButton }) {
 				t.Errorf("buttons %+v, want %s among them", res.Reply.Buttons, tc.wantButton)
+			}
+			// Thanks get thanks, not the closing message again.
+			if welcome := e.KB().Text(res.Reply.Lang, kb.MsgWelcome, nil); e.KB().OnlyCourtesy(tc.text) && res.Reply.Text != welcome {
+				t.Errorf("reply to thanks:\n%s\nwant %q", res.Reply.Text, welcome)
 			}
 			// A verdict goes to the last solution shown.
 			if tc.wantEvent == conversation.EventWorked || tc.wantEvent == conversation.EventFailed {

@@ -23,6 +23,7 @@ const (
 	MsgOtherFailed      = "bot.other_failed"
 	MsgFindTheCause     = "bot.find_the_cause"
 	MsgPickAnAnswer     = "bot.pick_an_answer"
+	MsgWelcome          = "bot.welcome"
 	MsgStaleMenu        = "bot.stale_menu"
 	MsgUnsupportedMedia = "bot.unsupported_media"
 	MsgUnknownCommand   = "bot.unknown_command"
@@ -112,7 +113,7 @@ var messageFields = map[string][]string{
 }
 
 var fixedMessages = []string{
-	MsgGreeting, MsgHelp, MsgNotUnderstood, MsgOffTopic, MsgVague, MsgNoReadyAnswer, MsgContradicts, MsgOtherFailed, MsgFindTheCause, MsgPickAnAnswer, MsgStaleMenu, MsgUnsupportedMedia,
+	MsgGreeting, MsgHelp, MsgNotUnderstood, MsgOffTopic, MsgVague, MsgNoReadyAnswer, MsgContradicts, MsgOtherFailed, MsgFindTheCause, MsgPickAnAnswer, MsgWelcome, MsgStaleMenu, MsgUnsupportedMedia,
 	MsgUnknownCommand, MsgLangUsage, MsgLangSwitched, MsgSolutionUsage, MsgCardDataWarning,
 	MsgHumanUnavailable, MsgResume, MsgRecognized, MsgImageSeen, MsgImageNoText, MsgHandoffPicture, MsgDiagnosis, MsgNoCause, MsgPlan,
 	MsgSolutionHeading, MsgSolutionSingle, MsgAskWorked, MsgNudge, MsgWorked, MsgNextAfterFailure,
