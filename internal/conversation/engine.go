@@ -214,9 +214,7 @@ func (e *Engine) chooseLanguage(d *Dialog, in Input) {
 	if d.LangPinned {
 		return
 	}
-	// Nothing else tells yet: a word in Latin letters is a better guess than the default.
-	fresh := d.Lang == "" && in.LangHint == ""
-	if lang, ok := e.writtenLanguage(in, fresh); ok {
+	if lang, ok := e.writtenLanguage(in, d.Lang); ok {
 		d.Lang, d.LangWritten = lang, true
 		return
 	}
@@ -235,11 +233,13 @@ func (e *Engine) chooseLanguage(d *Dialog, in Input) {
 // writtenLanguage is the language the person's own words in the input are in, if they tell.
 // A screen in Chinese tells that they read Chinese (a line of it: OCR reads a stray Han glyph
 // into English screens now and then); one in English tells little, as checkouts show English
-// to everyone. fresh says that nothing else tells the language yet: then one word is enough.
-func (e *Engine) writtenLanguage(in Input, fresh bool) (string, bool) {
+// to everyone. When nothing else tells the language yet (no dialog language, no hint from the
+// app), one word in Latin letters is a better guess than the default. current is the dialog's.
+func (e *Engine) writtenLanguage(in Input, current string) (string, bool) {
+	fresh := current == "" && in.LangHint == ""
 	switch {
 	case in.Kind == InputText && !strings.HasPrefix(in.Text, "/"):
-		if lang, ok := e.languageOf(in.Text); ok {
+		if lang, ok := e.languageOf(in.Text, current); ok {
 			return lang, true
 		}
 		if fresh && e.latin != "" && !containsHan(in.Quoted) && plainWords(e.kb.WithoutCheckoutText(in.Text)) > 0 {
@@ -257,23 +257,26 @@ func (e *Engine) writtenLanguage(in Input, fresh bool) (string, bool) {
 		if e.han != "" && hasChineseLine(in.Seen) {
 			return e.han, true
 		}
-		return e.languageOf(in.Text)
+		return e.languageOf(in.Text, current)
 	}
 	return "", false
 }
 
-// languageOf is the language text is written in, if it tells: Han script is Chinese, a
-// sentence in Latin letters English, but for a checkout's message pasted as it was shown. A
-// sentence in Latin letters with a few Han characters in it is English: "the page says 交易被
-// 拒绝" quotes, "我的card被declined了" does not.
-func (e *Engine) languageOf(text string) (string, bool) {
+// languageOf is the language text is written in, if it tells, where the dialog is in current:
+// Han script is Chinese, a sentence in Latin letters English, but for a checkout's message
+// pasted as it was shown.
+func (e *Engine) languageOf(text, current string) (string, bool) {
 	text = strings.ReplaceAll(text, redact.Placeholder, " ") // no word of the person's
 	words := latinWords(e.kb.WithoutCheckoutText(text))
 	english := e.latin != "" && words >= minLatinSentence
-	switch han := hanCount(text); {
-	case e.han != "" && han > 0 && !(english && 2*words >= han):
+	// In a dialog in English, a few Han characters in English words are a name or a quote
+	// ("it's 招商银行 card", "the page says 交易被拒绝"); elsewhere they are Chinese, with
+	// an English error pasted in ("我这里提示 OpenAI's services are not available").
+	quoting := e.latin != "" && current == e.latin && words >= 2 && 2*words >= hanCount(text)
+	switch {
+	case e.han != "" && containsHan(text) && !quoting:
 		return e.han, true
-	case english:
+	case english || quoting:
 		return e.latin, true
 	}
 	return "", false
@@ -811,7 +814,9 @@ func (t turn) answerQuestion(text string) (Reply, bool) {
 		statements = t.e.kb.Statements(text)
 	}
 	for _, said := range []string{statements, besides} {
-		if !saysSomething(said) || t.e.kb.OnlyCourtesy(said) {
+		// What asks as Chinese does with 不 is the question's own ("招行的行不行": 的行不行
+		// asks whether it works, and its 不 denies nothing).
+		if !saysSomething(said) || t.e.kb.OnlyCourtesy(said) || t.e.kb.AsksAsAChoice(said) {
 			continue
 		}
 		if r, ok := t.statement(said); ok {

@@ -790,6 +790,8 @@ func TestStep_LanguageFollowsTheTextFirst(t *testing.T) {
 		{"a Chinese message quoted", "", "en", "the page says 交易被拒绝", "en"},
 		{"English words in Chinese", "en", "", "我的card被declined了", "zh-Hans"},
 		{"English words beside a Chinese sentence", "", "", "我的卡被拒了, it says your card was declined", "zh-Hans"},
+		{"a bank's Chinese name in an English dialog", "", "en", "it's 招商银行 card", "en"},
+		{"an English error in a Chinese sentence", "", "", "我这里提示 OpenAI's services are not available in your country", "zh-Hans"},
 		{"a command follows the app", "en", "", "/solutions", "en"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -860,6 +862,10 @@ func TestStep_FeedbackInWords(t *testing.T) {
 		// The label of the button "Didn't work, next", typed: the next solution, no verdict.
 		{"next", "next", diagnosed, conversation.EventShown},
 		{"zh next", "下一个", diagnosed, conversation.EventShown},
+		{"next, politely", "next one please", diagnosed, conversation.EventShown},
+		// Giving up is no success, thanks or not.
+		{"giving up", "thanks anyway", diagnosed, conversation.EventFailed},
+		{"zh giving up", "算了", diagnosed, conversation.EventFailed},
 		// The solution named beside the verdict: the name is no new description.
 		{"named, worked", "paypal worked!", solving, conversation.EventWorked},
 		{"named, failed", "paypal also failed", solving, conversation.EventFailed},
@@ -1316,6 +1322,9 @@ func TestStep_UnlistedQuestionAboutTheSolutionShown(t *testing.T) {
 		{"paypal", "paypal doesn't show up", kb.SolutionAnswer("paypal", "not-offered")},
 		{"paypal", "没有paypal选项", kb.SolutionAnswer("paypal", "not-offered")},
 		{"paypal", "我没有paypal账号", kb.SolutionAnswer("paypal", "no-account")},
+		// 行不行 asks; its 不 is no failure.
+		{"international-card", "招行的行不行", kb.SolutionAnswer("international-card", "which-bank")},
+		{"billing-settings", "we don't have zip codes", kb.SolutionAnswer("billing-settings", "address-format")},
 		{"paypal", "I don't have PayPal", kb.SolutionAnswer("paypal", "no-account")},
 	} {
 		t.Run(tc.text, func(t *testing.T) {

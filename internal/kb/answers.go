@@ -587,6 +587,10 @@ func (k *KB) isQuestion(text, norm string) bool {
 	return false
 }
 
+// AsksAsAChoice reports whether text asks as Chinese does with 不 or 没 and no question word
+// (行不行, 要收费不): its 不 denies nothing.
+func (k *KB) AsksAsAChoice(text string) bool { return choiceQuestion(Normalize(text)) }
+
 // choiceQuestion reports whether norm asks as Chinese does without a question word: A不A
 // (行不行, 收不收费, 收费不收费), or 不, 没 or 么 last (要收费不, 到账了没, 要手续费么); 么
 // elsewhere is mostly 这么 and 那么.
