@@ -562,8 +562,8 @@ func (t turn) understand(text, lead string) (Reply, bool) {
 	// While a question of the flow is asked, what people type answers it: a solution read
 	// from words that do not name it ("工商银行的" or "不知道是什么卡" at the card question,
 	// read as the card solution's banks) is no request for it.
-	unasked := t.answering() && len(options) > 0 && options[0].Solution != "" &&
-		!t.e.kb.NamesPlainly(options[0].Solution, text)
+	unasked := t.answering() && len(options) > 0 && (options[0].Solution != "" && !t.e.kb.NamesPlainly(options[0].Solution, text) ||
+		options[0].Action == kb.ActionListSolutions) // "有" at the verification question: no request for the list
 	var r Reply
 	switch {
 	case offTopic == 0 && best >= c.sure && best-second >= c.apart && !unasked:
@@ -636,6 +636,11 @@ func (t turn) goTo(text string, target kb.Target) Reply {
 		// should I call?" tells).
 		t.record(EventNotUnderstood, "")
 		return t.nudge()
+	case target.Action == kb.ActionWorked && t.solving() && len(t.e.kb.OthersNamed(sol, text)) == 1:
+		// "刚才点错了，开通跨境其实是有用的" while the card is shown: the success is the
+		// solution named, which the model saw but the phrase files' verdicts did not.
+		t.record(EventRecognized, "")
+		return t.workedBy(t.e.kb.OthersNamed(sol, text)[0])
 	case t.solving() && target.Solution == sol:
 		// About the solution shown, which is right above: its steps again would answer
 		// nothing. A new problem beside its name is that problem ("paypal 扣款了 openai没
@@ -902,6 +907,9 @@ func (t turn) answerVerdict(text string) (Reply, bool) {
 	}
 	sol, _ := t.d.CurrentSolution()
 	v, about := t.verdict(text)
+	if v == "" && !t.e.kb.Asks(text) {
+		return t.verdictInClauses(text)
+	}
 	switch v {
 	case kb.ActionWorked:
 		t.record(EventRecognized, "")
@@ -935,6 +943,62 @@ func (t turn) answerVerdict(text string) (Reply, bool) {
 		return t.nudge(), true
 	}
 	return Reply{}, false
+}
+
+// verdictInClauses reads a text that holds no short verdict as a whole clause by clause: "It
+// didn't work, the bank says overseas payments are already on" is a failure, and "no. now it
+// says authentication_required" a failure of the solution shown and a new problem, which is
+// diagnosed. The clauses that give a verdict must agree.
+func (t turn) verdictInClauses(text string) (Reply, bool) {
+	verdict, rest := t.clausesVerdict(text)
+	if verdict == "" {
+		return Reply{}, false
+	}
+	for _, c := range rest {
+		if m := t.recognize(c); len(m) > 0 && m[0].Outcome != "" && m[0].Outcome != t.d.Outcome && m[0].Probability >= t.e.confidence.sure {
+			if verdict == kb.ActionFailed {
+				sol, _ := t.d.CurrentSolution()
+				t.recordResult(sol, FeedbackFailed)
+			}
+			return t.goTo(c, m[0].Target), true
+		}
+	}
+	t.record(EventRecognized, "")
+	switch verdict {
+	case kb.ActionWorked:
+		return t.worked(), true
+	case kb.ActionFailed:
+		return t.failed(), true
+	case kb.VerdictSkipped:
+		return t.next(), true
+	}
+	return t.nudge(), true // not tried yet
+}
+
+// clausesVerdict is the verdict on the solution shown that the clauses of text agree on, and
+// the clauses that give none, or "" when fewer than two clauses, none or two verdicts.
+func (t turn) clausesVerdict(text string) (string, []string) {
+	clauses := kb.Clauses(text)
+	if len(clauses) < 2 {
+		return "", nil
+	}
+	var verdict string
+	var rest []string
+	for _, c := range clauses {
+		v, about := t.verdict(c)
+		switch {
+		case t.e.kb.OnlyCourtesy(c):
+			// "sorry, I clicked the wrong button": says nothing, which the model would read
+		case v == "" || v == kb.VerdictNotTried:
+			// "试了，付款还是没能成功": 试了 alone is not yet; beside a result it is the try
+			rest = append(rest, c)
+		case len(about) != 1 || v != verdict && verdict != "":
+			return "", nil // another solution's, or two verdicts: the model reads it
+		default:
+			verdict = v
+		}
+	}
+	return verdict, rest
 }
 
 // verdict is what text, sent while a solution is shown, says as a short answer to whether
@@ -1012,11 +1076,18 @@ func (t turn) lateFeedback(text string, ruledOut []kb.Match) (Reply, bool) {
 			}
 		}
 		// "今天又不行了" after a success, in the phrase files' words, which the model reads as
-		// chatter: the solution that worked no longer does.
-		if last, ok := t.d.lastShown(); ok && t.d.Stage == StageResolved && t.e.kb.Verdict(last, text) == kb.ActionFailed {
-			t.d.Stage = StageSolving
-			t.record(EventRecognized, "")
-			return t.failed(), true
+		// chatter, or "sorry, wrong button, it didn't work": the solution that worked no longer
+		// does.
+		if last, ok := t.d.lastShown(); ok && t.d.Stage == StageResolved {
+			v := t.e.kb.Verdict(last, text)
+			if v == "" {
+				v, _ = t.clausesVerdict(text)
+			}
+			if v == kb.ActionFailed {
+				t.d.Stage = StageSolving
+				t.record(EventRecognized, "")
+				return t.failed(), true
+			}
 		}
 	}
 	var worked, failed float64

@@ -863,6 +863,11 @@ func TestStep_FeedbackInWords(t *testing.T) {
 		{"next", "next", diagnosed, conversation.EventShown},
 		{"zh next", "下一个", diagnosed, conversation.EventShown},
 		{"next, politely", "next one please", diagnosed, conversation.EventShown},
+		// A verdict in one clause, a fact or a new problem in another.
+		{"failed, and a fact", "It didn't work, the bank says overseas payments are already on", diagnosed, conversation.EventFailed},
+		{"failed, and a new error", "no. now it says authentication_required", diagnosed, conversation.EventFailed},
+		{"failed, and a new error, diagnosed", "no. now it says authentication_required", diagnosed, conversation.EventDiagnosed},
+		{"a wrong button, and the result", "sorry I clicked the wrong button, it didn't work", diagnosed, conversation.EventFailed},
 		// Giving up is no success, thanks or not.
 		{"giving up", "thanks anyway", diagnosed, conversation.EventFailed},
 		{"zh giving up", "算了", diagnosed, conversation.EventFailed},
@@ -1012,6 +1017,7 @@ func TestStep_FeedbackWithoutASolution(t *testing.T) {
 		// In the phrase files' words, which the model reads as chatter.
 		{"failing again, in a few words", "今天又不行了", resolved, conversation.StageSolving, "international-card", conversation.EventFailed, conversation.EventWorked, "ok:international-card"},
 		{"failed again today", "actually it failed again today", resolved, conversation.StageSolving, "international-card", conversation.EventFailed, conversation.EventWorked, "ok:international-card"},
+		{"the wrong button pressed", "sorry I clicked the wrong button, it didn't work", resolved, conversation.StageSolving, "international-card", conversation.EventFailed, conversation.EventWorked, "ok:international-card"},
 		{"thanks after a success", "谢谢！", resolved, conversation.StageResolved, "", "", conversation.EventWorked, conversation.ButtonRestart},
 		{"thanks after everything", "thanks", exhausted, conversation.StageExhausted, "", "", conversation.EventFailed, conversation.ButtonHuman},
 		{"still failing after everything", "still not working", exhausted, conversation.StageExhausted, "", "", conversation.EventFailed, conversation.ButtonHuman},

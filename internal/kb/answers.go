@@ -297,6 +297,10 @@ func AfterContrast(text string) string {
 	return strings.TrimSpace(text[m[len(m)-1][1]:])
 }
 
+// Clauses is text split at the punctuation that ends a sentence or a clause and at the words
+// that turn it ("but", 但是): "no. now it says authentication_required" is two.
+func Clauses(text string) []string { return contrasted(text) }
+
 // contrasted is the clauses of text, split at punctuation and at contrast too.
 func contrasted(text string) []string {
 	var out []string
