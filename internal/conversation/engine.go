@@ -1345,7 +1345,11 @@ func (t turn) press(id, flowVersion string) Reply {
 // human hands the person to a human helper when one is configured; otherwise it points to
 // OpenAI's support, the last resort.
 func (t turn) human() Reply {
-	if !t.e.handoff {
+	switch {
+	case !t.e.handoff && t.d.failedBefore(t.e.kb.LastResort):
+		// OpenAI's support, the person to ask without helpers, is what failed already.
+		return t.withView(t.text(kb.MsgNoHelper, nil))
+	case !t.e.handoff:
 		return t.open(t.e.kb.LastResort, t.text(kb.MsgHumanUnavailable, nil))
 	}
 	return t.openHandoff()
@@ -1680,14 +1684,15 @@ func (t turn) view() Reply {
 			Cause:   d.Cause,
 		}
 	default: // StageExhausted
+		buttons := []Button{{ID: ButtonRestart, Label: t.text(kb.MsgButtonRestart, nil)}}
+		if t.e.handoff {
+			// Without helpers, "a human" is OpenAI's support, which has just failed.
+			buttons = append(buttons, Button{ID: ButtonHuman, Label: t.text(kb.MsgButtonHuman, nil)})
+		}
 		return Reply{
-			Text: t.text(kb.MsgExhausted, nil),
-			Buttons: []Button{
-				{ID: ButtonRestart, Label: t.text(kb.MsgButtonRestart, nil)},
-				{ID: ButtonHuman, Label: t.text(kb.MsgButtonHuman, nil)},
-				{ID: ButtonAll, Label: t.text(kb.MsgButtonAll, nil)},
-			},
-			Cause: d.Cause,
+			Text:    t.text(kb.MsgExhausted, nil),
+			Buttons: append(buttons, Button{ID: ButtonAll, Label: t.text(kb.MsgButtonAll, nil)}),
+			Cause:   d.Cause,
 		}
 	}
 }

@@ -1019,8 +1019,8 @@ func TestStep_FeedbackWithoutASolution(t *testing.T) {
 		{"failed again today", "actually it failed again today", resolved, conversation.StageSolving, "international-card", conversation.EventFailed, conversation.EventWorked, "ok:international-card"},
 		{"the wrong button pressed", "sorry I clicked the wrong button, it didn't work", resolved, conversation.StageSolving, "international-card", conversation.EventFailed, conversation.EventWorked, "ok:international-card"},
 		{"thanks after a success", "谢谢！", resolved, conversation.StageResolved, "", "", conversation.EventWorked, conversation.ButtonRestart},
-		{"thanks after everything", "thanks", exhausted, conversation.StageExhausted, "", "", conversation.EventFailed, conversation.ButtonHuman},
-		{"still failing after everything", "still not working", exhausted, conversation.StageExhausted, "", "", conversation.EventFailed, conversation.ButtonHuman},
+		{"thanks after everything", "thanks", exhausted, conversation.StageExhausted, "", "", conversation.EventFailed, conversation.ButtonAll},
+		{"still failing after everything", "still not working", exhausted, conversation.StageExhausted, "", "", conversation.EventFailed, conversation.ButtonAll},
 		{"working after everything", "it finally worked now!", exhausted, conversation.StageResolved, "", conversation.EventWorked, conversation.EventFailed, conversation.ButtonRestart},
 		{"zh working after everything", "终于付款成功了", exhausted, conversation.StageResolved, "", conversation.EventWorked, conversation.EventFailed, conversation.ButtonRestart},
 		{"no longer declined", "终于成功了，不再被拒了", exhausted, conversation.StageResolved, "", conversation.EventWorked, conversation.EventFailed, conversation.ButtonRestart},
@@ -1677,5 +1677,27 @@ func TestStep_SuccessNamedAfterTheEnd(t *testing.T) {
 				t.Errorf("%s, worked %v; want resolved by virtual-card; reply:\n%s", d.Stage, worked, res.Reply.Text)
 			}
 		})
+	}
+}
+
+// Without helpers, "a person" is OpenAI's support: after it failed, asking for a person gets
+// no button for it and no second showing of it; with helpers, the way to them stays.
+func TestStep_HumanAfterEverythingFailed(t *testing.T) {
+	lines := []string{"[a:what_happened:address]", "[a:address_match:no]", "[no:billing-settings]", "[no:contact-support]"}
+	alone := newEngine(t, "en")
+	steps := run(t, alone, "", lines)
+	exhausted := steps[len(steps)-1]
+	if slices.ContainsFunc(exhausted.reply.Buttons, func(b conversation.Button) bool { return b.ID == conversation.ButtonHuman }) {
+		t.Errorf("without helpers, the closing message offers a person: %+v", exhausted.reply.Buttons)
+	}
+	d, res := alone.Step(exhausted.d, parseInput("转人工"), time.Now())
+	if kinds := eventKinds(res); slices.Contains(kinds, conversation.EventShown) || d.Stage != conversation.StageExhausted ||
+		!strings.HasPrefix(res.Reply.Text, alone.KB().Text(res.Reply.Lang, kb.MsgNoHelper, nil)) {
+		t.Errorf("events %v, %s; reply:\n%s", kinds, d.Stage, res.Reply.Text)
+	}
+	withHelpers := newEngineWith(t, conversation.EngineOptions{Lang: "en", Handoff: true})
+	steps = run(t, withHelpers, "", lines)
+	if last := steps[len(steps)-1]; !slices.ContainsFunc(last.reply.Buttons, func(b conversation.Button) bool { return b.ID == conversation.ButtonHuman }) {
+		t.Errorf("with helpers, the closing message offers no person: %+v", last.reply.Buttons)
 	}
 }
