@@ -1012,7 +1012,12 @@ func (t turn) clausesVerdict(text string) (string, []string) {
 func (t turn) verdict(text string) (string, []string) {
 	sol, _ := t.d.CurrentSolution()
 	if others := t.e.kb.OthersNamed(sol, text); len(others) > 0 {
+		// What it tells besides what it asks: "I already tried virtual card and paypal, both
+		// failed. what else?"
 		rest := text
+		if t.e.kb.Asks(text) {
+			rest = t.e.kb.Statements(text)
+		}
 		for _, other := range others {
 			rest, _ = t.e.kb.WithoutTopic(other, rest)
 		}

@@ -1453,6 +1453,8 @@ func TestStep_VerdictOnAnotherSolution(t *testing.T) {
 		{"I tried a virtual card too, still declined", nil, []string{"virtual-card", "international-card"}, "paypal", false},
 		{"tried paypal and a virtual card, both failed", nil, []string{"virtual-card", "paypal"}, "international-card", true},
 		{"paypal和虚拟卡都不行", nil, []string{"virtual-card", "paypal"}, "international-card", true},
+		// Told beside a question.
+		{"I already tried a virtual card and paypal, both failed. what else?", nil, []string{"virtual-card", "paypal"}, "international-card", true},
 		// Every planned solution failed: the last resort is next.
 		{"tried paypal and a virtual card too, neither worked", nil, []string{"virtual-card", "paypal", "international-card"}, "contact-support", false},
 		{"虚拟卡成功了", []string{"virtual-card"}, nil, "", false},
