@@ -1600,13 +1600,14 @@ func (t turn) next() Reply {
 	return t.withView()
 }
 
-// lastResortAdded reports whether the solution shown is the last resort, added after every
-// planned solution failed: "Solution 5 of 5" after "Solution 4 of 4" would recount the plan.
-func (t turn) lastResortAdded() bool {
+// outsideThePlan reports whether the solution shown is none of the diagnosis's: the last
+// resort added after every planned solution failed ("Solution 5 of 5" after "Solution 4 of 4"
+// would recount the plan), or one the person opened (/solution again and again counted "1 of
+// 2", "1 of 3"...).
+func (t turn) outsideThePlan() bool {
 	sol, _ := t.d.CurrentSolution()
 	out, diagnosed := t.e.kb.Outcome(t.d.Outcome)
-	return sol == t.e.kb.LastResort && t.d.Current == len(t.d.Plan)-1 &&
-		!(diagnosed && slices.Contains(out.Solutions, sol))
+	return !(diagnosed && slices.Contains(out.Solutions, sol))
 }
 
 func (t turn) recordShown() {
@@ -1673,7 +1674,7 @@ func (t turn) view() Reply {
 			return t.view()
 		}
 		heading := st.single
-		if len(d.Plan) > 1 && !t.lastResortAdded() {
+		if len(d.Plan) > 1 && !t.outsideThePlan() {
 			heading = t.text(kb.MsgSolutionHeading, map[string]any{"N": d.Current + 1, "Total": len(d.Plan), "Title": st.title})
 		}
 		return Reply{
