@@ -702,6 +702,11 @@ func (t turn) goTo(text string, target kb.Target) Reply {
 		}
 		return r
 	}
+	if t.solving() && target.Outcome != "" && t.e.kb.TellsFailure(text) {
+		// "now it says authentication_required" while the bank was to be called: the solution
+		// shown failed, and the new diagnosis puts it last rather than first again.
+		t.recordResult(sol, FeedbackFailed)
+	}
 	t.record(EventRecognized, "")
 	return t.recognized(target)
 }
@@ -907,7 +912,18 @@ func (t turn) answerVerdict(text string) (Reply, bool) {
 	}
 	sol, _ := t.d.CurrentSolution()
 	v, about := t.verdict(text)
-	if v == "" && !t.e.kb.Asks(text) {
+	switch {
+	case v == "" && t.e.kb.Asks(text):
+		// What a question tells besides ("It didn't work, what should I try next?",
+		// 没用，下一步怎么做？), whole or clause by clause.
+		told := t.e.kb.Statements(text)
+		if !saysSomething(told) || t.e.kb.OnlyCourtesy(told) {
+			return Reply{}, false // "太好了，谢谢。打哪个电话？" thanks for the steps
+		}
+		if v, about = t.verdict(told); v == "" {
+			return t.verdictInClauses(told)
+		}
+	case v == "":
 		return t.verdictInClauses(text)
 	}
 	switch v {
@@ -975,6 +991,36 @@ func (t turn) verdictInClauses(text string) (Reply, bool) {
 	return t.nudge(), true // not tried yet
 }
 
+// clausesNameApart reports whether two clauses of text name different solutions.
+func (t turn) clausesNameApart(text string) bool {
+	var first []string
+	for _, c := range kb.Clauses(text) {
+		named := t.e.kb.OthersNamed("", c)
+		switch {
+		case len(named) == 0:
+		case first == nil:
+			first = named
+		case !slices.Equal(first, named):
+			return true
+		}
+	}
+	return false
+}
+
+// verdictsDisagree reports whether the clauses of text give both "worked" and "didn't work".
+func (t turn) verdictsDisagree(text string) bool {
+	var worked, failed bool
+	for _, c := range kb.Clauses(text) {
+		switch t.e.kb.Verdict("", c) {
+		case kb.ActionWorked:
+			worked = true
+		case kb.ActionFailed:
+			failed = true
+		}
+	}
+	return worked && failed
+}
+
 // clausesVerdict is the verdict on the solution shown that the clauses of text agree on, and
 // the clauses that give none, or "" when fewer than two clauses, none or two verdicts.
 func (t turn) clausesVerdict(text string) (string, []string) {
@@ -982,6 +1028,7 @@ func (t turn) clausesVerdict(text string) (string, []string) {
 	if len(clauses) < 2 {
 		return "", nil
 	}
+	sol, _ := t.d.CurrentSolution()
 	var verdict string
 	var rest []string
 	for _, c := range clauses {
@@ -992,7 +1039,7 @@ func (t turn) clausesVerdict(text string) (string, []string) {
 		case v == "" || v == kb.VerdictNotTried:
 			// "试了，付款还是没能成功": 试了 alone is not yet; beside a result it is the try
 			rest = append(rest, c)
-		case len(about) != 1 || v != verdict && verdict != "":
+		case !slices.Equal(about, []string{sol}) || v != verdict && verdict != "":
 			return "", nil // another solution's, or two verdicts: the model reads it
 		default:
 			verdict = v
@@ -1017,6 +1064,10 @@ func (t turn) verdict(text string) (string, []string) {
 		rest := text
 		if t.e.kb.Asks(text) {
 			rest = t.e.kb.Statements(text)
+		}
+		if t.verdictsDisagree(rest) || t.clausesNameApart(rest) {
+			// "虚拟卡可以，银行开通没用": a verdict for each, which one reading would give both
+			return "", nil
 		}
 		for _, other := range others {
 			rest, _ = t.e.kb.WithoutTopic(other, rest)

@@ -193,9 +193,10 @@ var transcripts = []struct {
 	},
 	{
 		name: "en-ambiguous-free-text", lang: "en",
-		// The question asked while a solution is shown leaves the dialog where it was.
+		// A clarifying question first; then a failure told beside a question while a solution is
+		// shown is a failure: the next solution.
 		lines:     []string{"payment failed", "[go:verification]", "my card was declined, maybe the bank blocked it or the limit?"},
-		wantCause: "bank-verification", wantSolutions: []string{}, wantStage: conversation.StageSolving,
+		wantCause: "bank-verification", wantSolutions: []string{"payment-timing"}, wantStage: conversation.StageSolving,
 	},
 	{
 		name: "zh-free-text-and-language", lang: "en",
@@ -868,6 +869,16 @@ func TestStep_FeedbackInWords(t *testing.T) {
 		{"failed, and a new error", "no. now it says authentication_required", diagnosed, conversation.EventFailed},
 		{"failed, and a new error, diagnosed", "no. now it says authentication_required", diagnosed, conversation.EventDiagnosed},
 		{"a wrong button, and the result", "sorry I clicked the wrong button, it didn't work", diagnosed, conversation.EventFailed},
+		{"failed, and a question", "It didn't work, what should I try next?", diagnosed, conversation.EventFailed},
+		{"zh failed, and a question", "没用,下一步怎么做?", diagnosed, conversation.EventFailed},
+		{"a step done, still failing", "The bank enabled it but it still fails", diagnosed, conversation.EventFailed},
+		{"does not work", "does not work", diagnosed, conversation.EventFailed},
+		{"a new error alone", "now it says authentication_required", diagnosed, conversation.EventFailed},
+		// A failure denied is a success.
+		{"not declined this time", "It wasn't declined this time", diagnosed, conversation.EventWorked},
+		{"zh not declined again", "没有再被拒了", diagnosed, conversation.EventWorked},
+		// Thanks for the steps beside a question are no success.
+		{"thanks and a question", "太好了，谢谢。打哪个电话？", diagnosed, conversation.EventRecognized},
 		// Giving up is no success, thanks or not.
 		{"giving up", "thanks anyway", diagnosed, conversation.EventFailed},
 		{"zh giving up", "算了", diagnosed, conversation.EventFailed},
@@ -1453,6 +1464,8 @@ func TestStep_VerdictOnAnotherSolution(t *testing.T) {
 		{"I tried a virtual card too, still declined", nil, []string{"virtual-card", "international-card"}, "paypal", false},
 		{"tried paypal and a virtual card, both failed", nil, []string{"virtual-card", "paypal"}, "international-card", true},
 		{"paypal和虚拟卡都不行", nil, []string{"virtual-card", "paypal"}, "international-card", true},
+		// A verdict for each of two solutions in its own clause: none is taken for the other.
+		{"银行没开通,不过用虚拟卡付成功了", nil, nil, "international-card", false},
 		// Told beside a question.
 		{"I already tried a virtual card and paypal, both failed. what else?", nil, []string{"virtual-card", "paypal"}, "international-card", true},
 		// Every planned solution failed: the last resort is next.

@@ -554,6 +554,12 @@ func (k *KB) Contradicts(text string) bool {
 // negated reports whether norm, folded text, holds a word of the negations.
 func (k *KB) negated(norm string) bool { return holdsNegation(norm, k.negations) }
 
+// TellsFailure reports whether text holds a word of the phrase files' failures ("declined",
+// 拒, 失败) or a code of the table: it tells of a payment that failed.
+func (k *KB) TellsFailure(text string) bool {
+	return k.HoldsCode(text) || holdsNegation(Normalize(text), k.failures)
+}
+
 // denied reports whether norm, folded text, holds a word of the negations that is none of the
 // failures: whether it says that something did not happen, besides a payment that failed.
 func (k *KB) denied(norm string) bool { return holdsNegation(norm, k.denials) }
