@@ -4,8 +4,8 @@
 // It errs on the side of removing. Every run of 13 or more digits (spaces or dashes allowed
 // between them) goes, not only Luhn-valid runs of 13 to 19: a card number pasted together with
 // its CVV or expiry date, or with one digit mistyped, is still a card number, and no order or
-// reference number is worth that risk. A number next to the word "code" goes too. Phone
-// numbers (11 digits in mainland China) and amounts stay.
+// reference number is worth that risk. A number next to the word "code" goes too, but for a
+// zip or postal code. Phone numbers (11 digits in mainland China) and amounts stay.
 package redact
 
 import (
@@ -23,6 +23,8 @@ var (
 	securityCode = regexp.MustCompile(`(?i)(cvv2?|cvc2?|csc|security code|安全码|校验码|背面三位数?)[^0-9０-９\n]{0,8}?[0-9０-９]{3,4}|` +
 		`(?i)(验证码|短信码|动态码|动态密码|sms code|sms|verification code|otp|passcode|code)[^0-9０-９\n]{0,8}?[0-9０-９]{4,8}`)
 	trailingDigits = regexp.MustCompile(`[0-9０-９]+$`)
+	// postalCode ends a text whose next word is "code": "zip code", "postal code".
+	postalCode = regexp.MustCompile(`(?i)(zip|postal|post)\s*$`)
 )
 
 // Redact returns s with card data replaced by Placeholder, and whether it found any.
@@ -39,11 +41,22 @@ func Redact(s string) (string, bool) {
 		}
 		return run
 	})
-	s = securityCode.ReplaceAllStringFunc(s, func(m string) string {
+	var b strings.Builder
+	at := 0
+	for _, m := range securityCode.FindAllStringIndex(s, -1) {
+		if postalCode.MatchString(s[:m[0]]) {
+			continue // "zip code is 100000": a place, not a secret
+		}
 		found = true
-		return trailingDigits.ReplaceAllString(m, Placeholder)
-	})
-	return s, found
+		b.WriteString(s[at:m[0]])
+		b.WriteString(trailingDigits.ReplaceAllString(s[m[0]:m[1]], Placeholder))
+		at = m[1]
+	}
+	if at == 0 {
+		return s, found
+	}
+	b.WriteString(s[at:])
+	return b.String(), found
 }
 
 // stripePlaceholder is what Stripe's card field shows while empty: a screenshot of a checkout

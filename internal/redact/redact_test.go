@@ -26,6 +26,8 @@ func TestRedact(t *testing.T) {
 		{"安全码", "安全码是456", true, []string{"456"}, []string{"安全码"}},
 		{"sms code", "验证码 884512 没用", true, []string{"884512"}, []string{"没用"}},
 		{"english code", "the sms code is 9932", true, []string{"9932"}, nil},
+		{"zip code", "my zip code is 100000", false, nil, []string{"100000"}},
+		{"postal code, then an sms code", "Postal code 200000, sms code 123456", true, []string{"123456"}, []string{"200000"}},
 		{"decline code text", "card_declined do_not_honor", false, nil, []string{"card_declined do_not_honor"}},
 		{"amount", "paid $120 twice", false, nil, []string{"$120"}},
 	}
