@@ -780,8 +780,8 @@ func (t turn) noResult(text string) (string, Reply, bool) {
 	case t.d.Stage == StageNew:
 		return text, t.start(), true
 	case t.d.Stage == StageResolved || t.d.Stage == StageExhausted:
-		// Thanks after the help ended: the closing message again, which can be long, would
-		// answer nothing. Its buttons stay.
+		// Thanks or a greeting after the help ended: the closing message again, which can be
+		// long, would answer nothing. Its buttons stay.
 		r := t.withView()
 		r.Text = t.text(kb.MsgWelcome, nil)
 		return text, r, true

@@ -1058,7 +1058,7 @@ func TestStep_FeedbackWithoutASolution(t *testing.T) {
 			if !slices.ContainsFunc(res.Reply.Buttons, func(b conversation.Button) bool { return b.ID == tc.wantButton }) {
 				t.Errorf("buttons %+v, want %s among them", res.Reply.Buttons, tc.wantButton)
 			}
-			// Thanks get thanks, not the closing message again.
+			// Thanks get a short line, not the closing message again.
 			if welcome := e.KB().Text(res.Reply.Lang, kb.MsgWelcome, nil); e.KB().OnlyCourtesy(tc.text) && res.Reply.Text != welcome {
 				t.Errorf("reply to thanks:\n%s\nwant %q", res.Reply.Text, welcome)
 			}
