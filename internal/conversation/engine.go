@@ -266,6 +266,9 @@ func (e *Engine) writtenLanguage(in Input, current string) (string, bool) {
 // Han script is Chinese, a sentence in Latin letters English, but for a checkout's message
 // pasted as it was shown.
 func (e *Engine) languageOf(text, current string) (string, bool) {
+	if e.han != "" && containsHan(text) && current != e.latin {
+		return e.han, true // the usual case, spared the count of English words
+	}
 	text = strings.ReplaceAll(text, redact.Placeholder, " ") // no word of the person's
 	words := latinWords(e.kb.WithoutCheckoutText(text))
 	english := e.latin != "" && words >= minLatinSentence
