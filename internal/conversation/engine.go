@@ -936,14 +936,14 @@ func (t turn) answerVerdict(text string) (Reply, bool) {
 	case kb.ActionFailed:
 		t.record(EventRecognized, "")
 		var noted []string
-		for _, other := range about {
-			if other != sol {
-				t.recordResult(other, FeedbackFailed)
-				noted = append(noted, t.text(kb.MsgOtherFailed, map[string]any{"Title": t.texts().solutions[other].title}))
-			}
+		others := slices.DeleteFunc(slices.Clone(about), func(s string) bool { return s == sol })
+		for _, other := range others {
+			t.recordResult(other, FeedbackFailed)
+			noted = append(noted, t.text(kb.MsgOtherFailed, map[string]any{"Title": t.texts().solutions[other].title}))
 		}
-		// Tried already, they are no longer to come.
-		ahead := slices.DeleteFunc(t.d.Plan[t.d.Current+1:], t.d.failedBefore)
+		// The others, tried already, are no longer to come. Those a new diagnosis put last
+		// for having failed before stay, as after a button's "didn't work".
+		ahead := slices.DeleteFunc(t.d.Plan[t.d.Current+1:], func(s string) bool { return slices.Contains(others, s) })
 		t.d.Plan = t.d.Plan[:t.d.Current+1+len(ahead)]
 		if slices.Contains(about, sol) {
 			return t.failed(), true
@@ -994,31 +994,24 @@ func (t turn) verdictInClauses(text string) (Reply, bool) {
 	return t.nudge(), true // not tried yet
 }
 
-// clausesNameApart reports whether two clauses of text name different solutions.
-func (t turn) clausesNameApart(text string) bool {
-	var first []string
-	for _, c := range kb.Clauses(text) {
-		named := t.e.kb.OthersNamed("", c)
-		switch {
-		case len(named) == 0:
-		case first == nil:
-			first = named
-		case !slices.Equal(first, named):
-			return true
-		}
-	}
-	return false
-}
-
-// verdictsDisagree reports whether the clauses of text give both "worked" and "didn't work".
-func (t turn) verdictsDisagree(text string) bool {
+// clausesDisagree reports whether the clauses of text give both "worked" and "didn't work",
+// or name different solutions: one verdict for all of them would be wrong for some.
+func (t turn) clausesDisagree(text string) bool {
 	var worked, failed bool
+	var first []string
 	for _, c := range kb.Clauses(text) {
 		switch t.e.kb.Verdict("", c) {
 		case kb.ActionWorked:
 			worked = true
 		case kb.ActionFailed:
 			failed = true
+		}
+		switch named := t.e.kb.OthersNamed("", c); {
+		case len(named) == 0:
+		case first == nil:
+			first = named
+		case !slices.Equal(first, named):
+			return true
 		}
 	}
 	return worked && failed
@@ -1068,7 +1061,7 @@ func (t turn) verdict(text string) (string, []string) {
 		if t.e.kb.Asks(text) {
 			rest = t.e.kb.Statements(text)
 		}
-		if t.verdictsDisagree(rest) || t.clausesNameApart(rest) {
+		if t.clausesDisagree(rest) {
 			// "虚拟卡可以，银行开通没用": a verdict for each, which one reading would give both
 			return "", nil
 		}

@@ -286,10 +286,11 @@ var transcripts = []struct {
 	{
 		// Answers to "Did this work?" in a word, or with the solution's name; a step done is
 		// no verdict. A solution opened before any diagnosis that fails goes back to the
-		// questions; another solution's failure takes it out of what is to come.
+		// questions; another solution's failure takes it out of what is to come, while one
+		// that failed before the diagnosis comes last, as a button's "didn't work" leaves it.
 		name: "en-verdicts-in-words", lang: "en",
 		lines: []string{"/solution paypal", "not yet", "linked my card to paypal", "paypal also failed", "[a:what_happened:wallet]",
-			"the virtual card didn't work either", "no reply yet", "yes"},
+			"the virtual card didn't work either", "[no:paypal]", "no reply yet", "yes"},
 		wantCause: "platform-unsupported", wantSolutions: []string{}, wantStage: conversation.StageResolved,
 	},
 	{
