@@ -275,7 +275,7 @@ func (k *KB) answersInSentences(question, text, norm string) []string {
 		return nil
 	}
 	var options []string
-	for _, clause := range contrasted(text) {
+	for _, clause := range Clauses(text) {
 		if picked, _ := k.typedOptionIn(question, clause, Normalize(clause), false); picked != "" {
 			options = append(options, picked)
 		}
@@ -299,10 +299,7 @@ func AfterContrast(text string) string {
 
 // Clauses is text split at the punctuation that ends a sentence or a clause and at the words
 // that turn it ("but", 但是): "no. now it says authentication_required" is two.
-func Clauses(text string) []string { return contrasted(text) }
-
-// contrasted is the clauses of text, split at punctuation and at contrast too.
-func contrasted(text string) []string {
+func Clauses(text string) []string {
 	var out []string
 	for _, clause := range clauses(text) {
 		out = append(out, contrast.Split(clause, -1)...)
