@@ -681,6 +681,10 @@ func (t turn) goTo(text string, target kb.Target) Reply {
 		// A question that does not name the solution the model reads ("is it safe?" read as
 		// payment timing): it asks about the solution shown, which has no answer for it.
 		return t.noReadyAnswer()
+	case t.solving() && target.Solution != "" && target.Solution != sol && t.e.kb.Lacks(text) && !asksOnly:
+		// "I don't have PayPal" while the bank is to be called: no request for PayPal's steps.
+		t.record(EventNotUnderstood, "")
+		return t.nudge()
 	case t.solving() && target.Solution != "" && !t.e.kb.NamesPlainly(target.Solution, text) && t.e.kb.AnswersTheFlow(text):
 		// An answer to a question of the flow, told without naming the solution read: "it's a
 		// CCB Mastercard" while the bank is to be called is read as the card solution, whose

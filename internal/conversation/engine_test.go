@@ -923,8 +923,9 @@ func TestStep_NoVerdictWithoutOne(t *testing.T) {
 		// Not tried, in answer to "Did this work?"; a step done, the payment not retried.
 		"not yet", "no, not yet", "nope not yet", "还没", "the bank enabled it", "银行说已经开通了", "开好了",
 		"还没有", "没有呢", "没有啊 还没试", "havent tried yet", "no, I mean I haven't tried yet", "是的我试试", "PayPal绑卡成功了",
-		// A description of the card, which the model reads as the card solution.
-		"it's a CCB Mastercard",
+		// A description of the card, which the model reads as the card solution; what the
+		// person does not have, which it reads as that solution.
+		"it's a CCB Mastercard", "I don't have PayPal", "我也没有paypal", "I don't have a Visa card",
 		// The bank not called yet, while calling it is the solution.
 		"haven't called the bank yet", "I haven't called yet", "还没打电话", "还没联系银行",
 		// Remarks and questions tell no verdict.

@@ -169,8 +169,9 @@ type KB struct {
 	// likewise are the words that say what a text tells holds for more than what it names
 	// ("too", 也), folded: see Likewise.
 	likewise []string
-	// why are the phrases that ask why the payment fails, folded: see AsksWhy.
-	why []string
+	// why are the phrases that ask why the payment fails, folded: see AsksWhy; lacks those
+	// that say the person does not have something: see Lacks.
+	why, lacks []string
 	// says are the typed answers to each question of the flow, the longest first: see
 	// AtQuestion.
 	says map[string][]say

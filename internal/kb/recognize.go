@@ -79,6 +79,7 @@ func (k *KB) loadExamples(base, overlay fs.FS) ([]example, error) {
 			Conditionals   []string     `toml:"conditionals"`
 			Likewise       []string     `toml:"likewise"`
 			Why            []string     `toml:"why"`
+			Lacks          []string     `toml:"lacks"`
 			Topics         []topic      `toml:"topic"`
 			Intents        []intent     `toml:"intent"`
 			Codes          []stripeCode `toml:"code"`
@@ -116,7 +117,8 @@ func (k *KB) loadExamples(base, overlay fs.FS) ([]example, error) {
 		}{{"pending", doc.Pending, &k.pending}, {"courtesy", doc.Courtesy, &k.courtesy}, {"human", doc.Human, &k.human},
 			{"affirmations", doc.Affirmations, &k.affirmations}, {"interrogatives", doc.Interrogatives, &k.interrogatives},
 			{"openers", doc.Openers, &k.openers}, {"conditionals", doc.Conditionals, &k.conditionals},
-			{"likewise", doc.Likewise, &k.likewise}, {"why", doc.Why, &k.why}} {
+			{"likewise", doc.Likewise, &k.likewise}, {"why", doc.Why, &k.why},
+			{"lacks", doc.Lacks, &k.lacks}} {
 			phrases, err := folded(list.phrases)
 			if err != nil {
 				return nil, fmt.Errorf("%w: %s: %s: %v", ErrInvalid, f, list.name, err)
@@ -673,6 +675,10 @@ func (k *KB) Command(text string) string {
 // maxHumanRequestRest is the most letters a request for a person has besides the request and
 // thanks ("请帮我", "can i please").
 const maxHumanRequestRest = 10
+
+// Lacks reports whether text says the person does not have something ("I don't have PayPal",
+// 我没有visa卡): a phrase of the phrase files' lacks lists.
+func (k *KB) Lacks(text string) bool { return containsAny(Normalize(text), k.lacks) }
 
 // AsksWhy reports whether text asks why the payment fails and little else ("why does this
 // happen?", 为什么会这样): a phrase of the phrase files' why lists, and a short rest. While a
