@@ -291,32 +291,31 @@ func (e *Engine) languageOf(text, current string) (string, bool) {
 const minLatinSentence = 3
 
 // latinWords counts the words of two or more Latin letters in s; an identifier such as
-// do_not_honor is one word.
-func latinWords(s string) int {
-	n, run := 0, 0
+// do_not_honor is one word. plainWords counts those that are no identifiers: "hello" is one,
+// card_declined none.
+func latinWords(s string) int { n, _ := countLatinWords(s); return n }
+
+func plainWords(s string) int { _, n := countLatinWords(s); return n }
+
+// countLatinWords counts the words of two or more Latin letters in s, and those of them
+// without an underscore.
+func countLatinWords(s string) (words, plain int) {
+	run, underscore := 0, false
 	for _, r := range s + " " {
 		if unicode.In(r, unicode.Latin) && unicode.IsLetter(r) || r == '_' && run > 0 {
 			run++
+			underscore = underscore || r == '_'
 			continue
 		}
 		if run >= 2 {
-			n++
+			words++
+			if !underscore {
+				plain++
+			}
 		}
-		run = 0
+		run, underscore = 0, false
 	}
-	return n
-}
-
-// plainWords counts the words of two or more Latin letters in s that are no identifiers:
-// "hello" is one, card_declined none.
-func plainWords(s string) int {
-	n := 0
-	for _, w := range strings.FieldsFunc(s, func(r rune) bool { return !(unicode.In(r, unicode.Latin) && unicode.IsLetter(r) || r == '_') }) {
-		if len(w) >= 2 && !strings.Contains(w, "_") {
-			n++
-		}
-	}
-	return n
+	return words, plain
 }
 
 func hanCount(s string) int {
