@@ -111,6 +111,10 @@ type Dialog struct {
 	// Resume is the question that was asked when a solution was opened before any diagnosis
 	// ("can I just use PayPal?"): once it fails, the questions go on from there.
 	Resume string `json:"resume,omitempty"`
+	// Offered are the buttons of the bot's last reply when they choose (a question's options, a
+	// clarifying question's, the list of solutions), in order: "the second one" typed presses
+	// the second (kb.Choice).
+	Offered []string `json:"offered,omitempty"`
 
 	// Attempts holds at most one entry per solution, in the order the solutions were first
 	// shown: showing a solution again, or a new verdict on it, updates its entry (the latest
@@ -319,6 +323,21 @@ func OpenButton(solution string) string { return buttonOpenPrefix + solution }
 // AnswerButton is the ID of option of question.
 func AnswerButton(question, option string) string {
 	return buttonAnswerPrefix + question + ":" + option
+}
+
+// choices are the ids of buttons when they choose where the dialog goes, for Dialog.Offered;
+// nil for the buttons of a solution shown (worked, didn't work), which a place names badly.
+func choices(buttons []Button) []string {
+	if !slices.ContainsFunc(buttons, func(b Button) bool {
+		return strings.HasPrefix(b.ID, buttonAnswerPrefix) || strings.HasPrefix(b.ID, buttonOpenPrefix) || strings.HasPrefix(b.ID, buttonOutcomePrefix)
+	}) {
+		return nil
+	}
+	ids := make([]string, len(buttons))
+	for i, b := range buttons {
+		ids[i] = b.ID
+	}
+	return ids
 }
 
 func parseAnswer(id string) (question, option string, ok bool) {

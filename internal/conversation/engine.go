@@ -165,6 +165,7 @@ func (e *Engine) Step(d Dialog, in Input, now time.Time) (Dialog, Result) {
 		r.Text = join(e.kb.Text(d.Lang, kb.MsgCardDataWarning, nil), r.Text)
 	}
 	r.Lang = d.Lang
+	d.Offered = choices(r.Buttons)
 	if r.Buttons == nil {
 		r.Buttons = []Button{}
 	}
@@ -458,6 +459,10 @@ func (t turn) freeText(text, quoted string) Reply {
 	}
 	if r, ok := t.answerTyped(text); ok {
 		return r
+	}
+	// After the typed answers, which read a number alone at the amount question as a sum.
+	if n := t.e.kb.Choice(text); n > 0 && n <= len(t.d.Offered) {
+		return t.press(t.d.Offered[n-1], "")
 	}
 	if r, ok := t.answerVerdict(text); ok {
 		return r // what noResult left of a text: "tried it, still declined, will try tomorrow"

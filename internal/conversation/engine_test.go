@@ -59,6 +59,14 @@ func stepReply(e *conversation.Engine, d conversation.Dialog, in conversation.In
 	return next, res.Reply
 }
 
+func buttonIDs(r conversation.Reply) []string {
+	ids := make([]string, len(r.Buttons))
+	for i, b := range r.Buttons {
+		ids[i] = b.ID
+	}
+	return ids
+}
+
 // A script line is text, "[button-id]" for a press, or "<sticker>" for unsupported media.
 func parseInput(line string) conversation.Input {
 	switch {
@@ -187,7 +195,7 @@ var transcripts = []struct {
 	},
 	{
 		name: "en-free-text-and-odd-input", lang: "en",
-		lines: []string{"hello", "what?", "<sticker>", "/frobnicate", "2", "[a:what_happened:declined]", "[no:paypal]",
+		lines: []string{"hello", "what?", "<sticker>", "/frobnicate", "+1", "[a:what_happened:declined]", "[no:paypal]",
 			"Stripe says: \"Your card was declined.\" card_declined", "/help", "/solution nope", "[restart]"},
 		wantSolutions: []string{}, wantStage: conversation.StageAsking,
 	},
@@ -1266,6 +1274,42 @@ func TestStep_TypedAnswers(t *testing.T) {
 				t.Errorf("outcome %q. Reply:\n%s", d.Outcome, res.Reply.Text)
 			}
 		})
+	}
+}
+
+// A button picked by its place, typed ("the second one", 第二个), is that button pressed: at a
+// question of the flow, at a clarifying question and in the list of solutions. Where the
+// buttons say whether a solution worked, or there are none, a place is no choice.
+func TestStep_ChoiceByPlace(t *testing.T) {
+	e := newEngine(t, "zh-Hans")
+	for _, tc := range []struct {
+		before []string
+		text   string
+		want   string // the button the text presses, as the reply to pressing it would be
+	}{
+		{[]string{"/start"}, "第二个", "[a:what_happened:verification]"},
+		{[]string{"/start"}, "the first one", "[a:what_happened:declined]"},
+		{[]string{"/start", "[a:what_happened:declined]"}, "2", "[a:card_type:domestic_visa]"},
+		{[]string{"付不了款"}, "选第二个", "[go:peak-timeout]"},
+		{[]string{"/solutions"}, "option 3", "[open:enable-cross-border]"},
+	} {
+		t.Run(strings.Join(tc.before, " ")+" "+tc.text, func(t *testing.T) {
+			var d conversation.Dialog
+			for _, in := range tc.before {
+				d, _ = stepReply(e, d, parseInput(in), time.Now())
+			}
+			typed, typedReply := stepReply(e, d, parseInput(tc.text), time.Now())
+			pressed, pressedReply := stepReply(e, d, parseInput(tc.want), time.Now())
+			// Pressed, the language stays the app's: English words typed make the reply English.
+			if !slices.Equal(buttonIDs(typedReply), buttonIDs(pressedReply)) || typed.Stage != pressed.Stage || typed.Question != pressed.Question || typed.Outcome != pressed.Outcome {
+				t.Errorf("%q is not %s: reply\n%s\nwant\n%s", tc.text, tc.want, typedReply.Text, pressedReply.Text)
+			}
+		})
+	}
+	// A solution shown: its buttons are no choice by place, and "2" is not read.
+	d, _ := stepReply(e, conversation.Dialog{}, parseInput("/solution paypal"), time.Now())
+	if after, r := stepReply(e, d, parseInput("第一个"), time.Now()); len(after.Attempts) != 1 || after.Attempts[0].Result != "" {
+		t.Errorf("第一个 at a solution shown recorded %v. Reply:\n%s", after.Attempts, r.Text)
 	}
 }
 

@@ -172,6 +172,11 @@ type KB struct {
 	// why are the phrases that ask why the payment fails, folded: see AsksWhy; lacks those
 	// that say the person does not have something: see Lacks.
 	why, lacks []string
+	// choosing are the words around a choice by position ("the", "option", 选, 个), folded,
+	// the longest first, and ordinals each position's words ("second", "2nd", 二), folded,
+	// by position from 1: see Choice.
+	choosing []string
+	ordinals map[string]int
 	// says are the typed answers to each question of the flow, the longest first: see
 	// AtQuestion.
 	says map[string][]say

@@ -80,6 +80,8 @@ func (k *KB) loadExamples(base, overlay fs.FS) ([]example, error) {
 			Likewise       []string     `toml:"likewise"`
 			Why            []string     `toml:"why"`
 			Lacks          []string     `toml:"lacks"`
+			Choosing       []string     `toml:"choosing"`
+			Ordinals       [][]string   `toml:"ordinals"`
 			Topics         []topic      `toml:"topic"`
 			Intents        []intent     `toml:"intent"`
 			Codes          []stripeCode `toml:"code"`
@@ -118,12 +120,15 @@ func (k *KB) loadExamples(base, overlay fs.FS) ([]example, error) {
 			{"affirmations", doc.Affirmations, &k.affirmations}, {"interrogatives", doc.Interrogatives, &k.interrogatives},
 			{"openers", doc.Openers, &k.openers}, {"conditionals", doc.Conditionals, &k.conditionals},
 			{"likewise", doc.Likewise, &k.likewise}, {"why", doc.Why, &k.why},
-			{"lacks", doc.Lacks, &k.lacks}} {
+			{"lacks", doc.Lacks, &k.lacks}, {"choosing", doc.Choosing, &k.choosing}} {
 			phrases, err := folded(list.phrases)
 			if err != nil {
 				return nil, fmt.Errorf("%w: %s: %s: %v", ErrInvalid, f, list.name, err)
 			}
 			*list.into = append(*list.into, phrases...)
+		}
+		if err := k.addOrdinals(doc.Ordinals); err != nil {
+			return nil, fmt.Errorf("%w: %s: %v", ErrInvalid, f, err)
 		}
 		for i, in := range doc.Intents {
 			if err := k.checkTarget(in.Target); err != nil {
@@ -198,6 +203,7 @@ func (k *KB) loadExamples(base, overlay fs.FS) ([]example, error) {
 	}
 	slices.SortStableFunc(k.courtesy, byLengthDown)
 	slices.SortStableFunc(k.openers, byLengthDown)
+	slices.SortStableFunc(k.choosing, byLengthDown)
 	k.plainTopics = map[string][]string{}
 	for sol, words := range k.topics {
 		k.plainTopics[sol] = slices.DeleteFunc(slices.Clone(words), func(w string) bool { return containsAny(w, k.interrogatives) })

@@ -619,6 +619,42 @@ func TestCommand(t *testing.T) {
 	}
 }
 
+func TestChoice(t *testing.T) {
+	k := load(t)
+	for _, tc := range []struct {
+		text string
+		want int
+	}{
+		{"2", 2},
+		{"the second one", 2},
+		{"Second.", 2},
+		{"2nd", 2},
+		{"option 3", 3},
+		{"I'll go with the first one, thanks", 1},
+		{"#4", 4},
+		{"第二个", 2},
+		{"选第二个吧", 2},
+		{"第2个", 2},
+		{"选3", 3},
+		{"应该是第一个", 1},
+		{"两个", 2},
+		// Not a choice: what else it says is more than a place.
+		{"the second one didn't work", 0},
+		{"第二个办法不行", 0},
+		{"tried 2 cards", 0},
+		{"one", 0},
+		{"the", 0},
+		{"是", 0},
+		{"0", 0},
+		{"+1", 0},
+		{"", 0},
+	} {
+		if got := k.Choice(tc.text); got != tc.want {
+			t.Errorf("Choice(%q) = %d, want %d", tc.text, got, tc.want)
+		}
+	}
+}
+
 // AnsweredInSentences finds the answer a clause of a longer message gives to a question, by
 // the phrases that state a fact wherever they are written.
 func TestAnsweredInSentences(t *testing.T) {

@@ -11,12 +11,13 @@ import (
 // Commit writes a dialog record in a binary form: dialogFormatBinary, then the fields of the
 // current conversation.Dialog (DialogVersion 2; format 3 adds the open handoff at the end,
 // format 4 turns the pinned-language byte into flags with LangWritten, format 5 adds the
-// question to resume at the end; earlier formats are still read), half the size of the versioned JSON of
+// question to resume at the end, format 6 the buttons offered after it; earlier formats are
+// still read), half the size of the versioned JSON of
 // conversation.MarshalDialog (every message rewrites the page holding its dialog). A record
 // that starts with '{' is that JSON (earlier versions, Load) and is read through
 // conversation.UnmarshalDialog, which migrates old versions; Dump hands on every record as
 // that JSON, which other stores read.
-const dialogFormatBinary = 5
+const dialogFormatBinary = 6
 
 // The bits of a format 4 record's language flags.
 const (
@@ -67,7 +68,12 @@ func appendDialogRecord(b []byte, d conversation.Dialog) []byte {
 		b = appendString(b, h.HelpersKey.User)
 		b = appendString(b, string(h.HelpersRoute))
 	}
-	return appendString(b, d.Resume)
+	b = appendString(b, d.Resume)
+	b = binary.AppendUvarint(b, uint64(len(d.Offered)))
+	for _, id := range d.Offered {
+		b = appendString(b, id)
+	}
+	return b
 }
 
 // decodeDialogRecord reads a record of either form.
@@ -123,6 +129,14 @@ func decodeDialogRecord(v []byte) (conversation.Dialog, error) {
 	}
 	if v[0] >= 5 {
 		d.Resume = r.string()
+	}
+	if v[0] >= 6 {
+		if n := r.count(); n > 0 {
+			d.Offered = make([]string, n)
+			for i := range d.Offered {
+				d.Offered[i] = r.string()
+			}
+		}
 	}
 	if r.failed || len(r.b) != 0 {
 		return conversation.Dialog{}, errDialogRecord

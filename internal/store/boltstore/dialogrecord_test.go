@@ -22,6 +22,7 @@ func sampleDialog() conversation.Dialog {
 		Plan:        []string{"enable-cross-border", "international-card", "paypal"},
 		Current:     1,
 		Resume:      "overseas_enabled",
+		Offered:     []string{"go:cross-border", "open:paypal", "restart"},
 		Attempts: []conversation.Attempt{
 			{Solution: "enable-cross-border", Result: conversation.FeedbackFailed, At: at},
 			{Solution: "international-card", At: at.Add(time.Minute)},
@@ -91,17 +92,23 @@ func TestDialogRecord_DamagedOrFromTheFuture(t *testing.T) {
 	if d, err := decodeDialogRecord(format4); err != nil || d.Lang != "en" || len(d.Plan) != 1 || d.Resume != "" {
 		t.Errorf("a format 4 record reads as %+v, %v", d, err)
 	}
+	format5 := appendDialogRecord(nil, conversation.Dialog{Lang: "en", Resume: "card_type"})
+	format5 = format5[:len(format5)-1] // the count of no buttons offered
+	format5[0] = 5
+	if d, err := decodeDialogRecord(format5); err != nil || d.Resume != "card_type" || d.Offered != nil {
+		t.Errorf("a format 5 record reads as %+v, %v", d, err)
+	}
 	future := append([]byte{dialogFormatBinary + 1}, good[1:]...)
 	if _, err := decodeDialogRecord(future); !errors.Is(err, conversation.ErrUnknownVersion) {
 		t.Errorf("a record of a later format: %v, want ErrUnknownVersion", err)
 	}
 }
 
-// recordInFormat is d, which has nothing to resume, in format 3 or 4: those ended with the
-// handoff, before the question to resume.
+// recordInFormat is d, which has nothing to resume and no buttons offered, in format 3 or 4:
+// those ended with the handoff, before the question to resume and the buttons.
 func recordInFormat(format byte, d conversation.Dialog) []byte {
 	b := appendDialogRecord(nil, d)
-	b = b[:len(b)-1] // the empty Resume's length
+	b = b[:len(b)-2] // the empty Resume's length and the count of no buttons
 	b[0] = format
 	return b
 }

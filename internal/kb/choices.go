@@ -1,0 +1,49 @@
+package kb
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// addOrdinals takes in a phrase file's ordinals: the words of each position, the first
+// position's first.
+func (k *KB) addOrdinals(positions [][]string) error {
+	for i, words := range positions {
+		folded, err := folded(words)
+		if err != nil {
+			return fmt.Errorf("ordinal %d: %v", i+1, err)
+		}
+		if k.ordinals == nil {
+			k.ordinals = map[string]int{}
+		}
+		for _, w := range folded {
+			if at, ok := k.ordinals[w]; ok && at != i+1 {
+				return fmt.Errorf("ordinal %q is position %d and %d", w, at, i+1)
+			}
+			k.ordinals[w] = i + 1
+		}
+	}
+	return nil
+}
+
+// maxChoiceText is the longest text, in bytes, that Choice reads: a position and the words of
+// choosing around it.
+const maxChoiceText = 64
+
+// Choice is the position, from 1, of the button text picks by its place ("the second one",
+// "option 2", 选第二个, "2"), or 0: text that is nothing but an ordinal or a number, the phrase
+// files' choosing words and thanks. People refer to the buttons they see by their order as
+// often as they type a label; read by the model, "第二个" was a payment too vague to place.
+func (k *KB) Choice(text string) int {
+	if len(text) > maxChoiceText {
+		return 0
+	}
+	rest := withoutPhrases(withoutPhrases(Normalize(text), k.choosing), k.courtesyWords)
+	rest = strings.Join(strings.Fields(rest), " ")
+	// "+1" agrees with someone, and folding drops its sign.
+	if n, err := strconv.Atoi(rest); err == nil && n > 0 && !strings.ContainsAny(text, "+-") {
+		return n
+	}
+	return k.ordinals[rest]
+}
