@@ -1125,11 +1125,13 @@ func (t turn) hasVerdict(text string) bool {
 // feedback but a description ("still declined"), which recognize reads as one: it reports
 // false.
 func (t turn) lateFeedback(text string, ruledOut []kb.Match) (Reply, bool) {
-	if t.d.Stage == StageExhausted || t.d.Stage == StageResolved {
+	if t.d.Stage == StageExhausted || t.d.Stage == StageResolved || t.d.Stage == StageAsking {
 		// "我刚才又试了一次虚拟卡，成功了" after the help ended: the success is the virtual
 		// card's, not the last solution's, and read whole the text would open the virtual
-		// card again.
-		if named := t.e.kb.OthersNamed("", text); len(named) == 1 {
+		// card again. So is "sorry, PayPal did work" at the questions that PayPal's failure,
+		// before any diagnosis, went back to; a solution never shown is no success of the
+		// help's.
+		if named := t.e.kb.OthersNamed("", text); len(named) == 1 && (t.d.Stage != StageAsking || t.d.attempt(named[0]) != nil) {
 			if rest, _ := t.e.kb.WithoutTopic(named[0], text); t.e.kb.Verdict("", rest) == kb.ActionWorked {
 				t.record(EventRecognized, "")
 				return t.workedBy(named[0]), true

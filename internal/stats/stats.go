@@ -30,20 +30,21 @@ type Totals struct {
 	Handoffs  int `json:"handoffs"`
 }
 
-func (t *Totals) add(e conversation.Event) {
+// add counts e n times: -1 takes back a verdict that a later one corrected.
+func (t *Totals) add(e conversation.Event, n int) {
 	switch e.Kind {
 	case conversation.EventStarted:
-		t.Started++
+		t.Started += n
 	case conversation.EventDiagnosed:
-		t.Diagnosed++
+		t.Diagnosed += n
 	case conversation.EventShown:
-		t.Shown++
+		t.Shown += n
 	case conversation.EventWorked:
-		t.Worked++
+		t.Worked += n
 	case conversation.EventFailed:
-		t.Failed++
+		t.Failed += n
 	case conversation.EventHandoff:
-		t.Handoffs++
+		t.Handoffs += n
 	}
 }
 
@@ -149,8 +150,15 @@ type Builder struct {
 	waits     []time.Duration
 	// lastHandoff is the index in handoffs of each dialog's latest request, while open.
 	lastHandoff map[string]int
-	freeText    FreeText
+	// verdicts is each dialog's verdict on a solution since the solution was last shown. A
+	// second one corrects it ("sorry, PayPal did work" after "didn't work"), and only the
+	// latest counts, as the dialog's own record of attempts keeps it: counted both, the
+	// solution was shown once, worked once and failed once.
+	verdicts map[dialogSolution]conversation.Event
+	freeText FreeText
 }
+
+type dialogSolution struct{ dialog, solution string }
 
 type day struct {
 	totals Totals
@@ -195,15 +203,22 @@ func (b *Builder) Add(e conversation.Event) {
 		b.freeText.OffTopic++
 		return
 	}
-	b.totals.add(e)
-	group(b.platforms, e.Platform).add(e)
-	group(b.languages, e.Lang).add(e)
-	d := b.days[dayOf(e.At)]
-	if d == nil {
-		d = &day{causes: map[string]int{}}
-		b.days[dayOf(e.At)] = d
+	if e.Dialog != "" && e.Solution != "" {
+		k := dialogSolution{e.Dialog, e.Solution}
+		switch e.Kind {
+		case conversation.EventShown:
+			delete(b.verdicts, k)
+		case conversation.EventWorked, conversation.EventFailed:
+			if earlier, ok := b.verdicts[k]; ok {
+				b.count(earlier, -1)
+			}
+			if b.verdicts == nil {
+				b.verdicts = map[dialogSolution]conversation.Event{}
+			}
+			b.verdicts[k] = e
+		}
 	}
-	d.totals.add(e)
+	d := b.count(e, 1)
 	switch e.Kind {
 	case conversation.EventHandoff:
 		b.endHandoff(e.Dialog) // another /human replaces an open request
@@ -218,7 +233,22 @@ func (b *Builder) Add(e conversation.Event) {
 		b.causes[e.Cause]++
 		b.outcomes[e.Outcome]++
 		d.causes[e.Cause]++
-	case conversation.EventShown, conversation.EventWorked, conversation.EventFailed:
+	}
+}
+
+// count adds e n times to the totals, its platform's, language's and day's, and its
+// solution's, and returns its day.
+func (b *Builder) count(e conversation.Event, n int) *day {
+	b.totals.add(e, n)
+	group(b.platforms, e.Platform).add(e, n)
+	group(b.languages, e.Lang).add(e, n)
+	d := b.days[dayOf(e.At)]
+	if d == nil {
+		d = &day{causes: map[string]int{}}
+		b.days[dayOf(e.At)] = d
+	}
+	d.totals.add(e, n)
+	if e.Kind == conversation.EventShown || e.Kind == conversation.EventWorked || e.Kind == conversation.EventFailed {
 		s := b.solutions[e.Solution]
 		if s == nil {
 			s = &Solution{ID: e.Solution}
@@ -226,13 +256,14 @@ func (b *Builder) Add(e conversation.Event) {
 		}
 		switch e.Kind {
 		case conversation.EventShown:
-			s.Shown++
+			s.Shown += n
 		case conversation.EventWorked:
-			s.Worked++
+			s.Worked += n
 		case conversation.EventFailed:
-			s.Failed++
+			s.Failed += n
 		}
 	}
+	return d
 }
 
 // endHandoff marks the open request of dialog, if any, ended.

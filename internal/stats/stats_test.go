@@ -337,3 +337,48 @@ func TestCompute_OpenHandoffs(t *testing.T) {
 		t.Errorf("%d open (requests at minutes %v), want 2: d3's second request and d1's", r.HandoffCourse.Open, open)
 	}
 }
+
+// A verdict on a solution that corrects the dialog's earlier one, with no showing of the
+// solution between them, replaces it in every count: the dialog's record of attempts keeps the
+// latest verdict too. Shown again, a solution gets a verdict of its own.
+func TestCompute_CorrectedVerdicts(t *testing.T) {
+	const paypal = "paypal"
+	events := []conversation.Event{
+		of("a", ev(0, started, "telegram", "en", "", "", "")),
+		of("a", ev(1, shown, "telegram", "en", "", "", paypal)),
+		of("a", ev(2, failed, "telegram", "en", "", "", paypal)),
+		of("a", ev(24*60+3, worked, "telegram", "en", "", "", paypal)), // "sorry, PayPal did work", the next day
+		of("b", ev(10, shown, "slack", "zh-Hans", "", "", paypal)),
+		of("b", ev(11, worked, "slack", "zh-Hans", "", "", paypal)),
+		of("b", ev(12, shown, "slack", "zh-Hans", "", "", paypal)), // a new problem, PayPal again
+		of("b", ev(13, failed, "slack", "zh-Hans", "", "", paypal)),
+		ev(20, shown, "slack", "en", "", "", paypal), // events from before dialogs had a pseudonym
+		ev(21, failed, "slack", "en", "", "", paypal),
+		ev(22, failed, "slack", "en", "", "", paypal),
+	}
+	r, err := stats.Compute(func(_ time.Time, fn func(conversation.Event) error) error {
+		for _, e := range events {
+			if err := fn(e); err != nil {
+				return err
+			}
+		}
+		return nil
+	}, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (stats.Totals{Started: 1, Shown: 4, Worked: 2, Failed: 3}); r.Totals != want {
+		t.Errorf("totals %+v, want %+v", r.Totals, want)
+	}
+	if want := []stats.Solution{{ID: paypal, Shown: 4, Worked: 2, Failed: 3}}; !slices.Equal(r.Solutions, want) {
+		t.Errorf("solutions %+v, want %+v", r.Solutions, want)
+	}
+	for _, p := range r.Platforms {
+		if p.Name == "telegram" && (p.Worked != 1 || p.Failed != 0) {
+			t.Errorf("telegram %+v: the corrected failure still counts", p.Totals)
+		}
+	}
+	if len(r.Days) != 2 || r.Days[0].Failed != 3 || r.Days[1].Worked != 1 {
+		t.Errorf("days %+v: the failure corrected the next day comes off its own day", r.Days)
+	}
+}
