@@ -1038,8 +1038,9 @@ func (t turn) clausesVerdict(text string) (string, []string) {
 	for _, c := range clauses {
 		v, about := t.verdict(c)
 		switch {
-		case t.e.kb.OnlyCourtesy(c):
-			// "sorry, I clicked the wrong button": says nothing, which the model would read
+		case t.e.kb.OnlyCourtesy(c), t.e.kb.Supposes(c):
+			// "sorry, I clicked the wrong button": says nothing, which the model would read;
+			// "我以为好了": a success only supposed
 		case v == "" || v == kb.VerdictNotTried:
 			// "试了，付款还是没能成功": 试了 alone is not yet; beside a result it is the try
 			rest = append(rest, c)

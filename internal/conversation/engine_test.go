@@ -857,6 +857,10 @@ func TestStep_FeedbackInWords(t *testing.T) {
 		{"worked, after a wait", "hold on, it worked!", solving, conversation.EventWorked},
 		{"zh failed, after trying", "我试试了，还是不行", solving, conversation.EventFailed},
 		{"zh worked, after trying", "去试试了，成功了", solving, conversation.EventWorked},
+		// A success only supposed is none; the failure beside it counts.
+		{"thought it worked", "I thought it worked but it got declined again", solving, conversation.EventFailed},
+		{"zh thought it worked", "我以为好了，结果又失败了", solving, conversation.EventFailed},
+		{"zh scorn", "有用个屁", solving, conversation.EventFailed},
 		{"not solving yet", "still declined", conversation.Dialog{}, conversation.EventDiagnosed},
 		// Answers to "Did this work?" in a word.
 		{"no", "no", solving, conversation.EventFailed},

@@ -498,6 +498,10 @@ func (k *KB) namesAnother(solution, norm string) bool {
 	return false
 }
 
+// Supposes reports whether text holds a word of the phrase files' conditionals ("if", 的话,
+// "I thought", 以为): what it says is supposed, not told.
+func (k *KB) Supposes(text string) bool { return containsAny(Normalize(text), k.conditionals) }
+
 // Statements is what text says besides its questions: its clauses (split at sentence and
 // clause punctuation) that neither ask nor suppose, one per line. "got a CMB visa, also
 // declined. which card now?" says "got a CMB visa" and "also declined"; "不行的话，打哪个电话"

@@ -439,6 +439,13 @@ func TestVerdict(t *testing.T) {
 		{"有", kb.ActionWorked},
 		{"没有", kb.ActionFailed},
 		{"还没成功", kb.ActionFailed},
+		// Scorn: the 有用 of 有用个屁 is none.
+		{"有用个屁", kb.ActionFailed},
+		{"成功个锤子", kb.ActionFailed},
+		{"能用", kb.ActionWorked},
+		{"付上了", kb.ActionWorked},
+		{"没问题了", kb.ActionWorked},
+		{"已经开了", kb.VerdictNotTried}, // a step done: did the payment go through?
 		{"not yet", kb.VerdictNotTried},
 		{"no, not yet", kb.VerdictNotTried}, // "not yet" wins over the "no" before it
 		{"还没", kb.VerdictNotTried},
