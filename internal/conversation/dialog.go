@@ -115,6 +115,10 @@ type Dialog struct {
 	// clarifying question's, the list of solutions), in order: "the second one" typed presses
 	// the second (kb.Choice).
 	Offered []string `json:"offered,omitempty"`
+	// Asked are the questions answered on the way to where the dialog stands, in order: a
+	// press of an earlier one's button, "go back" or a correction typed ("sorry, it's actually
+	// a UnionPay card") answers it again.
+	Asked []string `json:"asked,omitempty"`
 
 	// Attempts holds at most one entry per solution, in the order the solutions were first
 	// shown: showing a solution again, or a new verdict on it, updates its entry (the latest

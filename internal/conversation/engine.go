@@ -358,6 +358,8 @@ func hasChineseLine(s string) bool {
 	return false
 }
 
+func isASCIILetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
+
 func isHan(r rune) bool { return unicode.Is(unicode.Han, r) }
 
 // turn is one step in progress: the dialog being changed and the helpers that render texts in
@@ -422,6 +424,10 @@ func (t turn) dispatch(in Input) Reply {
 }
 
 func (t turn) freeText(text, quoted string) Reply {
+	// The "/" key of a Chinese keyboard types "／", or in Chinese mode "、".
+	if r, size := utf8.DecodeRuneInString(text); (r == '／' || r == '、') && len(text) > size && isASCIILetter(text[size]) {
+		text = "/" + text[size:]
+	}
 	if strings.HasPrefix(text, "/") {
 		return t.command(text)
 	}
@@ -456,6 +462,9 @@ func (t turn) freeText(text, quoted string) Reply {
 	}
 	if t.solving() && t.e.kb.AsksWhy(text) && len(t.e.kb.OthersNamed("", text)) == 0 {
 		return t.explain(t.d.Outcome) // "why does this happen?"; why PayPal fails is another question
+	}
+	if r, ok := t.correction(text); ok {
+		return r
 	}
 	if r, ok := t.answerTyped(text); ok {
 		return r
@@ -1326,6 +1335,8 @@ func (t turn) command(text string) Reply {
 		return t.open(id, "")
 	case "human":
 		return t.human()
+	case "back":
+		return t.back()
 	}
 	return t.withView(t.text(kb.MsgUnknownCommand, map[string]any{"Command": "/" + truncateRunes(name, 32)}))
 }
@@ -1447,9 +1458,11 @@ func (t turn) answerAt(question, option string) Reply {
 func (t turn) follow(o kb.Option, question string) Reply {
 	switch {
 	case o.Next != "":
+		t.d.Asked = append(t.d.Asked, question)
 		t.d.Stage, t.d.Question = StageAsking, o.Next
 		return t.withView()
 	case o.Outcome != "":
+		t.d.Asked = append(t.d.Asked, question)
 		return t.diagnose(o.Outcome, "")
 	default: // kb validated that the only other target is ActionListSolutions
 		t.d.Stage, t.d.Question = StageAsking, question
@@ -1459,20 +1472,64 @@ func (t turn) follow(o kb.Option, question string) Reply {
 
 func (t turn) answer(questionID, optionID string) Reply {
 	current := t.d.Question
-	if t.d.Stage == StageNew {
+	switch t.d.Stage {
+	case StageNew:
 		current = t.e.kb.Start
-	} else if t.d.Stage != StageAsking {
-		return t.stale()
+	case StageAsking:
+	default:
+		current = "" // no question waits: only one answered before can be answered again
 	}
 	q, ok := t.e.kb.Question(questionID)
-	if !ok || questionID != current {
+	if !ok {
 		return t.stale()
 	}
 	o, ok := q.Option(optionID)
 	if !ok {
 		return t.stale()
 	}
-	return t.follow(o, current)
+	if questionID != current {
+		// The button of a question answered before: the person changed their mind.
+		if !slices.Contains(t.d.Asked, questionID) {
+			return t.stale()
+		}
+		t.backTo(questionID)
+	}
+	return t.follow(o, questionID)
+}
+
+// backTo returns the dialog to question, answered before: the answers after it, and the
+// diagnosis they led to, no longer hold. The verdicts on solutions tried stand.
+func (t turn) backTo(question string) {
+	t.d.Asked = t.d.Asked[:slices.Index(t.d.Asked, question)]
+	t.d.Stage, t.d.Question = StageAsking, question
+	t.d.Outcome, t.d.Cause, t.d.Plan, t.d.Current, t.d.Resume = "", "", nil, 0, ""
+}
+
+// back goes back to the question answered last, as "go back" or /back asks.
+func (t turn) back() Reply {
+	if len(t.d.Asked) == 0 {
+		return t.withView(t.text(kb.MsgNoWayBack, nil))
+	}
+	t.backTo(t.d.Asked[len(t.d.Asked)-1])
+	return t.withView(t.text(kb.MsgBack, nil))
+}
+
+// correction answers again the question answered last that a correction typed answers
+// ("sorry, I meant no", 不对，是visa双币卡): a text with a word of the phrase files'
+// corrections whose rest a typed answer of that question reads.
+func (t turn) correction(text string) (Reply, bool) {
+	if len(t.d.Asked) == 0 || !t.e.kb.Corrects(text) {
+		return Reply{}, false
+	}
+	rest := t.e.kb.WithoutCorrection(text)
+	for _, q := range slices.Backward(t.d.Asked) {
+		if option, _, _ := t.e.kb.AtQuestion(t.d.Lang, q, rest); option != "" {
+			t.record(EventRecognized, "")
+			t.backTo(q)
+			return t.answer(q, option), true
+		}
+	}
+	return Reply{}, false
 }
 
 func (t turn) recognized(target kb.Target) Reply {

@@ -1317,6 +1317,66 @@ func TestStep_ChoiceByPlace(t *testing.T) {
 	}
 }
 
+// An answer changed: typed as a correction, asked for with "go back", or by pressing the
+// earlier question's button again, the question is answered anew, and what was answered and
+// diagnosed after it no longer holds.
+func TestStep_ChangingAnAnswer(t *testing.T) {
+	e := newEngine(t, "zh-Hans")
+	toVerification := []string{"/start", "[a:what_happened:declined]", "[a:card_type:domestic_visa]", "[a:overseas_enabled:yes]"}
+	toDiagnosis := []string{"/start", "[a:what_happened:declined]", "[a:card_type:unionpay]"}
+	for _, tc := range []struct {
+		before       []string
+		text         string
+		wantQuestion string // the question asked next, if any
+		wantOutcome  string // else the diagnosis
+	}{
+		{toVerification, "sorry, I meant no", "", "cross-border"},
+		{toVerification, "不对，我说错了，是虚拟卡", "amount", ""},
+		{toVerification, "go back", "overseas_enabled", ""},
+		{toVerification, "上一步", "overseas_enabled", ""},
+		{toVerification, "/back", "overseas_enabled", ""},
+		{toVerification, "[a:card_type:virtual]", "amount", ""},
+		{toDiagnosis, "wait, actually it's a Chinese Visa", "overseas_enabled", ""},
+		{toDiagnosis, "返回", "card_type", ""},
+		{toDiagnosis, "[a:what_happened:verification]", "verify_prompt", ""},
+		// No correction word: the answer to the question asked.
+		{toVerification, "没收到", "", "verification"},
+		// Nothing before: the first question again, saying so.
+		{[]string{"/start"}, "go back", "what_happened", ""},
+	} {
+		t.Run(strings.Join(tc.before[1:], " ")+" "+tc.text, func(t *testing.T) {
+			var d conversation.Dialog
+			for _, in := range tc.before {
+				d, _ = stepReply(e, d, parseInput(in), time.Now())
+			}
+			d, r := stepReply(e, d, parseInput(tc.text), time.Now())
+			switch {
+			case tc.wantQuestion != "" && (d.Stage != conversation.StageAsking || d.Question != tc.wantQuestion || d.Outcome != "" || len(d.Plan) != 0):
+				t.Errorf("stage %s, question %q, outcome %q, plan %v; want question %q. Reply:\n%s", d.Stage, d.Question, d.Outcome, d.Plan, tc.wantQuestion, r.Text)
+			case tc.wantOutcome != "" && d.Outcome != tc.wantOutcome:
+				t.Errorf("outcome %q, want %q. Reply:\n%s", d.Outcome, tc.wantOutcome, r.Text)
+			}
+		})
+	}
+	// A question never answered in this dialog: its button is an old menu's.
+	d, _ := stepReply(e, conversation.Dialog{}, parseInput("/start"), time.Now())
+	d, _ = stepReply(e, d, parseInput("[a:what_happened:declined]"), time.Now())
+	if after, r := stepReply(e, d, parseInput("[a:verify_prompt:none]"), time.Now()); after.Question != "card_type" || !strings.HasPrefix(r.Text, e.KB().Text("zh-Hans", kb.MsgStaleMenu, nil)) {
+		t.Errorf("a question not yet asked, answered: question %q. Reply:\n%s", after.Question, r.Text)
+	}
+}
+
+// A command typed with the "/" of a Chinese keyboard is the command.
+func TestStep_FullWidthCommand(t *testing.T) {
+	e := newEngine(t, "zh-Hans")
+	d, _ := stepReply(e, conversation.Dialog{}, parseInput("卡被拒了"), time.Now())
+	for _, text := range []string{"／start", "、start"} {
+		if after, _ := stepReply(e, d, parseInput(text), time.Now()); after.Stage != conversation.StageAsking || after.Question != e.KB().Start {
+			t.Errorf("%s: stage %s, question %q: not started over", text, after.Stage, after.Question)
+		}
+	}
+}
+
 // A failure told in a question about the solution shown is a failure: the question waits.
 // One supposed is not.
 func TestStep_FailureInAQuestion(t *testing.T) {

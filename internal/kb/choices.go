@@ -27,6 +27,16 @@ func (k *KB) addOrdinals(positions [][]string) error {
 	return nil
 }
 
+// Corrects reports whether text says an earlier answer was wrong: a phrase of the phrase
+// files' corrections ("I meant", "actually", 说错了, 其实是).
+func (k *KB) Corrects(text string) bool { return containsAny(Normalize(text), k.corrections) }
+
+// WithoutCorrection is text folded without the phrases that say it corrects and its thanks:
+// the answer it gives instead ("no" of "sorry, I meant no").
+func (k *KB) WithoutCorrection(text string) string {
+	return strings.Join(strings.Fields(withoutPhrases(withoutPhrases(Normalize(text), k.corrections), k.courtesyWords)), " ")
+}
+
 // maxChoiceText is the longest text, in bytes, that Choice reads: a position and the words of
 // choosing around it.
 const maxChoiceText = 64

@@ -177,6 +177,9 @@ type KB struct {
 	// by position from 1: see Choice.
 	choosing []string
 	ordinals map[string]int
+	// corrections say an earlier answer was wrong ("sorry, I meant", 说错了), folded, the
+	// longest first: see Corrects.
+	corrections []string
 	// says are the typed answers to each question of the flow, the longest first: see
 	// AtQuestion.
 	says map[string][]say

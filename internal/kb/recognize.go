@@ -81,6 +81,7 @@ func (k *KB) loadExamples(base, overlay fs.FS) ([]example, error) {
 			Why            []string     `toml:"why"`
 			Lacks          []string     `toml:"lacks"`
 			Choosing       []string     `toml:"choosing"`
+			Corrections    []string     `toml:"corrections"`
 			Ordinals       [][]string   `toml:"ordinals"`
 			Topics         []topic      `toml:"topic"`
 			Intents        []intent     `toml:"intent"`
@@ -120,7 +121,7 @@ func (k *KB) loadExamples(base, overlay fs.FS) ([]example, error) {
 			{"affirmations", doc.Affirmations, &k.affirmations}, {"interrogatives", doc.Interrogatives, &k.interrogatives},
 			{"openers", doc.Openers, &k.openers}, {"conditionals", doc.Conditionals, &k.conditionals},
 			{"likewise", doc.Likewise, &k.likewise}, {"why", doc.Why, &k.why},
-			{"lacks", doc.Lacks, &k.lacks}, {"choosing", doc.Choosing, &k.choosing}} {
+			{"lacks", doc.Lacks, &k.lacks}, {"choosing", doc.Choosing, &k.choosing}, {"corrections", doc.Corrections, &k.corrections}} {
 			phrases, err := folded(list.phrases)
 			if err != nil {
 				return nil, fmt.Errorf("%w: %s: %s: %v", ErrInvalid, f, list.name, err)
@@ -204,6 +205,7 @@ func (k *KB) loadExamples(base, overlay fs.FS) ([]example, error) {
 	slices.SortStableFunc(k.courtesy, byLengthDown)
 	slices.SortStableFunc(k.openers, byLengthDown)
 	slices.SortStableFunc(k.choosing, byLengthDown)
+	slices.SortStableFunc(k.corrections, byLengthDown)
 	k.plainTopics = map[string][]string{}
 	for sol, words := range k.topics {
 		k.plainTopics[sol] = slices.DeleteFunc(slices.Clone(words), func(w string) bool { return containsAny(w, k.interrogatives) })
@@ -623,7 +625,7 @@ const maxCommandText = 96
 // PhraseCommands are the commands a phrase file may word: starting over, the help and the
 // list of solutions, whose buttons' labels people type, and a language, which people ask for
 // in words.
-var PhraseCommands = []string{"start", "help", "solutions", "lang"}
+var PhraseCommands = []string{"start", "help", "solutions", "lang", "back"}
 
 // addCommand takes in a phrase file's command c.
 func (k *KB) addCommand(c command) error {

@@ -11,7 +11,7 @@ import (
 // Commit writes a dialog record in a binary form: dialogFormatBinary, then the fields of the
 // current conversation.Dialog (DialogVersion 2; format 3 adds the open handoff at the end,
 // format 4 turns the pinned-language byte into flags with LangWritten, format 5 adds the
-// question to resume at the end, format 6 the buttons offered after it; earlier formats are
+// question to resume at the end, format 6 the buttons offered and the questions answered after it; earlier formats are
 // still read), half the size of the versioned JSON of
 // conversation.MarshalDialog (every message rewrites the page holding its dialog). A record
 // that starts with '{' is that JSON (earlier versions, Load) and is read through
@@ -72,6 +72,10 @@ func appendDialogRecord(b []byte, d conversation.Dialog) []byte {
 	b = binary.AppendUvarint(b, uint64(len(d.Offered)))
 	for _, id := range d.Offered {
 		b = appendString(b, id)
+	}
+	b = binary.AppendUvarint(b, uint64(len(d.Asked)))
+	for _, q := range d.Asked {
+		b = appendString(b, q)
 	}
 	return b
 }
@@ -135,6 +139,12 @@ func decodeDialogRecord(v []byte) (conversation.Dialog, error) {
 			d.Offered = make([]string, n)
 			for i := range d.Offered {
 				d.Offered[i] = r.string()
+			}
+		}
+		if n := r.count(); n > 0 {
+			d.Asked = make([]string, n)
+			for i := range d.Asked {
+				d.Asked[i] = r.string()
 			}
 		}
 	}

@@ -23,6 +23,7 @@ func sampleDialog() conversation.Dialog {
 		Current:     1,
 		Resume:      "overseas_enabled",
 		Offered:     []string{"go:cross-border", "open:paypal", "restart"},
+		Asked:       []string{"what_happened", "card_type"},
 		Attempts: []conversation.Attempt{
 			{Solution: "enable-cross-border", Result: conversation.FeedbackFailed, At: at},
 			{Solution: "international-card", At: at.Add(time.Minute)},
@@ -93,7 +94,7 @@ func TestDialogRecord_DamagedOrFromTheFuture(t *testing.T) {
 		t.Errorf("a format 4 record reads as %+v, %v", d, err)
 	}
 	format5 := appendDialogRecord(nil, conversation.Dialog{Lang: "en", Resume: "card_type"})
-	format5 = format5[:len(format5)-1] // the count of no buttons offered
+	format5 = format5[:len(format5)-2] // the counts of no buttons offered and no questions answered
 	format5[0] = 5
 	if d, err := decodeDialogRecord(format5); err != nil || d.Resume != "card_type" || d.Offered != nil {
 		t.Errorf("a format 5 record reads as %+v, %v", d, err)
@@ -108,7 +109,7 @@ func TestDialogRecord_DamagedOrFromTheFuture(t *testing.T) {
 // those ended with the handoff, before the question to resume and the buttons.
 func recordInFormat(format byte, d conversation.Dialog) []byte {
 	b := appendDialogRecord(nil, d)
-	b = b[:len(b)-2] // the empty Resume's length and the count of no buttons
+	b = b[:len(b)-3] // the empty Resume's length and the counts of no buttons and no questions
 	b[0] = format
 	return b
 }
