@@ -773,6 +773,23 @@ func (t turn) decisive(text string) bool {
 	return t.d.Stage != StageAsking || !slices.Contains(t.e.kb.AnsweredAway(t.d.Question), kb.Target{Outcome: matches[0].Outcome})
 }
 
+// newProblem reports whether text, after a success, tells of another problem rather than
+// of the solution that worked failing: in the phrase files' words ("new problem", "my other
+// card", 新问题), or a problem the bot is sure of, other than the dialog's diagnosis, told
+// without a clause that is a verdict alone ("sorry, wrong button, it didn't work" is one,
+// whatever the model makes of the rest).
+func (t turn) newProblem(text string) bool {
+	if t.e.kb.TellsNewProblem(text) {
+		return true
+	}
+	matches := t.recognize(text)
+	if len(matches) == 0 || matches[0].Outcome == "" || matches[0].Outcome == t.d.Outcome || matches[0].Probability < t.e.confidence.sure {
+		return false
+	}
+	last, _ := t.d.lastShown()
+	return !slices.ContainsFunc(kb.Clauses(text), func(c string) bool { return t.e.kb.Verdict(last, c) != "" })
+}
+
 // noResult answers text that says nothing about the payment: thanks, "ok" and, while a
 // solution is shown, "not tried yet". It records no verdict and leaves the dialog where it is.
 // A text that says more than it has not been tried ("tried it, still declined, will try
@@ -1150,7 +1167,7 @@ func (t turn) lateFeedback(text string, ruledOut []kb.Match) (Reply, bool) {
 		// "今天又不行了" after a success, in the phrase files' words, which the model reads as
 		// chatter, or "sorry, wrong button, it didn't work": the solution that worked no longer
 		// does.
-		if last, ok := t.d.lastShown(); ok && t.d.Stage == StageResolved {
+		if last, ok := t.d.lastShown(); ok && t.d.Stage == StageResolved && !t.newProblem(text) {
 			v := t.e.kb.Verdict(last, text)
 			if v == "" {
 				v, _ = t.clausesVerdict(text)

@@ -1049,6 +1049,9 @@ func TestStep_FeedbackWithoutASolution(t *testing.T) {
 		{"working after everything", "it finally worked now!", exhausted, conversation.StageResolved, "", conversation.EventWorked, conversation.EventFailed, conversation.ButtonRestart},
 		{"zh working after everything", "终于付款成功了", exhausted, conversation.StageResolved, "", conversation.EventWorked, conversation.EventFailed, conversation.ButtonRestart},
 		{"no longer declined", "终于成功了，不再被拒了", exhausted, conversation.StageResolved, "", conversation.EventWorked, conversation.EventFailed, conversation.ButtonRestart},
+		// A new problem after a success is diagnosed: the solution that worked did not fail.
+		{"a new problem after a success", "新问题：plus续费失败", resolved, conversation.StageSolving, "contact-support", conversation.EventDiagnosed, conversation.EventFailed, "ok:contact-support"},
+		{"another card after a success", "now my other card got declined too", resolved, conversation.StageSolving, "enable-cross-border", conversation.EventDiagnosed, conversation.EventFailed, "ok:enable-cross-border"},
 		// Praise with a negation in it is no failure.
 		{"praise after a success", "成功了，没问题了", resolved, conversation.StageResolved, "", "", conversation.EventFailed, conversation.ButtonRestart},
 		{"praise in English", "it worked, no problems anymore", resolved, conversation.StageResolved, "", "", conversation.EventFailed, conversation.ButtonRestart},

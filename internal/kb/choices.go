@@ -37,6 +37,11 @@ func (k *KB) WithoutCorrection(text string) string {
 	return strings.Join(strings.Fields(withoutPhrases(withoutPhrases(Normalize(text), k.corrections), k.courtesyWords)), " ")
 }
 
+// TellsNewProblem reports whether text says it is about another problem than the one helped
+// with: a phrase of the phrase files' new_problem lists ("new problem", "my other card",
+// 新问题).
+func (k *KB) TellsNewProblem(text string) bool { return containsAny(Normalize(text), k.newProblem) }
+
 // maxChoiceText is the longest text, in bytes, that Choice reads: a position and the words of
 // choosing around it.
 const maxChoiceText = 64

@@ -180,6 +180,9 @@ type KB struct {
 	// corrections say an earlier answer was wrong ("sorry, I meant", 说错了), folded, the
 	// longest first: see Corrects.
 	corrections []string
+	// newProblem say a text is about another problem than the one helped with, folded: see
+	// TellsNewProblem.
+	newProblem []string
 	// says are the typed answers to each question of the flow, the longest first: see
 	// AtQuestion.
 	says map[string][]say

@@ -82,6 +82,7 @@ func (k *KB) loadExamples(base, overlay fs.FS) ([]example, error) {
 			Lacks          []string     `toml:"lacks"`
 			Choosing       []string     `toml:"choosing"`
 			Corrections    []string     `toml:"corrections"`
+			NewProblem     []string     `toml:"new_problem"`
 			Ordinals       [][]string   `toml:"ordinals"`
 			Topics         []topic      `toml:"topic"`
 			Intents        []intent     `toml:"intent"`
@@ -121,7 +122,8 @@ func (k *KB) loadExamples(base, overlay fs.FS) ([]example, error) {
 			{"affirmations", doc.Affirmations, &k.affirmations}, {"interrogatives", doc.Interrogatives, &k.interrogatives},
 			{"openers", doc.Openers, &k.openers}, {"conditionals", doc.Conditionals, &k.conditionals},
 			{"likewise", doc.Likewise, &k.likewise}, {"why", doc.Why, &k.why},
-			{"lacks", doc.Lacks, &k.lacks}, {"choosing", doc.Choosing, &k.choosing}, {"corrections", doc.Corrections, &k.corrections}} {
+			{"lacks", doc.Lacks, &k.lacks}, {"choosing", doc.Choosing, &k.choosing}, {"corrections", doc.Corrections, &k.corrections},
+			{"new_problem", doc.NewProblem, &k.newProblem}} {
 			phrases, err := folded(list.phrases)
 			if err != nil {
 				return nil, fmt.Errorf("%w: %s: %s: %v", ErrInvalid, f, list.name, err)
