@@ -216,6 +216,11 @@ func (e *Engine) chooseLanguage(d *Dialog, in Input) {
 		return
 	}
 	if lang, ok := e.writtenLanguage(in, d.Lang); ok {
+		// A checkout's or a bank's words pasted into a dialog in the person's own language
+		// ("The zip code you supplied failed validation.", 您的卡已被拒绝) are not theirs.
+		if d.LangWritten && lang != d.Lang && in.Kind == InputText && e.kb.Pasted(in.Text) {
+			return
+		}
 		d.Lang, d.LangWritten = lang, true
 		return
 	}

@@ -823,6 +823,25 @@ func TestStep_LanguageFollowsTheTextFirst(t *testing.T) {
 			t.Errorf("answered in %q, want zh-Hans", r.Lang)
 		}
 	})
+	// Nor are the words of a checkout or a bank that the table does not list: they address
+	// their reader and say nothing of the writer. The person's own words switch.
+	for _, tc := range []struct{ dialog, text, want string }{
+		{"zh-Hans", "The zip code you supplied failed validation.", "zh-Hans"},
+		{"zh-Hans", "There was an error processing your payment. Please try again.", "zh-Hans"},
+		{"zh-Hans", "sorry I don't read chinese", "en"},
+		{"zh-Hans", "it still does not work", "en"},
+		{"en", "您的卡已被拒绝。", "en"},
+		{"en", "【招商银行】您尾号1234的信用卡消费失败", "en"},
+		{"en", "还是不行", "zh-Hans"},
+		{"en", "我看不懂英文", "zh-Hans"},
+	} {
+		t.Run("pasted into "+tc.dialog+": "+tc.text, func(t *testing.T) {
+			_, r := stepReply(e, conversation.Dialog{Lang: tc.dialog, LangWritten: true}, parseInput(tc.text), time.Now())
+			if r.Lang != tc.want {
+				t.Errorf("answered in %q, want %q", r.Lang, tc.want)
+			}
+		})
+	}
 }
 
 // While a solution is shown, what people write about it counts as the buttons would: "still

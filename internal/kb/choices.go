@@ -42,6 +42,14 @@ func (k *KB) WithoutCorrection(text string) string {
 // 新问题).
 func (k *KB) TellsNewProblem(text string) bool { return containsAny(Normalize(text), k.newProblem) }
 
+// Pasted reports whether text reads as a checkout's or a bank's words rather than the
+// person's own: it addresses its reader as a checkout does (the phrase files' checkout_voice:
+// "your", 您) and says nothing of the writer (own_voice: "I", "my", 我).
+func (k *KB) Pasted(text string) bool {
+	norm := Normalize(text)
+	return containsAny(norm, k.checkoutVoice) && !containsAny(norm, k.ownVoice)
+}
+
 // maxChoiceText is the longest text, in bytes, that Choice reads: a position and the words of
 // choosing around it.
 const maxChoiceText = 64

@@ -183,6 +183,9 @@ type KB struct {
 	// newProblem say a text is about another problem than the one helped with, folded: see
 	// TellsNewProblem.
 	newProblem []string
+	// checkoutVoice and ownVoice are the words by which a checkout or a bank addresses its
+	// customer and by which people speak of themselves, folded: see Pasted.
+	checkoutVoice, ownVoice []string
 	// says are the typed answers to each question of the flow, the longest first: see
 	// AtQuestion.
 	says map[string][]say

@@ -83,6 +83,8 @@ func (k *KB) loadExamples(base, overlay fs.FS) ([]example, error) {
 			Choosing       []string     `toml:"choosing"`
 			Corrections    []string     `toml:"corrections"`
 			NewProblem     []string     `toml:"new_problem"`
+			CheckoutVoice  []string     `toml:"checkout_voice"`
+			OwnVoice       []string     `toml:"own_voice"`
 			Ordinals       [][]string   `toml:"ordinals"`
 			Topics         []topic      `toml:"topic"`
 			Intents        []intent     `toml:"intent"`
@@ -123,7 +125,8 @@ func (k *KB) loadExamples(base, overlay fs.FS) ([]example, error) {
 			{"openers", doc.Openers, &k.openers}, {"conditionals", doc.Conditionals, &k.conditionals},
 			{"likewise", doc.Likewise, &k.likewise}, {"why", doc.Why, &k.why},
 			{"lacks", doc.Lacks, &k.lacks}, {"choosing", doc.Choosing, &k.choosing}, {"corrections", doc.Corrections, &k.corrections},
-			{"new_problem", doc.NewProblem, &k.newProblem}} {
+			{"new_problem", doc.NewProblem, &k.newProblem}, {"checkout_voice", doc.CheckoutVoice, &k.checkoutVoice},
+			{"own_voice", doc.OwnVoice, &k.ownVoice}} {
 			phrases, err := folded(list.phrases)
 			if err != nil {
 				return nil, fmt.Errorf("%w: %s: %s: %v", ErrInvalid, f, list.name, err)
