@@ -695,6 +695,12 @@ func (t turn) goTo(text string, target kb.Target) Reply {
 		}
 		t.record(EventNotUnderstood, "")
 		return t.nudge()
+	case t.solving() && asksOnly && target.Outcome != "" && t.hasCause(target.Outcome) && !t.e.kb.TellsFailure(text):
+		// A question about another cause ("3-D Secure是啥", "does OpenAI take Alipay?"): what
+		// that cause is answers it, and the solution shown stays. Diagnosed, a question
+		// would start other solutions over. A problem of its own, money taken without credit,
+		// is still diagnosed when asked about ("扣费了但是没到账，怎么回事？").
+		return t.explain(target.Outcome)
 	case t.solving() && asksOnly && target.Solution != "" && !slices.Contains(t.e.kb.OthersNamed(sol, text), target.Solution):
 		// A question that does not name the solution the model reads ("is it safe?" read as
 		// payment timing): it asks about the solution shown, which has no answer for it.
@@ -734,6 +740,13 @@ func (t turn) goTo(text string, target kb.Target) Reply {
 	}
 	t.record(EventRecognized, "")
 	return t.recognized(target)
+}
+
+// hasCause reports whether outcome names one of the causes, as money taken or a refused
+// region do not.
+func (t turn) hasCause(outcome string) bool {
+	o, ok := t.e.kb.Outcome(outcome)
+	return ok && o.Cause != ""
 }
 
 // explain answers, while a solution is shown, why the payment fails with what the diagnosis

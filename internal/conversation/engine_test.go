@@ -227,7 +227,8 @@ var transcripts = []struct {
 		name: "en-writer-chinese-ui", lang: "zh-Hans", hint: "zh-CN",
 		lines: []string{"/start", "my card keeps getting declined when I top up OpenAI credits", "[no:enable-cross-border]",
 			"/help", "支付宝可以吗"},
-		wantCause: "platform-unsupported", wantSolutions: []string{"international-card", "virtual-card", "paypal"}, wantStage: conversation.StageSolving,
+		// Asked about wallets while the card is shown: what wallets do answers it, and the card stays.
+		wantCause: "cross-border-restricted", wantSolutions: []string{"international-card"}, wantStage: conversation.StageSolving,
 	},
 	{
 		// Free text while a solution is shown: feedback in words, a question, a new error.
@@ -1385,6 +1386,35 @@ func TestStep_ChangingAnAnswer(t *testing.T) {
 	d, _ = stepReply(e, d, parseInput("[a:what_happened:declined]"), time.Now())
 	if after, r := stepReply(e, d, parseInput("[a:verify_prompt:none]"), time.Now()); after.Question != "card_type" || !strings.HasPrefix(r.Text, e.KB().Text("zh-Hans", kb.MsgStaleMenu, nil)) {
 		t.Errorf("a question not yet asked, answered: question %q. Reply:\n%s", after.Question, r.Text)
+	}
+}
+
+// A question about another cause while a solution is shown is answered with what that cause
+// is; the diagnosis and the solution stay. Money taken, a problem of its own, asked about, is
+// still diagnosed.
+func TestStep_QuestionAboutAnotherCause(t *testing.T) {
+	e := newEngine(t, "zh-Hans")
+	solving, _ := stepReply(e, conversation.Dialog{}, parseInput("卡被拒了"), time.Now())
+	if solving.Outcome != "cross-border" {
+		t.Fatalf("setup: outcome %q", solving.Outcome)
+	}
+	for _, tc := range []struct{ text, explained string }{
+		{"3-D Secure是啥", "verification"},
+		{"what is 3-D secure?", "verification"},
+		{"does openai take alipay?", "wallet-only"},
+	} {
+		t.Run(tc.text, func(t *testing.T) {
+			d, res := e.Step(solving, parseInput(tc.text), time.Now())
+			if d.Outcome != "cross-border" || slices.Contains(eventKinds(res), conversation.EventDiagnosed) {
+				t.Errorf("diagnosed anew: outcome %q, events %v", d.Outcome, eventKinds(res))
+			}
+			if want := e.KB().Text(res.Reply.Lang, kb.OutcomeText(tc.explained), nil); !strings.HasPrefix(res.Reply.Text, want) {
+				t.Errorf("reply does not begin with what %s is:\n%s", tc.explained, res.Reply.Text)
+			}
+		})
+	}
+	if d, _ := stepReply(e, solving, parseInput("扣费了但是没到账，怎么回事？"), time.Now()); d.Outcome != "not-credited" {
+		t.Errorf("money taken, asked about: outcome %q, want not-credited", d.Outcome)
 	}
 }
 
