@@ -966,6 +966,12 @@ func (t turn) answerVerdict(text string) (Reply, bool) {
 		}
 	}
 	sol, _ := t.d.CurrentSolution()
+	// "sorry, I meant yes" right after "didn't work": the success is the solution the press
+	// moved past, not the one it showed.
+	if prev, ok := t.justFailed(); ok && t.e.kb.Corrects(text) && t.e.kb.Verdict(prev, t.e.kb.WithoutCorrection(text)) == kb.ActionWorked {
+		t.record(EventRecognized, "")
+		return t.workedBy(prev), true
+	}
 	v, about := t.verdict(text)
 	switch {
 	case v == "" && t.e.kb.Asks(text):
@@ -1014,6 +1020,16 @@ func (t turn) answerVerdict(text string) (Reply, bool) {
 		return t.nudge(), true
 	}
 	return Reply{}, false
+}
+
+// justFailed returns the solution before the one shown when it is the one that just failed:
+// the one shown has no verdict yet.
+func (t turn) justFailed() (string, bool) {
+	if t.d.Current < 1 || t.d.Current >= len(t.d.Plan) {
+		return "", false
+	}
+	prev, shown := t.d.Plan[t.d.Current-1], t.d.attempt(t.d.Plan[t.d.Current])
+	return prev, t.d.failedBefore(prev) && (shown == nil || shown.Result == "")
 }
 
 // verdictInClauses reads a text that holds no short verdict as a whole clause by clause: "It
@@ -1187,6 +1203,9 @@ func (t turn) lateFeedback(text string, ruledOut []kb.Match) (Reply, bool) {
 		// does.
 		if last, ok := t.d.lastShown(); ok && t.d.Stage == StageResolved && !t.newProblem(text) {
 			v := t.e.kb.Verdict(last, text)
+			if v == "" && t.e.kb.Corrects(text) {
+				v = t.e.kb.Verdict(last, t.e.kb.WithoutCorrection(text)) // "sorry, I meant no"
+			}
 			if v == "" {
 				v, _ = t.clausesVerdict(text)
 			}

@@ -1062,6 +1062,7 @@ func TestStep_FeedbackWithoutASolution(t *testing.T) {
 		// In the phrase files' words, which the model reads as chatter.
 		{"failing again, in a few words", "今天又不行了", resolved, conversation.StageSolving, "international-card", conversation.EventFailed, conversation.EventWorked, "ok:international-card"},
 		{"failed again today", "actually it failed again today", resolved, conversation.StageSolving, "international-card", conversation.EventFailed, conversation.EventWorked, "ok:international-card"},
+		{"a correction after a success", "sorry, I meant no", resolved, conversation.StageSolving, "international-card", conversation.EventFailed, conversation.EventWorked, "ok:international-card"},
 		{"the wrong button pressed", "sorry I clicked the wrong button, it didn't work", resolved, conversation.StageSolving, "international-card", conversation.EventFailed, conversation.EventWorked, "ok:international-card"},
 		{"thanks after a success", "谢谢！", resolved, conversation.StageResolved, "", "", conversation.EventWorked, conversation.ButtonRestart},
 		{"thanks after everything", "thanks", exhausted, conversation.StageExhausted, "", "", conversation.EventFailed, conversation.ButtonAll},
@@ -1415,6 +1416,26 @@ func TestStep_QuestionAboutAnotherCause(t *testing.T) {
 	}
 	if d, _ := stepReply(e, solving, parseInput("扣费了但是没到账，怎么回事？"), time.Now()); d.Outcome != "not-credited" {
 		t.Errorf("money taken, asked about: outcome %q, want not-credited", d.Outcome)
+	}
+}
+
+// "Sorry, I meant yes" right after "didn't work" is the success of the solution that failed,
+// not of the one shown since.
+func TestStep_CorrectedFailure(t *testing.T) {
+	e := newEngine(t, "zh-Hans")
+	for _, text := range []string{"sorry, I meant yes it worked", "不对，我说错了，有用"} {
+		t.Run(text, func(t *testing.T) {
+			var d conversation.Dialog
+			for _, in := range []string{"卡被拒了", "[no:enable-cross-border]"} {
+				d, _ = stepReply(e, d, parseInput(in), time.Now())
+			}
+			d, res := e.Step(d, parseInput(text), time.Now())
+			if d.Stage != conversation.StageResolved || !slices.ContainsFunc(res.Events, func(ev conversation.Event) bool {
+				return ev.Kind == conversation.EventWorked && ev.Solution == "enable-cross-border"
+			}) {
+				t.Errorf("stage %s, events %+v: want enable-cross-border's success", d.Stage, res.Events)
+			}
+		})
 	}
 }
 
