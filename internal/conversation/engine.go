@@ -35,6 +35,10 @@ type Engine struct {
 	// the same in every reply: each language is named in itself.
 	languages  string
 	confidence confidence
+	// labels are the labels of the buttons that choose, folded as kb.Normalize folds (the
+	// emoji gone), in every language, and the buttons each is on ("Not sure" is on several
+	// questions'): see pressedByLabel.
+	labels map[string][]string
 }
 
 // EngineOptions configures NewEngine. The zero value works.
@@ -75,6 +79,21 @@ func NewEngine(k *kb.KB, opts EngineOptions) (*Engine, error) {
 		langLines = append(langLines, "/lang "+shortTag(k, l)+" - "+k.LanguageName(l))
 	}
 	e.languages = strings.Join(langLines, "\n")
+	e.labels = map[string][]string{}
+	label := func(text, id string) { e.labels[kb.Normalize(text)] = append(e.labels[kb.Normalize(text)], id) }
+	for _, l := range k.Languages() {
+		for _, q := range e.texts[l].questions {
+			for _, b := range q.Buttons {
+				label(b.Label, b.ID)
+			}
+		}
+		for _, sol := range k.Solutions {
+			label(e.texts[l].solutions[sol].title, buttonOpenPrefix+sol)
+		}
+		for _, o := range k.OutcomeIDs() {
+			label(k.Text(l, kb.OutcomeChoice(o), nil), buttonOutcomePrefix+o)
+		}
+	}
 	return e, nil
 }
 
@@ -477,6 +496,9 @@ func (t turn) freeText(text, quoted string) Reply {
 	// After the typed answers, which read a number alone at the amount question as a sum.
 	if n := t.e.kb.Choice(text); n > 0 && n <= len(t.d.Offered) {
 		return t.press(t.d.Offered[n-1], "")
+	}
+	if id, ok := t.pressedByLabel(text); ok {
+		return t.press(id, "")
 	}
 	if r, ok := t.answerVerdict(text); ok {
 		return r // what noResult left of a text: "tried it, still declined, will try tomorrow"
@@ -1550,6 +1572,24 @@ func (t turn) answer(questionID, optionID string) Reply {
 	}
 	return t.follow(o, questionID)
 }
+
+// pressedByLabel returns the button offered last whose label text is, typed whole ("银行卡被
+// 拒绝" at the first question): read by the model, it skipped the questions the button asks.
+func (t turn) pressedByLabel(text string) (string, bool) {
+	if len(t.d.Offered) == 0 || len(text) > maxLabelText {
+		return "", false
+	}
+	for _, id := range t.e.labels[kb.Normalize(text)] {
+		if slices.Contains(t.d.Offered, id) {
+			return id, true
+		}
+	}
+	return "", false
+}
+
+// maxLabelText is the longest text, in bytes, that pressedByLabel reads: longer than any
+// label, which spares most messages the folding.
+const maxLabelText = 160
 
 // backTo returns the dialog to question, answered before: the answers after it, and the
 // diagnosis they led to, no longer hold. The verdicts on solutions tried stand.

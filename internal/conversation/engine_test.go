@@ -1320,6 +1320,10 @@ func TestStep_ChoiceByPlace(t *testing.T) {
 		{[]string{"/start", "[a:what_happened:declined]"}, "2", "[a:card_type:domestic_visa]"},
 		{[]string{"付不了款"}, "选第二个", "[go:peak-timeout]"},
 		{[]string{"/solutions"}, "option 3", "[open:enable-cross-border]"},
+		// A label typed whole is its button pressed: read by the model, it skipped the
+		// questions the button asks.
+		{[]string{"/start"}, "银行卡被拒绝", "[a:what_happened:declined]"},
+		{[]string{"/start"}, "My card was declined", "[a:what_happened:declined]"},
 	} {
 		t.Run(strings.Join(tc.before, " ")+" "+tc.text, func(t *testing.T) {
 			var d conversation.Dialog
