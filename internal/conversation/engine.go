@@ -1145,7 +1145,8 @@ func (t turn) clausesVerdict(text string) (string, []string) {
 // of its own (its outcome names no cause).
 func (t turn) verdict(text string) (string, []string) {
 	sol, _ := t.d.CurrentSolution()
-	if others := t.e.kb.OthersNamed(sol, text); len(others) > 0 {
+	others := slices.DeleteFunc(t.e.kb.OthersNamed(sol, text), func(other string) bool { return t.tellsProblemOf(other, text) })
+	if len(others) > 0 {
 		// What it tells besides what it asks: "I already tried virtual card and paypal, both
 		// failed. what else?"
 		rest := text
@@ -1193,6 +1194,28 @@ func (t turn) verdict(text string) (string, []string) {
 		}
 	}
 	return "", nil
+}
+
+// tellsProblemOf reports whether text names solution, never tried in this dialog, only in
+// telling the problem solution is for: "账单地址报错" names the billing settings in telling
+// of an address refused, which is a problem to diagnose, not a verdict on them.
+func (t turn) tellsProblemOf(solution, text string) bool {
+	if t.d.attempt(solution) != nil {
+		return false
+	}
+	for _, c := range kb.Clauses(text) {
+		if !slices.Contains(t.e.kb.OthersNamed("", c), solution) {
+			continue
+		}
+		m := t.recognize(c)
+		if len(m) == 0 || m[0].Outcome == "" || m[0].Probability < t.e.confidence.sure {
+			continue
+		}
+		if o, ok := t.e.kb.Outcome(m[0].Outcome); ok && len(o.Solutions) > 0 && o.Solutions[0] == solution {
+			return true
+		}
+	}
+	return false
 }
 
 // hasVerdict reports whether text says whether a solution worked (see verdict).

@@ -1662,6 +1662,9 @@ func TestStep_VerdictOnAnotherSolution(t *testing.T) {
 		{"the bank enabled it and now it works", []string{"enable-cross-border"}, nil, "", false},
 		{"银行开通之后就可以了", []string{"enable-cross-border"}, nil, "", false},
 		{"paypal worked!", []string{"paypal"}, nil, "", false},
+		// A solution named only in telling the problem it is for is no verdict on it: the
+		// address refused is no failure of the billing settings, never shown.
+		{"没用，账单地址报错", nil, []string{"international-card"}, "virtual-card", false},
 	} {
 		t.Run(tc.text, func(t *testing.T) {
 			next, res := e.Step(atCard, parseInput(tc.text), time.Now())
