@@ -1,30 +1,65 @@
 // Package redact removes card data from text before anything stores, logs or forwards it:
-// card numbers, and CVV/CVC and SMS codes that follow their keywords in English or Chinese.
+// card numbers, and CVV/CVC and SMS codes next to their keywords in English or Chinese
+// (simplified or traditional), whether the keyword comes first ("验证码 839201") or last
+// ("839201是您的验证码", "839201 is your verification code").
 //
-// It errs on the side of removing. Every run of 13 or more digits (spaces or dashes allowed
-// between them) goes, not only Luhn-valid runs of 13 to 19: a card number pasted together with
-// its CVV or expiry date, or with one digit mistyped, is still a card number, and no order or
-// reference number is worth that risk. A number next to the word "code" goes too, but for a
-// zip or postal code. Phone numbers (11 digits in mainland China) and amounts stay.
+// It errs on the side of removing. Every run of 13 or more digits goes, not only Luhn-valid
+// runs of 13 to 19: a card number pasted together with its CVV or expiry date, or with one
+// digit mistyped, is still a card number, and no order or reference number is worth that risk.
+// A space or a dash may stand between any two digits of a run; a dot, an underscore, a dash
+// with spaces around it or one line break only between groups of three to six digits, as in a
+// card number, since they also write amounts ("$120.00"), dates ("2024.05.03") and a phone
+// number on each line.
+//
+// A code is a whole number of 3 or 4 digits by a CVV keyword, 4 to 8 by an SMS one. A number
+// after the bare word "code" goes too, but for a zip or postal code and for a code that is an
+// answer rather than a secret: an error, response, decline, status, HTTP or reason code, or a
+// code right after "declined" ("card declined, code 1234": a bank names its refusal so, while
+// people name an SMS code for what it is). Phone numbers (11 digits in mainland China) and
+// amounts stay, and so do numbers after 错误码, 错误代码, 返回码, 状态码 and 错误号, which
+// name no secret.
 package redact
 
 import (
 	"regexp"
 	"strings"
+	"unicode/utf8"
 )
 
 // Placeholder replaces what was removed.
 const Placeholder = "[removed]"
 
+// People type ASCII or full-width digits; no other script's digits appear in card data.
+const digit = `[0-9０-９]`
+
+const (
+	cvvWords = `cvv2?|cvc2?|csc|security code|on the back|安全码|安全碼|校验码|校驗碼|背面`
+	// Bare "code" and "sms" count only when the code follows them: "1234 code" says too little.
+	smsWords = `验证码|驗證碼|短信码|短信碼|簡訊碼|动态码|動態碼|动态密码|動態密碼|sms code|verification code|` +
+		`one[- ]?time pass(?:word|code)|otp|passcode`
+	// Between a keyword and its code: a few characters ("is", "：", "是"), perhaps a line break.
+	after = `[^0-9０-９\n]{0,8}?(?:\r?\n[ \t]*)?`
+	// Between a code and the keyword after it: "是您的", " is your Google ". Brackets stay out
+	// so that a Placeholder never joins a code to a keyword, which would make Redact remove
+	// more the second time over.
+	before = `(?:\s*(?:是|为|為)|\s+(?:is|are|was)\s+(?:your|my|the)\s)[^0-9０-９\n.,;:!?。，；：！？\[\]【】]{0,20}?`
+)
+
 var (
-	// People type ASCII or full-width digits; no other script's digits appear in card data.
-	digitRun = regexp.MustCompile(`[0-9０-９](?:[ \-]?[0-9０-９])*`)
-	// A keyword, a few characters of glue ("is", "：", "是"), then the code itself.
-	securityCode = regexp.MustCompile(`(?i)(cvv2?|cvc2?|csc|security code|安全码|校验码|背面三位数?)[^0-9０-９\n]{0,8}?[0-9０-９]{3,4}|` +
-		`(?i)(验证码|短信码|动态码|动态密码|sms code|sms|verification code|otp|passcode|code)[^0-9０-９\n]{0,8}?[0-9０-９]{4,8}`)
-	trailingDigits = regexp.MustCompile(`[0-9０-９]+$`)
-	// postalCode ends a text whose next word is "code": "zip code", "postal code".
-	postalCode = regexp.MustCompile(`(?i)(zip|postal|post)\s*$`)
+	// People group a card's digits with whatever is at hand; splitRun sorts out which joints hold.
+	digitRun = regexp.MustCompile(digit + `(?:(?:[ \-._]|[ \t]*(?:-|\r?\n)[ \t]*)?` + digit + `)*`)
+	// Stretches of anything but digits inside a digitRun.
+	separator = regexp.MustCompile(`[^0-9０-９]+`)
+
+	// A code is a whole number: "验证码发到13800138000" names a phone, not a code. Taking part
+	// of a number would also leave digits that group differently the second time over.
+	securityCode = regexp.MustCompile(`(?i)` +
+		`(?P<kw>` + cvvWords + `)` + after + `(?P<code>` + digit + `{3,4})(?:[^0-9０-９]|$)|` +
+		`(?P<kw>` + smsWords + `|sms|code)` + after + `(?P<code>` + digit + `{4,8})(?:[^0-9０-９]|$)|` +
+		`(?:^|[^0-9０-９])(?P<code>` + digit + `{3,4})` + before + `(?:` + cvvWords + `)|` +
+		`(?:^|[^0-9０-９])(?P<code>` + digit + `{4,8})` + before + `(?:` + smsWords + `)`)
+	// notSecret ends a text whose next word is "code": "zip code", "error code: 2001".
+	notSecret = regexp.MustCompile(`(?i)\b(?:zip|postal|post|error|response|declined?|status|http|reason)[\s,:;-]*$`)
 )
 
 // Redact returns s with card data replaced by Placeholder, and whether it found any.
@@ -35,28 +70,91 @@ func Redact(s string) (string, bool) {
 	}
 	found := false
 	s = digitRun.ReplaceAllStringFunc(s, func(run string) string {
-		if countDigits(run) >= 13 && !isPlaceholderCard(run) {
-			found = true
-			return Placeholder
+		var b strings.Builder
+		for _, part := range splitRun(run) {
+			if countDigits(part) >= 13 && !isPlaceholderCard(part) {
+				found = true
+				part = Placeholder
+			}
+			b.WriteString(part)
 		}
-		return run
+		return b.String()
 	})
 	var b strings.Builder
 	at := 0
-	for _, m := range securityCode.FindAllStringIndex(s, -1) {
-		if postalCode.MatchString(s[:m[0]]) {
-			continue // "zip code is 100000": a place, not a secret
+	for pos := 0; pos < len(s); {
+		m := securityCode.FindStringSubmatchIndex(s[pos:])
+		if m == nil {
+			break
+		}
+		kw, code := groups(m, pos)
+		// A code before its keyword leaves the keyword to be searched again: a second code may follow it.
+		pos = code[1]
+		if kw[0] >= 0 && strings.EqualFold(s[kw[0]:kw[1]], "code") && notSecret.MatchString(s[:kw[0]]) {
+			continue
 		}
 		found = true
-		b.WriteString(s[at:m[0]])
-		b.WriteString(trailingDigits.ReplaceAllString(s[m[0]:m[1]], Placeholder))
-		at = m[1]
+		b.WriteString(s[at:code[0]])
+		b.WriteString(Placeholder)
+		at = code[1]
 	}
 	if at == 0 {
 		return s, found
 	}
 	b.WriteString(s[at:])
 	return b.String(), found
+}
+
+// groups returns where the keyword (if before the code) and the code of a securityCode
+// match lie in the text the search started at offset into; [-1 -1] for a missing one.
+func groups(m []int, offset int) (kw, code [2]int) {
+	kw = [2]int{-1, -1}
+	for i, name := range securityCode.SubexpNames() {
+		if m[2*i] < 0 {
+			continue
+		}
+		span := [2]int{m[2*i] + offset, m[2*i+1] + offset}
+		switch name {
+		case "kw":
+			kw = span
+		case "code":
+			code = span
+		}
+	}
+	return kw, code
+}
+
+// splitRun cuts a digitRun at every separator but a single space or dash that does not stand
+// between two card-like groups. The pieces, separators included, make up run.
+func splitRun(run string) []string {
+	var parts []string
+	start := 0
+	seps := separator.FindAllStringIndex(run, -1)
+	for i, sep := range seps {
+		if joint := run[sep[0]:sep[1]]; joint == " " || joint == "-" {
+			continue
+		}
+		prev, next := 0, len(run)
+		if i > 0 {
+			prev = seps[i-1][1]
+		}
+		if i+1 < len(seps) {
+			next = seps[i+1][0]
+		}
+		if cardGroup(run[prev:sep[0]]) && cardGroup(run[sep[1]:next]) {
+			continue
+		}
+		parts = append(parts, run[start:sep[0]], run[sep[0]:sep[1]])
+		start = sep[1]
+	}
+	return append(parts, run[start:])
+}
+
+// cardGroup reports whether digits could be one group of a card number as people write it:
+// 4-4-4-4, 4-6-5, 4-4-4-4-3.
+func cardGroup(digits string) bool {
+	n := utf8.RuneCountInString(digits)
+	return n >= 3 && n <= 6
 }
 
 // stripePlaceholder is what Stripe's card field shows while empty: a screenshot of a checkout

@@ -30,6 +30,61 @@ func TestRedact(t *testing.T) {
 		{"postal code, then an sms code", "Postal code 200000, sms code 123456", true, []string{"123456"}, []string{"200000"}},
 		{"decline code text", "card_declined do_not_honor", false, nil, []string{"card_declined do_not_honor"}},
 		{"amount", "paid $120 twice", false, nil, []string{"$120"}},
+
+		// Card numbers grouped with other separators.
+		{"dots", "4111.1111.1111.1111", true, []string{"4111", "1111"}, nil},
+		{"dots, then words", "4111.1111.1111.1111 declined", true, []string{"4111", "1111"}, []string{"declined"}},
+		{"underscores", "4111_1111_1111_1111", true, []string{"4111", "1111"}, nil},
+		{"spaced dashes", "4111 - 1111 - 1111 - 1111", true, []string{"4111", "1111"}, nil},
+		{"groups on two lines", "4111 1111\n1111 1111", true, []string{"4111", "1111"}, nil},
+		{"amex in dots", "3782.822463.10005 ok", true, []string{"3782", "822463", "10005"}, []string{"ok"}},
+		{"unionpay in dots, a group of three last", "6222.0212.3456.7890.128", true, []string{"6222", "128"}, nil},
+		// Those separators also write amounts, dates, times and versions: none of these is a card.
+		{"amounts", "paid 3.5 then $120.00 then 1234567.89, 2024.05.03", false, nil, []string{"3.5", "$120.00", "1234567.89", "2024.05.03"}},
+		{"a date and time", "2024-05-03 12:30:45", false, nil, []string{"2024-05-03 12:30:45"}},
+		{"dates on two lines", "2024-05-03 12:30:45\n2024-05-04 09:00:00", false, nil, []string{"12:30:45\n2024-05-04"}},
+		{"a range of amounts", "between 1200.00 - 3400.50 yuan", false, nil, []string{"1200.00 - 3400.50"}},
+		{"an amount on each line", "1200.00\n3400.50\n5600.00", false, nil, []string{"1200.00\n3400.50\n5600.00"}},
+		{"a phone number on its own line", "电话\n13800138000\n谢谢", false, nil, []string{"13800138000"}},
+		{"a phone number on each line", "13800138000\n13900139000", false, nil, []string{"13800138000\n13900139000"}},
+
+		// Codes written before their keyword, and more keywords.
+		{"code before 验证码", "839201是您的验证码", true, []string{"839201"}, []string{"验证码"}},
+		{"code before verification code", "839201 is your verification code", true, []string{"839201"}, []string{"verification code"}},
+		{"bank sms in English", "[Bank of China] 839201 is your one-time passcode for OPENAI USD20.00", true, []string{"839201"}, []string{"[Bank of China]", "USD20.00"}},
+		{"bank sms in Chinese", "【中国银行】839201是您的动态密码，您正在向OPENAI支付", true, []string{"839201"}, []string{"【中国银行】", "OPENAI支付"}},
+		{"brand between is-your and the keyword", "G-839201 is your Google verification code.", true, []string{"839201"}, []string{"Google"}},
+		{"cvv before its keyword", "737 is my CVV", true, []string{"737"}, []string{"CVV"}},
+		{"one-time password", "one-time password 839201", true, []string{"839201"}, nil},
+		{"動態碼", "動態碼 839201", true, []string{"839201"}, []string{"動態碼"}},
+		{"驗證碼", "驗證碼：839201", true, []string{"839201"}, []string{"驗證碼"}},
+		{"安全碼", "安全碼是456", true, []string{"456"}, []string{"安全碼"}},
+		{"digits on the back", "the 3 digits on the back are 737", true, []string{"737"}, []string{"the 3 digits"}},
+		{"背面的三位数", "卡背面的三位数是737", true, []string{"737"}, []string{"三位数"}},
+		{"code on the next line", "验证码\n839201", true, []string{"839201"}, []string{"验证码"}},
+		{"cvv on the next line", "CVV:\n737", true, []string{"737"}, []string{"CVV"}},
+		{"a code before and one after the same keyword", "1234 is your verification code 5678", true, []string{"1234", "5678"}, nil},
+		// Not codes, though a number stands by a keyword's words.
+		{"a number waiting for a code", "order 123456 is waiting for the verification code", false, nil, []string{"123456"}},
+		{"a sum before the keyword", "我付了1234元，验证码没收到", false, nil, []string{"1234"}},
+		{"a phone number after the keyword", "验证码发到13800138000了", false, nil, []string{"13800138000"}},
+		{"too long for a cvv", "CVV: 12345", false, nil, []string{"12345"}},
+
+		// Codes that are a bank's or a server's answer, not a secret.
+		{"error code", "error code: 2001", false, nil, []string{"2001"}},
+		{"bank response code", "bank response code 4001", false, nil, []string{"4001"}},
+		{"http status code", "HTTP status code 4029 again", false, nil, []string{"4029"}},
+		{"reason code", "Reason code: 8001", false, nil, []string{"8001"}},
+		{"decline code", "decline code 05, response code 51", false, nil, []string{"05", "51"}},
+		{"错误码", "错误码 10003", false, nil, []string{"10003"}},
+		{"错误代码", "错误代码 051", false, nil, []string{"051"}},
+		{"返回码, 状态码, 错误号", "返回码 1234 状态码 5678 错误号 9012", false, nil, []string{"1234", "5678", "9012"}},
+		{"a bare code", "it says code 402", false, nil, []string{"402"}},
+		{"a bare error", "got error 429 after paying", false, nil, []string{"429"}},
+		// After "declined" a number named code is the bank's reason: SMS codes are named for what they are.
+		{"declined, code", "card declined, code 1234", false, nil, []string{"1234"}},
+		{"declined, then an sms code", "card declined, the sms code 1234 did not help", true, []string{"1234"}, []string{"declined"}},
+		{"an error before a verification code", "Error: verification code 123456 expired", true, []string{"123456"}, []string{"expired"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
