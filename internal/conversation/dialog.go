@@ -115,9 +115,10 @@ type Dialog struct {
 	// clarifying question's, the list of solutions), in order: "the second one" typed presses
 	// the second (kb.Choice).
 	Offered []string `json:"offered,omitempty"`
-	// Asked are the questions answered on the way to where the dialog stands, in order: a
-	// press of an earlier one's button, "go back" or a correction typed ("sorry, it's actually
-	// a UnionPay card") answers it again.
+	// Asked are the answers given on the way to where the dialog stands, in order, each
+	// "question:option": a press of an earlier question's button, "go back" or a correction
+	// typed ("sorry, it's actually a UnionPay card") answers it again, and a diagnosis leaves
+	// out the solutions an answer rules out.
 	Asked []string `json:"asked,omitempty"`
 
 	// Attempts holds at most one entry per solution, in the order the solutions were first
@@ -342,6 +343,11 @@ func choices(buttons []Button) []string {
 		ids[i] = b.ID
 	}
 	return ids
+}
+
+// answered returns where in Asked question was answered, or -1.
+func (d *Dialog) answered(question string) int {
+	return slices.IndexFunc(d.Asked, func(a string) bool { q, _, _ := strings.Cut(a, ":"); return q == question })
 }
 
 func parseAnswer(id string) (question, option string, ok bool) {

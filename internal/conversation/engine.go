@@ -1557,11 +1557,11 @@ func (t turn) answerAt(question, option string) Reply {
 func (t turn) follow(o kb.Option, question string) Reply {
 	switch {
 	case o.Next != "":
-		t.d.Asked = append(t.d.Asked, question)
+		t.d.Asked = append(t.d.Asked, question+":"+o.ID)
 		t.d.Stage, t.d.Question = StageAsking, o.Next
 		return t.withView()
 	case o.Outcome != "":
-		t.d.Asked = append(t.d.Asked, question)
+		t.d.Asked = append(t.d.Asked, question+":"+o.ID)
 		return t.diagnose(o.Outcome, "")
 	default: // kb validated that the only other target is ActionListSolutions
 		t.d.Stage, t.d.Question = StageAsking, question
@@ -1588,7 +1588,7 @@ func (t turn) answer(questionID, optionID string) Reply {
 	}
 	if questionID != current {
 		// The button of a question answered before: the person changed their mind.
-		if !slices.Contains(t.d.Asked, questionID) {
+		if t.d.answered(questionID) < 0 {
 			return t.stale()
 		}
 		t.backTo(questionID)
@@ -1617,7 +1617,7 @@ const maxLabelText = 160
 // backTo returns the dialog to question, answered before: the answers after it, and the
 // diagnosis they led to, no longer hold. The verdicts on solutions tried stand.
 func (t turn) backTo(question string) {
-	t.d.Asked = t.d.Asked[:slices.Index(t.d.Asked, question)]
+	t.d.Asked = t.d.Asked[:t.d.answered(question)]
 	t.d.Stage, t.d.Question = StageAsking, question
 	t.d.Outcome, t.d.Cause, t.d.Plan, t.d.Current, t.d.Resume = "", "", nil, 0, ""
 }
@@ -1627,7 +1627,8 @@ func (t turn) back() Reply {
 	if len(t.d.Asked) == 0 {
 		return t.withView(t.text(kb.MsgNoWayBack, nil))
 	}
-	t.backTo(t.d.Asked[len(t.d.Asked)-1])
+	last, _, _ := strings.Cut(t.d.Asked[len(t.d.Asked)-1], ":")
+	t.backTo(last)
 	return t.withView(t.text(kb.MsgBack, nil))
 }
 
@@ -1639,7 +1640,8 @@ func (t turn) correction(text string) (Reply, bool) {
 		return Reply{}, false
 	}
 	rest := t.e.kb.WithoutCorrection(text)
-	for _, q := range slices.Backward(t.d.Asked) {
+	for _, a := range slices.Backward(t.d.Asked) {
+		q, _, _ := strings.Cut(a, ":")
 		if option, _, _ := t.e.kb.AtQuestion(t.d.Lang, q, rest); option != "" {
 			t.record(EventRecognized, "")
 			t.backTo(q)
@@ -1754,7 +1756,10 @@ func (t turn) diagnose(outcomeID, prefix string) Reply {
 	o, _ := t.e.kb.Outcome(outcomeID)
 	t.d.Stage, t.d.Question = StageSolving, ""
 	t.d.Outcome, t.d.Cause = o.ID, o.Cause
-	t.d.Plan, t.d.Current = slices.Clone(o.Solutions), 0
+	t.d.Plan, t.d.Current = slices.DeleteFunc(slices.Clone(o.Solutions), t.ruledOutByAnswers), 0
+	if len(t.d.Plan) == 0 {
+		t.d.Plan = []string{t.e.kb.LastResort}
+	}
 	// A new diagnosis changes why the payment fails, not what the person found not to work:
 	// that goes last.
 	slices.SortStableFunc(t.d.Plan, func(a, b string) int { return cmp.Compare(b2i(t.d.failedBefore(a)), b2i(t.d.failedBefore(b))) })
@@ -1762,9 +1767,26 @@ func (t turn) diagnose(outcomeID, prefix string) Reply {
 	t.recordShown()
 
 	r := t.view()
-	r.Text = join(prefix, t.texts().diagnoses[o.ID], r.Text)
+	r.Text = join(prefix, t.texts().diagnoses[o.ID], t.texts().plans[len(t.d.Plan)], r.Text)
 	r.Solutions = slices.Clone(t.d.Plan)
 	return r
+}
+
+// ruledOutByAnswers reports whether an answer given on the way makes sol no way for the
+// person (flow/flow.toml's rules_out): "a virtual card" at the card question rules out getting
+// one.
+func (t turn) ruledOutByAnswers(sol string) bool {
+	for _, a := range t.d.Asked {
+		question, option, _ := strings.Cut(a, ":")
+		q, ok := t.e.kb.Question(question) // a dialog from before a change of the flow may hold others
+		if !ok {
+			continue
+		}
+		if o, ok := q.Option(option); ok && slices.Contains(o.RulesOut, sol) {
+			return true
+		}
+	}
+	return false
 }
 
 // open shows one solution. While a plan is walked it puts the solution where the person is,

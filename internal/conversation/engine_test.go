@@ -1443,6 +1443,28 @@ func TestStep_CorrectedFailure(t *testing.T) {
 	}
 }
 
+// An answer rules out the solutions it makes no way for the person (flow.toml's rules_out):
+// a virtual card declined is no reason to get one.
+func TestStep_AnswerRulesOutSolutions(t *testing.T) {
+	e := newEngine(t, "zh-Hans")
+	for _, tc := range []struct {
+		presses []string
+		want    []string
+	}{
+		{[]string{"[a:card_type:virtual]", "[a:amount:small]", "[a:address_match:yes]"}, []string{"enable-cross-border", "payment-timing", "contact-support"}},
+		{[]string{"[a:card_type:domestic_visa]", "[a:overseas_enabled:yes]", "[a:verify_prompt:completed]", "[a:amount:small]", "[a:address_match:yes]"},
+			[]string{"enable-cross-border", "payment-timing", "virtual-card", "contact-support"}},
+	} {
+		d, _ := stepReply(e, conversation.Dialog{}, parseInput("/start"), time.Now())
+		for _, p := range append([]string{"[a:what_happened:declined]"}, tc.presses...) {
+			d, _ = stepReply(e, d, parseInput(p), time.Now())
+		}
+		if !slices.Equal(d.Plan, tc.want) {
+			t.Errorf("%v: plan %v, want %v", tc.presses, d.Plan, tc.want)
+		}
+	}
+}
+
 // A command typed with the "/" of a Chinese keyboard is the command.
 func TestStep_FullWidthCommand(t *testing.T) {
 	e := newEngine(t, "zh-Hans")

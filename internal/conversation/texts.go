@@ -10,9 +10,11 @@ import (
 // engine's allocations.
 type texts struct {
 	questions map[string]Reply // question ID: its text and option buttons
-	// diagnoses holds per outcome the cause, the outcome's own text and the plan's size, as
-	// diagnose shows them before the first solution.
+	// diagnoses holds per outcome the cause and the outcome's own text, as diagnose shows them
+	// before the plan's size and the first solution; plans the line with the plan's size, by
+	// size (answers may rule solutions out of an outcome's plan).
 	diagnoses map[string]string
+	plans     map[int]string
 	solutions map[string]solutionTexts
 }
 
@@ -31,6 +33,7 @@ func newTexts(k *kb.KB, lang string) *texts {
 	ts := &texts{
 		questions: map[string]Reply{},
 		diagnoses: map[string]string{},
+		plans:     map[int]string{},
 		solutions: make(map[string]solutionTexts, len(k.Solutions)),
 	}
 	for _, id := range k.QuestionIDs() {
@@ -47,8 +50,10 @@ func newTexts(k *kb.KB, lang string) *texts {
 		if o.Cause != "" {
 			diagnosis = text(kb.MsgDiagnosis, map[string]any{"Cause": text(kb.CauseTitle(o.Cause), nil)})
 		}
-		ts.diagnoses[id] = join(diagnosis, text(kb.OutcomeText(o.ID), nil),
-			text(kb.MsgPlan, map[string]any{"Count": len(o.Solutions)}))
+		ts.diagnoses[id] = join(diagnosis, text(kb.OutcomeText(o.ID), nil))
+	}
+	for n := 1; n <= len(k.Solutions); n++ {
+		ts.plans[n] = text(kb.MsgPlan, map[string]any{"Count": n})
 	}
 	for _, sol := range k.Solutions {
 		title := text(kb.SolutionTitle(sol), nil)

@@ -49,6 +49,9 @@ type Option struct {
 	Next    string `toml:"next"`
 	Outcome string `toml:"outcome"`
 	Action  string `toml:"action"`
+	// RulesOut are the solutions this answer makes no way for the person: a virtual card
+	// declined is no reason to get a virtual card.
+	RulesOut []string `toml:"rules_out"`
 }
 
 // Question is a node of the diagnosis flow.

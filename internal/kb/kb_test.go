@@ -47,6 +47,7 @@ func TestLoad_Broken(t *testing.T) {
 		{"unreachable-question", `question "orphan" is not reachable`},
 		{"dead-end-cycle", `question "loop_a" never leads to an outcome`},
 		{"unknown-next", `next question "nowhere" does not exist`},
+		{"rules-out-unknown", `option "virtual": rules out "crypto-card", which is no solution but the last resort`},
 		{"cause-without-solutions", `cause "mystery" is named by no reachable outcome`},
 		{"solution-unreachable", `solution "pray" is offered by no reachable outcome`},
 		{"missing-translation", `locale zh-Hans: message "question.card_type.crypto" is missing`},

@@ -200,6 +200,11 @@ func (k *KB) validateFlow() error {
 			if o.Action != "" && o.Action != ActionListSolutions {
 				fail("question %q: option %q: unknown action %q", id, o.ID, o.Action)
 			}
+			for _, sol := range o.RulesOut {
+				if !slices.Contains(k.Solutions, sol) || sol == k.LastResort {
+					fail("question %q: option %q: rules out %q, which is no solution but the last resort", id, o.ID, sol)
+				}
+			}
 		}
 	}
 	for _, id := range slices.Sorted(maps.Keys(k.outcomes)) {

@@ -23,7 +23,7 @@ func sampleDialog() conversation.Dialog {
 		Current:     1,
 		Resume:      "overseas_enabled",
 		Offered:     []string{"go:cross-border", "open:paypal", "restart"},
-		Asked:       []string{"what_happened", "card_type"},
+		Asked:       []string{"what_happened:declined", "card_type:domestic_visa"},
 		Attempts: []conversation.Attempt{
 			{Solution: "enable-cross-border", Result: conversation.FeedbackFailed, At: at},
 			{Solution: "international-card", At: at.Add(time.Minute)},
