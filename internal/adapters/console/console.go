@@ -90,7 +90,7 @@ func (c *Chat) Run(ctx context.Context) error {
 			return err
 		}
 		line := strings.TrimSpace(raw)
-		if line == "" {
+		if line == "" && !c.opts.JSON {
 			continue
 		}
 		if !c.opts.JSON && (line == "quit" || line == "exit") {
@@ -129,16 +129,22 @@ func readLine(r *bufio.Reader, limit int) (string, error) {
 }
 
 func (c *Chat) parse(line string) (conversation.Input, error) {
+	if c.opts.JSON && line == "" {
+		// A script reads one reply per line it writes: a blank one gets where the dialog stands.
+		return conversation.Input{Kind: conversation.InputResume}, nil
+	}
 	if c.opts.JSON && strings.HasPrefix(line, "{") {
-		var msg struct {
-			Text   *string `json:"text"`
-			Button *string `json:"button"`
-		}
-		if err := json.Unmarshal([]byte(line), &msg); err == nil && (msg.Text != nil || msg.Button != nil) {
-			if msg.Button != nil {
-				return conversation.Input{Kind: conversation.InputButton, Text: *msg.Button}, nil
+		var msg map[string]json.RawMessage
+		if err := json.Unmarshal([]byte(line), &msg); err == nil && (msg["text"] != nil || msg["button"] != nil) {
+			var text, button string
+			switch {
+			case msg["button"] != nil && json.Unmarshal(msg["button"], &button) == nil:
+				return conversation.Input{Kind: conversation.InputButton, Text: button}, nil
+			case msg["button"] == nil && json.Unmarshal(msg["text"], &text) == nil:
+				return conversation.Input{Kind: conversation.InputText, Text: text}, nil
 			}
-			return conversation.Input{Kind: conversation.InputText, Text: *msg.Text}, nil
+			// {"button": 123}: no text to read, and no button anyone was shown.
+			return conversation.Input{Kind: conversation.InputUnsupported}, nil
 		}
 		// Anything else that merely starts with "{" is text someone typed.
 	}

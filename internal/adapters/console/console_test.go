@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -87,12 +88,21 @@ func TestJSON_OneReplyPerLine(t *testing.T) {
 		`{"text": "It's a UnionPay card (银联)"}`,
 		`{not json at all`,
 		``,
+		`{"button": 123}`,
 		`{"button": "no:enable-cross-border"}`,
 	}, "\n")
 	replies := parseReplies(t, chat(t, path, console.Options{JSON: true, User: "ann"}, input))
-	if len(replies) != 5 {
-		t.Fatalf("%d replies to 5 non-empty lines", len(replies))
+	if len(replies) != 7 {
+		t.Fatalf("%d replies to 7 lines: a script reads one per line it writes", len(replies))
 	}
+	// A blank line: where the dialog stands. A button that is no string: no text to read.
+	if r := replies[4]; len(r.Solutions) != 1 || r.Solutions[0] != "enable-cross-border" {
+		t.Errorf("blank line: %+v", r)
+	}
+	if r := replies[5]; !strings.HasPrefix(r.Text, "I can only read text") || len(r.Solutions) != 1 {
+		t.Errorf("a button that is a number: %+v", r)
+	}
+	replies = slices.Delete(replies, 4, 6)
 	if r := replies[1]; r.Lang != "en" || len(r.Buttons) != 4 || r.Buttons[0].ID != "a:card_type:unionpay" {
 		t.Errorf("button press: %+v", r)
 	}
