@@ -569,7 +569,9 @@ func (t turn) understand(text, lead string) (Reply, bool) {
 		return Reply{}, false
 	}
 	var offTopic float64
-	if matches[0].Action == kb.ActionOffTopic {
+	if matches[0].Action == kb.ActionOffTopic && !t.surelyFeedback(ruledOut) {
+		// "still not working" with no solution shown is about a payment, if not yet which:
+		// with its feedback ruled out, what is left of it is no reading of chatter.
 		offTopic = matches[0].Probability
 	}
 	options := t.destinations(matches)
@@ -659,6 +661,14 @@ func (t turn) understand(text, lead string) (Reply, bool) {
 	}
 	r.Text = join(lead, r.Text)
 	return r, true
+}
+
+// surelyFeedback reports whether the model read text as "worked" or "didn't work" surely
+// before those were ruled out.
+func (t turn) surelyFeedback(ruledOut []kb.Match) bool {
+	return slices.ContainsFunc(ruledOut, func(m kb.Match) bool {
+		return (m.Action == kb.ActionWorked || m.Action == kb.ActionFailed) && m.Probability >= t.e.confidence.sure
+	})
 }
 
 // goTo answers text that the bot is sure leads to target, where the dialog stands.

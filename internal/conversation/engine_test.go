@@ -1077,6 +1077,8 @@ func TestStep_FeedbackWithoutASolution(t *testing.T) {
 		{"praise after a success", "成功了，没问题了", resolved, conversation.StageResolved, "", "", conversation.EventFailed, conversation.ButtonRestart},
 		{"praise in English", "it worked, no problems anymore", resolved, conversation.StageResolved, "", "", conversation.EventFailed, conversation.ButtonRestart},
 		{"success before anything", "it worked!", conversation.Dialog{}, conversation.StageAsking, "", "", conversation.EventDiagnosed, "a:what_happened:declined"},
+		// About a payment, not yet which: the menu, never the line for chatter.
+		{"failure before anything", "still not working", conversation.Dialog{}, conversation.StageAsking, "", "", conversation.EventDiagnosed, "a:what_happened:declined"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			d, res := e.Step(tc.dialog, parseInput(tc.text), time.Now())

@@ -447,6 +447,9 @@ func TestVerdict(t *testing.T) {
 		{"没问题了", kb.ActionWorked},
 		{"已经开了", kb.VerdictNotTried}, // a step done: did the payment go through?
 		{"not yet", kb.VerdictNotTried},
+		{"ok, what next?", kb.VerdictSkipped},
+		{"然后呢", kb.VerdictSkipped},
+		{"行吧 下一个", kb.VerdictSkipped},
 		{"no, not yet", kb.VerdictNotTried}, // "not yet" wins over the "no" before it
 		{"还没", kb.VerdictNotTried},
 		{"yes but still declined", kb.ActionFailed}, // a bare "yes" counts only alone
