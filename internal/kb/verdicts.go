@@ -96,6 +96,13 @@ func (k *KB) Verdict(solution, text string) string {
 	if _, own := k.says[key]; !own {
 		key = verdictKey
 	}
+	if strings.ContainsAny(text, "?？") {
+		// "what next?", 还有别的办法吗？ ask for the next solution, as "next" does: the
+		// question is the answer.
+		if v, _ := k.typedOption(key, strings.NewReplacer("?", "", "？", "").Replace(text), norm); v == VerdictSkipped {
+			return v
+		}
+	}
 	v, found := k.typedOption(key, text, norm)
 	// "有没有用啊", "成功了吗" ask, they do not tell; 还没 alone, which ends as 到账了没 asks,
 	// tells.
