@@ -1446,6 +1446,8 @@ func (t turn) command(text string) Reply {
 		return t.human()
 	case "back":
 		return t.back()
+	case "repeat":
+		return t.view() // "where was I?", "what should I do?": where the dialog stands, whole
 	}
 	return t.withView(t.text(kb.MsgUnknownCommand, map[string]any{"Command": "/" + truncateRunes(name, 32)}))
 }

@@ -68,7 +68,7 @@ func TestLoad_Broken(t *testing.T) {
 		{"verdict-unknown-solution", `verdict failed: unknown solution "visa-card"`},
 		{"failure-not-negation", `failure "bounced" is none of the negations`},
 		{"phrase-list-after-table", `unknown key command.courtesy`},
-		{"command-unknown", `command "stop": a phrase file words one of [start help solutions lang back]`},
+		{"command-unknown", `command "stop": a phrase file words one of [start help solutions lang back repeat]`},
 		{"command-lang-unknown", `command lang: "klingon" is no language of the knowledge base`},
 		{"answer-asks-and-tells", `answer "fee": "commission" is in asks and tells; tells is enough`},
 		{"answer-phrase-twice", `answer "fee": "charges" asks solution.paypal.answer.link-card already`},

@@ -630,7 +630,7 @@ const maxCommandText = 96
 // PhraseCommands are the commands a phrase file may word: starting over, the help and the
 // list of solutions, whose buttons' labels people type, and a language, which people ask for
 // in words.
-var PhraseCommands = []string{"start", "help", "solutions", "lang", "back"}
+var PhraseCommands = []string{"start", "help", "solutions", "lang", "back", "repeat"}
 
 // addCommand takes in a phrase file's command c.
 func (k *KB) addCommand(c command) error {
