@@ -727,11 +727,12 @@ func (t turn) goTo(text string, target kb.Target) Reply {
 		}
 		t.record(EventNotUnderstood, "")
 		return t.nudge()
-	case t.solving() && asksOnly && target.Outcome != "" && t.hasCause(target.Outcome) && !t.e.kb.TellsFailure(text):
-		// A question about another cause ("3-D Secure是啥", "does OpenAI take Alipay?"): what
-		// that cause is answers it, and the solution shown stays. Diagnosed, a question
-		// would start other solutions over. A problem of its own, money taken without credit,
-		// is still diagnosed when asked about ("扣费了但是没到账，怎么回事？").
+	case t.solving() && asksOnly && target.Outcome != "" && !t.supportFirst(target.Outcome) && !t.e.kb.TellsFailure(text):
+		// A question about another cause ("3-D Secure是啥", "does OpenAI take Alipay?", "maybe
+		// the amount is too big?"): what that cause is answers it, and the solution shown
+		// stays. Diagnosed, a question would start other solutions over. Money taken without
+		// credit, which only OpenAI's support can see, is still diagnosed when asked about
+		// ("扣费了但是没到账，怎么回事？").
 		return t.explain(target.Outcome)
 	case t.solving() && asksOnly && target.Solution != "" && !slices.Contains(t.e.kb.OthersNamed(sol, text), target.Solution):
 		// A question that does not name the solution the model reads ("is it safe?" read as
@@ -774,11 +775,11 @@ func (t turn) goTo(text string, target kb.Target) Reply {
 	return t.recognized(target)
 }
 
-// hasCause reports whether outcome names one of the causes, as money taken or a refused
-// region do not.
-func (t turn) hasCause(outcome string) bool {
+// supportFirst reports whether outcome's plan starts with the last resort, OpenAI's support:
+// a problem only they can see, money taken without credit.
+func (t turn) supportFirst(outcome string) bool {
 	o, ok := t.e.kb.Outcome(outcome)
-	return ok && o.Cause != ""
+	return ok && len(o.Solutions) > 0 && o.Solutions[0] == t.e.kb.LastResort
 }
 
 // explain answers, while a solution is shown, why the payment fails with what the diagnosis
@@ -1652,6 +1653,9 @@ func (t turn) correction(text string) (Reply, bool) {
 		return Reply{}, false
 	}
 	rest := t.e.kb.WithoutCorrection(text)
+	if last, ok := t.d.lastShown(); ok && t.d.Stage != StageAsking && t.e.kb.Verdict(last, rest) != "" {
+		return Reply{}, false // "sorry, I meant no" after "this worked" corrects the verdict
+	}
 	for _, a := range slices.Backward(t.d.Asked) {
 		q, _, _ := strings.Cut(a, ":")
 		if option, _, _ := t.e.kb.AtQuestion(t.d.Lang, q, rest); option != "" {
@@ -1834,6 +1838,10 @@ func (t turn) worked() Reply {
 // workedBy ends the help in success by sol, the solution shown or another the person tried.
 func (t turn) workedBy(sol string) Reply {
 	t.recordResult(sol, FeedbackWorked)
+	// The plan stands at what worked: "it stopped working again" is about that one.
+	if i := slices.Index(t.d.Plan, sol); i >= 0 {
+		t.d.Current = i
+	}
 	t.d.Stage = StageResolved
 	return t.withView()
 }

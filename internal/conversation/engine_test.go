@@ -1409,6 +1409,8 @@ func TestStep_QuestionAboutAnotherCause(t *testing.T) {
 		{"3-D Secure是啥", "verification"},
 		{"what is 3-D secure?", "verification"},
 		{"does openai take alipay?", "wallet-only"},
+		{"maybe the amount is too big?", "amount-limit"},
+		{"is it because I am in China?", "region-refused"},
 	} {
 		t.Run(tc.text, func(t *testing.T) {
 			d, res := e.Step(solving, parseInput(tc.text), time.Now())
@@ -1441,7 +1443,24 @@ func TestStep_CorrectedFailure(t *testing.T) {
 			}) {
 				t.Errorf("stage %s, events %+v: want enable-cross-border's success", d.Stage, res.Events)
 			}
+			// What stops working again is what worked.
+			_, res = e.Step(d, parseInput("it stopped working again"), time.Now())
+			if !slices.ContainsFunc(res.Events, func(ev conversation.Event) bool {
+				return ev.Kind == conversation.EventFailed && ev.Solution == "enable-cross-border"
+			}) {
+				t.Errorf("events %+v: want enable-cross-border's failure", res.Events)
+			}
 		})
+	}
+	// "Sorry, I meant no" after "this worked", in a dialog whose answers led to the solution:
+	// the verdict is corrected, not the last answer.
+	var d conversation.Dialog
+	for _, in := range []string{"/start", "[a:what_happened:declined]", "[a:card_type:domestic_visa]", "[a:overseas_enabled:no]", "[ok:enable-cross-border]"} {
+		d, _ = stepReply(e, d, parseInput(in), time.Now())
+	}
+	d, res := e.Step(d, parseInput("sorry, I meant no"), time.Now())
+	if sol, _ := d.CurrentSolution(); d.Outcome != "cross-border" || sol != "international-card" || !slices.Contains(eventKinds(res), conversation.EventFailed) {
+		t.Errorf("outcome %q, showing %q, events %v: want the failure of the bank's solution and the card next", d.Outcome, sol, eventKinds(res))
 	}
 }
 
