@@ -742,6 +742,23 @@ func (t turn) goTo(text string, target kb.Target) Reply {
 		// "I don't have PayPal" while the bank is to be called: no request for PayPal's steps.
 		t.record(EventNotUnderstood, "")
 		return t.nudge()
+	case !t.solving() && target.Solution != "" && t.e.kb.NamesPlainly(target.Solution, text) && !t.e.kb.Asks(text) && t.e.kb.TellsFailure(text):
+		// "my virtual card got declined", paypal也失败了: what the person tried failed, and
+		// its steps would tell them to try it. Their case, where the flow asks about it (a
+		// virtual card: the card question), takes the questions on; otherwise the solution's
+		// failure is noted and the text read for the problem without it.
+		if q, option := t.e.kb.FlowAnswer(text); q != "" {
+			return t.answerAnew(q, option)
+		}
+		return t.triedAlready(text, target.Solution)
+	case t.solving() && target.Solution != "" && t.e.kb.NamesPlainly(target.Solution, text) && !t.e.kb.Asks(text) && t.d.Outcome != "":
+		// "it's a virtual card", 我用的是虚拟卡 after a diagnosis: the person tells their case,
+		// named like a solution. An answer that differs from the one given, or was never asked,
+		// takes the questions on from there; the solution's steps would tell a virtual card's
+		// owner to get one.
+		if q, option := t.e.kb.FlowAnswer(text); q != "" {
+			return t.answerAnew(q, option)
+		}
 	case t.solving() && target.Solution != "" && !t.e.kb.NamesPlainly(target.Solution, text) && t.e.kb.AnswersTheFlow(text):
 		// An answer to a question of the flow, told without naming the solution read: "it's a
 		// CCB Mastercard" while the bank is to be called is read as the card solution, whose
@@ -1633,6 +1650,44 @@ func (t turn) backTo(question string) {
 	t.d.Asked = t.d.Asked[:t.d.answered(question)]
 	t.d.Stage, t.d.Question = StageAsking, question
 	t.d.Outcome, t.d.Cause, t.d.Plan, t.d.Current, t.d.Resume = "", "", nil, 0, ""
+}
+
+// answerAnew takes the dialog to question answered with option, the diagnosis and what came
+// after that question dropped, unless the dialog's answers hold that answer already.
+func (t turn) answerAnew(question, option string) Reply {
+	if slices.Contains(t.d.Asked, question+":"+option) {
+		t.record(EventNotUnderstood, "")
+		return t.nudge()
+	}
+	t.record(EventRecognized, "")
+	if t.d.answered(question) >= 0 {
+		t.backTo(question)
+	} else {
+		t.d.Stage, t.d.Question = StageAsking, question
+		t.d.Outcome, t.d.Cause, t.d.Plan, t.d.Current, t.d.Resume = "", "", nil, 0, ""
+	}
+	return t.answer(question, option)
+}
+
+// triedAlready records that sol, named in text, failed for the person before the bot showed
+// it, and answers the problem text tells without it: the likeliest diagnosis, which puts sol
+// last, or the question of what happened.
+func (t turn) triedAlready(text, sol string) Reply {
+	t.recordResult(sol, FeedbackFailed)
+	note := t.text(kb.MsgOtherFailed, map[string]any{"Title": t.texts().solutions[sol].title})
+	for _, m := range t.e.kb.Recognize(text, append(t.ruledOut(), kb.Target{Solution: sol})...) {
+		if m.Outcome != "" && m.Probability >= t.e.confidence.plausible {
+			t.record(EventRecognized, "")
+			return t.diagnose(m.Outcome, note)
+		}
+	}
+	t.record(EventNotUnderstood, "")
+	if t.d.Stage == StageNew {
+		r := t.start()
+		r.Text = join(note, r.Text)
+		return r
+	}
+	return t.withView(note)
 }
 
 // back goes back to the question answered last, as "go back" or /back asks.

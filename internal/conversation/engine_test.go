@@ -1486,6 +1486,48 @@ func TestStep_AnswerRulesOutSolutions(t *testing.T) {
 	}
 }
 
+// What the person tried and saw fail is not shown them as the thing to try: a virtual card
+// declined takes the questions on from the card question's "virtual card", before a
+// diagnosis and after one; another solution tried is noted as failed and the problem read
+// without it.
+func TestStep_TriedAlready(t *testing.T) {
+	e := newEngine(t, "en")
+	diagnosed, _ := stepReply(e, conversation.Dialog{}, parseInput("card declined"), time.Now())
+	for _, tc := range []struct {
+		name         string
+		dialog       conversation.Dialog
+		text         string
+		wantQuestion string
+		wantFailed   string // a failure recorded, if any
+	}{
+		{"a virtual card declined, first", conversation.Dialog{}, "my virtual card got declined", "amount", ""},
+		{"zh, first", conversation.Dialog{}, "虚拟卡充值OpenAI失败", "amount", ""},
+		{"rejected", conversation.Dialog{}, "my Depay virtual card was rejected", "amount", ""},
+		{"a virtual card, told after a diagnosis", diagnosed, "it's a virtual card", "amount", ""},
+		{"zh, told after a diagnosis", diagnosed, "我用的是虚拟卡", "amount", ""},
+		{"paypal tried", conversation.Dialog{}, "tried paypal, got declined", "", "paypal"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d, res := e.Step(tc.dialog, parseInput(tc.text), time.Now())
+			if slices.Contains(d.Plan, "virtual-card") && tc.wantQuestion != "" || d.Current < len(d.Plan) && d.Plan[d.Current] == tc.wantFailed {
+				t.Errorf("plan %v at %d: shows what was tried", d.Plan, d.Current)
+			}
+			if tc.wantQuestion != "" && (d.Stage != conversation.StageAsking || d.Question != tc.wantQuestion) {
+				t.Errorf("stage %s, question %q; want %q. Reply:\n%s", d.Stage, d.Question, tc.wantQuestion, res.Reply.Text)
+			}
+			if tc.wantFailed != "" && !slices.ContainsFunc(res.Events, func(ev conversation.Event) bool {
+				return ev.Kind == conversation.EventFailed && ev.Solution == tc.wantFailed
+			}) {
+				t.Errorf("events %+v: want %s's failure", res.Events, tc.wantFailed)
+			}
+		})
+	}
+	// Asked for, it is shown.
+	if d, _ := stepReply(e, diagnosed, parseInput("can I use a virtual card?"), time.Now()); !slices.Contains(d.Plan, "virtual-card") {
+		t.Errorf("asked for, the virtual card is not shown: plan %v", d.Plan)
+	}
+}
+
 // A command typed with the "/" of a Chinese keyboard is the command.
 func TestStep_FullWidthCommand(t *testing.T) {
 	e := newEngine(t, "zh-Hans")

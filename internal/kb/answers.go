@@ -469,11 +469,21 @@ func (k *KB) OthersNamed(solution, text string) []string {
 // AnswersTheFlow reports whether text, as a whole, is a typed answer to a question of the flow
 // ("it's a CCB Mastercard", 没开通): it describes the person's case rather than asks for help.
 func (k *KB) AnswersTheFlow(text string) bool {
+	q, _ := k.FlowAnswer(text)
+	return q != ""
+}
+
+// FlowAnswer returns the first question of the flow, in the order they are asked, that text
+// as a whole is a typed answer to, and the option it picks: "it's a virtual card" is the card
+// question's "virtual".
+func (k *KB) FlowAnswer(text string) (question, option string) {
 	norm := Normalize(text)
-	return slices.ContainsFunc(k.questionOrder, func(q string) bool {
-		option, _ := k.typedOption(q, text, norm)
-		return option != ""
-	})
+	for _, q := range k.questionOrder {
+		if option, _ := k.typedOption(q, text, norm); option != "" {
+			return q, option
+		}
+	}
+	return "", ""
 }
 
 // NamesPlainly reports whether text names solution by a word of its topic that asks nothing:
