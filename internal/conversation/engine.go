@@ -470,6 +470,11 @@ func (t turn) freeText(text, quoted string) Reply {
 	if t.e.kb.AsksForHuman(text) {
 		return t.human()
 	}
+	// Before the verdicts: 不对，境外支付已经开通了 after a diagnosis changes an answer; its
+	// 已经开通了 would read as a step done.
+	if r, ok := t.correction(text); ok {
+		return r
+	}
 	// A short answer to "Did this work?" first: "no, not yet" and "是的我试试" are no
 	// failure or success, and "👍" has no letter for the rest to read.
 	if r, ok := t.answerVerdict(text); ok {
@@ -487,14 +492,11 @@ func (t turn) freeText(text, quoted string) Reply {
 	if t.solving() && t.e.kb.AsksWhy(text) && len(t.e.kb.OthersNamed("", text)) == 0 {
 		return t.explain(t.d.Outcome) // "why does this happen?"; why PayPal fails is another question
 	}
-	if r, ok := t.correction(text); ok {
-		return r
-	}
 	if r, ok := t.answerTyped(text); ok {
 		return r
 	}
 	// After the typed answers, which read a number alone at the amount question as a sum.
-	if n := t.e.kb.Choice(text); n > 0 && n <= len(t.d.Offered) {
+	if n := t.e.kb.Choice(text, len(t.d.Offered)); n > 0 {
 		return t.press(t.d.Offered[n-1], "")
 	}
 	if id, ok := t.pressedByLabel(text); ok {
@@ -1259,6 +1261,19 @@ func (t turn) hasVerdict(text string) bool {
 // feedback but a description ("still declined"), which recognize reads as one: it reports
 // false.
 func (t turn) lateFeedback(text string, ruledOut []kb.Match) (Reply, bool) {
+	if t.d.Stage == StageExhausted || t.d.Stage == StageResolved {
+		// "it worked but now the renewal failed", "different problem now: the page times out":
+		// after the help ended, another problem, told after "but" or after words that say so.
+		for _, part := range []string{kb.AfterContrast(text), t.e.kb.WithoutNewProblem(text)} {
+			if part == kb.Normalize(text) || !saysSomething(part) {
+				continue // the whole text: read as feedback below
+			}
+			if m := t.recognize(part); len(m) > 0 && m[0].Outcome != "" && m[0].Probability >= t.e.confidence.sure {
+				t.record(EventRecognized, "")
+				return t.recognized(m[0].Target), true
+			}
+		}
+	}
 	if t.d.Stage == StageExhausted || t.d.Stage == StageResolved || t.d.Stage == StageAsking {
 		// "我刚才又试了一次虚拟卡，成功了" after the help ended: the success is the virtual
 		// card's, not the last solution's, and read whole the text would open the virtual
@@ -1708,15 +1723,19 @@ func (t turn) correction(text string) (Reply, bool) {
 		return Reply{}, false
 	}
 	rest := t.e.kb.WithoutCorrection(text)
-	if last, ok := t.d.lastShown(); ok && t.d.Stage != StageAsking && t.e.kb.Verdict(last, rest) != "" {
-		return Reply{}, false // "sorry, I meant no" after "this worked" corrects the verdict
+	if last, ok := t.d.lastShown(); ok && t.d.Stage != StageAsking {
+		if v := t.e.kb.Verdict(last, rest); v == kb.ActionWorked || v == kb.ActionFailed {
+			return Reply{}, false // "sorry, I meant no" after "this worked" corrects the verdict
+		}
 	}
 	for _, a := range slices.Backward(t.d.Asked) {
 		q, _, _ := strings.Cut(a, ":")
 		if option, _, _ := t.e.kb.AtQuestion(t.d.Lang, q, rest); option != "" {
 			t.record(EventRecognized, "")
 			t.backTo(q)
-			return t.answer(q, option), true
+			r := t.answer(q, option)
+			r.Text = join(t.text(kb.MsgAnswerChanged, nil), r.Text)
+			return r, true
 		}
 	}
 	return Reply{}, false

@@ -1072,6 +1072,8 @@ func TestStep_FeedbackWithoutASolution(t *testing.T) {
 		{"no longer declined", "终于成功了，不再被拒了", exhausted, conversation.StageResolved, "", conversation.EventWorked, conversation.EventFailed, conversation.ButtonRestart},
 		// A new problem after a success is diagnosed: the solution that worked did not fail.
 		{"a new problem after a success", "新问题：plus续费失败", resolved, conversation.StageSolving, "contact-support", conversation.EventDiagnosed, conversation.EventFailed, "ok:contact-support"},
+		{"a new problem after but", "it worked but now the renewal failed", resolved, conversation.StageSolving, "contact-support", conversation.EventDiagnosed, conversation.EventFailed, "ok:contact-support"},
+		{"another problem, said so", "another problem: no sms code", resolved, conversation.StageSolving, "enable-cross-border", conversation.EventDiagnosed, conversation.EventFailed, "ok:enable-cross-border"},
 		{"another card after a success", "now my other card got declined too", resolved, conversation.StageSolving, "enable-cross-border", conversation.EventDiagnosed, conversation.EventFailed, "ok:enable-cross-border"},
 		// Praise with a negation in it is no failure.
 		{"praise after a success", "成功了，没问题了", resolved, conversation.StageResolved, "", "", conversation.EventFailed, conversation.ButtonRestart},

@@ -2,6 +2,7 @@ package kb
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -42,6 +43,12 @@ func (k *KB) WithoutCorrection(text string) string {
 // 新问题).
 func (k *KB) TellsNewProblem(text string) bool { return containsAny(Normalize(text), k.newProblem) }
 
+// WithoutNewProblem is text folded without the phrases that say it is about another problem:
+// the problem ("no sms code" of "another problem: no sms code").
+func (k *KB) WithoutNewProblem(text string) string {
+	return withoutPhrases(Normalize(text), k.newProblem)
+}
+
 // Pasted reports whether text reads as a checkout's or a bank's words rather than the
 // person's own: it addresses its reader as a checkout does (the phrase files' checkout_voice:
 // "your", 您) and says nothing of the writer (own_voice: "I", "my", 我).
@@ -54,19 +61,26 @@ func (k *KB) Pasted(text string) bool {
 // choosing around it.
 const maxChoiceText = 64
 
-// Choice is the position, from 1, of the button text picks by its place ("the second one",
-// "option 2", 选第二个, "2"), or 0: text that is nothing but an ordinal or a number, the phrase
-// files' choosing words and thanks. People refer to the buttons they see by their order as
-// often as they type a label; read by the model, "第二个" was a payment too vague to place.
-func (k *KB) Choice(text string) int {
+// Choice is the position, from 1, of the one of count buttons that text picks by its place
+// ("the second one", "option 2", 选第二个, "2", "the last one"), or 0: text that is nothing but
+// an ordinal or a number, the phrase files' choosing words and thanks. People refer to the
+// buttons they see by their order as often as they type a label; read by the model, "第二个"
+// was a payment too vague to place.
+func (k *KB) Choice(text string, count int) int {
 	if len(text) > maxChoiceText {
 		return 0
 	}
 	rest := withoutPhrases(withoutPhrases(Normalize(text), k.choosing), k.courtesyWords)
 	rest = strings.Join(strings.Fields(rest), " ")
-	// "+1" agrees with someone, and folding drops its sign.
-	if n, err := strconv.Atoi(rest); err == nil && n > 0 && !strings.ContainsAny(text, "+-") {
-		return n
+	n := k.ordinals[rest]
+	switch m, err := strconv.Atoi(rest); {
+	case slices.Contains(k.last, rest):
+		n = count
+	case err == nil && !strings.ContainsAny(text, "+-"): // "+1" agrees with someone, and folding drops its sign
+		n = m
 	}
-	return k.ordinals[rest]
+	if n < 1 || n > count {
+		return 0
+	}
+	return n
 }

@@ -180,6 +180,7 @@ type KB struct {
 	// by position from 1: see Choice.
 	choosing []string
 	ordinals map[string]int
+	last     []string
 	// corrections say an earlier answer was wrong ("sorry, I meant", 说错了), folded, the
 	// longest first: see Corrects.
 	corrections []string

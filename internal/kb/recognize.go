@@ -86,6 +86,7 @@ func (k *KB) loadExamples(base, overlay fs.FS) ([]example, error) {
 			CheckoutVoice  []string     `toml:"checkout_voice"`
 			OwnVoice       []string     `toml:"own_voice"`
 			Ordinals       [][]string   `toml:"ordinals"`
+			Last           []string     `toml:"last"`
 			Topics         []topic      `toml:"topic"`
 			Intents        []intent     `toml:"intent"`
 			Codes          []stripeCode `toml:"code"`
@@ -124,7 +125,7 @@ func (k *KB) loadExamples(base, overlay fs.FS) ([]example, error) {
 			{"affirmations", doc.Affirmations, &k.affirmations}, {"interrogatives", doc.Interrogatives, &k.interrogatives},
 			{"openers", doc.Openers, &k.openers}, {"conditionals", doc.Conditionals, &k.conditionals},
 			{"likewise", doc.Likewise, &k.likewise}, {"why", doc.Why, &k.why},
-			{"lacks", doc.Lacks, &k.lacks}, {"choosing", doc.Choosing, &k.choosing}, {"corrections", doc.Corrections, &k.corrections},
+			{"lacks", doc.Lacks, &k.lacks}, {"choosing", doc.Choosing, &k.choosing}, {"last", doc.Last, &k.last}, {"corrections", doc.Corrections, &k.corrections},
 			{"new_problem", doc.NewProblem, &k.newProblem}, {"checkout_voice", doc.CheckoutVoice, &k.checkoutVoice},
 			{"own_voice", doc.OwnVoice, &k.ownVoice}} {
 			phrases, err := folded(list.phrases)

@@ -652,6 +652,10 @@ func TestChoice(t *testing.T) {
 		{"选3", 3},
 		{"应该是第一个", 1},
 		{"两个", 2},
+		{"number two", 2},
+		{"the last one", 8},
+		{"最后一个", 8},
+		{"9", 0}, // of 8
 		// Not a choice: what else it says is more than a place.
 		{"the second one didn't work", 0},
 		{"第二个办法不行", 0},
@@ -663,8 +667,8 @@ func TestChoice(t *testing.T) {
 		{"+1", 0},
 		{"", 0},
 	} {
-		if got := k.Choice(tc.text); got != tc.want {
-			t.Errorf("Choice(%q) = %d, want %d", tc.text, got, tc.want)
+		if got := k.Choice(tc.text, 8); got != tc.want {
+			t.Errorf("Choice(%q, 8) = %d, want %d", tc.text, got, tc.want)
 		}
 	}
 }

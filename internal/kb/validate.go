@@ -24,6 +24,7 @@ const (
 	MsgFindTheCause     = "bot.find_the_cause"
 	MsgPickAnAnswer     = "bot.pick_an_answer"
 	MsgBack             = "bot.back"
+	MsgAnswerChanged    = "bot.answer_changed"
 	MsgNoWayBack        = "bot.no_way_back"
 	MsgWelcome          = "bot.welcome"
 	MsgNoHelper         = "bot.no_helper"
@@ -116,7 +117,7 @@ var messageFields = map[string][]string{
 }
 
 var fixedMessages = []string{
-	MsgGreeting, MsgHelp, MsgNotUnderstood, MsgOffTopic, MsgVague, MsgNoReadyAnswer, MsgContradicts, MsgOtherFailed, MsgFindTheCause, MsgPickAnAnswer, MsgBack, MsgNoWayBack, MsgWelcome, MsgNoHelper, MsgStaleMenu, MsgUnsupportedMedia,
+	MsgGreeting, MsgHelp, MsgNotUnderstood, MsgOffTopic, MsgVague, MsgNoReadyAnswer, MsgContradicts, MsgOtherFailed, MsgFindTheCause, MsgPickAnAnswer, MsgBack, MsgAnswerChanged, MsgNoWayBack, MsgWelcome, MsgNoHelper, MsgStaleMenu, MsgUnsupportedMedia,
 	MsgUnknownCommand, MsgLangUsage, MsgLangSwitched, MsgSolutionUsage, MsgCardDataWarning,
 	MsgHumanUnavailable, MsgResume, MsgRecognized, MsgImageSeen, MsgImageNoText, MsgHandoffPicture, MsgDiagnosis, MsgNoCause, MsgPlan,
 	MsgSolutionHeading, MsgSolutionSingle, MsgAskWorked, MsgNudge, MsgWorked, MsgNextAfterFailure,
