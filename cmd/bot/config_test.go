@@ -1,8 +1,10 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -160,4 +162,35 @@ func TestStats_FileHeldAndNoBot(t *testing.T) {
 
 func openForTest(path string) (interface{ Close() error }, error) {
 	return boltstore.Open(path, boltstore.Options{})
+}
+
+// A terminal chat holds the file as a served bot does, and answers "bot stats" the same way.
+func TestStats_WhileChatting(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "bot.db")
+	in, feed := io.Pipe()
+	var stdout strings.Builder
+	m := NewMain(in, &stdout, io.Discard, env(nil))
+	if err := m.ParseFlags([]string{"chat", "--json", "--db", db, "--user", "ann"}); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- m.Run(context.Background()) }()
+	if _, err := io.WriteString(feed, "卡被拒了\n"); err != nil {
+		t.Fatal(err)
+	}
+	var out string
+	var err error
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if out, _, err = runMain(t, nil, "", "stats", "--json", "--db", db); err == nil && strings.Contains(out, `"diagnosed": 1`) {
+			break
+		}
+	}
+	if err != nil || !strings.Contains(out, `"diagnosed": 1`) {
+		t.Errorf("stats while chatting: %v\n%s", err, out)
+	}
+	feed.Close()
+	if err := <-done; err != nil {
+		t.Errorf("chat: %v", err)
+	}
+	m.Close()
 }

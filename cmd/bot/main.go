@@ -365,7 +365,7 @@ func (m *Main) Run(ctx context.Context) error {
 	defer func() { stopSweep(); <-sweepDone }()
 
 	if !serving {
-		return m.chat(ctx, svc, log)
+		return m.chat(ctx, svc, store, log)
 	}
 	// One hub for every platform; with several replicas on PostgreSQL, one replica sends
 	// each platform's replies at a time.
@@ -402,8 +402,19 @@ func (m *Main) Run(ctx context.Context) error {
 }
 
 // chat runs the terminal chat: the console adapter on a hub of its own, without a flood
-// guard (its input may be a script), until the input ends.
-func (m *Main) chat(ctx context.Context, svc *conversation.Service, log *slog.Logger) error {
+// guard (its input may be a script), until the input ends. On bbolt it serves the admin
+// listener too: the chat holds the file locked, and "bot stats" and "bot backup" ask there.
+func (m *Main) chat(ctx context.Context, svc *conversation.Service, store servingStore, log *slog.Logger) error {
+	if bolt, ok := store.(*boltstore.Store); ok {
+		admin, err := m.listenAdmin(bolt, log)
+		if err != nil {
+			return err
+		}
+		if admin != nil {
+			go admin.srv.Serve(admin.ln) // ErrServerClosed once the chat ends
+			defer admin.srv.Close()
+		}
+	}
 	hub := conversation.NewHub(svc, conversation.DispatcherOptions{FloodLimit: -1, Workers: 1, Log: log})
 	chat := console.New(hub, console.Options{In: m.stdin, Out: m.stdout, JSON: m.Config.JSON, User: m.Config.User})
 	if _, err := hub.AddPlatform(conversation.OutboxOptions{Platform: console.Platform, Sender: chat, Log: log}); err != nil {
