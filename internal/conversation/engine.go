@@ -496,10 +496,7 @@ func (t turn) freeText(text, quoted string) Reply {
 		return r
 	}
 	// After the typed answers, which read a number alone at the amount question as a sum.
-	if n := t.e.kb.Choice(text, len(t.d.Offered)); n > 0 {
-		return t.press(t.d.Offered[n-1], "")
-	}
-	if id, ok := t.pressedByLabel(text); ok {
+	if id, ok := t.picked(text); ok {
 		return t.press(id, "")
 	}
 	if r, ok := t.answerVerdict(text); ok {
@@ -1641,23 +1638,28 @@ func (t turn) answer(questionID, optionID string) Reply {
 	return t.follow(o, questionID)
 }
 
-// pressedByLabel returns the button offered last whose label text is, typed whole ("银行卡被
-// 拒绝" at the first question): read by the model, it skipped the questions the button asks.
-func (t turn) pressedByLabel(text string) (string, bool) {
-	if len(t.d.Offered) == 0 || len(text) > maxLabelText {
+// picked returns the button offered last that text picks: by its label typed whole ("银行卡被
+// 拒绝" at the first question: read by the model, it skipped the questions the button asks),
+// or by its place (kb.Choice: "the second one", 第二个, "2"; not "+1", which agrees).
+func (t turn) picked(text string) (string, bool) {
+	if len(t.d.Offered) == 0 || len(text) > maxPickText {
 		return "", false
 	}
-	for _, id := range t.e.labels[kb.Normalize(text)] {
+	norm := kb.Normalize(text)
+	for _, id := range t.e.labels[norm] {
 		if slices.Contains(t.d.Offered, id) {
 			return id, true
 		}
 	}
+	if n := t.e.kb.Choice(norm, len(t.d.Offered)); n > 0 && !strings.ContainsAny(text, "+-") {
+		return t.d.Offered[n-1], true
+	}
 	return "", false
 }
 
-// maxLabelText is the longest text, in bytes, that pressedByLabel reads: longer than any
-// label, which spares most messages the folding.
-const maxLabelText = 160
+// maxPickText is the longest text, in bytes, that picked reads: longer than any label, which
+// spares most messages the folding.
+const maxPickText = 160
 
 // backTo returns the dialog to question, answered before: the answers after it, and the
 // diagnosis they led to, no longer hold. The verdicts on solutions tried stand.

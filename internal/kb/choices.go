@@ -57,27 +57,25 @@ func (k *KB) Pasted(text string) bool {
 	return containsAny(norm, k.checkoutVoice) && !containsAny(norm, k.ownVoice)
 }
 
-// maxChoiceText is the longest text, in bytes, that Choice reads: a position and the words of
-// choosing around it.
-const maxChoiceText = 64
-
-// Choice is the position, from 1, of the one of count buttons that text picks by its place
-// ("the second one", "option 2", 选第二个, "2", "the last one"), or 0: text that is nothing but
-// an ordinal or a number, the phrase files' choosing words and thanks. People refer to the
-// buttons they see by their order as often as they type a label; read by the model, "第二个"
-// was a payment too vague to place.
-func (k *KB) Choice(text string, count int) int {
-	if len(text) > maxChoiceText {
-		return 0
+// Choice is the position, from 1, of the one of count buttons that text, folded by Normalize,
+// picks by its place ("the second one", "option 2", 选第二个, "2", "the last one"), or 0: text
+// that is nothing but an ordinal or a number, the phrase files' choosing words and thanks.
+// People refer to the buttons they see by their order as often as they type a label; read by
+// the model, "第二个" was a payment too vague to place. The sign of "+1", which agrees with
+// someone, is gone from folded text: the caller rules it out.
+func (k *KB) Choice(norm string, count int) int {
+	rest := strings.TrimSpace(withoutPhrases(withoutPhrases(norm, k.choosing), k.courtesyWords))
+	if strings.Contains(rest, "  ") {
+		rest = strings.Join(strings.Fields(rest), " ") // where a phrase was taken out
 	}
-	rest := withoutPhrases(withoutPhrases(Normalize(text), k.choosing), k.courtesyWords)
-	rest = strings.Join(strings.Fields(rest), " ")
-	n := k.ordinals[rest]
-	switch m, err := strconv.Atoi(rest); {
+	var n int
+	switch {
+	case rest != "" && strings.Trim(rest, "0123456789") == "":
+		n, _ = strconv.Atoi(rest)
 	case slices.Contains(k.last, rest):
 		n = count
-	case err == nil && !strings.ContainsAny(text, "+-"): // "+1" agrees with someone, and folding drops its sign
-		n = m
+	default:
+		n = k.ordinals[rest]
 	}
 	if n < 1 || n > count {
 		return 0
