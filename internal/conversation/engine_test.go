@@ -258,13 +258,13 @@ var transcripts = []struct {
 		name: "en-questions-beside-what-happened", lang: "en",
 		lines: []string{"/solution virtual-card", "thanks! is there a fee?", "can I top it up with alipay?",
 			"the virtual card got declined too. which provider is better?", "I was charged a fee but the payment failed?"},
-		wantCause: "", wantSolutions: []string{"contact-support", "billing-settings"}, wantStage: conversation.StageSolving,
+		wantCause: "", wantSolutions: []string{"contact-support"}, wantStage: conversation.StageSolving,
 	},
 	{
 		name: "zh-questions-beside-what-happened", lang: "zh-Hans",
 		lines: []string{"/solution enable-cross-border", "太好了，谢谢。打哪个电话？", "收费不收费", "PayPal要手续费吗",
 			"PayPal绑卡失败了，怎么绑定？", "扣费了但是没到账，怎么回事？"},
-		wantCause: "", wantSolutions: []string{"contact-support", "billing-settings"}, wantStage: conversation.StageSolving,
+		wantCause: "", wantSolutions: []string{"contact-support"}, wantStage: conversation.StageSolving,
 	},
 	{
 		// Typed answers to the diagnosis's questions count as their buttons; help with a

@@ -12,7 +12,7 @@ type texts struct {
 	questions map[string]Reply // question ID: its text and option buttons
 	// diagnoses holds per outcome the cause and the outcome's own text, as diagnose shows them
 	// before the plan's size and the first solution; plans the line with the plan's size, by
-	// size (answers may rule solutions out of an outcome's plan).
+	// size from two (answers may rule solutions out of an outcome's plan).
 	diagnoses map[string]string
 	plans     map[int]string
 	solutions map[string]solutionTexts
@@ -46,13 +46,16 @@ func newTexts(k *kb.KB, lang string) *texts {
 	}
 	for _, id := range k.OutcomeIDs() {
 		o, _ := k.Outcome(id)
-		diagnosis := text(kb.MsgNoCause, nil)
+		// An outcome of no cause (a limit, a timeout, money taken) is told by its own text:
+		// "this is not a problem with your card" before a card's limit contradicted it.
+		var diagnosis string
 		if o.Cause != "" {
 			diagnosis = text(kb.MsgDiagnosis, map[string]any{"Cause": text(kb.CauseTitle(o.Cause), nil)})
 		}
 		ts.diagnoses[id] = join(diagnosis, text(kb.OutcomeText(o.ID), nil))
 	}
-	for n := 1; n <= len(k.Solutions); n++ {
+	// A plan of one needs no count: its solution is headed as the only one.
+	for n := 2; n <= len(k.Solutions); n++ {
 		ts.plans[n] = text(kb.MsgPlan, map[string]any{"Count": n})
 	}
 	for _, sol := range k.Solutions {

@@ -41,7 +41,6 @@ const (
 	MsgImageSeen        = "bot.image_seen"
 	MsgImageNoText      = "bot.image_no_text"
 	MsgDiagnosis        = "bot.diagnosis"
-	MsgNoCause          = "bot.no_cause"
 	MsgPlan             = "bot.plan"
 	MsgSolutionHeading  = "bot.solution_heading"
 	MsgSolutionSingle   = "bot.solution_single"
@@ -119,7 +118,7 @@ var messageFields = map[string][]string{
 var fixedMessages = []string{
 	MsgGreeting, MsgHelp, MsgNotUnderstood, MsgOffTopic, MsgVague, MsgNoReadyAnswer, MsgContradicts, MsgOtherFailed, MsgFindTheCause, MsgPickAnAnswer, MsgBack, MsgAnswerChanged, MsgNoWayBack, MsgWelcome, MsgNoHelper, MsgStaleMenu, MsgUnsupportedMedia,
 	MsgUnknownCommand, MsgLangUsage, MsgLangSwitched, MsgSolutionUsage, MsgCardDataWarning,
-	MsgHumanUnavailable, MsgResume, MsgRecognized, MsgImageSeen, MsgImageNoText, MsgHandoffPicture, MsgDiagnosis, MsgNoCause, MsgPlan,
+	MsgHumanUnavailable, MsgResume, MsgRecognized, MsgImageSeen, MsgImageNoText, MsgHandoffPicture, MsgDiagnosis, MsgPlan,
 	MsgSolutionHeading, MsgSolutionSingle, MsgAskWorked, MsgNudge, MsgWorked, MsgNextAfterFailure,
 	MsgExhausted, MsgAllSolutions, MsgClarify, MsgSlowDown, MsgSorry, MsgHandoffSent,
 	MsgHandoffSummary, MsgHandoffNoCause, MsgHandoffNothingTried, MsgHandoffWorked, MsgHandoffFailed,
