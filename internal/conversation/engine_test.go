@@ -1277,6 +1277,11 @@ func TestStep_TypedAnswers(t *testing.T) {
 			text: "declined 3 times", notOutcome: "cross-border"},
 		{presses: []string{"[a:what_happened:declined]", "[a:card_type:domestic_visa]", "[a:overseas_enabled:yes]", "[a:verify_prompt:completed]"},
 			text: "20刀，被拒", wantQuestion: "address_match", pressed: true},
+		// Nobody knows their limit offhand: "not sure" goes on, where it looped on the help.
+		{presses: []string{"[a:what_happened:declined]", "[a:card_type:domestic_visa]", "[a:overseas_enabled:yes]", "[a:verify_prompt:completed]"},
+			text: "不知道", wantQuestion: "address_match", pressed: true},
+		{presses: []string{"[a:what_happened:declined]", "[a:card_type:domestic_visa]", "[a:overseas_enabled:yes]", "[a:verify_prompt:completed]"},
+			text: "how do I check?", wantQuestion: "amount", help: kb.QuestionAnswer("amount", "compare")},
 		// A first message that answers a later question so that the cause the model reads is
 		// ruled out goes on from that answer.
 		{text: "我已经开通了境外支付,还是被拒绝", wantQuestion: "verify_prompt", pressed: true},
