@@ -127,7 +127,7 @@ var transcripts = []struct {
 	{
 		name: "zh-cross-border-unionpay-all-fail", lang: "zh-Hans",
 		lines: []string{"/start", "[a:what_happened:declined]", "[a:card_type:unionpay]",
-			"[no:enable-cross-border]", "[no:international-card]", "[no:virtual-card]", "[no:paypal]", "[no:contact-support]"},
+			"[no:international-card]", "[no:virtual-card]", "[no:paypal]", "[no:contact-support]"},
 		wantCause: "cross-border-restricted", wantSolutions: []string{}, wantStage: conversation.StageExhausted,
 	},
 	{

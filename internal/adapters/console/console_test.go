@@ -89,14 +89,14 @@ func TestJSON_OneReplyPerLine(t *testing.T) {
 		`{not json at all`,
 		``,
 		`{"button": 123}`,
-		`{"button": "no:enable-cross-border"}`,
+		`{"button": "no:international-card"}`,
 	}, "\n")
 	replies := parseReplies(t, chat(t, path, console.Options{JSON: true, User: "ann"}, input))
 	if len(replies) != 7 {
 		t.Fatalf("%d replies to 7 lines: a script reads one per line it writes", len(replies))
 	}
 	// A blank line: where the dialog stands. A button that is no string: no text to read.
-	if r := replies[4]; len(r.Solutions) != 1 || r.Solutions[0] != "enable-cross-border" {
+	if r := replies[4]; len(r.Solutions) != 1 || r.Solutions[0] != "international-card" {
 		t.Errorf("blank line: %+v", r)
 	}
 	if r := replies[5]; !strings.HasPrefix(r.Text, "I can only read text") || len(r.Solutions) != 1 {
@@ -106,14 +106,15 @@ func TestJSON_OneReplyPerLine(t *testing.T) {
 	if r := replies[1]; r.Lang != "en" || len(r.Buttons) != 4 || r.Buttons[0].ID != "a:card_type:unionpay" {
 		t.Errorf("button press: %+v", r)
 	}
-	if r := replies[2]; r.Cause != "cross-border-restricted" || len(r.Solutions) != 4 || r.Solutions[0] != "enable-cross-border" {
+	// A UnionPay-only card: another card first, whatever the bank enables (flow.toml's rules_out).
+	if r := replies[2]; r.Cause != "cross-border-restricted" || len(r.Solutions) != 3 || r.Solutions[0] != "international-card" {
 		t.Errorf("free text diagnosis: cause %q solutions %v", r.Cause, r.Solutions)
 	}
 	// Read as text, it says nothing the bot can act on: the solution shown stays.
-	if r := replies[3]; r.Text == "" || len(r.Solutions) != 1 || r.Solutions[0] != "enable-cross-border" {
+	if r := replies[3]; r.Text == "" || len(r.Solutions) != 1 || r.Solutions[0] != "international-card" {
 		t.Errorf("malformed JSON must be read as text: %+v", r)
 	}
-	if r := replies[4]; len(r.Solutions) != 1 || r.Solutions[0] != "international-card" {
+	if r := replies[4]; len(r.Solutions) != 1 || r.Solutions[0] != "virtual-card" {
 		t.Errorf("next solution: %v", r.Solutions)
 	}
 }
