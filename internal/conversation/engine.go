@@ -1059,6 +1059,11 @@ func (t turn) answerVerdict(text string) (Reply, bool) {
 		r.Text = join(strings.Join(noted, "\n"), r.Text)
 		return r, true
 	case kb.VerdictSkipped:
+		// "本来就开着", "it was already enabled": no way for the person, and an answer that
+		// rules the diagnosis out. The questions go on from that answer.
+		if q, option, ok := t.e.kb.AnsweredOtherwise(t.d.Outcome, text); ok {
+			return t.answerAnew(q, option), true
+		}
 		t.record(EventRecognized, "")
 		return t.next(), true
 	case kb.VerdictNotTried:

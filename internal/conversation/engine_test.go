@@ -1513,6 +1513,10 @@ func TestStep_TriedAlready(t *testing.T) {
 		{"a virtual card, told after a diagnosis", diagnosed, "it's a virtual card", "amount", ""},
 		{"zh, told after a diagnosis", diagnosed, "我用的是虚拟卡", "amount", ""},
 		{"paypal tried", conversation.Dialog{}, "tried paypal, got declined", "", "paypal"},
+		// Overseas payments on long before: the bank's solution is no way, and the answer
+		// rules the diagnosis out. The questions go on after it.
+		{"already enabled", diagnosed, "it was already enabled", "verify_prompt", ""},
+		{"zh already enabled", diagnosed, "本来就开着", "verify_prompt", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			d, res := e.Step(tc.dialog, parseInput(tc.text), time.Now())
