@@ -1276,7 +1276,7 @@ func (t turn) lateFeedback(text string, ruledOut []kb.Match) (Reply, bool) {
 			}
 		}
 	}
-	if t.d.Stage == StageExhausted || t.d.Stage == StageResolved || t.d.Stage == StageAsking {
+	if t.d.Stage == StageExhausted || t.d.Stage == StageResolved || t.d.Stage == StageAsking && len(t.d.Attempts) > 0 {
 		// "我刚才又试了一次虚拟卡，成功了" after the help ended: the success is the virtual
 		// card's, not the last solution's, and read whole the text would open the virtual
 		// card again. So is "sorry, PayPal did work" at the questions that PayPal's failure,

@@ -23,6 +23,7 @@ func (k *KB) addOrdinals(positions [][]string) error {
 				return fmt.Errorf("ordinal %q is position %d and %d", w, at, i+1)
 			}
 			k.ordinals[w] = i + 1
+			k.places = append(k.places, w)
 		}
 	}
 	return nil
@@ -64,6 +65,10 @@ func (k *KB) Pasted(text string) bool {
 // the model, "第二个" was a payment too vague to place. The sign of "+1", which agrees with
 // someone, is gone from folded text: the caller rules it out.
 func (k *KB) Choice(norm string, count int) int {
+	// Most texts name no place: spared taking the phrases out.
+	if !strings.ContainsAny(norm, "0123456789") && !containsAny(norm, k.places) {
+		return 0
+	}
 	rest := strings.TrimSpace(withoutPhrases(withoutPhrases(norm, k.choosing), k.courtesyWords))
 	if strings.Contains(rest, "  ") {
 		rest = strings.Join(strings.Fields(rest), " ") // where a phrase was taken out

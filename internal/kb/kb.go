@@ -181,6 +181,8 @@ type KB struct {
 	choosing []string
 	ordinals map[string]int
 	last     []string
+	// places are the words of ordinals and last: a text without one or a digit picks nothing.
+	places []string
 	// corrections say an earlier answer was wrong ("sorry, I meant", 说错了), folded, the
 	// longest first: see Corrects.
 	corrections []string

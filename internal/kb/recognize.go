@@ -211,6 +211,7 @@ func (k *KB) loadExamples(base, overlay fs.FS) ([]example, error) {
 	slices.SortStableFunc(k.courtesy, byLengthDown)
 	slices.SortStableFunc(k.openers, byLengthDown)
 	slices.SortStableFunc(k.choosing, byLengthDown)
+	k.places = append(k.places, k.last...)
 	slices.SortStableFunc(k.corrections, byLengthDown)
 	k.plainTopics = map[string][]string{}
 	for sol, words := range k.topics {

@@ -96,10 +96,10 @@ func (k *KB) Verdict(solution, text string) string {
 	if _, own := k.says[key]; !own {
 		key = verdictKey
 	}
-	if strings.ContainsAny(text, "?？") {
+	if len(norm) <= maxSkipQuestion && strings.ContainsAny(text, "?？") {
 		// "what next?", 还有别的办法吗？ ask for the next solution, as "next" does: the
 		// question is the answer.
-		if v, _ := k.typedOption(key, strings.NewReplacer("?", "", "？", "").Replace(text), norm); v == VerdictSkipped {
+		if v, _ := k.typedOption(key, questionMarks.Replace(text), norm); v == VerdictSkipped {
 			return v
 		}
 	}
@@ -111,6 +111,13 @@ func (k *KB) Verdict(solution, text string) string {
 	}
 	return v
 }
+
+// maxSkipQuestion is the longest folded text, in bytes, read as a question that asks for the
+// next solution ("what else can i try", 还有别的办法吗): longer questions ask something else,
+// spared a second reading.
+const maxSkipQuestion = 32
+
+var questionMarks = strings.NewReplacer("?", "", "？", "")
 
 // signed is the verdict of text made of one sign of the phrase files, repeated or not, in
 // any skin tone ("👍", "👍🏽👍"), or "".

@@ -64,22 +64,16 @@ var (
 
 // Redact returns s with card data replaced by Placeholder, and whether it found any.
 func Redact(s string) (string, bool) {
-	// Everything it removes contains a digit; most messages have none.
-	if !strings.ContainsAny(s, "0123456789０１２３４５６７８９") {
+	// A card number has 13 digits or more and a code 3 in a row; most messages have neither
+	// ("$20"), and are spared the regular expressions.
+	digits, longest := digitCounts(s)
+	if longest < 3 {
 		return s, false
 	}
 	found := false
-	s = digitRun.ReplaceAllStringFunc(s, func(run string) string {
-		var b strings.Builder
-		for _, part := range splitRun(run) {
-			if countDigits(part) >= 13 && !isPlaceholderCard(part) {
-				found = true
-				part = Placeholder
-			}
-			b.WriteString(part)
-		}
-		return b.String()
-	})
+	if digits >= 13 {
+		s = replaceCards(s, &found)
+	}
 	var b strings.Builder
 	at := 0
 	for pos := 0; pos < len(s); {
@@ -103,6 +97,35 @@ func Redact(s string) (string, bool) {
 	}
 	b.WriteString(s[at:])
 	return b.String(), found
+}
+
+// replaceCards replaces the card numbers of s by Placeholder, setting *found if there were any.
+func replaceCards(s string, found *bool) string {
+	return digitRun.ReplaceAllStringFunc(s, func(run string) string {
+		var b strings.Builder
+		for _, part := range splitRun(run) {
+			if countDigits(part) >= 13 && !isPlaceholderCard(part) {
+				*found = true
+				part = Placeholder
+			}
+			b.WriteString(part)
+		}
+		return b.String()
+	})
+}
+
+// digitCounts returns how many digits s has, and the most of them in a row.
+func digitCounts(s string) (digits, longest int) {
+	run := 0
+	for _, r := range s {
+		if r >= '0' && r <= '9' || r >= '０' && r <= '９' {
+			digits, run = digits+1, run+1
+			longest = max(longest, run)
+		} else {
+			run = 0
+		}
+	}
+	return digits, longest
 }
 
 // groups returns where the keyword (if before the code) and the code of a securityCode
