@@ -1095,7 +1095,14 @@ func (t turn) verdictInClauses(text string) (Reply, bool) {
 	if verdict == "" {
 		return Reply{}, false
 	}
+	clauses := kb.Clauses(text)
 	for _, c := range rest {
+		if verdict == kb.ActionWorked && c != clauses[len(clauses)-1] {
+			// "the bank said risk control flagged it and unblocked it, works now!": a problem
+			// told before the success is what was solved, not a new one ("it worked, but now
+			// the renewal failed").
+			continue
+		}
 		if m := t.recognize(c); len(m) > 0 && m[0].Outcome != "" && m[0].Outcome != t.d.Outcome && m[0].Probability >= t.e.confidence.sure {
 			if verdict == kb.ActionFailed {
 				sol, _ := t.d.CurrentSolution()

@@ -1615,6 +1615,10 @@ func TestStep_UnlistedQuestionAboutTheSolutionShown(t *testing.T) {
 		{"international-card", "is it safe?", kb.MsgNoReadyAnswer},
 		{"billing-settings", "is there a fee?", kb.MsgNoReadyAnswer},
 		{"contact-support", "三天了还没回复", kb.SolutionAnswer("contact-support", "no-reply")},
+		// Money taken: paying again may charge twice. Read by the model, it opened "try again
+		// at a quieter time".
+		{"contact-support", "should I try paying again?", kb.SolutionAnswer("contact-support", "pay-again")},
+		{"contact-support", "那我再付一次行吗", kb.SolutionAnswer("contact-support", "pay-again")},
 		{"contact-support", "I sent an email 3 days ago and still no reply", kb.SolutionAnswer("contact-support", "no-reply")},
 		{"billing-settings", "I don't know the address my bank has", kb.SolutionAnswer("billing-settings", "unknown-address")},
 		// 不知道 alone is no verdict yet; beside what it does not know, it calls for the answer.
