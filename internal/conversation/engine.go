@@ -750,6 +750,11 @@ func (t turn) goTo(text string, target kb.Target) Reply {
 			return t.answerAnew(q, option)
 		}
 		return t.triedAlready(text, target.Solution)
+	case !t.solving() && target.Solution != "" && t.e.kb.NamesPlainly(target.Solution, text) && !t.e.kb.Asks(text) && t.answersALaterQuestion(text):
+		// "it's a virtual card", "visa" before any solution: the person's card, which the
+		// solution named so is no answer to; the questions go on from it.
+		q, option := t.e.kb.FlowAnswer(text)
+		return t.answerAnew(q, option)
 	case t.solving() && target.Solution != "" && t.e.kb.NamesPlainly(target.Solution, text) && !t.e.kb.Asks(text) && t.d.Outcome != "":
 		// "it's a virtual card", 我用的是虚拟卡 after a diagnosis: the person tells their case,
 		// named like a solution. An answer that differs from the one given, or was never asked,
@@ -1556,6 +1561,11 @@ func (t turn) press(id, flowVersion string) Reply {
 		worked := strings.HasPrefix(id, buttonWorkedPrefix)
 		sol := id[strings.Index(id, ":")+1:]
 		if cur, ok := t.d.CurrentSolution(); !ok || cur != sol {
+			if worked && t.d.attempt(sol) != nil {
+				// "✅ This worked" under a solution shown before: it worked after all, as
+				// "actually the bank one did work" says.
+				return t.workedBy(sol)
+			}
 			return t.stale()
 		}
 		if worked {
@@ -1585,6 +1595,9 @@ func (t turn) human() Reply {
 func (t turn) stale() Reply { return t.withView(t.text(kb.MsgStaleMenu, nil)) }
 
 func (t turn) start() Reply {
+	// A dialog that never left its start (a clarifying question answered with thanks) is the
+	// same dialog: counted twice, one conversation made two in the statistics.
+	startedOver := t.d.Stage != StageNew
 	*t.d = Dialog{
 		Lang:        t.d.Lang,
 		LangPinned:  t.d.LangPinned,
@@ -1595,7 +1608,9 @@ func (t turn) start() Reply {
 		LastActive:  t.now,
 		LastText:    t.d.LastText,
 	}
-	t.record(EventStarted, "")
+	if startedOver {
+		t.record(EventStarted, "")
+	}
 	return t.withView(t.text(kb.MsgGreeting, nil))
 }
 
@@ -1681,6 +1696,13 @@ func (t turn) backTo(question string) {
 	t.d.Outcome, t.d.Cause, t.d.Plan, t.d.Current, t.d.Resume = "", "", nil, 0, ""
 }
 
+// answersALaterQuestion reports whether text as a whole is a typed answer to a question of the
+// flow other than the first.
+func (t turn) answersALaterQuestion(text string) bool {
+	q, _ := t.e.kb.FlowAnswer(text)
+	return q != "" && q != t.e.kb.Start
+}
+
 // answerAnew takes the dialog to question answered with option, the diagnosis and what came
 // after that question dropped, unless the dialog's answers hold that answer already.
 func (t turn) answerAnew(question, option string) Reply {
@@ -1733,14 +1755,18 @@ func (t turn) back() Reply {
 // ("sorry, I meant no", 不对，是visa双币卡): a text with a word of the phrase files'
 // corrections whose rest a typed answer of that question reads.
 func (t turn) correction(text string) (Reply, bool) {
-	if len(t.d.Asked) == 0 || !t.e.kb.Corrects(text) {
+	if len(t.d.Asked) == 0 || !t.e.kb.Corrects(text) || t.e.kb.OnlyCourtesy(text) { // "sorry" alone
 		return Reply{}, false
 	}
 	rest := t.e.kb.WithoutCorrection(text)
-	if last, ok := t.d.lastShown(); ok && t.d.Stage != StageAsking {
+	_, justFailed := t.justFailed()
+	if last, ok := t.d.lastShown(); ok && (t.d.Stage == StageResolved || t.d.Stage == StageExhausted || justFailed) {
 		if v := t.e.kb.Verdict(last, rest); v == kb.ActionWorked || v == kb.ActionFailed {
-			return Reply{}, false // "sorry, I meant no" after "this worked" corrects the verdict
+			return Reply{}, false // "sorry, I meant no" right after a verdict corrects the verdict
 		}
+	}
+	if rest == "" {
+		return t.back(), true // 说错了, "my mistake": the question answered last, again
 	}
 	for _, a := range slices.Backward(t.d.Asked) {
 		q, _, _ := strings.Cut(a, ":")

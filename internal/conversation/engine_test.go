@@ -1372,6 +1372,10 @@ func TestStep_ChangingAnAnswer(t *testing.T) {
 		{toVerification, "go back", "overseas_enabled", ""},
 		{toVerification, "上一步", "overseas_enabled", ""},
 		{toVerification, "/back", "overseas_enabled", ""},
+		{toVerification, "说错了", "overseas_enabled", ""},
+		{toVerification, "sorry", "verify_prompt", ""}, // an apology alone changes nothing
+		{toVerification, "no wait, it's a unionpay card", "", "cross-border"},
+		{[]string{"/start", "[a:what_happened:address]", "[a:address_match:yes]"}, "sorry, I meant no", "", "account"},
 		{toVerification, "[a:card_type:virtual]", "amount", ""},
 		{toDiagnosis, "wait, actually it's a Chinese Visa", "overseas_enabled", ""},
 		{toDiagnosis, "返回", "card_type", ""},
@@ -1459,6 +1463,16 @@ func TestStep_CorrectedFailure(t *testing.T) {
 			}
 		})
 	}
+	// "✅ This worked" pressed under the solution that failed: it worked after all.
+	var pressed conversation.Dialog
+	for _, in := range []string{"卡被拒了", "[no:enable-cross-border]"} {
+		pressed, _ = stepReply(e, pressed, parseInput(in), time.Now())
+	}
+	if _, res := e.Step(pressed, parseInput("[ok:enable-cross-border]"), time.Now()); !slices.ContainsFunc(res.Events, func(ev conversation.Event) bool {
+		return ev.Kind == conversation.EventWorked && ev.Solution == "enable-cross-border"
+	}) {
+		t.Errorf("the earlier solution's old button: events %+v", res.Events)
+	}
 	// "Sorry, I meant no" after "this worked", in a dialog whose answers led to the solution:
 	// the verdict is corrected, not the last answer.
 	var d conversation.Dialog
@@ -1513,6 +1527,7 @@ func TestStep_TriedAlready(t *testing.T) {
 		{"a virtual card, told after a diagnosis", diagnosed, "it's a virtual card", "amount", ""},
 		{"zh, told after a diagnosis", diagnosed, "我用的是虚拟卡", "amount", ""},
 		{"paypal tried", conversation.Dialog{}, "tried paypal, got declined", "", "paypal"},
+		{"a virtual card, first", conversation.Dialog{}, "it's a virtual card", "amount", ""},
 		// Overseas payments on long before: the bank's solution is no way, and the answer
 		// rules the diagnosis out. The questions go on after it.
 		{"already enabled", diagnosed, "it was already enabled", "verify_prompt", ""},
@@ -1536,6 +1551,32 @@ func TestStep_TriedAlready(t *testing.T) {
 	// Asked for, it is shown.
 	if d, _ := stepReply(e, diagnosed, parseInput("can I use a virtual card?"), time.Now()); !slices.Contains(d.Plan, "virtual-card") {
 		t.Errorf("asked for, the virtual card is not shown: plan %v", d.Plan)
+	}
+}
+
+// A dialog that never left its start is one dialog, however often it is shown the menu: a
+// clarifying question answered with thanks, /lang before the first words.
+func TestStep_OneDialogStarted(t *testing.T) {
+	e := newEngine(t, "zh-Hans")
+	for _, lines := range [][]string{{"/lang en", "hi"}, {"sms came late and expired", "thanks"}, {"/start", "/start"}} {
+		var d conversation.Dialog
+		started := 0
+		for _, in := range lines {
+			var res conversation.Result
+			d, res = e.Step(d, parseInput(in), time.Now())
+			for _, ev := range res.Events {
+				if ev.Kind == conversation.EventStarted {
+					started++
+				}
+			}
+		}
+		want := 1
+		if lines[1] == "/start" {
+			want = 2 // started over on purpose
+		}
+		if started != want {
+			t.Errorf("%v: %d dialogs started, want %d", lines, started, want)
+		}
 	}
 }
 
@@ -1762,6 +1803,8 @@ func TestStep_VerdictOnAnotherSolution(t *testing.T) {
 		{"the bank enabled it and now it works", []string{"enable-cross-border"}, nil, "", false},
 		{"银行开通之后就可以了", []string{"enable-cross-border"}, nil, "", false},
 		{"paypal worked!", []string{"paypal"}, nil, "", false},
+		// "same error" is the virtual card's: the card shown was not said to fail.
+		{"the virtual card failed, same error", nil, []string{"virtual-card"}, "international-card", true},
 		// A solution named only in telling the problem it is for is no verdict on it: the
 		// address refused is no failure of the billing settings, never shown.
 		{"没用，账单地址报错", nil, []string{"international-card"}, "virtual-card", false},
