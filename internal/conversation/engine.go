@@ -1721,13 +1721,13 @@ func (t turn) answerAnew(question, option string) Reply {
 }
 
 // triedAlready records that sol, named in text, failed for the person before the bot showed
-// it, and answers the problem text tells without it: the likeliest diagnosis, which puts sol
-// last, or the question of what happened.
+// it, and answers the problem text tells without it: a diagnosis likely enough to ask about,
+// which puts sol last, or the question of what happened.
 func (t turn) triedAlready(text, sol string) Reply {
 	t.recordResult(sol, FeedbackFailed)
 	note := t.text(kb.MsgOtherFailed, map[string]any{"Title": t.texts().solutions[sol].title})
 	for _, m := range t.e.kb.Recognize(text, append(t.ruledOut(), kb.Target{Solution: sol})...) {
-		if m.Outcome != "" && m.Probability >= t.e.confidence.plausible {
+		if m.Outcome != "" && m.Probability >= t.e.confidence.ask {
 			t.record(EventRecognized, "")
 			return t.diagnose(m.Outcome, note)
 		}

@@ -1528,6 +1528,8 @@ func TestStep_TriedAlready(t *testing.T) {
 		{"zh, told after a diagnosis", diagnosed, "我用的是虚拟卡", "amount", ""},
 		{"paypal tried", conversation.Dialog{}, "tried paypal, got declined", "", "paypal"},
 		{"a virtual card, first", conversation.Dialog{}, "it's a virtual card", "amount", ""},
+		// 不行 tells a failure as 失败 does; too little else to diagnose: what happened?
+		{"zh, 也不行", conversation.Dialog{}, "虚拟卡也不行", "what_happened", "virtual-card"},
 		// Overseas payments on long before: the bank's solution is no way, and the answer
 		// rules the diagnosis out. The questions go on after it.
 		{"already enabled", diagnosed, "it was already enabled", "verify_prompt", ""},
