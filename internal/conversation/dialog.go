@@ -330,17 +330,16 @@ func AnswerButton(question, option string) string {
 	return buttonAnswerPrefix + question + ":" + option
 }
 
-// choices are the ids of buttons when they choose where the dialog goes, for Dialog.Offered;
-// nil for the buttons of a solution shown (worked, didn't work), which a place names badly.
+// choices are the ids of the buttons that choose where the dialog goes (a question's options,
+// a clarifying question's, the list of solutions), in order, for Dialog.Offered. Start over,
+// Show all and a solution's worked or not are left out: "the last one" picking "Start over"
+// wiped the dialog. They come after the choices, whose places stay as the person sees them.
 func choices(buttons []Button) []string {
-	if !slices.ContainsFunc(buttons, func(b Button) bool {
-		return strings.HasPrefix(b.ID, buttonAnswerPrefix) || strings.HasPrefix(b.ID, buttonOpenPrefix) || strings.HasPrefix(b.ID, buttonOutcomePrefix)
-	}) {
-		return nil
-	}
-	ids := make([]string, len(buttons))
-	for i, b := range buttons {
-		ids[i] = b.ID
+	var ids []string
+	for _, b := range buttons {
+		if strings.HasPrefix(b.ID, buttonAnswerPrefix) || strings.HasPrefix(b.ID, buttonOpenPrefix) || strings.HasPrefix(b.ID, buttonOutcomePrefix) {
+			ids = append(ids, b.ID)
+		}
 	}
 	return ids
 }

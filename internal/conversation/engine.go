@@ -120,7 +120,7 @@ func shortTag(k *kb.KB, lang string) string {
 // Step is the conversation: given the stored dialog and one input at time now, it returns the
 // new dialog and the result: the reply and the events that happened. It has no side effects.
 func (e *Engine) Step(d Dialog, in Input, now time.Time) (Dialog, Result) {
-	d.Plan = slices.Clone(d.Plan)
+	d.Plan, d.Asked = slices.Clone(d.Plan), slices.Clone(d.Asked) // backTo cuts Asked, and follow appends to it
 	d.Attempts = compactAttempts(d.Attempts)
 	isNew := d.Started.IsZero()
 	if isNew {
@@ -1656,9 +1656,13 @@ func (t turn) answer(questionID, optionID string) Reply {
 		return t.stale()
 	}
 	if questionID != current {
-		// The button of a question answered before: the person changed their mind.
-		if t.d.answered(questionID) < 0 {
+		// The button of a question answered before: the person changed their mind. The same
+		// answer again (a double tap) changes nothing.
+		switch {
+		case t.d.answered(questionID) < 0:
 			return t.stale()
+		case slices.Contains(t.d.Asked, questionID+":"+optionID):
+			return t.withView()
 		}
 		t.backTo(questionID)
 	}
@@ -1883,6 +1887,10 @@ func (t turn) clarify(options []kb.Match) Reply {
 
 // diagnose moves the dialog to an outcome and shows its first solution.
 func (t turn) diagnose(outcomeID, prefix string) Reply {
+	if t.d.Stage == StageResolved || t.d.Stage == StageExhausted {
+		// Another problem after the help ended: the answers were about the one before.
+		t.d.Asked = nil
+	}
 	o, _ := t.e.kb.Outcome(outcomeID)
 	t.d.Stage, t.d.Question = StageSolving, ""
 	t.d.Outcome, t.d.Cause = o.ID, o.Cause

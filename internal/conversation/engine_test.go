@@ -1582,6 +1582,43 @@ func TestStep_OneDialogStarted(t *testing.T) {
 	}
 }
 
+// What the dialog keeps of its answers behaves: Step leaves the caller's dialog alone; the same
+// answer pressed twice changes nothing; "the last one" at a clarifying question is its last
+// choice, not "Start over"; a new problem after the help ended forgets the old answers.
+func TestStep_AnswersKept(t *testing.T) {
+	e := newEngine(t, "zh-Hans")
+	var d conversation.Dialog
+	for _, in := range []string{"/start", "[a:what_happened:declined]", "[a:card_type:domestic_visa]", "[a:overseas_enabled:no]"} {
+		d, _ = stepReply(e, d, parseInput(in), time.Now())
+	}
+	before := slices.Clone(d.Asked)
+	if _, _ = stepReply(e, d, parseInput("[a:card_type:virtual]"), time.Now()); !slices.Equal(d.Asked, before) {
+		t.Errorf("Step changed its caller's answers: %v, was %v", d.Asked, before)
+	}
+	if _, res := e.Step(d, parseInput("[a:overseas_enabled:no]"), time.Now()); slices.Contains(eventKinds(res), conversation.EventDiagnosed) {
+		t.Errorf("the same answer pressed again diagnosed anew: %v", eventKinds(res))
+	}
+
+	clarified, r := stepReply(e, conversation.Dialog{}, parseInput("付不了款"), time.Now())
+	if len(r.Buttons) < 3 || r.Buttons[len(r.Buttons)-1].ID != conversation.ButtonRestart {
+		t.Fatalf("setup: no clarifying question ending with Start over: %+v", r.Buttons)
+	}
+	lastChoice := r.Buttons[len(r.Buttons)-2].ID
+	_, picked := stepReply(e, clarified, parseInput("最后一个"), time.Now())
+	_, pressed := stepReply(e, clarified, parseInput("["+lastChoice+"]"), time.Now())
+	if picked.Text != pressed.Text {
+		t.Errorf("最后一个 is not %s:\n%s", lastChoice, picked.Text)
+	}
+
+	var virtual conversation.Dialog
+	for _, in := range []string{"/start", "[a:what_happened:declined]", "[a:card_type:virtual]", "[a:amount:small]", "[a:address_match:yes]", "[ok:enable-cross-border]"} {
+		virtual, _ = stepReply(e, virtual, parseInput(in), time.Now())
+	}
+	if after, _ := stepReply(e, virtual, parseInput("now my other card got declined too"), time.Now()); len(after.Asked) != 0 || !slices.Contains(after.Plan, "virtual-card") {
+		t.Errorf("another card after the help ended kept the old answers: %v, plan %v", after.Asked, after.Plan)
+	}
+}
+
 // A command typed with the "/" of a Chinese keyboard is the command.
 func TestStep_FullWidthCommand(t *testing.T) {
 	e := newEngine(t, "zh-Hans")

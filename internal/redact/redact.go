@@ -62,12 +62,16 @@ var (
 	notSecret = regexp.MustCompile(`(?i)\b(?:zip|postal|post|error|response|declined?|status|http|reason)[\s,:;-]*$`)
 )
 
+// notSecretReach is how far before "code" notSecret looks: its longest word and the
+// punctuation after it.
+const notSecretReach = 32
+
 // Redact returns s with card data replaced by Placeholder, and whether it found any.
 func Redact(s string) (string, bool) {
-	// A card number has 13 digits or more and a code 3 in a row; most messages have neither
-	// ("$20"), and are spared the regular expressions.
+	// A card number has 13 digits or more (single spaces may stand between any two) and a code
+	// 3 in a row; most messages have neither ("$20"), and are spared the regular expressions.
 	digits, longest := digitCounts(s)
-	if longest < 3 {
+	if digits < 13 && longest < 3 {
 		return s, false
 	}
 	found := false
@@ -84,7 +88,9 @@ func Redact(s string) (string, bool) {
 		kw, code := groups(m, pos)
 		// A code before its keyword leaves the keyword to be searched again: a second code may follow it.
 		pos = code[1]
-		if kw[0] >= 0 && strings.EqualFold(s[kw[0]:kw[1]], "code") && notSecret.MatchString(s[:kw[0]]) {
+		// The word before "code" is all notSecret needs: the whole text before it, searched at
+		// each match, made a text of many codes quadratic.
+		if kw[0] >= 0 && strings.EqualFold(s[kw[0]:kw[1]], "code") && notSecret.MatchString(s[max(0, kw[0]-notSecretReach):kw[0]]) {
 			continue
 		}
 		found = true
@@ -147,8 +153,8 @@ func groups(m []int, offset int) (kw, code [2]int) {
 	return kw, code
 }
 
-// splitRun cuts a digitRun at every separator but a single space or dash that does not stand
-// between two card-like groups. The pieces, separators included, make up run.
+// splitRun cuts a digitRun at each separator other than a single space or dash, unless it
+// stands between two card-like groups. The pieces, separators included, make up run.
 func splitRun(run string) []string {
 	var parts []string
 	start := 0
@@ -185,7 +191,12 @@ func cardGroup(digits string) bool {
 const stripePlaceholder = "1234123412341234"
 
 func isPlaceholderCard(run string) bool {
-	return strings.NewReplacer(" ", "", "-", "").Replace(run) == stripePlaceholder
+	return strings.Map(func(r rune) rune {
+		if r >= '0' && r <= '9' {
+			return r
+		}
+		return -1 // separators, of any kind
+	}, run) == stripePlaceholder
 }
 
 func countDigits(run string) int {

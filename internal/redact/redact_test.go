@@ -20,6 +20,8 @@ func TestRedact(t *testing.T) {
 		{"a real number beside the placeholder", "1234 1234 1234 1234 then 4111 1111 1111 1111", true, []string{"4111"}, []string{"1234 1234 1234 1234"}},
 		{"full-width digits", "卡号４１１１１１１１１１１１１１１１", true, []string{"４１１１"}, nil},
 		{"card with a typo", "my card 4111 1111 1111 1112 fails", true, []string{"4111"}, []string{"my card", "fails"}},
+		{"a digit at a time", "4 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1", true, []string{"4 1 1 1"}, nil},
+		{"pairs of digits", "41 11 11 11 11 11 11 11", true, []string{"41 11"}, nil},
 		{"card, cvv and expiry run together", "41111111111111111231225", true, []string{"4111", "1225"}, nil},
 		{"phone number", "call 400 820 8888 or 13800138000", false, nil, []string{"400 820 8888", "13800138000"}},
 		{"cvv", "CVV: 123", true, []string{"123"}, []string{"CVV"}},
