@@ -175,6 +175,8 @@ func TestStats_WhileChatting(t *testing.T) {
 	}
 	done := make(chan error, 1)
 	go func() { done <- m.Run(context.Background()) }()
+	defer m.Close()
+	defer feed.Close() // a t.Fatal ends the chat too
 	if _, err := io.WriteString(feed, "卡被拒了\n"); err != nil {
 		t.Fatal(err)
 	}
@@ -192,5 +194,4 @@ func TestStats_WhileChatting(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Errorf("chat: %v", err)
 	}
-	m.Close()
 }

@@ -411,8 +411,17 @@ func (m *Main) chat(ctx context.Context, svc *conversation.Service, store servin
 			return err
 		}
 		if admin != nil {
-			go admin.srv.Serve(admin.ln) // ErrServerClosed once the chat ends
-			defer admin.srv.Close()
+			go func() {
+				if err := admin.srv.Serve(admin.ln); !errors.Is(err, http.ErrServerClosed) {
+					log.Error("admin listener", "err", err)
+				}
+			}()
+			defer func() {
+				// A backup in progress finishes, as when a served bot stops.
+				ctx, cancel := context.WithTimeout(context.Background(), 4*time.Second)
+				defer cancel()
+				_ = admin.srv.Shutdown(ctx) // the chat has ended either way
+			}()
 		}
 	}
 	hub := conversation.NewHub(svc, conversation.DispatcherOptions{FloodLimit: -1, Workers: 1, Log: log})

@@ -755,14 +755,13 @@ func (t turn) goTo(text string, target kb.Target) Reply {
 		// solution named so is no answer to; the questions go on from it.
 		q, option := t.e.kb.FlowAnswer(text)
 		return t.answerAnew(q, option)
-	case t.solving() && target.Solution != "" && t.e.kb.NamesPlainly(target.Solution, text) && !t.e.kb.Asks(text) && t.d.Outcome != "":
+	case t.solving() && target.Solution != "" && t.e.kb.NamesPlainly(target.Solution, text) && !t.e.kb.Asks(text) && t.d.Outcome != "" && t.answersALaterQuestion(text):
 		// "it's a virtual card", 我用的是虚拟卡 after a diagnosis: the person tells their case,
 		// named like a solution. An answer that differs from the one given, or was never asked,
 		// takes the questions on from there; the solution's steps would tell a virtual card's
 		// owner to get one.
-		if q, option := t.e.kb.FlowAnswer(text); q != "" {
-			return t.answerAnew(q, option)
-		}
+		q, option := t.e.kb.FlowAnswer(text)
+		return t.answerAnew(q, option)
 	case t.solving() && target.Solution != "" && !t.e.kb.NamesPlainly(target.Solution, text) && t.e.kb.AnswersTheFlow(text):
 		// An answer to a question of the flow, told without naming the solution read: "it's a
 		// CCB Mastercard" while the bank is to be called is read as the card solution, whose
@@ -1022,9 +1021,19 @@ func (t turn) answerVerdict(text string) (Reply, bool) {
 	sol, _ := t.d.CurrentSolution()
 	// "sorry, I meant yes" right after "didn't work": the success is the solution the press
 	// moved past, not the one it showed.
-	if prev, ok := t.justFailed(); ok && t.e.kb.Corrects(text) && t.e.kb.Verdict(prev, t.e.kb.WithoutCorrection(text)) == kb.ActionWorked {
-		t.record(EventRecognized, "")
-		return t.workedBy(prev), true
+	if t.e.kb.Corrects(text) {
+		prev, justFailed := t.justFailed()
+		switch v := t.e.kb.Verdict(sol, t.e.kb.WithoutCorrection(text)); {
+		case justFailed && v == kb.ActionWorked:
+			t.record(EventRecognized, "")
+			return t.workedBy(prev), true
+		case !justFailed && v == kb.ActionWorked:
+			t.record(EventRecognized, "")
+			return t.worked(), true
+		case !justFailed && v == kb.ActionFailed:
+			t.record(EventRecognized, "") // "actually no": the correction word says nothing more
+			return t.failed(), true
+		}
 	}
 	v, about := t.verdict(text)
 	switch {
@@ -1595,8 +1604,9 @@ func (t turn) human() Reply {
 func (t turn) stale() Reply { return t.withView(t.text(kb.MsgStaleMenu, nil)) }
 
 func (t turn) start() Reply {
-	// A dialog that never left its start (a clarifying question answered with thanks) is the
-	// same dialog: counted twice, one conversation made two in the statistics.
+	// A dialog still at StageNew (a clarifying question answered with thanks) is the same
+	// dialog, shown the menu: counted again, one conversation made two in the statistics.
+	// /start after that is a start over, counted.
 	startedOver := t.d.Stage != StageNew
 	*t.d = Dialog{
 		Lang:        t.d.Lang,
@@ -1697,7 +1707,7 @@ const maxPickText = 160
 func (t turn) backTo(question string) {
 	t.d.Asked = t.d.Asked[:t.d.answered(question)]
 	t.d.Stage, t.d.Question = StageAsking, question
-	t.d.Outcome, t.d.Cause, t.d.Plan, t.d.Current, t.d.Resume = "", "", nil, 0, ""
+	t.clearDiagnosis()
 }
 
 // answersALaterQuestion reports whether text as a whole is a typed answer to a question of the
@@ -1719,9 +1729,15 @@ func (t turn) answerAnew(question, option string) Reply {
 		t.backTo(question)
 	} else {
 		t.d.Stage, t.d.Question = StageAsking, question
-		t.d.Outcome, t.d.Cause, t.d.Plan, t.d.Current, t.d.Resume = "", "", nil, 0, ""
+		t.clearDiagnosis()
 	}
 	return t.answer(question, option)
+}
+
+// clearDiagnosis forgets the diagnosis and its plan, as an answer changed or given anew
+// makes them no longer hold. The verdicts on solutions tried stand.
+func (t turn) clearDiagnosis() {
+	t.d.Outcome, t.d.Cause, t.d.Plan, t.d.Current, t.d.Resume = "", "", nil, 0, ""
 }
 
 // triedAlready records that sol, named in text, failed for the person before the bot showed
@@ -1770,17 +1786,22 @@ func (t turn) correction(text string) (Reply, bool) {
 		}
 	}
 	if rest == "" {
+		if t.d.Stage != StageAsking {
+			return Reply{}, false // "actually" at a solution: nothing said of which answer
+		}
 		return t.back(), true // 说错了, "my mistake": the question answered last, again
 	}
 	for _, a := range slices.Backward(t.d.Asked) {
 		q, _, _ := strings.Cut(a, ":")
-		if option, _, _ := t.e.kb.AtQuestion(t.d.Lang, q, rest); option != "" {
-			t.record(EventRecognized, "")
-			t.backTo(q)
-			r := t.answer(q, option)
-			r.Text = join(t.text(kb.MsgAnswerChanged, nil), r.Text)
-			return r, true
+		option, _, _ := t.e.kb.AtQuestion(t.d.Lang, q, rest)
+		if option == "" || slices.Contains(t.d.Asked, q+":"+option) {
+			continue // "actually no" where "no" was the answer: no change of it
 		}
+		t.record(EventRecognized, "")
+		t.backTo(q)
+		r := t.answer(q, option)
+		r.Text = join(t.text(kb.MsgAnswerChanged, nil), r.Text)
+		return r, true
 	}
 	return Reply{}, false
 }
@@ -1895,7 +1916,7 @@ func (t turn) diagnose(outcomeID, prefix string) Reply {
 	t.d.Stage, t.d.Question = StageSolving, ""
 	t.d.Outcome, t.d.Cause = o.ID, o.Cause
 	t.d.Plan, t.d.Current = slices.DeleteFunc(slices.Clone(o.Solutions), t.ruledOutByAnswers), 0
-	if len(t.d.Plan) == 0 {
+	if len(t.d.Plan) == 0 { // every solution ruled out: OpenAI's support is left
 		t.d.Plan = []string{t.e.kb.LastResort}
 	}
 	// A new diagnosis changes why the payment fails, not what the person found not to work:

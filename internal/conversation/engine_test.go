@@ -1473,6 +1473,15 @@ func TestStep_CorrectedFailure(t *testing.T) {
 	}) {
 		t.Errorf("the earlier solution's old button: events %+v", res.Events)
 	}
+	// "actually no" at a solution just shown, whose diagnosis that answer gave: the solution's
+	// failure, not the same answer given again (a second diagnosis).
+	var fresh conversation.Dialog
+	for _, in := range []string{"/start", "[a:what_happened:declined]", "[a:card_type:domestic_visa]", "[a:overseas_enabled:no]"} {
+		fresh, _ = stepReply(e, fresh, parseInput(in), time.Now())
+	}
+	if _, res := e.Step(fresh, parseInput("actually no"), time.Now()); slices.Contains(eventKinds(res), conversation.EventDiagnosed) || !slices.Contains(eventKinds(res), conversation.EventFailed) {
+		t.Errorf("actually no: events %v, want a failure and no diagnosis", eventKinds(res))
+	}
 	// "Sorry, I meant no" after "this worked", in a dialog whose answers led to the solution:
 	// the verdict is corrected, not the last answer.
 	var d conversation.Dialog

@@ -135,12 +135,14 @@ func (c *Chat) parse(line string) (conversation.Input, error) {
 	}
 	if c.opts.JSON && strings.HasPrefix(line, "{") {
 		var msg map[string]json.RawMessage
-		if err := json.Unmarshal([]byte(line), &msg); err == nil && (msg["text"] != nil || msg["button"] != nil) {
+		// A field set to null is one not given.
+		given := func(key string) bool { v, ok := msg[key]; return ok && string(v) != "null" }
+		if err := json.Unmarshal([]byte(line), &msg); err == nil && (given("text") || given("button")) {
 			var text, button string
 			switch {
-			case msg["button"] != nil && json.Unmarshal(msg["button"], &button) == nil:
+			case given("button") && json.Unmarshal(msg["button"], &button) == nil:
 				return conversation.Input{Kind: conversation.InputButton, Text: button}, nil
-			case msg["button"] == nil && json.Unmarshal(msg["text"], &text) == nil:
+			case !given("button") && json.Unmarshal(msg["text"], &text) == nil:
 				return conversation.Input{Kind: conversation.InputText, Text: text}, nil
 			}
 			// {"button": 123}: no text to read, and no button anyone was shown.

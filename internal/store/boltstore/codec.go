@@ -16,6 +16,15 @@ func appendString(b []byte, s string) []byte {
 	return append(b, s...)
 }
 
+// appendStrings writes the count of ss, then each.
+func appendStrings(b []byte, ss []string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(ss)))
+	for _, s := range ss {
+		b = appendString(b, s)
+	}
+	return b
+}
+
 // appendTime writes t's instant as seconds and nanoseconds since 1970, which also holds the
 // zero time (whose nanoseconds since 1970 do not fit in an int64).
 func appendTime(b []byte, t time.Time) []byte {
@@ -72,6 +81,19 @@ func (d *decoder) byte() byte {
 	c := d.b[0]
 	d.b = d.b[1:]
 	return c
+}
+
+// strings reads what appendStrings wrote; nil for none.
+func (d *decoder) strings() []string {
+	n := d.count()
+	if n == 0 {
+		return nil
+	}
+	ss := make([]string, n)
+	for i := range ss {
+		ss[i] = d.string()
+	}
+	return ss
 }
 
 // time reads what appendTime wrote, in UTC.

@@ -11,8 +11,8 @@ import (
 // Commit writes a dialog record in a binary form: dialogFormatBinary, then the fields of the
 // current conversation.Dialog (DialogVersion 2; format 3 adds the open handoff at the end,
 // format 4 turns the pinned-language byte into flags with LangWritten, format 5 adds the
-// question to resume at the end, format 6 the buttons offered and the questions answered after it; earlier formats are
-// still read), half the size of the versioned JSON of
+// question to resume at the end, format 6 the buttons offered and the answers given after
+// it; earlier formats are still read), half the size of the versioned JSON of
 // conversation.MarshalDialog (every message rewrites the page holding its dialog). A record
 // that starts with '{' is that JSON (earlier versions, Load) and is read through
 // conversation.UnmarshalDialog, which migrates old versions; Dump hands on every record as
@@ -42,10 +42,7 @@ func appendDialogRecord(b []byte, d conversation.Dialog) []byte {
 	b = appendString(b, d.Question)
 	b = appendString(b, d.Outcome)
 	b = appendString(b, d.Cause)
-	b = binary.AppendUvarint(b, uint64(len(d.Plan)))
-	for _, s := range d.Plan {
-		b = appendString(b, s)
-	}
+	b = appendStrings(b, d.Plan)
 	b = binary.AppendVarint(b, int64(d.Current))
 	b = binary.AppendUvarint(b, uint64(len(d.Attempts)))
 	for _, a := range d.Attempts {
@@ -69,15 +66,8 @@ func appendDialogRecord(b []byte, d conversation.Dialog) []byte {
 		b = appendString(b, string(h.HelpersRoute))
 	}
 	b = appendString(b, d.Resume)
-	b = binary.AppendUvarint(b, uint64(len(d.Offered)))
-	for _, id := range d.Offered {
-		b = appendString(b, id)
-	}
-	b = binary.AppendUvarint(b, uint64(len(d.Asked)))
-	for _, q := range d.Asked {
-		b = appendString(b, q)
-	}
-	return b
+	b = appendStrings(b, d.Offered)
+	return appendStrings(b, d.Asked)
 }
 
 // decodeDialogRecord reads a record of either form.
@@ -103,12 +93,7 @@ func decodeDialogRecord(v []byte) (conversation.Dialog, error) {
 	d.Question = r.string()
 	d.Outcome = r.string()
 	d.Cause = r.string()
-	if n := r.count(); n > 0 {
-		d.Plan = make([]string, n)
-		for i := range d.Plan {
-			d.Plan[i] = r.string()
-		}
-	}
+	d.Plan = r.strings()
 	d.Current = int(r.varint())
 	if n := r.count(); n > 0 {
 		d.Attempts = make([]conversation.Attempt, n)
@@ -135,18 +120,7 @@ func decodeDialogRecord(v []byte) (conversation.Dialog, error) {
 		d.Resume = r.string()
 	}
 	if v[0] >= 6 {
-		if n := r.count(); n > 0 {
-			d.Offered = make([]string, n)
-			for i := range d.Offered {
-				d.Offered[i] = r.string()
-			}
-		}
-		if n := r.count(); n > 0 {
-			d.Asked = make([]string, n)
-			for i := range d.Asked {
-				d.Asked[i] = r.string()
-			}
-		}
+		d.Offered, d.Asked = r.strings(), r.strings()
 	}
 	if r.failed || len(r.b) != 0 {
 		return conversation.Dialog{}, errDialogRecord
