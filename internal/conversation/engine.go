@@ -762,10 +762,12 @@ func (t turn) goTo(text string, target kb.Target) Reply {
 		// owner to get one.
 		q, option := t.e.kb.FlowAnswer(text)
 		return t.answerAnew(q, option)
-	case t.solving() && target.Solution != "" && !t.e.kb.NamesPlainly(target.Solution, text) && t.e.kb.AnswersTheFlow(text):
-		// An answer to a question of the flow, told without naming the solution read: "it's a
-		// CCB Mastercard" while the bank is to be called is read as the card solution, whose
-		// steps name banks, and asks for none.
+	case t.solving() && target.Solution != "" && !t.e.kb.NamesPlainly(target.Solution, text) && !t.e.kb.Asks(text) &&
+		(t.e.kb.AnswersTheFlow(text) || t.e.kb.Brief(text)):
+		// An answer to a question of the flow or a fragment, told without naming the solution
+		// read: "it's a CCB Mastercard" or 招行 while the bank is to be called is read as the
+		// card solution, whose steps name banks, and asks for none. Opened, it left the bank
+		// untried and took the next "still declined" for the card's failure.
 		t.record(EventNotUnderstood, "")
 		return t.nudge()
 	}
@@ -1010,6 +1012,12 @@ func (t turn) answerTyped(text string) (Reply, bool) {
 func (t turn) answerVerdict(text string) (Reply, bool) {
 	if !t.solving() {
 		return Reply{}, false
+	}
+	// "it works fine on steam", 上个月还能用: payments elsewhere or before, no verdict on this
+	// one. Read as one, they ended the help as a success.
+	if t.e.kb.Elsewhere(text) && !t.e.kb.TellsFailure(text) {
+		t.record(EventNotUnderstood, "")
+		return t.nudge(), true
 	}
 	// A problem told after "but" is what matters now: "付款成功了，但是余额没到账" is money
 	// taken without credit, not a success to end the help with.

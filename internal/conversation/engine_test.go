@@ -208,10 +208,10 @@ var transcripts = []struct {
 	},
 	{
 		name: "zh-free-text-and-language", lang: "en",
-		// The last: card data, warned about; what is left ("my card number, security code") is
-		// about the card's details, which the billing settings hold.
+		// The last: card data, warned about; what is left ("my card number, security code")
+		// names no solution and asks nothing: the solution shown stays.
 		lines:     []string{"付款时一直没收到验证码", "/lang en", "/lang xx", "/lang zh", "我的卡号 4111 1111 1111 1111, 安全码 123"},
-		wantCause: "bank-verification", wantSolutions: []string{"billing-settings"}, wantStage: conversation.StageSolving,
+		wantCause: "bank-verification", wantSolutions: []string{"enable-cross-border"}, wantStage: conversation.StageSolving,
 	},
 	{
 		// A Chinese developer whose app is in English: what they write decides, and their
@@ -1625,6 +1625,26 @@ func TestStep_AnswersKept(t *testing.T) {
 	}
 	if after, _ := stepReply(e, virtual, parseInput("now my other card got declined too"), time.Now()); len(after.Asked) != 0 || !slices.Contains(after.Plan, "virtual-card") {
 		t.Errorf("another card after the help ended kept the old answers: %v, plan %v", after.Asked, after.Plan)
+	}
+}
+
+// What says nothing of the solution shown leaves it shown, with no verdict: payments elsewhere
+// or before ("it works fine on steam", read as a success, ended the help), and a fragment the
+// model reads as another solution without naming it (招行 while the bank is to be called).
+func TestStep_NotAboutTheSolutionShown(t *testing.T) {
+	e := newEngine(t, "en")
+	shown, _ := stepReply(e, conversation.Dialog{}, parseInput("Your card was declined. Try a different card."), time.Now())
+	sol, _ := shown.CurrentSolution()
+	for _, text := range []string{"it works fine on steam and netflix", "it worked last month", "上个月还能用", "其他网站都能付款成功", "招行", "it's a debit card yes"} {
+		t.Run(text, func(t *testing.T) {
+			d, res := e.Step(shown, parseInput(text), time.Now())
+			if now, _ := d.CurrentSolution(); now != sol || d.Stage != conversation.StageSolving {
+				t.Errorf("stage %s, showing %q, was %q", d.Stage, now, sol)
+			}
+			if k := eventKinds(res); slices.Contains(k, conversation.EventWorked) || slices.Contains(k, conversation.EventFailed) {
+				t.Errorf("a verdict recorded: %v", k)
+			}
+		})
 	}
 }
 

@@ -566,6 +566,10 @@ func firstAsked(asks []ask, norm string) (ask, bool) {
 
 // short reports whether rest, what a typed answer or request holds besides the phrases that
 // made it one, is short enough besides thanks to be no message of its own.
+// Brief reports whether text, thanks aside, says no more than a typed answer may: a fragment
+// ("招行", "it's a debit card yes").
+func (k *KB) Brief(text string) bool { return k.short(Normalize(text)) }
+
 func (k *KB) short(rest string) bool {
 	letters := 0
 	for _, r := range withoutPhrases(rest, k.courtesyWords) {

@@ -50,6 +50,11 @@ func (k *KB) WithoutNewProblem(text string) string {
 	return withoutPhrases(Normalize(text), k.newProblem)
 }
 
+// Elsewhere reports whether text tells of payments elsewhere or before, not of the one the
+// help is for: "it works fine on steam", "it worked last month", 其他网站都能付. A success
+// there is no verdict on the solution shown.
+func (k *KB) Elsewhere(text string) bool { return containsAny(Normalize(text), k.elsewhere) }
+
 // Pasted reports whether text reads as a checkout's or a bank's words rather than the
 // person's own: it addresses its reader as a checkout does (the phrase files' checkout_voice:
 // "your", 您) and says nothing of the writer (own_voice: "I", "my", 我).

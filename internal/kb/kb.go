@@ -192,6 +192,8 @@ type KB struct {
 	// checkoutVoice and ownVoice are the words by which a checkout or a bank addresses its
 	// customer and by which people speak of themselves, folded: see Pasted.
 	checkoutVoice, ownVoice []string
+	// elsewhere are the words of payments elsewhere or before, folded: see Elsewhere.
+	elsewhere []string
 	// says are the typed answers to each question of the flow, the longest first: see
 	// AtQuestion.
 	says map[string][]say
