@@ -1646,6 +1646,13 @@ func TestStep_NotAboutTheSolutionShown(t *testing.T) {
 			}
 		})
 	}
+	// The checkout's advice quoted names no solution tried: the failure is the one shown's.
+	_, res := e.Step(shown, parseInput("still the same error: Your card was declined. Try a different card."), time.Now())
+	for _, ev := range res.Events {
+		if ev.Kind == conversation.EventFailed && ev.Solution != sol {
+			t.Errorf("failure recorded for %s, which the checkout named", ev.Solution)
+		}
+	}
 }
 
 // A command typed with the "/" of a Chinese keyboard is the command.

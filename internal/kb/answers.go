@@ -456,7 +456,9 @@ func (k *KB) WithoutTopic(solution, text string) (rest string, named bool) {
 // OthersNamed are the solutions other than solution that text names by a word of the phrase
 // files' topics ("virtual card" while PayPal is shown), in the order of the knowledge base.
 func (k *KB) OthersNamed(solution, text string) []string {
-	norm := Normalize(text)
+	// "Your card was declined. Try a different card." quoted: the checkout's advice names the
+	// card solution, which the person did not try.
+	norm := withoutPhrases(Normalize(text), k.checkoutAdvice)
 	var others []string
 	for _, other := range k.Solutions {
 		if other != solution && containsAny(norm, k.topics[other]) {

@@ -194,6 +194,9 @@ type KB struct {
 	checkoutVoice, ownVoice []string
 	// elsewhere are the words of payments elsewhere or before, folded: see Elsewhere.
 	elsewhere []string
+	// checkoutAdvice is what checkouts add to their errors ("Try a different card."),
+	// folded: it names no solution the person tried (see OthersNamed).
+	checkoutAdvice []string
 	// says are the typed answers to each question of the flow, the longest first: see
 	// AtQuestion.
 	says map[string][]say

@@ -86,6 +86,7 @@ func (k *KB) loadExamples(base, overlay fs.FS) ([]example, error) {
 			CheckoutVoice  []string     `toml:"checkout_voice"`
 			OwnVoice       []string     `toml:"own_voice"`
 			Elsewhere      []string     `toml:"elsewhere"`
+			CheckoutAdvice []string     `toml:"checkout_advice"`
 			Ordinals       [][]string   `toml:"ordinals"`
 			Last           []string     `toml:"last"`
 			Topics         []topic      `toml:"topic"`
@@ -128,7 +129,8 @@ func (k *KB) loadExamples(base, overlay fs.FS) ([]example, error) {
 			{"likewise", doc.Likewise, &k.likewise}, {"why", doc.Why, &k.why},
 			{"lacks", doc.Lacks, &k.lacks}, {"choosing", doc.Choosing, &k.choosing}, {"last", doc.Last, &k.last}, {"corrections", doc.Corrections, &k.corrections},
 			{"new_problem", doc.NewProblem, &k.newProblem}, {"checkout_voice", doc.CheckoutVoice, &k.checkoutVoice},
-			{"own_voice", doc.OwnVoice, &k.ownVoice}, {"elsewhere", doc.Elsewhere, &k.elsewhere}} {
+			{"own_voice", doc.OwnVoice, &k.ownVoice}, {"elsewhere", doc.Elsewhere, &k.elsewhere},
+			{"checkout_advice", doc.CheckoutAdvice, &k.checkoutAdvice}} {
 			phrases, err := folded(list.phrases)
 			if err != nil {
 				return nil, fmt.Errorf("%w: %s: %s: %v", ErrInvalid, f, list.name, err)
