@@ -750,12 +750,13 @@ func (t turn) goTo(text string, target kb.Target) Reply {
 			return t.answerAnew(q, option)
 		}
 		return t.triedAlready(text, target.Solution)
-	case !t.solving() && target.Solution != "" && t.e.kb.NamesPlainly(target.Solution, text) && !t.e.kb.Asks(text) && t.answersALaterQuestion(text):
+	case !t.solving() && target.Solution != "" && t.e.kb.NamesPlainly(target.Solution, text) && !t.e.kb.Asks(text) && !t.e.kb.Requests(text) && t.answersALaterQuestion(text):
 		// "it's a virtual card", "visa" before any solution: the person's card, which the
 		// solution named so is no answer to; the questions go on from it.
 		q, option := t.e.kb.FlowAnswer(text)
 		return t.answerAnew(q, option)
-	case t.solving() && target.Solution != "" && t.e.kb.NamesPlainly(target.Solution, text) && !t.e.kb.Asks(text) && t.d.Outcome != "" && t.answersALaterQuestion(text):
+	case t.solving() && target.Solution != "" && t.e.kb.NamesPlainly(target.Solution, text) && !t.e.kb.Asks(text) && !t.e.kb.Requests(text) &&
+		t.d.Outcome != "" && t.answersALaterQuestion(text):
 		// "it's a virtual card", 我用的是虚拟卡 after a diagnosis: the person tells their case,
 		// named like a solution. An answer that differs from the one given, or was never asked,
 		// takes the questions on from there; the solution's steps would tell a virtual card's

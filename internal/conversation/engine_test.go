@@ -1560,8 +1560,10 @@ func TestStep_TriedAlready(t *testing.T) {
 		})
 	}
 	// Asked for, it is shown.
-	if d, _ := stepReply(e, diagnosed, parseInput("can I use a virtual card?"), time.Now()); !slices.Contains(d.Plan, "virtual-card") {
-		t.Errorf("asked for, the virtual card is not shown: plan %v", d.Plan)
+	for _, text := range []string{"can I use a virtual card?", "我想试试虚拟卡", "the virtual card one"} {
+		if d, _ := stepReply(e, diagnosed, parseInput(text), time.Now()); !slices.Contains(d.Plan, "virtual-card") {
+			t.Errorf("%s: the virtual card is not shown: plan %v", text, d.Plan)
+		}
 	}
 }
 

@@ -50,6 +50,11 @@ func (k *KB) WithoutNewProblem(text string) string {
 	return withoutPhrases(Normalize(text), k.newProblem)
 }
 
+// Requests reports whether text asks for something rather than tells the person's case: a word
+// of the phrase files' requests ("I want to try a virtual card", 我想试试虚拟卡), where "it's a
+// virtual card" tells.
+func (k *KB) Requests(text string) bool { return containsAny(Normalize(text), k.requests) }
+
 // Elsewhere reports whether text tells of payments elsewhere or before, not of the one the
 // help is for: "it works fine on steam", "it worked last month", 其他网站都能付. A success
 // there is no verdict on the solution shown.

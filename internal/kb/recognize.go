@@ -87,6 +87,7 @@ func (k *KB) loadExamples(base, overlay fs.FS) ([]example, error) {
 			OwnVoice       []string     `toml:"own_voice"`
 			Elsewhere      []string     `toml:"elsewhere"`
 			CheckoutAdvice []string     `toml:"checkout_advice"`
+			Requests       []string     `toml:"requests"`
 			Ordinals       [][]string   `toml:"ordinals"`
 			Last           []string     `toml:"last"`
 			Topics         []topic      `toml:"topic"`
@@ -130,7 +131,7 @@ func (k *KB) loadExamples(base, overlay fs.FS) ([]example, error) {
 			{"lacks", doc.Lacks, &k.lacks}, {"choosing", doc.Choosing, &k.choosing}, {"last", doc.Last, &k.last}, {"corrections", doc.Corrections, &k.corrections},
 			{"new_problem", doc.NewProblem, &k.newProblem}, {"checkout_voice", doc.CheckoutVoice, &k.checkoutVoice},
 			{"own_voice", doc.OwnVoice, &k.ownVoice}, {"elsewhere", doc.Elsewhere, &k.elsewhere},
-			{"checkout_advice", doc.CheckoutAdvice, &k.checkoutAdvice}} {
+			{"checkout_advice", doc.CheckoutAdvice, &k.checkoutAdvice}, {"requests", doc.Requests, &k.requests}} {
 			phrases, err := folded(list.phrases)
 			if err != nil {
 				return nil, fmt.Errorf("%w: %s: %s: %v", ErrInvalid, f, list.name, err)
