@@ -1600,6 +1600,9 @@ func (t turn) press(id, flowVersion string) Reply {
 // human hands the person to a human helper when one is configured; otherwise it points to
 // OpenAI's support, the last resort.
 func (t turn) human() Reply {
+	if !t.e.handoff {
+		t.record(EventNoHelper, "")
+	}
 	switch {
 	case !t.e.handoff && t.d.failedBefore(t.e.kb.LastResort):
 		// OpenAI's support, the person to ask without helpers, is what failed already.

@@ -2116,6 +2116,10 @@ func TestStep_HumanAfterEverythingFailed(t *testing.T) {
 		t.Errorf("without helpers, the closing message offers a person: %+v", exhausted.reply.Buttons)
 	}
 	d, res := alone.Step(exhausted.d, parseInput("转人工"), time.Now())
+	// Operators see how many would have talked to a person: a request with no helper counts.
+	if kinds := eventKinds(res); !slices.Contains(kinds, conversation.EventNoHelper) || slices.Contains(kinds, conversation.EventHandoff) {
+		t.Errorf("events %v, want no_helper and no handoff", kinds)
+	}
 	if kinds := eventKinds(res); slices.Contains(kinds, conversation.EventShown) || d.Stage != conversation.StageExhausted ||
 		!strings.HasPrefix(res.Reply.Text, alone.KB().Text(res.Reply.Lang, kb.MsgNoHelper, nil)) {
 		t.Errorf("events %v, %s; reply:\n%s", kinds, d.Stage, res.Reply.Text)

@@ -16,6 +16,9 @@ const (
 	EventWorked    EventKind = "worked"    // the person said a solution worked
 	EventFailed    EventKind = "failed"    // the person said a solution did not work
 	EventHandoff   EventKind = "handoff"   // the person asked for a human
+	// EventNoHelper: the person asked for a human where no helper is connected, and was
+	// pointed to OpenAI's support. Operators see how many would have talked to one.
+	EventNoHelper EventKind = "no_helper"
 
 	// The handoff's course: a helper's first answer, its end (a helper's /done, the person
 	// back to the bot, or BOT_HANDOFF_TTL), and the person's verdict afterwards.

@@ -28,6 +28,8 @@ type Totals struct {
 	Worked    int `json:"worked"`
 	Failed    int `json:"failed"`
 	Handoffs  int `json:"handoffs"`
+	// NoHelper counts the requests for a human where no helper was connected.
+	NoHelper int `json:"no_helper"`
 }
 
 // add counts e n times: -1 takes back a verdict that a later one corrected.
@@ -45,6 +47,8 @@ func (t *Totals) add(e conversation.Event, n int) {
 		t.Failed += n
 	case conversation.EventHandoff:
 		t.Handoffs += n
+	case conversation.EventNoHelper:
+		t.NoHelper += n
 	}
 }
 
@@ -395,6 +399,9 @@ func (r Report) WriteText(w io.Writer) error {
 	p("  worked\t%d\t%s\n", r.Totals.Worked, rate(r.Totals.Worked, r.Totals.Worked+r.Totals.Failed))
 	p("  did not work\t%d\n", r.Totals.Failed)
 	p("handoffs to a human\t%d\n", r.Totals.Handoffs)
+	if r.Totals.NoHelper > 0 {
+		p("  asked, no helper connected\t%d\n", r.Totals.NoHelper)
+	}
 	if c := r.HandoffCourse; c.Answered+c.Closed > 0 {
 		p("  open\t%d\n", c.Open)
 		p("  answered by a helper\t%d\tmedian first answer %s\n", c.Answered, time.Duration(c.MedianFirstAnswerSeconds*float64(time.Second)).Round(time.Second))

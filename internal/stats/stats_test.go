@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -380,5 +381,36 @@ func TestCompute_CorrectedVerdicts(t *testing.T) {
 	}
 	if len(r.Days) != 2 || r.Days[0].Failed != 3 || r.Days[1].Worked != 1 {
 		t.Errorf("days %+v: the failure corrected the next day comes off its own day", r.Days)
+	}
+}
+
+// Requests for a human where no helper is connected are counted apart from handoffs, in the
+// totals and the text an operator reads.
+func TestCompute_NoHelper(t *testing.T) {
+	events := []conversation.Event{
+		ev(0, started, "telegram", "zh-Hans", "", "", ""),
+		ev(1, conversation.EventNoHelper, "telegram", "zh-Hans", "", "", ""),
+		ev(2, conversation.EventNoHelper, "slack", "en", "", "", ""),
+	}
+	r, err := stats.Compute(func(_ time.Time, fn func(conversation.Event) error) error {
+		for _, e := range events {
+			if err := fn(e); err != nil {
+				return err
+			}
+		}
+		return nil
+	}, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Totals.NoHelper != 2 || r.Totals.Handoffs != 0 {
+		t.Errorf("totals %+v: want 2 asked with no helper, no handoff", r.Totals)
+	}
+	var text bytes.Buffer
+	if err := r.WriteText(&text); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(text.String(), "asked, no helper connected  2") {
+		t.Errorf("the text report does not say so:\n%s", text.String())
 	}
 }
