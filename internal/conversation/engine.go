@@ -884,7 +884,9 @@ func (t turn) noResult(text string) (string, Reply, bool) {
 			return rest, Reply{}, false
 		}
 	}
-	t.record(EventNotUnderstood, "") // nothing to act on
+	// Understood as thanks or a plan for later: nothing to act on, and nothing for the
+	// statistics' "not understood", which shows operators what people ask.
+	t.record(EventRecognized, "")
 	switch {
 	case solving:
 		return text, t.nudge(), true
@@ -1221,6 +1223,9 @@ func (t turn) verdict(text string) (string, []string) {
 		}
 		for _, other := range others {
 			rest, _ = t.e.kb.WithoutTopic(other, rest)
+		}
+		if t.e.kb.BareVerdict(rest) {
+			return "", nil // "是虚拟卡": which card it is, not that the virtual card worked
 		}
 		switch t.e.kb.Verdict("", rest) { // what is said of another is not in the shown one's own phrases
 		case kb.ActionWorked:
@@ -1787,7 +1792,7 @@ func (t turn) back() Reply {
 // ("sorry, I meant no", 不对，是visa双币卡): a text with a word of the phrase files'
 // corrections whose rest a typed answer of that question reads.
 func (t turn) correction(text string) (Reply, bool) {
-	if len(t.d.Asked) == 0 || !t.e.kb.Corrects(text) || t.e.kb.OnlyCourtesy(text) { // "sorry" alone
+	if !t.e.kb.Corrects(text) || t.e.kb.OnlyCourtesy(text) { // "sorry" alone
 		return Reply{}, false
 	}
 	rest := t.e.kb.WithoutCorrection(text)
@@ -1798,10 +1803,12 @@ func (t turn) correction(text string) (Reply, bool) {
 		}
 	}
 	if rest == "" {
-		if t.d.Stage != StageAsking {
-			return Reply{}, false // "actually" at a solution: nothing said of which answer
+		// 说错了, "wrong button": the question answered last, again; at a solution only while
+		// no verdict was given on it, since which answer was wrong is otherwise unclear.
+		if shown, ok := t.d.CurrentSolution(); t.d.Stage != StageAsking && (!ok || justFailed || t.d.attempt(shown) != nil && t.d.attempt(shown).Result != "") {
+			return Reply{}, false
 		}
-		return t.back(), true // 说错了, "my mistake": the question answered last, again
+		return t.back(), true
 	}
 	for _, a := range slices.Backward(t.d.Asked) {
 		q, _, _ := strings.Cut(a, ":")

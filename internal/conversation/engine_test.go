@@ -1373,6 +1373,7 @@ func TestStep_ChangingAnAnswer(t *testing.T) {
 		{toVerification, "上一步", "overseas_enabled", ""},
 		{toVerification, "/back", "overseas_enabled", ""},
 		{toVerification, "说错了", "overseas_enabled", ""},
+		{toVerification, "I pressed the wrong one", "overseas_enabled", ""},
 		{toVerification, "sorry", "verify_prompt", ""}, // an apology alone changes nothing
 		{toVerification, "no wait, it's a unionpay card", "", "cross-border"},
 		{[]string{"/start", "[a:what_happened:address]", "[a:address_match:yes]"}, "sorry, I meant no", "", "account"},
@@ -1537,6 +1538,8 @@ func TestStep_TriedAlready(t *testing.T) {
 		{"zh, told after a diagnosis", diagnosed, "我用的是虚拟卡", "amount", ""},
 		{"paypal tried", conversation.Dialog{}, "tried paypal, got declined", "", "paypal"},
 		{"a virtual card, first", conversation.Dialog{}, "it's a virtual card", "amount", ""},
+		// 是 beside the card's name says which card, not that the virtual card worked.
+		{"zh 是虚拟卡 after a diagnosis", diagnosed, "是虚拟卡", "amount", ""},
 		// 不行 tells a failure as 失败 does; too little else to diagnose: what happened?
 		{"zh, 也不行", conversation.Dialog{}, "虚拟卡也不行", "what_happened", "virtual-card"},
 		// Overseas payments on long before: the bank's solution is no way, and the answer
@@ -1880,6 +1883,7 @@ func TestStep_VerdictOnAnotherSolution(t *testing.T) {
 		{"the bank enabled it and now it works", []string{"enable-cross-border"}, nil, "", false},
 		{"银行开通之后就可以了", []string{"enable-cross-border"}, nil, "", false},
 		{"paypal worked!", []string{"paypal"}, nil, "", false},
+		{"paypal did it", []string{"paypal"}, nil, "", false},
 		// "same error" is the virtual card's: the card shown was not said to fail.
 		{"the virtual card failed, same error", nil, []string{"virtual-card"}, "international-card", true},
 		// A solution named only in telling the problem it is for is no verdict on it: the

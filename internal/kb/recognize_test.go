@@ -441,6 +441,9 @@ func TestVerdict(t *testing.T) {
 		{"还没成功", kb.ActionFailed},
 		// Scorn: the 有用 of 有用个屁 is none.
 		{"有用个屁", kb.ActionFailed},
+		{"nothing worked", kb.ActionFailed}, // its "worked" is none
+		{"no, nothing worked", kb.ActionFailed},
+		{"that did the trick", kb.ActionWorked},
 		{"成功个锤子", kb.ActionFailed},
 		{"能用", kb.ActionWorked},
 		{"付上了", kb.ActionWorked},
@@ -513,6 +516,16 @@ func TestVerdict(t *testing.T) {
 			t.Errorf("Verdict(%s, %q) = %q, want %q", tc.solution, tc.text, got, tc.want)
 		}
 	}
+	// The bank finds nothing to lift: its own solution failed, no other's.
+	for _, text := range []string{"called, bank says nothing is blocked", "打了,银行说没拦截"} {
+		if got := k.Verdict("enable-cross-border", text); got != kb.ActionFailed {
+			t.Errorf("Verdict(enable-cross-border, %q) = %q, want failed", text, got)
+		}
+		if got := k.Verdict("paypal", text); got == kb.ActionFailed {
+			t.Errorf("Verdict(paypal, %q) = failed: the bank's words are no failure of PayPal", text)
+		}
+	}
+
 }
 
 // AnsweredOtherwise finds the typed answer in a text that rules out the outcome the model

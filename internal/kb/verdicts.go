@@ -119,6 +119,19 @@ const maxSkipQuestion = 32
 
 var questionMarks = strings.NewReplacer("?", "", "？", "")
 
+// BareVerdict reports whether text, thanks aside, is nothing but one of the verdicts that count
+// only as a whole message ("yes", 是, 对): left over beside another solution's name ("是虚拟卡"),
+// it says which card, not that the solution worked.
+func (k *KB) BareVerdict(text string) bool {
+	rest := strings.TrimSpace(withoutPhrases(Normalize(text), k.courtesyWords))
+	for _, s := range k.says[verdictKey] {
+		if s.alone && s.phrase == rest {
+			return true
+		}
+	}
+	return false
+}
+
 // signed is the verdict of text made of one sign of the phrase files, repeated or not, in
 // any skin tone ("👍", "👍🏽👍"), or "".
 func (k *KB) signed(text string) string {
