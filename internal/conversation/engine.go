@@ -1019,8 +1019,11 @@ func (t turn) answerVerdict(text string) (Reply, bool) {
 	// "it works fine on steam", 上个月还能用: payments elsewhere or before, no verdict on this
 	// one. Read as one, they ended the help as a success.
 	if t.e.kb.Elsewhere(text) && !t.e.kb.TellsFailure(text) {
-		t.record(EventNotUnderstood, "")
-		return t.nudge(), true
+		if v, _ := t.clausesVerdict(text); v == "" {
+			t.record(EventNotUnderstood, "")
+			return t.nudge(), true
+		}
+		return t.verdictInClauses(text) // "it worked yesterday but not today"
 	}
 	// A problem told after "but" is what matters now: "付款成功了，但是余额没到账" is money
 	// taken without credit, not a success to end the help with.
@@ -1184,9 +1187,9 @@ func (t turn) clausesVerdict(text string) (string, []string) {
 	for _, c := range clauses {
 		v, about := t.verdict(c)
 		switch {
-		case t.e.kb.OnlyCourtesy(c), t.e.kb.Supposes(c):
+		case t.e.kb.OnlyCourtesy(c), t.e.kb.Supposes(c), t.e.kb.Elsewhere(c):
 			// "sorry, I clicked the wrong button": says nothing, which the model would read;
-			// "我以为好了": a success only supposed
+			// "我以为好了": a success only supposed; "it worked yesterday": another payment
 		case v == "" || v == kb.VerdictNotTried:
 			// "试了，付款还是没能成功": 试了 alone is not yet; beside a result it is the try
 			rest = append(rest, c)
@@ -1353,6 +1356,16 @@ func (t turn) lateFeedback(text string, ruledOut []kb.Match) (Reply, bool) {
 	sure := t.e.confidence.sure
 	success := worked >= sure && worked > failed
 	failure := failed >= sure && failed > worked
+	if success && t.d.Stage == StageExhausted {
+		// After every solution failed, only words that say so make a success: the model reads
+		// "thanks anyway" or 那好吧，谢谢 as one, having learnt thanks from successes.
+		last, _ := t.d.lastShown()
+		v := t.e.kb.Verdict(last, text)
+		if v == "" {
+			v, _ = t.clausesVerdict(text)
+		}
+		success, failure = v == kb.ActionWorked, v != kb.ActionWorked
+	}
 	hasLast := t.d.Current >= 0 && t.d.Current < len(t.d.Plan)
 	switch {
 	case !success && !failure:
@@ -1612,10 +1625,19 @@ func (t turn) human() Reply {
 	case !t.e.handoff && t.d.failedBefore(t.e.kb.LastResort):
 		// OpenAI's support, the person to ask without helpers, is what failed already.
 		return t.withView(t.text(kb.MsgNoHelper, nil))
+	case !t.e.handoff && t.showing(t.e.kb.LastResort):
+		// OpenAI's support is shown already: shown again, it counted as shown once per request.
+		return t.withView(t.text(kb.MsgHumanUnavailable, nil))
 	case !t.e.handoff:
 		return t.open(t.e.kb.LastResort, t.text(kb.MsgHumanUnavailable, nil))
 	}
 	return t.openHandoff()
+}
+
+// showing reports whether sol is the solution shown.
+func (t turn) showing(sol string) bool {
+	shown, ok := t.d.CurrentSolution()
+	return ok && shown == sol
 }
 
 func (t turn) stale() Reply { return t.withView(t.text(kb.MsgStaleMenu, nil)) }
@@ -1803,9 +1825,16 @@ func (t turn) correction(text string) (Reply, bool) {
 		}
 	}
 	if rest == "" {
-		// 说错了, "wrong button": the question answered last, again; at a solution only while
-		// no verdict was given on it, since which answer was wrong is otherwise unclear.
-		if shown, ok := t.d.CurrentSolution(); t.d.Stage != StageAsking && (!ok || justFailed || t.d.attempt(shown) != nil && t.d.attempt(shown).Result != "") {
+		// 说错了, "I pressed the wrong one": right after "didn't work", that press is taken back
+		// and its solution shown again; otherwise the question answered last is asked again,
+		// at a solution only while no verdict was given on it.
+		if prev, justFailed := t.justFailed(); justFailed {
+			t.record(EventRecognized, "")
+			t.d.Current--
+			t.d.attempt(prev).Result = ""
+			return t.withView(t.text(kb.MsgAnswerChanged, nil)), true
+		}
+		if shown, ok := t.d.CurrentSolution(); t.d.Stage != StageAsking && (!ok || t.d.attempt(shown) != nil && t.d.attempt(shown).Result != "") {
 			return Reply{}, false
 		}
 		return t.back(), true

@@ -881,6 +881,8 @@ func TestStep_FeedbackInWords(t *testing.T) {
 		{"thought it worked", "I thought it worked but it got declined again", solving, conversation.EventFailed},
 		{"zh thought it worked", "我以为好了，结果又失败了", solving, conversation.EventFailed},
 		{"zh scorn", "有用个屁", solving, conversation.EventFailed},
+		{"thanks for nothing", "thanks for nothing", solving, conversation.EventFailed},
+		{"worked yesterday, not today", "it worked yesterday but not today", solving, conversation.EventFailed},
 		{"not solving yet", "still declined", conversation.Dialog{}, conversation.EventDiagnosed},
 		// Answers to "Did this work?" in a word.
 		{"no", "no", solving, conversation.EventFailed},
@@ -1066,6 +1068,9 @@ func TestStep_FeedbackWithoutASolution(t *testing.T) {
 		{"the wrong button pressed", "sorry I clicked the wrong button, it didn't work", resolved, conversation.StageSolving, "international-card", conversation.EventFailed, conversation.EventWorked, "ok:international-card"},
 		{"thanks after a success", "谢谢！", resolved, conversation.StageResolved, "", "", conversation.EventWorked, conversation.ButtonRestart},
 		{"thanks after everything", "thanks", exhausted, conversation.StageExhausted, "", "", conversation.EventFailed, conversation.ButtonAll},
+		// Giving up is no success, however much the model reads thanks as one.
+		{"thanks anyway after everything", "thanks anyway", exhausted, conversation.StageExhausted, "", "", conversation.EventWorked, conversation.ButtonAll},
+		{"resigned thanks after everything", "那好吧，谢谢", exhausted, conversation.StageExhausted, "", "", conversation.EventWorked, conversation.ButtonAll},
 		{"still failing after everything", "still not working", exhausted, conversation.StageExhausted, "", "", conversation.EventFailed, conversation.ButtonAll},
 		{"working after everything", "it finally worked now!", exhausted, conversation.StageResolved, "", conversation.EventWorked, conversation.EventFailed, conversation.ButtonRestart},
 		{"zh working after everything", "终于付款成功了", exhausted, conversation.StageResolved, "", conversation.EventWorked, conversation.EventFailed, conversation.ButtonRestart},
@@ -1473,6 +1478,14 @@ func TestStep_CorrectedFailure(t *testing.T) {
 		return ev.Kind == conversation.EventWorked && ev.Solution == "enable-cross-border"
 	}) {
 		t.Errorf("the earlier solution's old button: events %+v", res.Events)
+	}
+	// "I pressed the wrong one" right after "didn't work": the press is taken back.
+	var undone conversation.Dialog
+	for _, in := range []string{"卡被拒了", "[no:enable-cross-border]", "I pressed the wrong one"} {
+		undone, _ = stepReply(e, undone, parseInput(in), time.Now())
+	}
+	if sol, _ := undone.CurrentSolution(); sol != "enable-cross-border" || undone.Attempts[0].Result != "" {
+		t.Errorf("after the wrong press taken back: showing %q, attempts %+v", sol, undone.Attempts)
 	}
 	// "actually no" at a solution just shown, whose diagnosis that answer gave: the solution's
 	// failure, not the same answer given again (a second diagnosis).
@@ -2127,6 +2140,11 @@ func TestStep_HumanAfterEverythingFailed(t *testing.T) {
 	if kinds := eventKinds(res); slices.Contains(kinds, conversation.EventShown) || d.Stage != conversation.StageExhausted ||
 		!strings.HasPrefix(res.Reply.Text, alone.KB().Text(res.Reply.Lang, kb.MsgNoHelper, nil)) {
 		t.Errorf("events %v, %s; reply:\n%s", kinds, d.Stage, res.Reply.Text)
+	}
+	// Asked again while OpenAI's support is shown: it is not shown again, nor counted so.
+	d, _ = alone.Step(conversation.Dialog{}, parseInput("/human"), time.Now())
+	if _, res := alone.Step(d, parseInput("/human"), time.Now()); slices.Contains(eventKinds(res), conversation.EventShown) {
+		t.Errorf("/human twice showed OpenAI's support twice: %v", eventKinds(res))
 	}
 	withHelpers := newEngineWith(t, conversation.EngineOptions{Lang: "en", Handoff: true})
 	steps = run(t, withHelpers, "", lines)
