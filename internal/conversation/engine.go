@@ -395,6 +395,9 @@ type turn struct {
 	// cardData: the input held card data, which Step warns about; then text that says
 	// nothing else needs no "I don't understand" on top of the warning.
 	cardData bool
+	// corrects: the free text holds a correction's words ("I meant", 说错了), read once for
+	// the two readings that need it (kb.Corrects).
+	corrects bool
 	events   *[]Event
 	notices  *[]Notice // to other chats: the helpers', or the person's from a helper's turn
 }
@@ -470,6 +473,7 @@ func (t turn) freeText(text, quoted string) Reply {
 	if t.e.kb.AsksForHuman(text) {
 		return t.human()
 	}
+	t.corrects = t.e.kb.Corrects(text)
 	// Before the verdicts: 不对，境外支付已经开通了 after a diagnosis changes an answer; its
 	// 已经开通了 would read as a step done.
 	if r, ok := t.correction(text); ok {
@@ -1035,7 +1039,7 @@ func (t turn) answerVerdict(text string) (Reply, bool) {
 	sol, _ := t.d.CurrentSolution()
 	// "sorry, I meant yes" right after "didn't work": the success is the solution the press
 	// moved past, not the one it showed.
-	if t.e.kb.Corrects(text) {
+	if t.corrects {
 		prev, justFailed := t.justFailed()
 		switch v := t.e.kb.Verdict(sol, t.e.kb.WithoutCorrection(text)); {
 		case justFailed && v == kb.ActionWorked:
@@ -1814,7 +1818,7 @@ func (t turn) back() Reply {
 // ("sorry, I meant no", 不对，是visa双币卡): a text with a word of the phrase files'
 // corrections whose rest a typed answer of that question reads.
 func (t turn) correction(text string) (Reply, bool) {
-	if !t.e.kb.Corrects(text) || t.e.kb.OnlyCourtesy(text) { // "sorry" alone
+	if !t.corrects || t.e.kb.OnlyCourtesy(text) { // "sorry" alone
 		return Reply{}, false
 	}
 	rest := t.e.kb.WithoutCorrection(text)
