@@ -1818,6 +1818,13 @@ func (t turn) back() Reply {
 // ("sorry, I meant no", 不对，是visa双币卡): a text with a word of the phrase files'
 // corrections whose rest a typed answer of that question reads.
 func (t turn) correction(text string) (Reply, bool) {
+	if last, ok := t.d.lastShown(); ok && t.d.Stage == StageResolved && t.e.kb.WrongPress(text) && t.e.kb.Verdict(last, t.e.kb.WithoutCorrection(text)) == "" {
+		// "wrong button", 按错了 after "This worked": the success is taken back, and asked again.
+		t.record(EventRecognized, "")
+		t.d.Stage = StageSolving
+		t.d.attempt(last).Result = ""
+		return t.withView(t.text(kb.MsgAnswerChanged, nil)), true
+	}
 	if !t.corrects || t.e.kb.OnlyCourtesy(text) { // "sorry" alone
 		return Reply{}, false
 	}

@@ -50,6 +50,10 @@ func (k *KB) WithoutNewProblem(text string) string {
 	return withoutPhrases(Normalize(text), k.newProblem)
 }
 
+// WrongPress reports whether text says a button was pressed by mistake ("wrong button", 按错了):
+// a phrase of the phrase files' wrong_press lists.
+func (k *KB) WrongPress(text string) bool { return containsAny(Normalize(text), k.wrongPress) }
+
 // Requests reports whether text asks for something rather than tells the person's case: a word
 // of the phrase files' requests ("I want to try a virtual card", 我想试试虚拟卡), where "it's a
 // virtual card" tells.

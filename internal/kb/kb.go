@@ -197,8 +197,9 @@ type KB struct {
 	// checkoutAdvice is what checkouts add to their errors ("Try a different card."),
 	// folded: it names no solution the person tried (see OthersNamed).
 	checkoutAdvice []string
-	// requests are the words that ask for something, folded: see Requests.
-	requests []string
+	// requests are the words that ask for something, folded: see Requests; wrongPress those
+	// that say a button was pressed by mistake: see WrongPress.
+	requests, wrongPress []string
 	// says are the typed answers to each question of the flow, the longest first: see
 	// AtQuestion.
 	says map[string][]say

@@ -88,6 +88,7 @@ func (k *KB) loadExamples(base, overlay fs.FS) ([]example, error) {
 			Elsewhere      []string     `toml:"elsewhere"`
 			CheckoutAdvice []string     `toml:"checkout_advice"`
 			Requests       []string     `toml:"requests"`
+			WrongPress     []string     `toml:"wrong_press"`
 			Ordinals       [][]string   `toml:"ordinals"`
 			Last           []string     `toml:"last"`
 			Topics         []topic      `toml:"topic"`
@@ -131,7 +132,8 @@ func (k *KB) loadExamples(base, overlay fs.FS) ([]example, error) {
 			{"lacks", doc.Lacks, &k.lacks}, {"choosing", doc.Choosing, &k.choosing}, {"last", doc.Last, &k.last}, {"corrections", doc.Corrections, &k.corrections},
 			{"new_problem", doc.NewProblem, &k.newProblem}, {"checkout_voice", doc.CheckoutVoice, &k.checkoutVoice},
 			{"own_voice", doc.OwnVoice, &k.ownVoice}, {"elsewhere", doc.Elsewhere, &k.elsewhere},
-			{"checkout_advice", doc.CheckoutAdvice, &k.checkoutAdvice}, {"requests", doc.Requests, &k.requests}} {
+			{"checkout_advice", doc.CheckoutAdvice, &k.checkoutAdvice}, {"requests", doc.Requests, &k.requests},
+			{"wrong_press", doc.WrongPress, &k.wrongPress}} {
 			phrases, err := folded(list.phrases)
 			if err != nil {
 				return nil, fmt.Errorf("%w: %s: %s: %v", ErrInvalid, f, list.name, err)

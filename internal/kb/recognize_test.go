@@ -444,6 +444,11 @@ func TestVerdict(t *testing.T) {
 		{"nothing worked", kb.ActionFailed}, // its "worked" is none
 		{"no, nothing worked", kb.ActionFailed},
 		{"that did the trick", kb.ActionWorked},
+		{"成功了才怪", kb.ActionFailed},
+		{"wow thanks, that worked... NOT", kb.ActionFailed},
+		{"不报错了", kb.ActionWorked},
+		{"no errors anymore", kb.ActionWorked},
+		{"好了好了，别啰嗦了", kb.VerdictNotTried}, // "OK, OK": no success
 		{"成功个锤子", kb.ActionFailed},
 		{"能用", kb.ActionWorked},
 		{"付上了", kb.ActionWorked},
