@@ -1777,6 +1777,21 @@ func (t turn) answerAnew(question, option string) Reply {
 	return t.answer(question, option)
 }
 
+// takeBack undoes the verdict just given on sol, a press by mistake, and asks about sol again.
+// The statistics keep the verdict until the next one on sol replaces it: events are not
+// rewritten.
+func (t turn) takeBack(sol string) Reply {
+	t.record(EventRecognized, "")
+	if i := slices.Index(t.d.Plan, sol); i >= 0 {
+		t.d.Current = i
+	}
+	t.d.Stage = StageSolving
+	if a := t.d.attempt(sol); a != nil {
+		a.Result = ""
+	}
+	return t.withView(t.text(kb.MsgAnswerChanged, nil))
+}
+
 // clearDiagnosis forgets the diagnosis and its plan, as an answer changed or given anew
 // makes them no longer hold. The verdicts on solutions tried stand.
 func (t turn) clearDiagnosis() {
@@ -1819,11 +1834,7 @@ func (t turn) back() Reply {
 // corrections whose rest a typed answer of that question reads.
 func (t turn) correction(text string) (Reply, bool) {
 	if last, ok := t.d.lastShown(); ok && t.d.Stage == StageResolved && t.e.kb.WrongPress(text) && t.e.kb.Verdict(last, t.e.kb.WithoutCorrection(text)) == "" {
-		// "wrong button", 按错了 after "This worked": the success is taken back, and asked again.
-		t.record(EventRecognized, "")
-		t.d.Stage = StageSolving
-		t.d.attempt(last).Result = ""
-		return t.withView(t.text(kb.MsgAnswerChanged, nil)), true
+		return t.takeBack(last), true // "wrong button", 按错了 after "This worked"
 	}
 	if !t.corrects || t.e.kb.OnlyCourtesy(text) { // "sorry" alone
 		return Reply{}, false
@@ -1840,10 +1851,7 @@ func (t turn) correction(text string) (Reply, bool) {
 		// and its solution shown again; otherwise the question answered last is asked again,
 		// at a solution only while no verdict was given on it.
 		if prev, justFailed := t.justFailed(); justFailed {
-			t.record(EventRecognized, "")
-			t.d.Current--
-			t.d.attempt(prev).Result = ""
-			return t.withView(t.text(kb.MsgAnswerChanged, nil)), true
+			return t.takeBack(prev), true
 		}
 		if shown, ok := t.d.CurrentSolution(); t.d.Stage != StageAsking && (!ok || t.d.attempt(shown) != nil && t.d.attempt(shown).Result != "") {
 			return Reply{}, false

@@ -74,6 +74,18 @@ func answered(minutes int, wait time.Duration) conversation.Event {
 	return e
 }
 
+// all serves events as a store would for a report of every event, in the order given.
+func all(events []conversation.Event) func(time.Time, func(conversation.Event) error) error {
+	return func(_ time.Time, fn func(conversation.Event) error) error {
+		for _, e := range events {
+			if err := fn(e); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}
+
 // source serves script as a store would: events at or after since, oldest first.
 func source(since time.Time, fn func(conversation.Event) error) error {
 	for _, e := range script {
@@ -268,14 +280,7 @@ func TestCompute_HandoffsAndFreeText(t *testing.T) {
 		ev(3, conversation.EventClarified, "slack", "en", "", "", ""),
 		ev(4, conversation.EventNotUnderstood, "slack", "en", "", "", ""),
 	)
-	r, err := stats.Compute(func(since time.Time, fn func(conversation.Event) error) error {
-		for _, e := range events {
-			if err := fn(e); err != nil {
-				return err
-			}
-		}
-		return nil
-	}, time.Time{})
+	r, err := stats.Compute(all(events), time.Time{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -317,14 +322,7 @@ func TestCompute_OpenHandoffs(t *testing.T) {
 		of("d3", ev(4, handoff, "telegram", "zh-Hans", "", "", "")),
 		ev(5, handoff, "telegram", "en", "", "", ""),
 	}
-	r, err := stats.Compute(func(since time.Time, fn func(conversation.Event) error) error {
-		for _, e := range events {
-			if err := fn(e); err != nil {
-				return err
-			}
-		}
-		return nil
-	}, time.Time{})
+	r, err := stats.Compute(all(events), time.Time{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -357,14 +355,7 @@ func TestCompute_CorrectedVerdicts(t *testing.T) {
 		ev(21, failed, "slack", "en", "", "", paypal),
 		ev(22, failed, "slack", "en", "", "", paypal),
 	}
-	r, err := stats.Compute(func(_ time.Time, fn func(conversation.Event) error) error {
-		for _, e := range events {
-			if err := fn(e); err != nil {
-				return err
-			}
-		}
-		return nil
-	}, time.Time{})
+	r, err := stats.Compute(all(events), time.Time{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -392,14 +383,7 @@ func TestCompute_NoHelper(t *testing.T) {
 		ev(1, conversation.EventNoHelper, "telegram", "zh-Hans", "", "", ""),
 		ev(2, conversation.EventNoHelper, "slack", "en", "", "", ""),
 	}
-	r, err := stats.Compute(func(_ time.Time, fn func(conversation.Event) error) error {
-		for _, e := range events {
-			if err := fn(e); err != nil {
-				return err
-			}
-		}
-		return nil
-	}, time.Time{})
+	r, err := stats.Compute(all(events), time.Time{})
 	if err != nil {
 		t.Fatal(err)
 	}
