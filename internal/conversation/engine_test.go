@@ -1565,7 +1565,7 @@ func TestStep_TriedAlready(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			d, res := e.Step(tc.dialog, parseInput(tc.text), time.Now())
-			if slices.Contains(d.Plan, "virtual-card") && tc.wantQuestion != "" || d.Current < len(d.Plan) && d.Plan[d.Current] == tc.wantFailed {
+			if tc.wantFailed != "" && d.Current < len(d.Plan) && d.Plan[d.Current] == tc.wantFailed {
 				t.Errorf("plan %v at %d: shows what was tried", d.Plan, d.Current)
 			}
 			if tc.wantQuestion != "" && (d.Stage != conversation.StageAsking || d.Question != tc.wantQuestion) {
@@ -1656,7 +1656,8 @@ func TestStep_NotAboutTheSolutionShown(t *testing.T) {
 	e := newEngine(t, "en")
 	shown, _ := stepReply(e, conversation.Dialog{}, parseInput("Your card was declined. Try a different card."), time.Now())
 	sol, _ := shown.CurrentSolution()
-	for _, text := range []string{"it works fine on steam and netflix", "it worked last month", "上个月还能用", "其他网站都能付款成功", "招行", "it's a debit card yes"} {
+	for _, text := range []string{"it works fine on steam and netflix", "it worked last month", "上个月还能用", "其他网站都能付款成功", "招行", "it's a debit card yes",
+		"/repeat", "where was I?", "我该怎么做"} {
 		t.Run(text, func(t *testing.T) {
 			d, res := e.Step(shown, parseInput(text), time.Now())
 			if now, _ := d.CurrentSolution(); now != sol || d.Stage != conversation.StageSolving {
