@@ -35,6 +35,7 @@ type metrics struct {
 	worked      *prometheus.CounterVec
 	failed      *prometheus.CounterVec
 	handoffs    *prometheus.CounterVec
+	noHelper    *prometheus.CounterVec
 
 	now    func() time.Time
 	mu     sync.Mutex
@@ -60,6 +61,7 @@ func newMetrics(now func() time.Time) *metrics {
 	m.worked = counter("solutions_worked_total", "Solutions people said worked, by solution ID.", "solution")
 	m.failed = counter("solutions_failed_total", "Solutions people said did not work, by solution ID.", "solution")
 	m.handoffs = counter("handoffs_total", "Requests for a human, by the platform of the person asking.", "platform")
+	m.noHelper = counter("no_helper_total", "Requests for a human where no helper is connected (sent to OpenAI's support instead).", "platform")
 	m.latency = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Namespace: "paydoctor", Name: "handle_seconds",
 		Help:    "Time to handle one update: the engine's step and the store's commit.",
@@ -76,7 +78,7 @@ func newMetrics(now func() time.Time) *metrics {
 
 // serve makes the per-platform series of platform exist from the start, at zero.
 func (m *metrics) serve(platform string) {
-	for _, c := range []*prometheus.CounterVec{m.updates, m.duplicates, m.failures, m.sent, m.rateLimited, m.retries, m.started, m.handoffs} {
+	for _, c := range []*prometheus.CounterVec{m.updates, m.duplicates, m.failures, m.sent, m.rateLimited, m.retries, m.started, m.handoffs, m.noHelper} {
 		c.WithLabelValues(platform)
 	}
 }
@@ -117,6 +119,8 @@ func (m *metrics) observe(in conversation.Inbound, res conversation.Result, err 
 			m.failed.WithLabelValues(e.Solution).Inc()
 		case conversation.EventHandoff:
 			m.handoffs.WithLabelValues(p).Inc()
+		case conversation.EventNoHelper:
+			m.noHelper.WithLabelValues(p).Inc()
 		}
 	}
 }

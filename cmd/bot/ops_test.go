@@ -380,6 +380,8 @@ func TestMetrics_Observe(t *testing.T) {
 		{Kind: conversation.EventFailed, Solution: "paypal"},
 		{Kind: conversation.EventWorked, Solution: "virtual-card"},
 		{Kind: conversation.EventHandoff},
+		{Kind: conversation.EventNoHelper},
+		{Kind: conversation.EventNoHelper},
 	}}
 	m.observe(key("a"), res, nil, 3*time.Millisecond)
 	m.observe(key("b"), conversation.Result{}, conversation.ErrDuplicate, 0)
@@ -399,6 +401,7 @@ func TestMetrics_Observe(t *testing.T) {
 		`paydoctor_solutions_failed_total{solution="paypal"}`:       1,
 		`paydoctor_solutions_worked_total{solution="virtual-card"}`: 1,
 		`paydoctor_handoffs_total{platform="telegram"}`:             1,
+		`paydoctor_no_helper_total{platform="telegram"}`:            2,
 		`paydoctor_messages_sent_total{platform="telegram"}`:        1,
 		`paydoctor_rate_limited_total{platform="telegram"}`:         1,
 		`paydoctor_retries_total{platform="telegram"}`:              0,
