@@ -883,6 +883,10 @@ func TestStep_FeedbackInWords(t *testing.T) {
 		{"zh scorn", "有用个屁", solving, conversation.EventFailed},
 		{"thanks for nothing", "thanks for nothing", solving, conversation.EventFailed},
 		{"worked yesterday, not today", "it worked yesterday but not today", solving, conversation.EventFailed},
+		// Two tries told: the later one's verdict stands.
+		{"failed, then worked", "didn't work at first but now it works", solving, conversation.EventWorked},
+		{"zh failed, then worked", "第一次失败了，再试一次就成功了", solving, conversation.EventWorked},
+		{"zh worked, then failed", "成功了，不过现在又不行了", solving, conversation.EventFailed},
 		{"not solving yet", "still declined", conversation.Dialog{}, conversation.EventDiagnosed},
 		// Answers to "Did this work?" in a word.
 		{"no", "no", solving, conversation.EventFailed},

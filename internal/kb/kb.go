@@ -194,6 +194,8 @@ type KB struct {
 	checkoutVoice, ownVoice []string
 	// elsewhere are the words of payments elsewhere or before, folded: see Elsewhere.
 	elsewhere []string
+	// later are the words that tell of a later try, folded: see Later.
+	later []string
 	// checkoutAdvice is what checkouts add to their errors ("Try a different card."),
 	// folded: it names no solution the person tried (see OthersNamed).
 	checkoutAdvice []string

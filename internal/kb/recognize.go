@@ -86,6 +86,7 @@ func (k *KB) loadExamples(base, overlay fs.FS) ([]example, error) {
 			CheckoutVoice  []string     `toml:"checkout_voice"`
 			OwnVoice       []string     `toml:"own_voice"`
 			Elsewhere      []string     `toml:"elsewhere"`
+			Later          []string     `toml:"later"`
 			CheckoutAdvice []string     `toml:"checkout_advice"`
 			Requests       []string     `toml:"requests"`
 			WrongPress     []string     `toml:"wrong_press"`
@@ -131,7 +132,7 @@ func (k *KB) loadExamples(base, overlay fs.FS) ([]example, error) {
 			{"likewise", doc.Likewise, &k.likewise}, {"why", doc.Why, &k.why},
 			{"lacks", doc.Lacks, &k.lacks}, {"choosing", doc.Choosing, &k.choosing}, {"last", doc.Last, &k.last}, {"corrections", doc.Corrections, &k.corrections},
 			{"new_problem", doc.NewProblem, &k.newProblem}, {"checkout_voice", doc.CheckoutVoice, &k.checkoutVoice},
-			{"own_voice", doc.OwnVoice, &k.ownVoice}, {"elsewhere", doc.Elsewhere, &k.elsewhere},
+			{"own_voice", doc.OwnVoice, &k.ownVoice}, {"elsewhere", doc.Elsewhere, &k.elsewhere}, {"later", doc.Later, &k.later},
 			{"checkout_advice", doc.CheckoutAdvice, &k.checkoutAdvice}, {"requests", doc.Requests, &k.requests},
 			{"wrong_press", doc.WrongPress, &k.wrongPress}} {
 			phrases, err := folded(list.phrases)
@@ -606,8 +607,11 @@ func holdsNegation(norm string, negations []string) bool {
 // NotTriedYet reports whether text says the solution shown has not been tried yet ("not
 // tried yet", "I'll try it tomorrow", "晚点试试", "稍等"), a phrase of the phrase files' pending
 // lists found in it. The model reads 没/not + 试/tried as a failure, and a failure recorded for
-// a solution nobody tried moves the person past it.
-func (k *KB) NotTriedYet(text string) bool { return containsAny(Normalize(text), k.pending) }
+// a solution nobody tried moves the person past it. A try told with how it went (再试一次就成功
+// 了, "tried again and it worked") has been tried.
+func (k *KB) NotTriedYet(text string) bool {
+	return containsAny(Normalize(text), k.pending) && k.laterVerdict("", text) == ""
+}
 
 // AsksForHuman reports whether text asks for a person instead of the bot ("talk to a human",
 // 转人工), a phrase of the phrase files' human lists found in it. The model reads such text

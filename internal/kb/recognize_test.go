@@ -47,6 +47,8 @@ func TestTextChecks(t *testing.T) {
 			{"please try again later", false}, // a checkout's message, not a plan
 			{"试过了还是不行", false},
 			{"attempted yesterday", false},
+			{"第一次失败了，再试一次就成功了", false}, // the try, told with how it went
+			{"declined, will try again tomorrow", true},
 		}},
 		{"OnlyCourtesy", k.OnlyCourtesy, []testCase{
 			{"thanks!", true},
@@ -500,6 +502,15 @@ func TestVerdict(t *testing.T) {
 		{"👍👍", kb.ActionWorked},
 		{"👎🏻", kb.ActionFailed},
 		{"👍 👎", ""},
+		// Two tries told: the later one's verdict stands; two verdicts at once are none.
+		{"didn't work at first but now it works", kb.ActionWorked},
+		{"it failed twice, then it worked", kb.ActionWorked},
+		{"一开始不行，后来成功了", kb.ActionWorked},
+		{"第一次失败了，再试一次就成功了", kb.ActionWorked},
+		{"it worked, then it didn't", kb.ActionFailed},
+		{"成功了，不过现在又不行了", kb.ActionFailed},
+		{"it worked but it didn't", ""},
+		{"明天再试，今天还是不行", ""}, // 再试 of a plan is no later try
 	} {
 		if got := k.Verdict("paypal", tc.text); got != tc.want {
 			t.Errorf("Verdict(paypal, %q) = %q, want %q", tc.text, got, tc.want)

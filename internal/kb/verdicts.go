@@ -88,6 +88,9 @@ func (k *KB) addVerdict(v verdict) error {
 // "Did this work?" with "no" or 有用 as often as with a sentence, which the model cannot
 // read alone.
 func (k *KB) Verdict(solution, text string) string {
+	if v := k.laterVerdict(solution, text); v != "" {
+		return v
+	}
 	norm := Normalize(text)
 	if norm == "" {
 		return k.signed(text)
@@ -110,6 +113,24 @@ func (k *KB) Verdict(solution, text string) string {
 		return ""
 	}
 	return v
+}
+
+// laterVerdict is the verdict of the last clause of text that tells of a later try (Later)
+// and says whether it worked, or "": of "didn't work at first, but now it works" and 第一次失败
+// 了，再试一次就成功了 the later try's verdict stands, where read whole the failure denied the
+// success.
+func (k *KB) laterVerdict(solution, text string) string {
+	clauses := Clauses(text)
+	for i := len(clauses) - 1; i > 0; i-- {
+		if !k.Later(clauses[i]) {
+			continue
+		}
+		// 再试一次 of 再试一次就成功了 is the try, not a plan to try.
+		if v := k.Verdict(solution, k.WithoutPendingPhrases(clauses[i])); v == ActionWorked || v == ActionFailed {
+			return v
+		}
+	}
+	return ""
 }
 
 // maxSkipQuestion is the longest folded text, in bytes, read as a question that asks for the
