@@ -651,14 +651,19 @@ func (t turn) understand(text, lead string) (Reply, bool) {
 		r = t.offTopic()
 	default:
 		// About a payment, but nothing in particular: ask what happened, unless a solution
-		// is shown, whose result is what matters now.
-		t.record(EventNotUnderstood, "")
+		// is shown, whose result is what matters now, or which the text only asks about.
 		switch {
+		case t.solving() && t.e.kb.Asks(text) && t.e.kb.Statements(text) == "":
+			// "is there a fee?" where no answer is listed and the model places nothing
+			r = t.noReadyAnswer()
 		case t.solving():
+			t.record(EventNotUnderstood, "")
 			r = t.nudge()
 		case t.d.Stage == StageNew:
+			t.record(EventNotUnderstood, "")
 			r = t.start()
 		default:
+			t.record(EventNotUnderstood, "")
 			r = t.withView(t.text(kb.MsgVague, nil))
 		}
 	}
@@ -707,7 +712,7 @@ func (t turn) goTo(text string, target kb.Target) Reply {
 		if rest, named := t.e.kb.WithoutTopic(sol, text); named && !asks && saysSomething(rest) {
 			if m := t.recognize(rest); len(m) > 0 && m[0].Outcome != "" && m[0].Probability >= t.e.confidence.sure {
 				t.record(EventRecognized, "")
-				return t.recognized(m[0].Target)
+				return t.recognized(rest, m[0].Target)
 			}
 		}
 		if asks {
@@ -799,7 +804,7 @@ func (t turn) goTo(text string, target kb.Target) Reply {
 		t.recordResult(sol, FeedbackFailed)
 	}
 	t.record(EventRecognized, "")
-	return t.recognized(target)
+	return t.recognized(text, target)
 }
 
 // supportFirst reports whether outcome's plan starts with the last resort, OpenAI's support:
@@ -1314,7 +1319,7 @@ func (t turn) lateFeedback(text string, ruledOut []kb.Match) (Reply, bool) {
 			}
 			if m := t.recognize(part); len(m) > 0 && m[0].Outcome != "" && m[0].Probability >= t.e.confidence.sure {
 				t.record(EventRecognized, "")
-				return t.recognized(m[0].Target), true
+				return t.recognized(part, m[0].Target), true
 			}
 		}
 	}
@@ -1873,13 +1878,20 @@ func (t turn) correction(text string) (Reply, bool) {
 	return Reply{}, false
 }
 
-func (t turn) recognized(target kb.Target) Reply {
-	prefix := t.text(kb.MsgRecognized, nil)
+// recognized goes where text was read to lead. A Stripe code or checkout message in it is
+// said in plain words first ("This error means the card has expired. If your bank sent you a
+// new one, ..."): the cause or solution it leads to alone did not say what the code tells,
+// and what to do about a wrong CVC or an expired card is in those words.
+func (t turn) recognized(text string, target kb.Target) Reply {
+	var meaning string
+	if means := t.e.kb.Meaning(text); means != "" {
+		meaning = t.text(kb.CodeMeaning(means), nil)
+	}
 	switch {
 	case target.Outcome != "":
-		return t.diagnose(target.Outcome, prefix)
+		return t.diagnose(target.Outcome, cmp.Or(meaning, t.text(kb.MsgRecognized, nil)))
 	case target.Solution != "":
-		return t.open(target.Solution, "")
+		return t.open(target.Solution, meaning)
 	case target.Action == kb.ActionWorked:
 		return t.worked()
 	case target.Action == kb.ActionFailed:

@@ -2160,3 +2160,36 @@ func TestStep_HumanAfterEverythingFailed(t *testing.T) {
 		t.Errorf("with helpers, the closing message offers no person: %+v", last.reply.Buttons)
 	}
 }
+
+// TestFirstAnswer_CodeInPlainWords: a pasted code or checkout message is said in plain words
+// before where it leads, however it is pasted: what to do about a wrong CVC or an expired card
+// is in those words, which the cause or solution alone did not say.
+func TestFirstAnswer_CodeInPlainWords(t *testing.T) {
+	e := newEngine(t, "en")
+	for _, tc := range []struct {
+		text, means, cause, solution string
+	}{
+		{`{"error":{"code":"card_declined","decline_code":"expired_card","message":"Your card has expired.","type":"card_error"}}`, "expired", "", "international-card"},
+		{"stripe says incorrect_cvc", "cvc", "account-settings", "billing-settings"},
+		{"报错 expired_card 怎么办", "expired", "", "international-card"},
+		{"You have exceeded the maximum number of declines on this card in the last 24 hour period.", "decline_limit", "", "payment-timing"},
+		{"stripe says duplicate_transaction, was I charged twice?", "duplicate", "", "contact-support"},
+		{"do_not_honor", "no_reason", "cross-border-restricted", "enable-cross-border"},
+		{"Your card has insufficient funds.", "funds", "", "choose-plan"},
+	} {
+		t.Run(tc.text, func(t *testing.T) {
+			_, r := stepReply(e, conversation.Dialog{}, parseInput(tc.text), time.Now())
+			if want := e.KB().Text(r.Lang, kb.CodeMeaning(tc.means), nil); !strings.HasPrefix(r.Text, want) {
+				t.Errorf("reply:\n%s\nwant it to begin with:\n%s", r.Text, want)
+			}
+			if r.Cause != tc.cause || len(r.Solutions) == 0 || r.Solutions[0] != tc.solution {
+				t.Errorf("cause %q, solutions %v; want %q, %s first", r.Cause, r.Solutions, tc.cause, tc.solution)
+			}
+		})
+	}
+	// Words that tell no code get what they always got.
+	_, r := stepReply(e, conversation.Dialog{}, parseInput("my card was declined by ICBC"), time.Now())
+	if prefix := e.KB().Text(r.Lang, kb.MsgRecognized, nil); !strings.HasPrefix(r.Text, prefix) {
+		t.Errorf("reply without a code:\n%s\nwant it to begin with %q", r.Text, prefix)
+	}
+}

@@ -14,16 +14,24 @@ type stripeCode struct {
 	En     []string `toml:"en"`
 	Zh     []string `toml:"zh"`
 	Source string   `toml:"source"`
-	// Generic marks a code that only says a decline happened (card_declined): a more precise
-	// code beside it, as Stripe's errors carry one, decides.
+	// Generic marks a code that only says a decline happened (card_declined, do_not_honor): a
+	// more precise code beside it, as Stripe's errors carry one, decides.
 	Generic bool `toml:"generic"`
+	// Means names what the code tells in plain words: the message CodeMeaning(Means). An
+	// operator's code may leave it out, and the bot says only where the code leads.
+	Means string `toml:"means"`
 }
 
-// codeTarget is where a code of the table leads, by its target's index in the model.
+// codeTarget is where a code of the table leads, by its target's index in the model, and
+// what it means (stripeCode.Means).
 type codeTarget struct {
 	target  int
 	generic bool
+	means   string
 }
+
+// CodeMeaning is the ID of the message that says what the codes of means tell.
+func CodeMeaning(means string) string { return "code." + means }
 
 // codeMessage is a message of a precise code of the table, normalized, and where the code
 // leads.
@@ -45,6 +53,9 @@ func (k *KB) addCode(f fileRef, c stripeCode) ([]string, error) {
 	}
 	if err := k.checkTarget(c.Target); err != nil {
 		return nil, fmt.Errorf("code %q: %v", c.Code, err)
+	}
+	if c.Means != "" && !isCode(c.Means) {
+		return nil, fmt.Errorf("code %q: means %q: want lower-case letters, digits and underscores", c.Code, c.Means)
 	}
 	if !strings.HasPrefix(c.Source, "https://") {
 		return nil, fmt.Errorf("code %q: source %q is not a https:// address", c.Code, c.Source)

@@ -74,14 +74,52 @@ func TestStripeCodes_Recognised(t *testing.T) {
 				t.Errorf("%s: %q is not a sure thing: %v", c.Code, text, m)
 			}
 		}
+		codeForms := len(texts)
 		for _, m := range slices.Concat(c.En, c.Zh) {
 			// A message is as exact as its code, pasted alone or amid words of the person's.
 			texts = append(texts, m, "支付时提示："+m+" 怎么回事", "Checkout says: "+m+" Any idea?")
 		}
-		for _, text := range texts {
+		for i, text := range texts {
 			if got := best(text); got != c.Target {
 				t.Errorf("%s: %q -> %s, want %s (matches %v)", c.Code, text, got, c.Target, k.Recognize(text))
 			}
+			// A generic code's messages decide nothing, and tell no code either.
+			if got := k.Meaning(text); got != c.Means && (i < codeForms || !c.Generic) {
+				t.Errorf("%s: Meaning(%q) = %q, want %q", c.Code, text, got, c.Means)
+			}
+		}
+		if c.Generic {
+			continue
+		}
+		// A precise code takes as much as the engine goes by, however many words of a pasted
+		// error object or checkout surround it.
+		for _, text := range []string{
+			`{"error":{"code":"card_declined","decline_code":"` + c.Code + `","message":"Your card was declined.","type":"card_error","doc_url":"https://stripe.com/docs/error-codes/card-declined"}}`,
+			"Add payment details\nCard information\nError: " + c.Code + "\nCancel   Add payment method",
+		} {
+			if m := k.Recognize(text); len(m) == 0 || m[0].Target != c.Target || m[0].Probability < preciseCodeShare {
+				t.Errorf("%s: %q: %v, want %s first with at least %.1f", c.Code, text, m, c.Target, preciseCodeShare)
+			}
+		}
+	}
+}
+
+func TestMeaning(t *testing.T) {
+	k := loadShipped(t)
+	for _, tc := range []struct{ text, want string }{
+		{"expired_card", "expired"},
+		{"Your card has expired.", "expired"},
+		{"您的银行卡已过期", "expired"},
+		{"card_declined", "no_reason"},
+		{"Your card was declined. decline_code: insufficient_funds", "funds"},
+		{`{"error":{"code":"card_declined","decline_code":"incorrect_cvc"}}`, "cvc"},
+		{"incorrect_cvc and incorrect_number", ""}, // two meanings: neither said
+		{"incorrect_cvc, invalid_cvc", "cvc"},
+		{"Your card was declined.", ""}, // a generic message decides nothing, and tells no code
+		{"my card got declined", ""},
+	} {
+		if got := k.Meaning(tc.text); got != tc.want {
+			t.Errorf("Meaning(%q) = %q, want %q", tc.text, got, tc.want)
 		}
 	}
 }

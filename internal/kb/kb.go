@@ -307,7 +307,7 @@ func Load(base, overlay fs.FS) (*KB, error) {
 	k.codeTargets = make(map[string]codeTarget, len(k.codes))
 	exact := map[string]bool{}
 	for _, c := range k.codes {
-		ct := codeTarget{target: slices.Index(k.model.targets, c.Target), generic: c.Generic}
+		ct := codeTarget{target: slices.Index(k.model.targets, c.Target), generic: c.Generic, means: c.Means}
 		k.codeTargets[c.Code] = ct
 		for _, m := range c.En {
 			k.checkoutEnglish = append(k.checkoutEnglish, Normalize(m))

@@ -458,14 +458,15 @@ func (k *KB) RecognizeRulingOut(text string, leaveOut ...Target) (matches, ruled
 			codes = append(codes, c.target)
 		}
 	})
+	codeShare := preciseCodeShare
 	if len(codes) == 0 && generic >= 0 {
 		codes = append(codes, generic)
+		codeShare = genericCodeShare
 	}
 	if !known && len(codes) == 0 {
 		return nil, ruledOut
 	}
 	if len(codes) > 0 {
-		codeShare := 0.5
 		if known {
 			for i := range probs {
 				probs[i] *= 1 - codeShare
@@ -491,6 +492,40 @@ func (k *KB) RecognizeRulingOut(text string, leaveOut ...Target) (matches, ruled
 		return strings.Compare(a.Target.String(), b.Target.String())
 	})
 	return matches[:min(len(matches), maxMatches)], ruledOut
+}
+
+// The share of the probability a code of the table takes for its target whatever the other
+// words say: a precise code (expired_card) as much as the engine goes by alone, so that only
+// words that lean strongly elsewhere make it ask, and a generic one (card_declined,
+// do_not_honor: declined for a reason not told) half, the words beside it as much.
+const (
+	preciseCodeShare = 0.6
+	genericCodeShare = 0.5
+)
+
+// Meaning is what the codes of the table that text holds, or the messages of precise ones,
+// tell in plain words (stripeCode.Means): the precise codes' meaning when they agree on one,
+// else a generic code's, else "".
+func (k *KB) Meaning(text string) string {
+	var precise, generic string
+	mixed := false
+	k.findCodes(Normalize(text), func(c codeTarget) {
+		switch {
+		case c.generic:
+			generic = c.means
+		case precise == "":
+			precise = c.means
+		case precise != c.means:
+			mixed = true
+		}
+	})
+	switch {
+	case mixed:
+		return ""
+	case precise != "":
+		return precise
+	}
+	return generic
 }
 
 // maxCodeWords is the most words a code has ("online_or_offline_pin_required").

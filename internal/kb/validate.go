@@ -362,6 +362,11 @@ func (k *KB) requiredMessages() []string {
 	for _, s := range k.Solutions {
 		ids = append(ids, SolutionTitle(s), SolutionSteps(s))
 	}
+	for _, c := range k.codes {
+		if id := CodeMeaning(c.Means); c.Means != "" && !slices.Contains(ids, id) {
+			ids = append(ids, id)
+		}
+	}
 	return ids
 }
 
