@@ -166,7 +166,8 @@ func TestGroup_AnswersOnlyWhenAddressed(t *testing.T) {
 		}
 	}
 	// The mention was taken out and the rest recognised: a diagnosis, not "not understood".
-	if got := plain(answerTo[id(mention)]); !strings.Contains(got, h.text("en", kb.MsgRecognized)) {
+	// The texts read hold a code that tells no reason, whose meaning begins the answer.
+	if got := plain(answerTo[id(mention)]); !strings.Contains(got, h.text("en", kb.CodeMeaning("no_reason"))) {
 		t.Errorf("answer to the @mention: %q, want the recognised-error answer", got)
 	}
 	if got := plain(answerTo[id(reply)]); !containsHan(got) {
@@ -185,7 +186,7 @@ func TestGroup_ReadsTheMessageRepliedTo(t *testing.T) {
 	ask := telegramtest.GroupText(group, bob, "@paydoctor_bot", pasted["message"].(map[string]any))
 	fake.AddUpdate(ask)
 	answer := fake.WaitMessages(t, 1, 5*time.Second)[0]
-	if got := plain(answer); !strings.Contains(got, h.text("en", kb.MsgRecognized)) {
+	if got := plain(answer); !strings.Contains(got, h.text("en", kb.CodeMeaning("no_reason"))) {
 		t.Errorf("answer to a bare @mention under the error: %q, want the recognised-error answer", got)
 	}
 	if want := ask["message"].(map[string]any)["message_id"].(int); answer.ReplyTo != want {
@@ -210,7 +211,7 @@ func TestGroup_ReadsTheMessageRepliedTo(t *testing.T) {
 	botAnswer := telegramtest.BotMessage(telegramtest.GroupChat(group), answer.MessageID, plain(answer))
 	fake.AddUpdate(telegramtest.GroupText(group, bob, "@paydoctor_bot", botAnswer))
 	again := fake.WaitMessages(t, 4, 5*time.Second)[3]
-	if strings.Contains(plain(again), h.text("en", kb.MsgRecognized)) {
+	if strings.Contains(plain(again), h.text("en", kb.CodeMeaning("no_reason"))) {
 		t.Errorf("the bot read its own answer as a new error: %q", plain(again))
 	}
 }
@@ -235,7 +236,7 @@ func TestGroup_ReadsOnlyPeoplesMessagesRepliedTo(t *testing.T) {
 		asker := telegramtest.User{ID: int64(5000 + i), FirstName: "Asker", Lang: "en"}
 		fake.AddUpdate(telegramtest.GroupText(group, asker, "@paydoctor_bot", tc.repliedTo["message"].(map[string]any)))
 		got := fake.WaitMessages(t, i+1, 5*time.Second)[i]
-		if read := strings.Contains(plain(got), h.text("en", kb.MsgRecognized)); read != tc.read {
+		if read := strings.Contains(plain(got), h.text("en", kb.CodeMeaning("no_reason"))); read != tc.read {
 			t.Errorf("%s: read %v, want %v; answer %q", tc.name, read, tc.read, plain(got))
 		}
 	}
