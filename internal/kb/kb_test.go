@@ -285,7 +285,7 @@ func TestText_FieldsFilledLikeTheTemplate(t *testing.T) {
 		want     string
 	}{
 		{load(t), "en", kb.MsgPlan, map[string]any{"Count": 3}, "I'll go through 3 things to try, most likely first."},
-		{load(t), "zh-Hans", kb.MsgSolutionHeading, map[string]any{"N": 2, "Total": 4, "Title": "PayPal"}, "办法 2/4:PayPal"},
+		{load(t), "zh-Hans", kb.MsgSolutionHeading, map[string]any{"N": 2, "Total": 4, "Title": "PayPal"}, "办法 2/4：PayPal"},
 		{load(t), "en", kb.MsgDiagnosis, map[string]any{"Cause": "<b>&"}, "Likely cause: <b>&"},
 		{conditional, "en", kb.MsgPlan, map[string]any{"Count": 0}, "Nothing left to try."},
 		{conditional, "en", kb.MsgPlan, map[string]any{"Count": 2}, "I'll go through 2 things to try."},
