@@ -1879,7 +1879,7 @@ func (t turn) correction(text string) (Reply, bool) {
 }
 
 // recognized goes where text was read to lead. A Stripe code or checkout message in it is
-// said in plain words first ("This error means the card has expired. If your bank sent you a
+// said in plain words first ("That means the card has expired. If your bank sent you a
 // new one, ..."): the cause or solution it leads to alone did not say what the code tells,
 // and what to do about a wrong CVC or an expired card is in those words.
 func (t turn) recognized(text string, target kb.Target) Reply {

@@ -2,6 +2,7 @@ package kb
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -13,6 +14,10 @@ type stripeCode struct {
 	Target
 	En     []string `toml:"en"`
 	Zh     []string `toml:"zh"`
+	// Said are the few words in which people and banks' text messages give the code's reason
+	// ("cvv错误", 卡过期了, "wrong zip code"): written, not Stripe's; found in a text they decide
+	// as the code does, but teach the model nothing, which learns from real lines.
+	Said   []string `toml:"said"`
 	Source string   `toml:"source"`
 	// Generic marks a code that only says a decline happened (card_declined, do_not_honor): a
 	// more precise code beside it, as Stripe's errors carry one, decides.
@@ -66,7 +71,7 @@ func (k *KB) addCode(f fileRef, c stripeCode) ([]string, error) {
 	}
 	texts = append(append(texts, c.En...), c.Zh...)
 	where := fmt.Sprintf("%s: code %q", f, c.Code)
-	for _, text := range texts {
+	for _, text := range slices.Concat(texts, c.Said) {
 		n := Normalize(text)
 		if n == "" {
 			return nil, fmt.Errorf("code %q: message %q is empty once normalized", c.Code, text)

@@ -75,7 +75,7 @@ func TestStripeCodes_Recognised(t *testing.T) {
 			}
 		}
 		codeForms := len(texts)
-		for _, m := range slices.Concat(c.En, c.Zh) {
+		for _, m := range slices.Concat(c.En, c.Zh, c.Said) {
 			// A message is as exact as its code, pasted alone or amid words of the person's.
 			texts = append(texts, m, "支付时提示："+m+" 怎么回事", "Checkout says: "+m+" Any idea?")
 		}
@@ -115,6 +115,10 @@ func TestMeaning(t *testing.T) {
 		{`{"error":{"code":"card_declined","decline_code":"incorrect_cvc"}}`, "cvc"},
 		{"incorrect_cvc and incorrect_number", ""}, // two meanings: neither said
 		{"incorrect_cvc, invalid_cvc", "cvc"},
+		{"卡过期了", "expired"},
+		{"【中国银行】您尾号5678的借记卡在境外网站OPENAI的交易被拒绝,原因:CVV2错误。", "cvc"},
+		{"my card expired last month", "expired"},
+		{"my free credits expired", ""},
 		{"Your card was declined.", ""}, // a generic message decides nothing, and tells no code
 		{"my card got declined", ""},
 	} {

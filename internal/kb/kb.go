@@ -318,7 +318,7 @@ func Load(base, overlay fs.FS) (*KB, error) {
 		if c.Generic {
 			continue
 		}
-		for _, m := range slices.Concat(c.En, c.Zh) {
+		for _, m := range slices.Concat(c.En, c.Zh, c.Said) {
 			if n := Normalize(m); !exact[n] {
 				exact[n] = true
 				k.messageTargets = append(k.messageTargets, codeMessage{n, ct})
