@@ -12,8 +12,8 @@ import (
 type stripeCode struct {
 	Code string `toml:"code"`
 	Target
-	En     []string `toml:"en"`
-	Zh     []string `toml:"zh"`
+	En []string `toml:"en"`
+	Zh []string `toml:"zh"`
 	// Said are the few words in which people and banks' text messages give the code's reason
 	// ("cvv错误", 卡过期了, "wrong zip code"): written, not Stripe's; found in a text they decide
 	// as the code does, but teach the model nothing, which learns from real lines.
