@@ -313,6 +313,8 @@ func TestAtQuestion_Help(t *testing.T) {
 		{"en", "card_type", "I don't know, my card was declined again and again", ""}, // a message of its own
 		{"en", "amount", "what's my limit?", "compare"},
 		{"zh-Hans", "amount", "不知道额度是多少", "compare"},
+		{"zh-Hans", "amount", "额度怎么比?", "compare"},
+		{"zh-Hans", "amount", "怎么知道卡的额度", "compare"},
 		{"en", "what_happened", "how do I tell?", ""}, // the start menu has no help
 	} {
 		t.Run(tc.question+"/"+tc.text, func(t *testing.T) {
