@@ -645,7 +645,8 @@ func holdsNegation(norm string, negations []string) bool {
 // a solution nobody tried moves the person past it. A try told with how it went (再试一次就成功
 // 了, "tried again and it worked") has been tried.
 func (k *KB) NotTriedYet(text string) bool {
-	return containsAny(Normalize(text), k.pending) && k.laterVerdict("", text) == ""
+	norm := Normalize(text)
+	return containsAny(norm, k.pending) && k.laterVerdict("", text, norm) == ""
 }
 
 // AsksForHuman reports whether text asks for a person instead of the bot ("talk to a human",

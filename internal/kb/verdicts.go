@@ -88,10 +88,10 @@ func (k *KB) addVerdict(v verdict) error {
 // "Did this work?" with "no" or 有用 as often as with a sentence, which the model cannot
 // read alone.
 func (k *KB) Verdict(solution, text string) string {
-	if v := k.laterVerdict(solution, text); v != "" {
+	norm := Normalize(text)
+	if v := k.laterVerdict(solution, text, norm); v != "" {
 		return v
 	}
-	norm := Normalize(text)
 	if norm == "" {
 		return k.signed(text)
 	}
@@ -119,7 +119,10 @@ func (k *KB) Verdict(solution, text string) string {
 // and says whether it worked, or "": of "didn't work at first, but now it works" and 第一次失败
 // 了，再试一次就成功了 the later try's verdict stands, where read whole the failure denied the
 // success.
-func (k *KB) laterVerdict(solution, text string) string {
+func (k *KB) laterVerdict(solution, text, norm string) string {
+	if !containsAny(norm, k.later) {
+		return "" // spared splitting the text, which most texts would be for nothing
+	}
 	clauses := Clauses(text)
 	for i := len(clauses) - 1; i > 0; i-- {
 		if !k.Later(clauses[i]) {
