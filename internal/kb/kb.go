@@ -140,6 +140,9 @@ type KB struct {
 	// checkoutEnglish are the English messages of the table, folded, the longest first: see
 	// WithoutCheckoutText.
 	checkoutEnglish []string
+	// genericMessages are the messages of the generic codes ("Your card was declined.",
+	// 您的银行卡被拒绝了。), folded, the longest first: see RecognizeRulingOut.
+	genericMessages []string
 	// pending and courtesy are the phrase files' phrases that say a solution has not been
 	// tried yet, and those that only thank or acknowledge (the longest first), folded: see
 	// NotTriedYet and OnlyCourtesy.
@@ -316,6 +319,9 @@ func Load(base, overlay fs.FS) (*KB, error) {
 		// declines and what people quote when a remedy did not help: they teach the model but
 		// decide nothing.
 		if c.Generic {
+			for _, m := range slices.Concat(c.En, c.Zh) {
+				k.genericMessages = append(k.genericMessages, Normalize(m))
+			}
 			continue
 		}
 		for _, m := range slices.Concat(c.En, c.Zh, c.Said) {
@@ -325,6 +331,8 @@ func Load(base, overlay fs.FS) (*KB, error) {
 			}
 		}
 	}
+	slices.SortFunc(k.genericMessages, byLengthDown)
+	k.genericMessages = slices.Compact(k.genericMessages)
 	slices.SortFunc(k.checkoutEnglish, byLengthDown)
 	k.checkoutEnglish = slices.Compact(k.checkoutEnglish)
 	return k, nil

@@ -422,6 +422,16 @@ func (k *KB) RecognizeRulingOut(text string, leaveOut ...Target) (matches, ruled
 	if n == "" {
 		return nil, nil
 	}
+	if rest := withoutPhrases(n, k.genericMessages); rest != n {
+		// "Your card was declined. but I was charged": the checkout's message says only that
+		// the card was declined, and the model, which has seen it in every kind of decline,
+		// would let it outweigh what the person says of their case. Said surely, that leads.
+		// Only an outcome: a solution read from the rest is often the person's own card
+		// named ("i have bank card and virtual card").
+		if matches, ruledOut := k.RecognizeRulingOut(rest, leaveOut...); len(matches) > 0 && matches[0].Outcome != "" && matches[0].Probability >= minBesideGeneric {
+			return matches, ruledOut
+		}
+	}
 	m := k.model
 	var probBuf [32]float64
 	probs := probBuf[:0]
@@ -493,6 +503,10 @@ func (k *KB) RecognizeRulingOut(text string, leaveOut ...Target) (matches, ruled
 	})
 	return matches[:min(len(matches), maxMatches)], ruledOut
 }
+
+// minBesideGeneric is how surely the words beside a generic checkout message must lead to an
+// outcome to be read without it: the engine's bar for going without asking.
+const minBesideGeneric = 0.6
 
 // The share of the probability a code of the table takes for its target whatever the other
 // words say: a precise code (expired_card) as much as the engine goes by alone, so that only
