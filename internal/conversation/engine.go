@@ -577,6 +577,20 @@ func (t turn) understand(text, lead string) (Reply, bool) {
 		// with its feedback ruled out, what is left of it is no reading of chatter.
 		offTopic = matches[0].Probability
 	}
+	if t.ownCardFailing(text, matches[0]) {
+		// "招行信用卡 付openai api一直失败": the card solution read from the person's own
+		// card, whose bank its steps name. Gone to, it told them to get the card they have, or
+		// (as the first step of wallets not accepted) diagnosed a wallet nobody mentioned.
+		t.record(EventNotUnderstood, "")
+		var r Reply
+		if t.d.Stage == StageNew {
+			r = t.start()
+		} else {
+			r = t.withView(t.text(kb.MsgVague, nil))
+		}
+		r.Text = join(lead, r.Text)
+		return r, true
+	}
 	options := t.destinations(matches)
 	c := t.e.confidence
 	// While a question is asked, a cause the answers before it ruled out (kb.AnsweredAway) is
@@ -669,6 +683,16 @@ func (t turn) understand(text, lead string) (Reply, bool) {
 	}
 	r.Text = join(lead, r.Text)
 	return r, true
+}
+
+// ownCardFailing reports whether best, the model's likeliest reading of text, is a solution
+// read from words that do not name it, before any solution is shown, in a text that tells of
+// a payment failing and asks for nothing: the person's own card or bank, not a request. A
+// code of the table leads to its solution as it is (incorrect_cvc: re-enter the details).
+func (t turn) ownCardFailing(text string, best kb.Match) bool {
+	return !t.solving() && best.Solution != "" && !t.e.kb.NamesPlainly(best.Solution, text) &&
+		t.e.kb.TellsFailure(text) && !t.e.kb.HoldsCode(text) && !t.e.kb.Asks(text) && !t.e.kb.Requests(text) &&
+		!t.e.kb.AnswersTheFlow(text) && !t.e.kb.TellsFacts(text) // "BOC visa, overseas payments enabled, 3DS done": the questions go on
 }
 
 // surelyFeedback reports whether the model read text as "worked" or "didn't work" surely

@@ -2193,3 +2193,21 @@ func TestFirstAnswer_CodeInPlainWords(t *testing.T) {
 		t.Errorf("reply without a code:\n%s\nwant it to begin with %q", r.Text, prefix)
 	}
 }
+
+// TestFirstAnswer_OwnCardFailing: a card or bank named in telling that the payment fails is
+// the person's own, not a request for the card solution whose steps name banks: the question
+// of what happened, not "get an international card" or, as that solution is the first step of
+// wallets not accepted, a wallet nobody mentioned.
+func TestFirstAnswer_OwnCardFailing(t *testing.T) {
+	e := newEngine(t, "zh-Hans")
+	for _, text := range []string{"招行信用卡 付openai api一直失败", "招行信用卡付不了openai"} {
+		d, r := stepReply(e, conversation.Dialog{}, parseInput(text), time.Now())
+		if r.Cause != "" || len(r.Solutions) > 0 || d.Stage != conversation.StageAsking || d.Question != "what_happened" {
+			t.Errorf("%q: cause %q, solutions %v, stage %v at %q; want the question of what happened", text, r.Cause, r.Solutions, d.Stage, d.Question)
+		}
+	}
+	// Asked, the card solution answers: which cards work.
+	if _, r := stepReply(e, conversation.Dialog{}, parseInput("招行信用卡能付openai吗"), time.Now()); !slices.Equal(r.Solutions, []string{"international-card"}) {
+		t.Errorf("asked which cards work: solutions %v", r.Solutions)
+	}
+}

@@ -267,6 +267,13 @@ func (k *KB) AnsweredInSentences(question, text string) (string, bool) {
 	return options[0], true
 }
 
+// TellsFacts reports whether a clause of text answers a question of the flow by the phrases
+// that answer in sentences ("overseas payments enabled", 已经开通): the person tells their case.
+func (k *KB) TellsFacts(text string) bool {
+	norm := Normalize(text)
+	return slices.ContainsFunc(k.questionOrder, func(q string) bool { return len(k.answersInSentences(q, text, norm)) > 0 })
+}
+
 // answersInSentences are the options of question that the clauses of text, folded as norm,
 // pick by the phrases that answer in sentences, in the clauses' order.
 func (k *KB) answersInSentences(question, text, norm string) []string {
