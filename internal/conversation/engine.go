@@ -822,6 +822,15 @@ func (t turn) goTo(text string, target kb.Target) Reply {
 		}
 		return r
 	}
+	if t.solving() && target.Outcome != "" && t.startsWith(target.Outcome, sol) && !t.e.kb.HoldsCode(text) {
+		// "called icbc, they said this card cant pay foreign websites at all" while the bank
+		// was to be called, read as the bank's risk control: a diagnosis whose plan starts with
+		// the solution shown would send the person back to the bank they had just called. What
+		// they tell is how that solution went. A new code ("now it says
+		// authentication_required") is a new problem, diagnosed below.
+		t.record(EventRecognized, "")
+		return t.failed()
+	}
 	if t.solving() && target.Outcome != "" && t.e.kb.TellsFailure(text) {
 		// "now it says authentication_required" while the bank was to be called: the solution
 		// shown failed, and the new diagnosis puts it last rather than first again.
@@ -829,6 +838,17 @@ func (t turn) goTo(text string, target kb.Target) Reply {
 	}
 	t.record(EventRecognized, "")
 	return t.recognized(text, target)
+}
+
+// startsWith reports whether outcome's plan, with what the answers so far rule out, starts
+// with sol.
+func (t turn) startsWith(outcome, sol string) bool {
+	o, ok := t.e.kb.Outcome(outcome)
+	if !ok {
+		return false
+	}
+	plan := slices.DeleteFunc(slices.Clone(o.Solutions), t.ruledOutByAnswers)
+	return len(plan) > 0 && plan[0] == sol
 }
 
 // supportFirst reports whether outcome's plan starts with the last resort, OpenAI's support:

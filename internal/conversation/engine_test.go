@@ -907,6 +907,10 @@ func TestStep_FeedbackInWords(t *testing.T) {
 		{"failed, and a fact", "It didn't work, the bank says overseas payments are already on", diagnosed, conversation.EventFailed},
 		{"failed, and a new error", "no. now it says authentication_required", diagnosed, conversation.EventFailed},
 		{"failed, and a new error, diagnosed", "no. now it says authentication_required", diagnosed, conversation.EventDiagnosed},
+		// What the bank said, read as a cause whose plan starts with calling the bank: how the
+		// call went, not the same call again.
+		{"the bank cannot", "called icbc, they said this card cant pay foreign websites at all", diagnosed, conversation.EventFailed},
+		{"zh the bank cannot", "打了银行电话，银行说这张卡开不了境外支付", diagnosed, conversation.EventFailed},
 		{"a wrong button, and the result", "sorry I clicked the wrong button, it didn't work", diagnosed, conversation.EventFailed},
 		{"failed, and a question", "It didn't work, what should I try next?", diagnosed, conversation.EventFailed},
 		{"zh failed, and a question", "没用,下一步怎么做?", diagnosed, conversation.EventFailed},
