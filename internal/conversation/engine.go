@@ -774,11 +774,14 @@ func (t turn) goTo(text string, target kb.Target) Reply {
 		// "I don't have PayPal" while the bank is to be called: no request for PayPal's steps.
 		t.record(EventNotUnderstood, "")
 		return t.nudge()
-	case !t.solving() && target.Solution != "" && t.e.kb.NamesPlainly(target.Solution, text) && !t.e.kb.Asks(text) && t.e.kb.TellsFailure(text):
+	case !t.solving() && target.Solution != "" && t.e.kb.NamesPlainly(target.Solution, text) && !t.e.kb.Asks(text) && t.e.kb.TellsFailure(text) &&
+		!t.e.kb.HoldsCode(text):
 		// "my virtual card got declined", paypal也失败了: what the person tried failed, and
 		// its steps would tell them to try it. Their case, where the flow asks about it (a
 		// virtual card: the card question), takes the questions on; otherwise the solution's
-		// failure is noted and the text read for the problem without it.
+		// failure is noted and the text read for the problem without it. Not a code's own
+		// solution: "chase sent me a new card, now openai says expired_card" is no failure of
+		// a new card, and the code says what to do.
 		if q, option := t.e.kb.FlowAnswer(text); q != "" {
 			return t.answerAnew(q, option)
 		}

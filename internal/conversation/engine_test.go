@@ -2215,3 +2215,22 @@ func TestFirstAnswer_OwnCardFailing(t *testing.T) {
 		t.Errorf("asked which cards work: solutions %v", r.Solutions)
 	}
 }
+
+// TestStep_CodeAfterSuccess: a code told after the help ended in success is a new problem
+// with what the code says to do, not a failure of the solution its words name ("a new card")
+// followed by the closing message again.
+func TestStep_CodeAfterSuccess(t *testing.T) {
+	e := newEngine(t, "en")
+	d, _ := stepReply(e, conversation.Dialog{}, parseInput("incorrect_zip"), time.Now())
+	d, _ = stepReply(e, d, parseInput("[ok:billing-settings]"), time.Now())
+	if d.Stage != conversation.StageResolved {
+		t.Fatalf("stage %v after 'this worked'", d.Stage)
+	}
+	_, res := e.Step(d, parseInput("back again. chase sent me a new card, now openai says expired_card on auto-recharge"), time.Now())
+	if kinds := eventKinds(res); slices.Contains(kinds, conversation.EventFailed) || !slices.Contains(kinds, conversation.EventShown) {
+		t.Errorf("events %v: want a solution shown and no failure", kinds)
+	}
+	if want := e.KB().Text("en", kb.CodeMeaning("expired"), nil); !strings.HasPrefix(res.Reply.Text, want) {
+		t.Errorf("reply:\n%s\nwant it to begin with:\n%s", res.Reply.Text, want)
+	}
+}
