@@ -911,6 +911,7 @@ func TestStep_FeedbackInWords(t *testing.T) {
 		// call went, not the same call again.
 		{"the bank cannot", "called icbc, they said this card cant pay foreign websites at all", diagnosed, conversation.EventFailed},
 		{"zh the bank cannot", "打了银行电话，银行说这张卡开不了境外支付", diagnosed, conversation.EventFailed},
+		{"not helpful", "this isnt helpful. the address is fine, HK just isnt supported right?", solving, conversation.EventFailed},
 		{"a wrong button, and the result", "sorry I clicked the wrong button, it didn't work", diagnosed, conversation.EventFailed},
 		{"failed, and a question", "It didn't work, what should I try next?", diagnosed, conversation.EventFailed},
 		{"zh failed, and a question", "没用,下一步怎么做?", diagnosed, conversation.EventFailed},

@@ -512,7 +512,9 @@ func TestVerdict(t *testing.T) {
 		{"it worked, then it didn't", kb.ActionFailed},
 		{"成功了，不过现在又不行了", kb.ActionFailed},
 		{"it worked but it didn't", ""},
-		{"明天再试，今天还是不行", ""}, // 再试 of a plan is no later try
+		{"明天再试，今天还是不行", ""},                     // 再试 of a plan is no later try
+		{"this isn't helpful", kb.ActionFailed}, // the model read "helpful" as thanks for a success
+		{"没帮助", kb.ActionFailed},
 	} {
 		if got := k.Verdict("paypal", tc.text); got != tc.want {
 			t.Errorf("Verdict(paypal, %q) = %q, want %q", tc.text, got, tc.want)
