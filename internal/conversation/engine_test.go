@@ -1777,6 +1777,9 @@ func TestStep_UnlistedQuestionAboutTheSolutionShown(t *testing.T) {
 		{"international-card", "招行的行不行", kb.SolutionAnswer("international-card", "which-bank")},
 		{"billing-settings", "we don't have zip codes", kb.SolutionAnswer("billing-settings", "address-format")},
 		{"paypal", "I don't have PayPal", kb.SolutionAnswer("paypal", "no-account")},
+		// A timeout: was the money taken? Paying again may charge twice.
+		{"payment-timing", "会不会扣两次钱啊", kb.SolutionAnswer("payment-timing", "charged")},
+		{"payment-timing", "will I be charged twice?", kb.SolutionAnswer("payment-timing", "charged")},
 	} {
 		t.Run(tc.text, func(t *testing.T) {
 			solving, _ := stepReply(e, conversation.Dialog{}, parseInput("/solution "+tc.solution), time.Now())
