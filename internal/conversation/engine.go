@@ -667,8 +667,10 @@ func (t turn) understand(text, lead string) (Reply, bool) {
 		// About a payment, but nothing in particular: ask what happened, unless a solution
 		// is shown, whose result is what matters now, or which the text only asks about.
 		switch {
-		case t.solving() && t.e.kb.Asks(text) && t.e.kb.Statements(text) == "":
-			// "is there a fee?" where no answer is listed and the model places nothing
+		case t.solving() && t.e.kb.Asks(text) && t.e.kb.Statements(text) == "" && saysSomething(kb.Normalize(text)) && !t.e.kb.Supposes(text):
+			// "is there a fee?" where no answer is listed and the model places nothing. Not
+			// "what?", which asks nothing in particular, nor "what if it fails?", which the
+			// buttons under the question whether it worked answer.
 			r = t.noReadyAnswer()
 		case t.solving():
 			t.record(EventNotUnderstood, "")
@@ -715,6 +717,11 @@ func (t turn) goTo(text string, target kb.Target) Reply {
 	case target.Action == kb.ActionWorked && t.e.kb.Contradicts(text):
 		// "not successful", "没有付款成功": success read from words that deny it. Asked.
 		t.record(EventClarified, "")
+		return t.nudge()
+	case t.solving() && t.e.kb.Supposes(text) && !saysSomething(t.e.kb.Statements(text)):
+		// "ok. if it fails then I'll try paypal": a plan for a result not known yet, no
+		// request for PayPal's steps now. Whether the one shown worked is the question.
+		t.record(EventRecognized, "")
 		return t.nudge()
 	case verdict && asksOnly:
 		// "有没有用啊", "did it work for you?": asked, not told ("still declined, which bank
@@ -1268,6 +1275,15 @@ func (t turn) clausesVerdict(text string) (string, []string) {
 // of its own (its outcome names no cause).
 func (t turn) verdict(text string) (string, []string) {
 	sol, _ := t.d.CurrentSolution()
+	if t.e.kb.Supposes(text) {
+		// "ok. if it fails then I'll try paypal": what only supposes tells no verdict, on the
+		// solution shown or on the one it names; what the other clauses tell may.
+		told := t.e.kb.Statements(text)
+		if !saysSomething(told) || t.e.kb.OnlyCourtesy(told) {
+			return "", nil
+		}
+		text = told
+	}
 	others := slices.DeleteFunc(t.e.kb.OthersNamed(sol, text), func(other string) bool { return t.tellsProblemOf(other, text) })
 	if len(others) > 0 {
 		// What it tells besides what it asks: "I already tried virtual card and paypal, both

@@ -975,6 +975,9 @@ func TestStep_NoVerdictWithoutOne(t *testing.T) {
 		"no problem", "no idea", "没问题", "有没有用啊", "成功了吗？", "maybe", "later", "谢谢,我明天打电话问问",
 		// Thanks beside a plan for later: the thanks are no success.
 		"thanks, will try it tonight", "thank you! will try later", "thanks man, i'll try that one", "谢谢，我去试试看",
+		"thanks, will try it now", "谢谢，我现在试试",
+		// A plan for a result not known yet.
+		"ok. if it fails then I'll try paypal", "如果不行我就试试paypal",
 		"who won the football last night?",
 	} {
 		t.Run(text, func(t *testing.T) {
@@ -2236,5 +2239,22 @@ func TestStep_CodeAfterSuccess(t *testing.T) {
 	}
 	if want := e.KB().Text("en", kb.CodeMeaning("expired"), nil); !strings.HasPrefix(res.Reply.Text, want) {
 		t.Errorf("reply:\n%s\nwant it to begin with:\n%s", res.Reply.Text, want)
+	}
+}
+
+// TestStep_NoReadyAnswerOnlyForAQuestion: "no ready answer" is for a question the bot cannot
+// place; "what?" asks nothing in particular and "what if it fails?" is answered by the
+// buttons under the question whether it worked, which they get.
+func TestStep_NoReadyAnswerOnlyForAQuestion(t *testing.T) {
+	e := newEngine(t, "en")
+	for _, text := range []string{"what?", "so?", "what if it fails?", "如果不行怎么办？"} {
+		solving, _ := stepReply(e, conversation.Dialog{}, parseInput("/solution billing-settings"), time.Now())
+		_, r := stepReply(e, solving, parseInput(text), time.Now())
+		if noAnswer := e.KB().Text(r.Lang, kb.MsgNoReadyAnswer, nil); strings.HasPrefix(r.Text, noAnswer) {
+			t.Errorf("%q: %q", text, r.Text)
+		}
+		if !slices.ContainsFunc(r.Buttons, func(b conversation.Button) bool { return b.ID == "no:billing-settings" }) {
+			t.Errorf("%q: buttons %v, want the question whether it worked", text, r.Buttons)
+		}
 	}
 }

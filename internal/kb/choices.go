@@ -64,11 +64,6 @@ func (k *KB) Requests(text string) bool { return containsAny(Normalize(text), k.
 // there is no verdict on the solution shown.
 func (k *KB) Elsewhere(text string) bool { return containsAny(Normalize(text), k.elsewhere) }
 
-// Later reports whether text tells of a later try than what was told before it: "now",
-// "then", 后来, 再试. Of "didn't work at first, but now it works" the later verdict is the
-// one that stands.
-func (k *KB) Later(text string) bool { return containsAny(Normalize(text), k.later) }
-
 // Pasted reports whether text reads as a checkout's or a bank's words rather than the
 // person's own: it addresses its reader as a checkout does (the phrase files' checkout_voice:
 // "your", 您) and says nothing of the writer (own_voice: "I", "my", 我).

@@ -131,6 +131,8 @@ type KB struct {
 	codes          []stripeCode
 	codeTargets    map[string]codeTarget
 	messageTargets []codeMessage
+	// saidTargets are the codes' said phrases, normalized: see stripeCode.Said.
+	saidTargets []codeMessage
 	// negations are the words of the phrase files that say something did not happen or went
 	// wrong ("not", "没"), folded: see Contradicts.
 	negations []string
@@ -324,11 +326,14 @@ func Load(base, overlay fs.FS) (*KB, error) {
 			}
 			continue
 		}
-		for _, m := range slices.Concat(c.En, c.Zh, c.Said) {
+		for _, m := range slices.Concat(c.En, c.Zh) {
 			if n := Normalize(m); !exact[n] {
 				exact[n] = true
 				k.messageTargets = append(k.messageTargets, codeMessage{n, ct})
 			}
+		}
+		for _, m := range c.Said {
+			k.saidTargets = append(k.saidTargets, codeMessage{Normalize(m), ct})
 		}
 	}
 	slices.SortFunc(k.genericMessages, byLengthDown)

@@ -403,12 +403,13 @@ func (k *KB) checkTarget(t Target) error {
 
 // Recognize returns the targets a text leads to with their probabilities, best first, the
 // least likely left out. It is empty when nothing of the text was seen in training. A Stripe
-// code in the text, or the message a checkout shows for a precise one, is exact: it takes
-// half the probability for its target, whatever the words around it say, so that a pasted
-// code alone always leads somewhere and a code contradicted by the words leaves the two
-// close, and the bot asks. Targets in leaveOut are
-// ruled out: the rest share their probability, as if the text could not mean them ("still
-// declined" means a decline when no solution is being tried).
+// code in the text, the message a checkout shows for a precise one, or the words people give
+// its reason in, is exact: it takes a fixed share of the probability for its target whatever
+// the words around it say (preciseCodeShare, genericCodeShare), so that a pasted code leads
+// somewhere and only words that lean strongly elsewhere make the bot ask. A checkout's generic
+// message ("Your card was declined.") gives way to what the rest of the text says surely.
+// Targets in leaveOut are ruled out: the rest share their probability, as if the text could
+// not mean them ("still declined" means a decline when no solution is being tried).
 func (k *KB) Recognize(text string, leaveOut ...Target) []Match {
 	matches, _ := k.RecognizeRulingOut(text, leaveOut...)
 	return matches
@@ -428,7 +429,7 @@ func (k *KB) RecognizeRulingOut(text string, leaveOut ...Target) (matches, ruled
 		// would let it outweigh what the person says of their case. Said surely, that leads.
 		// Only an outcome: a solution read from the rest is often the person's own card
 		// named ("i have bank card and virtual card").
-		if matches, ruledOut := k.RecognizeRulingOut(rest, leaveOut...); len(matches) > 0 && matches[0].Outcome != "" && matches[0].Probability >= minBesideGeneric {
+		if matches, ruledOut := k.RecognizeRulingOut(rest, leaveOut...); len(matches) > 0 && matches[0].Outcome != "" && matches[0].Probability >= sureProbability {
 			return matches, ruledOut
 		}
 	}
@@ -460,7 +461,7 @@ func (k *KB) RecognizeRulingOut(text string, leaveOut ...Target) (matches, ruled
 	}
 	var codes []int
 	generic := -1 // the target of a generic code found, if any
-	k.findCodes(n, func(c codeTarget) {
+	k.findCodes(n, true, func(c codeTarget) {
 		switch {
 		case c.generic:
 			generic = c.target
@@ -504,9 +505,10 @@ func (k *KB) RecognizeRulingOut(text string, leaveOut ...Target) (matches, ruled
 	return matches[:min(len(matches), maxMatches)], ruledOut
 }
 
-// minBesideGeneric is how surely the words beside a generic checkout message must lead to an
-// outcome to be read without it: the engine's bar for going without asking.
-const minBesideGeneric = 0.6
+// sureProbability is how surely a text must lead somewhere for what it says to stand by
+// itself: the engine's bar for going without asking. The words beside a generic checkout
+// message lead when they reach it, and a later try's verdict gives way to a problem that does.
+const sureProbability = 0.6
 
 // The share of the probability a code of the table takes for its target whatever the other
 // words say: a precise code (expired_card) as much as the engine goes by alone, so that only
@@ -519,16 +521,17 @@ const (
 
 // Meaning is what the codes of the table that text holds, or the messages of precise ones,
 // tell in plain words (stripeCode.Means): the precise codes' meaning when they agree on one,
-// else a generic code's, else "".
+// else, when no precise code is found, a generic one's, else "". An operator's code may mean
+// nothing in particular: beside it, a generic code's "no reason" would be wrong.
 func (k *KB) Meaning(text string) string {
 	var precise, generic string
-	mixed := false
-	k.findCodes(Normalize(text), func(c codeTarget) {
+	anyPrecise, mixed := false, false
+	k.findCodes(Normalize(text), true, func(c codeTarget) {
 		switch {
 		case c.generic:
 			generic = c.means
-		case precise == "":
-			precise = c.means
+		case !anyPrecise:
+			anyPrecise, precise = true, c.means
 		case precise != c.means:
 			mixed = true
 		}
@@ -536,7 +539,7 @@ func (k *KB) Meaning(text string) string {
 	switch {
 	case mixed:
 		return ""
-	case precise != "":
+	case anyPrecise:
 		return precise
 	}
 	return generic
@@ -546,18 +549,20 @@ func (k *KB) Meaning(text string) string {
 const maxCodeWords = 5
 
 // HoldsCode reports whether text holds a Stripe code of the table, or the message a checkout
-// shows for a precise one: a decline, told as exactly as it can be.
+// shows for a precise one: a decline, told as exactly as it can be. Not the words people give
+// a reason in: "I corrected the wrong zip code" tells a step done.
 func (k *KB) HoldsCode(text string) bool {
 	held := false
-	k.findCodes(Normalize(text), func(codeTarget) { held = true })
+	k.findCodes(Normalize(text), false, func(codeTarget) { held = true })
 	return held
 }
 
 // findCodes calls found for each code of the table in a normalized text, written as Stripe
 // writes it (do_not_honor) or with spaces (do not honor), and for each message of a precise
 // code the text holds as the checkout shows it ("Your card has expired."): what a checkout
-// says is as exact as its code.
-func (k *KB) findCodes(normalized string, found func(codeTarget)) {
+// says is as exact as its code. With said, also for the words people give a code's reason in
+// (stripeCode.Said), which tell where it leads but not that a payment failed.
+func (k *KB) findCodes(normalized string, said bool, found func(codeTarget)) {
 	var wordBuf [64]string
 	words := wordBuf[:0]
 	for w := range strings.FieldsSeq(normalized) {
@@ -580,6 +585,14 @@ func (k *KB) findCodes(normalized string, found func(codeTarget)) {
 		}
 	}
 	for _, m := range k.messageTargets {
+		if containsPhrase(normalized, m.text) {
+			found(m.codeTarget)
+		}
+	}
+	if !said {
+		return
+	}
+	for _, m := range k.saidTargets {
 		if containsPhrase(normalized, m.text) {
 			found(m.codeTarget)
 		}

@@ -509,7 +509,10 @@ func TestVerdict(t *testing.T) {
 		{"it failed twice, then it worked", kb.ActionWorked},
 		{"一开始不行，后来成功了", kb.ActionWorked},
 		{"第一次失败了，再试一次就成功了", kb.ActionWorked},
-		{"it worked, then it didn't", kb.ActionFailed},
+		{"it worked, then it didn't", ""}, // the model reads it: "didn't" says not what failed
+		{"it worked, then the credits didn't show up", ""},
+		{"declined before, now it works?", ""},
+		{"ok. if it fails then I'll try paypal", ""},
 		{"成功了，不过现在又不行了", kb.ActionFailed},
 		{"it worked but it didn't", ""},
 		{"明天再试，今天还是不行", ""},                     // 再试 of a plan is no later try

@@ -115,23 +115,34 @@ func (k *KB) Verdict(solution, text string) string {
 	return v
 }
 
-// laterVerdict is the verdict of the last clause of text that tells of a later try (Later)
-// and says whether it worked, or "": of "didn't work at first, but now it works" and 第一次失败
-// 了，再试一次就成功了 the later try's verdict stands, where read whole the failure denied the
-// success.
+// laterVerdict is the verdict of the last clause of text that tells of a later try (a word of
+// the phrase files' later list) and says how it went, or "": of "didn't work at first, but now
+// it works" and 第一次失败了，再试一次就成功了 the later try's verdict stands, where read whole the
+// failure denied the success. A clause that asks ("now it works?"), supposes ("if it fails
+// then I'll try paypal", "see if it works") or tells a problem the model is sure of says
+// nothing of how the try went.
 func (k *KB) laterVerdict(solution, text, norm string) string {
 	if !containsAny(norm, k.later) {
 		return "" // spared splitting the text, which most texts would be for nothing
 	}
 	clauses := Clauses(text)
 	for i := len(clauses) - 1; i > 0; i-- {
-		if !k.Later(clauses[i]) {
+		c := clauses[i]
+		cn := Normalize(c)
+		if !containsAny(cn, k.later) || k.isQuestion(c, cn) || containsAny(cn, k.conditionals) {
 			continue
 		}
 		// 再试一次 of 再试一次就成功了 is the try, not a plan to try.
-		if v := k.Verdict(solution, k.WithoutPendingPhrases(clauses[i])); v == ActionWorked || v == ActionFailed {
-			return v
+		// A failure must be the payment's ("现在又不行了"): "then the credits didn't show up"
+		// denies something else.
+		v := k.Verdict(solution, k.WithoutPendingPhrases(c))
+		if v != ActionWorked && (v != ActionFailed || !k.TellsFailure(c)) {
+			continue
 		}
+		if m := k.Recognize(c); len(m) > 0 && m[0].Outcome != "" && m[0].Probability >= sureProbability {
+			return ""
+		}
+		return v
 	}
 	return ""
 }
