@@ -694,7 +694,13 @@ func (t turn) understand(text, lead string) (Reply, bool) {
 func (t turn) ownCardFailing(text string, best kb.Match) bool {
 	return !t.solving() && best.Solution != "" && !t.e.kb.NamesPlainly(best.Solution, text) &&
 		t.e.kb.TellsFailure(text) && !t.e.kb.HoldsCode(text) && !t.e.kb.Asks(text) && !t.e.kb.Requests(text) &&
-		!t.e.kb.AnswersTheFlow(text) && !t.e.kb.TellsFacts(text) // "BOC visa, overseas payments enabled, 3DS done": the questions go on
+		!t.e.kb.AnswersTheFlow(text) && !t.tellsFacts(text) // "BOC visa, overseas payments enabled, 3DS done": the questions go on
+}
+
+// tellsFacts reports whether a clause of text answers a question of the flow (kb.FactAnswer).
+func (t turn) tellsFacts(text string) bool {
+	q, _ := t.e.kb.FactAnswer(text)
+	return q != ""
 }
 
 // surelyFeedback reports whether the model read text as "worked" or "didn't work" surely
@@ -791,6 +797,9 @@ func (t turn) goTo(text string, target kb.Target) Reply {
 		// a new card, and the code says what to do.
 		if q, option := t.e.kb.FlowAnswer(text); q != "" {
 			return t.answerAnew(q, option)
+		}
+		if q, option := t.e.kb.FactAnswer(text); q != "" {
+			return t.answerAnew(q, option) // "用的虚拟卡 充值api一直被拒"
 		}
 		return t.triedAlready(text, target.Solution)
 	case !t.solving() && target.Solution != "" && t.e.kb.NamesPlainly(target.Solution, text) && !t.e.kb.Asks(text) && !t.e.kb.Requests(text) && t.answersALaterQuestion(text):
@@ -1150,13 +1159,7 @@ func (t turn) answerVerdict(text string) (Reply, bool) {
 		r.Text = join(strings.Join(noted, "\n"), r.Text)
 		return r, true
 	case kb.VerdictSkipped:
-		// "本来就开着", "it was already enabled": no way for the person, and an answer that
-		// rules the diagnosis out. The questions go on from that answer.
-		if q, option, ok := t.e.kb.AnsweredOtherwise(t.d.Outcome, text); ok {
-			return t.answerAnew(q, option), true
-		}
-		t.record(EventRecognized, "")
-		return t.next(), true
+		return t.skipped(text), true
 	case kb.VerdictNotTried:
 		if _, _, answered := t.e.kb.QuestionAbout(t.d.Lang, sol, text); answered {
 			return Reply{}, false // "不知道银行登记的地址" is no "not tried": it calls for an answer
@@ -1202,14 +1205,15 @@ func (t turn) verdictInClauses(text string) (Reply, bool) {
 			return t.goTo(c, m[0].Target), true
 		}
 	}
+	if verdict == kb.VerdictSkipped {
+		return t.skipped(text), true
+	}
 	t.record(EventRecognized, "")
 	switch verdict {
 	case kb.ActionWorked:
 		return t.worked(), true
 	case kb.ActionFailed:
 		return t.failed(), true
-	case kb.VerdictSkipped:
-		return t.next(), true
 	}
 	return t.nudge(), true // not tried yet
 }
@@ -1858,6 +1862,18 @@ func (t turn) takeBack(sol string) Reply {
 		a.Result = ""
 	}
 	return t.withView(t.text(kb.MsgAnswerChanged, nil))
+}
+
+// skipped goes on without a verdict on the solution shown: to the next one, or, when text
+// answers a question of the flow so that the diagnosis no longer holds ("本来就开着", "it's a
+// BOC visa, overseas payments are already on" at the bank's solution), to the questions
+// from that answer.
+func (t turn) skipped(text string) Reply {
+	if q, option, ok := t.e.kb.AnsweredOtherwise(t.d.Outcome, text); ok {
+		return t.answerAnew(q, option)
+	}
+	t.record(EventRecognized, "")
+	return t.next()
 }
 
 // clearDiagnosis forgets the diagnosis and its plan, as an answer changed or given anew

@@ -1574,6 +1574,9 @@ func TestStep_TriedAlready(t *testing.T) {
 		// rules the diagnosis out. The questions go on after it.
 		{"already enabled", diagnosed, "it was already enabled", "verify_prompt", ""},
 		{"zh already enabled", diagnosed, "本来就开着", "verify_prompt", ""},
+		{"already on, beside the card", diagnosed, "its a boc visa credit card, overseas payments are already on", "verify_prompt", ""},
+		// The virtual card used, told beside what happened.
+		{"zh, the card used", conversation.Dialog{}, "用的虚拟卡 充值api一直被拒", "amount", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			d, res := e.Step(tc.dialog, parseInput(tc.text), time.Now())

@@ -267,11 +267,17 @@ func (k *KB) AnsweredInSentences(question, text string) (string, bool) {
 	return options[0], true
 }
 
-// TellsFacts reports whether a clause of text answers a question of the flow by the phrases
-// that answer in sentences ("overseas payments enabled", 已经开通): the person tells their case.
-func (k *KB) TellsFacts(text string) bool {
+// FactAnswer is the first question of the flow, and its option, that a clause of text answers
+// by the phrases that answer in sentences ("overseas payments enabled", 用的是虚拟卡): the
+// person tells their case. "" when none.
+func (k *KB) FactAnswer(text string) (question, option string) {
 	norm := Normalize(text)
-	return slices.ContainsFunc(k.questionOrder, func(q string) bool { return len(k.answersInSentences(q, text, norm)) > 0 })
+	for _, q := range k.questionOrder {
+		if options := k.answersInSentences(q, text, norm); len(options) > 0 {
+			return q, options[0]
+		}
+	}
+	return "", ""
 }
 
 // answersInSentences are the options of question that the clauses of text, folded as norm,
