@@ -1091,6 +1091,10 @@ func (t turn) answerVerdict(text string) (Reply, bool) {
 	// "it works fine on steam", 上个月还能用: payments elsewhere or before, no verdict on this
 	// one. Read as one, they ended the help as a success.
 	if t.e.kb.Elsewhere(text) && !t.e.kb.TellsFailure(text) {
+		sol, _ := t.d.CurrentSolution()
+		if _, _, answered := t.e.kb.QuestionAbout(t.d.Lang, sol, text); answered {
+			return Reply{}, false // "I changed my number last year": answered below
+		}
 		if v, _ := t.clausesVerdict(text); v == "" {
 			t.record(EventNotUnderstood, "")
 			return t.nudge(), true

@@ -911,6 +911,7 @@ func TestStep_FeedbackInWords(t *testing.T) {
 		// call went, not the same call again.
 		{"the bank cannot", "called icbc, they said this card cant pay foreign websites at all", diagnosed, conversation.EventFailed},
 		{"zh the bank cannot", "打了银行电话，银行说这张卡开不了境外支付", diagnosed, conversation.EventFailed},
+		{"zh passed at once", "今天早上试了一下 秒过", solving, conversation.EventWorked},
 		{"not helpful", "this isnt helpful. the address is fine, HK just isnt supported right?", solving, conversation.EventFailed},
 		{"a wrong button, and the result", "sorry I clicked the wrong button, it didn't work", diagnosed, conversation.EventFailed},
 		{"failed, and a question", "It didn't work, what should I try next?", diagnosed, conversation.EventFailed},
@@ -1783,6 +1784,11 @@ func TestStep_UnlistedQuestionAboutTheSolutionShown(t *testing.T) {
 		{"international-card", "招行的行不行", kb.SolutionAnswer("international-card", "which-bank")},
 		{"billing-settings", "we don't have zip codes", kb.SolutionAnswer("billing-settings", "address-format")},
 		{"paypal", "I don't have PayPal", kb.SolutionAnswer("paypal", "no-account")},
+		// The verification never arriving: a phone number changed, a blocked 3-D Secure page;
+		// 去年 and "last year" tell of the number, not of a payment before.
+		{"enable-cross-border", "会不会是手机号的问题 我去年换过号", kb.SolutionAnswer("enable-cross-border", "phone-number")},
+		{"enable-cross-border", "I changed my number last year", kb.SolutionAnswer("enable-cross-border", "phone-number")},
+		{"enable-cross-border", "is it my browser? i have ublock", kb.SolutionAnswer("enable-cross-border", "browser")},
 		// A timeout: was the money taken? Paying again may charge twice.
 		{"payment-timing", "会不会扣两次钱啊", kb.SolutionAnswer("payment-timing", "charged")},
 		{"payment-timing", "will I be charged twice?", kb.SolutionAnswer("payment-timing", "charged")},
