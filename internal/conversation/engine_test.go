@@ -1789,6 +1789,8 @@ func TestStep_UnlistedQuestionAboutTheSolutionShown(t *testing.T) {
 		{"enable-cross-border", "会不会是手机号的问题 我去年换过号", kb.SolutionAnswer("enable-cross-border", "phone-number")},
 		{"enable-cross-border", "I changed my number last year", kb.SolutionAnswer("enable-cross-border", "phone-number")},
 		{"enable-cross-border", "is it my browser? i have ublock", kb.SolutionAnswer("enable-cross-border", "browser")},
+		// A plan's price on a card holding exactly that much: the fee on top.
+		{"choose-plan", "是不是还有手续费", kb.SolutionAnswer("choose-plan", "fee")},
 		// A timeout: was the money taken? Paying again may charge twice.
 		{"payment-timing", "会不会扣两次钱啊", kb.SolutionAnswer("payment-timing", "charged")},
 		{"payment-timing", "will I be charged twice?", kb.SolutionAnswer("payment-timing", "charged")},
