@@ -563,7 +563,7 @@ var defaultConfidence = confidence{sure: 0.6, apart: 0.25, ask: 0.4, plausible: 
 // what happened. lead goes first in the reply. It reports false when nothing of the text was
 // recognised.
 func (t turn) understand(text, lead string) (Reply, bool) {
-	matches, ruledOut := t.e.kb.RecognizeRulingOut(text, t.ruledOut()...)
+	matches, ruledOut := t.e.kb.RecognizeRulingOut(text, t.ruledOut(text)...)
 	if r, ok := t.lateFeedback(text, ruledOut); ok {
 		r.Text = join(lead, r.Text)
 		return r, true
@@ -729,6 +729,12 @@ func (t turn) goTo(text string, target kb.Target) Reply {
 		// request for PayPal's steps now. Whether the one shown worked is the question.
 		t.record(EventRecognized, "")
 		return t.nudge()
+	case target.Action == kb.ActionFailed && sol == t.e.kb.LastResort && t.e.kb.Verdict(sol, text) != kb.ActionFailed:
+		// "2 x $20 on my CCB card same day" while OpenAI's support is to be contacted: the
+		// model reads "same" as "same error", but support takes days to answer, and its
+		// failure read from words that say none ended the help at once.
+		t.record(EventNotUnderstood, "")
+		return t.nudge()
 	case verdict && asksOnly:
 		// "有没有用啊", "did it work for you?": asked, not told ("still declined, which bank
 		// should I call?" tells).
@@ -850,9 +856,10 @@ func (t turn) goTo(text string, target kb.Target) Reply {
 		t.record(EventRecognized, "")
 		return t.failed()
 	}
-	if t.solving() && target.Outcome != "" && t.e.kb.TellsFailure(text) {
+	if t.solving() && target.Outcome != "" && t.e.kb.TellsFailure(text) && sol != t.e.kb.LastResort {
 		// "now it says authentication_required" while the bank was to be called: the solution
-		// shown failed, and the new diagnosis puts it last rather than first again.
+		// shown failed, and the new diagnosis puts it last rather than first again. Not
+		// OpenAI's support, which a payment failing again says nothing of.
 		t.recordResult(sol, FeedbackFailed)
 	}
 	t.record(EventRecognized, "")
@@ -1088,10 +1095,25 @@ func (t turn) answerVerdict(text string) (Reply, bool) {
 	if !t.solving() {
 		return Reply{}, false
 	}
+	sol, _ := t.d.CurrentSolution()
+	if t.supportFirst(t.d.Outcome) && t.e.kb.NotCharged(text) {
+		// "没扣钱", "no money taken" where money taken without credit was diagnosed: a
+		// payment that failed, whose cause is still to find; told to wait for OpenAI's
+		// support and not to pay again, the person stayed without what they paid for.
+		t.record(EventRecognized, "")
+		t.clearDiagnosis()
+		t.d.Stage, t.d.Question = StageAsking, t.e.kb.Start
+		return t.withView(t.text(kb.MsgFindTheCause, nil)), true
+	}
+	if sol == t.e.kb.LastResort && t.e.kb.TellsFailure(text) && !t.e.kb.NamesPlainly(sol, text) && !t.e.kb.HoldsCode(text) {
+		// "卡被拒了" while OpenAI's support is to be contacted tells of the payment, not of
+		// support, which takes days to answer: read as its failure, it ended the help with
+		// "we've tried everything" one message after support was suggested.
+		return Reply{}, false
+	}
 	// "it works fine on steam", 上个月还能用: payments elsewhere or before, no verdict on this
 	// one. Read as one, they ended the help as a success.
 	if t.e.kb.Elsewhere(text) && !t.e.kb.TellsFailure(text) {
-		sol, _ := t.d.CurrentSolution()
 		if _, _, answered := t.e.kb.QuestionAbout(t.d.Lang, sol, text); answered {
 			return Reply{}, false // "I changed my number last year": answered below
 		}
@@ -1108,7 +1130,6 @@ func (t turn) answerVerdict(text string) (Reply, bool) {
 			return t.goTo(after, m[0].Target), true
 		}
 	}
-	sol, _ := t.d.CurrentSolution()
 	// "sorry, I meant yes" right after "didn't work": the success is the solution the press
 	// moved past, not the one it showed.
 	if t.corrects {
@@ -1892,7 +1913,7 @@ func (t turn) clearDiagnosis() {
 func (t turn) triedAlready(text, sol string) Reply {
 	t.recordResult(sol, FeedbackFailed)
 	note := t.text(kb.MsgOtherFailed, map[string]any{"Title": t.texts().solutions[sol].title})
-	for _, m := range t.e.kb.Recognize(text, append(t.ruledOut(), kb.Target{Solution: sol})...) {
+	for _, m := range t.e.kb.Recognize(text, append(t.ruledOut(text), kb.Target{Solution: sol})...) {
 		if m.Outcome != "" && m.Probability >= t.e.confidence.ask {
 			t.record(EventRecognized, "")
 			return t.diagnose(m.Outcome, note)
@@ -1985,16 +2006,21 @@ func (t turn) recognized(text string, target kb.Target) Reply {
 }
 
 // recognize is what text means where the dialog stands.
-func (t turn) recognize(text string) []kb.Match { return t.e.kb.Recognize(text, t.ruledOut()...) }
+func (t turn) recognize(text string) []kb.Match { return t.e.kb.Recognize(text, t.ruledOut(text)...) }
 
-// ruledOut is what free text cannot mean where the dialog stands: what a person writes about
-// a solution ("that worked", "still declined") means something else when none is in front of
-// them.
-func (t turn) ruledOut() []kb.Target {
-	if t.solving() {
-		return nil
+// ruledOut is what text cannot mean where the dialog stands: what a person writes about a
+// solution ("that worked", "still declined") means something else when none is in front of
+// them, and a text that says no money was taken ("payment failed, no money taken") is no
+// money taken without credit, whatever else it shares with those.
+func (t turn) ruledOut(text string) []kb.Target {
+	var out []kb.Target
+	if !t.solving() {
+		out = append(out, feedback...)
 	}
-	return feedback
+	if t.e.kb.NotCharged(text) {
+		out = append(out, t.e.kb.SupportFirst()...)
+	}
+	return out
 }
 
 var feedback = []kb.Target{{Action: kb.ActionWorked}, {Action: kb.ActionFailed}}

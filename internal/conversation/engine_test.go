@@ -2269,3 +2269,37 @@ func TestStep_NoReadyAnswerOnlyForAQuestion(t *testing.T) {
 		}
 	}
 }
+
+// TestStep_MoneyTakenOrNot: where money taken without credit was diagnosed, OpenAI's support
+// takes days to answer: a fact told next is no failure of it, and "no money was taken" is a
+// payment that failed, whose cause is still to find, not a reason to wait without paying.
+func TestStep_MoneyTakenOrNot(t *testing.T) {
+	e := newEngine(t, "en")
+	for _, tc := range []struct {
+		first, next  string
+		wantQuestion string // the question the dialog asks after next, if any
+	}{
+		{"i got charged twice for chatgpt plus this month", "2 x $20 on my CCB card same day", ""},
+		{"api 自动充值失败了，扣了钱但是余额没到账", "卡被拒了", ""},
+		{"I was charged $20 but my account still shows the free plan", "oh wait, no money was taken actually", "what_happened"},
+		{"扣费了但是没到账", "我看了一下，其实没扣钱", "what_happened"},
+	} {
+		t.Run(tc.next, func(t *testing.T) {
+			d, r := stepReply(e, conversation.Dialog{}, parseInput(tc.first), time.Now())
+			if !slices.Equal(r.Solutions, []string{"contact-support"}) {
+				t.Fatalf("%q: solutions %v, want OpenAI's support", tc.first, r.Solutions)
+			}
+			d, res := e.Step(d, parseInput(tc.next), time.Now())
+			if slices.Contains(eventKinds(res), conversation.EventFailed) || d.Stage == conversation.StageExhausted {
+				t.Errorf("events %v, stage %v: support failed one message after it was shown", eventKinds(res), d.Stage)
+			}
+			if tc.wantQuestion != "" && (d.Stage != conversation.StageAsking || d.Question != tc.wantQuestion) {
+				t.Errorf("stage %v at %q, want the question %q; reply:\n%s", d.Stage, d.Question, tc.wantQuestion, res.Reply.Text)
+			}
+		})
+	}
+	// Told first, no money taken is no money taken without credit.
+	if _, r := stepReply(e, conversation.Dialog{}, parseInput("it says payment failed on the billing page, no money taken"), time.Now()); slices.Contains(r.Solutions, "contact-support") && len(r.Solutions) == 1 {
+		t.Errorf("no money taken diagnosed as money taken: %q", r.Text)
+	}
+}

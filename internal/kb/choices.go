@@ -64,6 +64,14 @@ func (k *KB) Requests(text string) bool { return containsAny(Normalize(text), k.
 // there is no verdict on the solution shown.
 func (k *KB) Elsewhere(text string) bool { return containsAny(Normalize(text), k.elsewhere) }
 
+// NotCharged reports whether text says that no money was taken ("没扣钱", "no money taken"):
+// a payment that failed, not money taken without credit. Not when it says besides that money
+// was ("a statement that my card is not charged when it's actually charged").
+func (k *KB) NotCharged(text string) bool {
+	norm := Normalize(text)
+	return containsAny(norm, k.notCharged) && !containsAny(withoutPhrases(norm, k.notCharged), k.charged)
+}
+
 // Pasted reports whether text reads as a checkout's or a bank's words rather than the
 // person's own: it addresses its reader as a checkout does (the phrase files' checkout_voice:
 // "your", 您) and says nothing of the writer (own_voice: "I", "my", 我).

@@ -199,8 +199,11 @@ type KB struct {
 	checkoutVoice, ownVoice []string
 	// elsewhere are the words of payments elsewhere or before, folded: see Elsewhere.
 	elsewhere []string
-	// later are the words that tell of a later try, folded: see Later.
+	// later are the words that tell of a later try, folded: see laterVerdict.
 	later []string
+	// notCharged say that no money was taken, and charged that some was, folded: see
+	// NotCharged.
+	notCharged, charged []string
 	// checkoutAdvice is what checkouts add to their errors ("Try a different card."),
 	// folded: it names no solution the person tried (see OthersNamed).
 	checkoutAdvice []string
@@ -487,6 +490,18 @@ func (k *KB) OutcomeIDs() []string { return slices.Sorted(maps.Keys(k.outcomes))
 func (k *KB) Outcome(id string) (*Outcome, bool) {
 	o, ok := k.outcomes[id]
 	return o, ok
+}
+
+// SupportFirst returns the outcomes whose plan starts with the last resort, OpenAI's support:
+// problems only they can see, money taken without credit.
+func (k *KB) SupportFirst() []Target {
+	var out []Target
+	for _, id := range slices.Sorted(maps.Keys(k.outcomes)) {
+		if o := k.outcomes[id]; len(o.Solutions) > 0 && o.Solutions[0] == k.LastResort {
+			out = append(out, Target{Outcome: id})
+		}
+	}
+	return out
 }
 
 // IsSolution reports whether id is a solution ID.

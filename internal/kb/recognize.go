@@ -87,6 +87,8 @@ func (k *KB) loadExamples(base, overlay fs.FS) ([]example, error) {
 			OwnVoice       []string     `toml:"own_voice"`
 			Elsewhere      []string     `toml:"elsewhere"`
 			Later          []string     `toml:"later"`
+			NotCharged     []string     `toml:"not_charged"`
+			Charged        []string     `toml:"charged"`
 			CheckoutAdvice []string     `toml:"checkout_advice"`
 			Requests       []string     `toml:"requests"`
 			WrongPress     []string     `toml:"wrong_press"`
@@ -132,7 +134,7 @@ func (k *KB) loadExamples(base, overlay fs.FS) ([]example, error) {
 			{"likewise", doc.Likewise, &k.likewise}, {"why", doc.Why, &k.why},
 			{"lacks", doc.Lacks, &k.lacks}, {"choosing", doc.Choosing, &k.choosing}, {"last", doc.Last, &k.last}, {"corrections", doc.Corrections, &k.corrections},
 			{"new_problem", doc.NewProblem, &k.newProblem}, {"checkout_voice", doc.CheckoutVoice, &k.checkoutVoice},
-			{"own_voice", doc.OwnVoice, &k.ownVoice}, {"elsewhere", doc.Elsewhere, &k.elsewhere}, {"later", doc.Later, &k.later},
+			{"own_voice", doc.OwnVoice, &k.ownVoice}, {"elsewhere", doc.Elsewhere, &k.elsewhere}, {"later", doc.Later, &k.later}, {"not_charged", doc.NotCharged, &k.notCharged}, {"charged", doc.Charged, &k.charged},
 			{"checkout_advice", doc.CheckoutAdvice, &k.checkoutAdvice}, {"requests", doc.Requests, &k.requests},
 			{"wrong_press", doc.WrongPress, &k.wrongPress}} {
 			phrases, err := folded(list.phrases)
