@@ -1468,6 +1468,9 @@ func (t turn) lateFeedback(text string, ruledOut []kb.Match) (Reply, bool) {
 		success, failure = v == kb.ActionWorked, v != kb.ActionWorked
 	}
 	hasLast := t.d.Current >= 0 && t.d.Current < len(t.d.Plan)
+	if t.d.Stage == StageResolved && !hasLast && t.e.kb.Verdict("", text) == kb.ActionFailed {
+		failure = true // the phrase files' words, as after a solution's success
+	}
 	switch {
 	case !success && !failure:
 		return Reply{}, false
@@ -1488,9 +1491,23 @@ func (t turn) lateFeedback(text string, ruledOut []kb.Match) (Reply, bool) {
 			return t.worked(), true
 		}
 		return t.failed(), true
+	case success && t.d.Stage == StageAsking && !hasLast && t.e.kb.Verdict("", text) == kb.ActionWorked:
+		// "it works now, payment succeeded" while a question is asked: the person found the
+		// way before any solution was shown, and the same question again ignored them. No
+		// solution is credited: none was tried.
+		t.record(EventRecognized, "")
+		t.clearDiagnosis()
+		t.d.Stage, t.d.Question = StageResolved, ""
+		return t.withView(), true
 	case success, t.d.Stage == StageExhausted:
 		t.record(EventRecognized, "")
 		return t.withView(), true
+	case failure && t.d.Stage == StageResolved && !hasLast:
+		// "it stopped working again" after a success found before any solution: why the
+		// payment fails is still to find out.
+		t.record(EventRecognized, "")
+		t.d.Stage, t.d.Question = StageAsking, t.e.kb.Start
+		return t.withView(t.text(kb.MsgFindTheCause, nil)), true
 	}
 	return Reply{}, false
 }

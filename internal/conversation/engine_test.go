@@ -2303,3 +2303,22 @@ func TestStep_MoneyTakenOrNot(t *testing.T) {
 		t.Errorf("no money taken diagnosed as money taken: %q", r.Text)
 	}
 }
+
+// TestStep_SuccessAtAQuestion: "it works now" while a question of the flow is asked ends the
+// help, crediting no solution (none was shown); it was the same question again. A failure
+// after that starts the questions over.
+func TestStep_SuccessAtAQuestion(t *testing.T) {
+	e := newEngine(t, "en")
+	for _, text := range []string{"it works now, payment succeeded. im done", "我刚在app里把境外支付打开了，再付一次已经成功了"} {
+		d, _ := stepReply(e, conversation.Dialog{}, parseInput("[a:what_happened:declined]"), time.Now())
+		d, _ = stepReply(e, d, parseInput("[a:card_type:domestic_visa]"), time.Now())
+		d, res := e.Step(d, parseInput(text), time.Now())
+		if d.Stage != conversation.StageResolved || slices.Contains(eventKinds(res), conversation.EventWorked) {
+			t.Errorf("%q: stage %v, events %v; want the help ended, no solution credited", text, d.Stage, eventKinds(res))
+		}
+		d, _ = stepReply(e, d, parseInput("it stopped working again"), time.Now())
+		if d.Stage != conversation.StageAsking || d.Question != "what_happened" {
+			t.Errorf("%q, then a failure: stage %v at %q, want what happened", text, d.Stage, d.Question)
+		}
+	}
+}
