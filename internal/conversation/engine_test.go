@@ -1789,6 +1789,10 @@ func TestStep_UnlistedQuestionAboutTheSolutionShown(t *testing.T) {
 		{"enable-cross-border", "会不会是手机号的问题 我去年换过号", kb.SolutionAnswer("enable-cross-border", "phone-number")},
 		{"enable-cross-border", "I changed my number last year", kb.SolutionAnswer("enable-cross-border", "phone-number")},
 		{"enable-cross-border", "is it my browser? i have ublock", kb.SolutionAnswer("enable-cross-border", "browser")},
+		// Asked in the words people use.
+		{"contact-support", "what info do they need", kb.SolutionAnswer("contact-support", "include")},
+		{"payment-timing", "did it take my money tho? how do I check", kb.SolutionAnswer("payment-timing", "charged")},
+		{"billing-settings", "how do i find the address my bank has", kb.SolutionAnswer("billing-settings", "unknown-address")},
 		// A plan's price on a card holding exactly that much: the fee on top.
 		{"choose-plan", "是不是还有手续费", kb.SolutionAnswer("choose-plan", "fee")},
 		// A timeout: was the money taken? Paying again may charge twice.
