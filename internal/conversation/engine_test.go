@@ -976,7 +976,7 @@ func TestStep_NoVerdictWithoutOne(t *testing.T) {
 		"no problem", "no idea", "没问题", "有没有用啊", "成功了吗？", "maybe", "later", "谢谢,我明天打电话问问",
 		// Thanks beside a plan for later: the thanks are no success.
 		"thanks, will try it tonight", "thank you! will try later", "thanks man, i'll try that one", "谢谢，我去试试看",
-		"thanks, will try it now", "谢谢，我现在试试",
+		"thanks, will try it now", "谢谢，我现在试试", "ok calling icbc now", "？？我还什么都没试啊", "I haven't tried anything yet",
 		// A plan for a result not known yet.
 		"ok. if it fails then I'll try paypal", "如果不行我就试试paypal",
 		"who won the football last night?",
