@@ -386,6 +386,14 @@ func isASCIILetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <
 
 func isHan(r rune) bool { return unicode.Is(unicode.Han, r) }
 
+// keepHan is a strings.Map function that keeps only Han characters.
+func keepHan(r rune) rune {
+	if isHan(r) {
+		return r
+	}
+	return -1
+}
+
 // turn is one step in progress: the dialog being changed and the helpers that render texts in
 // its language.
 type turn struct {
@@ -693,7 +701,7 @@ func (t turn) understand(text, lead string) (Reply, bool) {
 // code of the table leads to its solution as it is (incorrect_cvc: re-enter the details).
 func (t turn) ownCardFailing(text string, best kb.Match) bool {
 	return !t.solving() && best.Solution != "" && !t.e.kb.NamesPlainly(best.Solution, text) &&
-		t.e.kb.TellsFailure(text) && !t.e.kb.HoldsCode(text) && !t.e.kb.Asks(text) && !t.e.kb.Requests(text) &&
+		t.e.kb.TellsFailure(text) && !t.e.kb.NamesCode(text) && !t.e.kb.Asks(text) && !t.e.kb.Requests(text) &&
 		!t.e.kb.AnswersTheFlow(text) && !t.tellsFacts(text) // "BOC visa, overseas payments enabled, 3DS done": the questions go on
 }
 
@@ -794,7 +802,7 @@ func (t turn) goTo(text string, target kb.Target) Reply {
 		t.record(EventNotUnderstood, "")
 		return t.nudge()
 	case !t.solving() && target.Solution != "" && t.e.kb.NamesPlainly(target.Solution, text) && !t.e.kb.Asks(text) && t.e.kb.TellsFailure(text) &&
-		!t.e.kb.HoldsCode(text):
+		!t.e.kb.HoldsCode(text) && !t.e.kb.Supposes(text):
 		// "my virtual card got declined", paypal也失败了: what the person tried failed, and
 		// its steps would tell them to try it. Their case, where the flow asks about it (a
 		// virtual card: the card question), takes the questions on; otherwise the solution's
@@ -822,7 +830,7 @@ func (t turn) goTo(text string, target kb.Target) Reply {
 		q, option := t.e.kb.FlowAnswer(text)
 		return t.answerAnew(q, option)
 	case t.solving() && target.Solution != "" && !t.e.kb.NamesPlainly(target.Solution, text) && !t.e.kb.Asks(text) &&
-		(t.e.kb.AnswersTheFlow(text) || t.e.kb.Brief(text)):
+		!t.e.kb.NamesCode(text) && (t.e.kb.AnswersTheFlow(text) || t.e.kb.Brief(text)):
 		// An answer to a question of the flow or a fragment, told without naming the solution
 		// read: "it's a CCB Mastercard" or 招行 while the bank is to be called is read as the
 		// card solution, whose steps name banks, and asks for none. Opened, it left the bank
@@ -847,19 +855,20 @@ func (t turn) goTo(text string, target kb.Target) Reply {
 		}
 		return r
 	}
-	if t.solving() && target.Outcome != "" && t.startsWith(target.Outcome, sol) && !t.e.kb.HoldsCode(text) {
-		// "called icbc, they said this card cant pay foreign websites at all" while the bank
-		// was to be called, read as the bank's risk control: a diagnosis whose plan starts with
-		// the solution shown would send the person back to the bank they had just called. What
-		// they tell is how that solution went. A new code ("now it says
-		// authentication_required") is a new problem, diagnosed below.
+	switch {
+	case t.solving() && target.Outcome != "" && t.startsWith(target.Outcome, sol) && !t.e.kb.HoldsCode(text) && !t.e.kb.Contradicts(text):
+		// "银行说是风控拦截了，已经解除" while the bank was to be called: what the bank found
+		// and did, read as a diagnosis whose plan starts with the bank again. Whether paying
+		// again worked is the question.
 		t.record(EventRecognized, "")
-		return t.failed()
-	}
-	if t.solving() && target.Outcome != "" && t.e.kb.TellsFailure(text) && sol != t.e.kb.LastResort {
-		// "now it says authentication_required" while the bank was to be called: the solution
-		// shown failed, and the new diagnosis puts it last rather than first again. Not
-		// OpenAI's support, which a payment failing again says nothing of.
+		return t.nudge()
+	case t.solving() && target.Outcome != "" && t.startsWith(target.Outcome, sol) && !t.e.kb.HoldsCode(text),
+		t.solving() && target.Outcome != "" && t.e.kb.TellsFailure(text) && sol != t.e.kb.LastResort:
+		// "the bank told me this card doesn't support overseas payments", "now it says
+		// authentication_required" while the bank was to be called: the solution shown
+		// failed, and the new diagnosis puts it last rather than first again (it sent people
+		// back to the bank they had just called). Not OpenAI's support, which a payment failing
+		// again says nothing of.
 		t.recordResult(sol, FeedbackFailed)
 	}
 	t.record(EventRecognized, "")
@@ -1471,6 +1480,13 @@ func (t turn) lateFeedback(text string, ruledOut []kb.Match) (Reply, bool) {
 	if t.d.Stage == StageResolved && !hasLast && t.e.kb.Verdict("", text) == kb.ActionFailed {
 		failure = true // the phrase files' words, as after a solution's success
 	}
+	// "solved it already", 现在可以了 while a question is asked: the words say so. Not "yes",
+	// 是的 or 好了, which answer or acknowledge the question as often.
+	toldSuccess := t.d.Stage == StageAsking && !hasLast && t.e.kb.Verdict("", text) == kb.ActionWorked && !t.e.kb.Contradicts(text) &&
+		(latinWords(text) >= 3 || strings.Count(strings.Map(keepHan, text), "") > 3)
+	if toldSuccess {
+		success, failure = true, false
+	}
 	switch {
 	case !success && !failure:
 		return Reply{}, false
@@ -1491,7 +1507,7 @@ func (t turn) lateFeedback(text string, ruledOut []kb.Match) (Reply, bool) {
 			return t.worked(), true
 		}
 		return t.failed(), true
-	case success && t.d.Stage == StageAsking && !hasLast && t.e.kb.Verdict("", text) == kb.ActionWorked:
+	case toldSuccess:
 		// "it works now, payment succeeded" while a question is asked: the person found the
 		// way before any solution was shown, and the same question again ignored them. No
 		// solution is credited: none was tried.

@@ -912,6 +912,8 @@ func TestStep_FeedbackInWords(t *testing.T) {
 		{"the bank cannot", "called icbc, they said this card cant pay foreign websites at all", diagnosed, conversation.EventFailed},
 		{"zh the bank cannot", "打了银行电话，银行说这张卡开不了境外支付", diagnosed, conversation.EventFailed},
 		{"zh passed at once", "今天早上试了一下 秒过", solving, conversation.EventWorked},
+		// The words a code's reason is given in lead where the code does: another card.
+		{"card expired", "my card expired", diagnosed, conversation.EventShown},
 		{"not helpful", "this isnt helpful. the address is fine, HK just isnt supported right?", solving, conversation.EventFailed},
 		{"a wrong button, and the result", "sorry I clicked the wrong button, it didn't work", diagnosed, conversation.EventFailed},
 		{"failed, and a question", "It didn't work, what should I try next?", diagnosed, conversation.EventFailed},
@@ -977,6 +979,7 @@ func TestStep_NoVerdictWithoutOne(t *testing.T) {
 		// Thanks beside a plan for later: the thanks are no success.
 		"thanks, will try it tonight", "thank you! will try later", "thanks man, i'll try that one", "谢谢，我去试试看",
 		"thanks, will try it now", "谢谢，我现在试试", "ok calling icbc now", "？？我还什么都没试啊", "I haven't tried anything yet",
+		"thanks, I'll apply for one",
 		// A plan for a result not known yet.
 		"ok. if it fails then I'll try paypal", "如果不行我就试试paypal",
 		"who won the football last night?",
@@ -1793,6 +1796,10 @@ func TestStep_UnlistedQuestionAboutTheSolutionShown(t *testing.T) {
 		{"contact-support", "what info do they need", kb.SolutionAnswer("contact-support", "include")},
 		{"payment-timing", "did it take my money tho? how do I check", kb.SolutionAnswer("payment-timing", "charged")},
 		{"billing-settings", "how do i find the address my bank has", kb.SolutionAnswer("billing-settings", "unknown-address")},
+		// Told, not asked: a blocked verification page, an old number; a hold after a timeout.
+		{"enable-cross-border", "弹窗被拦截了", kb.SolutionAnswer("enable-cross-border", "browser")},
+		{"enable-cross-border", "my bank has my old number", kb.SolutionAnswer("enable-cross-border", "phone-number")},
+		{"payment-timing", "钱被冻结了会退吗", kb.SolutionAnswer("payment-timing", "charged")},
 		// A plan's price on a card holding exactly that much: the fee on top.
 		{"choose-plan", "是不是还有手续费", kb.SolutionAnswer("choose-plan", "fee")},
 		// A timeout: was the money taken? Paying again may charge twice.
@@ -2200,6 +2207,7 @@ func TestFirstAnswer_CodeInPlainWords(t *testing.T) {
 		{"报错 expired_card 怎么办", "expired", "", "international-card"},
 		{"You have exceeded the maximum number of declines on this card in the last 24 hour period.", "decline_limit", "", "payment-timing"},
 		{"stripe says duplicate_transaction, was I charged twice?", "duplicate", "", "contact-support"},
+		{"此卡被拒次数过多", "decline_limit", "", "payment-timing"}, // words a bank uses, not the code
 		{"do_not_honor", "no_reason", "cross-border-restricted", "enable-cross-border"},
 		{"Your card has insufficient funds.", "funds", "", "choose-plan"},
 	} {
@@ -2313,7 +2321,7 @@ func TestStep_MoneyTakenOrNot(t *testing.T) {
 // after that starts the questions over.
 func TestStep_SuccessAtAQuestion(t *testing.T) {
 	e := newEngine(t, "en")
-	for _, text := range []string{"it works now, payment succeeded. im done", "我刚在app里把境外支付打开了，再付一次已经成功了"} {
+	for _, text := range []string{"it works now, payment succeeded. im done", "我刚在app里把境外支付打开了，再付一次已经成功了", "solved it already", "现在可以了"} {
 		d, _ := stepReply(e, conversation.Dialog{}, parseInput("[a:what_happened:declined]"), time.Now())
 		d, _ = stepReply(e, d, parseInput("[a:card_type:domestic_visa]"), time.Now())
 		d, res := e.Step(d, parseInput(text), time.Now())
@@ -2323,6 +2331,35 @@ func TestStep_SuccessAtAQuestion(t *testing.T) {
 		d, _ = stepReply(e, d, parseInput("it stopped working again"), time.Now())
 		if d.Stage != conversation.StageAsking || d.Question != "what_happened" {
 			t.Errorf("%q, then a failure: stage %v at %q, want what happened", text, d.Stage, d.Question)
+		}
+	}
+	// A bare "yes" or 好了 answers or acknowledges the question as often.
+	for _, text := range []string{"yes", "好了", "是的"} {
+		d, _ := stepReply(e, conversation.Dialog{}, parseInput("[a:what_happened:declined]"), time.Now())
+		if d, _ = stepReply(e, d, parseInput(text), time.Now()); d.Stage == conversation.StageResolved {
+			t.Errorf("%q at the card question ended the help", text)
+		}
+	}
+}
+
+// TestStep_WhatTheBankSaid: at the bank's solution, what the bank did is no failure of it,
+// and what it said the card cannot do is, with the diagnosis that follows from it.
+func TestStep_WhatTheBankSaid(t *testing.T) {
+	e := newEngine(t, "zh-Hans")
+	verification := func() conversation.Dialog {
+		d, _ := stepReply(e, conversation.Dialog{}, parseInput("[a:what_happened:verification]"), time.Now())
+		d, _ = stepReply(e, d, parseInput("[a:verify_prompt:none]"), time.Now())
+		return d
+	}
+	for _, text := range []string{"银行说是风控拦截了，已经解除", "the bank lifted the block"} {
+		if _, res := e.Step(verification(), parseInput(text), time.Now()); slices.Contains(eventKinds(res), conversation.EventFailed) {
+			t.Errorf("%q: events %v, the bank's solution failed", text, eventKinds(res))
+		}
+	}
+	for _, text := range []string{"客服说这张卡不支持境外支付", "the bank told me this card doesn't support overseas payments"} {
+		_, res := e.Step(verification(), parseInput(text), time.Now())
+		if !slices.Contains(eventKinds(res), conversation.EventFailed) || res.Reply.Cause != "cross-border-restricted" {
+			t.Errorf("%q: events %v, cause %q; want the bank's solution failed and a card that cannot pay abroad", text, eventKinds(res), res.Reply.Cause)
 		}
 	}
 }

@@ -559,6 +559,15 @@ func (k *KB) HoldsCode(text string) bool {
 	return held
 }
 
+// NamesCode reports whether text holds a code of the table, a precise one's message, or the
+// words people give a code's reason in (卡过期了, "wrong cvv"): where the code leads is where the
+// text does.
+func (k *KB) NamesCode(text string) bool {
+	named := false
+	k.findCodes(Normalize(text), true, func(codeTarget) { named = true })
+	return named
+}
+
 // findCodes calls found for each code of the table in a normalized text, written as Stripe
 // writes it (do_not_honor) or with spaces (do not honor), and for each message of a precise
 // code the text holds as the checkout shows it ("Your card has expired."): what a checkout
