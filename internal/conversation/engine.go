@@ -1482,8 +1482,11 @@ func (t turn) lateFeedback(text string, ruledOut []kb.Match) (Reply, bool) {
 	}
 	// "solved it already", 现在可以了 while a question is asked: the words say so. Not "yes",
 	// 是的 or 好了, which answer or acknowledge the question as often.
-	toldSuccess := t.d.Stage == StageAsking && !hasLast && t.e.kb.Verdict("", text) == kb.ActionWorked && !t.e.kb.Contradicts(text) &&
-		(latinWords(text) >= 3 || strings.Count(strings.Map(keepHan, text), "") > 3)
+	// The model's reading gates the phrase lookup, which every answer typed at a question
+	// would otherwise pay for.
+	toldSuccess := t.d.Stage == StageAsking && !hasLast && worked >= t.e.confidence.plausible &&
+		(latinWords(text) >= 3 || strings.Count(strings.Map(keepHan, text), "") > 3) &&
+		t.e.kb.Verdict("", text) == kb.ActionWorked && !t.e.kb.Contradicts(text)
 	if toldSuccess {
 		success, failure = true, false
 	}
