@@ -509,7 +509,7 @@ func (k *KB) RecognizeRulingOut(text string, leaveOut ...Target) (matches, ruled
 
 // sureProbability is how surely a text must lead somewhere for what it says to stand by
 // itself: the engine's bar for going without asking. The words beside a generic checkout
-// message lead when they reach it, and a later try's verdict gives way to a problem that does.
+// message lead when they reach it.
 const sureProbability = 0.6
 
 // The share of the probability a code of the table takes for its target whatever the other

@@ -511,6 +511,8 @@ func TestVerdict(t *testing.T) {
 		{"第一次失败了，再试一次就成功了", kb.ActionWorked},
 		{"it worked, then it didn't", ""}, // the model reads it: "didn't" says not what failed
 		{"it worked, then the credits didn't show up", ""},
+		{"worked, then got declined again", kb.ActionFailed},
+		{"成功了，然后又被拒了", kb.ActionFailed},
 		{"declined before, now it works?", ""},
 		{"ok. if it fails then I'll try paypal", ""},
 		{"成功了，不过现在又不行了", kb.ActionFailed},

@@ -118,9 +118,8 @@ func (k *KB) Verdict(solution, text string) string {
 // laterVerdict is the verdict of the last clause of text that tells of a later try (a word of
 // the phrase files' later list) and says how it went, or "": of "didn't work at first, but now
 // it works" and 第一次失败了，再试一次就成功了 the later try's verdict stands, where read whole the
-// failure denied the success. A clause that asks ("now it works?"), supposes ("if it fails
-// then I'll try paypal", "see if it works") or tells a problem the model is sure of says
-// nothing of how the try went.
+// failure denied the success. A clause that asks ("now it works?") or supposes ("if it fails
+// then I'll try paypal", "see if it works") says nothing of how the try went.
 func (k *KB) laterVerdict(solution, text, norm string) string {
 	if !containsAny(norm, k.later) {
 		return "" // spared splitting the text, which most texts would be for nothing
@@ -138,9 +137,6 @@ func (k *KB) laterVerdict(solution, text, norm string) string {
 		v := k.Verdict(solution, k.WithoutPendingPhrases(c))
 		if v != ActionWorked && (v != ActionFailed || !k.TellsFailure(c)) {
 			continue
-		}
-		if m := k.Recognize(c); len(m) > 0 && m[0].Outcome != "" && m[0].Probability >= sureProbability {
-			return ""
 		}
 		return v
 	}
