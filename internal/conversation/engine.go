@@ -617,6 +617,16 @@ func (t turn) understand(text, lead string) (Reply, bool) {
 		}
 		options = slices.DeleteFunc(options, isAway)
 	}
+	if t.solving() && t.supportFirst(t.d.Outcome) && len(options) > 0 && (options[0].Outcome == "" || options[0].Probability < c.sure) &&
+		offTopic < c.offTopic {
+		// "I used a CCB card" while money taken is with OpenAI's support: a fact of the case.
+		// Another card or a virtual card, offered as what it might mean, invites a second
+		// payment; only a new problem the bot is sure of is diagnosed.
+		t.record(EventNotUnderstood, "")
+		r := t.nudge()
+		r.Text = join(lead, r.Text)
+		return r, true
+	}
 	var best, second float64
 	if len(options) > 0 {
 		best = options[0].Probability

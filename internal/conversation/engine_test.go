@@ -2310,6 +2310,12 @@ func TestStep_MoneyTakenOrNot(t *testing.T) {
 			}
 		})
 	}
+	// A fact of the case is no reason to offer another card, which invites a second payment.
+	d, _ := stepReply(e, conversation.Dialog{}, parseInput("I was charged but nothing shows"), time.Now())
+	if _, res := e.Step(d, parseInput("I used a CCB card"), time.Now()); slices.Contains(eventKinds(res), conversation.EventShown) ||
+		slices.Contains(eventKinds(res), conversation.EventClarified) {
+		t.Errorf("a card named while support is to be contacted: events %v, reply %q", eventKinds(res), res.Reply.Text)
+	}
 	// Told first, no money taken is no money taken without credit.
 	if _, r := stepReply(e, conversation.Dialog{}, parseInput("it says payment failed on the billing page, no money taken"), time.Now()); slices.Contains(r.Solutions, "contact-support") && len(r.Solutions) == 1 {
 		t.Errorf("no money taken diagnosed as money taken: %q", r.Text)
