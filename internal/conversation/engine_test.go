@@ -2369,3 +2369,19 @@ func TestStep_WhatTheBankSaid(t *testing.T) {
 		}
 	}
 }
+
+// TestStep_BankCannot: the bank's own answers at its solution, in the words of the phrase
+// files, fail it and go on to the next solution of the diagnosis: read by the model as the
+// bank's risk control, they started that diagnosis over without the card solutions.
+func TestStep_BankCannot(t *testing.T) {
+	e := newEngine(t, "en")
+	for _, text := range []string{"the bank said they can't enable it", "the bank said nothing was blocked"} {
+		d, _ := stepReply(e, conversation.Dialog{}, parseInput("[a:what_happened:declined]"), time.Now())
+		d, _ = stepReply(e, d, parseInput("[a:card_type:domestic_visa]"), time.Now())
+		d, _ = stepReply(e, d, parseInput("[a:overseas_enabled:no]"), time.Now())
+		d, r := stepReply(e, d, parseInput(text), time.Now())
+		if sol, _ := d.CurrentSolution(); sol != "international-card" || r.Cause != "cross-border-restricted" {
+			t.Errorf("%q: now at %q, cause %q; want the card solution of the same diagnosis", text, sol, r.Cause)
+		}
+	}
+}
