@@ -599,6 +599,12 @@ func (t turn) understand(text, lead string) (Reply, bool) {
 		r.Text = join(lead, r.Text)
 		return r, true
 	}
+	// An outcome with words of its own that the text does not hold is no reading of it: the
+	// 支付 of "支付不成功" made wallets not accepted sure (支付宝). Left out, not shared out.
+	matches = slices.DeleteFunc(matches, func(m kb.Match) bool { return m.Outcome != "" && t.e.kb.Unnamed(m.Outcome, text) })
+	if len(matches) == 0 {
+		return Reply{}, false
+	}
 	options := t.destinations(matches)
 	c := t.e.confidence
 	// While a question is asked, a cause the answers before it ruled out (kb.AnsweredAway) is

@@ -274,7 +274,8 @@ func TestStripeTable_GoesWithoutAsking(t *testing.T) {
 func TestFirstAnswer_SaysNothingYet(t *testing.T) {
 	e := newEngine(t, "en")
 	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
-	for _, text := range []string{"what?", "求助", "付款出问题了", "怎么办"} {
+	// 支付 is in 支付宝: read by the model, "支付不成功" was a wallet nobody mentioned.
+	for _, text := range []string{"what?", "求助", "付款出问题了", "怎么办", "支付不成功", "支付失败了"} {
 		_, res := e.Step(conversation.Dialog{}, conversation.Input{Kind: conversation.InputText, Text: text}, now)
 		if kinds := eventKinds(res); !slices.Contains(kinds, conversation.EventNotUnderstood) || len(res.Reply.Buttons) < 6 ||
 			!strings.HasPrefix(res.Reply.Buttons[0].ID, "a:what_happened:") {

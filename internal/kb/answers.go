@@ -100,28 +100,48 @@ func folded(phrases []string) ([]string, error) {
 	return out, nil
 }
 
-// topic is a solution as a phrase file names it: the words that say a text is about it
-// ("paypal", "虚拟卡"), so that a question naming it is not taken for a question about
-// another solution shown.
+// topic is a solution or an outcome as a phrase file names it: the words that say a text is
+// about it ("paypal", "虚拟卡"; "支付宝", "wechat"). A question naming a solution is not taken
+// for a question about another solution shown; an outcome with words is read from free text
+// only when the text holds one (see Unnamed).
 type topic struct {
 	Solution string   `toml:"solution"`
+	Outcome  string   `toml:"outcome"`
 	Words    []string `toml:"words"`
 }
 
 // addTopic takes in a phrase file's topic t.
 func (k *KB) addTopic(t topic) error {
-	if !slices.Contains(k.Solutions, t.Solution) {
-		return fmt.Errorf("topic: unknown solution %q", t.Solution)
-	}
 	words, err := folded(t.Words)
 	if err != nil {
-		return fmt.Errorf("topic %s: %v", t.Solution, err)
+		return fmt.Errorf("topic %s%s: %v", t.Solution, t.Outcome, err)
+	}
+	switch {
+	case t.Outcome != "" && t.Solution == "":
+		if _, ok := k.outcomes[t.Outcome]; !ok {
+			return fmt.Errorf("topic: unknown outcome %q", t.Outcome)
+		}
+		if k.outcomeTopics == nil {
+			k.outcomeTopics = map[string][]string{}
+		}
+		k.outcomeTopics[t.Outcome] = append(k.outcomeTopics[t.Outcome], words...)
+		return nil
+	case !slices.Contains(k.Solutions, t.Solution) || t.Outcome != "":
+		return fmt.Errorf("topic: want one known solution or outcome, got solution %q, outcome %q", t.Solution, t.Outcome)
 	}
 	if k.topics == nil {
 		k.topics = map[string][]string{}
 	}
 	k.topics[t.Solution] = append(k.topics[t.Solution], words...)
 	return nil
+}
+
+// Unnamed reports whether outcome has words of its own in the phrase files and text holds
+// none of them: "支付不成功" is no wallet-only payment, whatever the 支付 of 支付宝 taught the
+// model.
+func (k *KB) Unnamed(outcome, text string) bool {
+	words, ok := k.outcomeTopics[outcome]
+	return ok && !containsAny(Normalize(text), words)
 }
 
 // typed is a typed answer to a question of the flow, as a phrase file lists it: the

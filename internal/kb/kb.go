@@ -199,6 +199,8 @@ type KB struct {
 	checkoutVoice, ownVoice []string
 	// elsewhere are the words of payments elsewhere or before, folded: see Elsewhere.
 	elsewhere []string
+	// outcomeTopics are the words that name an outcome, folded, by outcome: see Unnamed.
+	outcomeTopics map[string][]string
 	// later are the words that tell of a later try, folded: see laterVerdict.
 	later []string
 	// notCharged say that no money was taken, and charged that some was, folded: see

@@ -749,3 +749,23 @@ func TestRecognize_BesideAGenericMessage(t *testing.T) {
 		}
 	}
 }
+
+// TestUnnamed: an outcome the phrase files name with words of its own is read only from a
+// text that holds one; others from any.
+func TestUnnamed(t *testing.T) {
+	k := load(t)
+	for _, tc := range []struct {
+		outcome, text string
+		want          bool
+	}{
+		{"wallet-only", "支付不成功", true},
+		{"wallet-only", "payment failed", true},
+		{"wallet-only", "我只有支付宝", false},
+		{"wallet-only", "I don't have a credit card, only WeChat", false},
+		{"cross-border", "支付不成功", false},
+	} {
+		if got := k.Unnamed(tc.outcome, tc.text); got != tc.want {
+			t.Errorf("Unnamed(%s, %q) = %v, want %v", tc.outcome, tc.text, got, tc.want)
+		}
+	}
+}
