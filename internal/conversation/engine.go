@@ -1077,7 +1077,10 @@ func (t turn) statement(said string) (Reply, bool) {
 	case denies && (top.Action == kb.ActionFailed && top.Probability >= c.ask || top.Solution == sol):
 		t.record(EventRecognized, "")
 		return t.failed(), true
-	case top.Action == kb.ActionWorked && top.Probability >= c.ask && !denies:
+	case top.Action == kb.ActionWorked && !denies && (top.Probability >= c.sure || top.Probability >= c.ask && t.e.kb.Verdict(sol, said) == kb.ActionWorked):
+		// Only sure, or in the words of a verdict: "is it problem with my browser?" without
+		// its question word left "is it problem with my", which the model half read as thanks
+		// for a success, and the help ended.
 		t.record(EventRecognized, "")
 		return t.worked(), true
 	case top.Outcome != "" && top.Probability >= c.sure:

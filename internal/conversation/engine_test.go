@@ -1792,6 +1792,11 @@ func TestStep_UnlistedQuestionAboutTheSolutionShown(t *testing.T) {
 		{"enable-cross-border", "会不会是手机号的问题 我去年换过号", kb.SolutionAnswer("enable-cross-border", "phone-number")},
 		{"enable-cross-border", "I changed my number last year", kb.SolutionAnswer("enable-cross-border", "phone-number")},
 		{"enable-cross-border", "is it my browser? i have ublock", kb.SolutionAnswer("enable-cross-border", "browser")},
+		// 有没有 asks as 行不行 does; a question's fragment without its question word is no
+		// success ("is it problem with my").
+		{"contact-support", "客服有没有电话", kb.SolutionAnswer("contact-support", "phone")},
+		{"international-card", "有没有手续费", kb.SolutionAnswer("international-card", "fee")},
+		{"enable-cross-border", "is it problem with my browser?", kb.SolutionAnswer("enable-cross-border", "browser")},
 		// Asked in the words people use.
 		{"contact-support", "what info do they need", kb.SolutionAnswer("contact-support", "include")},
 		{"payment-timing", "did it take my money tho? how do I check", kb.SolutionAnswer("payment-timing", "charged")},

@@ -645,16 +645,16 @@ func (k *KB) isQuestion(text, norm string) bool {
 // (行不行, 要收费不): its 不 denies nothing.
 func (k *KB) AsksAsAChoice(text string) bool { return choiceQuestion(Normalize(text)) }
 
-// choiceQuestion reports whether norm asks as Chinese does without a question word: A不A
-// (行不行, 收不收费, 收费不收费), or 不, 没 or 么 last (要收费不, 到账了没, 要手续费么); 么
-// elsewhere is mostly 这么 and 那么.
+// choiceQuestion reports whether norm asks as Chinese does without a question word: A不A or
+// A没A (行不行, 收不收费, 收费不收费, 有没有), or 不, 没 or 么 last (要收费不, 到账了没, 要手续费么);
+// 么 elsewhere is mostly 这么 and 那么.
 func choiceQuestion(norm string) bool {
 	rs := []rune(strings.TrimSpace(norm))
 	if n := len(rs); n > 1 && (rs[n-1] == '不' || rs[n-1] == '没' || rs[n-1] == '么') {
 		return true
 	}
 	for i, r := range rs {
-		if r != '不' {
+		if r != '不' && r != '没' {
 			continue
 		}
 		for n := 1; n <= 2 && i-n >= 0 && i+n < len(rs); n++ {
