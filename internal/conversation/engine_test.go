@@ -979,7 +979,7 @@ func TestStep_NoVerdictWithoutOne(t *testing.T) {
 		// Thanks beside a plan for later: the thanks are no success.
 		"thanks, will try it tonight", "thank you! will try later", "thanks man, i'll try that one", "谢谢，我去试试看",
 		"thanks, will try it now", "谢谢，我现在试试", "ok calling icbc now", "？？我还什么都没试啊", "I haven't tried anything yet",
-		"thanks, I'll apply for one",
+		"thanks, I'll apply for one", "行吧 我明天去网点", "好的 谢了 我先去看看",
 		// A plan for a result not known yet.
 		"ok. if it fails then I'll try paypal", "如果不行我就试试paypal",
 		"who won the football last night?",
@@ -1797,6 +1797,7 @@ func TestStep_UnlistedQuestionAboutTheSolutionShown(t *testing.T) {
 		{"contact-support", "客服有没有电话", kb.SolutionAnswer("contact-support", "phone")},
 		{"international-card", "有没有手续费", kb.SolutionAnswer("international-card", "fee")},
 		{"enable-cross-border", "is it problem with my browser?", kb.SolutionAnswer("enable-cross-border", "browser")},
+		{"payment-timing", "那我啥时候付比较好", kb.SolutionAnswer("payment-timing", "when")},
 		// Asked in the words people use.
 		{"contact-support", "what info do they need", kb.SolutionAnswer("contact-support", "include")},
 		{"payment-timing", "did it take my money tho? how do I check", kb.SolutionAnswer("payment-timing", "charged")},
