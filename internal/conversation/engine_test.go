@@ -1798,6 +1798,8 @@ func TestStep_UnlistedQuestionAboutTheSolutionShown(t *testing.T) {
 		{"international-card", "有没有手续费", kb.SolutionAnswer("international-card", "fee")},
 		{"enable-cross-border", "is it problem with my browser?", kb.SolutionAnswer("enable-cross-border", "browser")},
 		{"payment-timing", "那我啥时候付比较好", kb.SolutionAnswer("payment-timing", "when")},
+		{"virtual-card", "那虚拟卡要哪国发的才行", kb.SolutionAnswer("virtual-card", "where")},
+		{"virtual-card", "can you tell me name of some company?", kb.SolutionAnswer("virtual-card", "where")},
 		// Asked in the words people use.
 		{"contact-support", "what info do they need", kb.SolutionAnswer("contact-support", "include")},
 		{"payment-timing", "did it take my money tho? how do I check", kb.SolutionAnswer("payment-timing", "charged")},
