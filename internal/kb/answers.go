@@ -259,7 +259,7 @@ func (k *KB) AnsweredOtherwise(outcome, text string) (question, option string, o
 	var norm string
 	for _, qid := range k.questionOrder {
 		q := k.questions[qid]
-		if !slices.ContainsFunc(q.Options, func(o Option) bool { return o.Outcome == outcome }) {
+		if !k.ahead[qid][outcome] && !slices.ContainsFunc(q.Options, func(o Option) bool { return o.Outcome == outcome }) {
 			continue
 		}
 		if norm == "" {

@@ -568,6 +568,10 @@ func TestAnsweredOtherwise(t *testing.T) {
 		{"cross-border", "My Hong Kong card was declined", "card_type", "foreign"},
 		{"cross-border", "我的香港卡被拒了", "card_type", "foreign"},
 		{"cross-border", "I'm in Japan and my card was declined", "", ""}, // where they are, not the card
+		// An answer on the way, before the question that leads there: a foreign limit of 0 is
+		// no limit to pay under but payments abroad not enabled.
+		{"amount-limit", "工银e生活里境外消费限额是0", "overseas_enabled", "no"},
+		{"amount-limit", "my foreign limit is 0", "overseas_enabled", "no"},
 		// A bare "yes" counts only as a whole message, which a clause is not.
 		{"cross-border", "yes, declined again", "", ""},
 		{"cross-border", "是的,又被拒了", "", ""},
