@@ -589,13 +589,7 @@ func (t turn) understand(text, lead string) (Reply, bool) {
 		// "招行信用卡 付openai api一直失败": the card solution read from the person's own
 		// card, whose bank its steps name. Gone to, it told them to get the card they have, or
 		// (as the first step of wallets not accepted) diagnosed a wallet nobody mentioned.
-		t.record(EventNotUnderstood, "")
-		var r Reply
-		if t.d.Stage == StageNew {
-			r = t.start()
-		} else {
-			r = t.withView(t.text(kb.MsgVague, nil))
-		}
+		r := t.whatHappened()
 		r.Text = join(lead, r.Text)
 		return r, true
 	}
@@ -699,16 +693,22 @@ func (t turn) understand(text, lead string) (Reply, bool) {
 		case t.solving():
 			t.record(EventNotUnderstood, "")
 			r = t.nudge()
-		case t.d.Stage == StageNew:
-			t.record(EventNotUnderstood, "")
-			r = t.start()
 		default:
-			t.record(EventNotUnderstood, "")
-			r = t.withView(t.text(kb.MsgVague, nil))
+			r = t.whatHappened()
 		}
 	}
 	r.Text = join(lead, r.Text)
 	return r, true
+}
+
+// whatHappened answers text about a payment that says too little to place: the question of
+// what happened (with the greeting, in a new dialog), and the dialog stays where it is.
+func (t turn) whatHappened() Reply {
+	t.record(EventNotUnderstood, "")
+	if t.d.Stage == StageNew {
+		return t.start()
+	}
+	return t.withView(t.text(kb.MsgVague, nil))
 }
 
 // ownCardFailing reports whether best, the model's likeliest reading of text, is a solution
