@@ -617,7 +617,7 @@ func (t turn) understand(text, lead string) (Reply, bool) {
 		}
 		options = slices.DeleteFunc(options, isAway)
 	}
-	if t.solving() && t.supportFirst(t.d.Outcome) && len(options) > 0 && (options[0].Outcome == "" || options[0].Probability < c.sure) &&
+	if t.solving() && t.e.kb.SupportFirst(t.d.Outcome) && len(options) > 0 && (options[0].Outcome == "" || options[0].Probability < c.sure) &&
 		offTopic < c.offTopic {
 		// "I used a CCB card" while money taken is with OpenAI's support: a fact of the case.
 		// Another card or a virtual card, offered as what it might mean, invites a second
@@ -802,7 +802,7 @@ func (t turn) goTo(text string, target kb.Target) Reply {
 		}
 		t.record(EventNotUnderstood, "")
 		return t.nudge()
-	case t.solving() && asksOnly && target.Outcome != "" && !t.supportFirst(target.Outcome) && !t.e.kb.TellsFailure(text):
+	case t.solving() && asksOnly && target.Outcome != "" && !t.e.kb.SupportFirst(target.Outcome) && !t.e.kb.TellsFailure(text):
 		// A question about another cause ("3-D Secure是啥", "does OpenAI take Alipay?", "maybe
 		// the amount is too big?"): what that cause is answers it, and the solution shown
 		// stays. Diagnosed, a question would start other solutions over. Money taken without
@@ -900,13 +900,6 @@ func (t turn) startsWith(outcome, sol string) bool {
 	}
 	plan := slices.DeleteFunc(slices.Clone(o.Solutions), t.ruledOutByAnswers)
 	return len(plan) > 0 && plan[0] == sol
-}
-
-// supportFirst reports whether outcome's plan starts with the last resort, OpenAI's support:
-// a problem only they can see, money taken without credit.
-func (t turn) supportFirst(outcome string) bool {
-	o, ok := t.e.kb.Outcome(outcome)
-	return ok && len(o.Solutions) > 0 && o.Solutions[0] == t.e.kb.LastResort
 }
 
 // explain answers, while a solution is shown, why the payment fails with what the diagnosis
@@ -1124,7 +1117,7 @@ func (t turn) answerVerdict(text string) (Reply, bool) {
 		return Reply{}, false
 	}
 	sol, _ := t.d.CurrentSolution()
-	if t.supportFirst(t.d.Outcome) && t.e.kb.NotCharged(text) {
+	if t.e.kb.SupportFirst(t.d.Outcome) && t.e.kb.NotCharged(text) {
 		// "没扣钱", "no money taken" where money taken without credit was diagnosed: a
 		// payment that failed, whose cause is still to find; told to wait for OpenAI's
 		// support and not to pay again, the person stayed without what they paid for.
@@ -2073,7 +2066,7 @@ func (t turn) ruledOut(text string) []kb.Target {
 		out = append(out, feedback...)
 	}
 	if t.e.kb.NotCharged(text) {
-		out = append(out, t.e.kb.SupportFirst()...)
+		out = append(out, t.e.kb.SupportFirstOutcomes()...)
 	}
 	return out
 }

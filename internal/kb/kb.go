@@ -494,12 +494,18 @@ func (k *KB) Outcome(id string) (*Outcome, bool) {
 	return o, ok
 }
 
-// SupportFirst returns the outcomes whose plan starts with the last resort, OpenAI's support:
-// problems only they can see, money taken without credit.
-func (k *KB) SupportFirst() []Target {
+// SupportFirst reports whether outcome's plan starts with the last resort, OpenAI's support:
+// a problem only they can see, money taken without credit.
+func (k *KB) SupportFirst(outcome string) bool {
+	o, ok := k.outcomes[outcome]
+	return ok && len(o.Solutions) > 0 && o.Solutions[0] == k.LastResort
+}
+
+// SupportFirstOutcomes returns the outcomes whose plan starts with the last resort.
+func (k *KB) SupportFirstOutcomes() []Target {
 	var out []Target
 	for _, id := range slices.Sorted(maps.Keys(k.outcomes)) {
-		if o := k.outcomes[id]; len(o.Solutions) > 0 && o.Solutions[0] == k.LastResort {
+		if k.SupportFirst(id) {
 			out = append(out, Target{Outcome: id})
 		}
 	}

@@ -237,6 +237,13 @@ func TestRecognize(t *testing.T) {
 		{"我只有支付宝", kb.Target{Outcome: "wallet-only"}},
 		{"can I use paypal?", kb.Target{Solution: "paypal"}},
 		{"怎么联系openai客服", kb.Target{Solution: "contact-support"}},
+		// Beside the checkout's generic message, what the person says leads when it leads
+		// surely to an outcome: the model, which met the message in every kind of decline,
+		// let it outweigh "but I was charged". Words that lead nowhere surely leave it to speak.
+		{"Your card was declined. but I was charged", kb.Target{Outcome: "not-credited"}},
+		{"Your card was declined. 但是钱扣了", kb.Target{Outcome: "not-credited"}},
+		{"Your card was declined. 我用的是支付宝", kb.Target{Outcome: "wallet-only"}},
+		{"Your card was declined. Any idea?", kb.Target{Outcome: "cross-border"}},
 	}
 	for _, tc := range tests {
 		m := k.Recognize(tc.text)
