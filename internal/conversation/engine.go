@@ -530,11 +530,11 @@ func (t turn) freeText(text, quoted string) Reply {
 	if t.d.Stage == StageNew {
 		return t.start()
 	}
-	if t.cardData {
-		return t.withView()
-	}
 	if t.solving() {
 		return t.nudge()
+	}
+	if t.cardData {
+		return t.withView()
 	}
 	return t.withView(t.text(kb.MsgNotUnderstood, nil))
 }
@@ -573,6 +573,13 @@ var defaultConfidence = confidence{sure: 0.6, apart: 0.25, ask: 0.4, plausible: 
 func (t turn) understand(text, lead string) (Reply, bool) {
 	matches, ruledOut := t.e.kb.RecognizeRulingOut(text, t.ruledOut(text)...)
 	if r, ok := t.lateFeedback(text, ruledOut); ok {
+		r.Text = join(lead, r.Text)
+		return r, true
+	}
+	if !t.solving() && t.e.kb.SaysNothingYet(text) {
+		// "what?", 怎么办, 支付失败了: what the model makes of them is chance, and a question
+		// about its weak guesses asks about things the person never said.
+		r := t.whatHappened()
 		r.Text = join(lead, r.Text)
 		return r, true
 	}
@@ -648,6 +655,8 @@ func (t turn) understand(text, lead string) (Reply, bool) {
 	switch {
 	case offTopic == 0 && best >= c.sure && best-second >= c.apart && !unasked:
 		r = t.goTo(text, options[0].Target)
+	case offTopic == 0 && t.restatesDiagnosis(options):
+		r = t.goTo(text, options[0].Target)
 	case t.solving() && n >= 2 && together >= c.ask && offTopic < together && t.e.kb.Statements(text) == "":
 		// A question while a solution is shown ("is there a fee?" where none is listed): a
 		// clarifying question about what happened would leave the solution for nothing.
@@ -699,6 +708,25 @@ func (t turn) understand(text, lead string) (Reply, bool) {
 	}
 	r.Text = join(lead, r.Text)
 	return r, true
+}
+
+// restatesDiagnosis reports whether options, the likely destinations of a text while a
+// solution is shown, lead first to the diagnosis already made, and the others either say as
+// much (the solution failed) or lag far behind: the person telling or asking about their
+// problem again ("is it because my card blocks payments abroad?", "they enabled it but it
+// still said card declined"), which goTo answers as such. Asked about as one of a few, it got
+// a clarifying question offering the diagnosis they are in.
+func (t turn) restatesDiagnosis(options []kb.Match) bool {
+	c := t.e.confidence
+	if !t.solving() || len(options) == 0 || options[0].Outcome != t.d.Outcome || options[0].Probability < c.ask {
+		return false
+	}
+	for _, o := range options[1:] {
+		if o.Action != kb.ActionFailed && options[0].Probability-o.Probability < c.apart {
+			return false
+		}
+	}
+	return true
 }
 
 // whatHappened answers text about a payment that says too little to place: the question of
@@ -1615,8 +1643,8 @@ func (t turn) evidence(seen string) []string {
 	for text := range strings.Lines(seen) {
 		text = strings.TrimSpace(text)
 		// A screen's clock, battery and one-word labels say nothing, however the model
-		// scores them.
-		if hanCount(text) < 2 && latinWords(text) < 2 {
+		// scores them, and nor do the form's labels ("Card number": the payment settings).
+		if hanCount(text) < 2 && latinWords(text) < 2 || t.e.kb.OnlyFormLabels(text) {
 			continue
 		}
 		options := t.destinations(t.recognize(text))

@@ -1,10 +1,11 @@
 package kb
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"fmt"
+	"hash/fnv"
 	"math"
-	"math/rand/v2"
 	"slices"
 	"sync"
 	"unicode"
@@ -43,6 +44,9 @@ type trainSettings struct {
 	rate    float32 // AdaGrad's learning rate
 	l2      float32 // weight decay
 	sharpen float64 // see classifier.sharpen
+	// order picks one of the orders of the examples that look random (epochPlace): 0 for the
+	// bot's model, others to measure how much the order alone moves the figures.
+	order uint32
 }
 
 // defaultTraining was chosen by cross-validation on the training corpus, grouped by source
@@ -50,7 +54,6 @@ type trainSettings struct {
 var defaultTraining = trainSettings{epochs: 4, rate: 0.2, l2: 1e-3, sharpen: 2}
 
 const (
-	shuffleSeed   = 20261201
 	maxFeatures   = 512 // per text; a longer text is judged by its first features
 	letterGramLen = 4
 	// maxLetterGramWord is the longest word whose letter n-grams count: the longest codes of
@@ -93,8 +96,8 @@ func trainCached(examples []example, targets []Target, set trainSettings) *class
 	return c
 }
 
-// train fits the classifier to examples by AdaGrad on the log loss, in an order fixed by a
-// seeded shuffle.
+// train fits the classifier to examples by AdaGrad on the log loss, in an order fixed by
+// what they say (trainingPlace).
 func train(examples []example, targets []Target, set trainSettings) *classifier {
 	c := &classifier{targets: targets, rows: map[uint64]int32{}, sharpen: set.sharpen}
 	classOf := make(map[Target]int, len(targets))
@@ -105,6 +108,7 @@ func train(examples []example, targets []Target, set trainSettings) *classifier 
 		rows  []int32
 		value float32
 		class int
+		place uint64 // where it comes in an epoch: see trainingPlace
 	}
 	data := make([]vec, 0, len(examples))
 	var hashes []uint64
@@ -113,7 +117,7 @@ func train(examples []example, targets []Target, set trainSettings) *classifier 
 		if len(hashes) == 0 {
 			continue
 		}
-		v := vec{class: classOf[ex.target], value: float32(1 / math.Sqrt(float64(len(hashes))))}
+		v := vec{class: classOf[ex.target], value: float32(1 / math.Sqrt(float64(len(hashes)))), place: trainingPlace(ex)}
 		for _, h := range hashes {
 			row, ok := c.rows[h]
 			if !ok {
@@ -147,9 +151,10 @@ func train(examples []example, targets []Target, set trainSettings) *classifier 
 			balance[class] = float32(len(data)) / float32(k*count[class])
 		}
 	}
-	rng := rand.New(rand.NewPCG(shuffleSeed, shuffleSeed))
-	for range set.epochs {
-		rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+	for epoch := range set.epochs {
+		slices.SortStableFunc(order, func(a, b int) int {
+			return cmp.Compare(epochPlace(data[a].place, set.order, epoch), epochPlace(data[b].place, set.order, epoch))
+		})
 		for _, i := range order {
 			v := &data[i]
 			c.score(v.rows, v.value, 1, probs)
@@ -171,6 +176,26 @@ func train(examples []example, targets []Target, set trainSettings) *classifier 
 		}
 	}
 	return c
+}
+
+// trainingPlace is where an example comes in training: a hash of what it says and where it
+// leads, so that the order looks random but does not depend on the other examples. A shuffle
+// of the whole list reordered every example when one was added, and the model, trained in
+// another order, moved as much as a change of its settings does (a few points held out);
+// this way new examples take their places among the others, which keep their order.
+func trainingPlace(ex example) uint64 {
+	h := fnv.New64a()
+	fmt.Fprintf(h, "%s\x00%s", ex.target, ex.text)
+	return h.Sum64()
+}
+
+// epochPlace mixes an example's place with the order and the epoch (SplitMix64's
+// finalizer), so that each epoch goes through the examples in another order.
+func epochPlace(place uint64, order uint32, epoch int) uint64 {
+	z := place + (uint64(order)<<32|uint64(epoch+1))*0x9e3779b97f4a7c15
+	z = (z ^ z>>30) * 0xbf58476d1ce4e5b9
+	z = (z ^ z>>27) * 0x94d049bb133111eb
+	return z ^ z>>31
 }
 
 // score fills probs with the softmax of the targets' scores for a text's feature rows, the

@@ -22,6 +22,11 @@ type stripeCode struct {
 	// Generic marks a code that only says a decline happened (card_declined, do_not_honor): a
 	// more precise code beside it, as Stripe's errors carry one, decides.
 	Generic bool `toml:"generic"`
+	// ExactMessages marks a generic code whose messages tell as much as the code itself
+	// (OpenAI's quota message, shown for every billing error and for nothing else): found in a
+	// text, they decide as the code does, where the messages of the other generic codes
+	// ("Your card was declined.") only teach the model.
+	ExactMessages bool `toml:"exact_messages"`
 	// Means names what the code tells in plain words: the message CodeMeaning(Means). An
 	// operator's code may leave it out, and the bot says only where the code leads.
 	Means string `toml:"means"`
@@ -58,6 +63,9 @@ func (k *KB) addCode(f fileRef, c stripeCode) ([]string, error) {
 	}
 	if err := k.checkTarget(c.Target); err != nil {
 		return nil, fmt.Errorf("code %q: %v", c.Code, err)
+	}
+	if c.ExactMessages && !c.Generic {
+		return nil, fmt.Errorf("code %q: exact_messages is for a generic code: the messages of the others are exact", c.Code)
 	}
 	if c.Means != "" && !isCode(c.Means) {
 		return nil, fmt.Errorf("code %q: means %q: want lower-case letters, digits and underscores", c.Code, c.Means)

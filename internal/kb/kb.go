@@ -142,6 +142,12 @@ type KB struct {
 	// checkoutEnglish are the English messages of the table, folded, the longest first: see
 	// WithoutCheckoutText.
 	checkoutEnglish []string
+	// vague are the phrase files' phrases that ask for help or say a payment failed without
+	// saying how, folded, the longest first: see SaysNothingYet.
+	vague []string
+	// formLabels are the labels of a checkout's form, folded, the longest first: see
+	// OnlyFormLabels.
+	formLabels []string
 	// genericMessages are the messages of the generic codes ("Your card was declined.",
 	// 您的银行卡被拒绝了。), folded, the longest first: see RecognizeRulingOut.
 	genericMessages []string
@@ -325,7 +331,7 @@ func Load(base, overlay fs.FS) (*KB, error) {
 		// A generic code's messages ("Your card was declined.") are what Stripe shows for most
 		// declines and what people quote when a remedy did not help: they teach the model but
 		// decide nothing.
-		if c.Generic {
+		if c.Generic && !c.ExactMessages {
 			for _, m := range slices.Concat(c.En, c.Zh) {
 				k.genericMessages = append(k.genericMessages, Normalize(m))
 			}

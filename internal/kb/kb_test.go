@@ -242,6 +242,10 @@ func TestRecognize(t *testing.T) {
 		// let it outweigh "but I was charged". Words that lead nowhere surely leave it to speak.
 		{"Your card was declined. but I was charged", kb.Target{Outcome: "not-credited"}},
 		{"Your card was declined. 但是钱扣了", kb.Target{Outcome: "not-credited"}},
+		// The words that frame a quoted message are no case of the person's against it.
+		{"付款时提示：您的银行卡被拒绝了。", kb.Target{Outcome: "cross-border"}},
+		{"Your card was declined at checkout", kb.Target{Outcome: "cross-border"}},
+		{"Your card was declined on the checkout page", kb.Target{Outcome: "cross-border"}},
 		{"Your card was declined. 我用的是支付宝", kb.Target{Outcome: "wallet-only"}},
 		{"Your card was declined. Any idea?", kb.Target{Outcome: "cross-border"}},
 	}

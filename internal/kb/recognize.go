@@ -92,6 +92,8 @@ func (k *KB) loadExamples(base, overlay fs.FS) ([]example, error) {
 			CheckoutAdvice []string     `toml:"checkout_advice"`
 			Requests       []string     `toml:"requests"`
 			WrongPress     []string     `toml:"wrong_press"`
+			Vague          []string     `toml:"vague"`
+			FormLabels     []string     `toml:"form_labels"`
 			Ordinals       [][]string   `toml:"ordinals"`
 			Last           []string     `toml:"last"`
 			Topics         []topic      `toml:"topic"`
@@ -136,12 +138,15 @@ func (k *KB) loadExamples(base, overlay fs.FS) ([]example, error) {
 			{"new_problem", doc.NewProblem, &k.newProblem}, {"checkout_voice", doc.CheckoutVoice, &k.checkoutVoice},
 			{"own_voice", doc.OwnVoice, &k.ownVoice}, {"elsewhere", doc.Elsewhere, &k.elsewhere}, {"later", doc.Later, &k.later}, {"not_charged", doc.NotCharged, &k.notCharged}, {"charged", doc.Charged, &k.charged},
 			{"checkout_advice", doc.CheckoutAdvice, &k.checkoutAdvice}, {"requests", doc.Requests, &k.requests},
-			{"wrong_press", doc.WrongPress, &k.wrongPress}} {
+			{"wrong_press", doc.WrongPress, &k.wrongPress}, {"vague", doc.Vague, &k.vague}, {"form_labels", doc.FormLabels, &k.formLabels}} {
 			phrases, err := folded(list.phrases)
 			if err != nil {
 				return nil, fmt.Errorf("%w: %s: %s: %v", ErrInvalid, f, list.name, err)
 			}
+			// The longest first, as withoutPhrases needs: "not sure" is found, and taken out,
+			// before "not".
 			*list.into = append(*list.into, phrases...)
+			slices.SortStableFunc(*list.into, byLengthDown)
 		}
 		if err := k.addOrdinals(doc.Ordinals); err != nil {
 			return nil, fmt.Errorf("%w: %s: %v", ErrInvalid, f, err)
@@ -203,8 +208,6 @@ func (k *KB) loadExamples(base, overlay fs.FS) ([]example, error) {
 		return nil, err
 	}
 	k.denials = slices.DeleteFunc(slices.Clone(k.negations), func(n string) bool { return slices.Contains(k.failures, n) })
-	slices.SortStableFunc(k.affirmations, byLengthDown)
-	slices.SortStableFunc(k.pending, byLengthDown)
 	// What says a solution has not been tried yet, or only a step of it, is no verdict either:
 	// "是的我试试" has not been tried, and "PayPal绑定好了" holds 好了 and a step, two answers,
 	// so none (noResult reads what is left besides the step).
@@ -217,11 +220,7 @@ func (k *KB) loadExamples(base, overlay fs.FS) ([]example, error) {
 			k.says[solutionVerdictKey(sol)] = slices.Concat(own, k.says[verdictKey])
 		}
 	}
-	slices.SortStableFunc(k.courtesy, byLengthDown)
-	slices.SortStableFunc(k.openers, byLengthDown)
-	slices.SortStableFunc(k.choosing, byLengthDown)
 	k.places = append(k.places, k.last...)
-	slices.SortStableFunc(k.corrections, byLengthDown)
 	k.plainTopics = map[string][]string{}
 	for sol, words := range k.topics {
 		k.plainTopics[sol] = slices.DeleteFunc(slices.Clone(words), func(w string) bool { return containsAny(w, k.interrogatives) })
@@ -428,10 +427,14 @@ func (k *KB) RecognizeRulingOut(text string, leaveOut ...Target) (matches, ruled
 	if rest := withoutPhrases(n, k.genericMessages); rest != n {
 		// "Your card was declined. but I was charged": the checkout's message says only that
 		// the card was declined, and the model, which has seen it in every kind of decline,
-		// would let it outweigh what the person says of their case. Said surely, that leads.
-		// Only an outcome: a solution read from the rest is often the person's own card
-		// named ("i have bank card and virtual card").
-		if matches, ruledOut := k.RecognizeRulingOut(rest, leaveOut...); len(matches) > 0 && matches[0].Outcome != "" && matches[0].Probability >= sureProbability {
+		// would let it outweigh what the person says of their case against it. Said surely,
+		// that leads, when it turns against the message ("but", 但是), tells money taken or
+		// names the outcome with words of its own (我用的是支付宝): the words that frame a quote
+		// (付款时提示, "at checkout") read alone by chance, and 付款时提示：您的银行卡被拒绝了 was
+		// a billing address refused. Only an outcome: a solution read from the rest is often
+		// the person's own card named ("i have bank card and virtual card").
+		if matches, ruledOut := k.RecognizeRulingOut(rest, leaveOut...); len(matches) > 0 && matches[0].Outcome != "" && matches[0].Probability >= sureProbability &&
+			(contrast.MatchString(rest) || containsAny(rest, k.charged) || k.namesOutcome(matches[0].Outcome, rest)) {
 			return matches, ruledOut
 		}
 	}
@@ -808,6 +811,21 @@ func (k *KB) WithoutPendingPhrases(text string) string {
 func (k *KB) OnlyCourtesy(text string) bool {
 	norm := Normalize(text)
 	return norm != "" && strings.TrimSpace(withoutPhrases(norm, k.courtesy)) == ""
+}
+
+// SaysNothingYet reports whether text asks for help or says a payment failed, and nothing
+// more: made of the phrase files' vague phrases, at least one, and courtesy.
+func (k *KB) SaysNothingYet(text string) bool {
+	norm := Normalize(text)
+	rest := withoutPhrases(norm, k.vague)
+	return rest != norm && strings.TrimSpace(withoutPhrases(rest, k.courtesy)) == ""
+}
+
+// OnlyFormLabels reports whether text, a line of a screenshot, is nothing but the labels of
+// a checkout's form ("Card number", 安全码): the form, not what went wrong.
+func (k *KB) OnlyFormLabels(text string) bool {
+	norm := Normalize(text)
+	return norm != "" && strings.TrimSpace(withoutPhrases(norm, k.formLabels)) == ""
 }
 
 // WithoutCheckoutText is text folded, without the English messages of the exact table

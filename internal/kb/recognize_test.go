@@ -751,3 +751,22 @@ func TestUnnamed(t *testing.T) {
 		}
 	}
 }
+
+// TestAsksWhy: a phrase is taken out whole before the shorter ones inside it, whichever file
+// or place of its list it comes from: "why" taken first left "was it declined" to say more.
+func TestAsksWhy(t *testing.T) {
+	k := load(t)
+	for _, tc := range []struct {
+		text string
+		want bool
+	}{
+		{"why was it declined by my bank today", true},
+		{"why does this happen?", true},
+		{"为什么会这样", true},
+		{"why? the bank says the card is fine and overseas payments are enabled and funds are there", false},
+	} {
+		if got := k.AsksWhy(tc.text); got != tc.want {
+			t.Errorf("AsksWhy(%q) = %v, want %v", tc.text, got, tc.want)
+		}
+	}
+}
