@@ -210,8 +210,10 @@ func (e *Engine) Apology(d Dialog) Reply {
 // cleanText cuts text to MaxInputBytes, drops invalid UTF-8 and control characters, and
 // redacts card data. It reports whether card data was found.
 func cleanText(s string) (string, bool) {
-	if len(s) > MaxInputBytes {
-		s = s[:MaxInputBytes]
+	// Redacted before the cut, and with room past it: cut first, a card number across the
+	// cut kept the digits before it, too few to be found, and they were stored and forwarded.
+	if len(s) > MaxInputBytes+redactMargin {
+		s = s[:MaxInputBytes+redactMargin]
 	}
 	s = strings.ToValidUTF8(s, "")
 	s = strings.Map(func(r rune) rune {
@@ -221,8 +223,15 @@ func cleanText(s string) (string, bool) {
 		return r
 	}, s)
 	s, found := redact.Redact(s)
+	if len(s) > MaxInputBytes {
+		s = strings.ToValidUTF8(s[:MaxInputBytes], "")
+	}
 	return strings.TrimSpace(s), found
 }
+
+// redactMargin is how far past MaxInputBytes cleanText reads for card data: more than the
+// longest card number written in full-width digits with a separator between each.
+const redactMargin = 256
 
 // chooseLanguage sets the dialog's language, unless /lang pinned it: the language the person
 // writes in (Han script: Chinese; a sentence in Latin letters: English), else the language

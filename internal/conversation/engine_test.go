@@ -496,6 +496,31 @@ func TestStep_CardDataNeverKept(t *testing.T) {
 			t.Errorf("%q survives in the dialog or the reply", secret)
 		}
 	}
+	// Kept for the helpers (LastText), a card number across the cut at MaxInputBytes, or
+	// typed with a Chinese keyboard's full-width digits and spaces, is gone too.
+	helped := newEngineWith(t, conversation.EngineOptions{Lang: "zh-Hans", Handoff: true})
+	// The cut falls after the card's first 12 digits, too few to be a card alone.
+	long := strings.Repeat("a", conversation.MaxInputBytes-len("4111 1111 1111")) + "4111 1111 1111 1111 请帮忙看看"
+	handedOff, _ := stepReply(helped, conversation.Dialog{}, parseInput("/human"), at)
+	for _, text := range []string{long, "卡号６２２２\u3000０２１２\u3000３４５６\u3000７８９０被拒了"} {
+		d, res := helped.Step(handedOff, conversation.Input{Kind: conversation.InputText, Text: text}, at)
+		enc, err := conversation.MarshalDialog(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		kept := string(enc) + res.Reply.Text
+		for _, n := range res.Notices {
+			kept += n.Reply.Text
+		}
+		if len(res.Notices) == 0 {
+			t.Errorf("%.20q...: nothing relayed to the helpers", text)
+		}
+		for _, secret := range []string{"4111", "６２２２", "７８９０"} {
+			if strings.Contains(kept, secret) {
+				t.Errorf("%.20q...: %q survives in the dialog, the reply or what the helpers get", text, secret)
+			}
+		}
+	}
 	// What was removed is no word of the person's: card data alone at a question asks it
 	// again, and the rest of a message is read without it.
 	steps := run(t, newEngine(t, "en"), "", []string{"/start", "[a:what_happened:declined]", "4392 2600 1234 5678"})

@@ -6,17 +6,18 @@
 // It errs on the side of removing. Every run of 13 or more digits goes, not only Luhn-valid
 // runs of 13 to 19: a card number pasted together with its CVV or expiry date, or with one
 // digit mistyped, is still a card number, and no order or reference number is worth that risk.
-// A space or a dash may stand between any two digits of a run; a dot, an underscore, a dash
-// with spaces around it or one line break only between groups of three to six digits, as in a
-// card number, since they also write amounts ("$120.00"), dates ("2024.05.03") and a phone
-// number on each line.
+// A space or a dash may stand between any two digits of a run; anything else people group a
+// card's digits with (a dot, an underscore, a comma, a slash, a dash with spaces around it,
+// several spaces, the full-width, no-break or zero-width ones, a line break or a blank line)
+// only between groups of three to six digits, as in a card number, since they also write
+// amounts ("$120.00"), dates ("2024.05.03") and a phone number on each line.
 //
 // A code is a whole number of 3 or 4 digits by a CVV keyword, 4 to 8 by an SMS one. A number
 // after the bare word "code" goes too, but for a zip or postal code and for a code that is an
 // answer rather than a secret: an error, response, decline, status, HTTP or reason code, or a
 // code right after "declined" ("card declined, code 1234": a bank names its refusal so, while
-// people name an SMS code for what it is). Phone numbers (11 digits in mainland China) and
-// amounts stay, and so do numbers after 错误码, 错误代码, 返回码, 状态码 and 错误号, which
+// people name an SMS code for what it is). Phone numbers (11 digits in mainland China, 13
+// after +86) and amounts stay, and so do numbers after 错误码, 错误代码, 返回码, 状态码 and 错误号, which
 // name no secret.
 package redact
 
@@ -32,13 +33,20 @@ const Placeholder = "[removed]"
 // People type ASCII or full-width digits; no other script's digits appear in card data.
 const digit = `[0-9０-９]`
 
+// space is any space a keyboard or a copied page puts between groups of digits: a tab, the
+// no-break, thin and full-width spaces, and the invisible zero-width ones.
+const space = `[ \t\x{00a0}\x{2000}-\x{200b}\x{202f}\x{205f}\x{3000}\x{feff}]`
+
 const (
-	cvvWords = `cvv2?|cvc2?|csc|security code|on the back|安全码|安全碼|校验码|校驗碼|背面`
+	cvvWords = `cvv2?|cvc2?|cvn2?|csc|security code|on the back|安全码|安全碼|校验码|校驗碼|背面|后三位|後三位`
 	// Bare "code" and "sms" count only when the code follows them: "1234 code" says too little.
-	smsWords = `验证码|驗證碼|短信码|短信碼|簡訊碼|动态码|動態碼|动态密码|動態密碼|sms code|verification code|` +
+	smsWords = `验证码|驗證碼|短信码|短信碼|簡訊碼|动态码|動態碼|动态密码|動態密碼|校验码|校驗碼|sms code|verification code|` +
 		`one[- ]?time pass(?:word|code)|otp|passcode`
-	// Between a keyword and its code: a few characters ("is", "：", "是"), perhaps a line break.
-	after = `[^0-9０-９\n]{0,8}?(?:\r?\n[ \t]*)?`
+	// Between a keyword and its code: a few characters ("is", "：", "是"), perhaps a line break
+	// or two.
+	after = `[^0-9０-９\n]{0,8}?(?:\r?\n[ \t]*){0,2}`
+	// An SMS code as people copy it, whole or in two groups of three ("482 913").
+	smsCode = digit + `{4,8}|` + digit + `{3}[ \-]` + digit + `{3}`
 	// Between a code and the keyword after it: "是您的", " is your Google ". Brackets stay out
 	// so that a Placeholder never joins a code to a keyword, which would make Redact remove
 	// more the second time over.
@@ -46,8 +54,10 @@ const (
 )
 
 var (
-	// People group a card's digits with whatever is at hand; splitRun sorts out which joints hold.
-	digitRun = regexp.MustCompile(digit + `(?:(?:[ \-._]|[ \t]*(?:-|\r?\n)[ \t]*)?` + digit + `)*`)
+	// People group a card's digits with whatever is at hand: the spaces of other keyboards
+	// (a Chinese input method's full-width one, a web page's no-break one), several of them,
+	// a blank line. splitRun sorts out which joints hold.
+	digitRun = regexp.MustCompile(digit + `(?:(?:[\-._,，/／－—]|` + space + `+|` + space + `*(?:[-－—]|(?:\r?\n` + space + `*){1,2})` + space + `*)?` + digit + `)*`)
 	// Stretches of anything but digits inside a digitRun.
 	separator = regexp.MustCompile(`[^0-9０-９]+`)
 
@@ -55,7 +65,7 @@ var (
 	// of a number would also leave digits that group differently the second time over.
 	securityCode = regexp.MustCompile(`(?i)` +
 		`(?P<kw>` + cvvWords + `)` + after + `(?P<code>` + digit + `{3,4})(?:[^0-9０-９]|$)|` +
-		`(?P<kw>` + smsWords + `|sms|code)` + after + `(?P<code>` + digit + `{4,8})(?:[^0-9０-９]|$)|` +
+		`(?P<kw>` + smsWords + `|sms|短信|簡訊|code)` + after + `(?P<code>` + smsCode + `)(?:[^0-9０-９]|$)|` +
 		`(?:^|[^0-9０-９])(?P<code>` + digit + `{3,4})` + before + `(?:` + cvvWords + `)|` +
 		`(?:^|[^0-9０-９])(?P<code>` + digit + `{4,8})` + before + `(?:` + smsWords + `)`)
 	// notSecret ends a text whose next word is "code": "zip code", "error code: 2001".
@@ -107,17 +117,38 @@ func Redact(s string) (string, bool) {
 
 // replaceCards replaces the card numbers of s by Placeholder, setting *found if there were any.
 func replaceCards(s string, found *bool) string {
-	return digitRun.ReplaceAllStringFunc(s, func(run string) string {
-		var b strings.Builder
-		for _, part := range splitRun(run) {
-			if countDigits(part) >= 13 && !isPlaceholderCard(part) {
+	var b strings.Builder
+	at := 0
+	for _, span := range digitRun.FindAllStringIndex(s, -1) {
+		b.WriteString(s[at:span[0]])
+		for i, part := range splitRun(s[span[0]:span[1]]) {
+			international := i == 0 && strings.HasSuffix(s[:span[0]], "+")
+			if countDigits(part) >= 13 && !isPlaceholderCard(part) && !(international && isMainlandMobile(part)) {
 				*found = true
 				part = Placeholder
 			}
 			b.WriteString(part)
 		}
-		return b.String()
-	})
+		at = span[1]
+	}
+	b.WriteString(s[at:])
+	return b.String()
+}
+
+// isMainlandMobile reports whether run, after a "+", is a mainland mobile number with its
+// country code (+86 138 0013 8000): 13 digits, as many as the shortest card number, which
+// people with an SMS problem give to say where the code should go.
+func isMainlandMobile(run string) bool {
+	digits := strings.Map(func(r rune) rune {
+		if r >= '０' && r <= '９' {
+			return '0' + r - '０'
+		}
+		if r >= '0' && r <= '9' {
+			return r
+		}
+		return -1
+	}, run)
+	return len(digits) == 13 && strings.HasPrefix(digits, "861")
 }
 
 // digitCounts returns how many digits s has, and the most of them in a row.

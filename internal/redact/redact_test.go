@@ -50,6 +50,31 @@ func TestRedact(t *testing.T) {
 		{"a phone number on its own line", "电话\n13800138000\n谢谢", false, nil, []string{"13800138000"}},
 		{"a phone number on each line", "13800138000\n13900139000", false, nil, []string{"13800138000\n13900139000"}},
 
+		// The spaces of other keyboards and of copied pages, and other separators.
+		{"full-width digits and spaces", "６２２２\u3000０２１２\u3000３４５６\u3000７８９０", true, []string{"６２２２", "７８９０"}, nil},
+		{"no-break spaces", "卡号 4111\u00a01111\u00a01111\u00a01111 被拒", true, []string{"4111"}, []string{"卡号", "被拒"}},
+		{"thin spaces", "4111\u20091111\u20091111\u20091111", true, []string{"4111"}, nil},
+		{"zero-width spaces", "4111\u200b1111\u200b1111\u200b1111", true, []string{"4111"}, nil},
+		{"two spaces", "4111  1111  1111  1111", true, []string{"4111"}, nil},
+		{"tabs", "4111\t1111\t1111\t1111", true, []string{"4111"}, nil},
+		{"slashes", "4111/1111/1111/1111", true, []string{"4111"}, nil},
+		{"commas", "4111,1111,1111,1111 and 6222，0212，3456，7890", true, []string{"4111", "6222"}, nil},
+		{"full-width dashes", "4111－1111－1111－1111", true, []string{"4111"}, nil},
+		{"a blank line between groups", "4111 1111\n\n1111 1111", true, []string{"4111", "1111"}, nil},
+		{"a mobile number with its country code", "我的手机 +86 138 0013 8000 收不到验证码", false, nil, []string{"+86 138 0013 8000"}},
+		{"13 digits without the plus", "86 138 0013 8000 1", true, []string{"138"}, nil},
+		// UnionPay's name for the security code, and the ways Chinese speakers write the codes.
+		{"cvn2", "CVN2 321", true, []string{"321"}, []string{"CVN2"}},
+		{"cvn", "cvn 123", true, []string{"123"}, nil},
+		{"后三位", "卡背后三位 123", true, []string{"123"}, nil},
+		{"短信", "短信：482913", true, []string{"482913"}, []string{"短信"}},
+		{"收到的短信是", "收到的短信是482913", true, []string{"482913"}, nil},
+		{"校验码 of an sms", "校验码 482913", true, []string{"482913"}, nil},
+		{"a code in two groups", "验证码 482 913", true, []string{"482", "913"}, nil},
+		{"a code in two groups with a dash", "验证码 482-913", true, []string{"482", "913"}, nil},
+		{"a code after a blank line", "验证码\n\n482913", true, []string{"482913"}, nil},
+		{"a phone the sms went to", "短信发到13800138000了", false, nil, []string{"13800138000"}},
+
 		// Codes written before their keyword, and more keywords.
 		{"code before 验证码", "839201是您的验证码", true, []string{"839201"}, []string{"验证码"}},
 		{"code before verification code", "839201 is your verification code", true, []string{"839201"}, []string{"verification code"}},
