@@ -145,6 +145,11 @@ func (e *Engine) Step(d Dialog, in Input, now time.Time) (Dialog, Result) {
 	if in.Kind == InputText || in.Kind == InputButton || in.Kind == InputImage {
 		in.Text, cardData = cleanText(in.Text)
 	}
+	if in.Kind == InputText {
+		// Before anything asks whether it is a command: the language it is answered in, the
+		// text kept for the helpers, a handoff closed by /start.
+		in.Text = withCommandSlash(in.Text)
+	}
 	if in.Kind == InputImage {
 		var seenCardData bool
 		in.Seen, seenCardData = cleanText(in.Seen)
@@ -205,6 +210,16 @@ func (e *Engine) Apology(d Dialog) Reply {
 		lang = e.defaultLang
 	}
 	return Reply{Text: e.kb.Text(lang, kb.MsgSorry, nil), Buttons: []Button{}, Cause: d.Cause, Solutions: []string{}, Lang: lang}
+}
+
+// withCommandSlash is text with the "/" a Chinese keyboard types before a command ("／", or
+// in Chinese mode "、") made the ASCII one: "／help" answered in English, being no command to
+// the language chosen before it.
+func withCommandSlash(text string) string {
+	if r, size := utf8.DecodeRuneInString(text); (r == '／' || r == '、') && len(text) > size && isASCIILetter(text[size]) {
+		return "/" + text[size:]
+	}
+	return text
 }
 
 // cleanText cuts text to MaxInputBytes, drops invalid UTF-8 and control characters, and
@@ -468,10 +483,6 @@ func (t turn) dispatch(in Input) Reply {
 }
 
 func (t turn) freeText(text, quoted string) Reply {
-	// The "/" key of a Chinese keyboard types "／", or in Chinese mode "、".
-	if r, size := utf8.DecodeRuneInString(text); (r == '／' || r == '、') && len(text) > size && isASCIILetter(text[size]) {
-		text = "/" + text[size:]
-	}
 	if strings.HasPrefix(text, "/") {
 		return t.command(text)
 	}
@@ -1174,6 +1185,12 @@ func (t turn) answerVerdict(text string) (Reply, bool) {
 	if t.e.kb.Elsewhere(text) && !t.e.kb.TellsFailure(text) {
 		if _, _, answered := t.e.kb.QuestionAbout(t.d.Lang, sol, text); answered {
 			return Reply{}, false // "I changed my number last year": answered below
+		}
+		if m := t.recognize(text); len(m) > 0 && m[0].Outcome != "" && m[0].Outcome != t.d.Outcome && m[0].Probability >= t.e.confidence.sure {
+			// "昨天扣了20刀 但是plus没开通": money taken yesterday is a new problem, told with
+			// when; left at "did the bank's solution work?", the person was on the way to
+			// paying again.
+			return Reply{}, false
 		}
 		if v, _ := t.clausesVerdict(text); v == "" {
 			t.record(EventNotUnderstood, "")

@@ -1701,7 +1701,7 @@ func TestStep_NotAboutTheSolutionShown(t *testing.T) {
 	shown, _ := stepReply(e, conversation.Dialog{}, parseInput("Your card was declined. Try a different card."), time.Now())
 	sol, _ := shown.CurrentSolution()
 	for _, text := range []string{"it works fine on steam and netflix", "it worked last month", "上个月还能用", "其他网站都能付款成功", "招行", "it's a debit card yes",
-		"/repeat", "where was I?", "我该怎么做"} {
+		"/repeat", "where was I?", "我该怎么做", "之前一直能用", "this card worked for months"} {
 		t.Run(text, func(t *testing.T) {
 			d, res := e.Step(shown, parseInput(text), time.Now())
 			if now, _ := d.CurrentSolution(); now != sol || d.Stage != conversation.StageSolving {
@@ -1711,6 +1711,13 @@ func TestStep_NotAboutTheSolutionShown(t *testing.T) {
 				t.Errorf("a verdict recorded: %v", k)
 			}
 		})
+	}
+	// Money taken, told with when, is a new problem all the same: left at the solution shown,
+	// the person was on the way to paying again.
+	for _, text := range []string{"昨天扣了20刀 但是plus没开通", "yesterday i was charged $20 but plus is not active"} {
+		if d, _ := stepReply(e, shown, parseInput(text), time.Now()); d.Outcome != "not-credited" {
+			t.Errorf("%q: outcome %q, want not-credited", text, d.Outcome)
+		}
 	}
 	// The checkout's advice quoted names no solution tried: the failure is the one shown's.
 	_, res := e.Step(shown, parseInput("still the same error: Your card was declined. Try a different card."), time.Now())
@@ -1725,6 +1732,10 @@ func TestStep_NotAboutTheSolutionShown(t *testing.T) {
 func TestStep_FullWidthCommand(t *testing.T) {
 	e := newEngine(t, "zh-Hans")
 	d, _ := stepReply(e, conversation.Dialog{}, parseInput("卡被拒了"), time.Now())
+	// A command is answered in the language the dialog has, not read as English words.
+	if _, r := stepReply(e, conversation.Dialog{}, parseInput("／help"), time.Now()); r.Lang != "zh-Hans" {
+		t.Errorf("／help answered in %s", r.Lang)
+	}
 	for _, text := range []string{"／start", "、start"} {
 		if after, _ := stepReply(e, d, parseInput(text), time.Now()); after.Stage != conversation.StageAsking || after.Question != e.KB().Start {
 			t.Errorf("%s: stage %s, question %q: not started over", text, after.Stage, after.Question)
