@@ -1174,6 +1174,15 @@ func (t turn) answerVerdict(text string) (Reply, bool) {
 		t.d.Stage, t.d.Question = StageAsking, t.e.kb.Start
 		return t.withView(t.text(kb.MsgFindTheCause, nil)), true
 	}
+	if t.e.kb.SupportFirst(t.d.Outcome) && t.e.kb.Refunded(text) {
+		// "钱退回来了，但是额度还是没有": the payment did not go through, and its cause is
+		// what is left to find. Read as support failing, it ended the help with "we've
+		// tried everything" and counted a failure for support, which had not answered.
+		t.record(EventRecognized, "")
+		t.clearDiagnosis()
+		t.d.Stage, t.d.Question = StageAsking, t.e.kb.Start
+		return t.withView(t.text(kb.MsgRefunded, nil)), true
+	}
 	if sol == t.e.kb.LastResort && t.e.kb.TellsFailure(text) && !t.e.kb.NamesPlainly(sol, text) && !t.e.kb.HoldsCode(text) {
 		// "卡被拒了" while OpenAI's support is to be contacted tells of the payment, not of
 		// support, which takes days to answer: read as its failure, it ended the help with

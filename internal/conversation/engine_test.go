@@ -2339,6 +2339,9 @@ func TestStep_MoneyTakenOrNot(t *testing.T) {
 		{"api 自动充值失败了，扣了钱但是余额没到账", "卡被拒了", ""},
 		{"I was charged $20 but my account still shows the free plan", "oh wait, no money was taken actually", "what_happened"},
 		{"扣费了但是没到账", "我看了一下，其实没扣钱", "what_happened"},
+		// The money back is a payment that did not go through: its cause is what is left.
+		{"昨天充值api 招行卡扣了10美元 但是后台credit balance还是0", "刚刚看了下，钱退回来了，但是额度还是没有", "what_happened"},
+		{"I was charged $20 but no credits", "the money got refunded to my card, still no credits though", "what_happened"},
 	} {
 		t.Run(tc.next, func(t *testing.T) {
 			d, r := stepReply(e, conversation.Dialog{}, parseInput(tc.first), time.Now())

@@ -64,6 +64,12 @@ func (k *KB) Requests(text string) bool { return containsAny(Normalize(text), k.
 // there is no verdict on the solution shown.
 func (k *KB) Elsewhere(text string) bool { return containsAny(Normalize(text), k.elsewhere) }
 
+// Refunded reports whether text says the money taken came back ("钱退回来了", "got
+// refunded"), and does not ask whether it will ("will I get refunded?").
+func (k *KB) Refunded(text string) bool {
+	return containsAny(Normalize(text), k.refunded) && !k.Asks(text)
+}
+
 // NotCharged reports whether text says that no money was taken ("没扣钱", "no money taken"):
 // a payment that failed, not money taken without credit. Not when it says besides that money
 // was ("a statement that my card is not charged when it's actually charged").
