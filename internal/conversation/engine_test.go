@@ -1816,6 +1816,11 @@ func TestStep_UnlistedQuestionAboutTheSolutionShown(t *testing.T) {
 		{"billing-settings", "I don't know the address my bank has", kb.SolutionAnswer("billing-settings", "unknown-address")},
 		// 不知道 alone is no verdict yet; beside what it does not know, it calls for the answer.
 		{"billing-settings", "不知道银行登记的地址", kb.SolutionAnswer("billing-settings", "unknown-address")},
+		// Not knowing the address is no failure of the settings: it was recorded as one.
+		{"billing-settings", "i dont know what address my bank has", kb.SolutionAnswer("billing-settings", "unknown-address")},
+		{"billing-settings", "my bank app doesnt show a zip code at all", kb.SolutionAnswer("billing-settings", "unknown-address")},
+		{"billing-settings", "我的卡没有账单地址", kb.SolutionAnswer("billing-settings", "unknown-address")},
+		{"billing-settings", "银行app里找不到地址", kb.SolutionAnswer("billing-settings", "unknown-address")},
 		{"paypal", "paypal doesn't show up", kb.SolutionAnswer("paypal", "not-offered")},
 		{"paypal", "没有paypal选项", kb.SolutionAnswer("paypal", "not-offered")},
 		{"paypal", "我没有paypal账号", kb.SolutionAnswer("paypal", "no-account")},
