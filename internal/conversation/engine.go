@@ -1713,13 +1713,35 @@ func joinLines(first, second string) string {
 	return first + "\n" + second
 }
 
+// commandName is the command of text, a "/" and a name, lower-cased and without Telegram's
+// @botname (/start@paydoctor_bot), and its argument.
+func commandName(text string) (name, arg string) {
+	name, arg, _ = strings.Cut(strings.TrimPrefix(text, "/"), " ")
+	name, _, _ = strings.Cut(name, "@")
+	return strings.ToLower(name), strings.TrimSpace(arg)
+}
+
+// startsOver reports whether in begins the dialog anew: a command that does (/start,
+// /restart, /reset) or the restart button.
+func startsOver(in Input) bool {
+	if in.Kind == InputButton {
+		return in.Text == ButtonRestart
+	}
+	if in.Kind != InputText || !strings.HasPrefix(in.Text, "/") {
+		return false
+	}
+	name, _ := commandName(in.Text)
+	return slices.Contains(restartCommands, name)
+}
+
+var restartCommands = []string{"start", "restart", "reset"}
+
 func (t turn) command(text string) Reply {
-	name, arg, _ := strings.Cut(text[1:], " ")
-	name, _, _ = strings.Cut(name, "@") // Telegram's /start@botname
-	arg = strings.TrimSpace(arg)
-	switch strings.ToLower(name) {
-	case "start", "restart", "reset":
+	name, arg := commandName(text)
+	if slices.Contains(restartCommands, name) {
 		return t.deepLink(arg)
+	}
+	switch name {
 	case "help":
 		return t.withView(t.text(kb.MsgHelp, nil))
 	case "lang", "language":

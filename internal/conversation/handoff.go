@@ -70,8 +70,9 @@ func (t turn) handoff(in Input) (Reply, bool) {
 		return Reply{}, true
 	case h == nil:
 		return Reply{}, false
-	case in.Kind == InputText && (in.Text == "/start" || strings.HasPrefix(in.Text, "/start ") || strings.HasPrefix(in.Text, "/start@")),
-		in.Kind == InputButton && in.Text == ButtonBackToBot:
+	case startsOver(in), in.Kind == InputButton && in.Text == ButtonBackToBot:
+		// Starting over drops the dialog's handoff: closed and said to the helpers, or it
+		// vanished with no word to them (/restart, the restart button).
 		t.closeHandoff()
 		t.toHelpers(kb.MsgHandoffPersonLeft, map[string]any{"Who": t.who(in)}, in.Ref)
 		return Reply{}, false

@@ -100,6 +100,15 @@ func TestStep_TwoWayHandoff(t *testing.T) {
 		t.Errorf("/start during a handoff: handoff %+v, notices %+v, reply %q", d.Handoff, res.Notices, res.Reply.Text)
 	}
 
+	// So do the other ways to start over, which dropped the handoff without a word to them.
+	for _, in := range []conversation.Input{person("/restart"), person("/reset@paydoctor_bot"), {Kind: conversation.InputButton, Text: conversation.ButtonRestart, Ref: "telegram:1:1"}} {
+		open, _ := step(d, person("/human"))
+		after, res := step(open, in)
+		if after.Handoff != nil || len(res.Notices) != 1 || res.Notices[0].To != conversation.ToHelpers || !slices.Contains(eventKinds(res), conversation.EventHandoffClosed) {
+			t.Errorf("%s during a handoff: handoff %+v, notices %+v, events %v", in.Text, after.Handoff, res.Notices, eventKinds(res))
+		}
+	}
+
 	// A handoff nobody answers expires: the person's next message says so and goes on with
 	// the flow.
 	d, _ = step(d, person("/human"))

@@ -465,7 +465,7 @@ func (k *KB) QuestionAbout(lang, solution, text string) (answer, besides string,
 	}
 	norm := Normalize(text)
 	a, found := firstAsked(asks, norm)
-	if !found || k.namesAnother(solution, norm) {
+	if !found || len(k.OthersNamed(solution, text)) > 0 {
 		return "", "", false
 	}
 	phrases := make([]string, len(asks))
@@ -536,17 +536,6 @@ func (k *KB) NamesPlainly(solution, text string) bool {
 // Likewise reports whether text says that what it tells holds for more than what it names
 // ("too", "either", 也): "虚拟卡也被拒了" while a card is shown says that the card failed as well.
 func (k *KB) Likewise(text string) bool { return containsAny(Normalize(text), k.likewise) }
-
-// namesAnother reports whether norm names a solution other than solution, by a word of the
-// phrase files' topics.
-func (k *KB) namesAnother(solution, norm string) bool {
-	for other, words := range k.topics {
-		if other != solution && containsAny(norm, words) {
-			return true
-		}
-	}
-	return false
-}
 
 // Supposes reports whether text holds a word of the phrase files' conditionals ("if", 的话,
 // "I thought", 以为): what it says is supposed, not told.

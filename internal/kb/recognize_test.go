@@ -106,6 +106,8 @@ func TestQuestionAbout(t *testing.T) {
 		{"en", "enable-cross-border", "Which bank should I call", "which-bank"}, // asked without a question mark
 		{"en", "enable-cross-border", "ok, what number do I call", "which-bank"},
 		{"en", "enable-cross-border", "is there a fee?", "fee"},
+		// The checkout's advice quoted names no other solution asked about.
+		{"en", "enable-cross-border", "it says Your card was declined. Try a different card. which bank should I call?", "which-bank"},
 		{"en", "enable-cross-border", "how long does it take to take effect?", "how-long"},
 		{"en", "enable-cross-border", "can I do it in the app", "in-app"},
 		{"en", "international-card", "which bank?", "which-bank"}, // which cards work, here
