@@ -141,9 +141,9 @@ func (e *Engine) Step(d Dialog, in Input, now time.Time) (Dialog, Result) {
 		return d, Result{Reply: r, Events: events, Notices: notices}
 	}
 
-	var cardData bool
+	var secrets removed
 	if in.Kind == InputText || in.Kind == InputButton || in.Kind == InputImage {
-		in.Text, cardData = cleanText(in.Text)
+		in.Text, secrets = cleanText(in.Text)
 	}
 	if in.Kind == InputText {
 		// Before anything asks whether it is a command: the language it is answered in, the
@@ -151,21 +151,23 @@ func (e *Engine) Step(d Dialog, in Input, now time.Time) (Dialog, Result) {
 		in.Text = withCommandSlash(in.Text)
 	}
 	if in.Kind == InputImage {
-		var seenCardData bool
-		in.Seen, seenCardData = cleanText(in.Seen)
-		cardData = cardData || seenCardData
+		var seen removed
+		in.Seen, seen = cleanText(in.Seen)
+		secrets = secrets.and(seen)
 	}
 	// Card data in the message replied to is redacted, and warned about only when the message
 	// is the person's own: the warning asks them to delete it. A command replied to was for a
 	// bot, not a description of a payment.
-	var quotedCardData bool
-	if in.Quoted, quotedCardData = cleanText(in.Quoted); in.Kind != InputText || strings.HasPrefix(in.Text, "/") || strings.HasPrefix(in.Quoted, "/") {
-		in.Quoted, quotedCardData = "", false
+	var quoted removed
+	if in.Quoted, quoted = cleanText(in.Quoted); in.Kind != InputText || strings.HasPrefix(in.Text, "/") || strings.HasPrefix(in.Quoted, "/") {
+		in.Quoted, quoted = "", removed{}
 	}
-	cardData = cardData || quotedCardData && in.QuotedOwn
+	if in.QuotedOwn {
+		secrets = secrets.and(quoted)
+	}
 	e.chooseLanguage(&d, in)
 
-	t := turn{e: e, d: &d, now: now, cardData: cardData, events: &events, notices: &notices}
+	t := turn{e: e, d: &d, now: now, redacted: secrets.any(), events: &events, notices: &notices}
 	if e.handoff {
 		switch {
 		case in.Kind == InputText && (in.Text != "" || in.Quoted != "") && !strings.HasPrefix(in.Text, "/"):
@@ -185,7 +187,10 @@ func (e *Engine) Step(d Dialog, in Input, now time.Time) (Dialog, Result) {
 	if isNew && !slices.ContainsFunc(events, func(e Event) bool { return e.Kind == EventStarted }) {
 		events = slices.Insert(events, 0, Event{Kind: EventStarted, Lang: d.Lang, At: now})
 	}
-	if cardData {
+	if secrets.apiKey {
+		r.Text = join(e.kb.Text(d.Lang, kb.MsgAPIKeyWarning, nil), r.Text)
+	}
+	if secrets.cardData {
 		r.Text = join(e.kb.Text(d.Lang, kb.MsgCardDataWarning, nil), r.Text)
 	}
 	r.Lang = d.Lang
@@ -222,9 +227,18 @@ func withCommandSlash(text string) string {
 	return text
 }
 
+// removed is what cleanText took out of a text: card data, an API key.
+type removed struct{ cardData, apiKey bool }
+
+func (r removed) and(other removed) removed {
+	return removed{r.cardData || other.cardData, r.apiKey || other.apiKey}
+}
+
+func (r removed) any() bool { return r.cardData || r.apiKey }
+
 // cleanText cuts text to MaxInputBytes, drops invalid UTF-8 and control characters, and
-// redacts card data. It reports whether card data was found.
-func cleanText(s string) (string, bool) {
+// redacts card data and API keys. It reports what it removed.
+func cleanText(s string) (string, removed) {
 	// Redacted before the cut, and with room past it: cut first, a card number across the
 	// cut kept the digits before it, too few to be found, and they were stored and forwarded.
 	if len(s) > MaxInputBytes+redactMargin {
@@ -237,7 +251,9 @@ func cleanText(s string) (string, bool) {
 		}
 		return r
 	}, s)
-	s, found := redact.Redact(s)
+	var found removed
+	s, found.cardData = redact.Redact(s)
+	s, found.apiKey = redact.RedactKeys(s)
 	if len(s) > MaxInputBytes {
 		s = strings.ToValidUTF8(s[:MaxInputBytes], "")
 	}
@@ -424,9 +440,9 @@ type turn struct {
 	e   *Engine
 	d   *Dialog
 	now time.Time
-	// cardData: the input held card data, which Step warns about; then text that says
-	// nothing else needs no "I don't understand" on top of the warning.
-	cardData bool
+	// redacted: the input held card data or a key, which Step removed and warns about; then
+	// text that says nothing else needs no "I don't understand" on top of the warning.
+	redacted bool
 	// corrects: the free text holds a correction's words ("I meant", 说错了), read once for
 	// the two readings that need it (kb.Corrects).
 	corrects bool
@@ -489,7 +505,7 @@ func (t turn) freeText(text, quoted string) Reply {
 	if name := t.e.kb.Command(text); name != "" {
 		return t.command("/" + name) // "start over", the label of a button, typed
 	}
-	if t.cardData {
+	if t.redacted {
 		// What was removed is no word of the person's: read as one, "[removed]" was a
 		// billing-settings problem.
 		text = strings.TrimSpace(strings.ReplaceAll(text, redact.Placeholder, ""))
@@ -553,7 +569,7 @@ func (t turn) freeText(text, quoted string) Reply {
 	if t.solving() {
 		return t.nudge()
 	}
-	if t.cardData {
+	if t.redacted {
 		return t.withView()
 	}
 	return t.withView(t.text(kb.MsgNotUnderstood, nil))
@@ -687,7 +703,7 @@ func (t turn) understand(text, lead string) (Reply, bool) {
 		// question, and other causes offered instead would leave it for a guess.
 		t.record(EventNotUnderstood, "")
 		r = t.withView(t.text(kb.MsgPickAnAnswer, nil))
-	case n >= 2 && together >= c.ask && offTopic < together && !t.cardData:
+	case n >= 2 && together >= c.ask && offTopic < together && !t.redacted:
 		t.record(EventClarified, "")
 		worked := slices.IndexFunc(options[:n], func(o kb.Match) bool { return o.Action == kb.ActionWorked })
 		failed := slices.ContainsFunc(options[:n], func(o kb.Match) bool { return o.Action == kb.ActionFailed })
@@ -704,7 +720,7 @@ func (t turn) understand(text, lead string) (Reply, bool) {
 		default:
 			r = t.clarify(options[:n])
 		}
-	case t.cardData:
+	case t.redacted:
 		// The warning says all there is to say about a message that was mostly card data.
 		return Reply{}, false
 	case offTopic >= c.offTopic || offTopic >= 2*best:

@@ -502,7 +502,7 @@ func TestStep_CardDataNeverKept(t *testing.T) {
 	// The cut falls after the card's first 12 digits, too few to be a card alone.
 	long := strings.Repeat("a", conversation.MaxInputBytes-len("4111 1111 1111")) + "4111 1111 1111 1111 请帮忙看看"
 	handedOff, _ := stepReply(helped, conversation.Dialog{}, parseInput("/human"), at)
-	for _, text := range []string{long, "卡号６２２２\u3000０２１２\u3000３４５６\u3000７８９０被拒了"} {
+	for _, text := range []string{long, "卡号６２２２\u3000０２１２\u3000３４５６\u3000７８９０被拒了", "my key sk-proj-4111AbCdEf7890abcdefGHIJKL still gets insufficient_quota"} {
 		d, res := helped.Step(handedOff, conversation.Input{Kind: conversation.InputText, Text: text}, at)
 		enc, err := conversation.MarshalDialog(d)
 		if err != nil {
@@ -515,11 +515,16 @@ func TestStep_CardDataNeverKept(t *testing.T) {
 		if len(res.Notices) == 0 {
 			t.Errorf("%.20q...: nothing relayed to the helpers", text)
 		}
-		for _, secret := range []string{"4111", "６２２２", "７８９０"} {
+		for _, secret := range []string{"4111", "６２２２", "７８９０", "AbCdEf"} {
 			if strings.Contains(kept, secret) {
 				t.Errorf("%.20q...: %q survives in the dialog, the reply or what the helpers get", text, secret)
 			}
 		}
+	}
+	// A key is warned about as what it is: revoke it.
+	if _, r := stepReply(e, conversation.Dialog{}, parseInput("OPENAI_API_KEY=sk-AbCdEf1234567890abcdefGHIJKL gives 429"), at); !strings.Contains(r.Text, e.KB().Text(r.Lang, kb.MsgAPIKeyWarning, nil)) ||
+		strings.Contains(r.Text, e.KB().Text(r.Lang, kb.MsgCardDataWarning, nil)) {
+		t.Errorf("an API key: reply %q", r.Text)
 	}
 	// What was removed is no word of the person's: card data alone at a question asks it
 	// again, and the rest of a message is read without it.

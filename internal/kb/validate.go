@@ -36,6 +36,7 @@ const (
 	MsgLangSwitched     = "bot.lang_switched"
 	MsgSolutionUsage    = "bot.solution_usage"
 	MsgCardDataWarning  = "bot.card_data_warning"
+	MsgAPIKeyWarning    = "bot.api_key_warning"
 	MsgHumanUnavailable = "bot.human_unavailable"
 	MsgResume           = "bot.resume"
 	MsgRecognized       = "bot.recognized"
@@ -118,7 +119,7 @@ var messageFields = map[string][]string{
 
 var fixedMessages = []string{
 	MsgGreeting, MsgHelp, MsgNotUnderstood, MsgOffTopic, MsgVague, MsgNoReadyAnswer, MsgContradicts, MsgOtherFailed, MsgFindTheCause, MsgRefunded, MsgPickAnAnswer, MsgBack, MsgAnswerChanged, MsgNoWayBack, MsgWelcome, MsgNoHelper, MsgStaleMenu, MsgUnsupportedMedia,
-	MsgUnknownCommand, MsgLangUsage, MsgLangSwitched, MsgSolutionUsage, MsgCardDataWarning,
+	MsgUnknownCommand, MsgLangUsage, MsgLangSwitched, MsgSolutionUsage, MsgCardDataWarning, MsgAPIKeyWarning,
 	MsgHumanUnavailable, MsgResume, MsgRecognized, MsgImageSeen, MsgImageNoText, MsgHandoffPicture, MsgDiagnosis, MsgPlan,
 	MsgSolutionHeading, MsgSolutionSingle, MsgAskWorked, MsgNudge, MsgWorked, MsgNextAfterFailure,
 	MsgExhausted, MsgAllSolutions, MsgClarify, MsgSlowDown, MsgSorry, MsgHandoffSent,

@@ -239,3 +239,19 @@ func countDigits(run string) int {
 	}
 	return n
 }
+
+// apiKey is an OpenAI API key as the platform issues them ("sk-", "sk-proj-", "sk-svcacct-"
+// and 20 or more letters, digits, dashes or underscores): developers with a billing problem
+// paste their code, key and all.
+var apiKey = regexp.MustCompile(`\bsk-[A-Za-z0-9_-]{20,}`)
+
+// RedactKeys returns s with API keys replaced by Placeholder, and whether it found any. A key
+// is no card data, but it is a secret: kept as the dialog's last text and posted to the
+// helpers' chat like any other words, it would reach whoever reads either.
+func RedactKeys(s string) (string, bool) {
+	if !strings.Contains(s, "sk-") {
+		return s, false
+	}
+	out := apiKey.ReplaceAllString(s, Placeholder)
+	return out, out != s
+}

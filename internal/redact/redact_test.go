@@ -150,3 +150,22 @@ func BenchmarkRedact(b *testing.B) {
 		})
 	}
 }
+
+func TestRedactKeys(t *testing.T) {
+	for _, tc := range []struct {
+		in    string
+		found bool
+		gone  string
+	}{
+		{"my openai key is sk-proj-AbCdEf1234567890abcdefGHIJKL", true, "AbCdEf1234567890"},
+		{"OPENAI_API_KEY=sk-AbCdEf1234567890abcdefGHIJKL python app.py", true, "AbCdEf1234567890"},
+		{"key sk-svcacct-Ab_Cd-Ef1234567890abcdef, still insufficient_quota", true, "1234567890"},
+		{"sk-... is my key", false, ""},                      // shown as the docs write it: no key
+		{"ask-me-anything-about-payments-please", false, ""}, // "sk-" inside a word
+	} {
+		got, found := redact.RedactKeys(tc.in)
+		if found != tc.found || tc.gone != "" && strings.Contains(got, tc.gone) {
+			t.Errorf("RedactKeys(%q) = %q, %v", tc.in, got, found)
+		}
+	}
+}

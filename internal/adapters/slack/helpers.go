@@ -167,6 +167,7 @@ func (a *Adapter) quoteThreadStart(ctx context.Context, self *slack.AuthTestResp
 		// and, if it is the asker's own message, to warn about the card data in it.
 		kept := start
 		kept.text, _ = redact.Redact(start.text)
+		kept.text, _ = redact.RedactKeys(kept.text)
 		a.starts.put(j.route.Channel, j.route.Thread, kept, j.in.Key.User)
 	}
 	if start.text == "" {
