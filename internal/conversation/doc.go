@@ -14,6 +14,16 @@
 // redelivery of an update already committed is refused with ErrDuplicate. docs/adapters.md
 // has the contract an adapter implements.
 //
+// The engine's files, in the order a message goes through them: engine.go (Step: cleaning,
+// the language, the handoff, then dispatch), commands.go (commands and button presses),
+// freetext.go (free text: courtesy, corrections, questions about the solution shown, typed
+// answers), verdicts.go (whether the solution shown worked), latefeedback.go (feedback with
+// no solution shown), understand.go (what the model's reading leads to, or the question to
+// ask), goto.go (going there, with what the dialog already knows), flow.go (questions,
+// diagnoses, solutions and their results), picture.go (screenshots); beneath them turn.go
+// (one step in progress and its rendering), reading.go (the recognizer as the dialog stands)
+// and language.go.
+//
 // Nothing here knows Telegram or Slack, does I/O other than through Store and Sender, or
 // keeps what people type: text is cleaned and card data redacted before the engine reads it,
 // and a Dialog holds only where the conversation stands.

@@ -148,3 +148,59 @@ func (t turn) who(in Input) string {
 	}
 	return in.Ref
 }
+
+// withQuote is what a person wrote with the message they replied to under it, marked as a
+// quote, so that the helpers of a handoff can tell whose words are whose.
+func withQuote(text, quoted string) string {
+	if quoted == "" {
+		return text
+	}
+	return joinLines(text, "> "+strings.ReplaceAll(quoted, "\n", "\n> "))
+}
+
+// HandoffSummary is what the humans' chat gets when someone asks for a human: who, where,
+// in which language, the cause diagnosed, the solutions tried with their outcomes, and their
+// last message (redacted when it was stored), in the bot's default language.
+func (e *Engine) HandoffSummary(d Dialog, from Person, platform, ref string) Reply {
+	lang := e.defaultLang
+	text := func(id string) string { return e.kb.Text(lang, id, nil) }
+
+	who := from.Name
+	if from.Username != "" {
+		who = strings.TrimSpace(who + " @" + from.Username)
+	}
+	if who == "" {
+		who = "?"
+	}
+	if from.Reach != "" {
+		who += " (" + from.Reach + ")"
+	}
+	cause := text(kb.MsgHandoffNoCause)
+	if d.Cause != "" {
+		cause = e.kb.Text(lang, kb.CauseTitle(d.Cause), nil) + " [" + d.Cause + "]"
+	}
+	var tried []string
+	for _, a := range compactAttempts(d.Attempts) {
+		verdict := text(kb.MsgHandoffUnanswered)
+		switch a.Result {
+		case FeedbackWorked:
+			verdict = text(kb.MsgHandoffWorked)
+		case FeedbackFailed:
+			verdict = text(kb.MsgHandoffFailed)
+		}
+		tried = append(tried, a.Solution+": "+verdict)
+	}
+	triedText := text(kb.MsgHandoffNothingTried)
+	if len(tried) > 0 {
+		triedText = strings.Join(tried, "; ")
+	}
+	last := d.LastText
+	if last == "" {
+		last = text(kb.MsgHandoffNoMessage)
+	}
+	summary := e.kb.Text(lang, kb.MsgHandoffSummary, map[string]any{
+		"Who": who, "Platform": platform, "Lang": d.Lang, "Cause": cause, "Tried": triedText, "Last": last,
+	})
+	summary = join(summary, e.kb.Text(lang, kb.MsgHandoffHow, nil)+"\n"+refPrefix+ref)
+	return Reply{Text: summary, Buttons: []Button{}, Cause: d.Cause, Solutions: []string{}, Lang: lang}
+}
