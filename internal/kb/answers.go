@@ -593,16 +593,20 @@ func firstAsked(asks []ask, norm string) (ask, bool) {
 	return ask{}, false
 }
 
-// short reports whether rest, what a typed answer or request holds besides the phrases that
-// made it one, is short enough besides thanks to be no message of its own.
 // Brief reports whether text, thanks aside, says no more than a typed answer may: a fragment
 // ("招行", "it's a debit card yes").
 func (k *KB) Brief(text string) bool { return k.short(Normalize(text)) }
 
+// short reports whether rest, what a typed answer or request holds besides the phrases that
+// made it one, is short enough besides thanks to be no message of its own. A particle that
+// ends a Chinese sentence (我这张就是visa信用卡啊) only colours it, and counts for nothing.
 func (k *KB) short(rest string) bool {
 	letters := 0
-	for _, r := range withoutPhrases(rest, k.courtesyWords) {
+	rest = withoutPhrases(rest, k.courtesyWords)
+	for i, r := range rest {
+		next, _ := utf8.DecodeRuneInString(rest[i+utf8.RuneLen(r):])
 		switch {
+		case strings.ContainsRune(endParticles, r) && (next == ' ' || next == utf8.RuneError):
 		case unicode.Is(unicode.Han, r):
 			letters += 3
 		case r != ' ':
@@ -611,6 +615,10 @@ func (k *KB) short(rest string) bool {
 	}
 	return letters <= maxRest
 }
+
+// endParticles are the particles that end a Chinese sentence with a tone and add no word: not
+// 吗 and 呢, which ask.
+const endParticles = "啊呀吧嘛啦哈哦噢喔咯"
 
 // Asks reports whether text asks something: it has a question mark, begins with an
 // interrogative of the phrase files past thanks and openers, or holds a Chinese one, as
