@@ -1595,6 +1595,9 @@ func TestStep_TriedAlready(t *testing.T) {
 	}{
 		{"a virtual card declined, first", conversation.Dialog{}, "my virtual card got declined", "amount", ""},
 		{"zh, first", conversation.Dialog{}, "虚拟卡充值OpenAI失败", "amount", ""},
+		// More told besides: a virtual card's owner was sent to call "the bank", then shown
+		// the virtual card's steps.
+		{"zh, with more", conversation.Dialog{}, "虚拟卡开plus一直被拒，余额是够的", "amount", ""},
 		{"rejected", conversation.Dialog{}, "my Depay virtual card was rejected", "amount", ""},
 		{"a virtual card, told after a diagnosis", diagnosed, "it's a virtual card", "amount", ""},
 		{"zh, told after a diagnosis", diagnosed, "我用的是虚拟卡", "amount", ""},
