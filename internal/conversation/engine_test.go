@@ -1830,6 +1830,8 @@ func TestStep_UnlistedQuestionAboutTheSolutionShown(t *testing.T) {
 		{"billing-settings", "我的卡没有账单地址", kb.SolutionAnswer("billing-settings", "unknown-address")},
 		{"billing-settings", "银行app里找不到地址", kb.SolutionAnswer("billing-settings", "unknown-address")},
 		{"paypal", "i dont see paypal anywhere on the billing page", kb.SolutionAnswer("paypal", "not-offered")},
+		{"international-card", "我只有这一张卡啊", kb.SolutionAnswer("international-card", "no-card")},
+		{"international-card", "this is the only card i have", kb.SolutionAnswer("international-card", "no-card")},
 		{"paypal", "billing页面里没看到paypal选项啊", kb.SolutionAnswer("paypal", "not-offered")},
 		{"paypal", "paypal doesn't show up", kb.SolutionAnswer("paypal", "not-offered")},
 		{"paypal", "没有paypal选项", kb.SolutionAnswer("paypal", "not-offered")},
