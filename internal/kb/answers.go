@@ -648,11 +648,12 @@ func (k *KB) isQuestion(text, norm string) bool {
 func (k *KB) AsksAsAChoice(text string) bool { return choiceQuestion(Normalize(text)) }
 
 // choiceQuestion reports whether norm asks as Chinese does without a question word: A不A or
-// A没A (行不行, 收不收费, 收费不收费, 有没有), or 不, 没 or 么 last (要收费不, 到账了没, 要手续费么);
-// 么 elsewhere is mostly 这么 and 那么.
+// A没A (行不行, 收不收费, 收费不收费, 有没有), 不, 没 or 么 last (要收费不, 到账了没, 要手续费么;
+// 么 elsewhere is mostly 这么 and 那么), or 那 first and 呢 last (那微信呢: "what about
+// WeChat?"; 呢 last alone is as often a statement's, 还没到账呢).
 func choiceQuestion(norm string) bool {
 	rs := []rune(strings.TrimSpace(norm))
-	if n := len(rs); n > 1 && (rs[n-1] == '不' || rs[n-1] == '没' || rs[n-1] == '么') {
+	if n := len(rs); n > 1 && (rs[n-1] == '不' || rs[n-1] == '没' || rs[n-1] == '么' || rs[0] == '那' && rs[n-1] == '呢') {
 		return true
 	}
 	for i, r := range rs {

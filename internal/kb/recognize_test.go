@@ -757,6 +757,28 @@ func TestUnnamed(t *testing.T) {
 	}
 }
 
+// TestAsks: what asks, with a question word or without one, as Chinese does.
+func TestAsks(t *testing.T) {
+	k := load(t)
+	for _, tc := range []struct {
+		text string
+		want bool
+	}{
+		{"那微信呢", true},
+		{"那虚拟卡呢", true},
+		{"要收费不", true},
+		{"收不收费", true},
+		{"还没到账呢", false}, // 呢 last tells as often as it asks
+		{"已经开通了", false},
+		{"is there a fee", true},
+		{"the fee was 3 dollars", false},
+	} {
+		if got := k.Asks(tc.text); got != tc.want {
+			t.Errorf("Asks(%q) = %v, want %v", tc.text, got, tc.want)
+		}
+	}
+}
+
 // TestAsksWhy: a phrase is taken out whole before the shorter ones inside it, whichever file
 // or place of its list it comes from: "why" taken first left "was it declined" to say more.
 func TestAsksWhy(t *testing.T) {
