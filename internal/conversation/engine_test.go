@@ -521,6 +521,10 @@ func TestStep_CardDataNeverKept(t *testing.T) {
 			}
 		}
 	}
+	// Card data and the words that name it say nothing of the payment: no diagnosis from them.
+	if d, r := stepReply(e, conversation.Dialog{}, parseInput("安全码是123"), at); d.Cause != "" || len(r.Buttons) == 0 || !strings.HasPrefix(r.Buttons[0].ID, "a:what_happened:") {
+		t.Errorf("安全码是123: cause %q, buttons %v", d.Cause, r.Buttons)
+	}
 	// A key is warned about as what it is: revoke it.
 	if _, r := stepReply(e, conversation.Dialog{}, parseInput("OPENAI_API_KEY=sk-AbCdEf1234567890abcdefGHIJKL gives 429"), at); !strings.Contains(r.Text, e.KB().Text(r.Lang, kb.MsgAPIKeyWarning, nil)) ||
 		strings.Contains(r.Text, e.KB().Text(r.Lang, kb.MsgCardDataWarning, nil)) {

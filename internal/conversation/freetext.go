@@ -21,7 +21,13 @@ func (t turn) freeText(text, quoted string) Reply {
 		// billing-settings problem.
 		text = strings.TrimSpace(strings.ReplaceAll(text, redact.Placeholder, ""))
 		quoted = strings.TrimSpace(strings.ReplaceAll(quoted, redact.Placeholder, ""))
-		if !saysSomething(text) && !saysSomething(quoted) {
+		if !saysSomething(t.e.kb.WithoutFormLabels(text)) && !saysSomething(quoted) {
+			// "安全码是123": what is left names the data removed and says nothing of the
+			// payment; read by the model, 安全码是 was a billing address refused, diagnosed
+			// beside the warning.
+			if t.solving() {
+				return t.nudge()
+			}
 			return t.withView()
 		}
 	}

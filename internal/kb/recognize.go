@@ -826,7 +826,13 @@ func (k *KB) SaysNothingYet(text string) bool {
 // a checkout's form ("Card number", 安全码): the form, not what went wrong.
 func (k *KB) OnlyFormLabels(text string) bool {
 	norm := Normalize(text)
-	return norm != "" && strings.TrimSpace(withoutPhrases(norm, k.formLabels)) == ""
+	return norm != "" && strings.TrimSpace(k.WithoutFormLabels(norm)) == ""
+}
+
+// WithoutFormLabels is text folded without the labels of a checkout's form: what else a
+// message that named the card data it held says ("安全码是" says nothing more).
+func (k *KB) WithoutFormLabels(text string) string {
+	return withoutPhrases(Normalize(text), k.formLabels)
 }
 
 // WithoutCheckoutText is text folded, without the English messages of the exact table
