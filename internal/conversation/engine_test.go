@@ -1616,6 +1616,11 @@ func TestStep_TriedAlready(t *testing.T) {
 		{"already enabled", diagnosed, "it was already enabled", "verify_prompt", ""},
 		{"zh already enabled", diagnosed, "本来就开着", "verify_prompt", ""},
 		{"already on, beside the card", diagnosed, "its a boc visa credit card, overseas payments are already on", "verify_prompt", ""},
+		// With the decline the bank was to lift, and the questions after it answered: the
+		// next solution was another card.
+		{"zh already enabled, still declined", diagnosed, "境外支付本来就开着，还是被拒", "verify_prompt", ""},
+		{"zh already enabled, sms done, still declined", diagnosed, "境外支付本来就开着，短信也验证了，还是被拒", "amount", ""},
+		{"already enabled, sms done, still declined", diagnosed, "overseas payments were already enabled, sms verified too, still declined", "amount", ""},
 		// The virtual card used, told beside what happened.
 		{"zh, the card used", conversation.Dialog{}, "用的虚拟卡 充值api一直被拒", "amount", ""},
 	} {

@@ -109,6 +109,22 @@ func (t turn) answerAnew(question, option string) Reply {
 	return t.answer(question, option)
 }
 
+// answerOn goes on from r, the reply to question answered from text, with the answers text
+// gives to the questions after it ("短信也收到输入了" after 境外支付已开通), each once: a flow
+// may loop back to a question.
+func (t turn) answerOn(text, question string, r Reply) Reply {
+	answered := []string{question}
+	for t.d.Stage == StageAsking && !slices.Contains(answered, t.d.Question) {
+		next, ok := t.e.kb.AnsweredInSentences(t.d.Question, text)
+		if !ok {
+			break
+		}
+		answered = append(answered, t.d.Question)
+		r = t.answerAt(t.d.Question, next)
+	}
+	return r
+}
+
 // clearDiagnosis forgets the diagnosis and its plan, as an answer changed or given anew
 // makes them no longer hold. The verdicts on solutions tried stand.
 func (t turn) clearDiagnosis() {

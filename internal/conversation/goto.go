@@ -131,17 +131,15 @@ func (t turn) goTo(text string, target kb.Target) Reply {
 		// cause the model read in a way that rules it out. The flow goes on from that answer,
 		// and from those it gives to the questions after it ("短信也收到输入了").
 		t.record(EventRecognized, "")
-		r := t.answerAt(q, option)
-		answered := []string{q} // a flow may loop back to a question: each is answered once
-		for t.d.Stage == StageAsking && !slices.Contains(answered, t.d.Question) {
-			next, ok := t.e.kb.AnsweredInSentences(t.d.Question, text)
-			if !ok {
-				break
-			}
-			answered = append(answered, t.d.Question)
-			r = t.answerAt(t.d.Question, next)
-		}
-		return r
+		return t.answerOn(text, q, t.answerAt(q, option))
+	}
+	if q, option, ok := t.e.kb.AnsweredOtherwise(t.d.Outcome, text); ok && t.solving() &&
+		(target.Action == kb.ActionFailed || target.Outcome != "" && t.startsWith(target.Outcome, sol)) {
+		// "境外支付本来就开着，短信也验证了，还是被拒" at the bank's solution: the decline is the
+		// one the diagnosis explained, and the card could pay abroad all along. The
+		// diagnosis no longer holds, and the bank's step was never the person's to try;
+		// read as its failure, the next solution was another card.
+		return t.answerOn(text, q, t.answerAnew(q, option))
 	}
 	switch {
 	case t.solving() && target.Outcome != "" && t.startsWith(target.Outcome, sol) && !t.e.kb.HoldsCode(text) && !t.e.kb.Contradicts(text):

@@ -148,6 +148,13 @@ func (t turn) verdictInClauses(text string) (Reply, bool) {
 	if verdict == "" {
 		return Reply{}, false
 	}
+	if q, option, ok := t.e.kb.AnsweredOtherwise(t.d.Outcome, text); ok && verdict == kb.ActionFailed {
+		// "境外支付本来就开着，短信也验证了，还是被拒" at the bank's solution: the decline is the one
+		// the bank was to lift, and the card was able to pay abroad all along. The diagnosis
+		// no longer holds; read as the solution's failure, the next solution was another
+		// card. The questions go on from what the text answers.
+		return t.answerOn(text, q, t.answerAnew(q, option)), true
+	}
 	clauses := kb.Clauses(text)
 	for _, c := range rest {
 		if verdict == kb.ActionWorked && c != clauses[len(clauses)-1] {
@@ -335,7 +342,7 @@ func (t turn) hasVerdict(text string) bool {
 // from that answer.
 func (t turn) skipped(text string) Reply {
 	if q, option, ok := t.e.kb.AnsweredOtherwise(t.d.Outcome, text); ok {
-		return t.answerAnew(q, option)
+		return t.answerOn(text, q, t.answerAnew(q, option))
 	}
 	t.record(EventRecognized, "")
 	return t.next()

@@ -235,6 +235,7 @@ func TestAtQuestion_Option(t *testing.T) {
 		{"overseas_enabled", "开通了", "yes"},
 		// A particle that ends the sentence adds no word to what is said besides the answer.
 		{"card_type", "我这张就是visa信用卡啊", "domestic_visa"},
+		{"verify_prompt", "收到了 输了", "completed"}, // 输了 alone is also "lost"
 		{"card_type", "我这张就是visa信用卡啊，你们这个机器人到底靠不靠谱", ""},
 		{"overseas_enabled", "是", "yes"},
 		{"card_type", "it's a visa from ICBC", "domestic_visa"},
