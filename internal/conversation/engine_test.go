@@ -2352,6 +2352,27 @@ func TestStep_NoReadyAnswerOnlyForAQuestion(t *testing.T) {
 	}
 }
 
+// TestStep_AddressUnknownIsNoFailure: at the billing settings reached by the questions, not
+// knowing the bank's address gets the answer on where it is; it was recorded as the
+// settings' failure, and support shown next.
+func TestStep_AddressUnknownIsNoFailure(t *testing.T) {
+	e := newEngine(t, "en")
+	var d conversation.Dialog
+	for _, in := range []string{"/start", "[a:what_happened:address]", "[a:address_match:no]"} {
+		d, _ = stepReply(e, d, parseInput(in), time.Now())
+	}
+	for _, text := range []string{"no idea what address the bank has", "I don't know what address the bank has", "I don't know my bank's address",
+		"bank address? no idea", "不知道银行留的是哪个地址", "没有账单地址"} {
+		after, res := e.Step(d, parseInput(text), time.Now())
+		if slices.Contains(eventKinds(res), conversation.EventFailed) || after.Plan[after.Current] != "billing-settings" {
+			t.Errorf("%q: events %v, showing %q", text, eventKinds(res), after.Plan[after.Current])
+		}
+		if want := e.KB().Text(res.Reply.Lang, kb.SolutionAnswer("billing-settings", "unknown-address"), nil); !strings.HasPrefix(res.Reply.Text, want) {
+			t.Errorf("%q: reply %q", text, res.Reply.Text)
+		}
+	}
+}
+
 // TestStep_MoneyTakenOrNot: where money taken without credit was diagnosed, OpenAI's support
 // takes days to answer: a fact told next is no failure of it, and "no money was taken" is a
 // payment that failed, whose cause is still to find, not a reason to wait without paying.
@@ -2368,6 +2389,11 @@ func TestStep_MoneyTakenOrNot(t *testing.T) {
 		// The money back is a payment that did not go through: its cause is what is left.
 		{"昨天充值api 招行卡扣了10美元 但是后台credit balance还是0", "刚刚看了下，钱退回来了，但是额度还是没有", "what_happened"},
 		{"I was charged $20 but no credits", "the money got refunded to my card, still no credits though", "what_happened"},
+		// No refund yet is no refund, nor a failure of support, which takes days.
+		{"I was charged $20 but still on the free plan", "I still haven't been refunded", ""},
+		{"I was charged $20 but still on the free plan", "not refunded yet", ""},
+		{"扣费了但是没到账", "钱还没退回来", ""},
+		{"扣费了但是没到账", "我申请退款了", ""},
 	} {
 		t.Run(tc.next, func(t *testing.T) {
 			d, r := stepReply(e, conversation.Dialog{}, parseInput(tc.first), time.Now())
@@ -2380,6 +2406,9 @@ func TestStep_MoneyTakenOrNot(t *testing.T) {
 			}
 			if tc.wantQuestion != "" && (d.Stage != conversation.StageAsking || d.Question != tc.wantQuestion) {
 				t.Errorf("stage %v at %q, want the question %q; reply:\n%s", d.Stage, d.Question, tc.wantQuestion, res.Reply.Text)
+			}
+			if tc.wantQuestion == "" && d.Stage != conversation.StageSolving {
+				t.Errorf("stage %v, want support still shown; reply:\n%s", d.Stage, res.Reply.Text)
 			}
 		})
 	}

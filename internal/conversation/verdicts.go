@@ -15,6 +15,11 @@ func (t turn) answerVerdict(text string) (Reply, bool) {
 		return Reply{}, false
 	}
 	sol, _ := t.d.CurrentSolution()
+	if _, besides, ok := t.e.kb.QuestionAbout(t.d.Lang, sol, text); ok && !saysSomething(besides) {
+		// Nothing but what calls for an answer about the solution shown: 没有账单地址 at the
+		// billing settings, read without the solution's name (账单地址), was a bare "no".
+		return Reply{}, false
+	}
 	if t.e.kb.SupportFirst(t.d.Outcome) && t.e.kb.NotCharged(text) {
 		// "没扣钱", "no money taken" where money taken without credit was diagnosed: a
 		// payment that failed, whose cause is still to find; told to wait for OpenAI's
@@ -24,7 +29,7 @@ func (t turn) answerVerdict(text string) (Reply, bool) {
 		t.d.Stage, t.d.Question = StageAsking, t.e.kb.Start
 		return t.withView(t.text(kb.MsgFindTheCause, nil)), true
 	}
-	if t.e.kb.SupportFirst(t.d.Outcome) && t.e.kb.Refunded(text) {
+	if v, _ := t.clausesVerdict(text); t.e.kb.SupportFirst(t.d.Outcome) && t.e.kb.Refunded(text) && v != kb.ActionWorked { // 客服给我退款了，plus也开通了: solved
 		// "钱退回来了，但是额度还是没有": the payment did not go through, and its cause is
 		// what is left to find. Read as support failing, it ended the help with "we've
 		// tried everything" and counted a failure for support, which had not answered.
@@ -45,10 +50,11 @@ func (t turn) answerVerdict(text string) (Reply, bool) {
 		if _, _, answered := t.e.kb.QuestionAbout(t.d.Lang, sol, text); answered {
 			return Reply{}, false // "I changed my number last year": answered below
 		}
-		if m := t.recognize(text); len(m) > 0 && m[0].Outcome != "" && m[0].Outcome != t.d.Outcome && m[0].Probability >= t.e.confidence.sure {
+		if m := t.recognize(text); len(m) > 0 && m[0].Outcome != "" && m[0].Outcome != t.d.Outcome && m[0].Probability >= t.e.confidence.sure && !t.e.kb.Refunded(text) {
 			// "昨天扣了20刀 但是plus没开通": money taken yesterday is a new problem, told with
 			// when; left at "did the bank's solution work?", the person was on the way to
-			// paying again.
+			// paying again. Not when it came back ("it charged me yesterday and then
+			// refunded": a hold released, the payment failed).
 			return Reply{}, false
 		}
 		if v, _ := t.clausesVerdict(text); v == "" {

@@ -144,11 +144,6 @@ func (k *KB) Unnamed(outcome, text string) bool {
 	return ok && !containsAny(Normalize(text), words)
 }
 
-// namesOutcome reports whether text, folded, holds one of the words outcome has of its own.
-func (k *KB) namesOutcome(outcome, norm string) bool {
-	return containsAny(norm, k.outcomeTopics[outcome])
-}
-
 // typed is a typed answer to a question of the flow, as a phrase file lists it: the
 // phrases that pick Option of Question ("no", "没开通", "it's a Visa").
 type typed struct {

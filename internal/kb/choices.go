@@ -67,7 +67,13 @@ func (k *KB) Elsewhere(text string) bool { return containsAny(Normalize(text), k
 // Refunded reports whether text says the money taken came back ("钱退回来了", "got
 // refunded"), and does not ask whether it will ("will I get refunded?").
 func (k *KB) Refunded(text string) bool {
-	return containsAny(Normalize(text), k.refunded) && !k.Asks(text)
+	if k.Asks(text) {
+		return false
+	}
+	return slices.ContainsFunc(Clauses(text), func(c string) bool {
+		norm := Normalize(c)
+		return containsAny(norm, k.refunded) && !containsAny(norm, k.negations) // 还没退回来
+	})
 }
 
 // NotCharged reports whether text says that no money was taken ("没扣钱", "no money taken"):

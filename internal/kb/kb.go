@@ -145,6 +145,9 @@ type KB struct {
 	// vague are the phrase files' phrases that ask for help or say a payment failed without
 	// saying how, folded, the longest first: see SaysNothingYet.
 	vague []string
+	// framing are the words that frame a quoted message ("at checkout", 付款时提示), folded,
+	// the longest first: see RecognizeRulingOut.
+	framing []string
 	// formLabels are the labels of a checkout's form, folded, the longest first: see
 	// OnlyFormLabels.
 	formLabels []string

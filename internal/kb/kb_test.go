@@ -246,6 +246,12 @@ func TestRecognize(t *testing.T) {
 		{"付款时提示：您的银行卡被拒绝了。", kb.Target{Outcome: "cross-border"}},
 		{"Your card was declined at checkout", kb.Target{Outcome: "cross-border"}},
 		{"Your card was declined on the checkout page", kb.Target{Outcome: "cross-border"}},
+		{"付plus的时候提示您的银行卡被拒绝了", kb.Target{Outcome: "cross-border"}},
+		// What the person says of their case, beside the message, outweighs it.
+		{"Your card was declined. no SMS code arrived", kb.Target{Outcome: "verification"}},
+		{"您的银行卡被拒绝了。没收到验证码", kb.Target{Outcome: "verification"}},
+		{"Your card was declined. the zip code was wrong", kb.Target{Outcome: "account"}},
+		{"您的银行卡被拒绝了。付款页面超时了", kb.Target{Outcome: "peak-timeout"}},
 		{"Your card was declined. 我用的是支付宝", kb.Target{Outcome: "wallet-only"}},
 		{"Your card was declined. Any idea?", kb.Target{Outcome: "cross-border"}},
 	}

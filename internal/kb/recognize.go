@@ -94,6 +94,7 @@ func (k *KB) loadExamples(base, overlay fs.FS) ([]example, error) {
 			Requests       []string     `toml:"requests"`
 			WrongPress     []string     `toml:"wrong_press"`
 			Vague          []string     `toml:"vague"`
+			Framing        []string     `toml:"framing"`
 			FormLabels     []string     `toml:"form_labels"`
 			Ordinals       [][]string   `toml:"ordinals"`
 			Last           []string     `toml:"last"`
@@ -139,7 +140,7 @@ func (k *KB) loadExamples(base, overlay fs.FS) ([]example, error) {
 			{"new_problem", doc.NewProblem, &k.newProblem}, {"checkout_voice", doc.CheckoutVoice, &k.checkoutVoice},
 			{"own_voice", doc.OwnVoice, &k.ownVoice}, {"elsewhere", doc.Elsewhere, &k.elsewhere}, {"later", doc.Later, &k.later}, {"not_charged", doc.NotCharged, &k.notCharged}, {"refunded", doc.Refunded, &k.refunded}, {"charged", doc.Charged, &k.charged},
 			{"checkout_advice", doc.CheckoutAdvice, &k.checkoutAdvice}, {"requests", doc.Requests, &k.requests},
-			{"wrong_press", doc.WrongPress, &k.wrongPress}, {"vague", doc.Vague, &k.vague}, {"form_labels", doc.FormLabels, &k.formLabels}} {
+			{"wrong_press", doc.WrongPress, &k.wrongPress}, {"vague", doc.Vague, &k.vague}, {"framing", doc.Framing, &k.framing}, {"form_labels", doc.FormLabels, &k.formLabels}} {
 			phrases, err := folded(list.phrases)
 			if err != nil {
 				return nil, fmt.Errorf("%w: %s: %s: %v", ErrInvalid, f, list.name, err)
@@ -428,14 +429,14 @@ func (k *KB) RecognizeRulingOut(text string, leaveOut ...Target) (matches, ruled
 	if rest := withoutPhrases(n, k.genericMessages); rest != n {
 		// "Your card was declined. but I was charged": the checkout's message says only that
 		// the card was declined, and the model, which has seen it in every kind of decline,
-		// would let it outweigh what the person says of their case against it. Said surely,
-		// that leads, when it turns against the message ("but", 但是), tells money taken or
-		// names the outcome with words of its own (我用的是支付宝): the words that frame a quote
-		// (付款时提示, "at checkout") read alone by chance, and 付款时提示：您的银行卡被拒绝了 was
-		// a billing address refused. Only an outcome: a solution read from the rest is often
-		// the person's own card named ("i have bank card and virtual card").
+		// would let it outweigh what the person says of their case ("no SMS code arrived",
+		// 邮编填错了). Said surely, that leads; not the words that only frame a quote (the
+		// phrase files' framing: 付款时提示, "at checkout"), which read alone by chance: 付款时
+		// 提示：您的银行卡被拒绝了 was a billing address refused. Only an outcome: a solution read
+		// from the rest is often the person's own card named ("i have bank card and virtual
+		// card").
 		if matches, ruledOut := k.RecognizeRulingOut(rest, leaveOut...); len(matches) > 0 && matches[0].Outcome != "" && matches[0].Probability >= sureProbability &&
-			(contrast.MatchString(rest) || containsAny(rest, k.charged) || k.namesOutcome(matches[0].Outcome, rest)) {
+			hasWords(withoutPhrases(withoutPhrases(rest, k.framing), k.courtesyWords)) {
 			return matches, ruledOut
 		}
 	}
@@ -510,6 +511,29 @@ func (k *KB) RecognizeRulingOut(text string, leaveOut ...Target) (matches, ruled
 	})
 	return matches[:min(len(matches), maxMatches)], ruledOut
 }
+
+// hasWords reports whether norm has two words in Latin letters or two Han characters in a
+// row: more than a stray word.
+func hasWords(norm string) bool {
+	words, han := 0, 0
+	for _, w := range strings.Fields(norm) {
+		if strings.ContainsFunc(w, isLatinLetter) {
+			words++
+		}
+		run := 0
+		for _, r := range w {
+			if unicode.Is(unicode.Han, r) {
+				run++
+				han = max(han, run)
+			} else {
+				run = 0
+			}
+		}
+	}
+	return words >= 2 || han >= 2
+}
+
+func isLatinLetter(r rune) bool { return r < utf8.RuneSelf && unicode.IsLetter(r) }
 
 // sureProbability is how surely a text must lead somewhere for what it says to stand by
 // itself: the engine's bar for going without asking. The words beside a generic checkout
