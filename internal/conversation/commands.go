@@ -16,19 +16,30 @@ func commandName(text string) (name, arg string) {
 }
 
 // startsOver reports whether in begins the dialog anew: a command that does (/start,
-// /restart, /reset) or the restart button.
-func startsOver(in Input) bool {
-	if in.Kind == InputButton {
+// /restart, /reset), its words typed ("start over", 重新开始) or the restart button.
+func (t turn) startsOver(in Input) bool {
+	switch {
+	case in.Kind == InputButton:
 		return in.Text == ButtonRestart
-	}
-	if in.Kind != InputText || !strings.HasPrefix(in.Text, "/") {
+	case in.Kind != InputText:
 		return false
+	case strings.HasPrefix(in.Text, "/"):
+		name, _ := commandName(in.Text)
+		return slices.Contains(restartCommands, name)
 	}
-	name, _ := commandName(in.Text)
-	return slices.Contains(restartCommands, name)
+	return slices.Contains(restartCommands, t.e.kb.Command(in.Text))
 }
 
-var restartCommands = []string{"start", "restart", "reset"}
+// The commands command answers: those that start over, and the others.
+var (
+	restartCommands = []string{"start", "restart", "reset"}
+	otherCommands   = []string{"help", "lang", "language", "solutions", "solution", "human", "back", "repeat"}
+)
+
+// isCommand reports whether name is one command answers.
+func isCommand(name string) bool {
+	return slices.Contains(restartCommands, name) || slices.Contains(otherCommands, name)
+}
 
 func (t turn) command(text string) Reply {
 	name, arg := commandName(text)

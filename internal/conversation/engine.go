@@ -218,12 +218,17 @@ func (e *Engine) Apology(d Dialog) Reply {
 
 // withCommandSlash is text with the "/" a Chinese keyboard types before a command ("／", or
 // in Chinese mode "、") made the ASCII one: "／help" answered in English, being no command to
-// the language chosen before it.
+// the language chosen before it. Only before a command: 、 also begins a list's item
+// ("、visa 也不行"), which is words for the dialog or the helpers.
 func withCommandSlash(text string) string {
-	if r, size := utf8.DecodeRuneInString(text); (r == '／' || r == '、') && len(text) > size && isASCIILetter(text[size]) {
-		return "/" + text[size:]
+	r, size := utf8.DecodeRuneInString(text)
+	if r != '／' && r != '、' || len(text) == size || !isASCIILetter(text[size]) {
+		return text
 	}
-	return text
+	if name, _ := commandName(text[size:]); !isCommand(name) {
+		return text
+	}
+	return "/" + text[size:]
 }
 
 // removed is what cleanText took out of a text: card data, an API key.
@@ -250,11 +255,20 @@ func cleanText(s string) (string, removed) {
 		}
 		return r
 	}, s)
+	// Keys first: a key holds runs of digits and words ("otp", "code") that card data's
+	// rules would take apart, leaving pieces no longer found as a key.
 	var found removed
-	s, found.cardData = redact.Redact(s)
 	s, found.apiKey = redact.RedactKeys(s)
+	s, found.cardData = redact.Redact(s)
 	if len(s) > MaxInputBytes {
 		s = strings.ToValidUTF8(s[:MaxInputBytes], "")
+		// Nor a placeholder cut in two, whose stub ("[remov") is no word of the person's.
+		for n := len(redact.Placeholder) - 1; n > 0; n-- {
+			if before, cut := strings.CutSuffix(s, redact.Placeholder[:n]); cut {
+				s = before
+				break
+			}
+		}
 	}
 	return strings.TrimSpace(s), found
 }

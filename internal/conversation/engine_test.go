@@ -15,6 +15,7 @@ import (
 	bot "github.com/paydoctor/bot"
 	"github.com/paydoctor/bot/internal/conversation"
 	"github.com/paydoctor/bot/internal/kb"
+	"github.com/paydoctor/bot/internal/redact"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden transcripts under testdata/transcripts")
@@ -502,7 +503,9 @@ func TestStep_CardDataNeverKept(t *testing.T) {
 	// The cut falls after the card's first 12 digits, too few to be a card alone.
 	long := strings.Repeat("a", conversation.MaxInputBytes-len("4111 1111 1111")) + "4111 1111 1111 1111 请帮忙看看"
 	handedOff, _ := stepReply(helped, conversation.Dialog{}, parseInput("/human"), at)
-	for _, text := range []string{long, "卡号６２２２\u3000０２１２\u3000３４５６\u3000７８９０被拒了", "my key sk-proj-4111AbCdEf7890abcdefGHIJKL still gets insufficient_quota"} {
+	cutPlaceholder := strings.Repeat("a", conversation.MaxInputBytes-4) + " 4111 1111 1111 1111"
+	for _, text := range []string{long, cutPlaceholder, "卡号６２２２\u3000０２１２\u3000３４５６\u3000７８９０被拒了", "my key sk-proj-4111AbCdEf7890abcdefGHIJKL still gets insufficient_quota",
+		"key sk-proj-AbCd_1234-5678-9012-3456-efghijklmnopqrstuvwx fails"} {
 		d, res := helped.Step(handedOff, conversation.Input{Kind: conversation.InputText, Text: text}, at)
 		enc, err := conversation.MarshalDialog(d)
 		if err != nil {
@@ -515,7 +518,10 @@ func TestStep_CardDataNeverKept(t *testing.T) {
 		if len(res.Notices) == 0 {
 			t.Errorf("%.20q...: nothing relayed to the helpers", text)
 		}
-		for _, secret := range []string{"4111", "６２２２", "７８９０", "AbCdEf"} {
+		if strings.Contains(strings.ReplaceAll(kept, redact.Placeholder, ""), "[r") {
+			t.Errorf("%.20q...: a placeholder cut in two: %q", text, kept)
+		}
+		for _, secret := range []string{"4111", "６２２２", "７８９０", "AbCdEf", "efghijkl"} {
 			if strings.Contains(kept, secret) {
 				t.Errorf("%.20q...: %q survives in the dialog, the reply or what the helpers get", text, secret)
 			}
@@ -1756,6 +1762,18 @@ func TestStep_FullWidthCommand(t *testing.T) {
 	for _, text := range []string{"／start", "、start"} {
 		if after, _ := stepReply(e, d, parseInput(text), time.Now()); after.Stage != conversation.StageAsking || after.Question != e.KB().Start {
 			t.Errorf("%s: stage %s, question %q: not started over", text, after.Stage, after.Question)
+		}
+	}
+	// 、 also begins a list's item: words, not an unknown command.
+	if _, r := stepReply(e, d, parseInput("、visa 也不行"), time.Now()); strings.Contains(r.Text, "/visa") {
+		t.Errorf("、visa 也不行 read as a command: %q", r.Text)
+	}
+	// Every command the engine lists is answered as one.
+	unknown, _, _ := strings.Cut(e.KB().Text("en", kb.MsgUnknownCommand, map[string]any{"Command": "\x00"}), "\x00")
+	for _, name := range append(conversation.Commands(), "frobnicate") {
+		_, r := stepReply(newEngine(t, "en"), conversation.Dialog{}, parseInput("/"+name), time.Now())
+		if strings.HasPrefix(r.Text, unknown) != (name == "frobnicate") {
+			t.Errorf("/%s: %q", name, r.Text)
 		}
 	}
 }

@@ -1,5 +1,7 @@
 package conversation
 
+import "slices"
+
 // Held reports how many replies the running Outbox o holds in memory.
 func Held(o *Outbox) int {
 	r := o.running.Load()
@@ -23,3 +25,6 @@ func People(g *FloodGuard) int {
 func SetConfidence(e *Engine, sure, apart, ask, plausible float64) {
 	e.confidence = confidence{sure: sure, apart: apart, ask: ask, plausible: plausible, offTopic: defaultConfidence.offTopic}
 }
+
+// Commands lists the commands the engine answers.
+func Commands() []string { return append(slices.Clone(restartCommands), otherCommands...) }

@@ -70,7 +70,7 @@ func (t turn) handoff(in Input) (Reply, bool) {
 		return Reply{}, true
 	case h == nil:
 		return Reply{}, false
-	case startsOver(in), in.Kind == InputButton && in.Text == ButtonBackToBot:
+	case t.startsOver(in), in.Kind == InputButton && in.Text == ButtonBackToBot:
 		// Starting over drops the dialog's handoff: closed and said to the helpers, or it
 		// vanished with no word to them (/restart, the restart button).
 		t.closeHandoff()

@@ -101,7 +101,7 @@ func TestStep_TwoWayHandoff(t *testing.T) {
 	}
 
 	// So do the other ways to start over, which dropped the handoff without a word to them.
-	for _, in := range []conversation.Input{person("/restart"), person("/reset@paydoctor_bot"), {Kind: conversation.InputButton, Text: conversation.ButtonRestart, Ref: "telegram:1:1"}} {
+	for _, in := range []conversation.Input{person("/restart"), person("/reset@paydoctor_bot"), person("start over"), {Kind: conversation.InputButton, Text: conversation.ButtonRestart, Ref: "telegram:1:1"}} {
 		open, _ := step(d, person("/human"))
 		after, res := step(open, in)
 		if after.Handoff != nil || len(res.Notices) != 1 || res.Notices[0].To != conversation.ToHelpers || !slices.Contains(eventKinds(res), conversation.EventHandoffClosed) {

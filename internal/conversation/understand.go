@@ -17,7 +17,7 @@ func (t turn) understand(text, lead string) (Reply, bool) {
 		r.Text = join(lead, r.Text)
 		return r, true
 	}
-	if !t.solving() && t.e.kb.SaysNothingYet(text) {
+	if (t.d.Stage == StageNew || t.d.Stage == StageAsking && t.d.Question == t.e.kb.Start) && t.e.kb.SaysNothingYet(text) {
 		// "what?", 怎么办, 支付失败了: what the model makes of them is chance, and a question
 		// about its weak guesses asks about things the person never said.
 		r := t.whatHappened()
@@ -159,7 +159,7 @@ func (t turn) understand(text, lead string) (Reply, bool) {
 // a clarifying question offering the diagnosis they are in.
 func (t turn) restatesDiagnosis(options []kb.Match) bool {
 	c := t.e.confidence
-	if !t.solving() || len(options) == 0 || options[0].Outcome != t.d.Outcome || options[0].Probability < c.ask {
+	if !t.solving() || t.d.Outcome == "" || len(options) == 0 || options[0].Outcome != t.d.Outcome || options[0].Probability < c.ask {
 		return false
 	}
 	for _, o := range options[1:] {

@@ -35,7 +35,7 @@ const digit = `[0-9０-９]`
 
 // space is any space a keyboard or a copied page puts between groups of digits: a tab, the
 // no-break, thin and full-width spaces, and the invisible zero-width ones.
-const space = `[ \t\x{00a0}\x{2000}-\x{200b}\x{202f}\x{205f}\x{3000}\x{feff}]`
+const space = `[ \t\x{00a0}\x{2000}-\x{200d}\x{202f}\x{205f}\x{2060}\x{3000}\x{feff}]`
 
 const (
 	cvvWords = `cvv2?|cvc2?|cvn2?|csc|security code|on the back|安全码|安全碼|校验码|校驗碼|背面|后三位|後三位`
@@ -57,7 +57,7 @@ var (
 	// People group a card's digits with whatever is at hand: the spaces of other keyboards
 	// (a Chinese input method's full-width one, a web page's no-break one), several of them,
 	// a blank line. splitRun sorts out which joints hold.
-	digitRun = regexp.MustCompile(digit + `(?:(?:[\-._,，/／－—]|` + space + `+|` + space + `*(?:[-－—]|(?:\r?\n` + space + `*){1,2})` + space + `*)?` + digit + `)*`)
+	digitRun = regexp.MustCompile(digit + `(?:(?:[\-._,，/／－—–‐−、。·．]|` + space + `+|` + space + `*(?:[-－—–‐−]|(?:\r?\n` + space + `*){1,2})` + space + `*)?` + digit + `)*`)
 	// Stretches of anything but digits inside a digitRun.
 	separator = regexp.MustCompile(`[^0-9０-９]+`)
 
@@ -65,12 +65,29 @@ var (
 	// of a number would also leave digits that group differently the second time over.
 	securityCode = regexp.MustCompile(`(?i)` +
 		`(?P<kw>` + cvvWords + `)` + after + `(?P<code>` + digit + `{3,4})(?:[^0-9０-９]|$)|` +
-		`(?P<kw>` + smsWords + `|sms|短信|簡訊|code)` + after + `(?P<code>` + smsCode + `)(?:[^0-9０-９]|$)|` +
+		`(?P<kw>` + smsWords + `|sms|code)` + after + `(?P<code>` + smsCode + `)(?:[^0-9０-９]|$)|` +
+		// 短信 names the message, not its code: only right before one ("短信：482913").
+		`(?P<kw>短信|簡訊)(?:[：:]|是|为|為)\s*(?P<code>` + smsCode + `)(?:[^0-9０-９]|$)|` +
 		`(?:^|[^0-9０-９])(?P<code>` + digit + `{3,4})` + before + `(?:` + cvvWords + `)|` +
 		`(?:^|[^0-9０-９])(?P<code>` + digit + `{4,8})` + before + `(?:` + smsWords + `)`)
 	// notSecret ends a text whose next word is "code": "zip code", "error code: 2001".
 	notSecret = regexp.MustCompile(`(?i)\b(?:zip|postal|post|error|response|declined?|status|http|reason)[\s,:;-]*$`)
 )
+
+// notACode reports whether the number between before and after is a sum or a card's last
+// digits, which a bank's text message quoted beside its code holds too: "消费 1234 元",
+// "金额 2000.00", "尾号1234".
+func notACode(before, after string) bool {
+	for _, unit := range []string{"元", "美元", "块", "刀", "%", "USD", "usd"} {
+		if strings.HasPrefix(strings.TrimLeft(after, " "), unit) {
+			return true
+		}
+	}
+	if r, size := utf8.DecodeRuneInString(after); (r == '.' || r == '．') && len(after) > size && after[size] >= '0' && after[size] <= '9' {
+		return true
+	}
+	return strings.HasSuffix(strings.TrimRight(before, " "), "尾号")
+}
 
 // notSecretReach is how far before "code" notSecret looks: its longest word and the
 // punctuation after it.
@@ -103,6 +120,9 @@ func Redact(s string) (string, bool) {
 		if kw[0] >= 0 && strings.EqualFold(s[kw[0]:kw[1]], "code") && notSecret.MatchString(s[max(0, kw[0]-notSecretReach):kw[0]]) {
 			continue
 		}
+		if notACode(s[:code[0]], s[code[1]:]) {
+			continue
+		}
 		found = true
 		b.WriteString(s[at:code[0]])
 		b.WriteString(Placeholder)
@@ -122,7 +142,7 @@ func replaceCards(s string, found *bool) string {
 	for _, span := range digitRun.FindAllStringIndex(s, -1) {
 		b.WriteString(s[at:span[0]])
 		for i, part := range splitRun(s[span[0]:span[1]]) {
-			international := i == 0 && strings.HasSuffix(s[:span[0]], "+")
+			international := i == 0 && (strings.HasSuffix(s[:span[0]], "+") || strings.HasSuffix(s[:span[0]], "＋"))
 			if countDigits(part) >= 13 && !isPlaceholderCard(part) && !(international && isMainlandMobile(part)) {
 				*found = true
 				part = Placeholder

@@ -166,8 +166,8 @@ func (a *Adapter) quoteThreadStart(ctx context.Context, self *slack.AuthTestResp
 		// The memory keeps it redacted; this mention gets it whole, for the engine to redact
 		// and, if it is the asker's own message, to warn about the card data in it.
 		kept := start
-		kept.text, _ = redact.Redact(start.text)
-		kept.text, _ = redact.RedactKeys(kept.text)
+		kept.text, _ = redact.RedactKeys(start.text) // keys first, as the engine does
+		kept.text, _ = redact.Redact(kept.text)
 		a.starts.put(j.route.Channel, j.route.Thread, kept, j.in.Key.User)
 	}
 	if start.text == "" {
