@@ -297,19 +297,3 @@ func (t turn) dispatch(in Input) Reply {
 	}
 	return t.withView(t.text(kb.MsgNotUnderstood, nil))
 }
-
-// joinLines puts two texts one under the other, either of them possibly empty: a picture's
-// caption and what it shows, or someone's words and the message they reply to.
-func joinLines(first, second string) string {
-	if first == "" || second == "" {
-		return first + second
-	}
-	return first + "\n" + second
-}
-
-func truncateRunes(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	return string([]rune(s)[:n]) + "…"
-}

@@ -1017,7 +1017,7 @@ func TestStep_NoVerdictWithoutOne(t *testing.T) {
 		// Remarks and questions tell no verdict.
 		"no problem", "no idea", "没问题", "有没有用啊", "成功了吗？", "maybe", "later", "谢谢,我明天打电话问问",
 		// Thanks beside a plan for later: the thanks are no success.
-		"thanks, will try it tonight", "ok ill call icbc tmr", "thank you! will try later", "thanks man, i'll try that one", "谢谢，我去试试看",
+		"thanks, will try it tonight", "ok ill call icbc tmr", "稍后再试吧", "thank you! will try later", "thanks man, i'll try that one", "谢谢，我去试试看",
 		"thanks, will try it now", "谢谢，我现在试试", "ok calling icbc now", "？？我还什么都没试啊", "I haven't tried anything yet",
 		"thanks, I'll apply for one", "行吧 我明天去网点", "好的 谢了 我先去看看",
 		// A plan for a result not known yet.

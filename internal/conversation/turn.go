@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/paydoctor/bot/internal/kb"
 )
@@ -187,4 +188,20 @@ func join(paragraphs ...string) string {
 		b.WriteString(p)
 	}
 	return b.String()
+}
+
+func truncateRunes(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n]) + "…"
+}
+
+// joinLines puts two texts one under the other, either of them possibly empty: a picture's
+// caption and what it shows, or someone's words and the message they reply to.
+func joinLines(first, second string) string {
+	if first == "" || second == "" {
+		return first + second
+	}
+	return first + "\n" + second
 }

@@ -136,6 +136,8 @@ func TestMeaning(t *testing.T) {
 		{"incorrect_cvc, invalid_cvc", "cvc"},
 		{"卡过期了", "expired"},
 		{"邮编验证失败", "address"}, // 验证 is no bank's SMS check here
+		{"提示稍后再试", "try_later"},
+		{"好的我稍后再试", ""}, // a plan, not the checkout's words
 		// OpenAI's billing errors share a type and a message; the code says which one.
 		{`{"error":{"message":"You exceeded your current quota, please check your plan and billing details.","type":"insufficient_quota","param":null,"code":"credit_balance_exhausted"}}`, "no_credit"},
 		{`{"error":{"message":"You exceeded your current quota, please check your plan and billing details.","type":"insufficient_quota","param":null,"code":"project_spend_limit_exceeded"}}`, "spend_limit"},
