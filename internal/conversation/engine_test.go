@@ -1879,6 +1879,8 @@ func TestStep_UnlistedQuestionAboutTheSolutionShown(t *testing.T) {
 		{"enable-cross-border", "is it problem with my browser?", kb.SolutionAnswer("enable-cross-border", "browser")},
 		{"payment-timing", "那我啥时候付比较好", kb.SolutionAnswer("payment-timing", "when")},
 		{"virtual-card", "那虚拟卡要哪国发的才行", kb.SolutionAnswer("virtual-card", "where")},
+		{"virtual-card", "虚拟卡是哪个国家发的怎么看", kb.SolutionAnswer("virtual-card", "issuer-country")},
+		{"virtual-card", "how do I check which country issued it?", kb.SolutionAnswer("virtual-card", "issuer-country")},
 		{"virtual-card", "can you tell me name of some company?", kb.SolutionAnswer("virtual-card", "where")},
 		// Asked in the words people use.
 		{"contact-support", "what info do they need", kb.SolutionAnswer("contact-support", "include")},
