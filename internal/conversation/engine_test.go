@@ -2372,6 +2372,24 @@ func TestStep_NoReadyAnswerOnlyForAQuestion(t *testing.T) {
 	}
 }
 
+// TestStep_AddressAtARefusedRegion: a foreign billing address told while a refused region is
+// diagnosed is answered by what the region's diagnosis says (the card's issuing country
+// counts too), not diagnosed as a billing mismatch, whose first step is to enter the bank's
+// address: in the refused region.
+func TestStep_AddressAtARefusedRegion(t *testing.T) {
+	e := newEngine(t, "en")
+	for _, tc := range [][2]string{
+		{"开plus的时候提示不支持所在地区", "账单地址我填的美国的免税州地址 还是提示不支持"},
+		{"it says my region is not supported", "i put a us address as billing address, still not supported"},
+	} {
+		d, _ := stepReply(e, conversation.Dialog{}, parseInput(tc[0]), time.Now())
+		after, r := stepReply(e, d, parseInput(tc[1]), time.Now())
+		if after.Outcome != "region-refused" || !strings.HasPrefix(r.Text, e.KB().Text(r.Lang, kb.OutcomeText("region-refused"), nil)) {
+			t.Errorf("%q: outcome %q, reply %.80q", tc[1], after.Outcome, r.Text)
+		}
+	}
+}
+
 // TestStep_AddressUnknownIsNoFailure: at the billing settings reached by the questions, not
 // knowing the bank's address gets the answer on where it is; it was recorded as the
 // settings' failure, and support shown next.

@@ -74,6 +74,13 @@ func (t turn) goTo(text string, target kb.Target) Reply {
 		}
 		t.record(EventNotUnderstood, "")
 		return t.nudge()
+	case t.solving() && target.Outcome != "" && t.d.Cause == "" && t.d.Outcome != "" && t.stepOfThePlan(target.Outcome) && !t.e.kb.HoldsCode(text):
+		// "账单地址我填的美国的 还是提示不支持" while a refused region is diagnosed: a situation of
+		// no cause, whose plan holds the read outcome's first step (the billing settings).
+		// What it says covers the text (the checkout judges the card's issuing country too);
+		// diagnosed anew as a billing mismatch, it told a mainland card's owner to enter the
+		// bank's address, in the refused region.
+		return t.explain(t.d.Outcome)
 	case t.solving() && asksOnly && target.Outcome != "" && !t.e.kb.SupportFirst(target.Outcome) && !t.e.kb.TellsFailure(text):
 		// A question about another cause ("3-D Secure是啥", "does OpenAI take Alipay?", "maybe
 		// the amount is too big?"): what that cause is answers it, and the solution shown
@@ -170,6 +177,12 @@ func (t turn) startsWith(outcome, sol string) bool {
 	}
 	plan := slices.DeleteFunc(slices.Clone(o.Solutions), t.ruledOutByAnswers)
 	return len(plan) > 0 && plan[0] == sol
+}
+
+// stepOfThePlan reports whether outcome's first solution is one of the dialog's plan.
+func (t turn) stepOfThePlan(outcome string) bool {
+	o, ok := t.e.kb.Outcome(outcome)
+	return ok && len(o.Solutions) > 0 && slices.Contains(t.d.Plan, o.Solutions[0])
 }
 
 // explain answers, while a solution is shown, why the payment fails with what the diagnosis
