@@ -167,6 +167,9 @@ func (d *Dialog) lastShown() (string, bool) {
 	return d.Plan[d.Current], true
 }
 
+// ended reports whether the help ended: a solution worked, or none was left.
+func (d *Dialog) ended() bool { return d.Stage == StageResolved || d.Stage == StageExhausted }
+
 func (d *Dialog) attempt(sol string) *Attempt {
 	for i := range d.Attempts {
 		if d.Attempts[i].Solution == sol {

@@ -143,7 +143,7 @@ func (t turn) back() Reply {
 
 // diagnose moves the dialog to an outcome and shows its first solution.
 func (t turn) diagnose(outcomeID, prefix string) Reply {
-	if t.d.Stage == StageResolved || t.d.Stage == StageExhausted {
+	if t.d.ended() {
 		// Another problem after the help ended: the answers were about the one before.
 		t.d.Asked = nil
 	}

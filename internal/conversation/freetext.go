@@ -120,7 +120,7 @@ func (t turn) noResult(text string) (string, Reply, bool) {
 		return text, t.nudge(), true
 	case t.d.Stage == StageNew:
 		return text, t.start(), true
-	case t.d.Stage == StageResolved || t.d.Stage == StageExhausted:
+	case t.d.ended():
 		// Thanks or a greeting after the help ended: the closing message again, which can be
 		// long, would answer nothing. Its buttons stay.
 		r := t.withView()
@@ -291,7 +291,7 @@ func (t turn) correction(text string) (Reply, bool) {
 	}
 	rest := t.e.kb.WithoutCorrection(text)
 	_, justFailed := t.justFailed()
-	if last, ok := t.d.lastShown(); ok && (t.d.Stage == StageResolved || t.d.Stage == StageExhausted || justFailed) {
+	if last, ok := t.d.lastShown(); ok && (t.d.ended() || justFailed) {
 		if v := t.e.kb.Verdict(last, rest); v == kb.ActionWorked || v == kb.ActionFailed {
 			return Reply{}, false // "sorry, I meant no" right after a verdict corrects the verdict
 		}

@@ -168,11 +168,3 @@ func hasChineseLine(s string) bool {
 func isASCIILetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
 
 func isHan(r rune) bool { return unicode.Is(unicode.Han, r) }
-
-// keepHan is a strings.Map function that keeps only Han characters.
-func keepHan(r rune) rune {
-	if isHan(r) {
-		return r
-	}
-	return -1
-}

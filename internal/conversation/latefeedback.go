@@ -2,7 +2,6 @@ package conversation
 
 import (
 	"slices"
-	"strings"
 
 	"github.com/paydoctor/bot/internal/kb"
 )
@@ -44,7 +43,7 @@ func (t turn) lateFeedback(text string, ruledOut []kb.Match) (Reply, bool) {
 			}
 		}
 	}
-	if t.d.Stage == StageExhausted || t.d.Stage == StageResolved || t.d.Stage == StageAsking && len(t.d.Attempts) > 0 {
+	if t.d.ended() || t.d.Stage == StageAsking && len(t.d.Attempts) > 0 {
 		// "我刚才又试了一次虚拟卡，成功了" after the help ended: the success is the virtual
 		// card's, not the last solution's, and read whole the text would open the virtual
 		// card again. So is "sorry, PayPal did work" at the questions that PayPal's failure,
@@ -96,7 +95,7 @@ func (t turn) lateFeedback(text string, ruledOut []kb.Match) (Reply, bool) {
 		}
 		success, failure = v == kb.ActionWorked, v != kb.ActionWorked
 	}
-	hasLast := t.d.Current >= 0 && t.d.Current < len(t.d.Plan)
+	_, hasLast := t.d.lastShown()
 	if t.d.Stage == StageResolved && !hasLast && t.e.kb.Verdict("", text) == kb.ActionFailed {
 		failure = true // the phrase files' words, as after a solution's success
 	}
@@ -105,7 +104,7 @@ func (t turn) lateFeedback(text string, ruledOut []kb.Match) (Reply, bool) {
 	// The model's reading gates the phrase lookup, which every answer typed at a question
 	// would otherwise pay for.
 	toldSuccess := t.d.Stage == StageAsking && !hasLast && worked >= t.e.confidence.plausible &&
-		(latinWords(text) >= 3 || strings.Count(strings.Map(keepHan, text), "") > 3) &&
+		(latinWords(text) >= 3 || hanCount(text) >= 3) &&
 		t.e.kb.Verdict("", text) == kb.ActionWorked && !t.e.kb.Contradicts(text)
 	if toldSuccess {
 		success, failure = true, false

@@ -33,11 +33,6 @@ func (t turn) solving() bool {
 }
 
 func (t turn) record(kind EventKind, solution string) {
-	if *t.events == nil {
-		// A step records at most four events (what free text became; started; diagnosed or
-		// failed; shown).
-		*t.events = make([]Event, 0, 4)
-	}
 	*t.events = append(*t.events, Event{Kind: kind, Lang: t.d.Lang, Outcome: t.d.Outcome, Cause: t.d.Cause, Solution: solution, At: t.now})
 }
 
