@@ -1880,6 +1880,17 @@ func TestStep_UnlistedQuestionAboutTheSolutionShown(t *testing.T) {
 		{"payment-timing", "那我啥时候付比较好", kb.SolutionAnswer("payment-timing", "when")},
 		{"virtual-card", "那虚拟卡要哪国发的才行", kb.SolutionAnswer("virtual-card", "where")},
 		{"virtual-card", "虚拟卡是哪个国家发的怎么看", kb.SolutionAnswer("virtual-card", "issuer-country")},
+		// Paying again while money is stuck, and a refund not back yet: never "we've tried everything".
+		{"contact-support", "要不我再充一次试试？", kb.SolutionAnswer("contact-support", "pay-again")},
+		{"contact-support", "maybe ill just try paying again", kb.SolutionAnswer("contact-support", "pay-again")},
+		{"contact-support", "should i cancel and resubscribe?", kb.SolutionAnswer("contact-support", "pay-again")},
+		{"contact-support", "客服说给我退款了 钱还没到", kb.SolutionAnswer("contact-support", "not-refunded")},
+		{"contact-support", "refund never arrived", kb.SolutionAnswer("contact-support", "not-refunded")},
+		{"choose-plan", "wait so plus doesnt include api usage?", kb.SolutionAnswer("choose-plan", "plus-api")},
+		{"choose-plan", "ok added $10 of credit, still getting 429", kb.SolutionAnswer("choose-plan", "paid-still")},
+		{"choose-plan", "充了10刀了 还是429", kb.SolutionAnswer("choose-plan", "paid-still")},
+		{"international-card", "bro i AM using a CMB visa lol", kb.SolutionAnswer("international-card", "already-have")},
+		{"international-card", "我用的就是中行visa信用卡啊", kb.SolutionAnswer("international-card", "already-have")},
 		{"virtual-card", "how do I check which country issued it?", kb.SolutionAnswer("virtual-card", "issuer-country")},
 		{"virtual-card", "can you tell me name of some company?", kb.SolutionAnswer("virtual-card", "where")},
 		// Asked in the words people use.
@@ -2369,6 +2380,22 @@ func TestStep_NoReadyAnswerOnlyForAQuestion(t *testing.T) {
 		if !slices.ContainsFunc(r.Buttons, func(b conversation.Button) bool { return b.ID == "no:billing-settings" }) {
 			t.Errorf("%q: buttons %v, want the question whether it worked", text, r.Buttons)
 		}
+	}
+}
+
+// TestStep_NoVerdictInTheseWords: denying a failure, someone else paying and the ways people
+// say "next" record neither a success nor a failure.
+func TestStep_NoVerdictInTheseWords(t *testing.T) {
+	e := newEngine(t, "en")
+	shown, _ := stepReply(e, conversation.Dialog{}, parseInput("my card got declined"), time.Now())
+	for _, text := range []string{"我没说不行啊，我还没试", "ill ask a friend to pay for me", "我让朋友帮我付", "下一个吧", "next then"} {
+		if _, res := e.Step(shown, parseInput(text), time.Now()); slices.Contains(eventKinds(res), conversation.EventWorked) || slices.Contains(eventKinds(res), conversation.EventFailed) {
+			t.Errorf("%q: events %v", text, eventKinds(res))
+		}
+	}
+	support, _ := stepReply(e, conversation.Dialog{}, parseInput("got charged $20 but no credits"), time.Now())
+	if _, res := e.Step(support, parseInput("i never said it doesnt work"), time.Now()); slices.Contains(eventKinds(res), conversation.EventFailed) {
+		t.Errorf("i never said it doesnt work: events %v", eventKinds(res))
 	}
 }
 
