@@ -843,6 +843,10 @@ func TestStep_LanguageFollowsTheTextFirst(t *testing.T) {
 		{"English words beside a Chinese sentence", "", "", "我的卡被拒了, it says your card was declined", "zh-Hans"},
 		{"a bank's Chinese name in an English dialog", "", "en", "it's 招商银行 card", "en"},
 		{"an English error in a Chinese sentence", "", "", "我这里提示 OpenAI's services are not available in your country", "zh-Hans"},
+		// A first message in English about the writer, with a bank named in Chinese, is English.
+		{"a bank's Chinese name, first", "", "", "my card from 工行 keeps getting declined when i pay for api credits", "en"},
+		{"a bank's Chinese name, first, Chinese app", "zh-hans", "", "my 招商银行 card got declined", "en"},
+		{"English words about a Chinese card, first", "", "", "工行的卡 keeps getting declined", "zh-Hans"},
 		{"a command follows the app", "en", "", "/solutions", "en"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

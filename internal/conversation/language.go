@@ -74,7 +74,7 @@ func (e *Engine) writtenLanguage(in Input, current string) (string, bool) {
 // Han script is Chinese, a sentence in Latin letters English, but for a checkout's message
 // pasted as it was shown.
 func (e *Engine) languageOf(text, current string) (string, bool) {
-	if e.han != "" && containsHan(text) && current != e.latin {
+	if e.han != "" && containsHan(text) && current != e.latin && !e.englishAroundHan(text) {
 		return e.han, true // the usual case, spared the count of English words
 	}
 	text = strings.ReplaceAll(text, redact.Placeholder, " ") // no word of the person's
@@ -82,8 +82,9 @@ func (e *Engine) languageOf(text, current string) (string, bool) {
 	english := e.latin != "" && words >= minLatinSentence
 	// In a dialog in English, a few Han characters in English words are a name or a quote
 	// ("it's 招商银行 card", "the page says 交易被拒绝"); elsewhere they are Chinese, with
-	// an English error pasted in ("我这里提示 OpenAI's services are not available").
-	quoting := e.latin != "" && current == e.latin && words >= 2 && 2*words >= hanCount(text)
+	// an English error pasted in ("我这里提示 OpenAI's services are not available"), unless
+	// the person speaks of themselves in English around them.
+	quoting := e.latin != "" && (current == e.latin && words >= 2 && 2*words >= hanCount(text) || e.englishAroundHan(text))
 	switch {
 	case e.han != "" && containsHan(text) && !quoting:
 		return e.han, true
@@ -91,6 +92,27 @@ func (e *Engine) languageOf(text, current string) (string, bool) {
 		return e.latin, true
 	}
 	return "", false
+}
+
+// englishAroundHan reports whether text, holding Han characters, is a sentence in English
+// about its writer with a name or a quote in Chinese ("my card from 工行 keeps getting
+// declined"): more words in Latin letters than Han characters, "I" or "my" among them, and
+// no 我 among the Han ones. Answered in Chinese as the first message of a dialog, it was.
+func (e *Engine) englishAroundHan(text string) bool {
+	latin := strings.Map(func(r rune) rune {
+		if isHan(r) {
+			return ' '
+		}
+		return r
+	}, text)
+	han := strings.Map(func(r rune) rune {
+		if isHan(r) {
+			return r
+		}
+		return ' '
+	}, text)
+	words := latinWords(e.kb.WithoutCheckoutText(latin))
+	return words >= minLatinSentence && words >= hanCount(text) && e.kb.OwnVoice(latin) && !e.kb.OwnVoice(han)
 }
 
 // minLatinSentence is how many words in Latin letters make a text English: fewer is a code

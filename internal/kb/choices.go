@@ -84,6 +84,10 @@ func (k *KB) NotCharged(text string) bool {
 	return containsAny(norm, k.notCharged) && !containsAny(withoutPhrases(norm, k.notCharged), k.charged)
 }
 
+// OwnVoice reports whether text says something of its writer (the phrase files' own_voice:
+// "I", "my", 我).
+func (k *KB) OwnVoice(text string) bool { return containsAny(Normalize(text), k.ownVoice) }
+
 // Pasted reports whether text reads as a checkout's or a bank's words rather than the
 // person's own: it addresses its reader as a checkout does (the phrase files' checkout_voice:
 // "your", 您) and says nothing of the writer (own_voice: "I", "my", 我).
