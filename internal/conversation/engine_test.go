@@ -1891,6 +1891,8 @@ func TestStep_UnlistedQuestionAboutTheSolutionShown(t *testing.T) {
 		{"contact-support", "客服说给我退款了 钱还没到", kb.SolutionAnswer("contact-support", "not-refunded")},
 		{"contact-support", "refund never arrived", kb.SolutionAnswer("contact-support", "not-refunded")},
 		{"choose-plan", "wait so plus doesnt include api usage?", kb.SolutionAnswer("choose-plan", "plus-api")},
+		{"choose-plan", "how do i raise it? i am the owner", kb.SolutionAnswer("choose-plan", "openai-limits")},
+		{"choose-plan", "where is the limits page", kb.SolutionAnswer("choose-plan", "openai-limits")},
 		{"choose-plan", "ok added $10 of credit, still getting 429", kb.SolutionAnswer("choose-plan", "paid-still")},
 		{"choose-plan", "充了10刀了 还是429", kb.SolutionAnswer("choose-plan", "paid-still")},
 		{"international-card", "bro i AM using a CMB visa lol", kb.SolutionAnswer("international-card", "already-have")},
