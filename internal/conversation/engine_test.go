@@ -2389,6 +2389,22 @@ func TestStep_NoReadyAnswerOnlyForAQuestion(t *testing.T) {
 	}
 }
 
+// TestFirstAnswer_ReasonBesideTheDecline: what the person says of their case beside the
+// checkout's generic decline leads, when it leads surely to an outcome, also through that
+// outcome's first step ("账单地址填的不对": the billing settings).
+func TestFirstAnswer_ReasonBesideTheDecline(t *testing.T) {
+	e := newEngine(t, "en")
+	for text, want := range map[string]string{
+		"您的银行卡被拒绝了。账单地址填的不对":                                                       "account-settings",
+		"Your card was declined. The bank says it's because 3DS was not completed": "bank-verification",
+		"Your card was declined. i have bank card and virtual card":                "cross-border-restricted",
+	} {
+		if d, _ := stepReply(e, conversation.Dialog{}, parseInput(text), time.Now()); d.Cause != want {
+			t.Errorf("%q: cause %q, want %q", text, d.Cause, want)
+		}
+	}
+}
+
 // TestStep_NoVerdictInTheseWords: denying a failure, someone else paying and the ways people
 // say "next" record neither a success nor a failure.
 func TestStep_NoVerdictInTheseWords(t *testing.T) {

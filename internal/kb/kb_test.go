@@ -252,6 +252,7 @@ func TestRecognize(t *testing.T) {
 		{"您的银行卡被拒绝了。没收到验证码", kb.Target{Outcome: "verification"}},
 		{"Your card was declined. the zip code was wrong", kb.Target{Outcome: "account"}},
 		{"您的银行卡被拒绝了。付款页面超时了", kb.Target{Outcome: "peak-timeout"}},
+		{"Your card was declined. The bank says it's because 3DS was not completed", kb.Target{Outcome: "verification"}},
 		{"Your card was declined. 我用的是支付宝", kb.Target{Outcome: "wallet-only"}},
 		{"Your card was declined. Any idea?", kb.Target{Outcome: "cross-border"}},
 	}

@@ -435,7 +435,7 @@ func (k *KB) RecognizeRulingOut(text string, leaveOut ...Target) (matches, ruled
 		// 提示：您的银行卡被拒绝了 was a billing address refused. Only an outcome: a solution read
 		// from the rest is often the person's own card named ("i have bank card and virtual
 		// card").
-		if matches, ruledOut := k.RecognizeRulingOut(rest, leaveOut...); len(matches) > 0 && matches[0].Outcome != "" && matches[0].Probability >= sureProbability &&
+		if matches, ruledOut := k.RecognizeRulingOut(rest, leaveOut...); k.surelyAnOutcome(matches) &&
 			hasWords(withoutPhrases(withoutPhrases(rest, k.framing), k.courtesyWords)) {
 			return matches, ruledOut
 		}
@@ -511,6 +511,34 @@ func (k *KB) RecognizeRulingOut(text string, leaveOut ...Target) (matches, ruled
 	})
 	return matches[:min(len(matches), maxMatches)], ruledOut
 }
+
+// surelyAnOutcome reports whether matches lead surely to an outcome: the outcome alone, or
+// with its first solution, which a text about the outcome's fix reads as ("账单地址填的不对":
+// the billing settings, and a billing address refused). Only an outcome likely in itself:
+// a solution alone is often the person's own card named.
+func (k *KB) surelyAnOutcome(matches []Match) bool {
+	for _, m := range matches {
+		if m.Outcome == "" || m.Probability < minOutcomeShare {
+			continue
+		}
+		p := m.Probability
+		if o, ok := k.outcomes[m.Outcome]; ok && len(o.Solutions) > 0 {
+			for _, n := range matches {
+				if n.Solution == o.Solutions[0] {
+					p += n.Probability
+				}
+			}
+		}
+		if p >= sureProbability {
+			return true
+		}
+	}
+	return false
+}
+
+// minOutcomeShare is how likely an outcome must be in itself for its first solution's
+// probability to count towards it.
+const minOutcomeShare = 0.25
 
 // hasWords reports whether norm has two words in Latin letters or two Han characters in a
 // row: more than a stray word.
