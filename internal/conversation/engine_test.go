@@ -2389,6 +2389,14 @@ func TestStep_NoReadyAnswerOnlyForAQuestion(t *testing.T) {
 	}
 }
 
+// TestFirstAnswer_RefundedIsNoMoneyTaken: money that came back is a payment that failed.
+func TestFirstAnswer_RefundedIsNoMoneyTaken(t *testing.T) {
+	e := newEngine(t, "en")
+	if d, _ := stepReply(e, conversation.Dialog{}, parseInput("got refunded but my card still gets declined"), time.Now()); d.Outcome == "not-credited" {
+		t.Errorf("a refund diagnosed as money taken without credit")
+	}
+}
+
 // TestFirstAnswer_ReasonBesideTheDecline: what the person says of their case beside the
 // checkout's generic decline leads, when it leads surely to an outcome, also through that
 // outcome's first step ("账单地址填的不对": the billing settings).
@@ -2481,6 +2489,8 @@ func TestStep_MoneyTakenOrNot(t *testing.T) {
 		{"I was charged $20 but still on the free plan", "not refunded yet", ""},
 		{"扣费了但是没到账", "钱还没退回来", ""},
 		{"扣费了但是没到账", "我申请退款了", ""},
+		{"I was charged $20 but still on the free plan", "no, it wasn't refunded", ""},
+		{"扣费了但是没到账", "没有退款也没有到账", ""},
 	} {
 		t.Run(tc.next, func(t *testing.T) {
 			d, r := stepReply(e, conversation.Dialog{}, parseInput(tc.first), time.Now())

@@ -50,16 +50,32 @@ func (t turn) decisive(text string) bool {
 // recognize is what text means where the dialog stands.
 func (t turn) recognize(text string) []kb.Match { return t.e.kb.Recognize(text, t.ruledOut(text)...) }
 
+// anotherProblem returns the outcome text tells of surely, when it is other than the
+// diagnosis: a new problem.
+func (t turn) anotherProblem(text string) (kb.Match, bool) {
+	m := t.recognize(text)
+	if len(m) > 0 && m[0].Outcome != "" && m[0].Outcome != t.d.Outcome && m[0].Probability >= t.e.confidence.sure {
+		return m[0], true
+	}
+	return kb.Match{}, false
+}
+
+func (t turn) tellsAnotherProblem(text string) bool {
+	_, ok := t.anotherProblem(text)
+	return ok
+}
+
 // ruledOut is what text cannot mean where the dialog stands: what a person writes about a
 // solution ("that worked", "still declined") means something else when none is in front of
-// them, and a text that says no money was taken ("payment failed, no money taken") is no
-// money taken without credit, whatever else it shares with those.
+// them, and a text that says no money was taken ("payment failed, no money taken") or that
+// it came back ("got refunded but my card still gets declined") is no money taken without
+// credit, whatever else it shares with those.
 func (t turn) ruledOut(text string) []kb.Target {
 	var out []kb.Target
 	if !t.solving() {
 		out = append(out, feedback...)
 	}
-	if t.e.kb.NotCharged(text) {
+	if t.e.kb.NotCharged(text) || t.e.kb.Refunded(text) {
 		out = append(out, t.e.kb.SupportFirstOutcomes()...)
 	}
 	return out

@@ -15,9 +15,11 @@ func (t turn) answerVerdict(text string) (Reply, bool) {
 		return Reply{}, false
 	}
 	sol, _ := t.d.CurrentSolution()
-	if _, besides, ok := t.e.kb.QuestionAbout(t.d.Lang, sol, text); ok && !saysSomething(besides) {
+	if _, besides, ok := t.e.kb.QuestionAbout(t.d.Lang, sol, text); ok && (!saysSomething(besides) || sol == t.e.kb.LastResort && t.e.kb.Brief(besides)) {
 		// Nothing but what calls for an answer about the solution shown: 没有账单地址 at the
-		// billing settings, read without the solution's name (账单地址), was a bare "no".
+		// billing settings, read without the solution's name (账单地址), was a bare "no". At
+		// OpenAI's support, a word more ("no, it wasn't refunded", 没有退款也没有到账) is no
+		// failure either: read as one, it ended the help while money was stuck.
 		return Reply{}, false
 	}
 	if t.e.kb.SupportFirst(t.d.Outcome) && t.e.kb.NotCharged(text) {
@@ -50,7 +52,7 @@ func (t turn) answerVerdict(text string) (Reply, bool) {
 		if _, _, answered := t.e.kb.QuestionAbout(t.d.Lang, sol, text); answered {
 			return Reply{}, false // "I changed my number last year": answered below
 		}
-		if m := t.recognize(text); len(m) > 0 && m[0].Outcome != "" && m[0].Outcome != t.d.Outcome && m[0].Probability >= t.e.confidence.sure && !t.e.kb.Refunded(text) {
+		if t.tellsAnotherProblem(text) && !t.e.kb.Refunded(text) {
 			// "昨天扣了20刀 但是plus没开通": money taken yesterday is a new problem, told with
 			// when; left at "did the bank's solution work?", the person was on the way to
 			// paying again. Not when it came back ("it charged me yesterday and then
@@ -66,8 +68,8 @@ func (t turn) answerVerdict(text string) (Reply, bool) {
 	// A problem told after "but" is what matters now: "付款成功了，但是余额没到账" is money
 	// taken without credit, not a success to end the help with.
 	if after := kb.AfterContrast(text); saysSomething(after) {
-		if m := t.recognize(after); len(m) > 0 && m[0].Outcome != "" && m[0].Outcome != t.d.Outcome && m[0].Probability >= t.e.confidence.sure {
-			return t.goTo(after, m[0].Target), true
+		if m, ok := t.anotherProblem(after); ok {
+			return t.goTo(after, m.Target), true
 		}
 	}
 	// "sorry, I meant yes" right after "didn't work": the success is the solution the press
@@ -169,12 +171,12 @@ func (t turn) verdictInClauses(text string) (Reply, bool) {
 			// the renewal failed").
 			continue
 		}
-		if m := t.recognize(c); len(m) > 0 && m[0].Outcome != "" && m[0].Outcome != t.d.Outcome && m[0].Probability >= t.e.confidence.sure {
+		if m, ok := t.anotherProblem(c); ok {
 			if verdict == kb.ActionFailed {
 				sol, _ := t.d.CurrentSolution()
 				t.recordResult(sol, FeedbackFailed)
 			}
-			return t.goTo(c, m[0].Target), true
+			return t.goTo(c, m.Target), true
 		}
 	}
 	if verdict == kb.VerdictSkipped {
