@@ -31,7 +31,7 @@ func (t turn) answerVerdict(text string) (Reply, bool) {
 		t.d.Stage, t.d.Question = StageAsking, t.e.kb.Start
 		return t.withView(t.text(kb.MsgFindTheCause, nil)), true
 	}
-	if v, _ := t.clausesVerdict(text); t.e.kb.SupportFirst(t.d.Outcome) && t.e.kb.Refunded(text) && v != kb.ActionWorked { // 客服给我退款了，plus也开通了: solved
+	if t.e.kb.SupportFirst(t.d.Outcome) && t.e.kb.Refunded(text) && !t.toldWorked(text) {
 		// "钱退回来了，但是额度还是没有": the payment did not go through, and its cause is
 		// what is left to find. Read as support failing, it ended the help with "we've
 		// tried everything" and counted a failure for support, which had not answered.
@@ -135,6 +135,13 @@ func (t turn) answerVerdict(text string) (Reply, bool) {
 		return t.nudge(), true
 	}
 	return Reply{}, false
+}
+
+// toldWorked reports whether a clause of text tells that it worked (客服给我退款了，plus也开通了:
+// solved, not a refund to start over from).
+func (t turn) toldWorked(text string) bool {
+	v, _ := t.clausesVerdict(text)
+	return v == kb.ActionWorked
 }
 
 // justFailed returns the solution before the one shown when it is the one that just failed:

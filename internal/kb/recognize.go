@@ -435,9 +435,10 @@ func (k *KB) RecognizeRulingOut(text string, leaveOut ...Target) (matches, ruled
 		// 提示：您的银行卡被拒绝了 was a billing address refused. Only an outcome: a solution read
 		// from the rest is often the person's own card named ("i have bank card and virtual
 		// card").
-		if matches, ruledOut := k.RecognizeRulingOut(rest, leaveOut...); k.surelyAnOutcome(matches) &&
-			hasWords(withoutPhrases(withoutPhrases(rest, k.framing), k.courtesyWords)) {
-			return matches, ruledOut
+		if hasWords(withoutPhrases(withoutPhrases(rest, k.framing), k.courtesyWords)) {
+			if matches, ruledOut := k.RecognizeRulingOut(rest, leaveOut...); k.surelyAnOutcome(matches) {
+				return matches, ruledOut
+			}
 		}
 	}
 	m := k.model
