@@ -1864,6 +1864,7 @@ func TestStep_UnlistedQuestionAboutTheSolutionShown(t *testing.T) {
 		{"international-card", "我只有这一张卡啊", kb.SolutionAnswer("international-card", "no-card")},
 		{"international-card", "this is the only card i have", kb.SolutionAnswer("international-card", "no-card")},
 		{"paypal", "billing页面里没看到paypal选项啊", kb.SolutionAnswer("paypal", "not-offered")},
+		{"paypal", "openai付款页面根本没有paypal选项", kb.SolutionAnswer("paypal", "not-offered")}, // 付款页面 was a page timing out
 		{"paypal", "paypal doesn't show up", kb.SolutionAnswer("paypal", "not-offered")},
 		{"paypal", "没有paypal选项", kb.SolutionAnswer("paypal", "not-offered")},
 		{"paypal", "我没有paypal账号", kb.SolutionAnswer("paypal", "no-account")},

@@ -167,7 +167,7 @@ func (t turn) answerQuestion(text string) (Reply, bool) {
 	for _, said := range []string{statements, besides} {
 		// What asks as Chinese does with 不 is the question's own ("招行的行不行": 的行不行
 		// asks whether it works, and its 不 denies nothing).
-		if !saysSomething(said) || t.e.kb.OnlyCourtesy(said) || t.e.kb.AsksAsAChoice(said) ||
+		if !saysSomething(said) || t.e.kb.OnlyCourtesy(said) || t.e.kb.AsksAsAChoice(said) || t.e.kb.OnlyFraming(said) ||
 			t.e.kb.Verdict(sol, said) == kb.VerdictNotTried || // "no idea what address the bank has": no result told
 			sol == t.e.kb.LastResort && t.e.kb.Brief(said) && !t.tellsAnotherProblem(said) { // "no, it wasn't refunded": support, which takes days, did not fail
 			continue

@@ -435,7 +435,7 @@ func (k *KB) RecognizeRulingOut(text string, leaveOut ...Target) (matches, ruled
 		// 提示：您的银行卡被拒绝了 was a billing address refused. Only an outcome: a solution read
 		// from the rest is often the person's own card named ("i have bank card and virtual
 		// card").
-		if hasWords(withoutPhrases(withoutPhrases(rest, k.framing), k.courtesyWords)) {
+		if !k.onlyFraming(rest) {
 			if matches, ruledOut := k.RecognizeRulingOut(rest, leaveOut...); k.surelyAnOutcome(matches) {
 				return matches, ruledOut
 			}
@@ -511,6 +511,15 @@ func (k *KB) RecognizeRulingOut(text string, leaveOut ...Target) (matches, ruled
 		return strings.Compare(a.Target.String(), b.Target.String())
 	})
 	return matches[:min(len(matches), maxMatches)], ruledOut
+}
+
+// OnlyFraming reports whether text says nothing but the words that frame a quote or a
+// question about a checkout ("openai付款页面根本", "at checkout"): the phrase files' framing,
+// thanks, and a stray word.
+func (k *KB) OnlyFraming(text string) bool { return k.onlyFraming(Normalize(text)) }
+
+func (k *KB) onlyFraming(norm string) bool {
+	return !hasWords(withoutPhrases(withoutPhrases(norm, k.framing), k.courtesyWords))
 }
 
 // surelyAnOutcome reports whether matches lead surely to an outcome: the outcome alone, or
