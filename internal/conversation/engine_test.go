@@ -846,6 +846,8 @@ func TestStep_LanguageFollowsTheTextFirst(t *testing.T) {
 		// A first message in English about the writer, with a bank named in Chinese, is English.
 		{"a bank's Chinese name, first", "", "", "my card from 工行 keeps getting declined when i pay for api credits", "en"},
 		{"a bank's Chinese name, first, Chinese app", "zh-hans", "", "my 招商银行 card got declined", "en"},
+		{"English words and Chinese grammar, first", "", "", "my visa卡 payment failed 了, 咋办", "zh-Hans"},
+		{"a bank's Chinese name in a Chinese dialog", "", "zh-Hans", "my 工行 card still declined", "zh-Hans"},
 		{"English words about a Chinese card, first", "", "", "工行的卡 keeps getting declined", "zh-Hans"},
 		{"a command follows the app", "en", "", "/solutions", "en"},
 	} {
@@ -1897,7 +1899,7 @@ func TestStep_UnlistedQuestionAboutTheSolutionShown(t *testing.T) {
 		{"choose-plan", "ok added $10 of credit, still getting 429", kb.SolutionAnswer("choose-plan", "paid-still")},
 		{"choose-plan", "充了10刀了 还是429", kb.SolutionAnswer("choose-plan", "paid-still")},
 		{"international-card", "bro i AM using a CMB visa lol", kb.SolutionAnswer("international-card", "already-have")},
-		{"international-card", "我用的就是中行visa信用卡啊", kb.SolutionAnswer("international-card", "already-have")},
+		{"international-card", "我用的就是visa信用卡啊", kb.SolutionAnswer("international-card", "already-have")},
 		{"virtual-card", "how do I check which country issued it?", kb.SolutionAnswer("virtual-card", "issuer-country")},
 		{"virtual-card", "can you tell me name of some company?", kb.SolutionAnswer("virtual-card", "where")},
 		// Asked in the words people use.
@@ -2390,6 +2392,19 @@ func TestStep_NoReadyAnswerOnlyForAQuestion(t *testing.T) {
 	}
 }
 
+// TestStep_AlreadyHaveOnlyTheKindThatWorks: "the card is the kind that works" is said only of
+// a Visa or Mastercard: a UnionPay card is the kind that fails most.
+func TestStep_AlreadyHaveOnlyTheKindThatWorks(t *testing.T) {
+	e := newEngine(t, "en")
+	card, _ := stepReply(e, conversation.Dialog{}, parseInput("/solution international-card"), time.Now())
+	for _, text := range []string{"I'm already using a UnionPay card", "我用的就是银联卡", "我用的就是借记卡", "i am already using my debit card, the one starting with 62"} {
+		_, r := stepReply(e, card, parseInput(text), time.Now())
+		if strings.Contains(r.Text, e.KB().Text(r.Lang, kb.SolutionAnswer("international-card", "already-have"), nil)) {
+			t.Errorf("%q: told the card is the kind that works", text)
+		}
+	}
+}
+
 // TestFirstAnswer_RefundedIsNoMoneyTaken: money that came back is a payment that failed.
 func TestFirstAnswer_RefundedIsNoMoneyTaken(t *testing.T) {
 	e := newEngine(t, "en")
@@ -2485,6 +2500,7 @@ func TestStep_MoneyTakenOrNot(t *testing.T) {
 		// The money back is a payment that did not go through: its cause is what is left.
 		{"昨天充值api 招行卡扣了10美元 但是后台credit balance还是0", "刚刚看了下，钱退回来了，但是额度还是没有", "what_happened"},
 		{"I was charged $20 but no credits", "the money got refunded to my card, still no credits though", "what_happened"},
+		{"扣费了但是没到账", "钱退回来了，我能再付一次吗", "what_happened"}, // the refund told, then asked about paying again
 		// No refund yet is no refund, nor a failure of support, which takes days.
 		{"I was charged $20 but still on the free plan", "I still haven't been refunded", ""},
 		{"I was charged $20 but still on the free plan", "not refunded yet", ""},
@@ -2492,6 +2508,9 @@ func TestStep_MoneyTakenOrNot(t *testing.T) {
 		{"扣费了但是没到账", "我申请退款了", ""},
 		{"I was charged $20 but still on the free plan", "no, it wasn't refunded", ""},
 		{"扣费了但是没到账", "没有退款也没有到账", ""},
+		// "next" where support is the only way: what the diagnosis says, not the end of the help.
+		{"I was charged $20 but still on the free plan", "next then", ""},
+		{"扣费了但是没到账", "下一个吧", ""},
 	} {
 		t.Run(tc.next, func(t *testing.T) {
 			d, r := stepReply(e, conversation.Dialog{}, parseInput(tc.first), time.Now())

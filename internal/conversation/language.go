@@ -74,7 +74,7 @@ func (e *Engine) writtenLanguage(in Input, current string) (string, bool) {
 // Han script is Chinese, a sentence in Latin letters English, but for a checkout's message
 // pasted as it was shown.
 func (e *Engine) languageOf(text, current string) (string, bool) {
-	if e.han != "" && containsHan(text) && current != e.latin && !e.englishAroundHan(text) {
+	if e.han != "" && containsHan(text) && current != e.latin && !(current == "" && e.englishAroundHan(text)) {
 		return e.han, true // the usual case, spared the count of English words
 	}
 	text = strings.ReplaceAll(text, redact.Placeholder, " ") // no word of the person's
@@ -84,7 +84,7 @@ func (e *Engine) languageOf(text, current string) (string, bool) {
 	// ("it's 招商银行 card", "the page says 交易被拒绝"); elsewhere they are Chinese, with
 	// an English error pasted in ("我这里提示 OpenAI's services are not available"), unless
 	// the person speaks of themselves in English around them.
-	quoting := e.latin != "" && (current == e.latin && words >= 2 && 2*words >= hanCount(text) || e.englishAroundHan(text))
+	quoting := e.latin != "" && (current == e.latin && words >= 2 && 2*words >= hanCount(text) || current == "" && e.englishAroundHan(text))
 	switch {
 	case e.han != "" && containsHan(text) && !quoting:
 		return e.han, true
@@ -95,9 +95,10 @@ func (e *Engine) languageOf(text, current string) (string, bool) {
 }
 
 // englishAroundHan reports whether text, holding Han characters, is a sentence in English
-// about its writer with a name or a quote in Chinese ("my card from 工行 keeps getting
-// declined"): more words in Latin letters than Han characters, "I" or "my" among them, and
-// no 我 among the Han ones. Answered in Chinese as the first message of a dialog, it was.
+// about its writer with a name in Chinese ("my card from 工行 keeps getting declined"): as
+// many words in Latin letters as Han characters, "I" or "my" among them, and among the Han
+// ones no 我 and none of Chinese grammar's words ("my visa卡 payment failed 了, 咋办" is a
+// Chinese writer's). Answered in Chinese as the first message of a dialog, it was.
 func (e *Engine) englishAroundHan(text string) bool {
 	latin := strings.Map(func(r rune) rune {
 		if isHan(r) {
@@ -112,8 +113,13 @@ func (e *Engine) englishAroundHan(text string) bool {
 		return ' '
 	}, text)
 	words := latinWords(e.kb.WithoutCheckoutText(latin))
-	return words >= minLatinSentence && words >= hanCount(text) && e.kb.OwnVoice(latin) && !e.kb.OwnVoice(han)
+	return words >= minLatinSentence && words >= hanCount(text) && e.kb.OwnVoice(latin) && !e.kb.OwnVoice(han) &&
+		!strings.ContainsAny(han, chineseGrammar)
 }
+
+// chineseGrammar are characters that make Chinese sentences rather than names: particles,
+// question words, copulas.
+const chineseGrammar = "了的吗呢吧啊呀嘛咋怎么办是在也就还都很"
 
 // minLatinSentence is how many words in Latin letters make a text English: fewer is a code
 // or a name ("card_declined", "do_not_honor"), which says nothing about the person's

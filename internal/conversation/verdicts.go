@@ -15,13 +15,6 @@ func (t turn) answerVerdict(text string) (Reply, bool) {
 		return Reply{}, false
 	}
 	sol, _ := t.d.CurrentSolution()
-	if _, besides, ok := t.e.kb.QuestionAbout(t.d.Lang, sol, text); ok && (!saysSomething(besides) || sol == t.e.kb.LastResort && t.e.kb.Brief(besides)) {
-		// Nothing but what calls for an answer about the solution shown: 没有账单地址 at the
-		// billing settings, read without the solution's name (账单地址), was a bare "no". At
-		// OpenAI's support, a word more ("no, it wasn't refunded", 没有退款也没有到账) is no
-		// failure either: read as one, it ended the help while money was stuck.
-		return Reply{}, false
-	}
 	if t.e.kb.SupportFirst(t.d.Outcome) && t.e.kb.NotCharged(text) {
 		// "没扣钱", "no money taken" where money taken without credit was diagnosed: a
 		// payment that failed, whose cause is still to find; told to wait for OpenAI's
@@ -32,13 +25,20 @@ func (t turn) answerVerdict(text string) (Reply, bool) {
 		return t.withView(t.text(kb.MsgFindTheCause, nil)), true
 	}
 	if t.e.kb.SupportFirst(t.d.Outcome) && t.e.kb.Refunded(text) && !t.toldWorked(text) {
-		// "钱退回来了，但是额度还是没有": the payment did not go through, and its cause is
-		// what is left to find. Read as support failing, it ended the help with "we've
+		// "钱退回来了，但是额度还是没有", "钱退回来了，我能再付一次吗": the payment did not go
+		// through, and its cause is what is left to find before paying again. Read as support failing, it ended the help with "we've
 		// tried everything" and counted a failure for support, which had not answered.
 		t.record(EventRecognized, "")
 		t.clearDiagnosis()
 		t.d.Stage, t.d.Question = StageAsking, t.e.kb.Start
 		return t.withView(t.text(kb.MsgRefunded, nil)), true
+	}
+	if _, besides, ok := t.e.kb.QuestionAbout(t.d.Lang, sol, text); ok && (!saysSomething(besides) || sol == t.e.kb.LastResort && t.e.kb.Brief(besides)) {
+		// Nothing but what calls for an answer about the solution shown: 没有账单地址 at the
+		// billing settings, read without the solution's name (账单地址), was a bare "no". At
+		// OpenAI's support, a word more ("no, it wasn't refunded", 没有退款也没有到账) is no
+		// failure either: read as one, it ended the help while money was stuck.
+		return Reply{}, false
 	}
 	if sol == t.e.kb.LastResort && t.e.kb.TellsFailure(text) && !t.e.kb.NamesPlainly(sol, text) && !t.e.kb.HoldsCode(text) {
 		// "卡被拒了" while OpenAI's support is to be contacted tells of the payment, not of
@@ -358,6 +358,11 @@ func (t turn) hasVerdict(text string) bool {
 func (t turn) skipped(text string) Reply {
 	if q, option, ok := t.e.kb.AnsweredOtherwise(t.d.Outcome, text); ok {
 		return t.answerOn(text, q, t.answerAnew(q, option))
+	}
+	if sol, _ := t.d.CurrentSolution(); sol == t.e.kb.LastResort && t.e.kb.SupportFirst(t.d.Outcome) {
+		// "next" while money taken is with OpenAI's support, the only way to it: what the
+		// diagnosis says (and not to pay again) rather than "we've tried everything".
+		return t.explain(t.d.Outcome)
 	}
 	t.record(EventRecognized, "")
 	return t.next()

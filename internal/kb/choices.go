@@ -67,12 +67,13 @@ func (k *KB) Elsewhere(text string) bool { return containsAny(Normalize(text), k
 // Refunded reports whether text says the money taken came back ("钱退回来了", "got
 // refunded"), and does not ask whether it will ("will I get refunded?").
 func (k *KB) Refunded(text string) bool {
-	if !containsAny(Normalize(text), k.refunded) || k.Asks(text) { // most texts hold none: spared the clauses
+	if !containsAny(Normalize(text), k.refunded) { // most texts hold none: spared the clauses
 		return false
 	}
+	// "钱退回来了，我能再付一次吗" tells the refund and asks about paying again.
 	return slices.ContainsFunc(Clauses(text), func(c string) bool {
 		norm := Normalize(c)
-		return containsAny(norm, k.refunded) && !containsAny(norm, k.negations) // 还没退回来
+		return containsAny(norm, k.refunded) && !containsAny(norm, k.negations) && !k.Asks(c) // 还没退回来, "will I get refunded?"
 	})
 }
 
