@@ -1893,6 +1893,8 @@ func TestStep_UnlistedQuestionAboutTheSolutionShown(t *testing.T) {
 		{"contact-support", "should i cancel and resubscribe?", kb.SolutionAnswer("contact-support", "pay-again")},
 		{"contact-support", "客服说给我退款了 钱还没到", kb.SolutionAnswer("contact-support", "not-refunded")},
 		{"contact-support", "refund never arrived", kb.SolutionAnswer("contact-support", "not-refunded")},
+		{"contact-support", "I already paid again", kb.SolutionAnswer("contact-support", "paid-twice")}, // it ended the help as a success
+		{"contact-support", "我又付了一次", kb.SolutionAnswer("contact-support", "paid-twice")},
 		{"choose-plan", "wait so plus doesnt include api usage?", kb.SolutionAnswer("choose-plan", "plus-api")},
 		{"choose-plan", "how do i raise it? i am the owner", kb.SolutionAnswer("choose-plan", "openai-limits")},
 		{"choose-plan", "where is the limits page", kb.SolutionAnswer("choose-plan", "openai-limits")},
