@@ -440,6 +440,15 @@ func TestOpen_ReadOnly(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "missing.db")); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("read-only open created the file")
 	}
+	// An empty file (touched, or created by a bot that never wrote it) says so, where bbolt
+	// said "bad file descriptor".
+	empty := filepath.Join(dir, "empty.db")
+	if err := os.WriteFile(empty, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := boltstore.Open(empty, boltstore.Options{ReadOnly: true}); !errors.Is(err, boltstore.ErrEmpty) {
+		t.Errorf("read-only open of an empty file: %v, want ErrEmpty", err)
+	}
 	path := filepath.Join(dir, "bot.db")
 	s, err := boltstore.Open(path, boltstore.Options{})
 	if err != nil {

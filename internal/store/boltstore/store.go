@@ -60,6 +60,9 @@ var _ conversation.Store = (*Store)(nil)
 
 // Open opens or creates the bbolt file at path. A damaged file is refused with
 // conversation.ErrDamaged, a file another process holds with conversation.ErrLocked.
+// ErrEmpty is the error of a read-only Open of an empty file: no bot has written it yet.
+var ErrEmpty = errors.New("the file is empty: no bot has written to it yet")
+
 func Open(path string, opts Options) (*Store, error) {
 	if opts.LockTimeout == 0 {
 		opts.LockTimeout = 2 * time.Second
@@ -74,9 +77,14 @@ func Open(path string, opts Options) (*Store, error) {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
 	if opts.ReadOnly {
-		// bbolt would create a missing file even in read-only mode.
-		if _, err := os.Stat(path); err != nil {
+		// bbolt would create a missing file even in read-only mode, and fails on an empty
+		// one with "bad file descriptor" (it tries to write the first pages).
+		fi, err := os.Stat(path)
+		if err != nil {
 			return nil, fmt.Errorf("open %s: %w", path, err)
+		}
+		if fi.Size() == 0 {
+			return nil, fmt.Errorf("open %s: %w", path, ErrEmpty)
 		}
 		// A journal is applied first, as the next start of its bot would, so that what is
 		// read is everything that bot answered.
