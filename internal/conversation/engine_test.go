@@ -2503,6 +2503,11 @@ func TestStep_MoneyTakenOrNot(t *testing.T) {
 		{"昨天充值api 招行卡扣了10美元 但是后台credit balance还是0", "刚刚看了下，钱退回来了，但是额度还是没有", "what_happened"},
 		{"I was charged $20 but no credits", "the money got refunded to my card, still no credits though", "what_happened"},
 		{"扣费了但是没到账", "钱退回来了，我能再付一次吗", "what_happened"}, // the refund told, then asked about paying again
+		// A refund supposed, or only part of it, is money still taken.
+		{"扣费了但是没到账", "如果钱退回来了，我能再付一次吗", ""},
+		{"扣费了但是没到账", "钱退回来了一半，我能再付一次吗", ""},
+		{"I was charged $20 but still on the free plan", "only part of it was refunded, can I pay again?", ""},
+		{"I was charged $20 but still on the free plan", "the refund hasn't come back yet, can I pay again?", ""},
 		// No refund yet is no refund, nor a failure of support, which takes days.
 		{"I was charged $20 but still on the free plan", "I still haven't been refunded", ""},
 		{"I was charged $20 but still on the free plan", "not refunded yet", ""},

@@ -73,7 +73,8 @@ func (k *KB) Refunded(text string) bool {
 	// "钱退回来了，我能再付一次吗" tells the refund and asks about paying again.
 	return slices.ContainsFunc(Clauses(text), func(c string) bool {
 		norm := Normalize(c)
-		return containsAny(norm, k.refunded) && !containsAny(norm, k.negations) && !k.Asks(c) // 还没退回来, "will I get refunded?"
+		// Not 还没退回来, "will I get refunded?", 如果钱退回来了 or 退回来了一半: only money back, all of it.
+		return containsAny(norm, k.refunded) && !containsAny(norm, k.negations) && !k.Asks(c) && !k.Supposes(c) && !containsAny(norm, k.partial)
 	})
 }
 
