@@ -1900,6 +1900,7 @@ func TestStep_UnlistedQuestionAboutTheSolutionShown(t *testing.T) {
 		{"choose-plan", "where is the limits page", kb.SolutionAnswer("choose-plan", "openai-limits")},
 		{"choose-plan", "ok added $10 of credit, still getting 429", kb.SolutionAnswer("choose-plan", "paid-still")},
 		{"choose-plan", "充了10刀了 还是429", kb.SolutionAnswer("choose-plan", "paid-still")},
+		{"choose-plan", "I paid but it still says insufficient_quota", kb.SolutionAnswer("choose-plan", "paid-still")}, // "paid" ended the help
 		{"international-card", "bro i AM using a CMB visa lol", kb.SolutionAnswer("international-card", "already-have")},
 		{"international-card", "我用的就是visa信用卡啊", kb.SolutionAnswer("international-card", "already-have")},
 		{"virtual-card", "how do I check which country issued it?", kb.SolutionAnswer("virtual-card", "issuer-country")},

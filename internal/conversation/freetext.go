@@ -169,6 +169,7 @@ func (t turn) answerQuestion(text string) (Reply, bool) {
 		// asks whether it works, and its 不 denies nothing).
 		if !saysSomething(said) || t.e.kb.OnlyCourtesy(said) || t.e.kb.AsksAsAChoice(said) || t.e.kb.OnlyFraming(said) ||
 			t.e.kb.Verdict(sol, said) == kb.VerdictNotTried || // "no idea what address the bank has": no result told
+			kb.TurnsAgainst(said) && !saysSomething(kb.AfterContrast(said)) || // "i paid but it [still says ...]": what it turned to was the answer's words
 			sol == t.e.kb.LastResort && t.e.kb.SupportFirst(t.d.Outcome) && !t.tellsAnotherProblem(said) { // "no, it wasn't refunded", "the refund hasn't come back yet, can I pay again?": support, which takes days, did not fail
 			continue
 		}

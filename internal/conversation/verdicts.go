@@ -33,11 +33,14 @@ func (t turn) answerVerdict(text string) (Reply, bool) {
 		t.d.Stage, t.d.Question = StageAsking, t.e.kb.Start
 		return t.withView(t.text(kb.MsgRefunded, nil)), true
 	}
-	if _, besides, ok := t.e.kb.QuestionAbout(t.d.Lang, sol, text); ok && (!saysSomething(besides) || sol == t.e.kb.LastResort && t.e.kb.Brief(besides)) {
+	if _, besides, ok := t.e.kb.QuestionAbout(t.d.Lang, sol, text); ok && (!saysSomething(besides) || sol == t.e.kb.LastResort && t.e.kb.Brief(besides) ||
+		kb.TurnsAgainst(besides) && !saysSomething(kb.AfterContrast(besides))) {
 		// Nothing but what calls for an answer about the solution shown: 没有账单地址 at the
 		// billing settings, read without the solution's name (账单地址), was a bare "no". At
 		// OpenAI's support, a word more ("no, it wasn't refunded", 没有退款也没有到账) is no
-		// failure either: read as one, it ended the help while money was stuck.
+		// failure either: read as one, it ended the help while money was stuck. Nor is what
+		// the answer's words are turned to ("I paid but it [still says insufficient_quota]"),
+		// whose "paid" ended the help as a success.
 		return Reply{}, false
 	}
 	if sol == t.e.kb.LastResort && t.e.kb.TellsFailure(text) && !t.e.kb.NamesPlainly(sol, text) && !t.e.kb.HoldsCode(text) {

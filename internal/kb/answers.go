@@ -320,6 +320,10 @@ func (k *KB) answersInSentences(question, text, norm string) []string {
 // overseas payments but my card is still declined".
 var contrast = regexp.MustCompile(`(?i)\b(?:but|however|even though|although)\b|但是|可是|不过|但`)
 
+// TurnsAgainst reports whether text holds a word that turns it against what came before
+// ("but", 但是).
+func TurnsAgainst(text string) bool { return contrast.MatchString(text) }
+
 // AfterContrast is what text says after the last word that turns it against what came before
 // ("it worked but I was charged twice": "I was charged twice"), or "" when none does.
 func AfterContrast(text string) string {
