@@ -758,43 +758,32 @@ func TestUnnamed(t *testing.T) {
 	}
 }
 
-// TestAsks: what asks, with a question word or without one, as Chinese does.
+// TestAsks: what asks, with a question word or without one, as Chinese does; and what asks
+// why. A phrase is taken out whole before the shorter ones inside it, whichever file or place
+// of its list it comes from: "why" taken first left "was it declined" to say more.
 func TestAsks(t *testing.T) {
 	k := load(t)
 	for _, tc := range []struct {
+		name string
+		asks func(string) bool
 		text string
 		want bool
 	}{
-		{"那微信呢", true},
-		{"那虚拟卡呢", true},
-		{"要收费不", true},
-		{"收不收费", true},
-		{"还没到账呢", false}, // 呢 last tells as often as it asks
-		{"已经开通了", false},
-		{"is there a fee", true},
-		{"the fee was 3 dollars", false},
+		{"Asks", k.Asks, "那微信呢", true},
+		{"Asks", k.Asks, "那虚拟卡呢", true},
+		{"Asks", k.Asks, "要收费不", true},
+		{"Asks", k.Asks, "收不收费", true},
+		{"Asks", k.Asks, "还没到账呢", false}, // 呢 last tells as often as it asks
+		{"Asks", k.Asks, "已经开通了", false},
+		{"Asks", k.Asks, "is there a fee", true},
+		{"Asks", k.Asks, "the fee was 3 dollars", false},
+		{"AsksWhy", k.AsksWhy, "why was it declined by my bank today", true},
+		{"AsksWhy", k.AsksWhy, "why does this happen?", true},
+		{"AsksWhy", k.AsksWhy, "为什么会这样", true},
+		{"AsksWhy", k.AsksWhy, "why? the bank says the card is fine and overseas payments are enabled and funds are there", false},
 	} {
-		if got := k.Asks(tc.text); got != tc.want {
-			t.Errorf("Asks(%q) = %v, want %v", tc.text, got, tc.want)
-		}
-	}
-}
-
-// TestAsksWhy: a phrase is taken out whole before the shorter ones inside it, whichever file
-// or place of its list it comes from: "why" taken first left "was it declined" to say more.
-func TestAsksWhy(t *testing.T) {
-	k := load(t)
-	for _, tc := range []struct {
-		text string
-		want bool
-	}{
-		{"why was it declined by my bank today", true},
-		{"why does this happen?", true},
-		{"为什么会这样", true},
-		{"why? the bank says the card is fine and overseas payments are enabled and funds are there", false},
-	} {
-		if got := k.AsksWhy(tc.text); got != tc.want {
-			t.Errorf("AsksWhy(%q) = %v, want %v", tc.text, got, tc.want)
+		if got := tc.asks(tc.text); got != tc.want {
+			t.Errorf("%s(%q) = %v, want %v", tc.name, tc.text, got, tc.want)
 		}
 	}
 }
