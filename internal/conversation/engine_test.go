@@ -847,6 +847,7 @@ func TestStep_LanguageFollowsTheTextFirst(t *testing.T) {
 		{"a bank's Chinese name, first", "", "", "my card from 工行 keeps getting declined when i pay for api credits", "en"},
 		{"a bank's Chinese name, first, Chinese app", "zh-hans", "", "my 招商银行 card got declined", "en"},
 		{"English words and Chinese grammar, first", "", "", "my visa卡 payment failed 了, 咋办", "zh-Hans"},
+		{"a Chinese writer's 我 among the Han, first", "", "", "my card from 我工行 keeps getting declined when i pay", "zh-Hans"},
 		{"a bank's Chinese name in a Chinese dialog", "", "zh-Hans", "my 工行 card still declined", "zh-Hans"},
 		{"English words about a Chinese card, first", "", "", "工行的卡 keeps getting declined", "zh-Hans"},
 		{"a command follows the app", "en", "", "/solutions", "en"},
@@ -2438,9 +2439,18 @@ func TestStep_NoVerdictInTheseWords(t *testing.T) {
 	e := newEngine(t, "en")
 	shown, _ := stepReply(e, conversation.Dialog{}, parseInput("my card got declined"), time.Now())
 	for _, text := range []string{"我没说不行啊，我还没试", "ill ask a friend to pay for me", "我让朋友帮我付", "下一个吧", "next then"} {
-		if _, res := e.Step(shown, parseInput(text), time.Now()); slices.Contains(eventKinds(res), conversation.EventWorked) || slices.Contains(eventKinds(res), conversation.EventFailed) {
+		d, res := e.Step(shown, parseInput(text), time.Now())
+		if slices.Contains(eventKinds(res), conversation.EventWorked) || slices.Contains(eventKinds(res), conversation.EventFailed) {
 			t.Errorf("%q: events %v", text, eventKinds(res))
 		}
+		// "next" goes on: before, 下一个吧 was not understood and "next then" asked a question.
+		if next := text == "下一个吧" || text == "next then"; next != (d.Current == shown.Current+1) {
+			t.Errorf("%q: showing solution %d of the plan, was %d", text, d.Current, shown.Current)
+		}
+	}
+	// A hold released is no money taken, told with when or not.
+	if d, _ := stepReply(e, shown, parseInput("it charged me yesterday and then refunded"), time.Now()); d.Outcome == "not-credited" {
+		t.Error("a charge refunded read as money taken without credit")
 	}
 	support, _ := stepReply(e, conversation.Dialog{}, parseInput("got charged $20 but no credits"), time.Now())
 	if _, res := e.Step(support, parseInput("i never said it doesnt work"), time.Now()); slices.Contains(eventKinds(res), conversation.EventFailed) {

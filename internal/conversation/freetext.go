@@ -165,12 +165,15 @@ func (t turn) answerQuestion(text string) (Reply, bool) {
 		statements = t.e.kb.Statements(text)
 	}
 	for _, said := range []string{statements, besides} {
-		// What asks as Chinese does with 不 is the question's own ("招行的行不行": 的行不行
-		// asks whether it works, and its 不 denies nothing).
-		if !saysSomething(said) || t.e.kb.OnlyCourtesy(said) || t.e.kb.AsksAsAChoice(said) || t.e.kb.OnlyFraming(said) ||
-			t.e.kb.Verdict(sol, said) == kb.VerdictNotTried || // "no idea what address the bank has": no result told
-			kb.TurnsAgainst(said) && !saysSomething(kb.AfterContrast(said)) || // "i paid but it [still says ...]": what it turned to was the answer's words
-			sol == t.e.kb.LastResort && t.e.kb.SupportFirst(t.d.Outcome) && !t.tellsAnotherProblem(said) { // "no, it wasn't refunded", "the refund hasn't come back yet, can I pay again?": support, which takes days, did not fail
+		if t.nothingToActOn(sol, said) {
+			continue
+		}
+		if sol == t.e.kb.LastResort && t.e.kb.SupportFirst(t.d.Outcome) {
+			// "no, it wasn't refunded", "the refund hasn't come back yet, can I pay again?":
+			// support, which takes days, did not fail; only another problem counts.
+			if _, ok := t.anotherProblem(said); ok {
+				return t.understand(said, "")
+			}
 			continue
 		}
 		if r, ok := t.statement(said); ok {
@@ -181,6 +184,28 @@ func (t turn) answerQuestion(text string) (Reply, bool) {
 	r := t.nudge()
 	r.Text = join(answer, r.Text)
 	return r, true
+}
+
+// nothingToActOn reports whether said, what a question about sol says besides it, says
+// nothing that moves the dialog.
+func (t turn) nothingToActOn(sol, said string) bool {
+	switch {
+	case !saysSomething(said), t.e.kb.OnlyCourtesy(said), t.e.kb.OnlyFraming(said):
+		return true
+	case t.e.kb.AsksAsAChoice(said):
+		// What asks as Chinese does with 不 is the question's own ("招行的行不行": 的行不行
+		// asks whether it works, and its 不 denies nothing).
+		return true
+	case t.e.kb.Verdict(sol, said) == kb.VerdictNotTried:
+		return true // "no idea what address the bank has": no result told
+	}
+	return endsInEmptyContrast(said) // "i paid but it [still says ...]": what it turned to was the answer's words
+}
+
+// endsInEmptyContrast reports whether text turns against what came before ("but", 但是)
+// and says nothing after: the rest was words taken out of it.
+func endsInEmptyContrast(text string) bool {
+	return kb.TurnsAgainst(text) && !saysSomething(kb.AfterContrast(text))
 }
 
 // statement acts on what a question's text says besides it: a failure told in words that

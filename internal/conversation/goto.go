@@ -181,8 +181,8 @@ func (t turn) startsWith(outcome, sol string) bool {
 
 // stepOfThePlan reports whether outcome's first solution is one of the dialog's plan.
 func (t turn) stepOfThePlan(outcome string) bool {
-	o, ok := t.e.kb.Outcome(outcome)
-	return ok && len(o.Solutions) > 0 && slices.Contains(t.d.Plan, o.Solutions[0])
+	first, ok := t.e.kb.FirstSolution(outcome)
+	return ok && slices.Contains(t.d.Plan, first)
 }
 
 // explain answers, while a solution is shown, why the payment fails with what the diagnosis

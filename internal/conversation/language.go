@@ -4,6 +4,7 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/paydoctor/bot/internal/kb"
 	"github.com/paydoctor/bot/internal/redact"
 )
 
@@ -74,7 +75,8 @@ func (e *Engine) writtenLanguage(in Input, current string) (string, bool) {
 // Han script is Chinese, a sentence in Latin letters English, but for a checkout's message
 // pasted as it was shown.
 func (e *Engine) languageOf(text, current string) (string, bool) {
-	if e.han != "" && containsHan(text) && current != e.latin && !(current == "" && e.englishAroundHan(text)) {
+	around := current == "" && e.han != "" && e.latin != "" && containsHan(text) && e.englishAroundHan(text)
+	if e.han != "" && containsHan(text) && current != e.latin && !around {
 		return e.han, true // the usual case, spared the count of English words
 	}
 	text = strings.ReplaceAll(text, redact.Placeholder, " ") // no word of the person's
@@ -84,7 +86,7 @@ func (e *Engine) languageOf(text, current string) (string, bool) {
 	// ("it's 招商银行 card", "the page says 交易被拒绝"); elsewhere they are Chinese, with
 	// an English error pasted in ("我这里提示 OpenAI's services are not available"), unless
 	// the person speaks of themselves in English around them.
-	quoting := e.latin != "" && (current == e.latin && words >= 2 && 2*words >= hanCount(text) || current == "" && e.englishAroundHan(text))
+	quoting := e.latin != "" && (current == e.latin && words >= 2 && 2*words >= hanCount(text) || around)
 	switch {
 	case e.han != "" && containsHan(text) && !quoting:
 		return e.han, true
@@ -117,9 +119,9 @@ func (e *Engine) englishAroundHan(text string) bool {
 		!strings.ContainsAny(han, chineseGrammar)
 }
 
-// chineseGrammar are characters that make Chinese sentences rather than names: particles,
-// question words, copulas.
-const chineseGrammar = "了的吗呢吧啊呀嘛咋怎么办是在也就还都很"
+// chineseGrammar are characters that make Chinese sentences rather than names: particles
+// (kb's, and those that ask), question words, copulas.
+const chineseGrammar = kb.EndParticles + "了的吗呢咋怎么办是在也就还都很"
 
 // minLatinSentence is how many words in Latin letters make a text English: fewer is a code
 // or a name ("card_declined", "do_not_honor"), which says nothing about the person's

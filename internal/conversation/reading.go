@@ -75,7 +75,7 @@ func (t turn) ruledOut(text string) []kb.Target {
 	if !t.solving() {
 		out = append(out, feedback...)
 	}
-	if t.e.kb.NotCharged(text) || t.e.kb.Refunded(text) {
+	if t.e.kb.NoMoneyHeld(text) {
 		out = append(out, t.e.kb.SupportFirstOutcomes()...)
 	}
 	return out
@@ -108,8 +108,8 @@ func (t turn) destinations(matches []kb.Match) []kb.Match {
 			continue
 		}
 		first := slices.IndexFunc(options, func(o kb.Match) bool {
-			out, ok := t.e.kb.Outcome(o.Outcome)
-			return ok && out.Solutions[0] == options[i].Solution
+			sol, ok := t.e.kb.FirstSolution(o.Outcome)
+			return ok && sol == options[i].Solution
 		})
 		if first >= 0 {
 			options[first].Probability += options[i].Probability

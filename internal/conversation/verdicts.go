@@ -34,7 +34,7 @@ func (t turn) answerVerdict(text string) (Reply, bool) {
 		return t.withView(t.text(kb.MsgRefunded, nil)), true
 	}
 	if _, besides, ok := t.e.kb.QuestionAbout(t.d.Lang, sol, text); ok && (!saysSomething(besides) || sol == t.e.kb.LastResort && t.e.kb.Brief(besides) ||
-		kb.TurnsAgainst(besides) && !saysSomething(kb.AfterContrast(besides))) {
+		endsInEmptyContrast(besides)) {
 		// Nothing but what calls for an answer about the solution shown: 没有账单地址 at the
 		// billing settings, read without the solution's name (账单地址), was a bare "no". At
 		// OpenAI's support, a word more ("no, it wasn't refunded", 没有退款也没有到账) is no
@@ -55,11 +55,11 @@ func (t turn) answerVerdict(text string) (Reply, bool) {
 		if _, _, answered := t.e.kb.QuestionAbout(t.d.Lang, sol, text); answered {
 			return Reply{}, false // "I changed my number last year": answered below
 		}
-		if t.tellsAnotherProblem(text) && !t.e.kb.Refunded(text) {
+		if t.tellsAnotherProblem(text) {
 			// "昨天扣了20刀 但是plus没开通": money taken yesterday is a new problem, told with
 			// when; left at "did the bank's solution work?", the person was on the way to
 			// paying again. Not when it came back ("it charged me yesterday and then
-			// refunded": a hold released, the payment failed).
+			// refunded": a hold released, the payment failed), which ruledOut leaves out.
 			return Reply{}, false
 		}
 		if v, _ := t.clausesVerdict(text); v == "" {
@@ -341,7 +341,7 @@ func (t turn) tellsProblemOf(solution, text string) bool {
 		if len(m) == 0 || m[0].Outcome == "" || m[0].Probability < t.e.confidence.sure {
 			continue
 		}
-		if o, ok := t.e.kb.Outcome(m[0].Outcome); ok && len(o.Solutions) > 0 && o.Solutions[0] == solution {
+		if first, ok := t.e.kb.FirstSolution(m[0].Outcome); ok && first == solution {
 			return true
 		}
 	}

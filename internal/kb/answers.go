@@ -605,7 +605,7 @@ func (k *KB) short(rest string) bool {
 	for i, r := range rest {
 		next, _ := utf8.DecodeRuneInString(rest[i+utf8.RuneLen(r):])
 		switch {
-		case strings.ContainsRune(endParticles, r) && (next == ' ' || next == utf8.RuneError):
+		case strings.ContainsRune(EndParticles, r) && (next == ' ' || next == utf8.RuneError):
 		case unicode.Is(unicode.Han, r):
 			letters += 3
 		case r != ' ':
@@ -615,9 +615,9 @@ func (k *KB) short(rest string) bool {
 	return letters <= maxRest
 }
 
-// endParticles are the particles that end a Chinese sentence with a tone and add no word: not
+// EndParticles are the particles that end a Chinese sentence with a tone and add no word: not
 // 吗 and 呢, which ask.
-const endParticles = "啊呀吧嘛啦哈哦噢喔咯"
+const EndParticles = "啊呀吧嘛啦哈哦噢喔咯"
 
 // Asks reports whether text asks something: it has a question mark, begins with an
 // interrogative of the phrase files past thanks and openers, or holds a Chinese one, as

@@ -67,10 +67,12 @@ func (k *KB) Elsewhere(text string) bool { return containsAny(Normalize(text), k
 // Refunded reports whether text says the money taken came back ("钱退回来了", "got
 // refunded"), and does not ask whether it will ("will I get refunded?").
 func (k *KB) Refunded(text string) bool {
-	if !containsAny(Normalize(text), k.refunded) { // most texts hold none: spared the clauses
-		return false
-	}
-	// "钱退回来了，我能再付一次吗" tells the refund and asks about paying again.
+	return containsAny(Normalize(text), k.refunded) && k.refundedIn(text) // most texts hold none: spared the clauses
+}
+
+// refundedIn is Refunded, clause by clause: "钱退回来了，我能再付一次吗" tells the refund and
+// asks about paying again.
+func (k *KB) refundedIn(text string) bool {
 	return slices.ContainsFunc(Clauses(text), func(c string) bool {
 		norm := Normalize(c)
 		// Not 还没退回来, "will I get refunded?", 如果钱退回来了 or 退回来了一半: only money back, all of it.
@@ -81,9 +83,18 @@ func (k *KB) Refunded(text string) bool {
 // NotCharged reports whether text says that no money was taken ("没扣钱", "no money taken"):
 // a payment that failed, not money taken without credit. Not when it says besides that money
 // was ("a statement that my card is not charged when it's actually charged").
-func (k *KB) NotCharged(text string) bool {
-	norm := Normalize(text)
+func (k *KB) NotCharged(text string) bool { return k.notChargedIn(Normalize(text)) }
+
+func (k *KB) notChargedIn(norm string) bool {
 	return containsAny(norm, k.notCharged) && !containsAny(withoutPhrases(norm, k.notCharged), k.charged)
+}
+
+// NoMoneyHeld reports whether text says no money was taken (NotCharged) or that it came
+// back (Refunded), folding the text once: what rules money taken without credit out, asked
+// of every text read.
+func (k *KB) NoMoneyHeld(text string) bool {
+	norm := Normalize(text)
+	return k.notChargedIn(norm) || containsAny(norm, k.refunded) && k.refundedIn(text)
 }
 
 // OwnVoice reports whether text says something of its writer (the phrase files' own_voice:

@@ -509,8 +509,18 @@ func (k *KB) Outcome(id string) (*Outcome, bool) {
 // SupportFirst reports whether outcome's plan starts with the last resort, OpenAI's support:
 // a problem only they can see, money taken without credit.
 func (k *KB) SupportFirst(outcome string) bool {
+	first, ok := k.FirstSolution(outcome)
+	return ok && first == k.LastResort
+}
+
+// FirstSolution returns the first solution of outcome's plan: the step a text about the
+// outcome's fix reads as, and where the outcome leads first.
+func (k *KB) FirstSolution(outcome string) (string, bool) {
 	o, ok := k.outcomes[outcome]
-	return ok && len(o.Solutions) > 0 && o.Solutions[0] == k.LastResort
+	if !ok || len(o.Solutions) == 0 {
+		return "", false
+	}
+	return o.Solutions[0], true
 }
 
 // SupportFirstOutcomes returns the outcomes whose plan starts with the last resort.

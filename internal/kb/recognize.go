@@ -533,9 +533,9 @@ func (k *KB) surelyAnOutcome(matches []Match) bool {
 			continue
 		}
 		p := m.Probability
-		if o, ok := k.outcomes[m.Outcome]; ok && len(o.Solutions) > 0 {
+		if first, ok := k.FirstSolution(m.Outcome); ok {
 			for _, n := range matches {
-				if n.Solution == o.Solutions[0] {
+				if n.Solution == first {
 					p += n.Probability
 				}
 			}

@@ -58,11 +58,11 @@ type Store struct {
 
 var _ conversation.Store = (*Store)(nil)
 
-// Open opens or creates the bbolt file at path. A damaged file is refused with
-// conversation.ErrDamaged, a file another process holds with conversation.ErrLocked.
 // ErrEmpty is the error of a read-only Open of an empty file: no bot has written it yet.
 var ErrEmpty = errors.New("the file is empty: no bot has written to it yet")
 
+// Open opens or creates the bbolt file at path. A damaged file is refused with
+// conversation.ErrDamaged, a file another process holds with conversation.ErrLocked.
 func Open(path string, opts Options) (*Store, error) {
 	if opts.LockTimeout == 0 {
 		opts.LockTimeout = 2 * time.Second
