@@ -1894,7 +1894,9 @@ func TestStep_UnlistedQuestionAboutTheSolutionShown(t *testing.T) {
 		{"contact-support", "should i cancel and resubscribe?", kb.SolutionAnswer("contact-support", "pay-again")},
 		{"contact-support", "客服说给我退款了 钱还没到", kb.SolutionAnswer("contact-support", "not-refunded")},
 		{"contact-support", "refund never arrived", kb.SolutionAnswer("contact-support", "not-refunded")},
-		{"contact-support", "I already paid again", kb.SolutionAnswer("contact-support", "paid-twice")}, // it ended the help as a success
+		{"contact-support", "they said theyll refund but its not in my account yet", kb.SolutionAnswer("contact-support", "not-refunded")},
+		{"contact-support", "can i just use another card?", kb.SolutionAnswer("contact-support", "pay-again")}, // not the card solution its "another card" names
+		{"contact-support", "I already paid again", kb.SolutionAnswer("contact-support", "paid-twice")},        // it ended the help as a success
 		{"contact-support", "我又付了一次", kb.SolutionAnswer("contact-support", "paid-twice")},
 		{"choose-plan", "wait so plus doesnt include api usage?", kb.SolutionAnswer("choose-plan", "plus-api")},
 		{"choose-plan", "how do i raise it? i am the owner", kb.SolutionAnswer("choose-plan", "openai-limits")},
@@ -2514,6 +2516,12 @@ func TestStep_MoneyTakenOrNot(t *testing.T) {
 		{"昨天充值api 招行卡扣了10美元 但是后台credit balance还是0", "刚刚看了下，钱退回来了，但是额度还是没有", "what_happened"},
 		{"I was charged $20 but no credits", "the money got refunded to my card, still no credits though", "what_happened"},
 		{"扣费了但是没到账", "钱退回来了，我能再付一次吗", "what_happened"}, // the refund told, then asked about paying again
+		{"I was charged $20 but no credits", "refunded. can I try paying again now?", "what_happened"},
+		{"扣费了但是没到账", "已退款", "what_happened"},
+		// A refund promised is still to come.
+		{"I was charged $20 but no credits", "they said it will be refunded", ""},
+		{"I was charged $20 but no credits", "they said theyll refund but its not in my account yet", ""}, // it ended the help
+		{"扣费了但是没到账", "客服说会退款，我还能再付吗", ""},
 		// A refund supposed, or only part of it, is money still taken.
 		{"扣费了但是没到账", "如果钱退回来了，我能再付一次吗", ""},
 		{"扣费了但是没到账", "钱退回来了一半，我能再付一次吗", ""},

@@ -151,7 +151,7 @@ func (t turn) answerQuestion(text string) (Reply, bool) {
 		return Reply{}, false
 	}
 	sol, _ := t.d.CurrentSolution()
-	answer, besides, ok := t.e.kb.QuestionAbout(t.d.Lang, sol, text)
+	answer, besides, ok := t.questionAbout(sol, text)
 	if !ok {
 		return Reply{}, false
 	}
@@ -168,7 +168,7 @@ func (t turn) answerQuestion(text string) (Reply, bool) {
 		if t.nothingToActOn(sol, said) {
 			continue
 		}
-		if sol == t.e.kb.LastResort && t.e.kb.SupportFirst(t.d.Outcome) {
+		if t.moneyWithSupport(sol) {
 			// "no, it wasn't refunded", "the refund hasn't come back yet, can I pay again?":
 			// support, which takes days, did not fail; only another problem counts.
 			if _, ok := t.anotherProblem(said); ok {
@@ -184,6 +184,22 @@ func (t turn) answerQuestion(text string) (Reply, bool) {
 	r := t.nudge()
 	r.Text = join(answer, r.Text)
 	return r, true
+}
+
+// questionAbout is kb.QuestionAbout about sol, the solution shown; while money taken is with
+// OpenAI's support, what people tell of it calls for its answer however much they say
+// around it (kb.ToldOrAskedAbout).
+func (t turn) questionAbout(sol, text string) (answer, besides string, ok bool) {
+	if t.moneyWithSupport(sol) {
+		return t.e.kb.ToldOrAskedAbout(t.d.Lang, sol, text)
+	}
+	return t.e.kb.QuestionAbout(t.d.Lang, sol, text)
+}
+
+// moneyWithSupport reports whether sol, the solution shown, is OpenAI's support for money
+// taken without credit: only support can see the money, and it takes days to answer.
+func (t turn) moneyWithSupport(sol string) bool {
+	return sol == t.e.kb.LastResort && t.e.kb.SupportFirst(t.d.Outcome)
 }
 
 // nothingToActOn reports whether said, what a question about sol says besides it, says

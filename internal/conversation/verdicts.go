@@ -33,12 +33,13 @@ func (t turn) answerVerdict(text string) (Reply, bool) {
 		t.d.Stage, t.d.Question = StageAsking, t.e.kb.Start
 		return t.withView(t.text(kb.MsgRefunded, nil)), true
 	}
-	if _, besides, ok := t.e.kb.QuestionAbout(t.d.Lang, sol, text); ok && (!saysSomething(besides) || sol == t.e.kb.LastResort && t.e.kb.Brief(besides) ||
-		endsInEmptyContrast(besides)) {
+	if _, besides, ok := t.questionAbout(sol, text); ok && (!saysSomething(besides) || sol == t.e.kb.LastResort && t.e.kb.Brief(besides) ||
+		t.moneyWithSupport(sol) || endsInEmptyContrast(besides)) {
 		// Nothing but what calls for an answer about the solution shown: 没有账单地址 at the
 		// billing settings, read without the solution's name (账单地址), was a bare "no". At
 		// OpenAI's support, a word more ("no, it wasn't refunded", 没有退款也没有到账) is no
-		// failure either: read as one, it ended the help while money was stuck. Nor is what
+		// failure either, and while money is stuck there, no more words are ("they said theyll
+		// refund but its not in my account yet"): read as one, it ended the help. Nor is what
 		// the answer's words are turned to ("I paid but it [still says insufficient_quota]"),
 		// whose "paid" ended the help as a success.
 		return Reply{}, false
@@ -52,7 +53,7 @@ func (t turn) answerVerdict(text string) (Reply, bool) {
 	// "it works fine on steam", 上个月还能用: payments elsewhere or before, no verdict on this
 	// one. Read as one, they ended the help as a success.
 	if t.e.kb.Elsewhere(text) && !t.e.kb.TellsFailure(text) {
-		if _, _, answered := t.e.kb.QuestionAbout(t.d.Lang, sol, text); answered {
+		if _, _, answered := t.questionAbout(sol, text); answered {
 			return Reply{}, false // "I changed my number last year": answered below
 		}
 		if t.tellsAnotherProblem(text) {
@@ -131,7 +132,7 @@ func (t turn) answerVerdict(text string) (Reply, bool) {
 	case kb.VerdictSkipped:
 		return t.skipped(text), true
 	case kb.VerdictNotTried:
-		if _, _, answered := t.e.kb.QuestionAbout(t.d.Lang, sol, text); answered {
+		if _, _, answered := t.questionAbout(sol, text); answered {
 			return Reply{}, false // "不知道银行登记的地址" is no "not tried": it calls for an answer
 		}
 		t.record(EventNotUnderstood, "") // nothing to act on, as noResult
@@ -362,7 +363,7 @@ func (t turn) skipped(text string) Reply {
 	if q, option, ok := t.e.kb.AnsweredOtherwise(t.d.Outcome, text); ok {
 		return t.answerOn(text, q, t.answerAnew(q, option))
 	}
-	if sol, _ := t.d.CurrentSolution(); sol == t.e.kb.LastResort && t.e.kb.SupportFirst(t.d.Outcome) {
+	if sol, _ := t.d.CurrentSolution(); t.moneyWithSupport(sol) {
 		// "next" while money taken is with OpenAI's support, the only way to it: what the
 		// diagnosis says (and not to pay again) rather than "we've tried everything".
 		return t.explain(t.d.Outcome)

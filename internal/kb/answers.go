@@ -451,20 +451,34 @@ func (k *KB) checkAnswers() error {
 // ("which", "how"); one holding a Chinese one (吗, 多久) or the form 收不收 anywhere; or one that
 // is nothing but what it asks ("phone number", 手续费); and a short text that tells what an
 // answer's tells list (三天了还没回复). A text that names another solution
-// ("does PayPal charge a fee?") asks about that one, not this.
+// ("does PayPal charge a fee?") asks about that one, not this, unless the phrase that asks
+// holds the name: "can I just use another card?" while OpenAI's support has money taken asks
+// whether to pay again.
 //
 // besides is what text says besides the phrases that ask about solution and thanks, folded,
 // or nothing when it supposes (conditionals: "if", 的话):
 // "I was charged a fee but the payment failed?" without "fee" still describes money taken, a
 // problem of its own; "did it in the app but it still gets declined" without "app" a failure.
 func (k *KB) QuestionAbout(lang, solution, text string) (answer, besides string, ok bool) {
+	return k.questionAbout(lang, solution, text, false)
+}
+
+// ToldOrAskedAbout is QuestionAbout, where what a tells list holds calls for its answer
+// however much is said around it: while money taken is with OpenAI's support, "they said
+// theyll refund but its not in my account yet" wants to know what to do meanwhile, and read
+// for a verdict it ended the help.
+func (k *KB) ToldOrAskedAbout(lang, solution, text string) (answer, besides string, ok bool) {
+	return k.questionAbout(lang, solution, text, true)
+}
+
+func (k *KB) questionAbout(lang, solution, text string, toldAtAnyLength bool) (answer, besides string, ok bool) {
 	asks := k.asks["solution."+solution]
 	if len(asks) == 0 {
 		return "", "", false
 	}
 	norm := Normalize(text)
 	a, found := firstAsked(asks, norm)
-	if !found || len(k.OthersNamed(solution, text)) > 0 {
+	if !found || len(k.OthersNamed(solution, text)) > 0 && !k.namedOnlyAsking(solution, a.phrase, norm) {
 		return "", "", false
 	}
 	phrases := make([]string, len(asks))
@@ -472,7 +486,7 @@ func (k *KB) QuestionAbout(lang, solution, text string) (answer, besides string,
 		phrases[i] = other.phrase
 	}
 	besides = withoutPhrases(withoutPhrases(norm, phrases), k.courtesyWords)
-	if !k.isQuestion(text, norm) && strings.TrimSpace(besides) != "" && !(a.told && k.short(besides)) {
+	if !k.isQuestion(text, norm) && strings.TrimSpace(besides) != "" && !(a.told && (toldAtAnyLength || k.short(besides))) {
 		return "", "", false
 	}
 	if containsAny(norm, k.conditionals) {
@@ -480,6 +494,12 @@ func (k *KB) QuestionAbout(lang, solution, text string) (answer, besides string,
 	}
 	answer, ok = k.fixed[textKey{lang, a.message}]
 	return answer, besides, ok
+}
+
+// namedOnlyAsking reports whether the other solutions that norm names are named only by
+// phrase, which asks about solution.
+func (k *KB) namedOnlyAsking(solution, phrase, norm string) bool {
+	return len(k.OthersNamed(solution, phrase)) > 0 && len(k.OthersNamed(solution, withoutPhrases(norm, []string{phrase}))) == 0
 }
 
 // WithoutTopic is text without the words that name solution (see QuestionAbout), folded,

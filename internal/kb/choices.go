@@ -75,8 +75,10 @@ func (k *KB) Refunded(text string) bool {
 func (k *KB) refundedIn(text string) bool {
 	return slices.ContainsFunc(Clauses(text), func(c string) bool {
 		norm := Normalize(c)
-		// Not 还没退回来, "will I get refunded?", 如果钱退回来了 or 退回来了一半: only money back, all of it.
-		return containsAny(norm, k.refunded) && !containsAny(norm, k.negations) && !k.Asks(c) && !k.Supposes(c) && !containsAny(norm, k.partial)
+		// Not 还没退回来, "will I get refunded?", 如果钱退回来了, 退回来了一半 or "it will be
+		// refunded": only money back, all of it.
+		return containsAny(norm, k.refunded) && !containsAny(norm, k.negations) && !k.Asks(c) && !k.Supposes(c) &&
+			!containsAny(norm, k.partial) && !containsAny(norm, k.refundDue)
 	})
 }
 

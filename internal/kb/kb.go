@@ -215,9 +215,9 @@ type KB struct {
 	// notCharged say that no money was taken, and charged that some was, folded: see
 	// NotCharged.
 	notCharged, charged []string
-	// refunded say that the money taken came back, and partial that only some of it did,
-	// folded: see Refunded.
-	refunded, partial []string
+	// refunded say that the money taken came back, partial that only some of it did, and
+	// refundDue that it is still to come, folded: see Refunded.
+	refunded, partial, refundDue []string
 	// checkoutAdvice is what checkouts add to their errors ("Try a different card."),
 	// folded: it names no solution the person tried (see OthersNamed).
 	checkoutAdvice []string

@@ -143,6 +143,9 @@ func TestQuestionAbout(t *testing.T) {
 		{"en", "enable-cross-border", "does PayPal charge a fee?", ""},
 		{"zh-Hans", "enable-cross-border", "虚拟卡要手续费吗", ""},
 		{"en", "enable-cross-border", "what bank card works then?", ""},
+		// Unless the phrase that asks holds the name: paying again, not the card solution.
+		{"en", "contact-support", "can i just use another card?", "pay-again"},
+		{"en", "contact-support", "does paypal work instead of another card?", ""},
 		{"en", "no-such-solution", "which bank should I call?", ""},
 		// Told, not asked: what the answer's tells list, in a short text.
 		{"zh-Hans", "contact-support", "三天了还没回复", "no-reply"},
