@@ -951,7 +951,7 @@ func TestStep_FeedbackInWords(t *testing.T) {
 		{"zh next", "下一个", diagnosed, conversation.EventShown},
 		{"next, politely", "next one please", diagnosed, conversation.EventShown},
 		// A verdict in one clause, a fact or a new problem in another.
-		{"failed, and a fact", "It didn't work, the bank says overseas payments are already on", diagnosed, conversation.EventFailed},
+		{"failed, and a fact", "It didn't work, the bank says nothing is blocked on their side", diagnosed, conversation.EventFailed},
 		{"failed, and a new error", "no. now it says authentication_required", diagnosed, conversation.EventFailed},
 		{"failed, and a new error, diagnosed", "no. now it says authentication_required", diagnosed, conversation.EventDiagnosed},
 		// What the bank said, read as a cause whose plan starts with calling the bank: how the
@@ -1634,6 +1634,10 @@ func TestStep_TriedAlready(t *testing.T) {
 		{"zh already enabled, still declined", diagnosed, "境外支付本来就开着，还是被拒", "verify_prompt", ""},
 		{"zh already enabled, sms done, still declined", diagnosed, "境外支付本来就开着，短信也验证了，还是被拒", "amount", ""},
 		{"already enabled, sms done, still declined", diagnosed, "overseas payments were already enabled, sms verified too, still declined", "amount", ""},
+		{"failed, already on", diagnosed, "It didn't work, the bank says overseas payments are already on", "verify_prompt", ""},
+		// Told in a sentence that names what was asked about, as people write.
+		{"already enabled, in a sentence", diagnosed, "overseas payments are already enabled in my bank app", "verify_prompt", ""},
+		{"zh already enabled, in a sentence", diagnosed, "境外支付在手机银行里早就开通了", "verify_prompt", ""},
 		// The virtual card used, told beside what happened.
 		{"zh, the card used", conversation.Dialog{}, "用的虚拟卡 充值api一直被拒", "amount", ""},
 	} {
@@ -1952,6 +1956,7 @@ func TestStep_StepDoneIsNoVerdict(t *testing.T) {
 		{"virtual-card", "申请了虚拟卡", ""},
 		{"paypal", "paypal绑定好了", ""},
 		{"enable-cross-border", "银行说已经开通了", ""},
+		{"enable-cross-border", "the bank enabled overseas payments in the app", ""}, // not "already": done now
 		{"billing-settings", "改了账单地址，还是被拒", conversation.EventFailed},
 		{"billing-settings", "updated the billing address, it worked", conversation.EventWorked},
 		{"virtual-card", "virtual card got declined too", conversation.EventFailed},

@@ -245,10 +245,16 @@ func (t turn) clausesVerdict(text string) (string, []string) {
 		case v == "" || v == kb.VerdictNotTried:
 			// "试了，付款还是没能成功": 试了 alone is not yet; beside a result it is the try
 			rest = append(rest, c)
-		case !slices.Equal(about, []string{sol}) || v != verdict && verdict != "":
-			return "", nil // another solution's, or two verdicts: the model reads it
-		default:
+		case !slices.Equal(about, []string{sol}):
+			return "", nil // another solution's: the model reads it
+		case verdict == "" || v == verdict:
 			verdict = v
+		case slices.Contains([]string{verdict, v}, kb.ActionFailed) && slices.Contains([]string{verdict, v}, kb.VerdictSkipped):
+			// "It didn't work, the bank says overseas payments are already on": a failure and
+			// why the solution was no way, which AnsweredOtherwise reads.
+			verdict = kb.ActionFailed
+		default:
+			return "", nil // two verdicts: the model reads it
 		}
 	}
 	return verdict, rest

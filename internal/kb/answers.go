@@ -197,6 +197,48 @@ func (k *KB) addTyped(t typed) error {
 	return nil
 }
 
+// subject is what a phrase file lists of the words that name what a question of the flow
+// asks about, and what a solution is about ("overseas payments", 境外支付). An answer that
+// repeats them ("overseas payments are already enabled in my bank app") says no more than one
+// that does not ("already enabled"): counted as what it says besides, they made the first
+// too long to be an answer.
+type subject struct {
+	Question string   `toml:"question"`
+	Solution string   `toml:"solution"`
+	Words    []string `toml:"words"`
+}
+
+// addSubject takes in a phrase file's subject s, kept under the keys its answers are: the
+// question's, and the verdicts' of the solution.
+func (k *KB) addSubject(s subject) error {
+	var keys []string
+	switch {
+	case s.Question == "" && s.Solution == "":
+		return fmt.Errorf("subject: of no question of the flow and no solution")
+	case s.Question != "" && k.questions[s.Question] == nil:
+		return fmt.Errorf("subject: unknown question %q", s.Question)
+	case s.Solution != "" && !slices.Contains(k.Solutions, s.Solution):
+		return fmt.Errorf("subject: unknown solution %q", s.Solution)
+	}
+	if s.Question != "" {
+		keys = append(keys, s.Question)
+	}
+	if s.Solution != "" {
+		keys = append(keys, solutionVerdictKey(s.Solution))
+	}
+	words, err := folded(s.Words)
+	if err != nil {
+		return fmt.Errorf("subject of %v: %v", keys, err)
+	}
+	if k.subjects == nil {
+		k.subjects = map[string][]string{}
+	}
+	for _, key := range keys {
+		k.subjects[key] = append(k.subjects[key], words...)
+	}
+	return nil
+}
+
 // maxRest is how much a typed answer or a request for help may say besides the phrases that
 // make it one and thanks, in letters, a Chinese character counting as three ("it's a" and
 // "from ICBC" of "it's a Visa from ICBC", 应该 and 吧 of 应该没开吧): more is a message of its
@@ -385,7 +427,7 @@ func (k *KB) typedOptionIn(question, text, norm string, whole bool) (string, []s
 	}
 	// What is left asks ("is mastercard ok", 虚拟卡是什么): a question about the option, not
 	// the option. Only what is left: 还没 and 几美元 answer.
-	if picked == "" || !k.short(rest) || k.isQuestion("", rest) || k.deniesAnswer(text, found) {
+	if picked == "" || !k.short(withoutPhrases(rest, k.subjects[question])) || k.isQuestion("", rest) || k.deniesAnswer(text, found) {
 		return "", nil
 	}
 	return picked, found

@@ -227,6 +227,9 @@ type KB struct {
 	// says are the typed answers to each question of the flow, the longest first: see
 	// AtQuestion.
 	says map[string][]say
+	// subjects are the words that name what each question of the flow asks about, folded,
+	// the longest first: see subject.
+	subjects map[string][]string
 	// signs are the emoji that give a verdict as a whole text: see Verdict.
 	signs map[string]string
 	// amounts are the words of the currencies a sum typed at each question is read in, the

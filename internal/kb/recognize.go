@@ -105,6 +105,7 @@ func (k *KB) loadExamples(base, overlay fs.FS) ([]example, error) {
 			Codes          []stripeCode `toml:"code"`
 			Answers        []answer     `toml:"answer"`
 			Typed          []typed      `toml:"typed"`
+			Subjects       []subject    `toml:"subject"`
 			Amounts        []amount     `toml:"amount"`
 			Verdicts       []verdict    `toml:"verdict"`
 			Commands       []command    `toml:"command"`
@@ -183,6 +184,11 @@ func (k *KB) loadExamples(base, overlay fs.FS) ([]example, error) {
 				return nil, fmt.Errorf("%w: %s: %v", ErrInvalid, f, err)
 			}
 		}
+		for _, sub := range doc.Subjects {
+			if err := k.addSubject(sub); err != nil {
+				return nil, fmt.Errorf("%w: %s: %v", ErrInvalid, f, err)
+			}
+		}
 		for _, v := range doc.Verdicts {
 			if err := k.addVerdict(v); err != nil {
 				return nil, fmt.Errorf("%w: %s: %v", ErrInvalid, f, err)
@@ -236,6 +242,9 @@ func (k *KB) loadExamples(base, overlay fs.FS) ([]example, error) {
 	}
 	for _, asks := range k.asks {
 		slices.SortStableFunc(asks, func(a, b ask) int { return byLengthDown(a.phrase, b.phrase) })
+	}
+	for _, words := range k.subjects {
+		slices.SortStableFunc(words, byLengthDown)
 	}
 	// Inside a sentence a Chinese character alone is part of a word more often than thanks:
 	// 行 of 银行, 好 of 好像, 你 of 你们.

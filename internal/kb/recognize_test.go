@@ -232,6 +232,10 @@ func TestAtQuestion_Option(t *testing.T) {
 		{"overseas_enabled", "not sure", "unsure"}, // not "no" for its "not"
 		{"overseas_enabled", "I don't know", "unsure"},
 		{"overseas_enabled", "yes I think so", "yes"},
+		// What the question is about, repeated, says nothing more.
+		{"overseas_enabled", "foreign transactions are already enabled on my card", "yes"},
+		{"overseas_enabled", "境外支付在手机银行里早就开通了", "yes"},
+		{"overseas_enabled", "already enabled on my card and in the app, I checked twice", ""},
 		{"overseas_enabled", "没开通", "no"},
 		{"overseas_enabled", "应该没开吧", "no"},
 		{"overseas_enabled", "不知道", "unsure"},
