@@ -2589,8 +2589,9 @@ func TestStep_SuccessAtAQuestion(t *testing.T) {
 			t.Errorf("%q, then a failure: stage %v at %q, want what happened", text, d.Stage, d.Question)
 		}
 	}
-	// A bare "yes" or 好了 answers or acknowledges the question as often.
-	for _, text := range []string{"yes", "好了", "是的"} {
+	// A bare "yes" or 好了 answers or acknowledges the question as often; a payment before or
+	// elsewhere is no success of this one.
+	for _, text := range []string{"yes", "好了", "是的", "yes, it worked before", "it worked last month", "it works fine on steam"} {
 		d, _ := stepReply(e, conversation.Dialog{}, parseInput("[a:what_happened:declined]"), time.Now())
 		if d, _ = stepReply(e, d, parseInput(text), time.Now()); d.Stage == conversation.StageResolved {
 			t.Errorf("%q at the card question ended the help", text)

@@ -100,12 +100,13 @@ func (t turn) lateFeedback(text string, ruledOut []kb.Match) (Reply, bool) {
 		failure = true // the phrase files' words, as after a solution's success
 	}
 	// "solved it already", 现在可以了 while a question is asked: the words say so. Not "yes",
-	// 是的 or 好了, which answer or acknowledge the question as often.
+	// 是的 or 好了, which answer or acknowledge the question as often, nor a payment before
+	// or elsewhere ("yes, it worked before": the card paid abroad once, and ended the help).
 	// The model's reading gates the phrase lookup, which every answer typed at a question
 	// would otherwise pay for.
 	toldSuccess := t.d.Stage == StageAsking && !hasLast && worked >= t.e.confidence.plausible &&
 		(latinWords(text) >= 3 || hanCount(text) >= 3) &&
-		t.e.kb.Verdict("", text) == kb.ActionWorked && !t.e.kb.Contradicts(text)
+		t.e.kb.Verdict("", text) == kb.ActionWorked && !t.e.kb.Contradicts(text) && !t.e.kb.Elsewhere(text)
 	if toldSuccess {
 		success, failure = true, false
 	}
