@@ -2445,7 +2445,8 @@ func TestFirstAnswer_ReasonBesideTheDecline(t *testing.T) {
 func TestStep_NoVerdictInTheseWords(t *testing.T) {
 	e := newEngine(t, "en")
 	shown, _ := stepReply(e, conversation.Dialog{}, parseInput("my card got declined"), time.Now())
-	for _, text := range []string{"我没说不行啊，我还没试", "ill ask a friend to pay for me", "我让朋友帮我付", "下一个吧", "next then"} {
+	for _, text := range []string{"我没说不行啊，我还没试", "ill ask a friend to pay for me", "我让朋友帮我付", "下一个吧", "next then",
+		"ok thanks, i will look for one myself", "好的谢谢，我自己去找一个"} {
 		d, res := e.Step(shown, parseInput(text), time.Now())
 		if slices.Contains(eventKinds(res), conversation.EventWorked) || slices.Contains(eventKinds(res), conversation.EventFailed) {
 			t.Errorf("%q: events %v", text, eventKinds(res))
