@@ -183,6 +183,9 @@ type KB struct {
 	// conditionals suppose rather than tell ("if", 的话), folded: a failure in a clause that
 	// holds one is no verdict (see Statements).
 	conditionals []string
+	// hedges soften what is told without changing it ("好像", "i think"), folded: the model
+	// does not read them (see RecognizeRulingOut).
+	hedges []string
 	// likewise are the words that say what a text tells holds for more than what it names
 	// ("too", 也), folded: see Likewise.
 	likewise []string

@@ -274,6 +274,25 @@ func TestRecognize(t *testing.T) {
 	}
 }
 
+// TestRecognize_Hedged: a hedge ("好像", "i think") softens what is told without changing it,
+// and the model reads the text as it would without: trained on chatter, it doubted
+// "好像被扣钱了", and the bot left the person on a solution that meant paying again.
+func TestRecognize_Hedged(t *testing.T) {
+	k := load(t)
+	for hedged, plain := range map[string]string{
+		"好像被扣钱了":                      "被扣钱了",
+		"看了下账单 好像扣了钱":                 "看了下账单 扣了钱",
+		"i think i was charged twice": "i was charged twice",
+	} {
+		got, want := k.Recognize(hedged), k.Recognize(plain)
+		if len(got) == 0 || len(want) == 0 || got[0] != want[0] {
+			t.Errorf("%q read as %v, %q as %v", hedged, head(got), plain, head(want))
+		}
+	}
+}
+
+func head(m []kb.Match) []kb.Match { return m[:min(len(m), 2)] }
+
 func TestNormalize(t *testing.T) {
 	tests := map[string]string{
 		"  Your   card\twas DECLINED!! ": "your card was declined",
