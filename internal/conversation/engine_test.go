@@ -1908,6 +1908,10 @@ func TestStep_UnlistedQuestionAboutTheSolutionShown(t *testing.T) {
 		{"choose-plan", "ok added $10 of credit, still getting 429", kb.SolutionAnswer("choose-plan", "paid-still")},
 		{"choose-plan", "充了10刀了 还是429", kb.SolutionAnswer("choose-plan", "paid-still")},
 		{"choose-plan", "I paid but it still says insufficient_quota", kb.SolutionAnswer("choose-plan", "paid-still")}, // "paid" ended the help
+		// A card on file buys nothing: read as money taken, it sent the person to wait for support.
+		{"choose-plan", "绑了卡不会自动扣费吗？", kb.SolutionAnswer("choose-plan", "prepaid")},
+		{"choose-plan", "doesn't adding a card charge me automatically?", kb.SolutionAnswer("choose-plan", "prepaid")},
+		{"choose-plan", "i added a card already", kb.SolutionAnswer("choose-plan", "prepaid")},
 		{"international-card", "bro i AM using a CMB visa lol", kb.SolutionAnswer("international-card", "already-have")},
 		{"international-card", "我用的就是visa信用卡啊", kb.SolutionAnswer("international-card", "already-have")},
 		{"virtual-card", "how do I check which country issued it?", kb.SolutionAnswer("virtual-card", "issuer-country")},
