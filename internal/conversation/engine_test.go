@@ -1867,6 +1867,11 @@ func TestStep_UnlistedQuestionAboutTheSolutionShown(t *testing.T) {
 		{"billing-settings", "my bank app doesnt show a zip code at all", kb.SolutionAnswer("billing-settings", "unknown-address")},
 		{"billing-settings", "我的卡没有账单地址", kb.SolutionAnswer("billing-settings", "unknown-address")},
 		{"billing-settings", "银行app里找不到地址", kb.SolutionAnswer("billing-settings", "unknown-address")},
+		// A Chinese address in a form made for US states: read as the settings failing, the
+		// question jumped to OpenAI's support.
+		{"billing-settings", "what i put in state field? there is no province option", kb.SolutionAnswer("billing-settings", "state")},
+		{"billing-settings", "省份填什么", kb.SolutionAnswer("billing-settings", "state")},
+		{"billing-settings", "there is no province option", kb.SolutionAnswer("billing-settings", "state")},
 		{"paypal", "i dont see paypal anywhere on the billing page", kb.SolutionAnswer("paypal", "not-offered")},
 		{"international-card", "我只有这一张卡啊", kb.SolutionAnswer("international-card", "no-card")},
 		{"international-card", "this is the only card i have", kb.SolutionAnswer("international-card", "no-card")},
