@@ -2629,6 +2629,15 @@ func TestStep_WhatTheBankSaid(t *testing.T) {
 			t.Errorf("%q: events %v, cause %q; want the bank's solution failed and a card that cannot pay abroad", text, eventKinds(res), res.Reply.Cause)
 		}
 	}
+	// What the bank said beside the problem still there: the bank's solution failed, and the
+	// next one is shown. The call read as a new problem asked whether the bank's solution
+	// worked, after recording that it had not.
+	for _, text := range []string{"i called the bank, they said nothing is blocked. still no sms code", "打了银行电话，说没有拦截。还是收不到短信"} {
+		d, res := e.Step(verification(), parseInput(text), time.Now())
+		if sol, _ := d.CurrentSolution(); !slices.Contains(eventKinds(res), conversation.EventFailed) || sol == "enable-cross-border" {
+			t.Errorf("%q: events %v, now at %q; want the bank's solution failed and the next one shown", text, eventKinds(res), sol)
+		}
+	}
 }
 
 // TestStep_BankCannot: the bank's own answers at its solution, in the words of the phrase

@@ -182,13 +182,18 @@ func (t turn) verdictInClauses(text string) (Reply, bool) {
 			// the renewal failed").
 			continue
 		}
-		if m, ok := t.anotherProblem(c); ok {
+		sol, _ := t.d.CurrentSolution()
+		if m, ok := t.anotherProblem(c); ok && !(verdict == kb.ActionFailed && t.startsWith(m.Outcome, sol) && !t.e.kb.HoldsCode(c)) {
 			if verdict == kb.ActionFailed {
-				sol, _ := t.d.CurrentSolution()
 				t.recordResult(sol, FeedbackFailed)
 			}
 			return t.goTo(c, m.Target), true
 		}
+		// "i called the bank, they said nothing is blocked. still no sms code": a clause
+		// whose problem starts with the solution that failed tells how it failed, unless it
+		// holds a code ("no. now it says authentication_required": a new diagnosis). Read as
+		// a new problem, it asked whether the bank's solution worked after recording that it
+		// did not.
 	}
 	if verdict == kb.VerdictSkipped {
 		return t.skipped(text), true
