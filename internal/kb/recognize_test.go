@@ -68,6 +68,8 @@ func TestTextChecks(t *testing.T) {
 		}},
 		{"AsksForHuman", k.AsksForHuman, []testCase{
 			{"can I talk to a human?", true},
+			{"i want talk to human", true}, // the English of many who write it
+			{"a real human at icbc told me no", false},
 			{"转人工", true},
 			{"人工智能", false},
 			{"找苹果的人工客服帮忙解除了限制", false}, // a story, not a request
@@ -322,6 +324,8 @@ func TestAtQuestion_Help(t *testing.T) {
 		{"zh-Hans", "verify_prompt", "3D验证是什么", "what-is-it"},
 		{"en", "overseas_enabled", "I don't understand the question", "how-to-check"},
 		{"zh-Hans", "address_match", "没看懂", "how-to-check"},
+		{"zh-Hans", "overseas_enabled", "咋查", "how-to-check"}, // 咋, as casual writing has it
+		{"zh-Hans", "overseas_enabled", "不知道 咋查", "how-to-check"},
 		{"en", "card_type", "visa", ""},
 		{"en", "card_type", "I don't know, my card was declined again and again", ""}, // a message of its own
 		{"en", "amount", "what's my limit?", "compare"},
