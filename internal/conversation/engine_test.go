@@ -1638,6 +1638,9 @@ func TestStep_TriedAlready(t *testing.T) {
 		// Told in a sentence that names what was asked about, as people write.
 		{"already enabled, in a sentence", diagnosed, "overseas payments are already enabled in my bank app", "verify_prompt", ""},
 		{"zh already enabled, in a sentence", diagnosed, "境外支付在手机银行里早就开通了", "verify_prompt", ""},
+		// The call the bank's solution asks for, told around the answer, says nothing more.
+		{"zh the bank called, already enabled", diagnosed, "打了银行电话 客服说境外支付本来就是开着的", "verify_prompt", ""},
+		{"the bank called, already enabled", diagnosed, "i called the bank, it was already enabled", "verify_prompt", ""},
 		// The virtual card used, told beside what happened.
 		{"zh, the card used", conversation.Dialog{}, "用的虚拟卡 充值api一直被拒", "amount", ""},
 	} {

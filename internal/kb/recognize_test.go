@@ -237,6 +237,7 @@ func TestAtQuestion_Option(t *testing.T) {
 		// What the question is about, repeated, says nothing more.
 		{"overseas_enabled", "foreign transactions are already enabled on my card", "yes"},
 		{"overseas_enabled", "境外支付在手机银行里早就开通了", "yes"},
+		{"overseas_enabled", "打了银行电话 客服说开通了", "yes"},
 		{"overseas_enabled", "already enabled on my card and in the app, I checked twice", ""},
 		{"overseas_enabled", "没开通", "no"},
 		{"overseas_enabled", "应该没开吧", "no"},
