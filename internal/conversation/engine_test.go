@@ -1882,6 +1882,9 @@ func TestStep_UnlistedQuestionAboutTheSolutionShown(t *testing.T) {
 		{"paypal", "openai付款页面根本没有paypal选项", kb.SolutionAnswer("paypal", "not-offered")}, // 付款页面 was a page timing out
 		{"paypal", "paypal doesn't show up", kb.SolutionAnswer("paypal", "not-offered")},
 		{"paypal", "没有paypal选项", kb.SolutionAnswer("paypal", "not-offered")},
+		{"paypal", "没有paypal这个选项", kb.SolutionAnswer("paypal", "not-offered")}, // not "没有paypal": no account
+		{"paypal", "我看了 openai的付款页面根本没有paypal选项", kb.SolutionAnswer("paypal", "not-offered")},
+		{"paypal", "i looked, the checkout page on openai has no paypal option", kb.SolutionAnswer("paypal", "not-offered")},
 		{"paypal", "我没有paypal账号", kb.SolutionAnswer("paypal", "no-account")},
 		// 行不行 asks; its 不 is no failure.
 		{"international-card", "招行的行不行", kb.SolutionAnswer("international-card", "which-bank")},

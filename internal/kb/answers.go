@@ -528,7 +528,8 @@ func (k *KB) questionAbout(lang, solution, text string, toldAtAnyLength bool) (a
 		phrases[i] = other.phrase
 	}
 	besides = withoutPhrases(withoutPhrases(norm, phrases), k.courtesyWords)
-	if !k.isQuestion(text, norm) && strings.TrimSpace(besides) != "" && !(a.told && (toldAtAnyLength || k.short(besides))) {
+	if !k.isQuestion(text, norm) && strings.TrimSpace(besides) != "" &&
+		!(a.told && (toldAtAnyLength || k.short(withoutPhrases(besides, k.subjects[solutionVerdictKey(solution)])))) {
 		return "", "", false
 	}
 	if containsAny(norm, k.conditionals) {
