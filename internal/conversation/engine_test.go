@@ -2401,6 +2401,28 @@ func TestStep_CodeAfterSuccess(t *testing.T) {
 	}
 }
 
+// TestStep_ComplaintIsNoVerdict: "you didnt answer" is about the bot, not the solution shown,
+// whose failure it was read as (the questions started over): what it asks besides is
+// answered, and alone it gets that the bot has no ready answer.
+func TestStep_ComplaintIsNoVerdict(t *testing.T) {
+	e := newEngine(t, "en")
+	for text, want := range map[string]string{
+		"you didnt answer. which provider?": kb.SolutionAnswer("virtual-card", "where"),
+		"you didnt answer, is it safe":      kb.SolutionAnswer("virtual-card", "safe"),
+		"that doesnt answer my question":    kb.MsgNoReadyAnswer,
+		"答非所问":                              kb.MsgNoReadyAnswer,
+	} {
+		solving, _ := stepReply(e, conversation.Dialog{}, parseInput("/solution virtual-card"), time.Now())
+		d, res := e.Step(solving, parseInput(text), time.Now())
+		if kinds := eventKinds(res); slices.Contains(kinds, conversation.EventFailed) || slices.Contains(kinds, conversation.EventWorked) {
+			t.Errorf("%q: events %v, a verdict", text, kinds)
+		}
+		if sol, _ := d.CurrentSolution(); sol != "virtual-card" || !strings.HasPrefix(res.Reply.Text, e.KB().Text(res.Reply.Lang, want, nil)) {
+			t.Errorf("%q: at %q, reply:\n%s\nwant it to begin with %s", text, sol, res.Reply.Text, want)
+		}
+	}
+}
+
 // TestStep_NoReadyAnswerOnlyForAQuestion: "no ready answer" is for a question the bot cannot
 // place; "what?" asks nothing in particular and "what if it fails?" is answered by the
 // buttons under the question whether it worked, which they get.

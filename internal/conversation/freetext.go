@@ -40,6 +40,15 @@ func (t turn) freeText(text, quoted string) Reply {
 	if r, ok := t.correction(text); ok {
 		return r
 	}
+	// "you didnt answer. which provider?" complains of the bot, not of the solution shown,
+	// whose failure it was read as: what it asks besides is answered, and a complaint alone
+	// gets that the bot has no ready answer.
+	if rest, complained := t.e.kb.WithoutComplaint(text); complained && t.solving() {
+		if !saysSomething(rest) || t.e.kb.OnlyCourtesy(rest) {
+			return t.noReadyAnswer()
+		}
+		text = rest
+	}
 	// A short answer to "Did this work?" first: "no, not yet" and "是的我试试" are no
 	// failure or success, and "👍" has no letter for the rest to read.
 	if r, ok := t.answerVerdict(text); ok {

@@ -82,6 +82,27 @@ func (k *KB) refundedIn(text string) bool {
 	})
 }
 
+// WithoutComplaint is text without the words that say the bot did not answer ("you didnt
+// answer", 答非所问), and whether it held any: they are about the bot, not the solution
+// shown, whose failure they were read as. The clauses that hold none are kept as written, so
+// that "you didnt answer. which provider?" still asks; a text with none such is folded.
+func (k *KB) WithoutComplaint(text string) (rest string, complained bool) {
+	norm := Normalize(text)
+	if !containsAny(norm, k.complaints) {
+		return "", false
+	}
+	var kept []string
+	for _, c := range Clauses(text) {
+		if !containsAny(Normalize(c), k.complaints) {
+			kept = append(kept, strings.TrimSpace(c))
+		}
+	}
+	if len(kept) == 0 {
+		return strings.TrimSpace(withoutPhrases(norm, k.complaints)), true
+	}
+	return strings.Join(kept, " "), true
+}
+
 // NotCharged reports whether text says that no money was taken ("没扣钱", "no money taken"):
 // a payment that failed, not money taken without credit. Not when it says besides that money
 // was ("a statement that my card is not charged when it's actually charged").
