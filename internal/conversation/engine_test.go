@@ -2401,6 +2401,27 @@ func TestStep_CodeAfterSuccess(t *testing.T) {
 	}
 }
 
+// TestStep_CreditArrived: money taken without credit that shows up after all ends the help
+// without crediting OpenAI's support, which nobody contacted; it got "did support work?".
+func TestStep_CreditArrived(t *testing.T) {
+	e := newEngine(t, "en")
+	for _, tc := range []struct {
+		first, next string
+		resolved    bool
+	}{
+		{"我刚刚OpenAI充值了10刀 招行卡扣钱了 但是余额还是0 咋回事", "等等 刷新了一下 到账了 原来是延迟", true},
+		{"I was charged but no credits", "oh wait, the credits just showed up", true},
+		{"I was charged but no credits", "still not credited", false},
+		{"扣了钱但是没到账", "到账了吗", false},
+	} {
+		d, _ := stepReply(e, conversation.Dialog{}, parseInput(tc.first), time.Now())
+		d, res := e.Step(d, parseInput(tc.next), time.Now())
+		if got := d.Stage == conversation.StageResolved; got != tc.resolved || slices.Contains(eventKinds(res), conversation.EventWorked) {
+			t.Errorf("%q: stage %v, events %v; want resolved %v and no solution credited", tc.next, d.Stage, eventKinds(res), tc.resolved)
+		}
+	}
+}
+
 // TestStep_ComplaintIsNoVerdict: "you didnt answer" is about the bot, not the solution shown,
 // whose failure it was read as (the questions started over): what it asks besides is
 // answered, and alone it gets that the bot has no ready answer.

@@ -33,6 +33,14 @@ func (t turn) answerVerdict(text string) (Reply, bool) {
 		t.d.Stage, t.d.Question = StageAsking, t.e.kb.Start
 		return t.withView(t.text(kb.MsgRefunded, nil)), true
 	}
+	if t.moneyWithSupport(sol) && t.e.kb.Arrived(text) {
+		// "等等 刷新了一下 到账了 原来是延迟": the money taken was credited after all. Not
+		// support's success, which it was counted as when told in words the verdicts know, and
+		// got "did support work?" otherwise.
+		t.record(EventRecognized, "")
+		t.d.Stage = StageResolved
+		return t.withView(t.text(kb.MsgArrived, nil)), true
+	}
 	if _, besides, ok := t.questionAbout(sol, text); ok && (!saysSomething(besides) || sol == t.e.kb.LastResort && t.e.kb.Brief(besides) ||
 		t.moneyWithSupport(sol) || endsInEmptyContrast(besides)) {
 		// Nothing but what calls for an answer about the solution shown: 没有账单地址 at the

@@ -103,6 +103,19 @@ func (k *KB) WithoutComplaint(text string) (rest string, complained bool) {
 	return strings.Join(kept, " "), true
 }
 
+// Arrived reports whether text says that what was paid for showed up after all (到账了, "the
+// credits just showed up", "it was just delayed"), in a clause that denies nothing, asks
+// nothing and supposes nothing: money taken without credit that resolved itself.
+func (k *KB) Arrived(text string) bool {
+	if !containsAny(Normalize(text), k.arrived) {
+		return false // most texts hold none: spared the clauses
+	}
+	return slices.ContainsFunc(Clauses(text), func(c string) bool {
+		norm := Normalize(c)
+		return containsAny(norm, k.arrived) && !containsAny(norm, k.negations) && !k.Asks(c) && !k.Supposes(c)
+	})
+}
+
 // NotCharged reports whether text says that no money was taken ("没扣钱", "no money taken"):
 // a payment that failed, not money taken without credit. Not when it says besides that money
 // was ("a statement that my card is not charged when it's actually charged").

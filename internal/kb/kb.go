@@ -223,6 +223,9 @@ type KB struct {
 	// refunded say that the money taken came back, partial that only some of it did, and
 	// refundDue that it is still to come, folded: see Refunded.
 	refunded, partial, refundDue []string
+	// arrived say that the credit or subscription paid for showed up after all, folded: see
+	// Arrived.
+	arrived []string
 	// checkoutAdvice is what checkouts add to their errors ("Try a different card."),
 	// folded: it names no solution the person tried (see OthersNamed).
 	checkoutAdvice []string

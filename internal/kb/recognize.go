@@ -93,6 +93,7 @@ func (k *KB) loadExamples(base, overlay fs.FS) ([]example, error) {
 			Refunded       []string     `toml:"refunded"`
 			Partial        []string     `toml:"partial"`
 			RefundDue      []string     `toml:"refund_due"`
+			Arrived        []string     `toml:"arrived"`
 			Charged        []string     `toml:"charged"`
 			CheckoutAdvice []string     `toml:"checkout_advice"`
 			Requests       []string     `toml:"requests"`
@@ -143,7 +144,7 @@ func (k *KB) loadExamples(base, overlay fs.FS) ([]example, error) {
 			{"likewise", doc.Likewise, &k.likewise}, {"why", doc.Why, &k.why},
 			{"lacks", doc.Lacks, &k.lacks}, {"choosing", doc.Choosing, &k.choosing}, {"last", doc.Last, &k.last}, {"corrections", doc.Corrections, &k.corrections},
 			{"new_problem", doc.NewProblem, &k.newProblem}, {"checkout_voice", doc.CheckoutVoice, &k.checkoutVoice},
-			{"own_voice", doc.OwnVoice, &k.ownVoice}, {"elsewhere", doc.Elsewhere, &k.elsewhere}, {"later", doc.Later, &k.later}, {"not_charged", doc.NotCharged, &k.notCharged}, {"refunded", doc.Refunded, &k.refunded}, {"partial", doc.Partial, &k.partial}, {"refund_due", doc.RefundDue, &k.refundDue}, {"charged", doc.Charged, &k.charged},
+			{"own_voice", doc.OwnVoice, &k.ownVoice}, {"elsewhere", doc.Elsewhere, &k.elsewhere}, {"later", doc.Later, &k.later}, {"not_charged", doc.NotCharged, &k.notCharged}, {"refunded", doc.Refunded, &k.refunded}, {"partial", doc.Partial, &k.partial}, {"refund_due", doc.RefundDue, &k.refundDue}, {"arrived", doc.Arrived, &k.arrived}, {"charged", doc.Charged, &k.charged},
 			{"checkout_advice", doc.CheckoutAdvice, &k.checkoutAdvice}, {"requests", doc.Requests, &k.requests},
 			{"wrong_press", doc.WrongPress, &k.wrongPress}, {"vague", doc.Vague, &k.vague}, {"framing", doc.Framing, &k.framing}, {"form_labels", doc.FormLabels, &k.formLabels}} {
 			phrases, err := folded(list.phrases)
