@@ -1016,9 +1016,8 @@ func TestStep_NoVerdictWithoutOne(t *testing.T) {
 		// Not tried, in answer to "Did this work?"; a step done, the payment not retried.
 		"not yet", "no, not yet", "nope not yet", "还没", "the bank enabled it", "银行说已经开通了", "开好了",
 		"还没有", "没有呢", "没有啊 还没试", "havent tried yet", "no, I mean I haven't tried yet", "是的我试试", "PayPal绑卡成功了",
-		// A description of the card, which the model reads as the card solution; what the
-		// person does not have, which it reads as that solution.
-		"it's a CCB Mastercard", "I don't have PayPal", "我也没有paypal", "I don't have a Visa card",
+		// What the person does not have, which the model reads as that solution.
+		"I don't have PayPal", "我也没有paypal", "I don't have a Visa card",
 		// The bank not called yet, while calling it is the solution.
 		"haven't called the bank yet", "I haven't called yet", "还没打电话", "还没联系银行",
 		// Remarks and questions tell no verdict.
@@ -1635,6 +1634,11 @@ func TestStep_TriedAlready(t *testing.T) {
 		{"zh already enabled, sms done, still declined", diagnosed, "境外支付本来就开着，短信也验证了，还是被拒", "amount", ""},
 		{"already enabled, sms done, still declined", diagnosed, "overseas payments were already enabled, sms verified too, still declined", "amount", ""},
 		{"failed, already on", diagnosed, "It didn't work, the bank says overseas payments are already on", "verify_prompt", ""},
+		// The card, told after a diagnosis made at once from "card declined": the questions it
+		// skipped go on from there. Read as the card solution, it got "did it work?", and the
+		// next "yes" (overseas payments on) ended the help as the bank's success.
+		{"the card, after a diagnosis made at once", diagnosed, "it's a CCB Mastercard", "overseas_enabled", ""},
+		{"visa ccb", diagnosed, "visa ccb", "overseas_enabled", ""},
 		// Told in a sentence that names what was asked about, as people write.
 		{"already enabled, in a sentence", diagnosed, "overseas payments are already enabled in my bank app", "verify_prompt", ""},
 		{"zh already enabled, in a sentence", diagnosed, "境外支付在手机银行里早就开通了", "verify_prompt", ""},

@@ -124,6 +124,14 @@ func (t turn) goTo(text string, target kb.Target) Reply {
 		// owner to get one.
 		q, option := t.e.kb.FlowAnswer(text)
 		return t.answerAnew(q, option)
+	case t.solving() && target.Solution != "" && len(t.d.Asked) == 0 && !t.e.kb.Asks(text) && !t.e.kb.Requests(text) &&
+		!t.e.kb.NamesPlainly(target.Solution, text) && t.answerLeadsOn(text):
+		// "visa ccb" after "declined" was diagnosed at once: the questions the diagnosis
+		// skipped, answered now, go on from that answer. Read as the card solution and left at
+		// "did it work?", the next "yes" (overseas payments enabled) ended the help as the
+		// bank's success.
+		q, option := t.e.kb.FlowAnswer(text)
+		return t.answerAnew(q, option)
 	case t.solving() && target.Solution != "" && !t.e.kb.NamesPlainly(target.Solution, text) && !t.e.kb.Asks(text) &&
 		!t.e.kb.NamesCode(text) && (t.e.kb.AnswersTheFlow(text) || t.e.kb.Brief(text)):
 		// An answer to a question of the flow or a fragment, told without naming the solution
@@ -207,6 +215,18 @@ func (t turn) noReadyAnswer() Reply {
 	r := t.nudge()
 	r.Text = join(t.text(kb.MsgNoReadyAnswer, nil), r.Text)
 	return r
+}
+
+// answerLeadsOn reports whether text as a whole is a typed answer to a question of the flow
+// that leads to another question rather than to an outcome.
+func (t turn) answerLeadsOn(text string) bool {
+	q, option := t.e.kb.FlowAnswer(text)
+	question, ok := t.e.kb.Question(q)
+	if !ok {
+		return false
+	}
+	o, _ := question.Option(option)
+	return o.Next != ""
 }
 
 // answersALaterQuestion reports whether text as a whole is a typed answer to a question of the
