@@ -1878,6 +1878,11 @@ func TestStep_UnlistedQuestionAboutTheSolutionShown(t *testing.T) {
 		// question jumped to OpenAI's support.
 		{"billing-settings", "what i put in state field? there is no province option", kb.SolutionAnswer("billing-settings", "state")},
 		{"billing-settings", "省份填什么", kb.SolutionAnswer("billing-settings", "state")},
+		// No credit card while the bank is to be called: a debit card can be enabled too. Read
+		// by the model, 没有信用卡 was a diagnosis of wallets only, whose plan starts with the card
+		// the person had just said they lack.
+		{"enable-cross-border", "没有信用卡", kb.SolutionAnswer("enable-cross-border", "debit")},
+		{"enable-cross-border", "i dont have a credit card", kb.SolutionAnswer("enable-cross-border", "debit")},
 		{"billing-settings", "there is no province option", kb.SolutionAnswer("billing-settings", "state")},
 		{"paypal", "i dont see paypal anywhere on the billing page", kb.SolutionAnswer("paypal", "not-offered")},
 		{"international-card", "我只有这一张卡啊", kb.SolutionAnswer("international-card", "no-card")},
