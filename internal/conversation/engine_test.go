@@ -2410,6 +2410,45 @@ func TestStep_CodeAfterSuccess(t *testing.T) {
 	}
 }
 
+// TestStep_SeveralQuestionsAnswered: several questions about one solution in a message get
+// each its answer, in the order asked, shown or opened; one answer left the rest unasked.
+func TestStep_SeveralQuestionsAnswered(t *testing.T) {
+	e := newEngine(t, "en")
+	answers := func(lang string, ids ...string) []string {
+		var out []string
+		for _, id := range ids {
+			out = append(out, e.KB().Text(lang, kb.SolutionAnswer("virtual-card", id), nil))
+		}
+		return out
+	}
+	solving, _ := stepReply(e, conversation.Dialog{}, parseInput("/lang en"), time.Now())
+	solving, _ = stepReply(e, solving, parseInput("/solution virtual-card"), time.Now())
+	for _, tc := range []struct {
+		name   string
+		dialog conversation.Dialog
+		text   string
+		want   []string
+	}{
+		{"shown", solving, "which provider? what are the fees? is it safe?", answers("en", "where", "fee", "safe")},
+		{"opened", conversation.Dialog{}, "a friend told me to use a virtual card for OpenAI. Which provider should I use and what are the fees? Is it safe?", answers("en", "where", "fee", "safe")},
+		{"zh opened", conversation.Dialog{}, "虚拟卡哪家好 手续费贵不贵 安全吗", answers("zh-Hans", "where", "fee", "safe")},
+	} {
+		d, res := e.Step(tc.dialog, parseInput(tc.text), time.Now())
+		at := 0
+		for _, want := range tc.want {
+			i := strings.Index(res.Reply.Text[at:], want)
+			if i < 0 {
+				t.Errorf("%s: reply lacks, or has out of order, %q:\n%s", tc.name, want, res.Reply.Text)
+				break
+			}
+			at += i + len(want)
+		}
+		if sol, _ := d.CurrentSolution(); sol != "virtual-card" {
+			t.Errorf("%s: now at %q, want the virtual card", tc.name, sol)
+		}
+	}
+}
+
 // TestStep_CreditArrived: money taken without credit that shows up after all ends the help
 // without crediting OpenAI's support, which nobody contacted; it got "did support work?".
 func TestStep_CreditArrived(t *testing.T) {

@@ -270,6 +270,11 @@ func (t turn) recognized(text string, target kb.Target) Reply {
 	case target.Outcome != "":
 		return t.diagnose(target.Outcome, cmp.Or(meaning, t.text(kb.MsgRecognized, nil)))
 	case target.Solution != "":
+		if answer, _, ok := t.e.kb.QuestionAbout(t.d.Lang, target.Solution, text); ok && t.e.kb.Asks(text) {
+			// "a friend told me to use a virtual card. Which provider, and what are the
+			// fees?": the answers, then the steps, which answered neither.
+			meaning = join(meaning, answer)
+		}
 		return t.open(target.Solution, meaning)
 	case target.Action == kb.ActionWorked:
 		return t.worked()

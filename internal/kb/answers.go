@@ -1,6 +1,7 @@
 package kb
 
 import (
+	"cmp"
 	"fmt"
 	"maps"
 	"regexp"
@@ -535,8 +536,44 @@ func (k *KB) questionAbout(lang, solution, text string, toldAtAnyLength bool) (a
 	if containsAny(norm, k.conditionals) {
 		besides = "" // "is there a fee if it still fails?" tells of no failure
 	}
-	answer, ok = k.fixed[textKey{lang, a.message}]
-	return answer, besides, ok
+	if answer, ok = k.fixed[textKey{lang, a.message}]; !ok || !k.isQuestion(text, norm) {
+		return answer, besides, ok // told, one thing is: "I sent an email 3 days ago and still no reply" asks nothing of email
+	}
+	return k.answersIn(lang, a, asks, norm), besides, true
+}
+
+// maxAnswers is how many questions about one solution a text gets answered at once: "which
+// provider should I use, what are the fees, is it safe?" is three.
+const maxAnswers = 3
+
+// answersIn is the answer in lang to first, the question of asks found first, and to each
+// other that the question norm asks, in the order it asks them, each once, one paragraph
+// each. Answered one, "which provider? what are the fees? is it safe?" got where to find a
+// card and nothing of fees or safety.
+func (k *KB) answersIn(lang string, first ask, asks []ask, norm string) string {
+	type found struct {
+		at      int
+		message string
+	}
+	var all []found
+	rest := norm
+	for _, a := range asks { // the longest phrase first: "how long" before "long"
+		if a != first && a.told || !containsPhrase(rest, a.phrase) {
+			continue
+		}
+		rest = withoutPhrases(rest, []string{a.phrase})
+		if !slices.ContainsFunc(all, func(f found) bool { return f.message == a.message }) {
+			all = append(all, found{indexPhrase(norm, a.phrase), a.message})
+		}
+	}
+	slices.SortStableFunc(all, func(a, b found) int { return cmp.Compare(a.at, b.at) })
+	var answers []string
+	for _, f := range all[:min(len(all), maxAnswers)] {
+		if answer, ok := k.fixed[textKey{lang, f.message}]; ok {
+			answers = append(answers, answer)
+		}
+	}
+	return strings.Join(answers, "\n\n")
 }
 
 // namedOnlyAsking reports whether the other solutions that norm names are named only by
