@@ -1989,6 +1989,9 @@ func TestStep_StepDoneIsNoVerdict(t *testing.T) {
 		// taken is a problem of its own.
 		{"virtual-card", "虚拟卡申请好了，付款的时候还是被拒，提示 Your card was declined", conversation.EventFailed},
 		{"paypal", "paypal扣了钱但是没到账", conversation.EventDiagnosed},
+		// A friend's card is a card that works abroad: its success is the card solution's.
+		// Someone else paying is none (TestStep_NoVerdictInTheseWords).
+		{"international-card", "yes it worked with my friend's credit card", conversation.EventWorked},
 	} {
 		t.Run(tc.text, func(t *testing.T) {
 			solving, _ := stepReply(e, conversation.Dialog{}, parseInput("/solution "+tc.solution), time.Now())
