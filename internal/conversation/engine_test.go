@@ -831,6 +831,8 @@ func TestStep_LanguageFollowsTheTextFirst(t *testing.T) {
 		{"a code, English app", "en", "", "do_not_honor", "en"},
 		{"a code in a Chinese dialog", "", "zh-Hans", "do_not_honor", "zh-Hans"},
 		{"two words keep the dialog's", "", "zh-Hans", "incorrect zip", "zh-Hans"},
+		{"two words that ask are English", "", "zh-Hans", "which provider?", "en"},
+		{"a code that asks keeps the dialog's", "", "zh-Hans", "do_not_honor?", "zh-Hans"},
 		// Nothing else tells yet: one word in Latin letters is English.
 		{"a greeting, no hint", "", "", "hello", "en"},
 		{"two words, no hint", "", "", "payment failed", "en"},
