@@ -238,6 +238,8 @@ func TestAtQuestion_Option(t *testing.T) {
 		{"overseas_enabled", "foreign transactions are already enabled on my card", "yes"},
 		{"overseas_enabled", "境外支付在手机银行里早就开通了", "yes"},
 		{"overseas_enabled", "打了银行电话 客服说开通了", "yes"},
+		{"what_happened", "i only have a unionpay debit card from BOC", "wallet"}, // the card solution, opened without a cause
+		{"what_happened", "只有银联卡", "wallet"},
 		{"overseas_enabled", "already enabled on my card and in the app, I checked twice", ""},
 		{"overseas_enabled", "没开通", "no"},
 		{"overseas_enabled", "应该没开吧", "no"},
