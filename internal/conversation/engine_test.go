@@ -296,11 +296,11 @@ var transcripts = []struct {
 	{
 		// Answers to "Did this work?" in a word, or with the solution's name; a step done is
 		// no verdict. A solution opened before any diagnosis that fails goes back to the
-		// questions; another solution's failure takes it out of what is to come, while one
-		// that failed before the diagnosis comes last, as a button's "didn't work" leaves it.
+		// questions; another solution's failure takes it out of what is to come, and so does
+		// one that failed before the diagnosis, as a button's "didn't work" does.
 		name: "en-verdicts-in-words", lang: "en",
 		lines: []string{"/solution paypal", "not yet", "linked my card to paypal", "paypal also failed", "[a:what_happened:wallet]",
-			"the virtual card didn't work either", "[no:paypal]", "no reply yet", "yes"},
+			"the virtual card didn't work either", "no reply yet", "yes"},
 		wantCause: "platform-unsupported", wantSolutions: []string{}, wantStage: conversation.StageResolved,
 	},
 	{
@@ -2451,6 +2451,18 @@ func TestStep_SeveralQuestionsAnswered(t *testing.T) {
 		if sol, _ := d.CurrentSolution(); sol != "virtual-card" {
 			t.Errorf("%s: now at %q, want the virtual card", tc.name, sol)
 		}
+	}
+}
+
+// TestStep_FailedSolutionNotOfferedAgain: a new diagnosis leaves out what the person said did
+// not work; put last, PayPal came round again as "Solution 3 of 3".
+func TestStep_FailedSolutionNotOfferedAgain(t *testing.T) {
+	e := newEngine(t, "en")
+	d, _ := stepReply(e, conversation.Dialog{}, parseInput("/solution paypal"), time.Now())
+	d, _ = stepReply(e, d, parseInput("[no:paypal]"), time.Now())
+	d, r := stepReply(e, d, parseInput("[a:what_happened:wallet]"), time.Now())
+	if slices.Contains(d.Plan, "paypal") || len(d.Plan) == 0 {
+		t.Errorf("plan %v (reply %v): PayPal failed, and is offered again", d.Plan, r.Solutions)
 	}
 }
 

@@ -151,12 +151,15 @@ func (t turn) diagnose(outcomeID, prefix string) Reply {
 	t.d.Stage, t.d.Question = StageSolving, ""
 	t.d.Outcome, t.d.Cause = o.ID, o.Cause
 	t.d.Plan, t.d.Current = slices.DeleteFunc(slices.Clone(o.Solutions), t.ruledOutByAnswers), 0
+	// A new diagnosis changes why the payment fails, not what the person found not to work:
+	// that is left out, unless nothing else is left. Put last, PayPal came round again as
+	// "Solution 3 of 3" to someone who had said it did not work.
+	if untried := slices.DeleteFunc(slices.Clone(t.d.Plan), t.d.failedBefore); len(untried) > 0 {
+		t.d.Plan = untried
+	}
 	if len(t.d.Plan) == 0 { // every solution ruled out: OpenAI's support is left
 		t.d.Plan = []string{t.e.kb.LastResort}
 	}
-	// A new diagnosis changes why the payment fails, not what the person found not to work:
-	// that goes last.
-	slices.SortStableFunc(t.d.Plan, func(a, b string) int { return cmp.Compare(b2i(t.d.failedBefore(a)), b2i(t.d.failedBefore(b))) })
 	t.record(EventDiagnosed, "")
 	t.recordShown()
 
@@ -265,11 +268,4 @@ func (t turn) recordResult(sol string, r Feedback) {
 		t.record(EventFailed, sol)
 	}
 	t.d.noteVerdict(sol, r, t.now)
-}
-
-func b2i(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }
