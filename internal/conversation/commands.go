@@ -158,8 +158,11 @@ func (t turn) human() Reply {
 		// OpenAI's support, the person to ask without helpers, is what failed already.
 		return t.withView(t.text(kb.MsgNoHelper, nil))
 	case !t.e.handoff && t.showing(t.e.kb.LastResort):
-		// OpenAI's support is shown already: shown again, it counted as shown once per request.
-		return t.withView(t.text(kb.MsgHumanUnavailable, nil))
+		// OpenAI's support is shown already: shown again, it counted as shown once per request,
+		// and its steps came a second and a third time.
+		r := t.nudge()
+		r.Text = join(t.text(kb.MsgHumanIsSupport, nil), r.Text)
+		return r
 	case !t.e.handoff:
 		return t.open(t.e.kb.LastResort, t.text(kb.MsgHumanUnavailable, nil))
 	}

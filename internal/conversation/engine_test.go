@@ -1252,6 +1252,12 @@ func TestStep_AskingForAHumanInWords(t *testing.T) {
 			}
 		})
 	}
+	// Without helpers, asked while OpenAI's support is shown: one line, not its steps again.
+	atSupport, _ := stepReply(alone, conversation.Dialog{}, parseInput("I was charged but no credits"), time.Now())
+	if _, r := stepReply(alone, atSupport, parseInput("i want talk to human"), time.Now()); !strings.HasPrefix(r.Text, alone.KB().Text("en", kb.MsgHumanIsSupport, nil)) ||
+		strings.Contains(r.Text, "Contact us") {
+		t.Errorf("asked for a person at OpenAI's support:\n%s", r.Text)
+	}
 	// The same as the caption of a screenshot.
 	_, res := withHelpers.Step(conversation.Dialog{}, conversation.Input{Kind: conversation.InputImage, Text: "转人工", Seen: "Your card was declined."}, time.Now())
 	if kinds := eventKinds(res); !slices.Contains(kinds, conversation.EventHandoff) {

@@ -39,6 +39,7 @@ const (
 	MsgCardDataWarning  = "bot.card_data_warning"
 	MsgAPIKeyWarning    = "bot.api_key_warning"
 	MsgHumanUnavailable = "bot.human_unavailable"
+	MsgHumanIsSupport   = "bot.human_is_support"
 	MsgResume           = "bot.resume"
 	MsgRecognized       = "bot.recognized"
 	MsgImageSeen        = "bot.image_seen"
@@ -121,7 +122,7 @@ var messageFields = map[string][]string{
 var fixedMessages = []string{
 	MsgGreeting, MsgHelp, MsgNotUnderstood, MsgOffTopic, MsgVague, MsgNoReadyAnswer, MsgContradicts, MsgOtherFailed, MsgFindTheCause, MsgRefunded, MsgArrived, MsgPickAnAnswer, MsgBack, MsgAnswerChanged, MsgNoWayBack, MsgWelcome, MsgNoHelper, MsgStaleMenu, MsgUnsupportedMedia,
 	MsgUnknownCommand, MsgLangUsage, MsgLangSwitched, MsgSolutionUsage, MsgCardDataWarning, MsgAPIKeyWarning,
-	MsgHumanUnavailable, MsgResume, MsgRecognized, MsgImageSeen, MsgImageNoText, MsgHandoffPicture, MsgDiagnosis, MsgPlan,
+	MsgHumanUnavailable, MsgHumanIsSupport, MsgResume, MsgRecognized, MsgImageSeen, MsgImageNoText, MsgHandoffPicture, MsgDiagnosis, MsgPlan,
 	MsgSolutionHeading, MsgSolutionSingle, MsgAskWorked, MsgNudge, MsgWorked, MsgNextAfterFailure,
 	MsgExhausted, MsgAllSolutions, MsgClarify, MsgSlowDown, MsgSorry, MsgHandoffSent,
 	MsgHandoffSummary, MsgHandoffNoCause, MsgHandoffNothingTried, MsgHandoffWorked, MsgHandoffFailed,
