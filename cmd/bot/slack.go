@@ -102,12 +102,9 @@ func slackCheck(c SlackConfig) func(context.Context) error {
 
 // refusedToken turns Slack's refusal of the bot token into an error that says what to do.
 func refusedToken(err error) error {
-	var refused slack.SlackErrorResponse
+	var refused *slackadapter.RefusedError
 	if errors.As(err, &refused) {
-		switch refused.Err {
-		case "invalid_auth", "not_authed", "token_revoked", "token_expired", "account_inactive":
-			return fmt.Errorf("slack: Slack refused the bot token (%s): check SLACK_BOT_TOKEN, or reinstall the app for a new one", refused.Err)
-		}
+		return fmt.Errorf("slack: Slack refused the bot token (%s): check SLACK_BOT_TOKEN, or reinstall the app for a new one", refused.Code)
 	}
 	return err
 }

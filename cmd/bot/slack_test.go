@@ -246,3 +246,38 @@ func TestSlackManifests(t *testing.T) {
 		}
 	}
 }
+
+// Slack failing at start (5xx) keeps the bot up: /healthz says why with 503, auth.test is
+// tried again after 1 s and 2 s, and then Socket Mode connects and messages are answered.
+// Exiting instead would let a service manager's start limit turn a short outage into a bot
+// down for good.
+func TestSlack_FailingAtStartIsWaitedFor(t *testing.T) {
+	fake := slacktest.NewServer(t)
+	// The health check takes one of them, the adapter the others.
+	for range 3 {
+		fake.Fail("auth.test", http.StatusInternalServerError)
+	}
+	addr := freeAddr(t)
+	logs, stop := startBot(t, map[string]string{
+		"SLACK_BOT_TOKEN": "xoxb-e2e",
+		"SLACK_APP_TOKEN": "xapp-e2e",
+		"SLACK_API_URL":   fake.URL,
+		"BOT_HTTP_ADDR":   addr,
+		"BOT_DB":          filepath.Join(t.TempDir(), "bot.db"),
+	})
+	eventually(t, "/healthz says Slack failed", func() bool {
+		code, body := get(t, "http://"+addr+"/healthz")
+		return code == http.StatusServiceUnavailable && strings.Contains(body, "slack: auth.test: slack server error: 500")
+	})
+	fake.WaitConnected(10 * time.Second)
+	if n := fake.Calls("auth.test"); n != 4 {
+		t.Errorf("auth.test called %d times, want 4 (3 failures, then the one that worked)", n)
+	}
+	id := fake.SendEnvelope("events_api", slacktest.EventBody("EvUp", slacktest.DM("D1", "U1", "hi", "1700000000.000100")))
+	fake.WaitAck(id, 5*time.Second)
+	fake.WaitMessages(1, 5*time.Second)
+	stop()
+	if out := logs.String(); strings.Count(out, "auth.test failed; retrying") != 2 || strings.Contains(out, "xoxb-e2e") || strings.Contains(out, "xapp-e2e") {
+		t.Errorf("log: want two retries and no token:\n%s", out)
+	}
+}

@@ -3,7 +3,6 @@ package slack
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -66,6 +65,9 @@ type Options struct {
 	// Pictures reads the images people share (OCR), off the request's path. Nil: images are
 	// unsupported, as without Tesseract.
 	Pictures *ocr.Queue
+	// RetryBackoff is the first wait after auth.test fails at start for a reason that may
+	// pass (Slack unreachable, 5xx); it doubles up to 30 s. Zero means 1 s.
+	RetryBackoff time.Duration
 }
 
 // inlet is where the adapter hands inbound messages: conversation.Hub.
@@ -141,6 +143,9 @@ func newAdapter(hub inlet, api api, opts Options) *Adapter {
 	if opts.LocaleTTL <= 0 {
 		opts.LocaleTTL = time.Hour
 	}
+	if opts.RetryBackoff <= 0 {
+		opts.RetryBackoff = time.Second
+	}
 	log := opts.Log.With("platform", Platform)
 	client := opts.HTTPClient
 	if client == nil {
@@ -167,13 +172,14 @@ func (a *Adapter) Limits() conversation.Limits {
 	}
 }
 
-// Run learns the bot's own identity (auth.test) and then takes messages until ctx is done:
-// in Socket Mode it holds the connection; in HTTP mode requests come through the handlers of
-// Register. Replies go out through the platform's Outbox, not here. Call it once.
+// Run learns the bot's own identity (auth.test, tried again while Slack is unreachable) and
+// then takes messages until ctx is done: in Socket Mode it holds the connection; in HTTP mode
+// requests come through the handlers of Register. Replies go out through the platform's
+// Outbox, not here. A token Slack refuses ends it with a *RefusedError. Call it once.
 func (a *Adapter) Run(ctx context.Context) error {
-	self, err := a.api.AuthTestContext(ctx)
+	self, err := a.authTest(ctx)
 	if err != nil {
-		return fmt.Errorf("slack auth.test: %w", err)
+		return err
 	}
 	a.notes.start(ctx)
 	defer a.notes.stop() // after self is cleared: nothing is started once stop waits

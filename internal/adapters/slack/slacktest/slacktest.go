@@ -2,8 +2,8 @@
 // methods it calls (auth.test, users.info, chat.postMessage, chat.postEphemeral, chat.update,
 // views.publish, conversations.open, conversations.replies, apps.connections.open),
 // response_url endpoints, shared files' url_private and a Socket Mode websocket. It records
-// every message and view the bot sends, can answer with 429 rate limits, and builds signed
-// requests as Slack sends them.
+// every message and view the bot sends, can answer with 429 rate limits, 5xx and Slack's
+// errors, and builds signed requests as Slack sends them.
 // The adapter's tests and the bot's end-to-end tests share it.
 package slacktest
 
@@ -91,9 +91,10 @@ type Server struct {
 	calls     map[string]int
 	locales   map[string]string
 	names     map[string]string
-	said      []Message        // people's messages, recorded with Said
-	limited   map[string][]int // method -> Retry-After seconds of the next answers
-	expired   map[string]bool  // response_url ids that answer 404
+	said      []Message            // people's messages, recorded with Said
+	limited   map[string][]int     // method -> Retry-After seconds of the next answers
+	failing   map[string][]failure // method -> how its next calls fail
+	expired   map[string]bool      // response_url ids that answer 404
 	nextTS    int
 	nextResp  int
 	conn      *websocket.Conn
@@ -113,6 +114,7 @@ func NewServer(t testing.TB) *Server {
 		locales: make(map[string]string),
 		names:   make(map[string]string),
 		limited: make(map[string][]int),
+		failing: make(map[string][]failure),
 		expired: make(map[string]bool),
 		dms:     make(map[string]string),
 		acks:    make(map[string]bool),
@@ -227,6 +229,49 @@ func (s *Server) RateLimit(method string, retryAfter int) {
 	s.limited[method] = append(s.limited[method], retryAfter)
 }
 
+// failure is how a call answers instead of doing what it asks: an HTTP status other than
+// 200, or Slack's {"ok":false,"error":code}.
+type failure struct {
+	status int
+	code   string
+}
+
+// Fail makes the next call of method answer with HTTP status (such as 500, or 503 as Slack's
+// edge answers during an outage); call it again for more.
+func (s *Server) Fail(method string, status int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.failing[method] = append(s.failing[method], failure{status: status})
+}
+
+// Refuse makes the next call of method answer {"ok":false,"error":code}, as Slack refuses a
+// token (invalid_auth, token_revoked) or fails inside (internal_error); call it again for
+// more.
+func (s *Server) Refuse(method, code string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.failing[method] = append(s.failing[method], failure{status: http.StatusOK, code: code})
+}
+
+// failed answers the call of method with the next failure set for it, if any.
+func (s *Server) failed(w http.ResponseWriter, method string) bool {
+	s.mu.Lock()
+	q := s.failing[method]
+	if len(q) > 0 {
+		s.failing[method] = q[1:]
+	}
+	s.mu.Unlock()
+	if len(q) == 0 {
+		return false
+	}
+	if f := q[0]; f.status != http.StatusOK {
+		http.Error(w, http.StatusText(f.status), f.status)
+	} else {
+		writeJSON(w, map[string]any{"ok": false, "error": f.code})
+	}
+	return true
+}
+
 // ResponseURL returns a fresh response_url.
 func (s *Server) ResponseURL() string {
 	s.mu.Lock()
@@ -242,7 +287,7 @@ func (s *Server) Expire(responseURL string) {
 	s.expired[responseURL[strings.LastIndex(responseURL, "/")+1:]] = true
 }
 
-// Calls returns how many times method was called, including rate-limited calls.
+// Calls returns how many times method was called, including rate-limited and failed calls.
 func (s *Server) Calls(method string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -315,7 +360,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	if s.rateLimited(w, method) {
+	if s.rateLimited(w, method) || s.failed(w, method) {
 		return
 	}
 	token := r.PostForm.Get("token")
