@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/paydoctor/bot/internal/adapters/slack/slacktest"
 	"github.com/paydoctor/bot/internal/adapters/telegram"
 	"github.com/paydoctor/bot/internal/adapters/telegram/telegramtest"
 	"github.com/paydoctor/bot/internal/conversation"
@@ -268,26 +269,41 @@ func TestTelegram_RefusedTokenStopsTheBot(t *testing.T) {
 	}
 }
 
-// A bot token Slack refuses (invalid_auth) ends the bot with an error that says so.
+// A token Slack refuses ends the bot with an error naming the setting that holds it: the bot
+// token when auth.test refuses it, the app-level token when apps.connections.open does.
 func TestSlack_RefusedTokenStopsTheBot(t *testing.T) {
-	refusing := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		io.WriteString(w, `{"ok":false,"error":"invalid_auth"}`)
-	}))
-	defer refusing.Close()
-	env := map[string]string{
-		"BOT_DB":               filepath.Join(t.TempDir(), "bot.db"),
-		"BOT_HTTP_ADDR":        freeAddr(t),
-		"SLACK_BOT_TOKEN":      "xoxb-revoked",
-		"SLACK_SIGNING_SECRET": "s",
-		"SLACK_API_URL":        refusing.URL + "/api/",
-	}
-	_, stderr, err := runMain(t, env, "")
-	if err == nil || !strings.Contains(err.Error(), "invalid_auth") || !strings.Contains(err.Error(), "SLACK_BOT_TOKEN") {
-		t.Fatalf("Run = %v, want Slack's refusal naming SLACK_BOT_TOKEN", err)
-	}
-	if strings.Contains(err.Error()+stderr, "xoxb-revoked") {
-		t.Errorf("the token is in the error or the log")
+	for _, tc := range []struct {
+		name, method, code string
+		env                map[string]string
+		names, notNames    string
+	}{
+		{"bot token, HTTP mode", "auth.test", "invalid_auth", map[string]string{"SLACK_SIGNING_SECRET": "s"}, "SLACK_BOT_TOKEN", "SLACK_APP_TOKEN"},
+		{"bot token, Socket Mode", "auth.test", "token_revoked", map[string]string{"SLACK_APP_TOKEN": "xapp-revoked"}, "SLACK_BOT_TOKEN", "SLACK_APP_TOKEN"},
+		{"app token", "apps.connections.open", "invalid_auth", map[string]string{"SLACK_APP_TOKEN": "xapp-revoked"}, "SLACK_APP_TOKEN", "SLACK_BOT_TOKEN"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fake := slacktest.NewServer(t)
+			// Slack refuses a token every time: once for the health check's auth.test, once
+			// for the adapter's.
+			fake.Refuse(tc.method, tc.code)
+			fake.Refuse(tc.method, tc.code)
+			env := map[string]string{
+				"BOT_DB":          filepath.Join(t.TempDir(), "bot.db"),
+				"BOT_HTTP_ADDR":   freeAddr(t),
+				"SLACK_BOT_TOKEN": "xoxb-revoked",
+				"SLACK_API_URL":   fake.URL,
+			}
+			for k, v := range tc.env {
+				env[k] = v
+			}
+			_, stderr, err := runMain(t, env, "")
+			if err == nil || !strings.Contains(err.Error(), tc.code) || !strings.Contains(err.Error(), tc.names) || strings.Contains(err.Error(), tc.notNames) {
+				t.Fatalf("Run = %v, want Slack's %s naming %s and not %s", err, tc.code, tc.names, tc.notNames)
+			}
+			if strings.Contains(err.Error()+stderr, "-revoked") {
+				t.Errorf("a token is in the error or the log")
+			}
+		})
 	}
 }
 

@@ -100,11 +100,14 @@ func slackCheck(c SlackConfig) func(context.Context) error {
 	}
 }
 
-// refusedToken turns Slack's refusal of the bot token into an error that says what to do.
+// refusedToken turns Slack's refusal of a token into an error naming the setting to fix.
 func refusedToken(err error) error {
 	var refused *slackadapter.RefusedError
-	if errors.As(err, &refused) {
-		return fmt.Errorf("slack: Slack refused the bot token (%s): check SLACK_BOT_TOKEN, or reinstall the app for a new one", refused.Code)
+	switch {
+	case !errors.As(err, &refused):
+		return err
+	case refused.AppToken:
+		return fmt.Errorf("slack: Slack refused the app-level token (%s): check SLACK_APP_TOKEN (xapp-..., with the connections:write scope), or generate a new one in the app's Basic Information", refused.Code)
 	}
-	return err
+	return fmt.Errorf("slack: Slack refused the bot token (%s): check SLACK_BOT_TOKEN, or reinstall the app for a new one", refused.Code)
 }

@@ -28,6 +28,11 @@ func (a *Adapter) runSocket(ctx context.Context) error {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
+			// The socket client gives up only on errors it takes for fatal; a refused token
+			// is the app-level one, which apps.connections.open is called with.
+			if refused, ok := refusal(err, true); ok {
+				return refused
+			}
 			return fmt.Errorf("slack socket mode: %w", err)
 		case evt := <-a.socket.Events:
 			select {

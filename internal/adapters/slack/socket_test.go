@@ -1,7 +1,7 @@
 package slack
 
 import (
-	"strings"
+	"errors"
 	"testing"
 	"time"
 
@@ -49,7 +49,8 @@ func TestSocketMode_EnvelopesAckedAndAnswered(t *testing.T) {
 	}
 }
 
-// A token Slack refuses ends Run with an error instead of retrying for ever.
+// An app-level token Slack refuses ends Run with an error saying it is that token, instead of
+// retrying for ever.
 func TestSocketMode_RefusedTokenEndsRun(t *testing.T) {
 	fake := slacktest.NewServer(t)
 	// Nothing is taken before the connection opens: no hub is needed.
@@ -61,8 +62,9 @@ func TestSocketMode_RefusedTokenEndsRun(t *testing.T) {
 	go func() { done <- a.Run(t.Context()) }()
 	select {
 	case err := <-done:
-		if err == nil || !strings.Contains(err.Error(), "invalid_auth") {
-			t.Fatalf("Run = %v, want invalid_auth", err)
+		var refused *RefusedError
+		if !errors.As(err, &refused) || !refused.AppToken || refused.Code != "invalid_auth" {
+			t.Fatalf("Run = %v, want the app-level token refused (invalid_auth)", err)
 		}
 	case <-time.After(wait):
 		t.Fatal("Run still running with a refused token")

@@ -13,24 +13,31 @@ import (
 // RefusedError is Run's error when Slack refused one of the adapter's tokens: trying again
 // cannot help, so Run gives up instead of retrying.
 type RefusedError struct {
+	// AppToken: Slack refused the app-level token (apps.connections.open, Socket Mode), not
+	// the bot token (auth.test). They are set apart, as an operator must know which to fix.
+	AppToken bool
 	// Code is Slack's error: invalid_auth, not_authed, token_revoked, token_expired or
 	// account_inactive.
 	Code string
 }
 
 func (e *RefusedError) Error() string {
-	return fmt.Sprintf("slack: Slack refused the bot token (%s)", e.Code)
+	token := "bot token"
+	if e.AppToken {
+		token = "app-level token"
+	}
+	return fmt.Sprintf("slack: Slack refused the %s (%s)", token, e.Code)
 }
 
 // refusal returns the RefusedError err is, if Slack refused the token it was called with.
-func refusal(err error) (*RefusedError, bool) {
+func refusal(err error, appToken bool) (*RefusedError, bool) {
 	var answer slack.SlackErrorResponse
 	if !errors.As(err, &answer) {
 		return nil, false
 	}
 	switch answer.Err {
 	case "invalid_auth", "not_authed", "token_revoked", "token_expired", "account_inactive":
-		return &RefusedError{Code: answer.Err}, true
+		return &RefusedError{AppToken: appToken, Code: answer.Err}, true
 	}
 	return nil, false
 }
@@ -54,7 +61,7 @@ func (a *Adapter) authTest(ctx context.Context) (*slack.AuthTestResponse, error)
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		if refused, ok := refusal(err); ok {
+		if refused, ok := refusal(err, false); ok {
 			return nil, refused
 		}
 		d, ok := retryable(err, wait)
