@@ -285,31 +285,35 @@ func (m *Main) events(ctx context.Context, since time.Time, fn func(conversation
 	return errors.New("events from the running bot: the stream was cut short (see the bot's log)")
 }
 
-// runBackup writes a consistent copy of the database to Config.Out: through the running bot,
-// or from the file when none runs. The copy is written next to Out and renamed into place
-// once complete and checked, so Out is never a partial file.
+// runBackup writes a consistent copy of the database to Config.Out, or to standard output
+// when it is "-": through the running bot, or from the file when none runs. A file is
+// written next to Out and renamed into place once complete and checked, so Out is never a
+// partial file.
 func (m *Main) runBackup(ctx context.Context) error {
 	out := m.Config.Out
-	if abs, err := filepath.Abs(out); err == nil {
-		if db, err := filepath.Abs(m.Config.DB); err == nil && abs == db {
-			return errors.New("backup: OUT is the database itself; name another file")
+	if out == "-" {
+		n, from, err := m.backupTo(ctx, m.stdout)
+		if err != nil {
+			return fmt.Errorf("backup: %w", err)
 		}
+		// Standard output holds the copy: the report goes to standard error.
+		fmt.Fprintf(m.stderr, "backup: wrote %d bytes from %s to standard output\n", n, from)
+		return nil
+	}
+	// Checked before the copy, which may take a while, and again before the rename.
+	if _, err := m.checkOut(out); err != nil {
+		return err
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(out), filepath.Base(out)+".*.tmp")
 	if err != nil {
-		return fmt.Errorf("backup: %w", err)
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err // its path is a pattern for the temporary file's name
+		}
+		return fmt.Errorf("backup: cannot create a file beside %s: %w", out, err)
 	}
 	defer os.Remove(tmp.Name()) // after the rename, nothing is there to remove
-	from := "the running bot"
-	n, err := m.copyDB(ctx, tmp)
-	if errors.Is(err, errNoBot) {
-		from = m.Config.DB
-		var s *boltstore.Store
-		if s, err = m.openStopped(); err == nil {
-			n, err = s.Backup(tmp)
-			s.Close()
-		}
-	}
+	n, from, err := m.backupTo(ctx, tmp)
 	if err == nil {
 		err = tmp.Sync()
 	}
@@ -317,22 +321,99 @@ func (m *Main) runBackup(ctx context.Context) error {
 		err = cerr
 	}
 	if err != nil {
-		return fmt.Errorf("backup: %w", err)
+		return fmt.Errorf("backup: %w", outError(err, tmp.Name(), out))
 	}
 	// The copy must open as a database before it replaces anything.
 	check, err := boltstore.Open(tmp.Name(), boltstore.Options{ReadOnly: true})
 	if err != nil {
-		return fmt.Errorf("backup: the copy does not open: %w", err)
+		return fmt.Errorf("backup: the copy does not open, so %s is left as it was: %w", out, err)
 	}
 	check.Close()
 	if err := os.Chmod(tmp.Name(), 0o600); err != nil {
-		return fmt.Errorf("backup: %w", err)
+		return fmt.Errorf("backup: %w", outError(err, tmp.Name(), out))
+	}
+	replacing, err := m.checkOut(out)
+	if err != nil {
+		return err
 	}
 	if err := os.Rename(tmp.Name(), out); err != nil {
-		return fmt.Errorf("backup: %w", err)
+		return fmt.Errorf("backup: %w", outError(err, tmp.Name(), out))
 	}
-	fmt.Fprintf(m.stdout, "backup: wrote %d bytes from %s to %s\n", n, from, out)
+	replaced := ""
+	if replacing {
+		replaced = " (replaced the file that was there)"
+	}
+	fmt.Fprintf(m.stdout, "backup: wrote %d bytes from %s to %s%s\n", n, from, out, replaced)
 	return nil
+}
+
+// checkOut refuses a backup's Out that exists and is not a regular file: renaming over it
+// would replace a directory entry that is no backup (a device such as /dev/stdout, the
+// admin socket of a running bot, a symbolic link whose target would be left as it was) with
+// a file. It reports whether Out is a file the backup replaces.
+func (m *Main) checkOut(out string) (replacing bool, err error) {
+	fi, err := os.Lstat(out)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("backup: %w", err)
+	}
+	if !fi.Mode().IsRegular() {
+		return false, fmt.Errorf("backup: %s is %s, not a file: name a file that does not exist, or an earlier backup to replace (- writes to standard output)", out, fileKind(fi.Mode()))
+	}
+	if db, err := os.Stat(m.Config.DB); err == nil && os.SameFile(fi, db) {
+		return false, fmt.Errorf("backup: %s is the database itself; name another file", out)
+	}
+	return true, nil
+}
+
+// fileKind names what a directory entry that is not a regular file is.
+func fileKind(mode fs.FileMode) string {
+	switch {
+	case mode.IsDir():
+		return "a directory"
+	case mode&fs.ModeSymlink != 0:
+		return "a symbolic link"
+	case mode&fs.ModeSocket != 0:
+		return "a socket (a running bot's admin socket?)"
+	case mode&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case mode&fs.ModeDevice != 0:
+		return "a device"
+	}
+	return "of type " + mode.Type().String()
+}
+
+// outError names out where err names tmp: the backup's errors are about Out, not the
+// temporary file beside it that the operator never named. Errors about the source (the
+// database file, the running bot) are left as they are.
+func outError(err error, tmp, out string) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) && pe.Path == tmp {
+		return fmt.Errorf("%s %s: %w", pe.Op, out, pe.Err)
+	}
+	var le *os.LinkError
+	if errors.As(err, &le) && le.Old == tmp {
+		return fmt.Errorf("%s %s: %w", le.Op, out, le.Err)
+	}
+	return err
+}
+
+// backupTo writes the database to w, from the running bot or, when none runs, from the file,
+// and says which.
+func (m *Main) backupTo(ctx context.Context, w io.Writer) (n int64, from string, err error) {
+	n, err = m.copyDB(ctx, w)
+	if !errors.Is(err, errNoBot) {
+		return n, "the running bot", err
+	}
+	s, err := m.openStopped()
+	if err != nil {
+		return 0, m.Config.DB, err
+	}
+	defer s.Close()
+	n, err = s.Backup(w)
+	return n, m.Config.DB, err
 }
 
 // copyDB copies the database from the running bot to w; errNoBot if none runs.

@@ -116,7 +116,8 @@ Usage:
   bot chat [flags]               chat in this terminal (--json: one JSON object per line, for scripts)
   bot stats [--since 7d] [--json] [--db FILE]
                                  dialogs, diagnoses, solutions shown / worked / did not work, handoffs
-  bot backup [--db FILE] OUT     write a consistent copy of the bbolt database to OUT
+  bot backup [--db FILE] OUT     write a consistent copy of the bbolt database to OUT, a new
+                                 file or an earlier backup, or - for standard output
                                  (bbolt only; for PostgreSQL use pg_dump, see docs/postgres.md)
   bot migrate-store --from STORE --to STORE
                                  move dialogs, handled update ids, pending replies and events

@@ -186,6 +186,24 @@ func TestTelegram_Operations(t *testing.T) {
 		t.Fatalf("backup while running: %q, %v", out, err)
 	}
 	checkBackup(t, running, 2)
+	// Standard output, for a pipe; the report goes to standard error.
+	piped, report, err := runMain(t, env, "", "backup", "-")
+	if err != nil || !strings.Contains(report, "from the running bot to standard output") {
+		t.Fatalf("backup - while running: %q, %v", report, err)
+	}
+	pipedPath := filepath.Join(dir, "piped.db")
+	if err := os.WriteFile(pipedPath, []byte(piped), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	checkBackup(t, pipedPath, 2)
+	// The bot's own admin socket is not a file to write the backup to: refused, and it
+	// still answers.
+	if _, _, err := runMain(t, env, "", "backup", db+".admin.sock"); err == nil || !strings.Contains(err.Error(), "is a socket") {
+		t.Fatalf("backup over the admin socket: %v, want it refused", err)
+	}
+	if _, _, err := runMain(t, env, "", "stats"); err != nil {
+		t.Fatalf("stats after a backup named the admin socket: %v", err)
+	}
 
 	stop()
 	for _, private := range []string{telegramtest.Token, secretText} {
