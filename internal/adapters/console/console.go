@@ -135,18 +135,24 @@ func (c *Chat) parse(line string) (conversation.Input, error) {
 	}
 	if c.opts.JSON && strings.HasPrefix(line, "{") {
 		var msg map[string]json.RawMessage
-		// A field set to null is one not given.
-		given := func(key string) bool { v, ok := msg[key]; return ok && string(v) != "null" }
-		if err := json.Unmarshal([]byte(line), &msg); err == nil && (given("text") || given("button")) {
+		if err := json.Unmarshal([]byte(line), &msg); err == nil {
+			_, hasText := msg["text"]
+			_, hasButton := msg["button"]
+			// A field set to null is one not given, so that {"text": "hi", "button": null}
+			// is text.
+			given := func(key string) bool { v, ok := msg[key]; return ok && string(v) != "null" }
 			var text, button string
 			switch {
 			case given("button") && json.Unmarshal(msg["button"], &button) == nil:
 				return conversation.Input{Kind: conversation.InputButton, Text: button}, nil
-			case !given("button") && json.Unmarshal(msg["text"], &text) == nil:
+			case !given("button") && given("text") && json.Unmarshal(msg["text"], &text) == nil:
 				return conversation.Input{Kind: conversation.InputText, Text: text}, nil
+			case hasText || hasButton:
+				// {"button": 123}, {"button": null}: a message of the protocol with no text
+				// to read and no button anyone was shown. Not text typed: its words would be
+				// read as a description.
+				return conversation.Input{Kind: conversation.InputUnsupported}, nil
 			}
-			// {"button": 123}: no text to read, and no button anyone was shown.
-			return conversation.Input{Kind: conversation.InputUnsupported}, nil
 		}
 		// Anything else that merely starts with "{" is text someone typed.
 	}
