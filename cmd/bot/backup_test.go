@@ -160,3 +160,23 @@ func writeFile(t *testing.T, path, content string) {
 		t.Fatal(err)
 	}
 }
+
+// --db naming a directory is called one by every command that reads the file, not a damaged
+// database to restore from a backup.
+func TestDBIsADirectory(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(t.TempDir(), "copy.db")
+	for _, args := range [][]string{
+		{"stats", "--db", dir},
+		{"backup", "--db", dir, out},
+		{"chat", "--db", dir},
+	} {
+		_, _, err := runMain(t, nil, "", args...)
+		if err == nil || !strings.Contains(err.Error(), dir+": is a directory") || strings.Contains(err.Error(), "damaged") {
+			t.Errorf("bot %s = %v, want it to say %s is a directory", strings.Join(args, " "), err, dir)
+		}
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Errorf("backup of a directory left %s: %v", out, err)
+	}
+}

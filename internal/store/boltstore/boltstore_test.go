@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -470,5 +471,17 @@ func TestOpen_ReadOnly(t *testing.T) {
 	}
 	if err := r.Ping(context.Background()); err == nil {
 		t.Error("Ping succeeded on a read-only store")
+	}
+}
+
+// A directory where the file should be is named as one, in either mode: read-only, bbolt
+// reads no database in it, which said "damaged, restore it from a backup".
+func TestOpen_Directory(t *testing.T) {
+	dir := t.TempDir()
+	for _, readOnly := range []bool{true, false} {
+		_, err := boltstore.Open(dir, boltstore.Options{ReadOnly: readOnly})
+		if !errors.Is(err, syscall.EISDIR) || errors.Is(err, conversation.ErrDamaged) || err.Error() != "open "+dir+": is a directory" {
+			t.Errorf("Open(a directory, ReadOnly %v) = %v, want \"open %s: is a directory\"", readOnly, err, dir)
+		}
 	}
 }

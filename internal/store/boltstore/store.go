@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -75,6 +77,11 @@ func Open(path string, opts Options) (*Store, error) {
 	}
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
+	}
+	// bbolt opens a directory for reading and then finds no database in it: a read-only
+	// Open would call it damaged, and tell the operator to restore it from a backup.
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return nil, &fs.PathError{Op: "open", Path: path, Err: syscall.EISDIR}
 	}
 	if opts.ReadOnly {
 		// bbolt would create a missing file even in read-only mode, and fails on an empty
