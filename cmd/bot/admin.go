@@ -11,6 +11,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"mime"
 	"net"
 	"net/http"
 	"os"
@@ -87,7 +88,10 @@ func (m *Main) adminHandler(store *boltstore.Store, log *slog.Logger) http.Handl
 				return
 			}
 		}
-		w.Header().Set("Content-Type", "application/x-ndjson")
+		w.Header().Set("Content-Type", eventsType)
+		// The answer starts now, not once the scan finds an event since: the client waits
+		// adminAnswerWait at most for it to start.
+		http.NewResponseController(w).Flush()
 		bw := bufio.NewWriter(w)
 		enc := json.NewEncoder(bw)
 		err := store.Events(r.Context(), since, func(e conversation.Event) error { return enc.Encode(e) })
@@ -99,7 +103,7 @@ func (m *Main) adminHandler(store *boltstore.Store, log *slog.Logger) http.Handl
 		bw.Flush()
 	})
 	mux.HandleFunc("GET /backup", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/octet-stream")
+		w.Header().Set("Content-Type", backupType)
 		n, err := store.Backup(w)
 		if err != nil {
 			log.Error("admin: backup", "err", err, "bytes", n)
@@ -115,6 +119,10 @@ func (m *Main) adminHandler(store *boltstore.Store, log *slog.Logger) http.Handl
 	return mux
 }
 
+// adminRealm names the admin listener in its 401 answers, by which "bot stats" and
+// "bot backup" know a refusal from the bot from one of another service.
+const adminRealm = "paydoctor admin"
+
 // requireToken lets through only requests with "Authorization: Bearer token".
 func requireToken(token string, next http.Handler) http.Handler {
 	want := sha256.Sum256([]byte(token))
@@ -123,7 +131,7 @@ func requireToken(token string, next http.Handler) http.Handler {
 		// Hashes of equal length: the comparison takes the same time whatever was sent.
 		sum := sha256.Sum256([]byte(strings.TrimSpace(got)))
 		if !strings.EqualFold(scheme, "Bearer") || subtle.ConstantTimeCompare(sum[:], want[:]) != 1 {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="paydoctor admin"`)
+			w.Header().Set("WWW-Authenticate", `Bearer realm="`+adminRealm+`"`)
 			http.Error(w, "this admin listener needs BOT_ADMIN_TOKEN, as Authorization: Bearer TOKEN", http.StatusUnauthorized)
 			return
 		}
@@ -165,6 +173,10 @@ func (m *Main) listenAdmin(store *boltstore.Store, log *slog.Logger) (*adminServ
 // eventsTrailer ends a complete /events stream, so that a cut one is not taken for all.
 const eventsTrailer = `{"end":true}`
 
+// adminAnswerWait bounds the wait for the headers of the admin listener's answer: the bot
+// sends them at once, before the data; something else listening there may never answer.
+var adminAnswerWait = 30 * time.Second
+
 // adminClient returns a client for the admin listener at a.
 func adminClient(a AdminAddr) *http.Client {
 	return &http.Client{Transport: &http.Transport{
@@ -172,16 +184,24 @@ func adminClient(a AdminAddr) *http.Client {
 			var d net.Dialer
 			return d.DialContext(ctx, a.Network, a.Addr)
 		},
+		ResponseHeaderTimeout: adminAnswerWait,
 	}}
 }
 
 // errNoBot: nothing listens on the admin address.
 var errNoBot = errors.New("no bot is running")
 
-// askBot makes a GET request to the running bot's admin listener. It returns errNoBot when
-// nothing listens there.
-// With token set it is sent as the bearer token.
-func askBot(ctx context.Context, a AdminAddr, token, path string) (*http.Response, error) {
+// Content types of the admin listener's answers: askBot takes an answer of another type for
+// one of another service.
+const (
+	eventsType = "application/x-ndjson"
+	backupType = "application/octet-stream"
+)
+
+// askBot makes a GET request to the running bot's admin listener, with token, if set, as the
+// bearer token, and returns the answer if it is the bot's: 200 with contentType. It returns
+// errNoBot when nothing listens there.
+func askBot(ctx context.Context, a AdminAddr, token, path, contentType string) (*http.Response, error) {
 	if a.Network == "" {
 		return nil, errNoBot
 	}
@@ -194,20 +214,42 @@ func askBot(ctx context.Context, a AdminAddr, token, path string) (*http.Respons
 	}
 	resp, err := adminClient(a).Do(req)
 	if err != nil {
-		if errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOENT) {
+		var op *net.OpError
+		switch {
+		case errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOENT):
 			return nil, errNoBot
+		case errors.As(err, &op) && op.Op == "dial":
+			return nil, fmt.Errorf("BOT_ADMIN_ADDR %s: %w", a, err)
 		}
-		return nil, fmt.Errorf("BOT_ADMIN_ADDR %s: %w", a, err)
+		// Connected, but no HTTP answer came: a service of another protocol, or none.
+		return nil, notTheBot(a, err.Error())
 	}
-	if resp.StatusCode != http.StatusOK {
-		b, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
-		resp.Body.Close()
-		if resp.StatusCode == http.StatusUnauthorized {
-			return nil, fmt.Errorf("BOT_ADMIN_ADDR %s: the bot refused the request (%s): run this with the BOT_ADMIN_TOKEN the bot has", a, resp.Status)
+	got, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	if resp.StatusCode == http.StatusOK && got == contentType {
+		return resp, nil
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode == http.StatusUnauthorized && strings.Contains(resp.Header.Get("WWW-Authenticate"), adminRealm) {
+		return nil, fmt.Errorf("BOT_ADMIN_ADDR %s: the bot refused the request (%s): run this with the BOT_ADMIN_TOKEN the bot has", a, resp.Status)
+	}
+	what := resp.Status
+	if got != "" {
+		what += ", " + got
+	}
+	if got == "text/plain" {
+		// Short enough to show, and the bot's own errors are such.
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 200))
+		if line, _, _ := strings.Cut(strings.TrimSpace(string(b)), "\n"); line != "" {
+			what += ": " + line
 		}
-		return nil, fmt.Errorf("BOT_ADMIN_ADDR %s: %s: %s", a, resp.Status, b)
 	}
-	return resp, nil
+	return nil, notTheBot(a, what)
+}
+
+// notTheBot is the error of an answer at the admin address that is not the bot's; why says
+// what came instead.
+func notTheBot(a AdminAddr, why string) error {
+	return fmt.Errorf("BOT_ADMIN_ADDR %s: the service there did not answer as the bot does (%s): set BOT_ADMIN_ADDR as the bot has it", a, why)
 }
 
 // openStopped opens the database of a bot that is not running, read-only.
@@ -253,7 +295,7 @@ func (m *Main) events(ctx context.Context, since time.Time, fn func(conversation
 		defer s.Close()
 		return s.Events(ctx, since, fn)
 	}
-	resp, err := askBot(ctx, m.Config.Admin, adminToken(m.getenv), path)
+	resp, err := askBot(ctx, m.Config.Admin, adminToken(m.getenv), path, eventsType)
 	if errors.Is(err, errNoBot) {
 		s, err := m.openStopped()
 		if err != nil {
@@ -418,7 +460,7 @@ func (m *Main) backupTo(ctx context.Context, w io.Writer) (n int64, from string,
 
 // copyDB copies the database from the running bot to w; errNoBot if none runs.
 func (m *Main) copyDB(ctx context.Context, w io.Writer) (int64, error) {
-	resp, err := askBot(ctx, m.Config.Admin, adminToken(m.getenv), "/backup")
+	resp, err := askBot(ctx, m.Config.Admin, adminToken(m.getenv), "/backup", backupType)
 	if err != nil {
 		return 0, err
 	}
