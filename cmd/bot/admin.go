@@ -139,6 +139,10 @@ func requireToken(token string, next http.Handler) http.Handler {
 	})
 }
 
+// maxUnixPath is the size of a Unix socket address's path, its terminating NUL included
+// (108 on Linux): a longer path can neither be listened on nor dialled.
+const maxUnixPath = len(syscall.RawSockaddrUnix{}.Path)
+
 type adminServer struct {
 	srv *http.Server
 	ln  net.Listener
@@ -155,6 +159,13 @@ func (m *Main) listenAdmin(store *boltstore.Store, log *slog.Logger) (*adminServ
 		if fi, err := os.Lstat(a.Addr); err == nil && fi.Mode()&fs.ModeSocket != 0 {
 			os.Remove(a.Addr)
 		}
+	}
+	if a.Network == "unix" && len(a.Addr) >= maxUnixPath {
+		what, fix := "the socket path", "set BOT_ADMIN_ADDR"
+		if strings.TrimSpace(m.getenv("BOT_ADMIN_ADDR")) == "" {
+			what, fix = "the socket path (the database's with .admin.sock added)", "use a shorter --db path, or set BOT_ADMIN_ADDR"
+		}
+		return nil, fmt.Errorf("BOT_ADMIN_ADDR %s: %s is %d bytes long, and the system takes at most %d: %s to a shorter socket path or to a loopback address such as 127.0.0.1:9091, the same for the bot and for stats and backup", a, what, len(a.Addr), maxUnixPath-1, fix)
 	}
 	ln, err := net.Listen(a.Network, a.Addr)
 	if err != nil {
@@ -202,7 +213,8 @@ const (
 // bearer token, and returns the answer if it is the bot's: 200 with contentType. It returns
 // errNoBot when nothing listens there.
 func askBot(ctx context.Context, a AdminAddr, token, path, contentType string) (*http.Response, error) {
-	if a.Network == "" {
+	if a.Network == "" || a.Network == "unix" && len(a.Addr) >= maxUnixPath {
+		// No bot can listen at a path too long to bind (it refuses to start).
 		return nil, errNoBot
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://admin"+path, nil)

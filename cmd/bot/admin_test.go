@@ -112,3 +112,45 @@ func checkNotTheBot(t *testing.T, addr, want string) {
 		t.Errorf("backup wrote %s: %v", out, err)
 	}
 }
+
+// A Unix socket path of 108 bytes or more cannot be listened on: the bot says so and what to
+// do, instead of "bind: invalid argument"; stats and backup, which no bot can answer there,
+// read the file.
+func TestAdmin_SocketPathTooLong(t *testing.T) {
+	dir := t.TempDir()
+	// dbFor returns a database path whose default socket path is n bytes long.
+	dbFor := func(n int) string {
+		name := strings.Repeat("d", n-len(dir)-len("/.admin.sock"))
+		return filepath.Join(dir, name)
+	}
+	for _, tc := range []struct {
+		name      string
+		db        string
+		adminAddr string
+		want      string // "": it starts
+		notWant   string
+	}{
+		{name: "107 bytes, the most there is room for", db: dbFor(maxUnixPath - 1)},
+		{name: "108 bytes", db: dbFor(maxUnixPath), want: "the socket path (the database's with .admin.sock added) is 108 bytes long, and the system takes at most 107: use a shorter --db path, or set BOT_ADMIN_ADDR"},
+		{name: "BOT_ADMIN_ADDR too long", db: filepath.Join(dir, "bot.db"), adminAddr: "unix:" + dbFor(maxUnixPath+20) + ".admin.sock",
+			want: "the socket path is 128 bytes long, and the system takes at most 107: set BOT_ADMIN_ADDR to a shorter socket path", notWant: "--db"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			vars := map[string]string{"BOT_ADMIN_ADDR": tc.adminAddr}
+			_, _, err := runMain(t, vars, "", "chat", "--db", tc.db)
+			switch {
+			case tc.want == "" && err != nil:
+				t.Fatalf("chat: %v", err)
+			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want) || tc.notWant != "" && strings.Contains(err.Error(), tc.notWant)):
+				t.Fatalf("chat = %v\nwant it to say: %s", err, tc.want)
+			}
+			if tc.want == "" {
+				return
+			}
+			// The file exists (chat made it before the listener failed): stats reads it.
+			if _, _, err := runMain(t, vars, "", "stats", "--db", tc.db); err != nil {
+				t.Errorf("stats: %v, want it to read the file", err)
+			}
+		})
+	}
+}
