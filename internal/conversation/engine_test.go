@@ -2472,6 +2472,19 @@ func TestStep_FailedSolutionNotOfferedAgain(t *testing.T) {
 	}
 }
 
+// TestStep_GivingUpWhileMoneyIsStuck: giving up while money taken is with OpenAI's support
+// gets what matters if they write later, and no verdict; it got "did support work?".
+func TestStep_GivingUpWhileMoneyIsStuck(t *testing.T) {
+	e := newEngine(t, "en")
+	for _, text := range []string{"算了 不搞了 太麻烦了", "forget it"} {
+		d, _ := stepReply(e, conversation.Dialog{}, parseInput("I was charged $20 but no credits"), time.Now())
+		d, res := e.Step(d, parseInput(text), time.Now())
+		if kinds := eventKinds(res); slices.Contains(kinds, conversation.EventFailed) || !strings.HasPrefix(res.Reply.Text, e.KB().Text(res.Reply.Lang, kb.MsgSupportLater, nil)) {
+			t.Errorf("%q: events %v, reply:\n%s", text, kinds, res.Reply.Text)
+		}
+	}
+}
+
 // TestStep_CreditArrived: money taken without credit that shows up after all ends the help
 // without crediting OpenAI's support, which nobody contacted; it got "did support work?".
 func TestStep_CreditArrived(t *testing.T) {

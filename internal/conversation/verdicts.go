@@ -41,6 +41,14 @@ func (t turn) answerVerdict(text string) (Reply, bool) {
 		t.d.Stage = StageResolved
 		return t.withView(t.text(kb.MsgArrived, nil)), true
 	}
+	if t.moneyWithSupport(sol) && t.e.kb.GivesUp(text) && !t.e.kb.Asks(text) && !t.tellsAnotherProblem(text) {
+		// "算了 不搞了 太麻烦了" while money is stuck with OpenAI's support: what matters if
+		// they write later, not "did it work?" again.
+		t.record(EventRecognized, "")
+		r := t.nudge()
+		r.Text = t.text(kb.MsgSupportLater, nil)
+		return r, true
+	}
 	if _, besides, ok := t.questionAbout(sol, text); ok && (!saysSomething(besides) || sol == t.e.kb.LastResort && t.e.kb.Brief(besides) ||
 		t.moneyWithSupport(sol) || endsInEmptyContrast(besides)) {
 		// Nothing but what calls for an answer about the solution shown: 没有账单地址 at the

@@ -116,6 +116,9 @@ func (k *KB) Arrived(text string) bool {
 	})
 }
 
+// GivesUp reports whether text says the person stops trying ("算了 不搞了", "forget it").
+func (k *KB) GivesUp(text string) bool { return containsAny(Normalize(text), k.givesUp) }
+
 // NotCharged reports whether text says that no money was taken ("没扣钱", "no money taken"):
 // a payment that failed, not money taken without credit. Not when it says besides that money
 // was ("a statement that my card is not charged when it's actually charged").

@@ -183,8 +183,9 @@ type KB struct {
 	// conditionals suppose rather than tell ("if", 的话), folded: a failure in a clause that
 	// holds one is no verdict (see Statements).
 	conditionals []string
-	// complaints say the bot did not answer, folded: see WithoutComplaint.
-	complaints []string
+	// complaints say the bot did not answer, folded: see WithoutComplaint; givesUp that the
+	// person stops trying: see GivesUp.
+	complaints, givesUp []string
 	// hedges soften what is told without changing it ("好像", "i think"), folded: the model
 	// does not read them (see RecognizeRulingOut).
 	hedges []string

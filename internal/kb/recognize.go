@@ -79,6 +79,7 @@ func (k *KB) loadExamples(base, overlay fs.FS) ([]example, error) {
 			Conditionals   []string     `toml:"conditionals"`
 			Hedges         []string     `toml:"hedges"`
 			Complaints     []string     `toml:"complaints"`
+			GivesUp        []string     `toml:"gives_up"`
 			Likewise       []string     `toml:"likewise"`
 			Why            []string     `toml:"why"`
 			Lacks          []string     `toml:"lacks"`
@@ -140,7 +141,7 @@ func (k *KB) loadExamples(base, overlay fs.FS) ([]example, error) {
 			into    *[]string
 		}{{"pending", doc.Pending, &k.pending}, {"courtesy", doc.Courtesy, &k.courtesy}, {"human", doc.Human, &k.human},
 			{"affirmations", doc.Affirmations, &k.affirmations}, {"interrogatives", doc.Interrogatives, &k.interrogatives},
-			{"openers", doc.Openers, &k.openers}, {"conditionals", doc.Conditionals, &k.conditionals}, {"hedges", doc.Hedges, &k.hedges}, {"complaints", doc.Complaints, &k.complaints},
+			{"openers", doc.Openers, &k.openers}, {"conditionals", doc.Conditionals, &k.conditionals}, {"hedges", doc.Hedges, &k.hedges}, {"complaints", doc.Complaints, &k.complaints}, {"gives_up", doc.GivesUp, &k.givesUp},
 			{"likewise", doc.Likewise, &k.likewise}, {"why", doc.Why, &k.why},
 			{"lacks", doc.Lacks, &k.lacks}, {"choosing", doc.Choosing, &k.choosing}, {"last", doc.Last, &k.last}, {"corrections", doc.Corrections, &k.corrections},
 			{"new_problem", doc.NewProblem, &k.newProblem}, {"checkout_voice", doc.CheckoutVoice, &k.checkoutVoice},

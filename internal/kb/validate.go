@@ -24,6 +24,7 @@ const (
 	MsgFindTheCause     = "bot.find_the_cause"
 	MsgRefunded         = "bot.refunded"
 	MsgArrived          = "bot.arrived"
+	MsgSupportLater     = "bot.support_later"
 	MsgPickAnAnswer     = "bot.pick_an_answer"
 	MsgBack             = "bot.back"
 	MsgAnswerChanged    = "bot.answer_changed"
@@ -120,7 +121,7 @@ var messageFields = map[string][]string{
 }
 
 var fixedMessages = []string{
-	MsgGreeting, MsgHelp, MsgNotUnderstood, MsgOffTopic, MsgVague, MsgNoReadyAnswer, MsgContradicts, MsgOtherFailed, MsgFindTheCause, MsgRefunded, MsgArrived, MsgPickAnAnswer, MsgBack, MsgAnswerChanged, MsgNoWayBack, MsgWelcome, MsgNoHelper, MsgStaleMenu, MsgUnsupportedMedia,
+	MsgGreeting, MsgHelp, MsgNotUnderstood, MsgOffTopic, MsgVague, MsgNoReadyAnswer, MsgContradicts, MsgOtherFailed, MsgFindTheCause, MsgRefunded, MsgArrived, MsgSupportLater, MsgPickAnAnswer, MsgBack, MsgAnswerChanged, MsgNoWayBack, MsgWelcome, MsgNoHelper, MsgStaleMenu, MsgUnsupportedMedia,
 	MsgUnknownCommand, MsgLangUsage, MsgLangSwitched, MsgSolutionUsage, MsgCardDataWarning, MsgAPIKeyWarning,
 	MsgHumanUnavailable, MsgHumanIsSupport, MsgResume, MsgRecognized, MsgImageSeen, MsgImageNoText, MsgHandoffPicture, MsgDiagnosis, MsgPlan,
 	MsgSolutionHeading, MsgSolutionSingle, MsgAskWorked, MsgNudge, MsgWorked, MsgNextAfterFailure,
