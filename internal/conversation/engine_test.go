@@ -1447,6 +1447,8 @@ func TestStep_ChangingAnAnswer(t *testing.T) {
 	}{
 		{toVerification, "sorry, I meant no", "", "cross-border"},
 		{toVerification, "不对，我说错了，是虚拟卡", "amount", ""},
+		// The correction as people write it, with how they looked.
+		{toDiagnosis, "等下 我说错了 我看了下卡上有visa标志 是双币卡", "overseas_enabled", ""},
 		{toVerification, "go back", "overseas_enabled", ""},
 		{toVerification, "上一步", "overseas_enabled", ""},
 		{toVerification, "/back", "overseas_enabled", ""},

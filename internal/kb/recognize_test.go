@@ -240,6 +240,8 @@ func TestAtQuestion_Option(t *testing.T) {
 		{"overseas_enabled", "打了银行电话 客服说开通了", "yes"},
 		{"what_happened", "i only have a unionpay debit card from BOC", "wallet"}, // the card solution, opened without a cause
 		{"what_happened", "只有银联卡", "wallet"},
+		{"card_type", "我看了下卡上有visa标志", "domestic_visa"}, // how people look, said around the answer
+		{"card_type", "i checked, the card has a mastercard logo", "domestic_visa"},
 		{"overseas_enabled", "already enabled on my card and in the app, I checked twice", ""},
 		{"overseas_enabled", "没开通", "no"},
 		{"overseas_enabled", "应该没开吧", "no"},
