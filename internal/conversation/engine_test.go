@@ -833,6 +833,7 @@ func TestStep_LanguageFollowsTheTextFirst(t *testing.T) {
 		{"two words keep the dialog's", "", "zh-Hans", "incorrect zip", "zh-Hans"},
 		{"two words that ask are English", "", "zh-Hans", "which provider?", "en"},
 		{"a code that asks keeps the dialog's", "", "zh-Hans", "do_not_honor?", "zh-Hans"},
+		{"a name with a question mark keeps the dialog's", "", "zh-Hans", "PayPal OK?", "zh-Hans"},
 		// Nothing else tells yet: one word in Latin letters is English.
 		{"a greeting, no hint", "", "", "hello", "en"},
 		{"two words, no hint", "", "", "payment failed", "en"},
@@ -1674,7 +1675,7 @@ func TestStep_TriedAlready(t *testing.T) {
 		})
 	}
 	// Asked for, it is shown.
-	for _, text := range []string{"can I use a virtual card?", "我想试试虚拟卡", "the virtual card one"} {
+	for _, text := range []string{"can I use a virtual card?", "我想试试虚拟卡", "the virtual card one", "ok ty, will look for a virtual card myself"} {
 		if d, _ := stepReply(e, diagnosed, parseInput(text), time.Now()); !slices.Contains(d.Plan, "virtual-card") {
 			t.Errorf("%s: the virtual card is not shown: plan %v", text, d.Plan)
 		}
@@ -1930,7 +1931,10 @@ func TestStep_UnlistedQuestionAboutTheSolutionShown(t *testing.T) {
 		{"contact-support", "refund never arrived", kb.SolutionAnswer("contact-support", "not-refunded")},
 		{"contact-support", "they said theyll refund but its not in my account yet", kb.SolutionAnswer("contact-support", "not-refunded")},
 		{"contact-support", "can i just use another card?", kb.SolutionAnswer("contact-support", "pay-again")}, // not the card solution its "another card" names
-		{"contact-support", "I already paid again", kb.SolutionAnswer("contact-support", "paid-twice")},        // it ended the help as a success
+		{"contact-support", "客服说不会退款", kb.SolutionAnswer("contact-support", "refund-refused")},                 // not the answer for a refund agreed
+		{"contact-support", "the credits never showed up", kb.SolutionAnswer("contact-support", "still-missing")},
+		{"contact-support", "已退款，但银行卡还没收到", kb.SolutionAnswer("contact-support", "not-refunded")},
+		{"contact-support", "I already paid again", kb.SolutionAnswer("contact-support", "paid-twice")}, // it ended the help as a success
 		{"contact-support", "我又付了一次", kb.SolutionAnswer("contact-support", "paid-twice")},
 		{"choose-plan", "wait so plus doesnt include api usage?", kb.SolutionAnswer("choose-plan", "plus-api")},
 		{"choose-plan", "how do i raise it? i am the owner", kb.SolutionAnswer("choose-plan", "openai-limits")},
@@ -2480,7 +2484,7 @@ func TestStep_GivingUpWhileMoneyIsStuck(t *testing.T) {
 	e := newEngine(t, "en")
 	for _, text := range []string{"算了 不搞了 太麻烦了", "forget it"} {
 		d, _ := stepReply(e, conversation.Dialog{}, parseInput("I was charged $20 but no credits"), time.Now())
-		d, res := e.Step(d, parseInput(text), time.Now())
+		_, res := e.Step(d, parseInput(text), time.Now())
 		if kinds := eventKinds(res); slices.Contains(kinds, conversation.EventFailed) || !strings.HasPrefix(res.Reply.Text, e.KB().Text(res.Reply.Lang, kb.MsgSupportLater, nil)) {
 			t.Errorf("%q: events %v, reply:\n%s", text, kinds, res.Reply.Text)
 		}
@@ -2499,6 +2503,11 @@ func TestStep_CreditArrived(t *testing.T) {
 		{"I was charged but no credits", "oh wait, the credits just showed up", true},
 		{"I was charged but no credits", "still not credited", false},
 		{"扣了钱但是没到账", "到账了吗", false},
+		// Guessed, or with something still wrong after it: still support's.
+		{"I was charged but no credits", "maybe it's just delayed", false},
+		{"扣了钱但是没到账", "可能只是延迟", false},
+		{"I was charged but no credits", "the credits showed up, but i was charged twice", false},
+		{"扣了钱但是没到账", "额度到了，但是被扣了两笔", false},
 	} {
 		d, _ := stepReply(e, conversation.Dialog{}, parseInput(tc.first), time.Now())
 		d, res := e.Step(d, parseInput(tc.next), time.Now())
@@ -2668,6 +2677,12 @@ func TestStep_MoneyTakenOrNot(t *testing.T) {
 		{"扣费了但是没到账", "钱退回来了，我能再付一次吗", "what_happened"}, // the refund told, then asked about paying again
 		{"I was charged $20 but no credits", "refunded. can I try paying again now?", "what_happened"},
 		{"扣费了但是没到账", "已退款", "what_happened"},
+		// The credit still missing, told again: it ended the help.
+		{"扣费了但是没到账", "还没到账，我该怎么办", ""},
+		// A refund guessed, or told but not on the card yet, is money still taken.
+		{"I was charged $20 but no credits", "i think it's refunded", ""},
+		{"扣费了但是没到账", "已退款，但银行卡还没收到", ""},
+		{"I was charged $20 but no credits", "support said its refunded but its not in my account yet", ""},
 		// A refund promised is still to come.
 		{"I was charged $20 but no credits", "they said it will be refunded", ""},
 		{"I was charged $20 but no credits", "they said theyll refund but its not in my account yet", ""}, // it ended the help

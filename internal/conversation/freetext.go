@@ -56,10 +56,11 @@ func (t turn) freeText(text, quoted string) Reply {
 	}
 	// Thanks or a plan for later under someone's "it worked" is about the person's own
 	// attempt, not theirs: read before the message replied to.
-	text, r, ok := t.noResult(text)
+	rest, r, ok := t.noResult(text)
 	if ok {
 		return r
 	}
+	t.planned, text = rest != text, rest
 	if r, ok := t.answerQuestion(text); ok {
 		return r
 	}

@@ -117,7 +117,7 @@ func (t turn) goTo(text string, target kb.Target) Reply {
 		q, option := t.e.kb.FlowAnswer(text)
 		return t.answerAnew(q, option)
 	case t.solving() && target.Solution != "" && t.e.kb.NamesPlainly(target.Solution, text) && !t.e.kb.Asks(text) && !t.e.kb.Requests(text) &&
-		t.d.Outcome != "" && t.answersALaterQuestion(text):
+		!t.planned && t.d.Outcome != "" && t.answersALaterQuestion(text):
 		// "it's a virtual card", 我用的是虚拟卡 after a diagnosis: the person tells their case,
 		// named like a solution. An answer that differs from the one given, or was never asked,
 		// takes the questions on from there; the solution's steps would tell a virtual card's
@@ -125,11 +125,11 @@ func (t turn) goTo(text string, target kb.Target) Reply {
 		q, option := t.e.kb.FlowAnswer(text)
 		return t.answerAnew(q, option)
 	case t.solving() && target.Solution != "" && len(t.d.Asked) == 0 && !t.e.kb.Asks(text) && !t.e.kb.Requests(text) &&
-		!t.e.kb.NamesPlainly(target.Solution, text) && t.answerLeadsOn(text):
+		!t.e.kb.NamesPlainly(target.Solution, text) && !t.planned && t.answerLeadsOn(text):
 		// "visa ccb" after "declined" was diagnosed at once: the questions the diagnosis
 		// skipped, answered now, go on from that answer. Read as the card solution and left at
 		// "did it work?", the next "yes" (overseas payments enabled) ended the help as the
-		// bank's success.
+		// bank's success. Not a plan ("will look for a virtual card myself").
 		q, option := t.e.kb.FlowAnswer(text)
 		return t.answerAnew(q, option)
 	case t.solving() && target.Solution != "" && !t.e.kb.NamesPlainly(target.Solution, text) && !t.e.kb.Asks(text) &&

@@ -81,8 +81,9 @@ func (e *Engine) languageOf(text, current string) (string, bool) {
 	}
 	text = strings.ReplaceAll(text, redact.Placeholder, " ") // no word of the person's
 	words := latinWords(e.kb.WithoutCheckoutText(text))
-	// Two words that ask ("which provider?", "how long?") are a question in English too.
-	english := e.latin != "" && (words >= minLatinSentence || words >= 2 && !containsHan(text) && e.kb.Asks(text))
+	// Two words that ask with a question word ("which provider?", "how long?") are English too;
+	// not a name with a question mark ("PayPal OK?", "Visa?"), which a Chinese writer sends.
+	english := e.latin != "" && (words >= minLatinSentence || words >= 2 && !containsHan(text) && e.kb.Asks(strings.NewReplacer("?", "", "？", "").Replace(text)))
 	// In a dialog in English, a few Han characters in English words are a name or a quote
 	// ("it's 招商银行 card", "the page says 交易被拒绝"); elsewhere they are Chinese, with
 	// an English error pasted in ("我这里提示 OpenAI's services are not available"), unless

@@ -21,8 +21,11 @@ type turn struct {
 	// corrects: the free text holds a correction's words ("I meant", 说错了), read once for
 	// the two readings that need it (kb.Corrects).
 	corrects bool
-	events   *[]Event
-	notices  *[]Notice // to other chats: the helpers', or the person's from a helper's turn
+	// planned: the free text is what a plan for later left to read ("will look for [a virtual
+	// card myself]"): no fact of the person's case.
+	planned bool
+	events  *[]Event
+	notices *[]Notice // to other chats: the helpers', or the person's from a helper's turn
 }
 
 // solving reports whether a solution is shown, whose result is what the person's words are

@@ -70,15 +70,25 @@ func (k *KB) Refunded(text string) bool {
 	return containsAny(Normalize(text), k.refunded) && k.refundedIn(text) // most texts hold none: spared the clauses
 }
 
+// refundOnItsWay reports whether text, after a word that turns it, says the money is not back on
+// the card yet (the phrase files' not_received): "已退款，但银行卡还没收到" is a refund on its way.
+func (k *KB) refundOnItsWay(text string) bool {
+	after := AfterContrast(text)
+	return after != "" && containsAny(Normalize(after), k.notReceived)
+}
+
 // refundedIn is Refunded, clause by clause: "钱退回来了，我能再付一次吗" tells the refund and
 // asks about paying again.
 func (k *KB) refundedIn(text string) bool {
+	if k.refundOnItsWay(text) {
+		return false
+	}
 	return slices.ContainsFunc(Clauses(text), func(c string) bool {
 		norm := Normalize(c)
 		// Not 还没退回来, "will I get refunded?", 如果钱退回来了, 退回来了一半 or "it will be
 		// refunded": only money back, all of it.
 		return containsAny(norm, k.refunded) && !containsAny(norm, k.negations) && !k.Asks(c) && !k.Supposes(c) &&
-			!containsAny(norm, k.partial) && !containsAny(norm, k.refundDue)
+			!containsAny(norm, k.partial) && !containsAny(norm, k.refundDue) && !containsAny(norm, k.guesses)
 	})
 }
 
@@ -104,15 +114,16 @@ func (k *KB) WithoutComplaint(text string) (rest string, complained bool) {
 }
 
 // Arrived reports whether text says that what was paid for showed up after all (到账了, "the
-// credits just showed up", "it was just delayed"), in a clause that denies nothing, asks
-// nothing and supposes nothing: money taken without credit that resolved itself.
+// credits just showed up", "it was just delayed"), in a clause that denies, asks, supposes and
+// guesses nothing ("maybe it's just delayed"), and turns to no denial or charge after it ("the
+// credits showed up, but I was charged twice"): money taken without credit that resolved itself.
 func (k *KB) Arrived(text string) bool {
-	if !containsAny(Normalize(text), k.arrived) {
+	if !containsAny(Normalize(text), k.arrived) || Normalize(AfterContrast(text)) != "" {
 		return false // most texts hold none: spared the clauses
 	}
 	return slices.ContainsFunc(Clauses(text), func(c string) bool {
 		norm := Normalize(c)
-		return containsAny(norm, k.arrived) && !containsAny(norm, k.negations) && !k.Asks(c) && !k.Supposes(c)
+		return containsAny(norm, k.arrived) && !containsAny(norm, k.negations) && !k.Asks(c) && !k.Supposes(c) && !containsAny(norm, k.guesses)
 	})
 }
 

@@ -189,6 +189,11 @@ type KB struct {
 	// hedges soften what is told without changing it ("好像", "i think"), folded: the model
 	// does not read them (see RecognizeRulingOut).
 	hedges []string
+	// notReceived say that money refunded is not on the card yet, folded: see Refunded.
+	notReceived []string
+	// guesses are the words that guess rather than tell, folded: a refund or a credit guessed
+	// is none (see Refunded, Arrived).
+	guesses []string
 	// likewise are the words that say what a text tells holds for more than what it names
 	// ("too", 也), folded: see Likewise.
 	likewise []string

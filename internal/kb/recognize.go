@@ -78,6 +78,8 @@ func (k *KB) loadExamples(base, overlay fs.FS) ([]example, error) {
 			Openers        []string     `toml:"openers"`
 			Conditionals   []string     `toml:"conditionals"`
 			Hedges         []string     `toml:"hedges"`
+			Guesses        []string     `toml:"guesses"`
+			NotReceived    []string     `toml:"not_received"`
 			Complaints     []string     `toml:"complaints"`
 			GivesUp        []string     `toml:"gives_up"`
 			Likewise       []string     `toml:"likewise"`
@@ -141,7 +143,7 @@ func (k *KB) loadExamples(base, overlay fs.FS) ([]example, error) {
 			into    *[]string
 		}{{"pending", doc.Pending, &k.pending}, {"courtesy", doc.Courtesy, &k.courtesy}, {"human", doc.Human, &k.human},
 			{"affirmations", doc.Affirmations, &k.affirmations}, {"interrogatives", doc.Interrogatives, &k.interrogatives},
-			{"openers", doc.Openers, &k.openers}, {"conditionals", doc.Conditionals, &k.conditionals}, {"hedges", doc.Hedges, &k.hedges}, {"complaints", doc.Complaints, &k.complaints}, {"gives_up", doc.GivesUp, &k.givesUp},
+			{"openers", doc.Openers, &k.openers}, {"conditionals", doc.Conditionals, &k.conditionals}, {"hedges", doc.Hedges, &k.hedges}, {"guesses", doc.Guesses, &k.guesses}, {"not_received", doc.NotReceived, &k.notReceived}, {"complaints", doc.Complaints, &k.complaints}, {"gives_up", doc.GivesUp, &k.givesUp},
 			{"likewise", doc.Likewise, &k.likewise}, {"why", doc.Why, &k.why},
 			{"lacks", doc.Lacks, &k.lacks}, {"choosing", doc.Choosing, &k.choosing}, {"last", doc.Last, &k.last}, {"corrections", doc.Corrections, &k.corrections},
 			{"new_problem", doc.NewProblem, &k.newProblem}, {"checkout_voice", doc.CheckoutVoice, &k.checkoutVoice},

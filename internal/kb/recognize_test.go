@@ -147,6 +147,7 @@ func TestQuestionAbout(t *testing.T) {
 		{"en", "enable-cross-border", "what bank card works then?", ""},
 		// Unless the phrase that asks holds the name: paying again, not the card solution.
 		{"en", "contact-support", "can i just use another card?", "pay-again"},
+		{"en", "billing-settings", "what state is my payment in?", ""}, // a state, not the form's
 		{"en", "contact-support", "does paypal work instead of another card?", ""},
 		{"en", "no-such-solution", "which bank should I call?", ""},
 		// Told, not asked: what the answer's tells list, in a short text.
