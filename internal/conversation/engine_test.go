@@ -1932,6 +1932,7 @@ func TestStep_UnlistedQuestionAboutTheSolutionShown(t *testing.T) {
 		{"contact-support", "they said theyll refund but its not in my account yet", kb.SolutionAnswer("contact-support", "not-refunded")},
 		{"contact-support", "can i just use another card?", kb.SolutionAnswer("contact-support", "pay-again")}, // not the card solution its "another card" names
 		{"contact-support", "客服说不会退款", kb.SolutionAnswer("contact-support", "refund-refused")},                 // not the answer for a refund agreed
+		{"contact-support", "我可以直接用另一张卡吗？", kb.SolutionAnswer("contact-support", "pay-again")},
 		{"contact-support", "the credits never showed up", kb.SolutionAnswer("contact-support", "still-missing")},
 		{"contact-support", "已退款，但银行卡还没收到", kb.SolutionAnswer("contact-support", "not-refunded")},
 		{"contact-support", "I already paid again", kb.SolutionAnswer("contact-support", "paid-twice")}, // it ended the help as a success
@@ -2501,6 +2502,7 @@ func TestStep_CreditArrived(t *testing.T) {
 	}{
 		{"我刚刚OpenAI充值了10刀 招行卡扣钱了 但是余额还是0 咋回事", "等等 刷新了一下 到账了 原来是延迟", true},
 		{"I was charged but no credits", "oh wait, the credits just showed up", true},
+		{"扣了钱但是没到账", "额度到帐了", true}, // 帐, as often typed
 		{"I was charged but no credits", "still not credited", false},
 		{"扣了钱但是没到账", "到账了吗", false},
 		// Guessed, or with something still wrong after it: still support's.
@@ -2676,6 +2678,7 @@ func TestStep_MoneyTakenOrNot(t *testing.T) {
 		{"I was charged $20 but no credits", "the money got refunded to my card, still no credits though", "what_happened"},
 		{"扣费了但是没到账", "钱退回来了，我能再付一次吗", "what_happened"}, // the refund told, then asked about paying again
 		{"I was charged $20 but no credits", "refunded. can I try paying again now?", "what_happened"},
+		{"扣费了但是没到账", "退款了", "what_happened"},
 		{"扣费了但是没到账", "已退款", "what_happened"},
 		// The credit still missing, told again: it ended the help.
 		{"扣费了但是没到账", "还没到账，我该怎么办", ""},
@@ -2751,7 +2754,7 @@ func TestStep_SuccessAtAQuestion(t *testing.T) {
 	}
 	// A bare "yes" or 好了 answers or acknowledges the question as often; a payment before or
 	// elsewhere is no success of this one.
-	for _, text := range []string{"yes", "好了", "是的", "yes, it worked before", "it worked last month", "it works fine on steam"} {
+	for _, text := range []string{"yes", "好了", "是的", "yes, it worked before", "it worked last month", "it works fine on steam", "之前付成功过", "it works for netflix though"} {
 		d, _ := stepReply(e, conversation.Dialog{}, parseInput("[a:what_happened:declined]"), time.Now())
 		if d, _ = stepReply(e, d, parseInput(text), time.Now()); d.Stage == conversation.StageResolved {
 			t.Errorf("%q at the card question ended the help", text)
