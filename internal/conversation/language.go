@@ -83,7 +83,7 @@ func (e *Engine) languageOf(text, current string) (string, bool) {
 	words := latinWords(e.kb.WithoutCheckoutText(text))
 	// Two words that ask with a question word ("which provider?", "how long?") are English too;
 	// not a name with a question mark ("PayPal OK?", "Visa?"), which a Chinese writer sends.
-	english := e.latin != "" && (words >= minLatinSentence || words >= 2 && !containsHan(text) && e.kb.Asks(strings.NewReplacer("?", "", "？", "").Replace(text)))
+	english := e.latin != "" && (words >= minLatinSentence || words >= 2 && !containsHan(text) && e.kb.Asks(questionMarks.Replace(text)))
 	// In a dialog in English, a few Han characters in English words are a name or a quote
 	// ("it's 招商银行 card", "the page says 交易被拒绝"); elsewhere they are Chinese, with
 	// an English error pasted in ("我这里提示 OpenAI's services are not available"), unless
@@ -124,6 +124,8 @@ func (e *Engine) englishAroundHan(text string) bool {
 // chineseGrammar are characters that make Chinese sentences rather than names: particles
 // (kb's, and those that ask), question words, copulas.
 const chineseGrammar = kb.EndParticles + "了的吗呢咋怎么办是在也就还都很"
+
+var questionMarks = strings.NewReplacer("?", "", "？", "")
 
 // minLatinSentence is how many words in Latin letters make a text English: fewer is a code
 // or a name ("card_declined", "do_not_honor"), which says nothing about the person's

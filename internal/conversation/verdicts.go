@@ -191,6 +191,7 @@ func (t turn) verdictInClauses(text string) (Reply, bool) {
 		return t.answerOn(text, q, t.answerAnew(q, option)), true
 	}
 	clauses := kb.Clauses(text)
+	sol, _ := t.d.CurrentSolution()
 	for _, c := range rest {
 		if verdict == kb.ActionWorked && c != clauses[len(clauses)-1] {
 			// "the bank said risk control flagged it and unblocked it, works now!": a problem
@@ -198,18 +199,17 @@ func (t turn) verdictInClauses(text string) (Reply, bool) {
 			// the renewal failed").
 			continue
 		}
-		sol, _ := t.d.CurrentSolution()
+		// "i called the bank, they said nothing is blocked. still no sms code": a clause
+		// whose problem starts with the solution that failed tells how it failed, unless it
+		// holds a code ("no. now it says authentication_required": a new diagnosis). Read as
+		// a new problem, it asked whether the bank's solution worked after recording that it
+		// did not.
 		if m, ok := t.anotherProblem(c); ok && !(verdict == kb.ActionFailed && t.startsWith(m.Outcome, sol) && !t.e.kb.HoldsCode(c)) {
 			if verdict == kb.ActionFailed {
 				t.recordResult(sol, FeedbackFailed)
 			}
 			return t.goTo(c, m.Target), true
 		}
-		// "i called the bank, they said nothing is blocked. still no sms code": a clause
-		// whose problem starts with the solution that failed tells how it failed, unless it
-		// holds a code ("no. now it says authentication_required": a new diagnosis). Read as
-		// a new problem, it asked whether the bank's solution worked after recording that it
-		// did not.
 	}
 	if verdict == kb.VerdictSkipped {
 		return t.skipped(text), true

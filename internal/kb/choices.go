@@ -83,12 +83,18 @@ func (k *KB) refundedIn(text string) bool {
 	if k.refundOnItsWay(text) {
 		return false
 	}
+	// Not 还没退回来, "will I get refunded?", 如果钱退回来了, 退回来了一半 or "it will be
+	// refunded": only money back, all of it.
+	return k.toldIn(text, k.refunded, k.partial, k.refundDue)
+}
+
+// toldIn reports whether a clause of text tells one of phrases as a fact: it denies, asks,
+// supposes and guesses nothing, and holds none of the phrases of unless.
+func (k *KB) toldIn(text string, phrases []string, unless ...[]string) bool {
 	return slices.ContainsFunc(Clauses(text), func(c string) bool {
 		norm := Normalize(c)
-		// Not 还没退回来, "will I get refunded?", 如果钱退回来了, 退回来了一半 or "it will be
-		// refunded": only money back, all of it.
-		return containsAny(norm, k.refunded) && !containsAny(norm, k.negations) && !k.Asks(c) && !k.Supposes(c) &&
-			!containsAny(norm, k.partial) && !containsAny(norm, k.refundDue) && !containsAny(norm, k.guesses)
+		return containsAny(norm, phrases) && !containsAny(norm, k.negations) && !containsAny(norm, k.guesses) && !k.Asks(c) && !k.Supposes(c) &&
+			!slices.ContainsFunc(unless, func(ps []string) bool { return containsAny(norm, ps) })
 	})
 }
 
@@ -115,16 +121,11 @@ func (k *KB) WithoutComplaint(text string) (rest string, complained bool) {
 
 // Arrived reports whether text says that what was paid for showed up after all (到账了, "the
 // credits just showed up", "it was just delayed"), in a clause that denies, asks, supposes and
-// guesses nothing ("maybe it's just delayed"), and turns to no denial or charge after it ("the
+// guesses nothing ("maybe it's just delayed"), with nothing after a word that turns it ("the
 // credits showed up, but I was charged twice"): money taken without credit that resolved itself.
 func (k *KB) Arrived(text string) bool {
-	if !containsAny(Normalize(text), k.arrived) || Normalize(AfterContrast(text)) != "" {
-		return false // most texts hold none: spared the clauses
-	}
-	return slices.ContainsFunc(Clauses(text), func(c string) bool {
-		norm := Normalize(c)
-		return containsAny(norm, k.arrived) && !containsAny(norm, k.negations) && !k.Asks(c) && !k.Supposes(c) && !containsAny(norm, k.guesses)
-	})
+	// Most texts hold none of the phrases: spared the clauses.
+	return containsAny(Normalize(text), k.arrived) && Normalize(AfterContrast(text)) == "" && k.toldIn(text, k.arrived)
 }
 
 // GivesUp reports whether text says the person stops trying ("算了 不搞了", "forget it").
