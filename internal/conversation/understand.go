@@ -98,6 +98,12 @@ func (t turn) understand(text, lead string) (Reply, bool) {
 		r = t.goTo(text, options[0].Target)
 	case offTopic == 0 && t.restatesDiagnosis(options):
 		r = t.goTo(text, options[0].Target)
+	case t.solving() && t.e.kb.Supposes(text) && !saysSomething(t.e.kb.Statements(text)) && offTopic < c.offTopic:
+		// "如果不行怎么办？", "what if it fails?": the buttons under the question whether the
+		// solution shown worked answer it. Offered other solutions or causes, the person left
+		// the one they had not tried yet.
+		t.record(EventNotUnderstood, "")
+		r = t.nudge()
 	case t.solving() && n >= 2 && together >= c.ask && offTopic < together && t.e.kb.Statements(text) == "":
 		// A question while a solution is shown ("is there a fee?" where none is listed): a
 		// clarifying question about what happened would leave the solution for nothing.
