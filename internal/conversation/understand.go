@@ -96,7 +96,7 @@ func (t turn) understand(text, lead string) (Reply, bool) {
 	switch {
 	case offTopic == 0 && best >= c.sure && best-second >= c.apart && !unasked:
 		r = t.goTo(text, options[0].Target)
-	case offTopic == 0 && t.restatesDiagnosis(options):
+	case offTopic == 0 && t.restatesDiagnosis(text, options):
 		r = t.goTo(text, options[0].Target)
 	case t.solving() && t.e.kb.Supposes(text) && !saysSomething(t.e.kb.Statements(text)) && offTopic < c.offTopic:
 		// "如果不行怎么办？", "what if it fails?": the buttons under the question whether the
@@ -157,16 +157,21 @@ func (t turn) understand(text, lead string) (Reply, bool) {
 	return r, true
 }
 
-// restatesDiagnosis reports whether options, the likely destinations of a text while a
+// restatesDiagnosis reports whether options, the likely destinations of text while a
 // solution is shown, lead first to the diagnosis already made, and the others either say as
 // much (the solution failed) or lag far behind: the person telling or asking about their
 // problem again ("is it because my card blocks payments abroad?", "they enabled it but it
 // still said card declined"), which goTo answers as such. Asked about as one of a few, it got
-// a clarifying question offering the diagnosis they are in.
-func (t turn) restatesDiagnosis(options []kb.Match) bool {
+// a clarifying question offering the diagnosis they are in. A text that only asks needs no
+// lead over the others: what the diagnosis they are in says is an answer at worst beside
+// the point, and the solution shown stays.
+func (t turn) restatesDiagnosis(text string, options []kb.Match) bool {
 	c := t.e.confidence
 	if !t.solving() || t.d.Outcome == "" || len(options) == 0 || options[0].Outcome != t.d.Outcome || options[0].Probability < c.ask {
 		return false
+	}
+	if t.e.kb.Asks(text) && t.e.kb.Statements(text) == "" {
+		return true
 	}
 	for _, o := range options[1:] {
 		if o.Action != kb.ActionFailed && options[0].Probability-o.Probability < c.apart {
