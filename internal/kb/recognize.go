@@ -51,8 +51,111 @@ const minProbability = 0.02
 // maxMatches bounds the targets Recognize reports.
 const maxMatches = 5
 
+// phraseFile is one file of phrases/: lists of words the readers of free text look for, and
+// tables of what phrases lead to. Every file may hold any of them.
+type phraseFile struct {
+	Negations []string `toml:"negations"`
+	Failures  []string `toml:"failures"`
+	Pending   []string `toml:"pending"`
+	Courtesy  []string `toml:"courtesy"`
+	Human     []string `toml:"human"`
+	// Affirmations hold a word of negations and deny nothing: see Contradicts.
+	Affirmations []string `toml:"affirmations"`
+	// Interrogatives begin a question, or in Chinese, mark one, and openers may come before
+	// them: see QuestionAbout.
+	Interrogatives []string     `toml:"interrogatives"`
+	Openers        []string     `toml:"openers"`
+	Conditionals   []string     `toml:"conditionals"`
+	Hedges         []string     `toml:"hedges"`
+	Guesses        []string     `toml:"guesses"`
+	NotReceived    []string     `toml:"not_received"`
+	Complaints     []string     `toml:"complaints"`
+	GivesUp        []string     `toml:"gives_up"`
+	Likewise       []string     `toml:"likewise"`
+	Why            []string     `toml:"why"`
+	Lacks          []string     `toml:"lacks"`
+	Choosing       []string     `toml:"choosing"`
+	Corrections    []string     `toml:"corrections"`
+	NewProblem     []string     `toml:"new_problem"`
+	CheckoutVoice  []string     `toml:"checkout_voice"`
+	OwnVoice       []string     `toml:"own_voice"`
+	Elsewhere      []string     `toml:"elsewhere"`
+	Later          []string     `toml:"later"`
+	NotCharged     []string     `toml:"not_charged"`
+	Refunded       []string     `toml:"refunded"`
+	Partial        []string     `toml:"partial"`
+	RefundDue      []string     `toml:"refund_due"`
+	Arrived        []string     `toml:"arrived"`
+	Charged        []string     `toml:"charged"`
+	CheckoutAdvice []string     `toml:"checkout_advice"`
+	Requests       []string     `toml:"requests"`
+	WrongPress     []string     `toml:"wrong_press"`
+	Vague          []string     `toml:"vague"`
+	Framing        []string     `toml:"framing"`
+	FormLabels     []string     `toml:"form_labels"`
+	Ordinals       [][]string   `toml:"ordinals"`
+	Last           []string     `toml:"last"`
+	Topics         []topic      `toml:"topic"`
+	Intents        []intent     `toml:"intent"`
+	Codes          []stripeCode `toml:"code"`
+	Answers        []answer     `toml:"answer"`
+	Typed          []typed      `toml:"typed"`
+	Subjects       []subject    `toml:"subject"`
+	Amounts        []amount     `toml:"amount"`
+	Verdicts       []verdict    `toml:"verdict"`
+	Commands       []command    `toml:"command"`
+}
+
+// phraseList is a plain list of a phrase file and the list of the KB it adds to.
+type phraseList struct {
+	name    string
+	phrases []string
+	into    *[]string
+}
+
+// plainLists pairs doc's plain lists with the KB's.
+func (k *KB) plainLists(doc *phraseFile) []phraseList {
+	return []phraseList{
+		{"pending", doc.Pending, &k.pending},
+		{"courtesy", doc.Courtesy, &k.courtesy},
+		{"human", doc.Human, &k.human},
+		{"affirmations", doc.Affirmations, &k.affirmations},
+		{"interrogatives", doc.Interrogatives, &k.interrogatives},
+		{"openers", doc.Openers, &k.openers},
+		{"conditionals", doc.Conditionals, &k.conditionals},
+		{"hedges", doc.Hedges, &k.hedges},
+		{"guesses", doc.Guesses, &k.guesses},
+		{"not_received", doc.NotReceived, &k.notReceived},
+		{"complaints", doc.Complaints, &k.complaints},
+		{"gives_up", doc.GivesUp, &k.givesUp},
+		{"likewise", doc.Likewise, &k.likewise},
+		{"why", doc.Why, &k.why},
+		{"lacks", doc.Lacks, &k.lacks},
+		{"choosing", doc.Choosing, &k.choosing},
+		{"last", doc.Last, &k.last},
+		{"corrections", doc.Corrections, &k.corrections},
+		{"new_problem", doc.NewProblem, &k.newProblem},
+		{"checkout_voice", doc.CheckoutVoice, &k.checkoutVoice},
+		{"own_voice", doc.OwnVoice, &k.ownVoice},
+		{"elsewhere", doc.Elsewhere, &k.elsewhere},
+		{"later", doc.Later, &k.later},
+		{"not_charged", doc.NotCharged, &k.notCharged},
+		{"refunded", doc.Refunded, &k.refunded},
+		{"partial", doc.Partial, &k.partial},
+		{"refund_due", doc.RefundDue, &k.refundDue},
+		{"arrived", doc.Arrived, &k.arrived},
+		{"charged", doc.Charged, &k.charged},
+		{"checkout_advice", doc.CheckoutAdvice, &k.checkoutAdvice},
+		{"requests", doc.Requests, &k.requests},
+		{"wrong_press", doc.WrongPress, &k.wrongPress},
+		{"vague", doc.Vague, &k.vague},
+		{"framing", doc.Framing, &k.framing},
+		{"form_labels", doc.FormLabels, &k.formLabels},
+	}
+}
+
 // loadExamples reads what the model learns from: the phrase files, the Stripe table and the
-// corpus. It fills in the table of codes on the way.
+// corpus. It fills in the phrase lists and tables of the KB on the way.
 func (k *KB) loadExamples(base, overlay fs.FS) ([]example, error) {
 	files, err := tomlFiles(base, overlay, phrasesDir)
 	if err != nil {
@@ -64,58 +167,7 @@ func (k *KB) loadExamples(base, overlay fs.FS) ([]example, error) {
 		if err != nil {
 			return nil, fmt.Errorf("read %s: %w", f, err)
 		}
-		var doc struct {
-			Negations []string `toml:"negations"`
-			Failures  []string `toml:"failures"`
-			Pending   []string `toml:"pending"`
-			Courtesy  []string `toml:"courtesy"`
-			Human     []string `toml:"human"`
-			// Affirmations hold a word of negations and deny nothing: see Contradicts.
-			Affirmations []string `toml:"affirmations"`
-			// Interrogatives begin a question, or in Chinese, mark one, and openers may come
-			// before them: see QuestionAbout.
-			Interrogatives []string     `toml:"interrogatives"`
-			Openers        []string     `toml:"openers"`
-			Conditionals   []string     `toml:"conditionals"`
-			Hedges         []string     `toml:"hedges"`
-			Guesses        []string     `toml:"guesses"`
-			NotReceived    []string     `toml:"not_received"`
-			Complaints     []string     `toml:"complaints"`
-			GivesUp        []string     `toml:"gives_up"`
-			Likewise       []string     `toml:"likewise"`
-			Why            []string     `toml:"why"`
-			Lacks          []string     `toml:"lacks"`
-			Choosing       []string     `toml:"choosing"`
-			Corrections    []string     `toml:"corrections"`
-			NewProblem     []string     `toml:"new_problem"`
-			CheckoutVoice  []string     `toml:"checkout_voice"`
-			OwnVoice       []string     `toml:"own_voice"`
-			Elsewhere      []string     `toml:"elsewhere"`
-			Later          []string     `toml:"later"`
-			NotCharged     []string     `toml:"not_charged"`
-			Refunded       []string     `toml:"refunded"`
-			Partial        []string     `toml:"partial"`
-			RefundDue      []string     `toml:"refund_due"`
-			Arrived        []string     `toml:"arrived"`
-			Charged        []string     `toml:"charged"`
-			CheckoutAdvice []string     `toml:"checkout_advice"`
-			Requests       []string     `toml:"requests"`
-			WrongPress     []string     `toml:"wrong_press"`
-			Vague          []string     `toml:"vague"`
-			Framing        []string     `toml:"framing"`
-			FormLabels     []string     `toml:"form_labels"`
-			Ordinals       [][]string   `toml:"ordinals"`
-			Last           []string     `toml:"last"`
-			Topics         []topic      `toml:"topic"`
-			Intents        []intent     `toml:"intent"`
-			Codes          []stripeCode `toml:"code"`
-			Answers        []answer     `toml:"answer"`
-			Typed          []typed      `toml:"typed"`
-			Subjects       []subject    `toml:"subject"`
-			Amounts        []amount     `toml:"amount"`
-			Verdicts       []verdict    `toml:"verdict"`
-			Commands       []command    `toml:"command"`
-		}
+		var doc phraseFile
 		md, err := toml.Decode(string(b), &doc)
 		if err != nil {
 			return nil, fmt.Errorf("%w: %s: %v", ErrInvalid, f, err)
@@ -123,106 +175,105 @@ func (k *KB) loadExamples(base, overlay fs.FS) ([]example, error) {
 		if err := noUnknownKeys(md); err != nil {
 			return nil, fmt.Errorf("%w: %s: %v", ErrInvalid, f, err)
 		}
-		for _, word := range doc.Negations {
-			n := Normalize(word)
-			if n == "" || strings.Contains(n, " ") {
-				return nil, fmt.Errorf("%w: %s: negation %q is not one word once normalized", ErrInvalid, f, word)
-			}
-			k.negations = append(k.negations, n)
-		}
-		for _, word := range doc.Failures {
-			n := Normalize(word)
-			if !slices.Contains(doc.Negations, word) || n == "" {
-				return nil, fmt.Errorf("%w: %s: failure %q is none of the negations", ErrInvalid, f, word)
-			}
-			k.failures = append(k.failures, n)
-		}
-		for _, list := range []struct {
-			name    string
-			phrases []string
-			into    *[]string
-		}{{"pending", doc.Pending, &k.pending}, {"courtesy", doc.Courtesy, &k.courtesy}, {"human", doc.Human, &k.human},
-			{"affirmations", doc.Affirmations, &k.affirmations}, {"interrogatives", doc.Interrogatives, &k.interrogatives},
-			{"openers", doc.Openers, &k.openers}, {"conditionals", doc.Conditionals, &k.conditionals}, {"hedges", doc.Hedges, &k.hedges}, {"guesses", doc.Guesses, &k.guesses}, {"not_received", doc.NotReceived, &k.notReceived}, {"complaints", doc.Complaints, &k.complaints}, {"gives_up", doc.GivesUp, &k.givesUp},
-			{"likewise", doc.Likewise, &k.likewise}, {"why", doc.Why, &k.why},
-			{"lacks", doc.Lacks, &k.lacks}, {"choosing", doc.Choosing, &k.choosing}, {"last", doc.Last, &k.last}, {"corrections", doc.Corrections, &k.corrections},
-			{"new_problem", doc.NewProblem, &k.newProblem}, {"checkout_voice", doc.CheckoutVoice, &k.checkoutVoice},
-			{"own_voice", doc.OwnVoice, &k.ownVoice}, {"elsewhere", doc.Elsewhere, &k.elsewhere}, {"later", doc.Later, &k.later}, {"not_charged", doc.NotCharged, &k.notCharged}, {"refunded", doc.Refunded, &k.refunded}, {"partial", doc.Partial, &k.partial}, {"refund_due", doc.RefundDue, &k.refundDue}, {"arrived", doc.Arrived, &k.arrived}, {"charged", doc.Charged, &k.charged},
-			{"checkout_advice", doc.CheckoutAdvice, &k.checkoutAdvice}, {"requests", doc.Requests, &k.requests},
-			{"wrong_press", doc.WrongPress, &k.wrongPress}, {"vague", doc.Vague, &k.vague}, {"framing", doc.Framing, &k.framing}, {"form_labels", doc.FormLabels, &k.formLabels}} {
-			phrases, err := folded(list.phrases)
-			if err != nil {
-				return nil, fmt.Errorf("%w: %s: %s: %v", ErrInvalid, f, list.name, err)
-			}
-			// The longest first, as withoutPhrases needs: "not sure" is found, and taken out,
-			// before "not".
-			*list.into = append(*list.into, phrases...)
-			slices.SortStableFunc(*list.into, byLengthDown)
-		}
-		if err := k.addOrdinals(doc.Ordinals); err != nil {
+		learned, err := k.addPhraseFile(f, &doc)
+		if err != nil {
 			return nil, fmt.Errorf("%w: %s: %v", ErrInvalid, f, err)
 		}
-		for i, in := range doc.Intents {
-			if err := k.checkTarget(in.Target); err != nil {
-				return nil, fmt.Errorf("%w: %s: intent %d: %v", ErrInvalid, f, i+1, err)
-			}
-			for _, p := range in.Phrases {
-				n := Normalize(p)
-				if n == "" {
-					return nil, fmt.Errorf("%w: %s: intent %d: phrase %q is empty once normalized", ErrInvalid, f, i+1, p)
-				}
-				k.phraseTargets.add(n, in.Target, f.String())
-				examples = append(examples, example{text: p, target: in.Target, source: f.String()})
-			}
-		}
-		for _, a := range doc.Answers {
-			if err := k.addAnswer(a); err != nil {
-				return nil, fmt.Errorf("%w: %s: %v", ErrInvalid, f, err)
-			}
-		}
-		for _, t := range doc.Topics {
-			if err := k.addTopic(t); err != nil {
-				return nil, fmt.Errorf("%w: %s: %v", ErrInvalid, f, err)
-			}
-		}
-		for _, t := range doc.Typed {
-			if err := k.addTyped(t); err != nil {
-				return nil, fmt.Errorf("%w: %s: %v", ErrInvalid, f, err)
-			}
-		}
-		for _, sub := range doc.Subjects {
-			if err := k.addSubject(sub); err != nil {
-				return nil, fmt.Errorf("%w: %s: %v", ErrInvalid, f, err)
-			}
-		}
-		for _, v := range doc.Verdicts {
-			if err := k.addVerdict(v); err != nil {
-				return nil, fmt.Errorf("%w: %s: %v", ErrInvalid, f, err)
-			}
-		}
-		for _, c := range doc.Commands {
-			if err := k.addCommand(c); err != nil {
-				return nil, fmt.Errorf("%w: %s: %v", ErrInvalid, f, err)
-			}
-		}
-		for _, a := range doc.Amounts {
-			if err := k.addAmount(a); err != nil {
-				return nil, fmt.Errorf("%w: %s: %v", ErrInvalid, f, err)
-			}
-		}
-		for _, c := range doc.Codes {
-			texts, err := k.addCode(f, c)
-			if err != nil {
-				return nil, fmt.Errorf("%w: %s: %v", ErrInvalid, f, err)
-			}
-			for _, text := range texts {
-				examples = append(examples, example{text: text, target: c.Target, source: c.Source})
-			}
-		}
+		examples = append(examples, learned...)
 	}
 	if err := k.checkCodes(); err != nil {
 		return nil, err
 	}
+	k.finishPhrases()
+	corpus, err := k.readCorpus(base, overlay)
+	if err != nil {
+		return nil, err
+	}
+	return append(examples, corpus...), nil
+}
+
+// addPhraseFile adds what doc, read from f, holds to the KB, and returns the examples the
+// model learns from it: its intents' phrases and its codes' texts.
+func (k *KB) addPhraseFile(f fileRef, doc *phraseFile) ([]example, error) {
+	for _, word := range doc.Negations {
+		n := Normalize(word)
+		if n == "" || strings.Contains(n, " ") {
+			return nil, fmt.Errorf("negation %q is not one word once normalized", word)
+		}
+		k.negations = append(k.negations, n)
+	}
+	for _, word := range doc.Failures {
+		n := Normalize(word)
+		if !slices.Contains(doc.Negations, word) || n == "" {
+			return nil, fmt.Errorf("failure %q is none of the negations", word)
+		}
+		k.failures = append(k.failures, n)
+	}
+	for _, list := range k.plainLists(doc) {
+		phrases, err := folded(list.phrases)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %v", list.name, err)
+		}
+		// The longest first, as withoutPhrases needs: "not sure" is found, and taken out,
+		// before "not".
+		*list.into = append(*list.into, phrases...)
+		slices.SortStableFunc(*list.into, byLengthDown)
+	}
+	if err := k.addOrdinals(doc.Ordinals); err != nil {
+		return nil, err
+	}
+	var examples []example
+	for i, in := range doc.Intents {
+		if err := k.checkTarget(in.Target); err != nil {
+			return nil, fmt.Errorf("intent %d: %v", i+1, err)
+		}
+		for _, p := range in.Phrases {
+			n := Normalize(p)
+			if n == "" {
+				return nil, fmt.Errorf("intent %d: phrase %q is empty once normalized", i+1, p)
+			}
+			k.phraseTargets.add(n, in.Target, f.String())
+			examples = append(examples, example{text: p, target: in.Target, source: f.String()})
+		}
+	}
+	for _, err := range []error{
+		addEach(doc.Answers, k.addAnswer),
+		addEach(doc.Topics, k.addTopic),
+		addEach(doc.Typed, k.addTyped),
+		addEach(doc.Subjects, k.addSubject),
+		addEach(doc.Verdicts, k.addVerdict),
+		addEach(doc.Commands, k.addCommand),
+		addEach(doc.Amounts, k.addAmount),
+	} {
+		if err != nil {
+			return nil, err
+		}
+	}
+	for _, c := range doc.Codes {
+		texts, err := k.addCode(f, c)
+		if err != nil {
+			return nil, err
+		}
+		for _, text := range texts {
+			examples = append(examples, example{text: text, target: c.Target, source: c.Source})
+		}
+	}
+	return examples, nil
+}
+
+// addEach adds items in order, stopping at the first that add refuses.
+func addEach[T any](items []T, add func(T) error) error {
+	for _, item := range items {
+		if err := add(item); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// finishPhrases derives, once every phrase file is read, the lists and orders the readers
+// use.
+func (k *KB) finishPhrases() {
 	k.denials = slices.DeleteFunc(slices.Clone(k.negations), func(n string) bool { return slices.Contains(k.failures, n) })
 	// What says a solution has not been tried yet, or only a step of it, is no verdict either:
 	// "是的我试试" has not been tried, and "PayPal绑定好了" holds 好了 and a step, two answers,
@@ -255,11 +306,6 @@ func (k *KB) loadExamples(base, overlay fs.FS) ([]example, error) {
 	// Inside a sentence a Chinese character alone is part of a word more often than thanks:
 	// 行 of 银行, 好 of 好像, 你 of 你们.
 	k.courtesyWords = slices.DeleteFunc(slices.Clone(k.courtesy), oneHan)
-	corpus, err := k.readCorpus(base, overlay)
-	if err != nil {
-		return nil, err
-	}
-	return append(examples, corpus...), nil
 }
 
 // readCorpus reads the training corpus of base and then of overlay, which adds to it.
