@@ -98,10 +98,13 @@ func (t turn) understand(text, lead string) (Reply, bool) {
 		r = t.goTo(text, options[0].Target)
 	case offTopic == 0 && t.restatesDiagnosis(text, options):
 		r = t.goTo(text, options[0].Target)
-	case t.solving() && t.e.kb.Supposes(text) && !saysSomething(t.e.kb.Statements(text)) && offTopic < c.offTopic:
-		// "如果不行怎么办？", "what if it fails?": the buttons under the question whether the
-		// solution shown worked answer it. Offered other solutions or causes, the person left
-		// the one they had not tried yet.
+	case t.solving() && !saysSomething(t.e.kb.Statements(text)) && (t.e.kb.Supposes(text) || t.e.kb.Asks(text) && !saysSomething(kb.Normalize(text))) &&
+		offTopic < c.offTopic:
+		// "如果不行怎么办？", "what if it fails?", "so?": a question about what comes next,
+		// which the buttons under the question whether the solution shown worked answer.
+		// Offered other solutions or causes, the person left the one they had not tried yet;
+		// told there is no ready answer, they heard that the bot knows nothing of what comes
+		// next.
 		t.record(EventNotUnderstood, "")
 		r = t.nudge()
 	case t.solving() && n >= 2 && together >= c.ask && offTopic < together && t.e.kb.Statements(text) == "":
