@@ -333,6 +333,10 @@ func (t turn) verdict(text string) (string, []string) {
 			}
 			return kb.ActionFailed, others
 		}
+		if after := kb.AfterContrast(text); len(others) == 1 && after != text && saysSomething(after) {
+			// "银行没开通,不过用虚拟卡付成功了": what is told after "but" is where it stands now.
+			return t.verdict(after)
+		}
 		return "", nil
 	}
 	shown := []string{sol}
