@@ -2064,6 +2064,43 @@ func TestStep_SameDiagnosisAgain(t *testing.T) {
 	}
 }
 
+// TestStep_QuestionAboutTheDiagnosisNeedsNoLead: a question read first as the diagnosis the
+// dialog is in is answered by it, however close the next reading: what the diagnosis says is
+// at worst beside the point, and the solution shown stays. The corpus is made up, so that
+// the test does not hang on how the shipped model reads one sentence.
+func TestStep_QuestionAboutTheDiagnosisNeedsNoLead(t *testing.T) {
+	var k *kb.KB
+	// The classes weigh the same in training, and the phrase files give the diagnosis many
+	// examples of its own: the other reading needs few of the word to come close.
+	for theirs := 8; theirs >= 1 && k == nil; theirs-- {
+		var lines strings.Builder
+		lines.WriteString("lang\twant\tsource\ttext\n")
+		lines.WriteString(strings.Repeat("en\toutcome:cross-border\twritten\tzorbly\n", 20))
+		lines.WriteString(strings.Repeat("en\toutcome:region-refused\twritten\tzorbly\n", theirs))
+		candidate, err := kb.Load(bot.Data(), fstest.MapFS{"testdata/recognize/train.tsv": {Data: []byte(lines.String())}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m := candidate.Recognize("is it zorbly?"); len(m) >= 2 && m[0].Outcome == "cross-border" && m[0].Probability >= 0.4 && m[0].Probability-m[1].Probability < 0.25 {
+			k = candidate
+		}
+	}
+	if k == nil {
+		t.Fatal("no proportion of the made-up word's labels reads it first, and close, as the diagnosis")
+	}
+	e := newEngineOn(t, k, conversation.EngineOptions{Lang: "en"})
+	d, _ := stepReply(e, conversation.Dialog{}, parseInput("/start"), time.Now())
+	for _, p := range []string{"[a:what_happened:declined]", "[a:card_type:domestic_visa]", "[a:overseas_enabled:no]"} {
+		d, _ = stepReply(e, d, parseInput(p), time.Now())
+	}
+	sol, _ := d.CurrentSolution()
+	next, res := e.Step(d, parseInput("is it zorbly?"), time.Now())
+	noVerdict(t, e, sol, next, res)
+	if want := e.KB().Text(res.Reply.Lang, kb.OutcomeText("cross-border"), nil); !strings.HasPrefix(res.Reply.Text, want) {
+		t.Errorf("reply:\n%s\nwant it to begin with what the diagnosis says", res.Reply.Text)
+	}
+}
+
 // A verdict on a solution other than the one shown goes to that one: "虚拟卡成功了" while the
 // card is shown is the virtual card's success, and "the virtual card failed" leaves the card
 // shown and the virtual card out of what is to come. Said "too" or beside the card's name,
