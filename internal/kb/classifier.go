@@ -134,6 +134,7 @@ func train(examples []example, targets []Target, set trainSettings) *classifier 
 	gradSq := make([]float32, len(c.weights))
 	biasSq := make([]float32, k)
 	probs := make([]float64, k)
+	grad := make([]float32, k)
 	order := make([]int, len(data))
 	for i := range order {
 		order[i] = i
@@ -163,14 +164,19 @@ func train(examples []example, targets []Target, set trainSettings) *classifier 
 				if class == v.class {
 					g--
 				}
-				g *= balance[v.class]
-				biasSq[class] += g * g
-				c.bias[class] -= set.rate * g / float32(math.Sqrt(float64(biasSq[class]))+1e-6)
-				for _, row := range v.rows {
-					at := int(row)*k + class
-					gw := g*v.value + set.l2*c.weights[at]
-					gradSq[at] += gw * gw
-					c.weights[at] -= set.rate * gw / float32(math.Sqrt(float64(gradSq[at]))+1e-6)
+				grad[class] = g * balance[v.class]
+				biasSq[class] += grad[class] * grad[class]
+				c.bias[class] -= set.rate * grad[class] / float32(math.Sqrt(float64(biasSq[class]))+1e-6)
+			}
+			// A row's weights lie side by side: each is updated once per example, from its
+			// class's gradient, so going row by row gives the same model as class by class,
+			// without striding across all the rows once per class.
+			for _, row := range v.rows {
+				w, sq := c.weights[int(row)*k:int(row)*k+k], gradSq[int(row)*k:int(row)*k+k]
+				for class, g := range grad {
+					gw := g*v.value + set.l2*w[class]
+					sq[class] += gw * gw
+					w[class] -= set.rate * gw / float32(math.Sqrt(float64(sq[class]))+1e-6)
 				}
 			}
 		}
