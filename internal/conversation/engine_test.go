@@ -2609,6 +2609,24 @@ func TestStep_AlreadyHaveOnlyTheKindThatWorks(t *testing.T) {
 	}
 }
 
+// TestFirstAnswer_CaseToldAsALaterAnswer: a first message that is the answer to a question
+// the flow asks on the way, and that the model is sure of nothing in, takes the questions on
+// from that answer: "only UnionPay" rules out asking the bank to enable payments abroad.
+func TestFirstAnswer_CaseToldAsALaterAnswer(t *testing.T) {
+	e := newEngine(t, "en")
+	text := "i only have a unionpay card"
+	if m := e.KB().Recognize(text); len(m) == 0 || m[0].Probability >= 0.6 {
+		t.Fatalf("the model is sure of %v: the test needs a text it is unsure of", m)
+	}
+	d, r := stepReply(e, conversation.Dialog{}, parseInput(text), time.Now())
+	if !slices.Contains(d.Asked, "card_type:unionpay") {
+		t.Errorf("answers %v, want the card question answered with UnionPay; reply:\n%s", d.Asked, r.Text)
+	}
+	if slices.Contains(d.Plan, "enable-cross-border") {
+		t.Errorf("plan %v asks the bank to enable payments abroad on a UnionPay-only card", d.Plan)
+	}
+}
+
 // TestFirstAnswer_RefundedIsNoMoneyTaken: money that came back is a payment that failed.
 func TestFirstAnswer_RefundedIsNoMoneyTaken(t *testing.T) {
 	e := newEngine(t, "en")

@@ -27,6 +27,17 @@ func (t turn) understand(text, lead string) (Reply, bool) {
 	if len(matches) == 0 {
 		return Reply{}, false
 	}
+	if !t.solving() && !t.answering() && matches[0].Probability < t.e.confidence.sure &&
+		t.answersALaterQuestion(text) && !t.e.kb.Asks(text) && !t.e.kb.Requests(text) && !t.e.kb.NamesCode(text) {
+		// "i only have a unionpay card" before any diagnosis: the person's case, told as the
+		// answer to a question the flow asks on the way, in which the model is sure of nothing.
+		// The questions go on from it; a clarifying question offered "only UnionPay" as a
+		// wallet problem, or a problem whose first step the card rules out.
+		q, option := t.e.kb.FlowAnswer(text)
+		r := t.answerAnew(q, option)
+		r.Text = join(lead, r.Text)
+		return r, true
+	}
 	var offTopic float64
 	if matches[0].Action == kb.ActionOffTopic && !t.surelyFeedback(ruledOut) {
 		// "still not working" with no solution shown is about a payment, if not yet which:
