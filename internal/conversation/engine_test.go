@@ -2627,6 +2627,22 @@ func TestFirstAnswer_CaseToldAsALaterAnswer(t *testing.T) {
 	}
 }
 
+// TestStep_LackingIsNoRequest: what the person lacks, told while a solution is shown, asks for
+// no other solution, however surely the model reads one: whether the solution shown worked
+// stays the question.
+func TestStep_LackingIsNoRequest(t *testing.T) {
+	e := newEngine(t, "zh-Hans")
+	d, _ := stepReply(e, conversation.Dialog{}, parseInput("卡被拒了"), time.Now())
+	sol, _ := d.CurrentSolution()
+	if sol != "enable-cross-border" {
+		t.Fatalf("the dialog is at %q; the test needs the bank's solution shown", sol)
+	}
+	for _, text := range []string{"我没有visa卡", "I don't have PayPal", "我没有paypal"} {
+		next, res := e.Step(d, parseInput(text), time.Now())
+		noVerdict(t, e, sol, next, res)
+	}
+}
+
 // TestFirstAnswer_RefundedIsNoMoneyTaken: money that came back is a payment that failed.
 func TestFirstAnswer_RefundedIsNoMoneyTaken(t *testing.T) {
 	e := newEngine(t, "en")

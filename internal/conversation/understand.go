@@ -128,6 +128,12 @@ func (t turn) understand(text, lead string) (Reply, bool) {
 		// question, and other causes offered instead would leave it for a guess.
 		t.record(EventNotUnderstood, "")
 		r = t.withView(t.text(kb.MsgPickAnAnswer, nil))
+	case t.solving() && t.e.kb.Lacks(text) && !t.e.kb.Asks(text):
+		// "我没有visa卡" while the bank is to be called: what the person lacks, which no
+		// solution's steps ask for yet. A clarifying question offering the card they just said
+		// they lack left the solution shown for nothing.
+		t.record(EventNotUnderstood, "")
+		r = t.nudge()
 	case n >= 2 && together >= c.ask && offTopic < together && !t.redacted:
 		t.record(EventClarified, "")
 		worked := slices.IndexFunc(options[:n], func(o kb.Match) bool { return o.Action == kb.ActionWorked })
