@@ -1029,6 +1029,8 @@ func TestStep_NoVerdictWithoutOne(t *testing.T) {
 		"thanks, will try it tonight", "ok ill call icbc tmr", "稍后再试吧", "thank you! will try later", "thanks man, i'll try that one", "谢谢，我去试试看",
 		"thanks, will try it now", "谢谢，我现在试试", "ok calling icbc now", "？？我还什么都没试啊", "I haven't tried anything yet",
 		"thanks, I'll apply for one", "行吧 我明天去网点", "好的 谢了 我先去看看",
+		// A try told without its result.
+		"晚上又试了", "下午又试了一次", "tried again",
 		// A plan for a result not known yet.
 		"ok. if it fails then I'll try paypal", "如果不行我就试试paypal",
 		"who won the football last night?",
