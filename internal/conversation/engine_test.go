@@ -2627,6 +2627,18 @@ func TestFirstAnswer_CaseToldAsALaterAnswer(t *testing.T) {
 	if slices.Contains(d.Plan, "enable-cross-border") {
 		t.Errorf("plan %v asks the bank to enable payments abroad on a UnionPay-only card", d.Plan)
 	}
+	// A failure told in words that also answer the verification question is a problem still to
+	// find, not a verification that failed.
+	// Nor is a bare "no" at the question of what happened, which answers every question.
+	vague, _ := stepReply(e, conversation.Dialog{}, parseInput("支付失败"), time.Now())
+	if d, r := stepReply(e, vague, parseInput("不是"), time.Now()); d.Cause != "" {
+		t.Errorf("不是 after 支付失败 diagnosed %s; reply:\n%s", d.Cause, r.Text)
+	}
+	for _, text := range []string{"刷卡失败", "payment failed on openai", "支付一直失败啊啊啊"} {
+		if d, r := stepReply(e, conversation.Dialog{}, parseInput(text), time.Now()); d.Cause == "bank-verification" {
+			t.Errorf("%q diagnosed as a verification that failed; reply:\n%s", text, r.Text)
+		}
+	}
 }
 
 // TestStep_LackingIsNoRequest: what the person lacks, told while a solution is shown, asks for

@@ -28,9 +28,13 @@ func (t turn) understand(text, lead string) (Reply, bool) {
 		return Reply{}, false
 	}
 	if !t.solving() && !t.answering() && matches[0].Probability < t.e.confidence.sure &&
-		t.answersALaterQuestion(text) && !t.e.kb.Asks(text) && !t.e.kb.Requests(text) && !t.e.kb.NamesCode(text) {
+		t.answersALaterQuestion(text) && !t.e.kb.Asks(text) && !t.e.kb.Requests(text) && !t.e.kb.NamesCode(text) && !t.e.kb.TellsFailure(text) &&
+		!t.e.kb.BareVerdict(text) {
 		// "i only have a unionpay card" before any diagnosis: the person's case, told as the
 		// answer to a question the flow asks on the way, in which the model is sure of nothing.
+		// Not a failure told ("刷卡失败", "payment failed"): its words answer the verification
+		// question too, and the problem is still to find. Nor a bare "no" (不是), which answers
+		// every question.
 		// The questions go on from it; a clarifying question offered "only UnionPay" as a
 		// wallet problem, or a problem whose first step the card rules out.
 		q, option := t.e.kb.FlowAnswer(text)
