@@ -27,16 +27,10 @@ func (t turn) understand(text, lead string) (Reply, bool) {
 	if len(matches) == 0 {
 		return Reply{}, false
 	}
-	if !t.solving() && !t.answering() && matches[0].Probability < t.e.confidence.sure &&
-		t.answersALaterQuestion(text) && !t.e.kb.Asks(text) && !t.e.kb.Requests(text) && !t.e.kb.NamesCode(text) && !t.e.kb.TellsFailure(text) &&
-		!t.e.kb.BareVerdict(text) {
-		// "i only have a unionpay card" before any diagnosis: the person's case, told as the
-		// answer to a question the flow asks on the way, in which the model is sure of nothing.
-		// Not a failure told ("刷卡失败", "payment failed"): its words answer the verification
-		// question too, and the problem is still to find. Nor a bare "no" (不是), which answers
-		// every question.
-		// The questions go on from it; a clarifying question offered "only UnionPay" as a
-		// wallet problem, or a problem whose first step the card rules out.
+	if t.tellsCase(text, matches[0]) {
+		// "i only have a unionpay card" before any diagnosis: the questions go on from it. A
+		// clarifying question offered "only UnionPay" as a wallet problem, or as a problem
+		// whose first step the card rules out.
 		q, option := t.e.kb.FlowAnswer(text)
 		r := t.answerAnew(q, option)
 		r.Text = join(lead, r.Text)
@@ -179,6 +173,16 @@ func (t turn) understand(text, lead string) (Reply, bool) {
 	}
 	r.Text = join(lead, r.Text)
 	return r, true
+}
+
+// tellsCase reports whether text, before any diagnosis, tells the person's case as the answer
+// to a question the flow asks on the way, and best, the model's likeliest reading of it, is
+// not sure. Not a failure told ("刷卡失败", "payment failed"), whose words answer the
+// verification question too while the problem is still to find; nor a bare "no" (不是), which
+// answers every question; nor a question, a request or a code.
+func (t turn) tellsCase(text string, best kb.Match) bool {
+	return !t.solving() && !t.answering() && best.Probability < t.e.confidence.sure && t.answersALaterQuestion(text) &&
+		!t.e.kb.Asks(text) && !t.e.kb.Requests(text) && !t.e.kb.NamesCode(text) && !t.e.kb.TellsFailure(text) && !t.e.kb.BareVerdict(text)
 }
 
 // restatesDiagnosis reports whether options, the likely destinations of text while a
